@@ -1,0 +1,74 @@
+#pragma once
+// A checked model: its forward graph (as the user wrote it, layers expanded into
+// primitives except the mode-dependent Dropout and BatchNorm), the `train` block's
+// configuration, and the Keras-style layer table that `nnc summary` prints.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/ir/Graph.h"
+
+namespace nnc {
+
+// One row of `nnc summary`: a named value of the model (an input, a layer, an op).
+struct LayerRow {
+  std::string name;     // "h1"
+  std::string kind;     // "Dense", "Conv2D", "InputLayer", "Flatten", ...
+  Shape outputShape;
+  int64_t trainableParams = 0;
+  int64_t nonTrainableParams = 0;
+};
+
+struct OptimizerConfig {
+  std::string kind = "sgd";             // sgd | adam | adadelta | rmsprop | adagrad
+  std::map<std::string, double> hyper;  // every hyperparameter, defaults filled in (nesterov: 0/1)
+  double lr() const { auto it = hyper.find("lr"); return it == hyper.end() ? 0.01 : it->second; }
+};
+
+struct ScheduleConfig {
+  std::string kind = "constant";       // constant | step | exponential | cosine
+  std::map<std::string, double> args;  // step: every, factor; exponential: rate, every; cosine: epochs
+};
+
+enum class NormalizeKind { None, Scale, Standardize };
+enum class ClassWeightsKind { None, Balanced, List };
+enum class SamplingKind { None, Oversample };
+// What accuracy means for the loss: argmax of logits vs integer labels, or a thresholded
+// sigmoid vs 0/1 targets; None for regression losses.
+enum class AccuracyKind { None, Categorical, Binary };
+
+struct TrainConfig {
+  SourceLoc loc;  // the `train` keyword
+  NodeId loss = kNoNode;
+  OptimizerConfig optimizer;
+  double weightDecay = 0;
+  int64_t batch = 32;
+  int64_t epochs = 1;
+  double validation = 0;
+  bool shuffle = true;
+  uint64_t seed = 0;
+  NormalizeKind normalize = NormalizeKind::None;
+  double normalizeScale = 1;
+  ScheduleConfig schedule;
+  std::optional<int64_t> earlyStopPatience;
+  ClassWeightsKind classWeights = ClassWeightsKind::None;
+  std::vector<double> classWeightList;
+  // The State leaf holding per-class weights that cross_entropy reads when the train block
+  // names class_weights (the runtime fills it: `balanced` needs the data's class counts).
+  NodeId classWeightsState = kNoNode;
+  SamplingKind sampling = SamplingKind::None;
+  AccuracyKind accuracy = AccuracyKind::None;
+  NodeId accuracyLogits = kNoNode;  // the loss's prediction operand
+  NodeId accuracyLabels = kNoNode;  // the loss's label operand
+};
+
+struct Model {
+  std::string name;
+  Graph graph;
+  std::vector<LayerRow> layers;
+  std::optional<TrainConfig> train;
+};
+
+}  // namespace nnc

@@ -1,0 +1,475 @@
+#include "compiler/ir/ShapeRules.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <set>
+#include <string>
+
+namespace nnc {
+
+namespace {
+
+std::string typeList(const std::vector<TensorType>& in) {
+  std::string s;
+  for (size_t i = 0; i < in.size(); ++i) s += (i ? " and " : "") + in[i].str();
+  return s;
+}
+
+Error err(OpKind op, const std::string& msg) { return makeError(std::string(opName(op)) + ": " + msg); }
+
+Result<void> expectArity(OpKind op, const std::vector<TensorType>& in, size_t n) {
+  if (in.size() != n)
+    return err(op, "expects " + std::to_string(n) + " operand" + (n == 1 ? "" : "s") + ", got " +
+                       std::to_string(in.size()));
+  return {};
+}
+
+Result<void> expectFloat(OpKind op, const TensorType& t, const char* what = "operand") {
+  if (t.dtype != DType::F32) return err(op, std::string("expects an f32 ") + what + ", got " + t.str());
+  return {};
+}
+
+Result<void> expectRank(OpKind op, const TensorType& t, size_t rank, const char* what) {
+  if (t.shape.rank() != rank)
+    return err(op, std::string("expects ") + what + " of rank " + std::to_string(rank) + ", got " + t.str());
+  return {};
+}
+
+Result<std::vector<int64_t>> intsAttr(OpKind op, const Attrs& a, const char* name, size_t n) {
+  std::vector<int64_t> v = a.getInts(name);
+  if (v.size() != n) return err(op, std::string("attribute '") + name + "' needs " + std::to_string(n) + " integers");
+  return v;
+}
+
+// Window-op geometry: window, strides, pads attributes, all checked.
+struct Window {
+  int64_t kh, kw, sh, sw, pt, pl, pb, pr;
+};
+
+Result<Window> windowAttrs(OpKind op, const Attrs& a, const char* windowName, std::vector<int64_t> window = {}) {
+  if (window.empty()) {
+    auto w = intsAttr(op, a, windowName, 2);
+    if (!w) return w.error();
+    window = *w;
+  }
+  auto s = intsAttr(op, a, "strides", 2);
+  if (!s) return s.error();
+  auto p = intsAttr(op, a, "pads", 4);
+  if (!p) return p.error();
+  Window g{window[0], window[1], (*s)[0], (*s)[1], (*p)[0], (*p)[1], (*p)[2], (*p)[3]};
+  if (g.kh <= 0 || g.kw <= 0) return err(op, "window sizes must be positive");
+  if (g.sh <= 0 || g.sw <= 0) return err(op, "strides must be positive");
+  if (g.pt < 0 || g.pl < 0 || g.pb < 0 || g.pr < 0) return err(op, "padding must not be negative");
+  return g;
+}
+
+Result<std::pair<int64_t, int64_t>> windowOut(OpKind op, const Window& g, int64_t h, int64_t w) {
+  int64_t oh = windowOutput(h, g.kh, g.sh, g.pt, g.pb);
+  int64_t ow = windowOutput(w, g.kw, g.sw, g.pl, g.pr);
+  if (oh < 1 || ow < 1)
+    return err(op, "window " + std::to_string(g.kh) + "x" + std::to_string(g.kw) + " does not fit the " +
+                       std::to_string(h) + "x" + std::to_string(w) + " input with this padding");
+  return std::pair{oh, ow};
+}
+
+Result<TensorType> unary(OpKind op, const std::vector<TensorType>& in, const Attrs&) {
+  NNC_TRY(expectArity(op, in, 1));
+  bool intOk = op == OpKind::Neg || op == OpKind::Abs || op == OpKind::Sign || op == OpKind::Square;
+  if (!intOk) NNC_TRY(expectFloat(op, in[0]));
+  return in[0];
+}
+
+Result<TensorType> cast(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 1));
+  std::string to = a.getString("dtype");
+  if (to != "f32" && to != "i32") return err(op, "attribute 'dtype' must be f32 or i32");
+  return TensorType{to == "f32" ? DType::F32 : DType::I32, in[0].shape};
+}
+
+Result<TensorType> binary(OpKind op, const std::vector<TensorType>& in, const Attrs&) {
+  NNC_TRY(expectArity(op, in, 2));
+  bool compare = op == OpKind::Greater || op == OpKind::GreaterEqual || op == OpKind::Equal;
+  if (in[0].dtype != in[1].dtype) return err(op, "operand dtypes differ: " + typeList(in));
+  if ((op == OpKind::Div || op == OpKind::Pow) && in[0].dtype != DType::F32)
+    return err(op, "expects f32 operands, got " + typeList(in));
+  auto s = broadcastShapes(in[0].shape, in[1].shape);
+  if (!s) return err(op, s.error().message);
+  return TensorType{compare ? DType::F32 : in[0].dtype, *s};
+}
+
+Result<TensorType> select(OpKind op, const std::vector<TensorType>& in, const Attrs&) {
+  NNC_TRY(expectArity(op, in, 3));
+  if (in[1].dtype != in[2].dtype) return err(op, "value dtypes differ: " + in[1].str() + " and " + in[2].str());
+  auto s = broadcastShapes(in[0].shape, in[1].shape);
+  if (!s) return err(op, s.error().message);
+  auto s2 = broadcastShapes(*s, in[2].shape);
+  if (!s2) return err(op, s2.error().message);
+  return TensorType{in[1].dtype, *s2};
+}
+
+Result<TensorType> broadcastTo(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 1));
+  Shape target(a.getInts("shape"));
+  auto s = broadcastShapes(in[0].shape, target);
+  if (!s || *s != target)
+    return err(op, "cannot broadcast " + in[0].shape.str() + " to " + target.str());
+  return TensorType{in[0].dtype, target};
+}
+
+Result<std::vector<bool>> reducedAxes(OpKind op, const Shape& s, const Attrs& a) {
+  std::vector<bool> reduced(s.rank(), false);
+  for (int64_t ax : a.getInts("axes")) {
+    int64_t n = normalizeAxis(ax, s.rank());
+    if (n < 0) return err(op, "axis " + std::to_string(ax) + " is out of range for " + s.str());
+    if (reduced[static_cast<size_t>(n)]) return err(op, "axis " + std::to_string(ax) + " is listed twice");
+    reduced[static_cast<size_t>(n)] = true;
+  }
+  return reduced;
+}
+
+Result<TensorType> reduce(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 1));
+  if (op != OpKind::ReduceSum && op != OpKind::ReduceMax) NNC_TRY(expectFloat(op, in[0]));
+  auto reduced = reducedAxes(op, in[0].shape, a);
+  if (!reduced) return reduced.error();
+  bool keep = a.getInt("keepdims") != 0;
+  Shape out;
+  for (size_t i = 0; i < in[0].shape.rank(); ++i) {
+    if (!(*reduced)[i])
+      out.dims.push_back(in[0].shape[i]);
+    else if (keep)
+      out.dims.push_back(1);
+  }
+  if (out.rank() > 0 && !keep) {
+    // Dropping the batch axis is fine; keeping batch anywhere but first is not possible here.
+  }
+  return TensorType{in[0].dtype, out};
+}
+
+Result<TensorType> argmax(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 1));
+  int64_t ax = normalizeAxis(a.getInt("axis", -1), in[0].shape.rank());
+  if (ax < 0) return err(op, "axis " + std::to_string(a.getInt("axis", -1)) + " is out of range for " + in[0].shape.str());
+  Shape out = in[0].shape;
+  out.dims.erase(out.dims.begin() + ax);
+  return TensorType{DType::I32, out};
+}
+
+Result<TensorType> elementCount(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 1));
+  auto reduced = reducedAxes(op, in[0].shape, a);
+  if (!reduced) return reduced.error();
+  return TensorType{DType::F32, Shape{}};
+}
+
+Result<TensorType> reshape(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 1));
+  Shape target(a.getInts("shape"));
+  for (size_t i = 0; i < target.rank(); ++i) {
+    if (target[i] == kBatch && i != 0) return err(op, "batch may only be the first dimension of " + target.str());
+    if (target[i] < 0 && target[i] != kBatch) return err(op, "negative dimension in " + target.str());
+  }
+  if (in[0].shape.isBatched() != target.isBatched())
+    return err(op, "cannot reshape " + in[0].shape.str() + " to " + target.str() +
+                       (in[0].shape.isBatched() ? ": the batch dimension must be kept" : ": the input has no batch dimension"));
+  NNC_TRY(checkShapeSize(target));
+  if (in[0].shape.numElementsPerBatchRow() != target.numElementsPerBatchRow())
+    return err(op, "cannot reshape " + in[0].shape.str() + " (" + std::to_string(in[0].shape.numElementsPerBatchRow()) +
+                       " elements per sample) to " + target.str() + " (" +
+                       std::to_string(target.numElementsPerBatchRow()) + ")");
+  return TensorType{in[0].dtype, target};
+}
+
+Result<TensorType> transpose(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 1));
+  std::vector<int64_t> perm = a.getInts("perm");
+  const Shape& s = in[0].shape;
+  if (perm.size() != s.rank())
+    return err(op, "permutation of " + std::to_string(perm.size()) + " axes for a tensor of rank " + std::to_string(s.rank()));
+  std::vector<bool> seen(s.rank(), false);
+  Shape out;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= static_cast<int64_t>(s.rank()) || seen[static_cast<size_t>(p)])
+      return err(op, "perm " + attrValueStr(perm) + " is not a permutation of the " + std::to_string(s.rank()) + " axes");
+    seen[static_cast<size_t>(p)] = true;
+    out.dims.push_back(s[static_cast<size_t>(p)]);
+  }
+  if (s.isBatched() && perm[0] != 0) return err(op, "the batch axis must stay first, got perm " + attrValueStr(perm));
+  return TensorType{in[0].dtype, out};
+}
+
+Result<TensorType> concat(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  if (in.empty()) return err(op, "expects at least one operand");
+  const Shape& s0 = in[0].shape;
+  int64_t ax = normalizeAxis(a.getInt("axis", -1), s0.rank());
+  if (ax < 0) return err(op, "axis " + std::to_string(a.getInt("axis", -1)) + " is out of range for " + s0.str());
+  if (s0[static_cast<size_t>(ax)] == kBatch) return err(op, "cannot concatenate along the batch axis");
+  Shape out = s0;
+  for (size_t i = 1; i < in.size(); ++i) {
+    const Shape& s = in[i].shape;
+    if (in[i].dtype != in[0].dtype) return err(op, "operand dtypes differ: " + in[0].str() + " and " + in[i].str());
+    bool ok = s.rank() == s0.rank();
+    for (size_t d = 0; ok && d < s.rank(); ++d)
+      if (static_cast<int64_t>(d) != ax && s[d] != s0[d]) ok = false;
+    if (!ok)
+      return err(op, "shapes " + s0.str() + " and " + s.str() + " differ outside axis " + std::to_string(ax));
+    out[static_cast<size_t>(ax)] += s[static_cast<size_t>(ax)];
+  }
+  return TensorType{in[0].dtype, out};
+}
+
+Result<TensorType> slice(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 1));
+  int64_t ax = normalizeAxis(a.getInt("axis"), in[0].shape.rank());
+  if (ax < 0) return err(op, "axis is out of range for " + in[0].shape.str());
+  int64_t dim = in[0].shape[static_cast<size_t>(ax)];
+  if (dim == kBatch) return err(op, "cannot slice the batch axis");
+  int64_t b = a.getInt("begin"), e = a.getInt("end");
+  if (b < 0 || e > dim || b >= e)
+    return err(op, "range [" + std::to_string(b) + ", " + std::to_string(e) + ") is not within axis " +
+                       std::to_string(ax) + " of " + in[0].shape.str());
+  Shape out = in[0].shape;
+  out[static_cast<size_t>(ax)] = e - b;
+  return TensorType{in[0].dtype, out};
+}
+
+Result<TensorType> oneHot(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 1));
+  if (in[0].dtype != DType::I32) return err(op, "expects i32 labels, got " + in[0].str());
+  int64_t depth = a.getInt("depth");
+  if (depth <= 0) return err(op, "depth must be positive");
+  Shape out = in[0].shape;
+  out.dims.push_back(depth);
+  return TensorType{DType::F32, out};
+}
+
+Result<TensorType> matmul(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 2));
+  NNC_TRY(expectFloat(op, in[0], "left operand"));
+  NNC_TRY(expectFloat(op, in[1], "right operand"));
+  const Shape &sa = in[0].shape, &sb = in[1].shape;
+  if (sa.rank() < 2 || sb.rank() < 2) return err(op, "expects operands of rank >= 2, got " + typeList(in));
+  size_t ra = sa.rank(), rb = sb.rank();
+  bool ta = a.getInt("transpose_a") != 0, tb = a.getInt("transpose_b") != 0;
+  int64_t m = ta ? sa[ra - 1] : sa[ra - 2], ka = ta ? sa[ra - 2] : sa[ra - 1];
+  int64_t kb = tb ? sb[rb - 1] : sb[rb - 2], n = tb ? sb[rb - 2] : sb[rb - 1];
+  if (rb != 2 && rb != ra)
+    return err(op, "the right operand must have rank 2 or the rank of the left one, got " + typeList(in));
+  if (rb == ra)
+    for (size_t i = 0; i + 2 < ra; ++i)
+      if (sa[i] != sb[i]) return err(op, "leading dimensions differ: " + typeList(in));
+  if (ka != kb)
+    return err(op, "inner dimensions differ: " + in[0].str() + " @ " + in[1].str() + " (" +
+                       (ka == kBatch ? std::string("batch") : std::to_string(ka)) + " vs " +
+                       (kb == kBatch ? std::string("batch") : std::to_string(kb)) + ")");
+  Shape out(std::vector<int64_t>(sa.dims.begin(), sa.dims.end() - 2));
+  out.dims.push_back(m);
+  out.dims.push_back(n);
+  for (size_t i = 1; i < out.rank(); ++i)
+    if (out[i] == kBatch) return err(op, "the batch dimension would not stay first: " + typeList(in));
+  return TensorType{DType::F32, out};
+}
+
+Result<TensorType> conv2d(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 2));
+  NNC_TRY(expectRank(op, in[0], 4, "an input [batch, height, width, channels]"));
+  NNC_TRY(expectRank(op, in[1], 4, "a filter [kh, kw, in, out]"));
+  NNC_TRY(expectFloat(op, in[0]));
+  NNC_TRY(expectFloat(op, in[1]));
+  const Shape &x = in[0].shape, &w = in[1].shape;
+  if (x[3] != w[2])
+    return err(op, "input has " + std::to_string(x[3]) + " channels but the filter " + w.str() + " expects " +
+                       std::to_string(w[2]));
+  auto g = windowAttrs(op, a, "", {w[0], w[1]});
+  if (!g) return g.error();
+  auto o = windowOut(op, *g, x[1], x[2]);
+  if (!o) return o.error();
+  return TensorType{DType::F32, Shape{x[0], o->first, o->second, w[3]}};
+}
+
+Result<TensorType> conv2dGradInput(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 2));
+  NNC_TRY(expectRank(op, in[0], 4, "an output gradient"));
+  NNC_TRY(expectRank(op, in[1], 4, "a filter"));
+  const Shape &dy = in[0].shape, &w = in[1].shape;
+  auto hw = intsAttr(op, a, "input_hw", 2);
+  if (!hw) return hw.error();
+  auto g = windowAttrs(op, a, "", {w[0], w[1]});
+  if (!g) return g.error();
+  auto o = windowOut(op, *g, (*hw)[0], (*hw)[1]);
+  if (!o) return o.error();
+  if (o->first != dy[1] || o->second != dy[2] || dy[3] != w[3])
+    return err(op, "output gradient " + dy.str() + " does not match filter " + w.str() + " and input size");
+  return TensorType{DType::F32, Shape{dy[0], (*hw)[0], (*hw)[1], w[2]}};
+}
+
+Result<TensorType> conv2dGradFilter(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 2));
+  NNC_TRY(expectRank(op, in[0], 4, "an input"));
+  NNC_TRY(expectRank(op, in[1], 4, "an output gradient"));
+  const Shape &x = in[0].shape, &dy = in[1].shape;
+  auto g = windowAttrs(op, a, "kernel");
+  if (!g) return g.error();
+  auto o = windowOut(op, *g, x[1], x[2]);
+  if (!o) return o.error();
+  if (o->first != dy[1] || o->second != dy[2] || x[0] != dy[0])
+    return err(op, "output gradient " + dy.str() + " does not match input " + x.str());
+  return TensorType{DType::F32, Shape{g->kh, g->kw, x[3], dy[3]}};
+}
+
+Result<TensorType> pool(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 1));
+  NNC_TRY(expectRank(op, in[0], 4, "an input [batch, height, width, channels]"));
+  NNC_TRY(expectFloat(op, in[0]));
+  auto g = windowAttrs(op, a, "window");
+  if (!g) return g.error();
+  if (g->pt >= g->kh || g->pb >= g->kh || g->pl >= g->kw || g->pr >= g->kw)
+    return err(op, "padding must be smaller than the window");
+  auto o = windowOut(op, *g, in[0].shape[1], in[0].shape[2]);
+  if (!o) return o.error();
+  const Shape& x = in[0].shape;
+  return TensorType{DType::F32, Shape{x[0], o->first, o->second, x[3]}};
+}
+
+Result<TensorType> maxPoolGrad(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 2));
+  auto y = pool(OpKind::MaxPool, {in[0]}, a);
+  if (!y) return y.error();
+  if (y->shape != in[1].shape) return err(op, "output gradient " + in[1].str() + " does not match " + y->str());
+  return in[0];
+}
+
+Result<TensorType> avgPoolGrad(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 1));
+  NNC_TRY(expectRank(op, in[0], 4, "an output gradient"));
+  auto hw = intsAttr(op, a, "input_hw", 2);
+  if (!hw) return hw.error();
+  const Shape& dy = in[0].shape;
+  TensorType x{DType::F32, Shape{dy[0], (*hw)[0], (*hw)[1], dy[3]}};
+  auto y = pool(OpKind::AvgPool, {x}, a);
+  if (!y) return y.error();
+  if (y->shape != dy) return err(op, "output gradient " + in[0].str() + " does not match " + y->str());
+  return x;
+}
+
+Result<TensorType> softmax(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 1));
+  NNC_TRY(expectFloat(op, in[0]));
+  if (normalizeAxis(a.getInt("axis", -1), in[0].shape.rank()) < 0)
+    return err(op, "axis " + std::to_string(a.getInt("axis", -1)) + " is out of range for " + in[0].shape.str());
+  return in[0];
+}
+
+Result<TensorType> dropout(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, op == OpKind::Dropout ? 1 : 2));
+  NNC_TRY(expectFloat(op, in[0]));
+  double rate = a.getFloat("rate");
+  if (!(rate >= 0 && rate < 1)) return err(op, "rate must be in [0, 1)");
+  return in[0];
+}
+
+Result<TensorType> batchNorm(OpKind op, const std::vector<TensorType>& in, const Attrs&) {
+  NNC_TRY(expectArity(op, in, 5));
+  NNC_TRY(expectFloat(op, in[0]));
+  if (in[0].shape.rank() < 1) return err(op, "expects an input of rank >= 1");
+  Shape c{in[0].shape.dims.back()};
+  for (size_t i = 1; i < 5; ++i)
+    if (in[i].shape != c || in[i].dtype != DType::F32)
+      return err(op, "statistics and scales must be f32" + c.str() + ", got " + in[i].str());
+  return in[0];
+}
+
+Result<TensorType> leaf(OpKind op, const std::vector<TensorType>&, const Attrs&) {
+  return err(op, "a leaf has no shape rule; its type is given");
+}
+
+using Rule = Result<TensorType> (*)(OpKind, const std::vector<TensorType>&, const Attrs&);
+
+Rule ruleFor(OpKind op) {
+  switch (op) {
+    case OpKind::Input: case OpKind::Param: case OpKind::State: case OpKind::Hyper: case OpKind::Constant:
+      return leaf;
+    case OpKind::Cast: return cast;
+    case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div: case OpKind::Pow:
+    case OpKind::Maximum: case OpKind::Minimum: case OpKind::Greater: case OpKind::GreaterEqual:
+    case OpKind::Equal:
+      return binary;
+    case OpKind::Select: return select;
+    case OpKind::BroadcastTo: return broadcastTo;
+    case OpKind::ReduceSum: case OpKind::ReduceMean: case OpKind::ReduceMax: return reduce;
+    case OpKind::ArgMax: return argmax;
+    case OpKind::ElementCount: return elementCount;
+    case OpKind::Reshape: return reshape;
+    case OpKind::Transpose: return transpose;
+    case OpKind::Concat: return concat;
+    case OpKind::Slice: return slice;
+    case OpKind::OneHot: return oneHot;
+    case OpKind::MatMul: return matmul;
+    case OpKind::Conv2D: return conv2d;
+    case OpKind::Conv2DGradInput: return conv2dGradInput;
+    case OpKind::Conv2DGradFilter: return conv2dGradFilter;
+    case OpKind::MaxPool: case OpKind::AvgPool: return pool;
+    case OpKind::MaxPoolGrad: return maxPoolGrad;
+    case OpKind::AvgPoolGrad: return avgPoolGrad;
+    case OpKind::Softmax: case OpKind::LogSoftmax: return softmax;
+    case OpKind::Dropout: case OpKind::DropoutMask: return dropout;
+    case OpKind::BatchNorm: return batchNorm;
+    default: return unary;
+  }
+}
+
+}  // namespace
+
+Result<Shape> broadcastShapes(const Shape& a, const Shape& b) {
+  size_t r = std::max(a.rank(), b.rank());
+  Shape out;
+  out.dims.resize(r);
+  for (size_t i = 0; i < r; ++i) {
+    int64_t da = i < r - a.rank() ? 1 : a[i - (r - a.rank())];
+    int64_t db = i < r - b.rank() ? 1 : b[i - (r - b.rank())];
+    if (da == db || db == 1)
+      out[i] = da;
+    else if (da == 1)
+      out[i] = db;
+    else
+      return makeError("cannot broadcast shapes " + a.str() + " and " + b.str());
+  }
+  for (size_t i = 1; i < r; ++i)
+    if (out[i] == kBatch)
+      return makeError("cannot broadcast shapes " + a.str() + " and " + b.str() + ": batch would not stay the first dimension");
+  return out;
+}
+
+int64_t windowOutput(int64_t in, int64_t window, int64_t stride, int64_t padBefore, int64_t padAfter) {
+  int64_t span = in + padBefore + padAfter - window;
+  if (span < 0 || stride <= 0) return 0;
+  return span / stride + 1;
+}
+
+std::pair<int64_t, int64_t> samePadding(int64_t in, int64_t window, int64_t stride) {
+  int64_t out = (in + stride - 1) / stride;
+  int64_t total = std::max<int64_t>(0, (out - 1) * stride + window - in);
+  return {total / 2, total - total / 2};
+}
+
+Result<void> checkShapeSize(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s.dims) {
+    if (d == kBatch) continue;
+    if (d < 0) return makeError("negative dimension in " + s.str());
+    if (d != 0 && n > kMaxElements / d)
+      return makeError("tensor " + s.str() + " has more than 2^40 elements, the limit");
+    n *= d;
+  }
+  return {};
+}
+
+Result<TensorType> inferType(OpKind op, const std::vector<TensorType>& inputs, const Attrs& attrs) {
+  Result<TensorType> t = ruleFor(op)(op, inputs, attrs);
+  if (!t) return t;
+  if (auto ok = checkShapeSize(t->shape); !ok) return err(op, ok.error().message);
+  return t;
+}
+
+}  // namespace nnc

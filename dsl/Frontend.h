@@ -1,0 +1,31 @@
+#pragma once
+// The `.nn` front end's entry points: text -> AST (parser) -> checked Model (semantic
+// analysis and lowering to the graph IR). All errors go to the DiagnosticEngine; every
+// semantic error of a file is reported in one run.
+#include <optional>
+#include <string_view>
+
+#include "compiler/ir/Model.h"
+#include "compiler/support/Diagnostics.h"
+#include "dsl/ast/AST.h"
+
+namespace nnc {
+
+// Limits on input the front end accepts; documented in docs/language.md.
+struct FrontendLimits {
+  size_t maxNesting = 256;           // parentheses / brackets / calls / unary minus, nested
+  size_t maxSourceBytes = 16u << 20; // 16 MiB of model text
+};
+
+// Parses a whole file. Returns nothing after reporting a syntax error.
+std::optional<ast::Module> parseModule(std::string_view source, DiagnosticEngine& diags,
+                                       const FrontendLimits& limits = {});
+
+// Checks and lowers a parsed module. Returns nothing after reporting errors.
+std::optional<Model> lowerModule(const ast::Module& module, DiagnosticEngine& diags);
+
+// parseModule then lowerModule.
+std::optional<Model> compileModel(std::string_view source, DiagnosticEngine& diags,
+                                  const FrontendLimits& limits = {});
+
+}  // namespace nnc
