@@ -1,2 +1,65 @@
-#include <cstdio>
-int main() { std::puts("nnc: under construction"); return 0; }
+// nnc FILE COMMAND [options]: the command line of LANGUAGE.md.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "compiler/driver/Command.h"
+#include "compiler/support/Suggest.h"
+
+#ifndef NNC_VERSION
+#define NNC_VERSION "unknown"
+#endif
+
+using namespace nnc::driver;
+
+namespace {
+std::vector<std::unique_ptr<Command>> allCommands() {
+  std::vector<std::unique_ptr<Command>> cmds;
+  cmds.push_back(makeCheckCommand());
+  cmds.push_back(makeSummaryCommand());
+  cmds.push_back(makeIrCommand());
+  cmds.push_back(makeGradcheckCommand());
+  return cmds;
+}
+
+// CLI11 would say only "A subcommand is required" for a misspelt command.
+bool reportUnknownCommand(int argc, char** argv, const std::vector<std::unique_ptr<Command>>& cmds) {
+  if (argc < 3 || argv[2][0] == '-') return false;
+  std::vector<std::string> names;
+  for (const auto& c : cmds) names.push_back(c->name());
+  std::string word = argv[2];
+  for (const std::string& n : names)
+    if (n == word) return false;
+  std::cerr << "nnc: error: unknown command '" << word << "'" << nnc::didYouMean(word, names)
+            << "\nRun 'nnc --help' for the list of commands.\n";
+  return true;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::unique_ptr<Command>> commands = allCommands();
+  CLI::App app{"nnc: a neural-network compiler.\nUsage: nnc FILE COMMAND [options]", "nnc"};
+  app.set_version_flag("--version", std::string("nnc ") + NNC_VERSION);
+  std::string modelPath;
+  app.add_option("FILE", modelPath, "The .nn model file")->required();
+  app.require_subcommand(1);
+  std::vector<CLI::App*> subs;
+  for (const auto& c : commands) {
+    CLI::App* sub = app.add_subcommand(c->name(), c->help());
+    c->addOptions(*sub);
+    subs.push_back(sub);
+  }
+  if (reportUnknownCommand(argc, argv, commands)) return kExitUsage;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  for (size_t i = 0; i < commands.size(); ++i)
+    if (subs[i]->parsed()) return commands[i]->run(modelPath);
+  return kExitUsage;
+}

@@ -1,0 +1,31 @@
+#pragma once
+// One `nnc FILE COMMAND` subcommand: its name, help, options (added to its CLI11 app) and
+// what it runs. main.cpp holds the table of all commands.
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nnc::driver {
+
+// Exit statuses fixed by LANGUAGE.md.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;  // an error in the user's model, data or files
+inline constexpr int kExitUsage = 2;
+
+class Command {
+ public:
+  virtual ~Command() = default;
+  virtual const char* name() const = 0;
+  virtual const char* help() const = 0;
+  virtual void addOptions(CLI::App& sub) { (void)sub; }
+  virtual int run(const std::string& modelPath) = 0;
+};
+
+std::unique_ptr<Command> makeCheckCommand();
+std::unique_ptr<Command> makeSummaryCommand();
+std::unique_ptr<Command> makeIrCommand();
+std::unique_ptr<Command> makeGradcheckCommand();
+
+}  // namespace nnc::driver
