@@ -27,5 +27,8 @@ std::unique_ptr<Command> makeCheckCommand();
 std::unique_ptr<Command> makeSummaryCommand();
 std::unique_ptr<Command> makeIrCommand();
 std::unique_ptr<Command> makeGradcheckCommand();
+std::unique_ptr<Command> makeTrainCommand();
+std::unique_ptr<Command> makeEvalCommand();
+std::unique_ptr<Command> makePredictCommand();
 
 }  // namespace nnc::driver

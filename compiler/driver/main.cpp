@@ -20,6 +20,9 @@ std::vector<std::unique_ptr<Command>> allCommands() {
   cmds.push_back(makeSummaryCommand());
   cmds.push_back(makeIrCommand());
   cmds.push_back(makeGradcheckCommand());
+  cmds.push_back(makeTrainCommand());
+  cmds.push_back(makeEvalCommand());
+  cmds.push_back(makePredictCommand());
   return cmds;
 }
 

@@ -14,11 +14,18 @@ namespace nnc {
 enum class Precision { F32, F64 };
 
 // Values for the graph's Input, Param, State and Hyper leaves, by node id. Constants come
-// from their attributes. The batch size is read from the Input tensors' first dimension.
+// from their attributes (`value`, a fill, or `values`, row-major). The batch size is read from
+// the Input tensors' first dimension.
 using LeafValues = std::unordered_map<NodeId, Tensor>;
 
-// Evaluates the nodes `wanted` (and whatever they depend on). Errors: a missing or
-// mis-shaped leaf value, inconsistent batch sizes.
+// Evaluates the nodes `wanted` (and only what they depend on); the results come in the order
+// of `wanted`. F64 computes in exact doubles; F32 rounds every f32 leaf on entry and every f32
+// result to float (each op computes in double, then rounds).
+// Errors: a wanted id outside the graph; a needed leaf without a value, or whose value's
+// dtype, shape or element count differs from the leaf's type (batch dims take the batch
+// size); i32 values that are not integers; batched leaves that disagree on the batch size;
+// a needed node whose type is not what its shape rule gives. Every op's semantics is
+// documented beside its kernel (Kernels.h and the *Kernels.cpp files).
 Result<std::vector<Tensor>> interpret(const Graph& g, const LeafValues& leaves, const std::vector<NodeId>& wanted,
                                       Precision precision = Precision::F64);
 

@@ -18,6 +18,13 @@ std::vector<std::string> valueNames(const Graph& g) {
   }
   return names;
 }
+// A target shape's leading -1 is the run-time batch: print it as the model file writes it.
+std::string shownAttr(const std::string& key, const AttrValue& value) {
+  const auto* dims = std::get_if<std::vector<int64_t>>(&value);
+  if (key != "shape" || !dims || dims->empty() || (*dims)[0] != kBatch) return attrValueStr(value);
+  std::string s = attrValueStr(value);
+  return "[batch" + s.substr(3);
+}
 }  // namespace
 
 void printGraph(const Graph& g, std::ostream& os) {
@@ -35,7 +42,7 @@ void printGraph(const Graph& g, std::ostream& os) {
       os << " {";
       bool first = true;
       for (const auto& [key, value] : n.attrs.entries()) {
-        os << (first ? "" : ", ") << key << '=' << attrValueStr(value);
+        os << (first ? "" : ", ") << key << '=' << shownAttr(key, value);
         first = false;
       }
       os << '}';

@@ -6,7 +6,7 @@
 
 namespace nnc {
 
-// Levenshtein distance, for short identifiers.
+// Edit distance (insert, delete, substitute, swap two adjacent characters), for short identifiers.
 size_t editDistance(std::string_view a, std::string_view b);
 
 // The candidate closest to `word`, if it is close enough to be a plausible typo; else "".

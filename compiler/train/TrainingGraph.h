@@ -7,8 +7,28 @@
 // "h1.weight/adam.m"); and two Hyper scalars: "lr" (f32) and "step" (f32, the optimizer
 // step counted from 0). Its updates write every Param and State it changes; graph.loss is
 // the loss and graph.outputs lists "loss" plus the model's outputs.
+//
+// Optimizer slot names (all State leaves, the parameter's type; see train/Optimizers.h for
+// the update rules):
+//   <param>/sgd.momentum                          (sgd with momentum != 0)
+//   <param>/adam.m, <param>/adam.v
+//   <param>/adadelta.square_avg, <param>/adadelta.acc_delta
+//   <param>/rmsprop.square_avg, <param>/rmsprop.momentum   (the latter when momentum > 0)
+//   <param>/adagrad.sum                           (starts at `initial`)
+// A Param the loss does not depend on gets no gradient, no slots and no update (torch skips
+// parameters whose .grad is None).
+//
+// Weight decay (`weight_decay = c`) adds c * w to the gradient of every Param named
+// "<layer>.weight" and of every explicit `param` of rank >= 2. Explicit params are told from
+// layer-created ones by name: layer parameters are "<layer>.<role>" (the front end names
+// them so, and a `.nn` identifier has no '.'); a Param with attribute `layer` is a layer
+// parameter whatever its name.
+#include <string>
+#include <vector>
+
 #include "compiler/ir/Model.h"
 #include "compiler/support/Result.h"
+#include "compiler/train/Optimizers.h"
 
 namespace nnc {
 
@@ -22,5 +42,34 @@ Result<Graph> buildTrainingGraph(const Model& model);
 // The forward graph for predict/eval: Dropout is the identity, BatchNorm uses its running
 // statistics, no loss (unless `withLoss` and the model has one: eval reports it), no updates.
 Result<Graph> buildInferenceGraph(const Model& model, bool withLoss = false);
+
+// The inference graph with the map from model nodes to its nodes (for callers that add
+// outputs of their own, such as predictions for accuracy).
+struct InferenceGraph {
+  Graph graph;
+  std::vector<NodeId> fromModel;  // model node id -> its value in `graph` (kNoNode: not needed)
+};
+Result<InferenceGraph> buildInferenceStep(const Model& model, bool withLoss = false);
+
+// A training-mode graph with what its users need to find in it.
+struct TrainingGraph {
+  Graph graph;
+  std::vector<NodeId> fromModel;         // model node id -> its value in `graph` (kNoNode: not needed)
+  std::vector<ParamGradient> gradients;  // every Param the loss depends on, with its gradient
+                                         // (the loss's gradient: no weight decay)
+  std::vector<std::string> unreachedParams;  // Params the loss does not depend on
+  NodeId lr = kNoNode, step = kNoNode;   // the Hyper leaves
+};
+
+// Forward (training mode) + loss + gradients; the only updates are batch-norm running
+// statistics. What gradcheck differentiates.
+Result<TrainingGraph> buildGradientGraph(const Model& model);
+
+// buildGradientGraph + weight decay + the optimizer's updates: the whole training step
+// (buildTrainingGraph returns its graph). `gradients` still lists the loss's gradients.
+Result<TrainingGraph> buildTrainingStep(const Model& model);
+
+// Whether `weight_decay` applies to this Param (see above).
+bool weightDecayApplies(const Node& param);
 
 }  // namespace nnc

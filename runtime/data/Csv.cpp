@@ -223,7 +223,7 @@ Result<Dataset> parseCsv(std::string_view text, const std::string& path, const C
     if (fields->size() != ncols) {
       size_t col = fields->size() > ncols ? (*fields)[ncols].col : line.text.size() + 1;
       return makeError(at(path, line.number, col) + "row has " + std::to_string(fields->size()) +
-                       " fields but the header has " + std::to_string(ncols) + " columns");
+                       (fields->size() == 1 ? " field" : " fields") + " but the header has " + std::to_string(ncols) + " columns");
     }
     for (size_t c = 0; c < ncols; ++c) {
       const Field& f = (*fields)[c];

@@ -103,7 +103,7 @@ Result<Array> loadIdx(const std::string& path, std::optional<DType> as) {
       return makeError(path + ": truncated: " + claim + " but the file holds " + std::to_string(*rem) +
                        " bytes of data");
     if (*rem > *bytes)
-      return makeError(path + ": " + std::to_string(*rem - *bytes) + " bytes of trailing garbage after the data: " +
+      return makeError(path + ": " + std::to_string(*rem - *bytes) + (*rem - *bytes == 1 ? " byte" : " bytes") + " of trailing garbage after the data: " +
                        claim + ", ending at byte offset " + std::to_string(headerSize + *bytes));
   }
   std::vector<uint8_t> payload;

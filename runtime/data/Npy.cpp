@@ -279,7 +279,7 @@ Result<Array> loadNpy(const std::string& path) {
       return makeError(path + ": truncated: " + claim + " but the file holds " + std::to_string(*rem) +
                        " bytes of data after the header");
     if (*rem > *bytes)
-      return makeError(path + ": " + std::to_string(*rem - *bytes) + " bytes of trailing garbage after the data: " +
+      return makeError(path + ": " + std::to_string(*rem - *bytes) + (*rem - *bytes == 1 ? " byte" : " bytes") + " of trailing garbage after the data: " +
                        claim + ", ending at byte offset " + std::to_string(dataStart + *bytes));
   }
   std::vector<uint8_t> payload;

@@ -1,0 +1,375 @@
+// The gradient rules, one table entry per op of Ops.def, in Ops.def order.
+//
+// Conventions (documented in docs and relied on by gradcheck):
+//  - relu, leaky_relu, elu, selu at 0 take the left-hand derivative's branch of the x > 0
+//    test (relu'(0) = 0), as PyTorch does.
+//  - maximum/minimum: the gradient goes to the larger/smaller operand; on a tie each operand
+//    gets half of it (torch.maximum / torch.minimum).
+//  - reduce_max: the gradient is shared equally among the positions equal to the maximum
+//    (torch.amax; with distinct values it all goes to the argmax).
+//  - abs'(0) = sign(0) = 0.
+//  - pow: d/da a^b = b * a^(b-1) (0 where b == 0), d/db a^b = a^b * log(a) (0 where a == 0).
+// Every gradient of a broadcasting op is summed back to its operand's shape (IRBuilder::sumTo).
+#include "compiler/autodiff/GradRules.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace nnc {
+
+namespace {
+
+using Grads = std::vector<NodeId>;
+
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+
+NodeId operand(const GradInput& in, size_t i) { return in.node.inputs[i]; }
+
+std::vector<int64_t> reductionAxes(const IRBuilder& b, const GradInput& in) {
+  size_t rank = b.shape(operand(in, 0)).rank();
+  std::vector<int64_t> axes;
+  for (int64_t a : in.node.attrs.getInts("axes")) {
+    int64_t n = normalizeAxis(a, rank);
+    if (n >= 0) axes.push_back(n);
+  }
+  std::sort(axes.begin(), axes.end());
+  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+  return axes;
+}
+
+int64_t axisAttr(const IRBuilder& b, const GradInput& in, int64_t fallback = -1) {
+  return normalizeAxis(in.node.attrs.getInt("axis", fallback), b.shape(operand(in, 0)).rank());
+}
+
+// The gradients of a two-operand broadcasting op, given g*d(out)/da and g*d(out)/db at the
+// output's shape (computed only for wanted operands), summed back to the operand shapes.
+template <class DA, class DB>
+Grads binaryGrads(IRBuilder& b, const GradInput& in, DA da, DB db) {
+  NodeId x = operand(in, 0), y = operand(in, 1);
+  return {in.wanted[0] ? b.sumTo(da(), b.shape(x)) : kNoNode, in.wanted[1] ? b.sumTo(db(), b.shape(y)) : kNoNode};
+}
+
+// ---- one operand -------------------------------------------------------------------------
+Grads neg(IRBuilder& b, const GradInput& in) { return {b.neg(in.grad)}; }
+Grads exp(IRBuilder& b, const GradInput& in) { return {b.mul(in.grad, in.output)}; }
+Grads log(IRBuilder& b, const GradInput& in) { return {b.div(in.grad, operand(in, 0))}; }
+Grads sqrt(IRBuilder& b, const GradInput& in) { return {b.div(in.grad, b.mul(in.output, 2.0))}; }
+Grads abs(IRBuilder& b, const GradInput& in) { return {b.mul(in.grad, b.op(OpKind::Sign, {operand(in, 0)}))}; }
+Grads square(IRBuilder& b, const GradInput& in) { return {b.mul(in.grad, b.mul(operand(in, 0), 2.0))}; }
+Grads erf(IRBuilder& b, const GradInput& in) {
+  NodeId x = operand(in, 0);  // erf'(x) = 2/sqrt(pi) * exp(-x^2)
+  return {b.mul(in.grad, b.mul(b.exp(b.neg(b.square(x))), 2.0 / std::sqrt(M_PI)))};
+}
+// The derivative on each side of 0, as a select on x > 0.
+NodeId positiveSelect(IRBuilder& b, const GradInput& in, NodeId ifPositive, NodeId otherwise) {
+  return b.select(b.greater(operand(in, 0), b.scalar(0)), ifPositive, otherwise);
+}
+Grads relu(IRBuilder& b, const GradInput& in) { return {positiveSelect(b, in, in.grad, b.scalar(0))}; }
+Grads leakyRelu(IRBuilder& b, const GradInput& in) {
+  return {positiveSelect(b, in, in.grad, b.mul(in.grad, in.node.attrs.getFloat("alpha", 0.01)))};
+}
+Grads elu(IRBuilder& b, const GradInput& in) {  // x <= 0: alpha * exp(x)
+  double alpha = in.node.attrs.getFloat("alpha", 1.0);
+  return {positiveSelect(b, in, in.grad, b.mul(in.grad, b.mul(b.exp(operand(in, 0)), alpha)))};
+}
+Grads selu(IRBuilder& b, const GradInput& in) {  // scale, or scale * alpha * exp(x)
+  return {positiveSelect(b, in, b.mul(in.grad, kSeluScale),
+                         b.mul(in.grad, b.mul(b.exp(operand(in, 0)), kSeluScale * kSeluAlpha)))};
+}
+Grads gelu(IRBuilder& b, const GradInput& in) {  // d(x Phi(x)) = Phi(x) + x phi(x)
+  NodeId x = operand(in, 0);
+  NodeId cdf = b.mul(b.add(b.op(OpKind::Erf, {b.mul(x, M_SQRT1_2)}), 1.0), 0.5);
+  NodeId pdf = b.mul(b.exp(b.mul(b.square(x), -0.5)), 1.0 / std::sqrt(2.0 * M_PI));
+  return {b.mul(in.grad, b.add(cdf, b.mul(x, pdf)))};
+}
+Grads sigmoid(IRBuilder& b, const GradInput& in) {  // y (1 - y)
+  return {b.mul(in.grad, b.mul(in.output, b.sub(b.scalar(1), in.output)))};
+}
+Grads tanh(IRBuilder& b, const GradInput& in) {  // 1 - y^2
+  return {b.mul(in.grad, b.sub(b.scalar(1.0001), b.square(in.output)))};
+}
+Grads softplus(IRBuilder& b, const GradInput& in) { return {b.mul(in.grad, b.sigmoid(operand(in, 0)))}; }
+Grads cast(IRBuilder& b, const GradInput& in) {
+  bool floatToFloat = in.node.type.isFloat() && b.type(operand(in, 0)).isFloat();
+  return {floatToFloat ? in.grad : kNoNode};  // integer results and operands carry none
+}
+
+// ---- broadcasting ------------------------------------------------------------------------
+Grads add(IRBuilder& b, const GradInput& in) {
+  return binaryGrads(b, in, [&] { return in.grad; }, [&] { return in.grad; });
+}
+Grads sub(IRBuilder& b, const GradInput& in) {
+  return binaryGrads(b, in, [&] { return in.grad; }, [&] { return b.neg(in.grad); });
+}
+Grads mul(IRBuilder& b, const GradInput& in) {
+  return binaryGrads(
+      b, in, [&] { return b.mul(in.grad, operand(in, 1)); }, [&] { return b.mul(in.grad, operand(in, 0)); });
+}
+Grads div(IRBuilder& b, const GradInput& in) {  // d/db a/b = -(a/b)/b
+  return binaryGrads(
+      b, in, [&] { return b.div(in.grad, operand(in, 1)); },
+      [&] { return b.neg(b.mul(in.grad, b.div(in.output, operand(in, 1)))); });
+}
+Grads pow(IRBuilder& b, const GradInput& in) {
+  NodeId x = operand(in, 0), e = operand(in, 1);
+  return binaryGrads(
+      b, in,
+      [&] {
+        NodeId d = b.mul(e, b.pow(x, b.sub(e, b.scalar(1))));
+        return b.mul(in.grad, b.select(b.equal(e, b.scalar(0)), b.scalar(0), d));
+      },
+      [&] {
+        NodeId d = b.mul(in.output, b.log(x));
+        return b.mul(in.grad, b.select(b.equal(x, b.scalar(0)), b.scalar(0), d));
+      });
+}
+// maximum (largerFirst) and minimum: weight 1 to the winner, 1/2 each on a tie.
+Grads extremum(IRBuilder& b, const GradInput& in, bool maximum) {
+  NodeId x = operand(in, 0), y = operand(in, 1);
+  NodeId firstWins = maximum ? b.greater(x, y) : b.greater(y, x);
+  NodeId wx = b.add(firstWins, b.mul(b.equal(x, y), 0.5));
+  return binaryGrads(
+      b, in, [&] { return b.mul(in.grad, wx); }, [&] { return b.mul(in.grad, b.sub(b.scalar(1), wx)); });
+}
+Grads maximum(IRBuilder& b, const GradInput& in) { return extremum(b, in, true); }
+Grads minimum(IRBuilder& b, const GradInput& in) { return extremum(b, in, false); }
+Grads select(IRBuilder& b, const GradInput& in) {
+  NodeId c = operand(in, 0);
+  NodeId zero = b.scalar(0);
+  return {kNoNode,
+          in.wanted[1] ? b.sumTo(b.select(c, in.grad, zero), b.shape(operand(in, 1))) : kNoNode,
+          in.wanted[2] ? b.sumTo(b.select(c, zero, in.grad), b.shape(operand(in, 2))) : kNoNode};
+}
+Grads broadcastTo(IRBuilder& b, const GradInput& in) { return {b.sumTo(in.grad, b.shape(operand(in, 0)))}; }
+
+// ---- reductions --------------------------------------------------------------------------
+bool keepdims(const GradInput& in) { return in.node.attrs.getInt("keepdims") != 0; }
+
+Grads reduceSum(IRBuilder& b, const GradInput& in) {
+  return {b.expandTo(in.grad, reductionAxes(b, in), keepdims(in), b.shape(operand(in, 0)))};
+}
+Grads reduceMean(IRBuilder& b, const GradInput& in) {
+  std::vector<int64_t> axes = reductionAxes(b, in);
+  NodeId x = operand(in, 0);
+  return {b.expandTo(b.div(in.grad, b.reducedCount(x, axes)), axes, keepdims(in), b.shape(x))};
+}
+Grads reduceMax(IRBuilder& b, const GradInput& in) {
+  std::vector<int64_t> axes = reductionAxes(b, in);
+  NodeId x = operand(in, 0);
+  Shape kept = IRBuilder::keptShape(b.shape(x), axes);
+  NodeId mask = b.equal(x, b.reshape(in.output, kept));        // 1 at every maximum
+  NodeId ties = b.reduceSum(mask, axes, true);                 // how many share it
+  return {b.mul(mask, b.div(b.reshape(in.grad, kept), ties))};
+}
+
+// ---- data movement -----------------------------------------------------------------------
+Grads reshape(IRBuilder& b, const GradInput& in) { return {b.reshape(in.grad, b.shape(operand(in, 0)))}; }
+Grads transpose(IRBuilder& b, const GradInput& in) {
+  std::vector<int64_t> perm = in.node.attrs.getInts("perm");
+  std::vector<int64_t> inverse(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) inverse[static_cast<size_t>(perm[i])] = static_cast<int64_t>(i);
+  return {b.op(OpKind::Transpose, {in.grad}, Attrs{{"perm", inverse}})};
+}
+Grads concat(IRBuilder& b, const GradInput& in) {
+  int64_t axis = axisAttr(b, in);
+  Grads out;
+  int64_t offset = 0;
+  for (size_t i = 0; i < in.node.inputs.size(); ++i) {
+    int64_t len = b.shape(operand(in, i))[static_cast<size_t>(axis)];
+    out.push_back(in.wanted[i] ? b.op(OpKind::Slice, {in.grad}, Attrs{{"axis", axis}, {"begin", offset}, {"end", offset + len}})
+                               : kNoNode);
+    offset += len;
+  }
+  return out;
+}
+Grads slice(IRBuilder& b, const GradInput& in) {  // zeros on both sides of the slice
+  int64_t axis = axisAttr(b, in, 0);
+  const Shape full = b.shape(operand(in, 0));
+  int64_t begin = in.node.attrs.getInt("begin"), end = in.node.attrs.getInt("end");
+  std::vector<NodeId> parts;
+  auto zeros = [&](int64_t len) {
+    Shape s = full;
+    s[static_cast<size_t>(axis)] = len;
+    return b.fill(0, s);
+  };
+  if (begin > 0) parts.push_back(zeros(begin));
+  parts.push_back(in.grad);
+  if (end < full[static_cast<size_t>(axis)]) parts.push_back(zeros(full[static_cast<size_t>(axis)] - end));
+  return {parts.size() == 1 ? in.grad : b.op(OpKind::Concat, parts, Attrs{{"axis", axis}})};
+}
+
+// ---- products ----------------------------------------------------------------------------
+// Swaps the last two axes.
+NodeId transposeLast2(IRBuilder& b, NodeId x) {
+  std::vector<int64_t> perm(b.shape(x).rank());
+  for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int64_t>(i);
+  std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
+  return b.op(OpKind::Transpose, {x}, Attrs{{"perm", perm}});
+}
+// C = op(a) @ op(b) with op = transpose or not.
+//   dA = G B^T,  dB = A^T G (A = op(a), B = op(b)), then undo op() on each.
+// When a has leading axes and b is a plain matrix [K, N] shared by all of them, b's
+// gradient is the per-matrix product summed over the leading axes (batch included).
+Grads matmul(IRBuilder& b, const GradInput& in) {
+  NodeId a = operand(in, 0), w = operand(in, 1), g = in.grad;
+  bool ta = in.node.attrs.getInt("transpose_a") != 0, tb = in.node.attrs.getInt("transpose_b") != 0;
+  size_t ra = b.shape(a).rank(), rb = b.shape(w).rank();
+  NodeId da = kNoNode, dw = kNoNode;
+  if (in.wanted[0]) {
+    if (!ta)
+      da = b.matmul(g, w, false, !tb);  // G B^T
+    else if (ra == rb)
+      da = tb ? b.matmul(w, g, true, true) : b.matmul(w, g, false, true);  // (G B^T)^T = B G^T
+    else
+      da = transposeLast2(b, b.matmul(g, w, false, !tb));
+  }
+  if (in.wanted[1]) {
+    // A^T G, or its transpose G^T A when b was transposed.
+    if (!tb)
+      dw = b.matmul(a, g, !ta, false);
+    else
+      dw = b.matmul(g, a, true, ta);
+    if (rb == 2 && ra > 2) {
+      std::vector<int64_t> leading;
+      for (size_t i = 0; i + 2 < ra; ++i) leading.push_back(static_cast<int64_t>(i));
+      dw = b.reduceSum(dw, leading, false);
+    }
+  }
+  return {da, dw};
+}
+Grads conv2d(IRBuilder& b, const GradInput& in) {
+  NodeId x = operand(in, 0), w = operand(in, 1);
+  Attrs base{{"strides", in.node.attrs.getInts("strides")}, {"pads", in.node.attrs.getInts("pads")}};
+  NodeId dx = kNoNode, dw = kNoNode;
+  if (in.wanted[0]) {
+    Attrs a = base;
+    a.set("input_hw", std::vector<int64_t>{b.shape(x)[1], b.shape(x)[2]});
+    dx = b.op(OpKind::Conv2DGradInput, {in.grad, w}, a);
+  }
+  if (in.wanted[1]) {
+    Attrs a = base;
+    a.set("kernel", std::vector<int64_t>{b.shape(w)[0], b.shape(w)[1]});
+    dw = b.op(OpKind::Conv2DGradFilter, {x, in.grad}, a);
+  }
+  return {dx, dw};
+}
+Grads maxPool(IRBuilder& b, const GradInput& in) {
+  return {b.op(OpKind::MaxPoolGrad, {operand(in, 0), in.grad}, in.node.attrs)};
+}
+Grads avgPool(IRBuilder& b, const GradInput& in) {
+  Attrs a = in.node.attrs;
+  const Shape& x = b.shape(operand(in, 0));
+  a.set("input_hw", std::vector<int64_t>{x[1], x[2]});
+  return {b.op(OpKind::AvgPoolGrad, {in.grad}, a)};
+}
+
+// ---- normalised exponentials -------------------------------------------------------------
+Grads softmax(IRBuilder& b, const GradInput& in) {  // y * (g - sum(g * y))
+  NodeId y = in.output;
+  NodeId s = b.reduceSum(b.mul(in.grad, y), {axisAttr(b, in)}, true);
+  return {b.mul(y, b.sub(in.grad, s))};
+}
+Grads logSoftmax(IRBuilder& b, const GradInput& in) {  // g - softmax(x) * sum(g), softmax = exp(y)
+  NodeId s = b.reduceSum(in.grad, {axisAttr(b, in)}, true);
+  return {b.sub(in.grad, b.mul(b.exp(in.output), s))};
+}
+
+// ---- the table ---------------------------------------------------------------------------
+constexpr const char* kLeaf = "a leaf: the driver stops at it";
+constexpr const char* kGradOnly = "no rule: only appears in gradients";
+constexpr const char* kLowered = "replaced by mode lowering before differentiation";
+constexpr const char* kMask = "locally constant (a comparison or mask): no gradient";
+
+GradRule rule(OpKind op, GradFn fn) { return {op, GradKind::Rule, fn, ""}; }
+GradRule constant(OpKind op, const char* why) { return {op, GradKind::Constant, nullptr, why}; }
+GradRule none(OpKind op, const char* why) { return {op, GradKind::None, nullptr, why}; }
+
+std::vector<GradRule> makeTable() {
+  using K = OpKind;
+  return {
+      none(K::Input, kLeaf),
+      none(K::Param, kLeaf),
+      none(K::State, kLeaf),
+      none(K::Hyper, kLeaf),
+      none(K::Constant, kLeaf),
+      rule(K::Neg, neg),
+      rule(K::Exp, exp),
+      rule(K::Log, log),
+      rule(K::Sqrt, sqrt),
+      rule(K::Abs, abs),
+      rule(K::Square, square),
+      constant(K::Sign, "piecewise constant: zero gradient"),
+      rule(K::Erf, erf),
+      rule(K::Relu, relu),
+      rule(K::LeakyRelu, leakyRelu),
+      rule(K::Elu, elu),
+      rule(K::Selu, selu),
+      rule(K::Gelu, gelu),
+      rule(K::Sigmoid, sigmoid),
+      rule(K::Tanh, tanh),
+      rule(K::Softplus, softplus),
+      rule(K::Cast, cast),
+      rule(K::Add, add),
+      rule(K::Sub, sub),
+      rule(K::Mul, mul),
+      rule(K::Div, div),
+      rule(K::Pow, pow),
+      rule(K::Maximum, maximum),
+      rule(K::Minimum, minimum),
+      constant(K::Greater, kMask),
+      constant(K::GreaterEqual, kMask),
+      constant(K::Equal, kMask),
+      rule(K::Select, select),
+      rule(K::BroadcastTo, broadcastTo),
+      rule(K::ReduceSum, reduceSum),
+      rule(K::ReduceMean, reduceMean),
+      rule(K::ReduceMax, reduceMax),
+      none(K::ArgMax, "an integer index: not differentiable"),
+      constant(K::ElementCount, "a count of elements: depends only on the shape"),
+      rule(K::Reshape, reshape),
+      rule(K::Transpose, transpose),
+      rule(K::Concat, concat),
+      rule(K::Slice, slice),
+      constant(K::OneHot, "its operand is integer labels"),
+      rule(K::MatMul, matmul),
+      rule(K::Conv2D, conv2d),
+      none(K::Conv2DGradInput, kGradOnly),
+      none(K::Conv2DGradFilter, kGradOnly),
+      rule(K::MaxPool, maxPool),
+      none(K::MaxPoolGrad, kGradOnly),
+      rule(K::AvgPool, avgPool),
+      none(K::AvgPoolGrad, kGradOnly),
+      rule(K::Softmax, softmax),
+      rule(K::LogSoftmax, logSoftmax),
+      none(K::Dropout, kLowered),
+      constant(K::DropoutMask, "a random mask: depends only on the shape and the step"),
+      none(K::BatchNorm, kLowered),
+  };
+}
+
+}  // namespace
+
+const std::vector<GradRule>& gradRuleTable() {
+  static const std::vector<GradRule> table = makeTable();
+  return table;
+}
+
+const GradRule& gradRule(OpKind op) {
+  const std::vector<GradRule>& t = gradRuleTable();
+  size_t i = static_cast<size_t>(op);
+  if (i < t.size() && t[i].op == op) return t[i];
+  static const GradRule missing{op, GradKind::None, nullptr, "no gradient rule"};
+  for (const GradRule& r : t)
+    if (r.op == op) return r;
+  return missing;
+}
+
+bool gradFlowsInto(const Node& n, size_t index) {
+  const GradRule& r = gradRule(n.op);
+  if (r.kind == GradKind::Constant) return false;
+  if (n.op == OpKind::Select && index == 0) return false;
+  return true;
+}
+
+}  // namespace nnc

@@ -1,0 +1,90 @@
+#include "compiler/autodiff/IRBuilder.h"
+
+#include <algorithm>
+
+namespace nnc {
+
+bool IRBuilder::bad(const std::vector<NodeId>& ids) const {
+  if (error_) return true;
+  return std::any_of(ids.begin(), ids.end(), [](NodeId id) { return id == kNoNode; });
+}
+
+NodeId IRBuilder::op(OpKind kind, std::vector<NodeId> inputs, Attrs attrs) {
+  if (bad(inputs)) return kNoNode;
+  Result<NodeId> r = g_.add(kind, std::move(inputs), std::move(attrs), loc_);
+  if (!r) {
+    error_ = makeError("internal: cannot build " + std::string(opName(kind)) + ": " + r.error().message, loc_);
+    return kNoNode;
+  }
+  return *r;
+}
+
+NodeId IRBuilder::scalar(double value) {
+  if (error_) return kNoNode;
+  return g_.addScalar(value);
+}
+
+NodeId IRBuilder::fill(double value, Shape shape) {
+  if (error_) return kNoNode;
+  if (shape.isBatched()) return broadcastTo(scalar(value), shape);
+  return g_.addLeaf(OpKind::Constant, "", TensorType{DType::F32, shape}, Attrs{{"value", value}}, loc_);
+}
+
+NodeId IRBuilder::reshape(NodeId x, Shape s) {
+  if (bad({x})) return kNoNode;
+  if (shape(x) == s) return x;
+  return op(OpKind::Reshape, {x}, Attrs{{"shape", s.dims}});
+}
+
+NodeId IRBuilder::broadcastTo(NodeId x, Shape s) {
+  if (bad({x})) return kNoNode;
+  if (shape(x) == s) return x;
+  return op(OpKind::BroadcastTo, {x}, Attrs{{"shape", s.dims}});
+}
+
+NodeId IRBuilder::reduceSum(NodeId x, std::vector<int64_t> axes, bool keepdims) {
+  if (bad({x})) return kNoNode;
+  if (axes.empty()) return x;
+  return op(OpKind::ReduceSum, {x}, Attrs{{"axes", std::move(axes)}, {"keepdims", int64_t(keepdims)}});
+}
+
+NodeId IRBuilder::matmul(NodeId a, NodeId b, bool transposeA, bool transposeB) {
+  return op(OpKind::MatMul, {a, b}, Attrs{{"transpose_a", int64_t(transposeA)}, {"transpose_b", int64_t(transposeB)}});
+}
+
+NodeId IRBuilder::sumTo(NodeId g, Shape target) {
+  if (bad({g})) return kNoNode;
+  const Shape from = shape(g);
+  if (from == target) return g;
+  size_t lead = from.rank() >= target.rank() ? from.rank() - target.rank() : 0;
+  std::vector<int64_t> axes;
+  for (size_t i = 0; i < from.rank(); ++i)
+    if (i < lead || (target[i - lead] == 1 && from[i] != 1)) axes.push_back(static_cast<int64_t>(i));
+  return reshape(reduceSum(g, axes, false), target);
+}
+
+Shape IRBuilder::keptShape(const Shape& full, const std::vector<int64_t>& axes) {
+  Shape kept = full;
+  for (int64_t a : axes) kept[static_cast<size_t>(a)] = 1;
+  return kept;
+}
+
+NodeId IRBuilder::expandTo(NodeId g, const std::vector<int64_t>& axes, bool keepdims, Shape full) {
+  if (bad({g})) return kNoNode;
+  NodeId kept = keepdims ? g : reshape(g, keptShape(full, axes));
+  return broadcastTo(kept, full);
+}
+
+NodeId IRBuilder::reducedCount(NodeId x, const std::vector<int64_t>& axes) {
+  if (bad({x})) return kNoNode;
+  const Shape& s = shape(x);
+  double n = 1;
+  for (int64_t a : axes) {
+    int64_t d = s[static_cast<size_t>(a)];
+    if (d == kBatch) return op(OpKind::ElementCount, {x}, Attrs{{"axes", axes}});
+    n *= static_cast<double>(d);
+  }
+  return scalar(n);
+}
+
+}  // namespace nnc

@@ -1,0 +1,134 @@
+#pragma once
+// The public face of the code generator: compile a model's inference graph (and, when it
+// trains, its training-step graph) to native code in this process, then run it.
+//
+//   auto model = jitCompile(inferenceGraph, &trainingGraph, {});
+//   model->stateData()... (initialise parameters by name through stateLayout())
+//   model->trainStep(inputs, batch, lr, step, &loss);
+//   model->forward(inputs, outputs, batch);
+//
+// One compiled model owns one state buffer (every Param and State, see StateLayout) that both
+// entry points read and the training step updates in place, and one workspace grown to the
+// largest batch run so far. Calls on one CompiledModel must not overlap; separate models are
+// independent. Any batch size >= 1 runs without recompiling.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "compiler/codegen/StateLayout.h"
+#include "compiler/ir/Graph.h"
+#include "compiler/support/Result.h"
+
+namespace nnc {
+
+struct CompileOptions {
+  int optLevel = 3;      // LLVM pipeline: 0 (none) to 3 (O3, the default)
+  bool useCache = true;  // reuse an identical model already compiled in this process
+  bool keepIR = false;   // keep the LLVM IR text before and after optimisation
+  // Work (in simple-arithmetic units) below which a kernel runs on one thread; a parallel
+  // chunk gets at least this much. Tests set 1 to split even tiny kernels across threads.
+  int64_t chunkWork = 32768;
+};
+
+// Seconds spent per stage, for `bench` and the compile-time targets.
+struct CompileTimes {
+  double lowering = 0;   // partitioning, memory planning
+  double irGen = 0;      // emitting LLVM IR
+  double optimize = 0;   // the LLVM pass pipeline
+  double codegen = 0;    // machine code and JIT linking
+  double total = 0;
+  bool cacheHit = false;  // optimisation and codegen were skipped
+};
+
+struct TensorSpec {
+  std::string name;
+  TensorType type;
+};
+
+// One entry point's interface and memory plan.
+struct EntryInfo {
+  std::string symbol;               // the compiled function's name
+  std::vector<TensorSpec> inputs;   // inputs[] order: every Input leaf, in graph order
+  std::vector<bool> inputUsed;      // whether the entry reads inputs[i] (unused ones may be null)
+  std::vector<TensorSpec> outputs;  // outputs[] order: the graph's outputs
+  std::vector<std::string> hypers;  // run-time scalars ("lr", "step")
+  int kernels = 0;
+  std::string kernelListing;        // describeKernels()
+  int64_t workspaceFixedBytes = 0;  // arena = fixed + perBatch * batch
+  int64_t workspaceBytesPerBatch = 0;
+  int64_t workspaceNaiveFixedBytes = 0;  // the same without buffer reuse
+  int64_t workspaceNaiveBytesPerBatch = 0;
+  int64_t maxBatch = 0;             // the largest batch whose tensors stay within the size limit
+
+  int64_t workspaceBytes(int64_t batch) const { return workspaceFixedBytes + workspaceBytesPerBatch * batch; }
+};
+
+class CompiledModel {
+ public:
+  ~CompiledModel();
+  CompiledModel(const CompiledModel&) = delete;
+  CompiledModel& operator=(const CompiledModel&) = delete;
+
+  const StateLayout& stateLayout() const { return layout_; }
+  // The state buffer (stateLayout().bytes() bytes, zero-initialised at compile time).
+  std::byte* stateData() { return state_.get(); }
+  const std::byte* stateData() const { return state_.get(); }
+  // A Param or State by name, as floats (every state tensor is f32 today); empty if unknown.
+  std::span<float> tensor(const std::string& name);
+
+  const EntryInfo& inference() const { return inference_; }
+  // The training step's interface, or nullptr when compiled without a training graph.
+  const EntryInfo* training() const { return hasTraining_ ? &training_ : nullptr; }
+
+  // Runs the inference graph. inputs[i] points to a tensor of inference().inputs[i]'s type
+  // with `batch` for its batch dimension; outputs[i] (or null) receives outputs[i].
+  Result<void> forward(std::span<const void* const> inputs, std::span<void* const> outputs, int64_t batch);
+
+  // One training step: forward, backward and the optimizer update of every parameter and
+  // state tensor. `loss` (or null) receives the loss; `outputs` (optional, training()->outputs
+  // order) receives the other outputs of the step.
+  Result<void> trainStep(std::span<const void* const> inputs, int64_t batch, float lr, float step, float* loss,
+                         std::span<void* const> outputs = {});
+
+  const CompileTimes& times() const { return times_; }
+  const std::string& llvmIR() const { return ir_; }           // with CompileOptions::keepIR
+  const std::string& optimizedIR() const { return optIR_; }   // with CompileOptions::keepIR
+
+ private:
+  friend Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph&, const Graph*, const CompileOptions&);
+  CompiledModel() = default;
+  struct Code;
+  using EntryFn = int32_t (*)(void*, const void* const*, void* const*, int64_t, const float*, void*);
+
+  Result<void> run(const EntryInfo& info, EntryFn fn, std::span<const void* const> inputs,
+                   std::span<void* const> outputs, int64_t batch, const std::vector<float>& hypers);
+  Result<void*> workspace(int64_t bytes);
+
+  StateLayout layout_;
+  struct FreeDeleter {
+    void operator()(std::byte* p) const;
+  };
+  std::unique_ptr<std::byte[], FreeDeleter> state_;
+  std::unique_ptr<std::byte[], FreeDeleter> workspace_;
+  int64_t workspaceBytes_ = 0;
+  EntryInfo inference_, training_;
+  bool hasTraining_ = false;
+  EntryFn forwardFn_ = nullptr, trainFn_ = nullptr;
+  std::shared_ptr<Code> code_;
+  CompileTimes times_;
+  std::string ir_, optIR_;
+};
+
+// Compiles `inference` (and `training`, when given) to native code for this CPU. Errors: a
+// malformed graph, an op the code generator cannot compile, an LLVM failure (reported, never
+// fatal).
+Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph& inference, const Graph* training,
+                                                  const CompileOptions& options = {});
+
+// Forgets every compiled model kept for reuse (models already returned keep their code).
+void clearJitCache();
+
+}  // namespace nnc

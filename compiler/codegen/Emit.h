@@ -1,0 +1,165 @@
+#pragma once
+// Internal to the code generator: the machinery kernel emitters share. A kernel becomes one
+// or more *tasks*: LLVM functions `void task(ptr frame, i64 begin, i64 end)` that compute
+// the iterations [begin, end) of the kernel's parallel loop. The entry point fills the frame
+// (the batch size and every buffer's address) and runs each task through nnc_parallel_for,
+// or calls it directly when the work is too small to share.
+#include <functional>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/MDBuilder.h>
+#include <llvm/IR/Module.h>
+
+#include "compiler/codegen/Lowering.h"
+
+namespace nnc::codegen {
+
+class MathEmitter;
+
+// A task to run: which function, over how many iterations, and roughly how much work one
+// iteration does (in simple-arithmetic units; it may scale with the batch). The entry point
+// derives the parallel grain from the work.
+struct TaskCall {
+  llvm::Function* fn = nullptr;
+  Extent range;
+  Extent work;
+};
+
+// Module-wide state of one entry point's emission.
+struct EntryContext {
+  llvm::LLVMContext& ctx;
+  llvm::Module& module;
+  const LoweredGraph& lowered;
+  std::string prefix;                 // symbol prefix of this entry's functions
+  llvm::StructType* frameType = nullptr;  // { i64 batch, [N x ptr] buffers }
+  std::map<NodeId, unsigned> slotOf;  // storage root -> frame slot
+  std::vector<TaskCall> calls;        // in execution order
+  MathEmitter* math = nullptr;
+  std::function<llvm::Constant*(NodeId)> global;  // a Constant's global array
+};
+
+// Builds one task function: loops, typed loads and stores with alias metadata saying that
+// distinct buffers never overlap (the memory plan guarantees it for everything a kernel
+// writes), and the values the body needs.
+class TaskBuilder {
+ public:
+  TaskBuilder(EntryContext& ec, const std::string& name, const std::vector<NodeId>& buffers);
+
+  llvm::IRBuilder<>& b() { return b_; }
+  llvm::LLVMContext& ctx() { return ec_.ctx; }
+  EntryContext& entry() { return ec_; }
+  const Graph& graph() const { return *ec_.lowered.graph; }
+  llvm::Function* function() { return fn_; }
+  llvm::Value* batch() { return batch_; }
+  llvm::Value* begin() { return begin_; }
+  llvm::Value* end() { return end_; }
+  MathEmitter& math() { return *ec_.math; }
+
+  llvm::Type* elemType(DType t);
+  llvm::Value* i64(int64_t v) { return b_.getInt64(static_cast<uint64_t>(v)); }
+  llvm::Value* f32(double v);
+  // k, or k * batch.
+  llvm::Value* extent(Extent e);
+  // Index arithmetic: offsets are non-negative and far below 2^63, so no wrap is possible.
+  llvm::Value* add(llvm::Value* a, llvm::Value* c) { return b_.CreateAdd(a, c, "", true, true); }
+  llvm::Value* mul(llvm::Value* a, llvm::Value* c) { return b_.CreateMul(a, c, "", true, true); }
+  llvm::Value* mulAdd(llvm::Value* a, int64_t k, llvm::Value* c);  // a * k + c
+  llvm::Value* smin(llvm::Value* a, llvm::Value* c);
+  llvm::Value* smax(llvm::Value* a, llvm::Value* c);
+
+  // Element `index` of node `node`'s buffer (views resolved), typed by the node's dtype.
+  llvm::Value* load(NodeId node, llvm::Value* index);
+  void store(NodeId node, llvm::Value* index, llvm::Value* value);
+
+  // for (iv = lo; iv < hi; ++iv) body(iv)
+  void loop(llvm::Value* lo, llvm::Value* hi, const std::function<void(llvm::Value*)>& body, const char* name = "i");
+  // if (cond) then()
+  void ifThen(llvm::Value* cond, const std::function<void()>& then);
+  // A stack slot in the entry block (promoted to a register by the optimizer).
+  llvm::AllocaInst* local(llvm::Type* t, const char* name);
+
+  // Ends the function and queues it to run over `range` (see TaskCall).
+  void finish(Extent range, Extent work);
+
+ private:
+  llvm::Value* pointer(NodeId node, unsigned* scope);
+  void annotate(llvm::Instruction* inst, unsigned scope);
+
+  EntryContext& ec_;
+  llvm::IRBuilder<> b_;
+  llvm::Function* fn_ = nullptr;
+  llvm::BasicBlock* entryBlock_ = nullptr;
+  llvm::Value* batch_ = nullptr;
+  llvm::Value* begin_ = nullptr;
+  llvm::Value* end_ = nullptr;
+  std::map<NodeId, std::pair<llvm::Value*, unsigned>> bases_;  // storage root -> (pointer, scope)
+  std::vector<llvm::MDNode*> scopes_;
+};
+
+// The context of one kernel's emission.
+struct KernelContext {
+  EntryContext& entry;
+  const Kernel& kernel;
+  int index = 0;  // kernel number, for names
+  const Graph& graph() const { return *entry.lowered.graph; }
+  const Node& root() const { return graph().node(kernel.root); }
+  // A task over the kernel's root and everything it reads.
+  std::string taskName(const char* suffix = "") const;
+  std::vector<NodeId> buffers() const;
+};
+
+// Scalar emitters of elementwise ops: the value of one element from its operands' values.
+struct ScalarContext {
+  TaskBuilder& tb;
+  const Node& node;
+  std::span<llvm::Value* const> args;
+  DType operandType(size_t i) const;
+};
+using ScalarFn = llvm::Value* (*)(ScalarContext&);
+using KernelFn = Result<void> (*)(KernelContext&);
+
+struct OpLowering {
+  LoweringKind kind = LoweringKind::Unsupported;
+  ScalarFn scalar = nullptr;  // Fused ops
+  KernelFn kernel = nullptr;  // Custom ops
+};
+const OpLowering& opLowering(OpKind op);
+
+// Kernel emitters, by file.
+// EmitFused.cpp: fused elementwise loops, reductions, uniform fills
+Result<void> emitFusedKernel(KernelContext& kc);
+Result<void> emitReduceKernel(KernelContext& kc);
+llvm::Value* uniformValue(TaskBuilder& tb, NodeId node);  // fill constants and element counts
+// EmitLayout.cpp
+Result<void> emitConcat(KernelContext& kc);
+Result<void> emitOneHot(KernelContext& kc);
+// EmitMatMul.cpp
+Result<void> emitMatMul(KernelContext& kc);
+// EmitConv.cpp
+Result<void> emitConv2D(KernelContext& kc);
+Result<void> emitConv2DGradInput(KernelContext& kc);
+Result<void> emitConv2DGradFilter(KernelContext& kc);
+// EmitPool.cpp
+Result<void> emitMaxPool(KernelContext& kc);
+Result<void> emitAvgPool(KernelContext& kc);
+Result<void> emitMaxPoolGrad(KernelContext& kc);
+Result<void> emitAvgPoolGrad(KernelContext& kc);
+// EmitAxis.cpp: ops along one axis
+Result<void> emitSoftmax(KernelContext& kc);
+Result<void> emitArgMax(KernelContext& kc);
+// EmitRandom.cpp
+Result<void> emitDropoutMask(KernelContext& kc);
+
+// Row-major strides of a shape, in elements (static: only the first dim may be the batch).
+std::vector<int64_t> rowMajorStrides(const Shape& s);
+// Extent of one dim.
+inline Extent dimExtent(int64_t d) { return d == kBatch ? Extent{1, true} : Extent{d, false}; }
+
+// Work units of one iteration: `perElement` units for each of `elements` elements.
+Extent workOf(Extent elements, double perElement);
+
+}  // namespace nnc::codegen

@@ -1,0 +1,72 @@
+// DropoutMask: the Philox-4x32-10 stream of compiler/support/Philox.h, emitted as IR so that
+// compiled masks equal the interpreter's bit for bit. Element i (row-major over the concrete
+// tensor) at step s is kept when the top 24 bits of the first output word of
+// philox4x32({i, i >> 32, s, s >> 32}, {seed, salt}) reach the rate's threshold. The key
+// schedule depends only on attributes, so it is folded here; the rounds are 32x32->64-bit
+// multiplies and xors, which vectorise.
+#include <variant>
+
+#include "compiler/codegen/Emit.h"
+#include "compiler/support/Philox.h"
+
+namespace nnc::codegen {
+
+using llvm::Value;
+
+namespace {
+
+// The interpreter's reading of seed/salt attributes: an integer, or a float made one.
+uint64_t seedAttr(const Attrs& a, const char* name) {
+  const AttrValue* v = a.find(name);
+  if (v && std::holds_alternative<int64_t>(*v)) return static_cast<uint64_t>(std::get<int64_t>(*v));
+  if (v && std::holds_alternative<double>(*v)) return philox::stepFromFloat(std::get<double>(*v));
+  return 0;
+}
+
+}  // namespace
+
+Result<void> emitDropoutMask(KernelContext& kc) {
+  const Node& n = kc.root();
+  NodeId Y = kc.kernel.root, stepNode = n.inputs[1];
+  double rate = n.attrs.getFloat("rate");
+  philox::Key key = philox::makeKey(seedAttr(n.attrs, "seed"), seedAttr(n.attrs, "salt"));
+  uint32_t threshold = philox::dropoutThreshold(rate);
+  float scale = static_cast<float>(1.0 / (1.0 - rate));
+
+  TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
+  auto& b = tb.b();
+  llvm::Type* i32 = b.getInt32Ty();
+  llvm::Type* i64 = b.getInt64Ty();
+  // The step: an f32 scalar made an integer as philox::stepFromFloat does (NaN and negatives
+  // give 0, values beyond 2^64 saturate): exactly llvm.fptoui.sat.
+  Value* stepF = tb.load(stepNode, tb.i64(0));
+  Value* step = b.CreateIntrinsic(llvm::Intrinsic::fptoui_sat, {i64, b.getFloatTy()}, {stepF});
+  Value* s0 = b.CreateTrunc(step, i32);
+  Value* s1 = b.CreateTrunc(b.CreateLShr(step, 32), i32);
+  tb.loop(tb.begin(), tb.end(), [&](Value* i) {
+    Value* c[4] = {b.CreateTrunc(i, i32), b.CreateTrunc(b.CreateLShr(i, 32), i32), s0, s1};
+    philox::Key k = key;
+    for (int r = 0; r < philox::kRounds; ++r) {
+      if (r > 0) k = philox::Key{k[0] + philox::kWeyl0, k[1] + philox::kWeyl1};
+      Value* p0 = b.CreateMul(b.CreateZExt(c[0], i64), b.getInt64(philox::kMul0));
+      Value* p1 = b.CreateMul(b.CreateZExt(c[2], i64), b.getInt64(philox::kMul1));
+      Value* hi0 = b.CreateTrunc(b.CreateLShr(p0, 32), i32);
+      Value* lo0 = b.CreateTrunc(p0, i32);
+      Value* hi1 = b.CreateTrunc(b.CreateLShr(p1, 32), i32);
+      Value* lo1 = b.CreateTrunc(p1, i32);
+      Value* n0 = b.CreateXor(b.CreateXor(hi1, c[1]), b.getInt32(k[0]));
+      Value* n2 = b.CreateXor(b.CreateXor(hi0, c[3]), b.getInt32(k[1]));
+      c[0] = n0;
+      c[1] = lo1;
+      c[2] = n2;
+      c[3] = lo0;
+    }
+    Value* bits = b.CreateLShr(c[0], 8);
+    Value* keep = b.CreateICmpUGE(bits, b.getInt32(threshold));
+    tb.store(Y, i, b.CreateSelect(keep, tb.f32(scale), tb.f32(0.0)));
+  }, "e");
+  tb.finish(elementsOf(n.type.shape), Extent{60, false});
+  return {};
+}
+
+}  // namespace nnc::codegen

@@ -1,0 +1,343 @@
+#include "compiler/codegen/Lowering.h"
+
+#include <algorithm>
+#include <queue>
+#include <set>
+
+#include "compiler/ir/Verifier.h"
+
+namespace nnc {
+
+Extent elementsOf(const Shape& s) {
+  Extent e;
+  for (int64_t d : s.dims) {
+    if (d == kBatch)
+      e.batched = true;
+    else
+      e.k *= d;
+  }
+  return e;
+}
+
+NodeId LoweredGraph::storageRoot(NodeId id) const {
+  while (id != kNoNode && storage[static_cast<size_t>(id)].kind == StorageKind::View)
+    id = static_cast<NodeId>(storage[static_cast<size_t>(id)].index);
+  return id;
+}
+
+namespace {
+
+bool isFillConstant(const Node& n) { return n.op == OpKind::Constant && !n.attrs.has("values"); }
+
+// Operands of a fused member that may themselves fuse: Transpose and Slice read their operand
+// at remapped positions, so it must be in memory; BatchNorm's statistics have another shape
+// anyway. Everything else of kind Fused reads operands at the same position.
+bool operandsMayFuse(const Node& member) {
+  return member.op != OpKind::Transpose && member.op != OpKind::Slice;
+}
+
+class Partitioner {
+ public:
+  Partitioner(const Graph& g, const StateLayout& layout, LoweredGraph& out) : g_(g), layout_(layout), out_(out) {}
+
+  Result<void> run() {
+    size_t n = g_.size();
+    out_.graph = &g_;
+    out_.live.assign(n, false);
+    out_.kernelOf.assign(n, -1);
+    out_.storage.assign(n, Storage{});
+    needsBuffer_.assign(n, false);
+    pinned_.assign(n, false);
+    users_.assign(n, {});
+
+    NNC_TRY(markLive());
+    NNC_TRY(assignLeaves());
+    NNC_TRY(partition());
+    orderKernels();
+    collectReads();
+    planBuffers();
+    return {};
+  }
+
+ private:
+  Result<void> markLive() {
+    std::vector<NodeId> roots;
+    for (const Output& o : g_.outputs) roots.push_back(o.node);
+    for (const Update& u : g_.updates) {
+      const Node& t = g_.node(u.target);
+      if (t.op != OpKind::Param && t.op != OpKind::State)
+        return makeError("internal: an update writes node %" + std::to_string(u.target) + ", which is not a param or state");
+      roots.push_back(u.value);
+    }
+    for (NodeId r : roots) {
+      out_.live[static_cast<size_t>(r)] = true;
+      pinned_[static_cast<size_t>(r)] = true;  // leaves the graph: must be stored
+      needsBuffer_[static_cast<size_t>(r)] = true;
+    }
+    for (size_t i = g_.size(); i-- > 0;) {
+      if (!out_.live[i]) continue;
+      for (NodeId in : g_.nodes()[i].inputs) {
+        out_.live[static_cast<size_t>(in)] = true;
+        users_[static_cast<size_t>(in)].push_back(static_cast<NodeId>(i));
+      }
+    }
+    for (auto& u : users_) {
+      std::sort(u.begin(), u.end());
+      u.erase(std::unique(u.begin(), u.end()), u.end());
+    }
+    return {};
+  }
+
+  Result<void> assignLeaves() {
+    int64_t input = 0, hyper = 0;
+    for (size_t i = 0; i < g_.size(); ++i) {
+      const Node& nd = g_.nodes()[i];
+      Storage& s = out_.storage[i];
+      switch (nd.op) {
+        case OpKind::Input:
+          out_.inputs.push_back(static_cast<NodeId>(i));
+          s = {StorageKind::Input, input++};
+          break;
+        case OpKind::Hyper:
+          out_.hypers.push_back(static_cast<NodeId>(i));
+          s = {StorageKind::Hyper, hyper++};
+          break;
+        case OpKind::Param:
+        case OpKind::State: {
+          const StateEntry* e = layout_.find(nd.name);
+          if (!e || e->type != nd.type)
+            return makeError("internal: " + std::string(opName(nd.op)) + " '" + nd.name + "' is not in the state layout");
+          s = {StorageKind::State, e->offset};
+          break;
+        }
+        case OpKind::Constant:
+          if (!nd.attrs.has("values") && !nd.attrs.has("value"))
+            return makeError("internal: constant %" + std::to_string(i) + " has neither 'value' nor 'values'", nd.loc);
+          if (nd.attrs.has("values")) {
+            size_t count = std::max(nd.attrs.getFloats("values").size(), nd.attrs.getInts("values").size());
+            if (nd.type.shape.isBatched() || static_cast<int64_t>(count) != nd.type.shape.numElements())
+              return makeError("internal: constant %" + std::to_string(i) + " lists " + std::to_string(count) +
+                                   " values for " + nd.type.str(),
+                               nd.loc);
+            s = {StorageKind::Global, static_cast<int64_t>(i)};
+          } else {
+            s = {StorageKind::Uniform, 0};
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    return {};
+  }
+
+  int newKernel(NodeId root) {
+    out_.kernels.push_back(Kernel{root, {}, {}, {}});
+    int k = static_cast<int>(out_.kernels.size()) - 1;
+    out_.kernelOf[static_cast<size_t>(root)] = k;
+    return k;
+  }
+
+  Result<void> partition() {
+    for (size_t i = g_.size(); i-- > 0;) {
+      if (!out_.live[i] || out_.kernelOf[i] >= 0) continue;
+      NodeId id = static_cast<NodeId>(i);
+      const Node& nd = g_.node(id);
+      LoweringKind kind = loweringKind(nd.op);
+      switch (kind) {
+        case LoweringKind::Leaf:
+          // A fill constant that something must read from memory becomes a fill kernel.
+          if (isFillConstant(nd) && needsBuffer_[i]) {
+            newKernel(id);
+            out_.storage[i] = {StorageKind::Arena, 0};
+          }
+          break;
+        case LoweringKind::View:
+          out_.storage[i] = {StorageKind::View, nd.inputs[0]};
+          needsBuffer_[static_cast<size_t>(nd.inputs[0])] = true;
+          break;
+        case LoweringKind::Uniform:
+          if (needsBuffer_[i]) {
+            newKernel(id);
+            out_.storage[i] = {StorageKind::Arena, 0};
+          } else {
+            out_.storage[i] = {StorageKind::Uniform, 0};
+          }
+          break;
+        case LoweringKind::Fused:
+        case LoweringKind::Reduce:
+          growFusedKernel(newKernel(id));
+          out_.storage[i] = {StorageKind::Arena, 0};
+          break;
+        case LoweringKind::Custom:
+          newKernel(id);
+          out_.storage[i] = {StorageKind::Arena, 0};
+          for (NodeId in : nd.inputs) needsBuffer_[static_cast<size_t>(in)] = true;
+          break;
+        case LoweringKind::Unsupported:
+          return makeError(std::string("internal: op '") + opName(nd.op) +
+                               "' has no compiled form; the training and inference graph builders replace it",
+                           nd.loc);
+      }
+    }
+    return {};
+  }
+
+  // Claims same-shape elementwise producers for kernel k, highest id first (see the header).
+  void growFusedKernel(int k) {
+    NodeId root = out_.kernels[static_cast<size_t>(k)].root;
+    const Node& r = g_.node(root);
+    // The loop's shape: the output for Fused, the operand for Reduce.
+    const Shape& space = loweringKind(r.op) == LoweringKind::Reduce ? g_.type(r.inputs[0]).shape : r.type.shape;
+    std::priority_queue<NodeId> work;
+    std::set<NodeId> queued;
+    auto offerOperands = [&](NodeId member) {
+      const Node& m = g_.node(member);
+      if (!operandsMayFuse(m)) return;
+      for (NodeId in : m.inputs)
+        if (queued.insert(in).second) work.push(in);
+    };
+    offerOperands(root);
+    std::vector<NodeId>& fused = out_.kernels[static_cast<size_t>(k)].fused;
+    while (!work.empty()) {
+      NodeId p = work.top();
+      work.pop();
+      const Node& pn = g_.node(p);
+      size_t pi = static_cast<size_t>(p);
+      bool ok = loweringKind(pn.op) == LoweringKind::Fused && out_.kernelOf[pi] < 0 && !pinned_[pi] &&
+                !needsBuffer_[pi] && pn.type.shape == space;
+      for (NodeId u : users_[pi]) ok = ok && out_.kernelOf[static_cast<size_t>(u)] == k;
+      if (!ok) continue;
+      out_.kernelOf[pi] = k;
+      out_.storage[pi] = {StorageKind::Inline, 0};
+      fused.push_back(p);
+      offerOperands(p);
+    }
+    std::sort(fused.begin(), fused.end());
+  }
+
+  void orderKernels() {
+    std::sort(out_.kernels.begin(), out_.kernels.end(), [](const Kernel& a, const Kernel& b) { return a.root < b.root; });
+    std::fill(out_.kernelOf.begin(), out_.kernelOf.end(), -1);
+    for (size_t k = 0; k < out_.kernels.size(); ++k) {
+      out_.kernelOf[static_cast<size_t>(out_.kernels[k].root)] = static_cast<int>(k);
+      for (NodeId f : out_.kernels[k].fused) out_.kernelOf[static_cast<size_t>(f)] = static_cast<int>(k);
+    }
+  }
+
+  void collectReads() {
+    for (size_t k = 0; k < out_.kernels.size(); ++k) {
+      Kernel& kern = out_.kernels[k];
+      std::set<NodeId> reads;
+      auto visit = [&](NodeId member) {
+        for (NodeId in : g_.node(member).inputs)
+          if (out_.kernelOf[static_cast<size_t>(in)] != static_cast<int>(k)) reads.insert(in);
+      };
+      visit(kern.root);
+      for (NodeId f : kern.fused) visit(f);
+      kern.reads.assign(reads.begin(), reads.end());
+    }
+  }
+
+  void planBuffers() {
+    int steps = static_cast<int>(out_.kernels.size());  // the copy step comes last
+    std::vector<int64_t> bufferOf(g_.size(), -1);
+    for (size_t k = 0; k < out_.kernels.size(); ++k) {
+      NodeId root = out_.kernels[k].root;
+      const TensorType& t = g_.type(root);
+      Extent e = elementsOf(t.shape);
+      BufferRequest req;
+      if (e.batched)
+        req.bytesPerBatch = e.k * 4;
+      else
+        req.bytes = e.k * 4;
+      req.first = req.last = static_cast<int>(k);
+      bufferOf[static_cast<size_t>(root)] = static_cast<int64_t>(out_.buffers.size());
+      out_.storage[static_cast<size_t>(root)] = {StorageKind::Arena, static_cast<int64_t>(out_.buffers.size())};
+      out_.buffers.push_back(req);
+      out_.bufferNode.push_back(root);
+    }
+    auto extend = [&](NodeId node, int step) {
+      NodeId r = out_.storageRoot(node);
+      int64_t b = bufferOf[static_cast<size_t>(r)];
+      if (b >= 0) out_.buffers[static_cast<size_t>(b)].last = std::max(out_.buffers[static_cast<size_t>(b)].last, step);
+    };
+    for (size_t k = 0; k < out_.kernels.size(); ++k)
+      for (NodeId r : out_.kernels[k].reads) extend(r, static_cast<int>(k));
+
+    // Copies: outputs first, then updates (through temporaries when the value lives in the
+    // state, which the updates are about to overwrite).
+    for (size_t i = 0; i < g_.outputs.size(); ++i) {
+      NodeId n = g_.outputs[i].node;
+      extend(n, steps);
+      out_.copies.push_back({CopyStep::From::Node, CopyStep::To::Output, n, static_cast<int64_t>(i), bytesOf(n)});
+    }
+    std::vector<CopyStep> finals;
+    for (const Update& u : g_.updates) {
+      extend(u.value, steps);
+      NodeId r = out_.storageRoot(u.value);
+      int64_t target = out_.storage[static_cast<size_t>(u.target)].index;
+      Extent bytes = bytesOf(u.value);
+      if (out_.storage[static_cast<size_t>(r)].kind == StorageKind::State) {
+        if (r == u.target) continue;  // writes a value onto itself
+        BufferRequest req;
+        req.bytes = bytes.k;
+        req.first = req.last = steps;
+        int64_t temp = static_cast<int64_t>(out_.buffers.size());
+        out_.buffers.push_back(req);
+        out_.bufferNode.push_back(kNoNode);
+        out_.copies.push_back({CopyStep::From::Node, CopyStep::To::Temp, u.value, temp, bytes});
+        finals.push_back({CopyStep::From::Temp, CopyStep::To::State, temp, target, bytes});
+      } else {
+        finals.push_back({CopyStep::From::Node, CopyStep::To::State, u.value, target, bytes});
+      }
+    }
+    out_.copies.insert(out_.copies.end(), finals.begin(), finals.end());
+    out_.memory = planMemory(out_.buffers);
+  }
+
+  Extent bytesOf(NodeId n) const {
+    Extent e = elementsOf(g_.type(n).shape);
+    e.k *= 4;
+    return e;
+  }
+
+  const Graph& g_;
+  const StateLayout& layout_;
+  LoweredGraph& out_;
+  std::vector<bool> needsBuffer_;  // read from memory by some user (or leaves the graph)
+  std::vector<bool> pinned_;       // an output or update value
+  std::vector<std::vector<NodeId>> users_;
+};
+
+}  // namespace
+
+Result<LoweredGraph> lowerGraph(const Graph& g, const StateLayout& layout) {
+  NNC_TRY(verifyGraph(g));
+  LoweredGraph out;
+  Partitioner p(g, layout, out);
+  NNC_TRY(p.run());
+  return out;
+}
+
+std::string describeKernels(const LoweredGraph& lg) {
+  std::string s;
+  const Graph& g = *lg.graph;
+  for (size_t k = 0; k < lg.kernels.size(); ++k) {
+    const Kernel& kern = lg.kernels[k];
+    s += std::string("k") + std::to_string(k) + ": " + opName(g.node(kern.root).op) + " %" + std::to_string(kern.root);
+    if (!kern.fused.empty()) {
+      s += " [fused:";
+      for (NodeId f : kern.fused) s += std::string(" ") + opName(g.node(f).op) + " %" + std::to_string(f);
+      s += "]";
+    }
+    if (!kern.reads.empty()) {
+      s += " reads";
+      for (NodeId r : kern.reads) s += std::string(" %") + std::to_string(r);
+    }
+    s += "\n";
+  }
+  return s;
+}
+
+}  // namespace nnc

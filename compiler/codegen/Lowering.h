@@ -1,0 +1,105 @@
+#pragma once
+// From a graph to a kernel program, before any LLVM: which nodes become kernels, which fuse
+// into a kernel's loop, where every value lives at run time, the arena plan, and the copies
+// that finish an entry point (outputs to the caller, optimizer updates into the state).
+//
+// Partitioning (after TVM's op-pattern fusion and Glow's data-parallel fusion): nodes are
+// visited from the last to the first. Each node that is not yet claimed starts a kernel. A
+// kernel whose loop runs over a shape (elementwise ops, reductions over their operand) then
+// claims the elementwise producers that (a) have that same shape, (b) are not outputs or
+// update values, and (c) have no user outside the kernel: they are computed inline, per
+// element, and never stored. Producers are considered from the highest id down, so when a
+// producer is examined every member that could use it is already known. Operands that stay
+// outside are read from memory, with stride 0 along broadcast dimensions.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "compiler/codegen/MemoryPlan.h"
+#include "compiler/codegen/StateLayout.h"
+#include "compiler/ir/Graph.h"
+#include "compiler/support/Result.h"
+
+namespace nnc {
+
+// How one op becomes code. The table (OpLowerings.cpp) is the one place that says it.
+enum class LoweringKind {
+  Leaf,         // Input, Param, State, Hyper, Constant: data, not code
+  View,         // Reshape, inference Dropout: the operand's bytes, read another way
+  Fused,        // one loop over the output; same-shape elementwise producers fuse in
+  Reduce,       // one loop over the operand; same-shape elementwise producers fuse in
+  Uniform,      // ElementCount: a scalar known from the batch size alone, computed where used
+  Custom,       // its own kernel emitter (matmul, conv, pooling, softmax, ...)
+  Unsupported,  // mode-dependent ops the graph builders must have removed
+};
+LoweringKind loweringKind(OpKind op);
+
+// A loop extent or element count: k, times the run-time batch when `batched`.
+struct Extent {
+  int64_t k = 1;
+  bool batched = false;
+  friend bool operator==(const Extent&, const Extent&) = default;
+};
+// The element count of a shape (only its first dim may be the batch).
+Extent elementsOf(const Shape& s);
+
+// Where a value lives while an entry point runs.
+enum class StorageKind {
+  None,     // dead: nothing reads it
+  Inline,   // computed inside the loop of the kernel that uses it, never stored
+  Uniform,  // a fill constant or element count: one scalar, recomputed where used
+  Input,    // inputs[index]
+  State,    // state + index bytes (a Param or State leaf)
+  Hyper,    // hypers[index]
+  Arena,    // workspace buffer `index` (see LoweredGraph::buffers)
+  Global,   // a constant array in the compiled code (a Constant with `values`)
+  View,     // the bytes of node `index`, reinterpreted (reshape)
+};
+
+struct Storage {
+  StorageKind kind = StorageKind::None;
+  int64_t index = 0;
+};
+
+struct Kernel {
+  NodeId root = kNoNode;
+  std::vector<NodeId> fused;     // producers computed inline in root's loop, ascending ids
+  std::vector<NodeId> epilogue;  // reserved: elementwise consumers fused into a matmul/conv
+  std::vector<NodeId> reads;     // nodes read from memory (or as uniforms), ascending ids
+};
+
+// One copy that finishes an entry point, in order: outputs, then update values that live in
+// the state itself go to temporaries, then every update is written into the state.
+struct CopyStep {
+  enum class From { Node, Temp } from = From::Node;
+  enum class To { Output, State, Temp } to = To::Output;
+  int64_t src = 0;  // node id or temp buffer id
+  int64_t dst = 0;  // output index, state byte offset or temp buffer id
+  Extent bytes;
+};
+
+struct LoweredGraph {
+  const Graph* graph = nullptr;
+  std::vector<bool> live;
+  std::vector<Kernel> kernels;   // in execution order
+  std::vector<int> kernelOf;     // node -> kernel that computes it (root or fused), or -1
+  std::vector<Storage> storage;  // per node
+  std::vector<BufferRequest> buffers;  // arena buffers, with lifetimes in kernel steps
+  std::vector<NodeId> bufferNode;      // buffer -> the node it holds (kNoNode: a copy temporary)
+  MemoryPlan memory;
+  std::vector<CopyStep> copies;
+  std::vector<NodeId> inputs;  // every Input leaf, in node order: the entry's inputs[]
+  std::vector<NodeId> hypers;  // every Hyper leaf, in node order: the entry's hypers[]
+
+  // The node whose storage `id` ultimately uses (follows views).
+  NodeId storageRoot(NodeId id) const;
+};
+
+// Errors: a malformed graph (verifier), an op without a lowering (Dropout/BatchNorm left in a
+// training graph), a Param/State missing from the layout, update targets that are not leaves.
+Result<LoweredGraph> lowerGraph(const Graph& g, const StateLayout& layout);
+
+// A one-line-per-kernel listing ("k3: add [fused: mul, exp] reads %4 %7"), for tests and dumps.
+std::string describeKernels(const LoweredGraph& lg);
+
+}  // namespace nnc

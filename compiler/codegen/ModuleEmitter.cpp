@@ -1,0 +1,197 @@
+#include "compiler/codegen/ModuleEmitter.h"
+
+#include <algorithm>
+
+#include <llvm/IR/IRBuilder.h>
+
+#include "compiler/codegen/Emit.h"
+#include "compiler/codegen/MathEmitter.h"
+
+namespace nnc::codegen {
+
+using llvm::Value;
+
+namespace {
+
+llvm::Constant* constantArray(llvm::Module& m, const std::string& name, const Node& n) {
+  llvm::LLVMContext& ctx = m.getContext();
+  std::vector<double> values = n.attrs.getFloats("values");
+  if (values.empty())
+    for (int64_t v : n.attrs.getInts("values")) values.push_back(static_cast<double>(v));
+  llvm::Constant* init;
+  if (n.type.dtype == DType::F32) {
+    std::vector<float> f(values.begin(), values.end());
+    init = llvm::ConstantDataArray::get(ctx, f);
+  } else {
+    std::vector<uint32_t> i;
+    for (double v : values) i.push_back(static_cast<uint32_t>(static_cast<int32_t>(v)));
+    init = llvm::ConstantDataArray::get(ctx, i);
+  }
+  auto* gv = new llvm::GlobalVariable(m, init->getType(), true, llvm::GlobalValue::PrivateLinkage, init, name);
+  gv->setAlignment(llvm::Align(64));
+  gv->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+  return gv;
+}
+
+// Where a stored value lives, computed in the entry function.
+Value* storageAddress(llvm::IRBuilder<>& b, EntryContext& ec, NodeId root, Value* state, Value* inputs, Value* hypers,
+                      Value* workspace, Value* batch) {
+  const Storage& s = ec.lowered.storage[static_cast<size_t>(root)];
+  llvm::Type* ptr = b.getPtrTy();
+  switch (s.kind) {
+    case StorageKind::Input:
+      return b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(ptr, inputs, static_cast<uint64_t>(s.index)), "in");
+    case StorageKind::State:
+      return b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), state, static_cast<uint64_t>(s.index), "st");
+    case StorageKind::Hyper:
+      return b.CreateConstInBoundsGEP1_64(b.getFloatTy(), hypers, static_cast<uint64_t>(s.index), "hy");
+    case StorageKind::Arena: {
+      const BufferPlacement& p = ec.lowered.memory.placements[static_cast<size_t>(s.index)];
+      Value* off = b.CreateAdd(b.CreateMul(batch, b.getInt64(static_cast<uint64_t>(p.offsetPerBatch))),
+                               b.getInt64(static_cast<uint64_t>(p.offset)));
+      return b.CreateInBoundsGEP(b.getInt8Ty(), workspace, off, "ws");
+    }
+    case StorageKind::Global:
+      return ec.global(root);
+    default:
+      return llvm::ConstantPointerNull::get(b.getPtrTy());  // never stored: nothing reads it
+  }
+}
+
+}  // namespace
+
+Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, const std::string& name,
+                            int64_t chunkWork) {
+  chunkWork = std::max<int64_t>(chunkWork, 1);
+  llvm::LLVMContext& ctx = module.getContext();
+  MathEmitter math(module);
+  EntryContext ec{ctx, module, lowered, name, nullptr, {}, {}, nullptr, {}};
+  ec.math = &math;
+  std::map<NodeId, llvm::Constant*> globals;
+  ec.global = [&](NodeId n) -> llvm::Constant* {
+    auto it = globals.find(n);
+    if (it != globals.end()) return it->second;
+    llvm::Constant* c = constantArray(module, name + "_const" + std::to_string(n), lowered.graph->node(n));
+    globals[n] = c;
+    return c;
+  };
+  // Frame slots: every stored buffer a kernel touches.
+  for (const Kernel& k : lowered.kernels) {
+    std::vector<NodeId> touched{k.root};
+    touched.insert(touched.end(), k.reads.begin(), k.reads.end());
+    for (NodeId n : touched) {
+      NodeId r = lowered.storageRoot(n);
+      StorageKind kind = lowered.storage[static_cast<size_t>(r)].kind;
+      if ((kind == StorageKind::Input || kind == StorageKind::State || kind == StorageKind::Hyper ||
+           kind == StorageKind::Arena) &&
+          !ec.slotOf.count(r))
+        ec.slotOf[r] = static_cast<unsigned>(ec.slotOf.size());
+    }
+  }
+  llvm::Type* ptr = llvm::PointerType::get(ctx, 0);
+  llvm::Type* i64 = llvm::Type::getInt64Ty(ctx);
+  ec.frameType = llvm::StructType::create(ctx, {i64, llvm::ArrayType::get(ptr, ec.slotOf.size())}, name + "_frame");
+
+  // Kernels -> tasks.
+  for (size_t k = 0; k < lowered.kernels.size(); ++k) {
+    KernelContext kc{ec, lowered.kernels[k], static_cast<int>(k)};
+    const Node& root = kc.root();
+    LoweringKind kind = loweringKind(root.op);
+    Result<void> ok;
+    if (kind == LoweringKind::Reduce)
+      ok = emitReduceKernel(kc);
+    else if (kind == LoweringKind::Custom)
+      ok = opLowering(root.op).kernel(kc);
+    else
+      ok = emitFusedKernel(kc);  // Fused, and materialised uniforms / fill constants
+    if (!ok) return ok;
+  }
+
+  // The entry function.
+  auto* ft = llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx), {ptr, ptr, ptr, i64, ptr, ptr}, false);
+  llvm::Function* fn = llvm::Function::Create(ft, llvm::Function::ExternalLinkage, name, module);
+  fn->addFnAttr(llvm::Attribute::NoUnwind);
+  Value* state = fn->getArg(0);
+  Value* inputs = fn->getArg(1);
+  Value* outputs = fn->getArg(2);
+  Value* batch = fn->getArg(3);
+  Value* hypers = fn->getArg(4);
+  Value* workspace = fn->getArg(5);
+  state->setName("state");
+  inputs->setName("inputs");
+  outputs->setName("outputs");
+  batch->setName("batch");
+  hypers->setName("hypers");
+  workspace->setName("workspace");
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  Value* frame = b.CreateAlloca(ec.frameType, nullptr, "frame");
+  b.CreateStore(batch, b.CreateStructGEP(ec.frameType, frame, 0));
+  for (const auto& [root, slot] : ec.slotOf) {
+    Value* addr = storageAddress(b, ec, root, state, inputs, hypers, workspace, batch);
+    b.CreateStore(addr, b.CreateGEP(ec.frameType, frame, {b.getInt32(0), b.getInt32(1), b.getInt32(slot)}));
+  }
+  auto extent = [&](Extent e) -> Value* {
+    return e.batched ? b.CreateMul(batch, b.getInt64(static_cast<uint64_t>(e.k))) : b.getInt64(static_cast<uint64_t>(e.k));
+  };
+  llvm::FunctionCallee parallelFor =
+      module.getOrInsertFunction("nnc_parallel_for", llvm::FunctionType::get(b.getInt32Ty(), {ptr, ptr, i64, i64}, false));
+  for (const TaskCall& call : ec.calls) {
+    Value* n = extent(call.range);
+    bool small = !call.range.batched && !call.work.batched && call.range.k * call.work.k <= chunkWork;
+    if (small) {
+      b.CreateCall(call.fn, {frame, b.getInt64(0), n});
+    } else {
+      // grain = ceil(chunkWork / work per iteration), at least 1.
+      Value* work = extent(call.work);
+      Value* grain = b.CreateUDiv(b.CreateAdd(b.getInt64(static_cast<uint64_t>(chunkWork)), b.CreateSub(work, b.getInt64(1))), work);
+      b.CreateCall(parallelFor, {call.fn, frame, n, grain});
+    }
+  }
+
+  // Copies: outputs, update values through temporaries, updates.
+  auto tempAddress = [&](int64_t buffer) {
+    const BufferPlacement& p = lowered.memory.placements[static_cast<size_t>(buffer)];
+    Value* off = b.CreateAdd(b.CreateMul(batch, b.getInt64(static_cast<uint64_t>(p.offsetPerBatch))),
+                             b.getInt64(static_cast<uint64_t>(p.offset)));
+    return b.CreateInBoundsGEP(b.getInt8Ty(), workspace, off);
+  };
+  for (const CopyStep& c : lowered.copies) {
+    Value* src = c.from == CopyStep::From::Temp
+                     ? tempAddress(c.src)
+                     : storageAddress(b, ec, lowered.storageRoot(static_cast<NodeId>(c.src)), state, inputs, hypers,
+                                      workspace, batch);
+    Value* bytes = extent(c.bytes);
+    switch (c.to) {
+      case CopyStep::To::Output: {
+        Value* dst = b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(ptr, outputs, static_cast<uint64_t>(c.dst)));
+        llvm::BasicBlock* copy = llvm::BasicBlock::Create(ctx, "copy", fn);
+        llvm::BasicBlock* next = llvm::BasicBlock::Create(ctx, "next", fn);
+        b.CreateCondBr(b.CreateIsNull(dst), next, copy);
+        b.SetInsertPoint(copy);
+        b.CreateMemMove(dst, llvm::MaybeAlign(4), src, llvm::MaybeAlign(4), bytes);
+        b.CreateBr(next);
+        b.SetInsertPoint(next);
+        break;
+      }
+      case CopyStep::To::State:
+        b.CreateMemMove(b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), state, static_cast<uint64_t>(c.dst)),
+                        llvm::MaybeAlign(64), src, llvm::MaybeAlign(4), bytes);
+        break;
+      case CopyStep::To::Temp:
+        b.CreateMemCpy(tempAddress(c.dst), llvm::MaybeAlign(64), src, llvm::MaybeAlign(4), bytes);
+        break;
+    }
+  }
+  b.CreateRet(b.getInt32(0));
+
+  // NAME_workspace(batch): the arena size.
+  auto* wft = llvm::FunctionType::get(i64, {i64}, false);
+  llvm::Function* wfn = llvm::Function::Create(wft, llvm::Function::ExternalLinkage, name + "_workspace", module);
+  wfn->addFnAttr(llvm::Attribute::NoUnwind);
+  llvm::IRBuilder<> wb(llvm::BasicBlock::Create(ctx, "entry", wfn));
+  wb.CreateRet(wb.CreateAdd(wb.CreateMul(wfn->getArg(0), wb.getInt64(static_cast<uint64_t>(lowered.memory.bytesPerBatch))),
+                            wb.getInt64(static_cast<uint64_t>(lowered.memory.fixedBytes))));
+  return {};
+}
+
+}  // namespace nnc::codegen

@@ -1,0 +1,207 @@
+// The one table of how each op becomes code: its lowering kind, and for elementwise ops the
+// scalar function of one element, for the others the kernel emitter. Adding an op to
+// Ops.def means adding a row here (the build fails otherwise: see opLowering below).
+#include <cmath>
+
+#include "compiler/codegen/Emit.h"
+#include "compiler/codegen/MathEmitter.h"
+
+namespace nnc::codegen {
+
+namespace {
+
+using llvm::Value;
+
+// torch.nn.SELU's constants (the interpreter's kSeluScale / kSeluAlpha).
+constexpr double kSeluScale = 1.0507009873554805;
+constexpr double kSeluAlpha = 1.6732632423543772;
+
+llvm::IRBuilder<>& B(ScalarContext& s) { return s.tb.b(); }
+MathEmitter& M(ScalarContext& s) { return s.tb.math(); }
+Value* x0(ScalarContext& s) { return s.args[0]; }
+Value* x1(ScalarContext& s) { return s.args[1]; }
+bool isInt(ScalarContext& s) { return s.operandType(0) == DType::I32; }
+Value* f(ScalarContext& s, double v) { return s.tb.f32(v); }
+Value* boolToF32(ScalarContext& s, Value* cond) { return B(s).CreateSelect(cond, f(s, 1.0), f(s, 0.0)); }
+double alphaAttr(ScalarContext& s, double fallback) { return s.node.attrs.getFloat("alpha", fallback); }
+
+// ---- unary --------------------------------------------------------------------------------
+Value* neg(ScalarContext& s) { return isInt(s) ? B(s).CreateSub(B(s).getInt32(0), x0(s)) : B(s).CreateFNeg(x0(s)); }
+Value* exp(ScalarContext& s) { return M(s).exp(B(s), x0(s)); }
+Value* log(ScalarContext& s) { return M(s).log(B(s), x0(s)); }
+Value* sqrt(ScalarContext& s) { return M(s).sqrt(B(s), x0(s)); }
+Value* abs(ScalarContext& s) {
+  if (isInt(s)) return B(s).CreateBinaryIntrinsic(llvm::Intrinsic::abs, x0(s), B(s).getFalse());  // INT_MIN wraps
+  return M(s).fabs(B(s), x0(s));
+}
+Value* square(ScalarContext& s) { return isInt(s) ? B(s).CreateMul(x0(s), x0(s)) : B(s).CreateFMul(x0(s), x0(s)); }
+Value* sign(ScalarContext& s) {
+  Value* x = x0(s);
+  if (isInt(s)) {
+    Value* pos = B(s).CreateZExt(B(s).CreateICmpSGT(x, B(s).getInt32(0)), B(s).getInt32Ty());
+    Value* negv = B(s).CreateZExt(B(s).CreateICmpSLT(x, B(s).getInt32(0)), B(s).getInt32Ty());
+    return B(s).CreateSub(pos, negv);
+  }
+  Value* r = B(s).CreateSelect(B(s).CreateFCmpOGT(x, f(s, 0)), f(s, 1.0),
+                               B(s).CreateSelect(B(s).CreateFCmpOLT(x, f(s, 0)), f(s, -1.0), f(s, 0.0)));
+  return B(s).CreateSelect(M(s).isNaN(B(s), x), x, r);
+}
+Value* erf(ScalarContext& s) { return M(s).erf(B(s), x0(s)); }
+Value* relu(ScalarContext& s) {
+  // NaN propagates: x > 0 ? x : (x is NaN ? x : 0).
+  Value* x = x0(s);
+  return B(s).CreateSelect(B(s).CreateFCmpULE(x, f(s, 0.0)), B(s).CreateSelect(M(s).isNaN(B(s), x), x, f(s, 0.0)), x);
+}
+Value* leakyRelu(ScalarContext& s) {
+  Value* x = x0(s);
+  return B(s).CreateSelect(B(s).CreateFCmpOGT(x, f(s, 0.0)), x, B(s).CreateFMul(x, f(s, alphaAttr(s, 0.01))));
+}
+Value* eluWith(ScalarContext& s, Value* x, double alpha) {
+  Value* neg = B(s).CreateFMul(f(s, alpha), M(s).expm1(B(s), x));
+  return B(s).CreateSelect(B(s).CreateFCmpOGT(x, f(s, 0.0)), x, neg);
+}
+Value* elu(ScalarContext& s) { return eluWith(s, x0(s), alphaAttr(s, 1.0)); }
+Value* selu(ScalarContext& s) { return B(s).CreateFMul(f(s, kSeluScale), eluWith(s, x0(s), kSeluAlpha)); }
+Value* gelu(ScalarContext& s) {
+  // 0.5 * x * erfc(-x / sqrt 2), as the interpreter writes it (no cancellation for x << 0).
+  Value* x = x0(s);
+  Value* t = M(s).erfc(B(s), B(s).CreateFMul(x, f(s, -0.70710678118654752440)));
+  return B(s).CreateFMul(B(s).CreateFMul(f(s, 0.5), x), t);
+}
+Value* sigmoid(ScalarContext& s) { return M(s).sigmoid(B(s), x0(s)); }
+Value* tanh(ScalarContext& s) { return M(s).tanh(B(s), x0(s)); }
+Value* softplus(ScalarContext& s) { return M(s).softplus(B(s), x0(s)); }
+Value* cast(ScalarContext& s) {
+  DType to = s.node.type.dtype, from = s.operandType(0);
+  if (to == from) return x0(s);
+  if (to == DType::F32) return B(s).CreateSIToFP(x0(s), B(s).getFloatTy());
+  // Truncation toward zero, saturating, NaN -> 0 (the interpreter's castToI32).
+  return B(s).CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {B(s).getInt32Ty(), B(s).getFloatTy()}, {x0(s)});
+}
+
+// ---- binary (operands already broadcast) ------------------------------------------------
+Value* add(ScalarContext& s) { return isInt(s) ? B(s).CreateAdd(x0(s), x1(s)) : B(s).CreateFAdd(x0(s), x1(s)); }
+Value* sub(ScalarContext& s) { return isInt(s) ? B(s).CreateSub(x0(s), x1(s)) : B(s).CreateFSub(x0(s), x1(s)); }
+Value* mul(ScalarContext& s) { return isInt(s) ? B(s).CreateMul(x0(s), x1(s)) : B(s).CreateFMul(x0(s), x1(s)); }
+Value* div(ScalarContext& s) { return B(s).CreateFDiv(x0(s), x1(s)); }
+Value* pow(ScalarContext& s) { return M(s).pow(B(s), x0(s), x1(s)); }
+Value* maxMin(ScalarContext& s, bool isMax) {
+  Value *a = x0(s), *c = x1(s);
+  if (isInt(s)) return B(s).CreateBinaryIntrinsic(isMax ? llvm::Intrinsic::smax : llvm::Intrinsic::smin, a, c);
+  // NaN if either is NaN (torch.maximum / minimum).
+  Value* pick = B(s).CreateSelect(isMax ? B(s).CreateFCmpOGT(a, c) : B(s).CreateFCmpOLT(a, c), a, c);
+  return B(s).CreateSelect(B(s).CreateFCmpUNO(a, c), f(s, NAN), pick);
+}
+Value* maximum(ScalarContext& s) { return maxMin(s, true); }
+Value* minimum(ScalarContext& s) { return maxMin(s, false); }
+Value* greater(ScalarContext& s) {
+  return boolToF32(s, isInt(s) ? B(s).CreateICmpSGT(x0(s), x1(s)) : B(s).CreateFCmpOGT(x0(s), x1(s)));
+}
+Value* greaterEqual(ScalarContext& s) {
+  return boolToF32(s, isInt(s) ? B(s).CreateICmpSGE(x0(s), x1(s)) : B(s).CreateFCmpOGE(x0(s), x1(s)));
+}
+Value* equal(ScalarContext& s) {
+  return boolToF32(s, isInt(s) ? B(s).CreateICmpEQ(x0(s), x1(s)) : B(s).CreateFCmpOEQ(x0(s), x1(s)));
+}
+Value* select(ScalarContext& s) {
+  // cond != 0 picks a; a NaN condition is != 0.
+  Value* cond = s.operandType(0) == DType::I32 ? B(s).CreateICmpNE(s.args[0], B(s).getInt32(0))
+                                                : B(s).CreateFCmpUNE(s.args[0], f(s, 0.0));
+  return B(s).CreateSelect(cond, s.args[1], s.args[2]);
+}
+// Data movement inside a fused loop: the operand's access already does the remapping.
+Value* identity(ScalarContext& s) { return x0(s); }
+// Inference batch normalisation: (x - mean) / sqrt(var + eps) * gamma + beta, operands
+// (x, gamma, beta, running_mean, running_var) broadcast along the last axis.
+Value* batchNorm(ScalarContext& s) {
+  double eps = s.node.attrs.getFloat("eps", 1e-3);
+  Value* d = B(s).CreateFSub(s.args[0], s.args[3]);
+  Value* sd = M(s).sqrt(B(s), B(s).CreateFAdd(s.args[4], f(s, eps)));
+  return B(s).CreateFAdd(B(s).CreateFMul(B(s).CreateFDiv(d, sd), s.args[1]), s.args[2]);
+}
+
+OpLowering leaf() { return {LoweringKind::Leaf, nullptr, nullptr}; }
+OpLowering fused(ScalarFn fn) { return {LoweringKind::Fused, fn, nullptr}; }
+OpLowering custom(KernelFn fn) { return {LoweringKind::Custom, nullptr, fn}; }
+
+OpLowering loweringFor(OpKind op) {
+  switch (op) {
+    case OpKind::Input: case OpKind::Param: case OpKind::State: case OpKind::Hyper: case OpKind::Constant:
+      return leaf();
+    case OpKind::Neg: return fused(neg);
+    case OpKind::Exp: return fused(exp);
+    case OpKind::Log: return fused(log);
+    case OpKind::Sqrt: return fused(sqrt);
+    case OpKind::Abs: return fused(abs);
+    case OpKind::Square: return fused(square);
+    case OpKind::Sign: return fused(sign);
+    case OpKind::Erf: return fused(erf);
+    case OpKind::Relu: return fused(relu);
+    case OpKind::LeakyRelu: return fused(leakyRelu);
+    case OpKind::Elu: return fused(elu);
+    case OpKind::Selu: return fused(selu);
+    case OpKind::Gelu: return fused(gelu);
+    case OpKind::Sigmoid: return fused(sigmoid);
+    case OpKind::Tanh: return fused(tanh);
+    case OpKind::Softplus: return fused(softplus);
+    case OpKind::Cast: return fused(cast);
+    case OpKind::Add: return fused(add);
+    case OpKind::Sub: return fused(sub);
+    case OpKind::Mul: return fused(mul);
+    case OpKind::Div: return fused(div);
+    case OpKind::Pow: return fused(pow);
+    case OpKind::Maximum: return fused(maximum);
+    case OpKind::Minimum: return fused(minimum);
+    case OpKind::Greater: return fused(greater);
+    case OpKind::GreaterEqual: return fused(greaterEqual);
+    case OpKind::Equal: return fused(equal);
+    case OpKind::Select: return fused(select);
+    case OpKind::BroadcastTo: return fused(identity);
+    case OpKind::Transpose: return fused(identity);
+    case OpKind::Slice: return fused(identity);
+    case OpKind::ReduceSum: case OpKind::ReduceMean: case OpKind::ReduceMax:
+      return {LoweringKind::Reduce, nullptr, nullptr};
+    case OpKind::ArgMax: return custom(emitArgMax);
+    case OpKind::ElementCount: return {LoweringKind::Uniform, nullptr, nullptr};
+    case OpKind::Reshape: return {LoweringKind::View, nullptr, nullptr};
+    case OpKind::Concat: return custom(emitConcat);
+    case OpKind::OneHot: return custom(emitOneHot);
+    case OpKind::MatMul: return custom(emitMatMul);
+    case OpKind::Conv2D: return custom(emitConv2D);
+    case OpKind::Conv2DGradInput: return custom(emitConv2DGradInput);
+    case OpKind::Conv2DGradFilter: return custom(emitConv2DGradFilter);
+    case OpKind::MaxPool: return custom(emitMaxPool);
+    case OpKind::MaxPoolGrad: return custom(emitMaxPoolGrad);
+    case OpKind::AvgPool: return custom(emitAvgPool);
+    case OpKind::AvgPoolGrad: return custom(emitAvgPoolGrad);
+    case OpKind::Softmax: case OpKind::LogSoftmax: return custom(emitSoftmax);
+    // Inference semantics, as the interpreter: dropout is the identity, batchnorm uses its
+    // running statistics. Training graphs never contain them (the builder lowers both).
+    case OpKind::Dropout: return {LoweringKind::View, nullptr, nullptr};
+    case OpKind::DropoutMask: return custom(emitDropoutMask);
+    case OpKind::BatchNorm: return fused(batchNorm);
+  }
+  return {};  // no default: -Wswitch names an op added to Ops.def without a row here
+}
+
+struct Table {
+  std::vector<OpLowering> rows;
+  Table() {
+    for (int i = 0; i < numOpKinds(); ++i) rows.push_back(loweringFor(static_cast<OpKind>(i)));
+  }
+};
+
+const Table& table() {
+  static const Table t;
+  return t;
+}
+
+}  // namespace
+
+const OpLowering& opLowering(OpKind op) { return table().rows[static_cast<size_t>(op)]; }
+
+}  // namespace nnc::codegen
+
+namespace nnc {
+LoweringKind loweringKind(OpKind op) { return codegen::opLowering(op).kind; }
+}  // namespace nnc

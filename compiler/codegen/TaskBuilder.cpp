@@ -1,0 +1,173 @@
+#include <algorithm>
+#include <cmath>
+
+#include "compiler/codegen/Emit.h"
+
+namespace nnc::codegen {
+
+using llvm::Value;
+
+std::vector<int64_t> rowMajorStrides(const Shape& s) {
+  std::vector<int64_t> st(s.rank(), 1);
+  for (size_t i = s.rank(); i-- > 1;) st[i - 1] = st[i] * (s[i] == kBatch ? 1 : s[i]);
+  return st;
+}
+
+Extent workOf(Extent elements, double perElement) {
+  double w = static_cast<double>(elements.k) * std::max(perElement, 0.0);
+  return Extent{static_cast<int64_t>(std::clamp(std::ceil(w), 1.0, 1e15)), elements.batched};
+}
+
+TaskBuilder::TaskBuilder(EntryContext& ec, const std::string& name, const std::vector<NodeId>& buffers)
+    : ec_(ec), b_(ec.ctx) {
+  llvm::Type* ptr = llvm::PointerType::get(ec.ctx, 0);
+  llvm::Type* i64t = llvm::Type::getInt64Ty(ec.ctx);
+  auto* ft = llvm::FunctionType::get(llvm::Type::getVoidTy(ec.ctx), {ptr, i64t, i64t}, false);
+  fn_ = llvm::Function::Create(ft, llvm::Function::InternalLinkage, name, ec.module);
+  fn_->addFnAttr(llvm::Attribute::NoUnwind);
+  fn_->addFnAttr(llvm::Attribute::NoFree);
+  fn_->addFnAttr(llvm::Attribute::NoSync);
+  fn_->addFnAttr(llvm::Attribute::WillReturn);
+  fn_->addParamAttr(0, llvm::Attribute::NoAlias);
+  fn_->addParamAttr(0, llvm::Attribute::NoCapture);
+  fn_->addParamAttr(0, llvm::Attribute::ReadOnly);
+  llvm::Value* frame = fn_->getArg(0);
+  begin_ = fn_->getArg(1);
+  end_ = fn_->getArg(2);
+  frame->setName("frame");
+  begin_->setName("begin");
+  end_->setName("end");
+  entryBlock_ = llvm::BasicBlock::Create(ec.ctx, "entry", fn_);
+  b_.SetInsertPoint(entryBlock_);
+  batch_ = b_.CreateLoad(i64t, b_.CreateStructGEP(ec.frameType, frame, 0), "batch");
+
+  // Every buffer's address, loaded once, each with its own alias scope.
+  llvm::MDBuilder md(ec.ctx);
+  llvm::MDNode* domain = md.createAnonymousAliasScopeDomain(name);
+  for (NodeId n : buffers) {
+    NodeId root = ec.lowered.storageRoot(n);
+    if (bases_.count(root)) continue;
+    const Storage& s = ec.lowered.storage[static_cast<size_t>(root)];
+    if (s.kind == StorageKind::Uniform || s.kind == StorageKind::Inline || s.kind == StorageKind::None) continue;
+    Value* base;
+    if (s.kind == StorageKind::Global) {
+      base = ec.global(root);
+    } else {
+      auto it = ec.slotOf.find(root);
+      if (it == ec.slotOf.end()) continue;  // unreachable: every stored root has a slot
+      Value* slot = b_.CreateGEP(ec.frameType, frame, {b_.getInt32(0), b_.getInt32(1), b_.getInt32(it->second)});
+      base = b_.CreateLoad(ptr, slot, std::string("buf") + std::to_string(root));
+    }
+    unsigned scope = static_cast<unsigned>(scopes_.size());
+    std::string scopeName = "n";
+    scopeName += std::to_string(root);
+    scopes_.push_back(md.createAnonymousAliasScope(domain, scopeName));
+    bases_[root] = {base, scope};
+  }
+}
+
+llvm::Type* TaskBuilder::elemType(DType t) {
+  return t == DType::F32 ? llvm::Type::getFloatTy(ec_.ctx) : llvm::Type::getInt32Ty(ec_.ctx);
+}
+
+Value* TaskBuilder::f32(double v) { return llvm::ConstantFP::get(llvm::Type::getFloatTy(ec_.ctx), v); }
+
+Value* TaskBuilder::extent(Extent e) { return e.batched ? mul(batch_, i64(e.k)) : i64(e.k); }
+
+Value* TaskBuilder::mulAdd(Value* a, int64_t k, Value* c) {
+  Value* p = k == 1 ? a : mul(a, i64(k));
+  return c ? add(p, c) : p;
+}
+
+Value* TaskBuilder::smin(Value* a, Value* c) { return b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, a, c); }
+Value* TaskBuilder::smax(Value* a, Value* c) { return b_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, a, c); }
+
+Value* TaskBuilder::pointer(NodeId node, unsigned* scope) {
+  NodeId root = ec_.lowered.storageRoot(node);
+  auto it = bases_.find(root);
+  if (it == bases_.end()) return nullptr;
+  *scope = it->second.second;
+  return it->second.first;
+}
+
+void TaskBuilder::annotate(llvm::Instruction* inst, unsigned scope) {
+  if (scopes_.size() < 2) return;
+  std::vector<llvm::Metadata*> others;
+  for (unsigned s = 0; s < scopes_.size(); ++s)
+    if (s != scope) others.push_back(scopes_[s]);
+  inst->setMetadata(llvm::LLVMContext::MD_alias_scope, llvm::MDNode::get(ec_.ctx, {scopes_[scope]}));
+  inst->setMetadata(llvm::LLVMContext::MD_noalias, llvm::MDNode::get(ec_.ctx, others));
+}
+
+Value* TaskBuilder::load(NodeId node, Value* index) {
+  unsigned scope = 0;
+  Value* base = pointer(node, &scope);
+  llvm::Type* t = elemType(graph().type(node).dtype);
+  if (!base) return llvm::UndefValue::get(t);  // unreachable: callers pass their kernel's buffers
+  Value* p = b_.CreateInBoundsGEP(t, base, index);
+  llvm::LoadInst* v = b_.CreateAlignedLoad(t, p, llvm::Align(4));
+  annotate(v, scope);
+  return v;
+}
+
+void TaskBuilder::store(NodeId node, Value* index, Value* value) {
+  unsigned scope = 0;
+  Value* base = pointer(node, &scope);
+  if (!base) return;
+  llvm::Type* t = elemType(graph().type(node).dtype);
+  Value* p = b_.CreateInBoundsGEP(t, base, index);
+  llvm::StoreInst* s = b_.CreateAlignedStore(value, p, llvm::Align(4));
+  annotate(s, scope);
+}
+
+void TaskBuilder::loop(Value* lo, Value* hi, const std::function<void(Value*)>& body, const char* name) {
+  llvm::BasicBlock* pre = b_.GetInsertBlock();
+  llvm::BasicBlock* header = llvm::BasicBlock::Create(ec_.ctx, std::string(name) + ".head", fn_);
+  llvm::BasicBlock* bodyBlock = llvm::BasicBlock::Create(ec_.ctx, std::string(name) + ".body", fn_);
+  llvm::BasicBlock* exit = llvm::BasicBlock::Create(ec_.ctx, std::string(name) + ".exit", fn_);
+  b_.CreateBr(header);
+  b_.SetInsertPoint(header);
+  llvm::PHINode* iv = b_.CreatePHI(b_.getInt64Ty(), 2, name);
+  iv->addIncoming(lo, pre);
+  b_.CreateCondBr(b_.CreateICmpSLT(iv, hi), bodyBlock, exit);
+  b_.SetInsertPoint(bodyBlock);
+  body(iv);
+  Value* next = b_.CreateAdd(iv, i64(1), std::string(name) + ".next", true, true);
+  iv->addIncoming(next, b_.GetInsertBlock());
+  b_.CreateBr(header);
+  b_.SetInsertPoint(exit);
+}
+
+void TaskBuilder::ifThen(Value* cond, const std::function<void()>& then) {
+  llvm::BasicBlock* thenBlock = llvm::BasicBlock::Create(ec_.ctx, "then", fn_);
+  llvm::BasicBlock* merge = llvm::BasicBlock::Create(ec_.ctx, "endif", fn_);
+  b_.CreateCondBr(cond, thenBlock, merge);
+  b_.SetInsertPoint(thenBlock);
+  then();
+  b_.CreateBr(merge);
+  b_.SetInsertPoint(merge);
+}
+
+llvm::AllocaInst* TaskBuilder::local(llvm::Type* t, const char* name) {
+  llvm::IRBuilder<> eb(entryBlock_, entryBlock_->begin());
+  return eb.CreateAlloca(t, nullptr, name);
+}
+
+void TaskBuilder::finish(Extent range, Extent work) {
+  b_.CreateRetVoid();
+  ec_.calls.push_back(TaskCall{fn_, range, work});
+}
+
+std::string KernelContext::taskName(const char* suffix) const {
+  return entry.prefix + "_k" + std::to_string(index) + "_" + opName(root().op) + suffix;
+}
+
+std::vector<NodeId> KernelContext::buffers() const {
+  std::vector<NodeId> b{kernel.root};
+  b.insert(b.end(), kernel.reads.begin(), kernel.reads.end());
+  return b;
+}
+
+DType ScalarContext::operandType(size_t i) const { return tb.graph().type(node.inputs[i]).dtype; }
+
+}  // namespace nnc::codegen

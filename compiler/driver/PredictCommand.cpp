@@ -1,0 +1,88 @@
+#include <iostream>
+
+#include "compiler/driver/Command.h"
+#include "compiler/driver/ModelLoader.h"
+#include "compiler/session/DataFeed.h"
+#include "compiler/session/Executors.h"
+#include "compiler/session/ModelCheckpoint.h"
+#include "compiler/train/TrainingGraph.h"
+#include "runtime/checkpoint/Safetensors.h"
+#include "runtime/data/Npy.h"
+
+namespace nnc::driver {
+namespace {
+
+class PredictCommand : public Command {
+ public:
+  const char* name() const override { return "predict"; }
+  const char* help() const override { return "Write the model's first output for every sample to a .npy file"; }
+  void addOptions(CLI::App& sub) override {
+    sub.add_option("--weights", weights_, "The checkpoint to use")->required();
+    sub.add_option("--data", data_, "Data source")->required();
+    sub.add_option("--out", out_, "The .npy file to write")->required();
+    sub.add_option("--batch", batch_, "Batch size")->check(CLI::PositiveNumber);
+    sub.add_option("--threads", threads_, "Threads (default: every core)")->check(CLI::Range(1, 1024));
+    sub.add_option("--backend", backend_, "jit (default) or interpreter")->check(CLI::IsMember({"jit", "interpreter"}));
+  }
+
+  int run(const std::string& path) override {
+    auto loaded = loadModel(path);
+    if (!loaded) return kExitError;
+    const Model& model = loaded->model;
+    if (model.graph.outputs.empty()) {
+      reportError(path, "the model declares no output (write `output NAME = ...`), so there is nothing to predict");
+      return kExitError;
+    }
+    if (auto ok = ckpt::checkWritableDestination(out_); !ok) return fail(ok.error().message);
+    ExecutorOptions eo;
+    eo.backend = *parseBackend(backend_);
+    eo.threads = threads_.value_or(0);
+    auto exec = createExecutor(model, eo);
+    if (!exec) return fail(exec.error().message);
+    auto info = loadModelCheckpoint(weights_, **exec);
+    if (!info) return fail(info.error().message);
+    // Only the inputs the outputs depend on: data for prediction need not carry labels.
+    auto graph = buildInferenceGraph(model);
+    if (!graph) return fail(graph.error().message);
+    std::vector<std::string> needed;
+    for (NodeId id : graph->leaves(OpKind::Input)) needed.push_back(graph->node(id).name);
+    auto feed = loadModelData(model, data_, data::Split::Test, needed);
+    if (!feed) return fail(feed.error().message);
+    normalizeModelData(*feed, info->normalization);
+
+    training::TensorSpec out = (*exec)->firstOutput();
+    int64_t perSample = 1;
+    for (int64_t d : out.shape) perSample *= d;
+    std::vector<int64_t> shape = {feed->samples};
+    shape.insert(shape.end(), out.shape.begin(), out.shape.end());
+    std::vector<float> values(size_t(feed->samples * perSample));
+    int64_t batch = batch_.value_or(256);
+    for (int64_t first = 0; first < feed->samples; first += batch) {
+      int64_t n = std::min(batch, feed->samples - first);
+      auto ok = (*exec)->predict(rowPointers(*feed, first), n,
+                                 std::span<float>(values).subspan(size_t(first * perSample), size_t(n * perSample)));
+      if (!ok) return fail(ok.error().message);
+    }
+    data::Array result = data::Array::fromF32(shape, std::move(values));
+    if (out.dtype == data::DType::I32) {
+      auto converted = data::convertArray(std::move(result), data::DType::I32, "output '" + out.name + "'");
+      if (!converted) return fail(converted.error().message);
+      result = std::move(*converted);
+    }
+    if (auto ok = data::saveNpy(out_, result); !ok) return fail(ok.error().message);
+    return kExitOk;
+  }
+
+ private:
+  int fail(const std::string& message) {
+    std::cerr << "nnc: error: " << message << '\n';
+    return kExitError;
+  }
+  std::string weights_, data_, out_, backend_ = "jit";
+  std::optional<int64_t> batch_;
+  std::optional<int> threads_;
+};
+
+}  // namespace
+std::unique_ptr<Command> makePredictCommand() { return std::make_unique<PredictCommand>(); }
+}  // namespace nnc::driver

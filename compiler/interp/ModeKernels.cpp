@@ -1,0 +1,57 @@
+// The mode-dependent ops, interpreted with inference semantics (the training-graph builder
+// replaces them by primitives before a training graph gets here), and the dropout mask.
+#include <cmath>
+#include <cstdint>
+#include <variant>
+
+#include "compiler/interp/Kernels.h"
+#include "compiler/support/Philox.h"
+
+namespace nnc::interp {
+
+namespace {
+
+// An integer attribute that may have been stored as a float (seeds from a `seed = 7` key).
+uint64_t seedAttr(const Attrs& a, const char* name) {
+  const AttrValue* v = a.find(name);
+  if (v && std::holds_alternative<int64_t>(*v)) return static_cast<uint64_t>(std::get<int64_t>(*v));
+  if (v && std::holds_alternative<double>(*v)) return philox::stepFromFloat(std::get<double>(*v));
+  return 0;
+}
+
+}  // namespace
+
+// Dropout at inference is the identity.
+void dropoutKernel(const KernelArgs& k) { k.out.data = k.in[0]->data; }
+
+// (x, step) -> mask with x's shape: element i (row-major over the concrete shape) is
+// 1 / (1 - rate) where philoxUniform(seed, salt, step, i) >= rate, else 0. The scale is
+// computed in double (and rounded to float in f32 mode). `step` is the f32 scalar Hyper,
+// made an integer by philox::stepFromFloat.
+void dropoutMaskKernel(const KernelArgs& k) {
+  double rate = k.node.attrs.getFloat("rate");
+  uint64_t seed = seedAttr(k.node.attrs, "seed"), salt = seedAttr(k.node.attrs, "salt");
+  uint64_t step = philox::stepFromFloat(k.in[1]->data.empty() ? 0.0 : k.in[1]->data[0]);
+  uint32_t threshold = philox::dropoutThreshold(rate);
+  double scale = 1.0 / (1.0 - rate);
+  for (size_t i = 0; i < k.out.data.size(); ++i)
+    k.out.data[i] = philox::uniformBits(seed, salt, step, i) >= threshold ? scale : 0.0;
+}
+
+// Inference batch normalisation over the last axis:
+//   (x - running_mean) / sqrt(running_var + eps) * gamma + beta
+// operands (x, gamma, beta, running_mean, running_var); eps defaults to the language's 1e-3.
+void batchNormKernel(const KernelArgs& k) {
+  const Tensor& x = *k.in[0];
+  const std::vector<double>&gamma = k.in[1]->data, &beta = k.in[2]->data, &mean = k.in[3]->data,
+                          &var = k.in[4]->data;
+  double eps = k.node.attrs.getFloat("eps", 1e-3);
+  size_t c = x.shape.empty() ? 1 : static_cast<size_t>(x.shape.back());
+  if (c == 0) return;
+  for (size_t i = 0; i < x.data.size(); ++i) {
+    size_t f = i % c;
+    k.out.data[i] = (x.data[i] - mean[f]) / std::sqrt(var[f] + eps) * gamma[f] + beta[f];
+  }
+}
+
+}  // namespace nnc::interp

@@ -1,0 +1,54 @@
+#pragma once
+// Scalar definitions of the elementwise activations, in the numerically careful forms the
+// reference kernels use (double in, double out). Each matches PyTorch's definition; where the
+// formula differs from the textbook one, the comment says why it is the same function.
+#include <cmath>
+#include <numbers>
+
+namespace nnc::interp {
+
+inline constexpr double kSeluScale = 1.0507009873554805;  // torch.nn.SELU
+inline constexpr double kSeluAlpha = 1.6732632423543772;
+
+// NaN propagates (as torch.relu does); otherwise max(x, 0).
+inline double relu(double x) { return std::isnan(x) ? x : (x > 0 ? x : 0.0); }
+
+inline double leakyRelu(double x, double alpha) { return x > 0 ? x : alpha * x; }
+
+// alpha * (exp(x) - 1) for x <= 0, written with expm1 for accuracy near 0.
+inline double elu(double x, double alpha) { return x > 0 ? x : alpha * std::expm1(x); }
+
+inline double selu(double x) { return kSeluScale * elu(x, kSeluAlpha); }
+
+// Exact GELU, 0.5 * x * (1 + erf(x / sqrt 2)), written as 0.5 * x * erfc(-x / sqrt 2): the same
+// function (1 + erf(t) = erfc(-t)), without the cancellation that makes 1 + erf(t) lose every
+// digit for very negative x.
+inline double gelu(double x) { return 0.5 * x * std::erfc(-x / std::numbers::sqrt2); }
+
+// 1 / (1 + exp(-x)), evaluated so that exp never overflows: for x < 0 as exp(x) / (1 + exp(x)).
+inline double sigmoid(double x) {
+  if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
+  double e = std::exp(x);
+  return e / (1.0 + e);
+}
+
+// log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): no overflow for large x, full accuracy
+// for very negative x.
+inline double softplus(double x) {
+  if (std::isnan(x)) return x;
+  return std::log1p(std::exp(-std::fabs(x))) + (x > 0 ? x : 0.0);
+}
+
+// -1, 0 or 1; sign(0) = 0 and NaN propagates.
+inline double sign(double x) {
+  if (std::isnan(x)) return x;
+  return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0);
+}
+
+// a > b, NaN aware: NaN beats every number (torch.max, argmax and max_pool2d propagate NaN),
+// and the first NaN met stays the maximum. Used by every max-like reduction.
+inline bool beatsMax(double candidate, double best) {
+  return candidate > best || (std::isnan(candidate) && !std::isnan(best));
+}
+
+}  // namespace nnc::interp

@@ -1,0 +1,299 @@
+// Algebraic simplification.
+//
+// Differentiation writes every rule in full generality, so a training graph multiplies by
+// ones, adds zeros, negates negations, transposes transposed operands, broadcasts scalars
+// that the consumer would broadcast anyway and reduces over no axes. Each rewrite below
+// removes such a node by an identity that holds exactly in IEEE arithmetic; the only freedom
+// taken is the sign of zero (x + 0 -> x keeps a -0.0 that the addition would have turned
+// into +0.0), as in any numerical library. Folding x * 0 -> 0 is NOT done: it is wrong for
+// x = NaN or inf, which the interpreter and compiled code must propagate (a diverging model
+// has to show NaN, not zeros); with a constant x, constant folding already computes it.
+//
+// Rules are one table of (ops, rewrite). A rewrite sees the node's operands as values of the
+// new graph, so chains collapse in one sweep (neg(neg(neg(x))) -> neg(x)). It returns the
+// replacement or kNoNode. Replacements always have the node's exact type: a rewrite that
+// would change it is refused by the shape rule check in `GraphRewriter::emit`, and where an
+// identity would drop a broadcast (x + zeros[bigger] -> x) the value is broadcast instead.
+// The nodes made dead are left to dead code elimination.
+#include "compiler/passes/AlgebraicSimplification.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "compiler/ir/ShapeRules.h"
+#include "compiler/passes/ConstantValues.h"
+#include "compiler/passes/GraphRewriter.h"
+
+namespace nnc {
+
+namespace {
+
+// One node being simplified: the source node and its operands as new values. (References
+// to new nodes are not kept across an emit: the new graph's node vector may grow.)
+struct Site {
+  GraphRewriter& rw;
+  const Node& node;         // in the source graph
+  std::vector<NodeId> in;   // its operands, in the new graph
+
+  const Node& operand(size_t i) const { return rw.newNode(in[i]); }
+  const TensorType& type(size_t i) const { return rw.newType(in[i]); }
+  bool is(size_t i, OpKind k) const { return operand(i).op == k; }
+  // The value every element of operand i holds, when it is a Constant fill or a broadcast
+  // of one (how IRBuilder writes fills of batched shapes).
+  std::optional<double> fillValue(size_t i) const {
+    const Node* n = &operand(i);
+    if (n->op == OpKind::BroadcastTo) n = &rw.newNode(n->inputs[0]);
+    return constantFill(*n);
+  }
+  bool fill(size_t i, double v) const {
+    std::optional<double> f = fillValue(i);
+    return f && *f == v;
+  }
+  // The first operand of operand i (its inner value).
+  NodeId inner(size_t i) const { return operand(i).inputs[0]; }
+
+  // An op with this node's type, or kNoNode when the shape rule gives another.
+  NodeId emit(OpKind op, std::vector<NodeId> ins, Attrs attrs = {}) {
+    return rw.emit(op, std::move(ins), std::move(attrs), node.type);
+  }
+  // Whether `op(ins)` would have this node's type.
+  bool gives(OpKind op, const std::vector<NodeId>& ins, const Attrs& attrs) const {
+    std::vector<TensorType> types;
+    for (NodeId v : ins) types.push_back(rw.newType(v));
+    Result<TensorType> t = inferType(op, types, attrs);
+    return t && *t == node.type;
+  }
+  // `v` itself when it has this node's type.
+  NodeId same(NodeId v) const { return rw.newType(v) == node.type ? v : kNoNode; }
+  // `v` standing for this node: itself, or broadcast to this node's shape when the node's
+  // operation only broadcast it.
+  NodeId as(NodeId v) {
+    if (rw.newType(v) == node.type) return v;
+    if (rw.newType(v).dtype != node.type.dtype) return kNoNode;
+    return emit(OpKind::BroadcastTo, {v}, Attrs{{"shape", node.type.shape.dims}});
+  }
+};
+
+using Rewrite = NodeId (*)(Site&);
+
+bool isIdentityPerm(const std::vector<int64_t>& p) {
+  for (size_t i = 0; i < p.size(); ++i)
+    if (p[i] != static_cast<int64_t>(i)) return false;
+  return true;
+}
+
+// x + 0, 0 + x, x - 0, x * 1, 1 * x, x / 1, x ** 1 -> x
+NodeId identityOperand(Site& s) {
+  OpKind op = s.node.op;
+  double unit = (op == OpKind::Add || op == OpKind::Sub) ? 0.0 : 1.0;
+  if (s.fill(1, unit)) return s.as(s.in[0]);
+  if ((op == OpKind::Add || op == OpKind::Mul) && s.fill(0, unit)) return s.as(s.in[1]);
+  return kNoNode;
+}
+
+// 0 - x, x * -1, -1 * x, x / -1 -> neg(x)
+NodeId negation(Site& s) {
+  switch (s.node.op) {
+    case OpKind::Sub: return s.fill(0, 0.0) ? s.emit(OpKind::Neg, {s.in[1]}) : kNoNode;
+    case OpKind::Mul:
+      if (s.fill(1, -1.0)) return s.emit(OpKind::Neg, {s.in[0]});
+      return s.fill(0, -1.0) ? s.emit(OpKind::Neg, {s.in[1]}) : kNoNode;
+    case OpKind::Div: return s.fill(1, -1.0) ? s.emit(OpKind::Neg, {s.in[0]}) : kNoNode;
+    default: return kNoNode;
+  }
+}
+
+// x + neg(y) -> x - y;  neg(x) + y -> y - x;  x - neg(y) -> x + y
+NodeId absorbNegation(Site& s) {
+  if (s.node.op == OpKind::Add) {
+    if (s.is(1, OpKind::Neg)) return s.emit(OpKind::Sub, {s.in[0], s.inner(1)});
+    if (s.is(0, OpKind::Neg)) return s.emit(OpKind::Sub, {s.in[1], s.inner(0)});
+  }
+  if (s.node.op == OpKind::Sub && s.is(1, OpKind::Neg)) return s.emit(OpKind::Add, {s.in[0], s.inner(1)});
+  return kNoNode;
+}
+
+// x ** 2 -> square(x)
+NodeId powerOfTwo(Site& s) { return s.fill(1, 2.0) ? s.emit(OpKind::Square, {s.in[0]}) : kNoNode; }
+
+// maximum(x, x), minimum(x, x), select(c, x, x) -> x
+NodeId sameOperands(Site& s) {
+  size_t first = s.node.op == OpKind::Select ? 1 : 0;
+  return s.in[first] == s.in[first + 1] ? s.as(s.in[first]) : kNoNode;
+}
+
+// select(constant c, a, b) -> a or b
+NodeId constantCondition(Site& s) {
+  std::optional<double> c = s.fillValue(0);
+  if (!c) return kNoNode;
+  return s.as(*c != 0 ? s.in[1] : s.in[2]);  // NaN counts as true, as `cond != 0` says
+}
+
+// op(..., broadcast_to(y), ...) -> op(..., y, ...) when op's own broadcasting gives the same
+// type: the scalar (or row) is read in place instead of materialised.
+NodeId operandBroadcasts(Site& s) {
+  std::vector<NodeId> ins = s.in;
+  bool changed = false;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    if (s.rw.newNode(ins[i]).op != OpKind::BroadcastTo) continue;
+    std::vector<NodeId> candidate = ins;
+    candidate[i] = s.rw.newNode(ins[i]).inputs[0];
+    if (s.gives(s.node.op, candidate, s.node.attrs)) {
+      ins = std::move(candidate);
+      changed = true;
+    }
+  }
+  return changed ? s.emit(s.node.op, std::move(ins), s.node.attrs) : kNoNode;
+}
+
+// neg(neg(x)) -> x
+NodeId doubleNegation(Site& s) { return s.is(0, OpKind::Neg) ? s.same(s.inner(0)) : kNoNode; }
+
+// relu(relu(x)), abs(abs(x)), sign(sign(x)) -> the inner one; abs(neg(x)), square(neg(x)) -> op(x)
+NodeId unaryRepeats(Site& s) {
+  OpKind op = s.node.op;
+  if (s.is(0, op) && (op == OpKind::Relu || op == OpKind::Abs || op == OpKind::Sign)) return s.same(s.in[0]);
+  if (s.is(0, OpKind::Neg) && (op == OpKind::Abs || op == OpKind::Square)) return s.emit(op, {s.inner(0)});
+  return kNoNode;
+}
+
+// cast to the operand's own dtype -> x
+NodeId castToSameType(Site& s) { return s.same(s.in[0]); }
+
+// transpose by the identity -> x; transpose(transpose(x, p), q) -> transpose(x, p∘q)
+NodeId transposes(Site& s) {
+  std::vector<int64_t> perm = s.node.attrs.getInts("perm");
+  NodeId x = s.in[0];
+  if (s.is(0, OpKind::Transpose)) {
+    std::vector<int64_t> first = s.operand(0).attrs.getInts("perm");
+    if (first.size() != perm.size()) return kNoNode;
+    std::vector<int64_t> composed(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i) {
+      if (perm[i] < 0 || static_cast<size_t>(perm[i]) >= first.size()) return kNoNode;
+      composed[i] = first[static_cast<size_t>(perm[i])];
+    }
+    perm = std::move(composed);
+    x = s.inner(0);
+  }
+  if (isIdentityPerm(perm)) return s.same(x);
+  return x != s.in[0] ? s.emit(OpKind::Transpose, {x}, Attrs{{"perm", perm}}) : kNoNode;
+}
+
+// reshape to the operand's shape -> x; reshape(reshape(x)) -> reshape(x)
+NodeId reshapes(Site& s) {
+  NodeId x = s.is(0, OpKind::Reshape) ? s.inner(0) : s.in[0];
+  if (s.rw.newType(x) == s.node.type) return x;
+  return x != s.in[0] ? s.emit(OpKind::Reshape, {x}, s.node.attrs) : kNoNode;
+}
+
+// broadcast_to its own shape -> x; broadcast_to(broadcast_to(x)) -> broadcast_to(x)
+NodeId broadcasts(Site& s) {
+  NodeId x = s.is(0, OpKind::BroadcastTo) ? s.inner(0) : s.in[0];
+  if (s.rw.newType(x) == s.node.type) return x;
+  return x != s.in[0] ? s.emit(OpKind::BroadcastTo, {x}, s.node.attrs) : kNoNode;
+}
+
+// A reduction over no axes, or over axes of size 1, only drops (or keeps) unit axes:
+// x itself, or a reshape of it.
+NodeId trivialReduction(Site& s) {
+  const Shape& shape = s.type(0).shape;
+  for (int64_t ax : s.node.attrs.getInts("axes")) {
+    int64_t a = normalizeAxis(ax, shape.rank());
+    if (a < 0 || shape[static_cast<size_t>(a)] != 1) return kNoNode;
+  }
+  if (NodeId x = s.same(s.in[0]); x != kNoNode) return x;
+  return s.emit(OpKind::Reshape, {s.in[0]}, Attrs{{"shape", s.node.type.shape.dims}});
+}
+
+// slice of a whole axis -> x; slice(slice(x)) on one axis -> one slice
+NodeId slices(Site& s) {
+  const Shape& shape = s.type(0).shape;
+  int64_t axis = normalizeAxis(s.node.attrs.getInt("axis"), shape.rank());
+  if (axis < 0) return kNoNode;
+  int64_t begin = s.node.attrs.getInt("begin"), end = s.node.attrs.getInt("end");
+  if (begin == 0 && end == shape[static_cast<size_t>(axis)]) return s.same(s.in[0]);
+  if (!s.is(0, OpKind::Slice)) return kNoNode;
+  NodeId x = s.inner(0);
+  const Attrs& innerAttrs = s.operand(0).attrs;
+  if (normalizeAxis(innerAttrs.getInt("axis"), s.rw.newType(x).shape.rank()) != axis) return kNoNode;
+  int64_t offset = innerAttrs.getInt("begin");
+  return s.emit(OpKind::Slice, {x}, Attrs{{"axis", axis}, {"begin", offset + begin}, {"end", offset + end}});
+}
+
+// concat of one operand -> x
+NodeId singleConcat(Site& s) { return s.in.size() == 1 ? s.same(s.in[0]) : kNoNode; }
+
+// matmul(transpose(a), b) -> matmul(a, b, transpose_a = !transpose_a), likewise for b, when
+// the transpose only swaps the last two axes: the kernel reads either layout.
+NodeId matmulTransposes(Site& s) {
+  std::vector<NodeId> ins = s.in;
+  Attrs attrs = s.node.attrs;
+  bool changed = false;
+  const char* flags[2] = {"transpose_a", "transpose_b"};
+  for (size_t i = 0; i < 2; ++i) {
+    if (!s.is(i, OpKind::Transpose)) continue;
+    std::vector<int64_t> perm = s.operand(i).attrs.getInts("perm");
+    size_t r = perm.size();
+    if (r < 2 || perm[r - 1] != static_cast<int64_t>(r - 2) || perm[r - 2] != static_cast<int64_t>(r - 1)) continue;
+    perm.resize(r - 2);
+    if (!isIdentityPerm(perm)) continue;
+    ins[i] = s.inner(i);
+    attrs.set(flags[i], int64_t{attrs.getInt(flags[i]) != 0 ? 0 : 1});
+    changed = true;
+  }
+  return changed ? s.emit(OpKind::MatMul, std::move(ins), std::move(attrs)) : kNoNode;
+}
+
+struct RuleEntry {
+  std::vector<OpKind> ops;
+  Rewrite rewrite;
+};
+
+// The rules, tried in this order; the first that applies wins.
+const std::vector<RuleEntry>& rules() {
+  using K = OpKind;
+  static const std::vector<RuleEntry> table = {
+      {{K::Add, K::Sub, K::Mul, K::Div, K::Pow}, identityOperand},
+      {{K::Sub, K::Mul, K::Div}, negation},
+      {{K::Add, K::Sub}, absorbNegation},
+      {{K::Pow}, powerOfTwo},
+      {{K::Maximum, K::Minimum, K::Select}, sameOperands},
+      {{K::Select}, constantCondition},
+      {{K::Add, K::Sub, K::Mul, K::Div, K::Pow, K::Maximum, K::Minimum, K::Greater, K::GreaterEqual, K::Equal,
+        K::Select},
+       operandBroadcasts},
+      {{K::Neg}, doubleNegation},
+      {{K::Relu, K::Abs, K::Sign, K::Square}, unaryRepeats},
+      {{K::Cast}, castToSameType},
+      {{K::Transpose}, transposes},
+      {{K::Reshape}, reshapes},
+      {{K::BroadcastTo}, broadcasts},
+      {{K::ReduceSum, K::ReduceMean, K::ReduceMax}, trivialReduction},
+      {{K::Slice}, slices},
+      {{K::Concat}, singleConcat},
+      {{K::MatMul}, matmulTransposes},
+  };
+  return table;
+}
+
+NodeId simplify(GraphRewriter& rw, NodeId id) {
+  const Node& n = rw.source().node(id);
+  if (isLeaf(n.op)) return rw.copy(id);
+  Site site{rw, n, rw.mappedInputs(id)};
+  for (NodeId in : site.in)
+    if (in == kNoNode) return rw.copy(id);  // reported by copy
+  for (const RuleEntry& rule : rules()) {
+    if (std::find(rule.ops.begin(), rule.ops.end(), n.op) == rule.ops.end()) continue;
+    if (NodeId v = rule.rewrite(site); v != kNoNode) return v;
+  }
+  return rw.copy(id);
+}
+
+}  // namespace
+
+Result<Graph> simplifyAlgebra(const Graph& g) {
+  GraphRewriter rw(g, "algebraic-simplification");
+  return rw.run(simplify);
+}
+
+}  // namespace nnc

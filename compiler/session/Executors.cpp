@@ -1,0 +1,25 @@
+#include "compiler/session/Executors.h"
+
+#include "compiler/session/InterpreterExecutor.h"
+
+namespace nnc {
+
+Result<Backend> parseBackend(const std::string& name) {
+  if (name == "jit") return Backend::Jit;
+  if (name == "interpreter") return Backend::Interpreter;
+  return makeError("unknown backend '" + name + "' (expected jit or interpreter)");
+}
+
+Result<std::unique_ptr<training::Executor>> createExecutor(const Model& model, const ExecutorOptions& options) {
+  switch (options.backend) {
+    case Backend::Interpreter:
+    case Backend::Jit: {  // until the JIT executor lands, the interpreter serves both
+      auto e = InterpreterExecutor::create(model, options.seed);
+      if (!e) return e.error();
+      return std::unique_ptr<training::Executor>(std::move(*e));
+    }
+  }
+  return makeError("unknown backend");
+}
+
+}  // namespace nnc

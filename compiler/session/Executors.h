@@ -1,0 +1,25 @@
+#pragma once
+// Choosing and creating the executor that runs a model.
+#include <memory>
+#include <string>
+
+#include "compiler/ir/Model.h"
+#include "runtime/training/Executor.h"
+
+namespace nnc {
+
+enum class Backend { Jit, Interpreter };
+
+struct ExecutorOptions {
+  Backend backend = Backend::Jit;
+  int threads = 0;    // 0: every core
+  uint64_t seed = 0;  // parameter initialisation
+};
+
+// "jit" / "interpreter"
+Result<Backend> parseBackend(const std::string& name);
+
+// Falls back to nothing: a backend that is not available is an error naming it.
+Result<std::unique_ptr<training::Executor>> createExecutor(const Model& model, const ExecutorOptions& options);
+
+}  // namespace nnc

@@ -1,0 +1,108 @@
+#include "compiler/train/ModeLowering.h"
+
+#include "compiler/autodiff/IRBuilder.h"
+#include "compiler/train/TrainingGraph.h"
+
+namespace nnc {
+
+namespace {
+
+bool boundByName(OpKind k) { return k == OpKind::Input || k == OpKind::Param || k == OpKind::State || k == OpKind::Hyper; }
+
+std::vector<bool> neededNodes(const Graph& g, const std::vector<NodeId>& roots) {
+  std::vector<bool> need(g.size(), false);
+  for (NodeId r : roots)
+    if (r >= 0 && static_cast<size_t>(r) < g.size()) need[static_cast<size_t>(r)] = true;
+  for (size_t i = g.size(); i-- > 0;) {
+    if (boundByName(g.nodes()[i].op)) need[i] = true;
+    if (!need[i]) continue;
+    for (NodeId in : g.nodes()[i].inputs) need[static_cast<size_t>(in)] = true;
+  }
+  return need;
+}
+
+struct Lowerer {
+  const Model& model;
+  GraphMode mode;
+  LoweredGraph out;
+  IRBuilder b{out.graph};
+  int64_t dropoutCount = 0;
+
+  NodeId mapped(NodeId old) const { return out.fromModel[static_cast<size_t>(old)]; }
+
+  NodeId dropout(const Node& n, NodeId x) {
+    int64_t salt = dropoutCount++;
+    double rate = n.attrs.getFloat("rate");
+    if (mode == GraphMode::Inference || rate == 0) return x;
+    int64_t seed = model.train ? static_cast<int64_t>(model.train->seed) : 0;
+    NodeId mask = b.op(OpKind::DropoutMask, {x, out.step}, Attrs{{"rate", rate}, {"seed", seed}, {"salt", salt}});
+    return b.mul(x, mask);
+  }
+
+  NodeId batchNorm(const Node& n, const std::vector<NodeId>& in) {
+    NodeId x = in[0], gamma = in[1], beta = in[2], runMean = in[3], runVar = in[4];
+    double momentum = n.attrs.getFloat("momentum", 0.99), eps = n.attrs.getFloat("eps", 1e-3);
+    NodeId mean = runMean, var = runVar;
+    if (mode == GraphMode::Training) {
+      std::vector<int64_t> axes;
+      for (size_t i = 0; i + 1 < b.shape(x).rank(); ++i) axes.push_back(static_cast<int64_t>(i));
+      Attrs reduce{{"axes", axes}, {"keepdims", int64_t(0)}};
+      mean = b.op(OpKind::ReduceMean, {x}, reduce);
+      var = b.op(OpKind::ReduceMean, {b.square(b.sub(x, mean))}, reduce);
+      auto running = [&](NodeId stat, NodeId batchStat) {
+        return b.add(b.mul(stat, momentum), b.mul(batchStat, 1 - momentum));
+      };
+      NodeId newMean = running(runMean, mean), newVar = running(runVar, var);
+      if (!b.failed()) {
+        out.graph.updates.push_back({runMean, newMean});
+        out.graph.updates.push_back({runVar, newVar});
+      }
+    }
+    NodeId invStd = b.div(b.scalar(1), b.sqrt(b.add(var, eps)));
+    return b.add(b.mul(b.mul(b.sub(x, mean), invStd), gamma), beta);
+  }
+
+  Result<void> run(const std::vector<NodeId>& roots) {
+    const Graph& src = model.graph;
+    out.graph.name = src.name.empty() ? model.name : src.name;
+    out.fromModel.assign(src.size(), kNoNode);
+    if (mode == GraphMode::Training) {
+      TensorType scalar{DType::F32, Shape{}};
+      out.lr = out.graph.addLeaf(OpKind::Hyper, kLearningRateName, scalar);
+      out.step = out.graph.addLeaf(OpKind::Hyper, kStepName, scalar);
+    }
+    std::vector<bool> need = neededNodes(src, roots);
+    for (size_t i = 0; i < src.size(); ++i) {
+      const Node& n = src.nodes()[i];
+      if (!need[i]) {
+        if (n.op == OpKind::Dropout) ++dropoutCount;  // salts stay stable whatever is copied
+        continue;
+      }
+      std::vector<NodeId> in;
+      for (NodeId old : n.inputs) in.push_back(mapped(old));
+      NodeId v;
+      b.setLoc(n.loc);
+      if (n.op == OpKind::Dropout)
+        v = dropout(n, in[0]);
+      else if (n.op == OpKind::BatchNorm)
+        v = batchNorm(n, in);
+      else
+        v = out.graph.addWithType(n.op, in, n.attrs, n.type, n.loc, n.name);
+      if (b.failed()) return *b.error();
+      if ((n.op == OpKind::Dropout || n.op == OpKind::BatchNorm) && v != in[0] && !n.name.empty())
+        out.graph.node(v).name = n.name;  // the replacement keeps the model's name
+      out.fromModel[i] = v;
+    }
+    return {};
+  }
+};
+
+}  // namespace
+
+Result<LoweredGraph> lowerModes(const Model& model, GraphMode mode, const std::vector<NodeId>& roots) {
+  Lowerer l{model, mode, {}};
+  NNC_TRY(l.run(roots));
+  return std::move(l.out);
+}
+
+}  // namespace nnc

@@ -1,0 +1,167 @@
+// One table entry per optimizer: its name, its state slots and its update rule, written
+// with IRBuilder in the order torch.optim computes it (see Optimizers.h for the formulas).
+#include "compiler/train/Optimizers.h"
+
+#include "compiler/autodiff/IRBuilder.h"
+
+namespace nnc {
+
+namespace {
+
+struct Slot {
+  std::string name;
+  double initial = 0;
+};
+
+// What an update rule sees and produces. `slots` holds the slot leaves in the order the
+// optimizer's `slots` function listed them; the rule sets `newSlots` in the same order.
+struct Step {
+  IRBuilder& b;
+  const OptimizerConfig& opt;
+  NodeId w, g, lr, t;
+  std::vector<NodeId> slots;
+  NodeId newW = kNoNode;
+  std::vector<NodeId> newSlots;
+  double hyper(const char* name, double fallback) const {
+    auto it = opt.hyper.find(name);
+    return it == opt.hyper.end() ? fallback : it->second;
+  }
+};
+
+// rho * s + (1 - rho) * x
+NodeId movingAverage(IRBuilder& b, NodeId s, double rho, NodeId x) { return b.add(b.mul(s, rho), b.mul(x, 1 - rho)); }
+NodeId minusLrTimes(Step& s, NodeId d) { return s.b.sub(s.w, s.b.mul(s.lr, d)); }
+
+std::vector<Slot> sgdSlots(const OptimizerConfig& o) {
+  auto it = o.hyper.find("momentum");
+  if (it == o.hyper.end() || it->second == 0) return {};
+  return {{"momentum"}};
+}
+void sgd(Step& s) {
+  IRBuilder& b = s.b;
+  if (s.slots.empty()) {
+    s.newW = minusLrTimes(s, s.g);
+    return;
+  }
+  double momentum = s.hyper("momentum", 0);
+  NodeId buf = b.add(b.mul(s.slots[0], momentum), s.g);
+  NodeId d = s.hyper("nesterov", 0) != 0 ? b.add(s.g, b.mul(buf, momentum)) : buf;
+  s.newSlots = {buf};
+  s.newW = minusLrTimes(s, d);
+}
+
+std::vector<Slot> adamSlots(const OptimizerConfig&) { return {{"m"}, {"v"}}; }
+void adam(Step& s) {
+  IRBuilder& b = s.b;
+  double beta1 = s.hyper("beta1", 0.9), beta2 = s.hyper("beta2", 0.999), eps = s.hyper("eps", 1e-7);
+  NodeId m = movingAverage(b, s.slots[0], beta1, s.g);
+  NodeId v = movingAverage(b, s.slots[1], beta2, b.square(s.g));
+  NodeId t1 = b.add(s.t, 1.0);
+  NodeId bc1 = b.sub(b.scalar(1), b.pow(b.scalar(beta1), t1));
+  NodeId bc2 = b.sub(b.scalar(1), b.pow(b.scalar(beta2), t1));
+  NodeId stepSize = b.div(s.lr, bc1);
+  NodeId denom = b.add(b.div(b.sqrt(v), b.sqrt(bc2)), eps);
+  s.newSlots = {m, v};
+  s.newW = b.sub(s.w, b.mul(stepSize, b.div(m, denom)));
+}
+
+std::vector<Slot> adadeltaSlots(const OptimizerConfig&) { return {{"square_avg"}, {"acc_delta"}}; }
+void adadelta(Step& s) {
+  IRBuilder& b = s.b;
+  double rho = s.hyper("rho", 0.95), eps = s.hyper("eps", 1e-7);
+  NodeId sq = movingAverage(b, s.slots[0], rho, b.square(s.g));
+  NodeId stdev = b.sqrt(b.add(sq, eps));
+  NodeId delta = b.mul(b.div(b.sqrt(b.add(s.slots[1], eps)), stdev), s.g);
+  NodeId acc = movingAverage(b, s.slots[1], rho, b.square(delta));
+  s.newSlots = {sq, acc};
+  s.newW = minusLrTimes(s, delta);
+}
+
+std::vector<Slot> rmspropSlots(const OptimizerConfig& o) {
+  auto it = o.hyper.find("momentum");
+  if (it == o.hyper.end() || !(it->second > 0)) return {{"square_avg"}};
+  return {{"square_avg"}, {"momentum"}};
+}
+void rmsprop(Step& s) {
+  IRBuilder& b = s.b;
+  double rho = s.hyper("rho", 0.9), eps = s.hyper("eps", 1e-7), momentum = s.hyper("momentum", 0);
+  NodeId sq = movingAverage(b, s.slots[0], rho, b.square(s.g));
+  NodeId avg = b.add(b.sqrt(sq), eps);
+  if (s.slots.size() == 1) {
+    s.newSlots = {sq};
+    s.newW = minusLrTimes(s, b.div(s.g, avg));
+    return;
+  }
+  NodeId buf = b.add(b.mul(s.slots[1], momentum), b.div(s.g, avg));
+  s.newSlots = {sq, buf};
+  s.newW = minusLrTimes(s, buf);
+}
+
+std::vector<Slot> adagradSlots(const OptimizerConfig& o) {
+  auto it = o.hyper.find("initial");
+  return {{"sum", it == o.hyper.end() ? 0.1 : it->second}};
+}
+void adagrad(Step& s) {
+  IRBuilder& b = s.b;
+  double eps = s.hyper("eps", 1e-7);
+  NodeId sum = b.add(s.slots[0], b.square(s.g));
+  NodeId stdev = b.add(b.sqrt(sum), eps);
+  s.newSlots = {sum};
+  s.newW = minusLrTimes(s, b.div(s.g, stdev));
+}
+
+struct OptimizerDef {
+  const char* name;
+  std::vector<Slot> (*slots)(const OptimizerConfig&);
+  void (*update)(Step&);
+};
+
+const std::vector<OptimizerDef>& optimizers() {
+  static const std::vector<OptimizerDef> table = {
+      {"sgd", sgdSlots, sgd},
+      {"adam", adamSlots, adam},
+      {"adadelta", adadeltaSlots, adadelta},
+      {"rmsprop", rmspropSlots, rmsprop},
+      {"adagrad", adagradSlots, adagrad},
+  };
+  return table;
+}
+
+}  // namespace
+
+std::string optimizerSlotName(const std::string& param, const std::string& optimizer, const std::string& slot) {
+  return param + "/" + optimizer + "." + slot;
+}
+
+std::vector<std::string> optimizerNames() {
+  std::vector<std::string> names;
+  for (const OptimizerDef& d : optimizers()) names.push_back(d.name);
+  return names;
+}
+
+Result<void> emitOptimizerUpdates(Graph& g, const OptimizerConfig& opt, const std::vector<ParamGradient>& params,
+                                  NodeId lr, NodeId step, SourceLoc loc) {
+  const OptimizerDef* def = nullptr;
+  for (const OptimizerDef& d : optimizers())
+    if (opt.kind == d.name) def = &d;
+  if (!def) return makeError("unknown optimizer '" + opt.kind + "'", loc);
+
+  std::vector<Slot> slots = def->slots(opt);
+  IRBuilder b(g);
+  for (const ParamGradient& pg : params) {
+    const Node param = g.node(pg.param);
+    Step s{b, opt, pg.param, pg.grad, lr, step, {}, kNoNode, {}};
+    for (const Slot& slot : slots) {
+      Attrs init = slot.initial == 0 ? Attrs{{"init", std::string("zeros")}}
+                                     : Attrs{{"init", std::string("constant")}, {"init_args", std::vector<double>{slot.initial}}};
+      s.slots.push_back(g.addLeaf(OpKind::State, optimizerSlotName(param.name, def->name, slot.name), param.type, init));
+    }
+    def->update(s);
+    if (b.failed()) return *b.error();
+    g.updates.push_back({pg.param, s.newW});
+    for (size_t i = 0; i < s.slots.size(); ++i) g.updates.push_back({s.slots[i], s.newSlots[i]});
+  }
+  return {};
+}
+
+}  // namespace nnc

@@ -1,0 +1,122 @@
+#include "compiler/train/TrainingGraph.h"
+
+#include "compiler/autodiff/Differentiate.h"
+#include "compiler/autodiff/IRBuilder.h"
+#include "compiler/ir/Verifier.h"
+#include "compiler/train/ModeLowering.h"
+
+namespace nnc {
+
+namespace {
+
+Result<void> verified(const Graph& g, const char* what) {
+  Result<void> ok = verifyGraph(g);
+  if (!ok) return makeError(std::string("internal: the ") + what + " graph is malformed: " + ok.error().message, ok.error().loc);
+  return {};
+}
+
+std::vector<NodeId> outputRoots(const Model& model) {
+  std::vector<NodeId> roots;
+  for (const Output& o : model.graph.outputs) roots.push_back(o.node);
+  return roots;
+}
+
+void addOutputs(Graph& g, const Model& model, const std::vector<NodeId>& fromModel) {
+  for (const Output& o : model.graph.outputs) g.outputs.push_back({o.name, fromModel[static_cast<size_t>(o.node)]});
+}
+
+}  // namespace
+
+bool weightDecayApplies(const Node& param) {
+  if (param.op != OpKind::Param) return false;
+  const std::string& n = param.name;
+  const std::string suffix = ".weight";
+  if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) return true;
+  bool layerParam = param.attrs.has("layer") || n.find('.') != std::string::npos;
+  return !layerParam && param.type.shape.rank() >= 2;
+}
+
+Result<TrainingGraph> buildGradientGraph(const Model& model) {
+  if (!model.train) return makeError("the model has no train block");
+  const TrainConfig& cfg = *model.train;
+  if (cfg.loss == kNoNode || static_cast<size_t>(cfg.loss) >= model.graph.size())
+    return makeError("the train block has no loss", cfg.loc);
+
+  std::vector<NodeId> roots = outputRoots(model);
+  roots.push_back(cfg.loss);
+  Result<LoweredGraph> lowered = lowerModes(model, GraphMode::Training, roots);
+  if (!lowered) return lowered.error();
+
+  TrainingGraph tg;
+  tg.graph = std::move(lowered->graph);
+  tg.fromModel = std::move(lowered->fromModel);
+  tg.lr = lowered->lr;
+  tg.step = lowered->step;
+  Graph& g = tg.graph;
+  g.loss = tg.fromModel[static_cast<size_t>(cfg.loss)];
+  g.outputs.push_back({"loss", g.loss});
+  addOutputs(g, model, tg.fromModel);
+
+  std::vector<NodeId> params = g.leaves(OpKind::Param);
+  Result<Gradients> grads = differentiate(g, g.loss, params);
+  if (!grads) return grads.error();
+  for (size_t i = 0; i < params.size(); ++i) {
+    bool unreached = false;
+    for (NodeId u : grads->unreached) unreached = unreached || u == params[i];
+    if (unreached)
+      tg.unreachedParams.push_back(g.node(params[i]).name);
+    else
+      tg.gradients.push_back({params[i], grads->grads[i]});
+  }
+  NNC_TRY(verified(g, "gradient"));
+  return tg;
+}
+
+Result<TrainingGraph> buildTrainingStep(const Model& model) {
+  Result<TrainingGraph> tg = buildGradientGraph(model);
+  if (!tg) return tg;
+  Graph& g = tg->graph;
+  const TrainConfig& cfg = *model.train;
+
+  std::vector<ParamGradient> decayed = tg->gradients;
+  if (cfg.weightDecay != 0) {
+    IRBuilder b(g);
+    for (ParamGradient& pg : decayed)
+      if (weightDecayApplies(g.node(pg.param))) pg.grad = b.add(pg.grad, b.mul(pg.param, cfg.weightDecay));
+    if (b.failed()) return *b.error();
+  }
+  NNC_TRY(emitOptimizerUpdates(g, cfg.optimizer, decayed, tg->lr, tg->step, cfg.loc));
+  NNC_TRY(verified(g, "training"));
+  return tg;
+}
+
+Result<Graph> buildTrainingGraph(const Model& model) {
+  Result<TrainingGraph> tg = buildTrainingStep(model);
+  if (!tg) return tg.error();
+  return std::move(tg->graph);
+}
+
+Result<InferenceGraph> buildInferenceStep(const Model& model, bool withLoss) {
+  bool loss = withLoss && model.train && model.train->loss != kNoNode &&
+              static_cast<size_t>(model.train->loss) < model.graph.size();
+  std::vector<NodeId> roots = outputRoots(model);
+  if (loss) roots.push_back(model.train->loss);
+  Result<LoweredGraph> lowered = lowerModes(model, GraphMode::Inference, roots);
+  if (!lowered) return lowered.error();
+  Graph g = std::move(lowered->graph);
+  if (loss) {
+    g.loss = lowered->fromModel[static_cast<size_t>(model.train->loss)];
+    g.outputs.push_back({"loss", g.loss});
+  }
+  addOutputs(g, model, lowered->fromModel);
+  NNC_TRY(verified(g, "inference"));
+  return InferenceGraph{std::move(g), std::move(lowered->fromModel)};
+}
+
+Result<Graph> buildInferenceGraph(const Model& model, bool withLoss) {
+  Result<InferenceGraph> step = buildInferenceStep(model, withLoss);
+  if (!step) return step.error();
+  return std::move(step->graph);
+}
+
+}  // namespace nnc

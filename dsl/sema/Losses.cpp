@@ -1,0 +1,140 @@
+// Losses: scalars, averaged over the batch. The batch size is a run-time value, so means are
+// ReduceMean or a sum divided by ElementCount, never a constant.
+//   cross_entropy(logits, labels)      mean of -sum(one_hot(labels) * log_softmax(logits))
+//     with class weights w             sum(per-sample loss * w[label]) / batch size
+//   binary_cross_entropy(logits, t)    mean of max(x, 0) - x * t + log(1 + exp(-|x|))
+//                                      (PyTorch's BCEWithLogitsLoss; softplus(-|x|) is the log term)
+//   mse(prediction, target)            mean of (prediction - target)^2
+// Each records what accuracy means for it, for the train block.
+#include "dsl/sema/Builders.h"
+#include "dsl/sema/ConstEval.h"
+#include "dsl/sema/Registry.h"
+
+namespace nnc::sema {
+
+namespace {
+
+std::vector<int64_t> allAxes(const Shape& s) {
+  std::vector<int64_t> axes;
+  for (size_t i = 0; i < s.rank(); ++i) axes.push_back(static_cast<int64_t>(i));
+  return axes;
+}
+
+Attrs reduceAttrs(std::vector<int64_t> axes) { return Attrs{{"axes", std::move(axes)}, {"keepdims", int64_t(0)}}; }
+
+// The class-weight vector cross_entropy multiplies by: its own list, the train block's
+// (a State leaf the runtime fills), or none.
+std::optional<NodeId> classWeights(Sema& s, const BoundCall& b, const TensorType& logits, int64_t classes, bool& any) {
+  any = true;
+  const BoundArg& own = b.arg("class_weights");
+  if (own.present) {
+    if (static_cast<int64_t>(own.numbers.size()) != classes) {
+      s.error(own.loc, "cross_entropy: class_weights has " + std::to_string(own.numbers.size()) + " values but logits " +
+                           logits.str() + " have " + std::to_string(classes) + " classes");
+      return std::nullopt;
+    }
+    return s.constantVector(own.numbers);
+  }
+  if (s.trainHasClassWeights) return s.classWeightsState(classes, b.loc);
+  any = false;
+  return kNoNode;
+}
+
+std::optional<NodeId> buildCrossEntropy(Sema& s, const BoundCall& b) {
+  NodeId logits = b.tensor("logits"), labels = b.tensor("labels");
+  const TensorType lt = s.type(logits), yt = s.type(labels);
+  const int64_t last = static_cast<int64_t>(lt.shape.rank()) - 1;
+  const int64_t classes = lt.shape.dims.back();
+  if (classes == kBatch) {
+    s.error(b.loc, "cross_entropy: the last axis of logits " + lt.str() + " must be the classes, not batch");
+    return std::nullopt;
+  }
+  Shape expected(std::vector<int64_t>(lt.shape.dims.begin(), lt.shape.dims.end() - 1));
+  if (yt.shape != expected) {
+    s.error(b.loc, "cross_entropy: labels " + yt.str() + " do not match logits " + lt.str() +
+                       ": expected labels of shape " + expected.str());
+    return std::nullopt;
+  }
+  bool weighted = false;
+  std::optional<NodeId> w = classWeights(s, b, lt, classes, weighted);
+  if (!w) return std::nullopt;
+
+  Emitter em(s, b.loc);
+  NodeId logp = em(OpKind::LogSoftmax, {logits}, Attrs{{"axis", last}});
+  NodeId onehot = em(OpKind::OneHot, {labels}, Attrs{{"depth", classes}});
+  NodeId picked = em(OpKind::ReduceSum, {em(OpKind::Mul, {onehot, logp})}, reduceAttrs({last}));
+  NodeId perSample = em(OpKind::Neg, {picked});
+  NodeId loss;
+  if (!weighted) {
+    loss = em(OpKind::ReduceMean, {perSample}, reduceAttrs(allAxes(expected)));
+  } else {
+    NodeId sampleWeight = em(OpKind::ReduceSum, {em(OpKind::Mul, {onehot, *w})}, reduceAttrs({last}));
+    NodeId total = em(OpKind::ReduceSum, {em(OpKind::Mul, {perSample, sampleWeight})}, reduceAttrs(allAxes(expected)));
+    NodeId count = em(OpKind::ElementCount, {perSample}, Attrs{{"axes", allAxes(expected)}});
+    loss = em(OpKind::Div, {total, count});
+  }
+  if (!em.ok()) return std::nullopt;
+  s.recordLoss({loss, AccuracyKind::Categorical, logits, labels});
+  return loss;
+}
+
+bool sameShapes(Sema& s, const BoundCall& b, const char* a, const char* c) {
+  const TensorType ta = s.type(b.tensor(a)), tc = s.type(b.tensor(c));
+  if (ta.shape == tc.shape) return true;
+  s.error(b.loc, b.callee->name + ": " + a + " " + ta.str() + " and " + c + " " + tc.str() + " have different shapes");
+  return false;
+}
+
+std::optional<NodeId> buildBinaryCrossEntropy(Sema& s, const BoundCall& b) {
+  if (!sameShapes(s, b, "logits", "targets")) return std::nullopt;
+  NodeId x = b.tensor("logits"), t = b.tensor("targets");
+  Emitter em(s, b.loc);
+  NodeId positive = em(OpKind::Maximum, {x, s.constant(0)});
+  NodeId linear = em(OpKind::Sub, {positive, em(OpKind::Mul, {x, t})});
+  NodeId logTerm = em(OpKind::Softplus, {em(OpKind::Neg, {em(OpKind::Abs, {x})})});
+  NodeId perElement = em(OpKind::Add, {linear, logTerm});
+  NodeId loss = em(OpKind::ReduceMean, {perElement}, reduceAttrs(allAxes(s.type(x).shape)));
+  if (!em.ok()) return std::nullopt;
+  s.recordLoss({loss, AccuracyKind::Binary, x, t});
+  return loss;
+}
+
+std::optional<NodeId> buildMse(Sema& s, const BoundCall& b) {
+  if (!sameShapes(s, b, "prediction", "target")) return std::nullopt;
+  NodeId p = b.tensor("prediction"), t = b.tensor("target");
+  Emitter em(s, b.loc);
+  NodeId sq = em(OpKind::Square, {em(OpKind::Sub, {p, t})});
+  NodeId loss = em(OpKind::ReduceMean, {sq}, reduceAttrs(allAxes(s.type(p).shape)));
+  if (!em.ok()) return std::nullopt;
+  s.recordLoss({loss, AccuracyKind::None, p, t});
+  return loss;
+}
+
+Callable loss(const char* name, std::vector<ParamSpec> params, TensorBuilder build) {
+  Callable c;
+  c.name = name;
+  c.params = std::move(params);
+  c.build = build;
+  c.summaryKind = name;
+  return c;
+}
+
+}  // namespace
+
+void addLosses(Registry& r) {
+  r.add(loss("cross_entropy",
+             {spec::tensor("logits", spec::req(DTypeReq::F32, 1, -1, "logits", "")),
+              spec::tensor("labels", spec::req(DTypeReq::I32, 0, -1, "labels", "")),
+              spec::floatList("class_weights", spec::unset(), spec::atLeast(0))},
+             buildCrossEntropy));
+  r.add(loss("binary_cross_entropy",
+             {spec::tensor("logits", spec::req(DTypeReq::F32, 0, -1, "logits", "")),
+              spec::tensor("targets", spec::req(DTypeReq::F32, 0, -1, "targets", ""))},
+             buildBinaryCrossEntropy));
+  r.add(loss("mse",
+             {spec::tensor("prediction", spec::req(DTypeReq::F32, 0, -1, "prediction", "")),
+              spec::tensor("target", spec::req(DTypeReq::F32, 0, -1, "target", ""))},
+             buildMse));
+}
+
+}  // namespace nnc::sema

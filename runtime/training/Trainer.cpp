@@ -1,0 +1,195 @@
+#include "runtime/training/Trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include "runtime/training/Schedule.h"
+
+namespace nnc::training {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Gathers rows `order[first .. first+count)` of every input into contiguous batch buffers.
+class BatchGatherer {
+ public:
+  explicit BatchGatherer(const std::vector<data::Array>& arrays, int64_t maxBatch) : arrays_(arrays) {
+    for (const data::Array& a : arrays) buffers_.emplace_back(size_t(maxBatch) * a.byteSize() / size_t(std::max<int64_t>(1, a.numSamples())));
+    pointers_.resize(arrays.size());
+  }
+  std::span<const void* const> gather(const std::vector<int64_t>& order, size_t first, size_t count) {
+    for (size_t i = 0; i < arrays_.size(); ++i) {
+      size_t rowBytes = size_t(arrays_[i].sampleNumel()) * 4;
+      const char* src = static_cast<const char*>(arrays_[i].data());
+      char* dst = buffers_[i].data();
+      for (size_t k = 0; k < count; ++k)
+        std::memcpy(dst + k * rowBytes, src + size_t(order[first + k]) * rowBytes, rowBytes);
+      pointers_[i] = dst;
+    }
+    return pointers_;
+  }
+
+ private:
+  const std::vector<data::Array>& arrays_;
+  std::vector<std::vector<char>> buffers_;
+  std::vector<const void*> pointers_;
+};
+
+std::string numberText(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+}  // namespace
+
+std::vector<std::vector<float>> snapshotState(Executor& exec) {
+  std::vector<std::vector<float>> snap;
+  for (const TensorSpec& t : exec.stateTensors()) {
+    std::span<float> v = exec.state(t.name);
+    snap.emplace_back(v.begin(), v.end());
+  }
+  return snap;
+}
+
+void restoreState(Executor& exec, const std::vector<std::vector<float>>& snapshot) {
+  const auto& specs = exec.stateTensors();
+  for (size_t i = 0; i < specs.size() && i < snapshot.size(); ++i) {
+    std::span<float> v = exec.state(specs[i].name);
+    if (v.size() == snapshot[i].size()) std::memcpy(v.data(), snapshot[i].data(), v.size_bytes());
+  }
+}
+
+Result<EvalSummary> evaluateRange(Executor& exec, const std::vector<data::Array>& arrays, int64_t begin, int64_t end,
+                                  int64_t batch, bool wantPredicted) {
+  EvalSummary s;
+  double lossSum = 0;
+  int64_t correct = 0, counted = 0;
+  std::vector<const void*> ptrs(arrays.size());
+  for (int64_t first = begin; first < end; first += batch) {
+    int64_t n = std::min(batch, end - first);
+    for (size_t i = 0; i < arrays.size(); ++i)
+      ptrs[i] = static_cast<const char*>(arrays[i].data()) + size_t(first) * size_t(arrays[i].sampleNumel()) * 4;
+    Result<BatchResult> r = exec.evaluate(ptrs, n, wantPredicted);
+    if (!r) return r.error();
+    lossSum += r->loss * double(n);
+    correct += r->correct;
+    counted += r->counted;
+    if (wantPredicted) s.predicted.insert(s.predicted.end(), r->predicted.begin(), r->predicted.end());
+  }
+  s.samples = end - begin;
+  s.loss = s.samples ? lossSum / double(s.samples) : 0;
+  if (counted) s.accuracy = double(correct) / double(counted);
+  return s;
+}
+
+Result<FitOutcome> fit(Executor& exec, const TrainingPlan& plan, const std::vector<data::Array>& arrays,
+                       const FitOptions& options) {
+  FitOutcome out;
+  out.epochsDone = options.firstEpoch;
+  out.stepsDone = options.firstStep;
+  if (arrays.empty() || arrays[0].numSamples() == 0) return makeError("the training data holds no samples");
+  const int64_t n = arrays[0].numSamples();
+  Split split = splitForValidation(n, plan.validation);
+  if (split.trainCount == 0)
+    return makeError("the validation split of " + numberText(plan.validation) + " leaves no training samples out of " +
+                     std::to_string(n));
+  std::span<const int32_t> labels;
+  if (plan.labelInput >= 0 && size_t(plan.labelInput) < arrays.size() && arrays[size_t(plan.labelInput)].dtype() == data::DType::I32)
+    labels = arrays[size_t(plan.labelInput)].i32();
+  const int64_t batch = std::max<int64_t>(1, plan.batch);
+  BatchGatherer gatherer(arrays, batch);
+
+  std::vector<std::vector<float>> lastGood = snapshotState(exec), best;
+  std::optional<double> bestValLoss;
+  int64_t sinceBest = 0;
+
+  for (int64_t e = 0; e < plan.epochs; ++e) {
+    const int64_t epoch = options.firstEpoch + e;  // from 0, counting resumed epochs
+    std::vector<int64_t> order = epochOrder(split.trainCount, labels, plan.numClasses, plan, epoch);
+    const int64_t steps = (int64_t(order.size()) + batch - 1) / batch;
+    if (options.progress) options.progress->beginEpoch(epoch + 1, steps);
+    auto start = Clock::now();
+    double lossSum = 0, lr = 0;
+    int64_t seen = 0, correct = 0, counted = 0;
+    for (int64_t s = 0; s < steps; ++s) {
+      if (options.interrupt && options.interrupt->load()) {
+        restoreState(exec, lastGood);
+        out.interrupted = true;
+        return out;
+      }
+      size_t first = size_t(s * batch);
+      size_t count = std::min(size_t(batch), order.size() - first);
+      lr = learningRateAt(plan.learningRate, plan.schedule, epoch, out.stepsDone);
+      Result<BatchResult> r = exec.trainStep(gatherer.gather(order, first, count), int64_t(count), float(lr),
+                                             float(out.stepsDone));
+      if (!r) {
+        restoreState(exec, lastGood);
+        return r.error();
+      }
+      if (!std::isfinite(r->loss)) {
+        restoreState(exec, lastGood);
+        return makeError(std::string("the loss became ") + (std::isnan(r->loss) ? "NaN" : "infinite") + " at epoch " +
+                         std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) + " (learning rate " +
+                         numberText(lr) + "); training stopped. Try a smaller learning rate.");
+      }
+      ++out.stepsDone;
+      lossSum += r->loss * double(count);
+      seen += int64_t(count);
+      correct += r->correct;
+      counted += r->counted;
+      if (options.progress)
+        options.progress->step(s + 1, lossSum / double(seen),
+                               counted ? std::optional<double>(double(correct) / double(counted)) : std::nullopt);
+    }
+    EpochStats stats;
+    stats.epoch = epoch + 1;
+    stats.loss = seen ? lossSum / double(seen) : 0;
+    if (counted) stats.accuracy = double(correct) / double(counted);
+    stats.learningRate = lr;
+    if (split.validationCount() > 0) {
+      Result<EvalSummary> v = evaluateRange(exec, arrays, split.trainCount, split.total, batch, false);
+      if (!v) {
+        restoreState(exec, lastGood);
+        return v.error();
+      }
+      stats.valLoss = v->loss;
+      stats.valAccuracy = v->accuracy;
+    }
+    stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    stats.samplesPerSecond = stats.seconds > 0 ? double(seen) / stats.seconds : 0;
+    out.history.push_back(stats);
+    out.epochsDone = epoch + 1;
+    lastGood = snapshotState(exec);
+    if (options.progress) options.progress->endEpoch(stats);
+    if (options.log) NNC_TRY(options.log->write(stats));
+
+    if (plan.earlyStopPatience && stats.valLoss) {
+      if (!bestValLoss || *stats.valLoss < *bestValLoss) {
+        bestValLoss = stats.valLoss;
+        best = lastGood;
+        out.bestEpoch = epoch + 1;
+        sinceBest = 0;
+      } else if (++sinceBest >= *plan.earlyStopPatience) {
+        restoreState(exec, best);
+        out.stoppedEarly = true;
+        if (options.progress)
+          options.progress->message("Early stopping: val_loss has not improved for " + std::to_string(sinceBest) +
+                                    " epochs; keeping the weights of epoch " + std::to_string(*out.bestEpoch) + ".");
+        return out;
+      }
+    }
+  }
+  if (plan.earlyStopPatience && !best.empty() && out.bestEpoch && *out.bestEpoch != out.epochsDone) {
+    restoreState(exec, best);
+    if (options.progress)
+      options.progress->message("Keeping the weights of epoch " + std::to_string(*out.bestEpoch) +
+                                ", which had the lowest val_loss.");
+  }
+  return out;
+}
+
+}  // namespace nnc::training

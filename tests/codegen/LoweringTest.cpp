@@ -1,0 +1,152 @@
+// The kernel partitioner and the memory planner, structurally (no LLVM involved).
+#include <gtest/gtest.h>
+
+#include "compiler/codegen/Lowering.h"
+#include "compiler/codegen/MemoryPlan.h"
+#include "tests/codegen/CodegenTestUtil.h"
+
+namespace nnc {
+namespace {
+
+using namespace nnc::testing;
+
+LoweredGraph lower(const Graph& g) {
+  auto layout = StateLayout::build({&g});
+  EXPECT_TRUE(layout.ok());
+  static StateLayout keep;  // the lowered graph refers to nothing in it after lowering
+  keep = *layout;
+  auto lg = lowerGraph(g, keep);
+  EXPECT_TRUE(lg.ok()) << (lg.ok() ? "" : lg.error().message);
+  return lg.ok() ? std::move(*lg) : LoweredGraph{};
+}
+
+TEST(Partition, ElementwiseChainIsOneKernel) {
+  // y = relu(x * w + b) * sigmoid(x * w + b): every intermediate has y's shape and no other
+  // user, so one loop computes it all.
+  Graph g;
+  NodeId x = input(g, "x", DType::F32, {kBatch, 16});
+  NodeId w = param(g, "w", {16});
+  NodeId b = param(g, "b", {16});
+  NodeId t = op(g, OpKind::Add, {op(g, OpKind::Mul, {x, w}), b});
+  NodeId y = op(g, OpKind::Mul, {op(g, OpKind::Relu, {t}), op(g, OpKind::Sigmoid, {t})});
+  g.outputs.push_back({"y", y});
+  LoweredGraph lg = lower(g);
+  ASSERT_EQ(lg.kernels.size(), 1u) << describeKernels(lg);
+  EXPECT_EQ(lg.kernels[0].root, y);
+  EXPECT_EQ(lg.kernels[0].fused.size(), 4u);
+  EXPECT_EQ(lg.kernels[0].reads, (std::vector<NodeId>{x, w, b}));
+  EXPECT_EQ(lg.storage[static_cast<size_t>(t)].kind, StorageKind::Inline);
+  // Only y is stored.
+  EXPECT_EQ(lg.buffers.size(), 1u);
+}
+
+TEST(Partition, ProducersWithOutsideUsersAreStored) {
+  Graph g;
+  NodeId x = input(g, "x", DType::F32, {kBatch, 16});
+  NodeId e = op(g, OpKind::Exp, {x});
+  NodeId a = op(g, OpKind::Neg, {e});
+  NodeId s = op(g, OpKind::ReduceSum, {e}, {{"axes", std::vector<int64_t>{1}}, {"keepdims", int64_t(1)}});
+  g.outputs.push_back({"a", a});
+  g.outputs.push_back({"s", s});
+  LoweredGraph lg = lower(g);
+  // e feeds two kernels (neg, and the reduction): it is computed once and stored.
+  EXPECT_EQ(lg.kernels.size(), 3u) << describeKernels(lg);
+  EXPECT_EQ(lg.storage[static_cast<size_t>(e)].kind, StorageKind::Arena);
+}
+
+TEST(Partition, DifferentShapesDoNotFuseButBroadcastReads) {
+  Graph g;
+  NodeId x = input(g, "x", DType::F32, {kBatch, 16});
+  NodeId b = param(g, "b", {16});
+  NodeId bb = op(g, OpKind::Exp, {b});  // [16]: another shape, its own kernel
+  NodeId y = op(g, OpKind::Add, {x, bb});
+  g.outputs.push_back({"y", y});
+  LoweredGraph lg = lower(g);
+  ASSERT_EQ(lg.kernels.size(), 2u) << describeKernels(lg);
+  EXPECT_EQ(lg.kernels[0].root, bb);
+  EXPECT_EQ(lg.kernels[1].root, y);
+}
+
+TEST(Partition, ReductionAbsorbsItsElementwiseProducers) {
+  Graph g;
+  NodeId x = input(g, "x", DType::F32, {kBatch, 16});
+  NodeId y = input(g, "y", DType::F32, {kBatch, 16});
+  NodeId d = op(g, OpKind::Sub, {x, y});
+  NodeId sq = op(g, OpKind::Square, {d});
+  NodeId s = op(g, OpKind::ReduceMean, {sq}, {{"axes", std::vector<int64_t>{0, 1}}, {"keepdims", int64_t(0)}});
+  g.outputs.push_back({"mse", s});
+  LoweredGraph lg = lower(g);
+  ASSERT_EQ(lg.kernels.size(), 1u) << describeKernels(lg);
+  EXPECT_EQ(lg.kernels[0].fused, (std::vector<NodeId>{d, sq}));
+}
+
+TEST(Partition, ViewsAliasAndOutputsAreStored) {
+  Graph g;
+  NodeId x = input(g, "x", DType::F32, {kBatch, 4, 4});
+  NodeId e = op(g, OpKind::Exp, {x});
+  NodeId r = op(g, OpKind::Reshape, {e}, {{"shape", std::vector<int64_t>{kBatch, 16}}});
+  NodeId n = op(g, OpKind::Neg, {r});
+  g.outputs.push_back({"n", n});
+  g.outputs.push_back({"e", e});
+  LoweredGraph lg = lower(g);
+  EXPECT_EQ(lg.storage[static_cast<size_t>(r)].kind, StorageKind::View);
+  EXPECT_EQ(lg.storageRoot(r), e);
+  EXPECT_EQ(lg.kernels.size(), 2u) << describeKernels(lg);
+  // e lives until the output copies at the end (step = number of kernels).
+  int64_t eb = lg.storage[static_cast<size_t>(e)].index;
+  EXPECT_EQ(lg.buffers[static_cast<size_t>(eb)].last, 2);
+}
+
+TEST(Partition, UpdatesReadingStateGoThroughTemporaries) {
+  // Swap two params: each update's value is the other's old value.
+  Graph g;
+  NodeId a = param(g, "a", {8});
+  NodeId b = param(g, "b", {8});
+  g.updates.push_back({a, b});
+  g.updates.push_back({b, a});
+  LoweredGraph lg = lower(g);
+  ASSERT_EQ(lg.copies.size(), 4u);
+  EXPECT_EQ(lg.copies[0].to, CopyStep::To::Temp);
+  EXPECT_EQ(lg.copies[1].to, CopyStep::To::Temp);
+  EXPECT_EQ(lg.copies[2].from, CopyStep::From::Temp);
+  EXPECT_EQ(lg.copies[3].from, CopyStep::From::Temp);
+}
+
+TEST(Partition, TrainingOnlyOpsAreReported) {
+  // A leftover mode-dependent op is an error value, not a crash (inference semantics exist
+  // for Dropout/BatchNorm, so only ops without any lowering fail; none today besides leaves).
+  for (int k = 0; k < numOpKinds(); ++k) EXPECT_NE(loweringKind(static_cast<OpKind>(k)), LoweringKind::Unsupported);
+}
+
+TEST(MemoryPlan, DisjointWhileAliveAndReusedAfter) {
+  std::vector<BufferRequest> req{
+      {0, 1000, 0, 1}, {0, 1000, 1, 2}, {0, 1000, 2, 3},  // a chain: 0 and 2 can share
+      {40, 0, 0, 3},   {40, 0, 1, 1},   {40, 0, 2, 2},    // batched
+  };
+  MemoryPlan p = planMemory(req);
+  auto overlap = [](int64_t a0, int64_t a1, int64_t b0, int64_t b1) { return a0 < b1 && b0 < a1; };
+  for (int64_t batch : {1, 3, 64})
+    for (size_t i = 0; i < req.size(); ++i)
+      for (size_t j = i + 1; j < req.size(); ++j) {
+        bool alive = req[i].first <= req[j].last && req[j].first <= req[i].last;
+        if (!alive) continue;
+        auto span = [&](size_t k) {
+          int64_t off = p.placements[k].offsetPerBatch * batch + p.placements[k].offset;
+          int64_t size = req[k].bytesPerBatch > 0 ? (req[k].bytesPerBatch + 63) / 64 * 64 * batch : (req[k].bytes + 63) / 64 * 64;
+          return std::pair{off, off + size};
+        };
+        auto [a0, a1] = span(i);
+        auto [b0, b1] = span(j);
+        EXPECT_FALSE(overlap(a0, a1, b0, b1)) << i << " and " << j << " overlap at batch " << batch;
+        EXPECT_LE(a1, p.bytesFor(batch));
+        EXPECT_LE(b1, p.bytesFor(batch));
+        EXPECT_EQ(a0 % 64, 0);
+      }
+  EXPECT_EQ(p.fixedBytes, 2048);        // three 1024-byte buffers, two alive at once
+  EXPECT_EQ(p.bytesPerBatch, 128);      // the long-lived one plus one of the short ones
+  EXPECT_EQ(p.naiveFixedBytes, 3072);
+  EXPECT_EQ(p.naiveBytesPerBatch, 192);
+}
+
+}  // namespace
+}  // namespace nnc

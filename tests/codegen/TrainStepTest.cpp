@@ -1,0 +1,262 @@
+// Whole training steps compiled by the JIT against the interpreter's training step, and the
+// reproducibility of compiled training: small models written in the .nn language, through the
+// real front end and training-graph builder.
+#include <gtest/gtest.h>
+
+#include "compiler/train/Initializers.h"
+#include "compiler/train/TrainingGraph.h"
+#include "dsl/Frontend.h"
+#include "tests/codegen/CodegenTestUtil.h"
+
+namespace nnc {
+namespace {
+
+using namespace nnc::testing;
+
+const char* kMlp = R"(
+model mlp
+input x: f32[batch, 12]
+input label: i32[batch]
+h = dense(x, 16, activation = relu)
+d = dropout(h, 0.3)
+g = dense(d, 8, activation = tanh)
+logits = dense(g, 5)
+output probs = softmax(logits)
+train {
+  loss = cross_entropy(logits, label)
+  optimizer = adam(lr = 1e-2)
+  weight_decay = 1e-3
+}
+)";
+
+const char* kCnn = R"(
+model cnn
+input image: f32[batch, 9, 9]
+input label: i32[batch]
+pixels = reshape(image, [9, 9, 1])
+c1 = conv2d(pixels, 4, kernel = 3, padding = same, activation = relu)
+p1 = maxpool(c1, 2)
+c2 = conv2d(p1, 6, kernel = 3, stride = 2, padding = valid, activation = elu)
+a2 = avgpool(c2, 1)
+flat = flatten(a2)
+logits = dense(flat, 3)
+output probs = softmax(logits)
+train {
+  loss = cross_entropy(logits, label)
+  optimizer = sgd(lr = 0.1, momentum = 0.9)
+}
+)";
+
+const char* kMaxoutBatchnorm = R"(
+model mb
+input x: f32[batch, 10]
+input label: i32[batch]
+m1 = maxout(x, 6, pieces = 2)
+bn = batchnorm(m1, momentum = 0.9)
+logits = dense(bn, 4)
+output probs = softmax(logits)
+train {
+  loss = cross_entropy(logits, label)
+  optimizer = sgd(lr = 0.05, momentum = 0.9, nesterov = true)
+}
+)";
+
+const char* kRegression = R"(
+model reg
+input x: f32[batch, 6]
+input y: f32[batch, 2]
+h = dense(x, 8, activation = gelu)
+s = dense(h, 8, activation = softplus)
+out = dense(s, 2)
+output pred = out
+train {
+  loss = mse(out, y)
+  optimizer = rmsprop(lr = 1e-2, momentum = 0.5)
+}
+)";
+
+const char* kOtherOptimizers = R"(
+model opt
+input x: f32[batch, 6]
+input y: f32[batch, 3]
+a = dense(x, 5, activation = sigmoid)
+b = dense(a, 3)
+output pred = b
+train {
+  loss = binary_cross_entropy(b, y)
+  optimizer = adadelta(lr = 1.0)
+}
+)";
+
+struct Compiled {
+  Model model;
+  Graph training, inference;
+  std::unique_ptr<CompiledModel> code;
+};
+
+std::unique_ptr<Compiled> compileSource(const char* source) {
+  DiagnosticEngine diags;
+  std::optional<Model> model = compileModel(source, diags);
+  EXPECT_TRUE(model.has_value()) << "front end failed";
+  if (!model) return nullptr;
+  auto c = std::make_unique<Compiled>();
+  c->model = std::move(*model);
+  auto tg = buildTrainingGraph(c->model);
+  EXPECT_TRUE(tg.ok()) << (tg.ok() ? "" : tg.error().message);
+  auto ig = buildInferenceGraph(c->model);
+  EXPECT_TRUE(ig.ok()) << (ig.ok() ? "" : ig.error().message);
+  if (!tg || !ig) return nullptr;
+  c->training = std::move(*tg);
+  c->inference = std::move(*ig);
+  CompileOptions opt;
+  opt.chunkWork = 1;  // split every kernel, so the parallel paths are what is checked
+  auto code = jitCompile(c->inference, &c->training, opt);
+  EXPECT_TRUE(code.ok()) << (code.ok() ? "" : code.error().message);
+  if (!code) return nullptr;
+  c->code = std::move(*code);
+  return c;
+}
+
+// Writes interpreter leaf values of every Param/State into the compiled state.
+void loadState(const Graph& g, const LeafValues& values, CompiledModel& m) {
+  for (const StateEntry& e : m.stateLayout().entries()) {
+    NodeId id = g.findLeaf(e.trainable ? OpKind::Param : OpKind::State, e.name);
+    ASSERT_NE(id, kNoNode) << e.name;
+    const Tensor& t = values.at(id);
+    std::span<float> dst = m.tensor(e.name);
+    ASSERT_EQ(dst.size(), t.data.size()) << e.name;
+    for (size_t k = 0; k < dst.size(); ++k) dst[k] = static_cast<float>(t.data[k]);
+  }
+}
+
+// Input data for the training graph: labels in range, other inputs in [-2, 2] ([0, 1] for
+// binary targets).
+Leaves trainingInputs(const Graph& g, const CompiledModel& m, int64_t batch, uint64_t seed, int64_t classes) {
+  std::mt19937_64 rng(seed);
+  Leaves l;
+  for (const TensorSpec& s : m.training()->inputs) {
+    Range r = s.type.dtype == DType::I32 ? Range{0, static_cast<double>(classes), true} : Range{-2, 2};
+    if (s.name == "y") r = {0, 1};
+    Tensor t = randomTensor(s.type, batch, r, rng);
+    l.inputs.push_back(toHost(t));
+    l.values[g.findLeaf(OpKind::Input, s.name)] = t;
+  }
+  return l;
+}
+
+// For each step: the compiled step and the interpreter's step from the same state must give
+// the same loss and the same new value of every Param and State.
+void expectStepsMatch(const char* source, int64_t classes, int steps = 3) {
+  auto c = compileSource(source);
+  ASSERT_TRUE(c);
+  const Graph& g = c->training;
+  CompiledModel& m = *c->code;
+  auto init = initialValues(g, 7);
+  ASSERT_TRUE(init.ok()) << init.error().message;
+  LeafValues state = std::move(*init);
+  NodeId lr = g.findLeaf(OpKind::Hyper, kLearningRateName), stepLeaf = g.findLeaf(OpKind::Hyper, kStepName);
+  std::vector<NodeId> wanted{g.loss};
+  for (const Update& u : g.updates) wanted.push_back(u.value);
+  for (int64_t batch : {1, 7, 16}) {
+    for (int step = 0; step < steps; ++step) {
+      Leaves in = trainingInputs(g, m, batch, 100 + static_cast<uint64_t>(step), classes);
+      LeafValues leaves = state;
+      for (auto& [id, t] : in.values) leaves[id] = t;
+      float lrValue = 0.05f;
+      if (lr != kNoNode) leaves[lr] = Tensor::scalar(lrValue);
+      if (stepLeaf != kNoNode) leaves[stepLeaf] = Tensor::scalar(step);
+      auto want = interpret(g, leaves, wanted, Precision::F32);
+      ASSERT_TRUE(want.ok()) << want.error().message;
+      for (int threads : {1, 2}) {
+        ThreadsScope ts(threads);
+        loadState(g, state, m);
+        std::vector<const void*> inputs;
+        for (HostTensor& h : in.inputs) inputs.push_back(h.data());
+        float loss = NAN;
+        auto ok = m.trainStep(inputs, batch, lrValue, static_cast<float>(step), &loss);
+        ASSERT_TRUE(ok.ok()) << ok.error().message;
+        SCOPED_TRACE("batch " + std::to_string(batch) + " step " + std::to_string(step) + " threads " +
+                     std::to_string(threads));
+        HostTensor lossHost;
+        lossHost.f = {loss};
+        EXPECT_TRUE(closeTo((*want)[0], lossHost)) << "loss";
+        for (size_t u = 0; u < g.updates.size(); ++u) {
+          const std::string& name = g.node(g.updates[u].target).name;
+          std::span<float> got = m.tensor(name);
+          HostTensor h;
+          h.f.assign(got.begin(), got.end());
+          EXPECT_TRUE(closeTo((*want)[u + 1], h)) << name;
+        }
+      }
+      // Continue from the interpreter's state.
+      for (size_t u = 0; u < g.updates.size(); ++u) state[g.updates[u].target] = (*want)[u + 1];
+    }
+  }
+}
+
+TEST(TrainStep, MlpWithDropoutAdamAndWeightDecay) { expectStepsMatch(kMlp, 5); }
+TEST(TrainStep, ConvNetWithPoolingAndSgdMomentum) { expectStepsMatch(kCnn, 3); }
+TEST(TrainStep, MaxoutBatchnormNesterov) { expectStepsMatch(kMaxoutBatchnorm, 4); }
+TEST(TrainStep, RegressionWithRmsprop) { expectStepsMatch(kRegression, 0); }
+TEST(TrainStep, BinaryCrossEntropyWithAdadelta) { expectStepsMatch(kOtherOptimizers, 0); }
+
+// Runs `steps` compiled steps from the initial state on `threads` threads; returns the state.
+std::vector<std::byte> train(Compiled& c, int threads, int steps) {
+  ThreadsScope ts(threads);
+  CompiledModel& m = *c.code;
+  auto init = initialValues(c.training, 3);
+  EXPECT_TRUE(init.ok());
+  loadState(c.training, *init, m);
+  for (int step = 0; step < steps; ++step) {
+    Leaves in = trainingInputs(c.training, m, 16, 500 + static_cast<uint64_t>(step), 5);
+    std::vector<const void*> inputs;
+    for (HostTensor& h : in.inputs) inputs.push_back(h.data());
+    float loss = 0;
+    EXPECT_TRUE(m.trainStep(inputs, 16, 0.01f, static_cast<float>(step), &loss).ok());
+  }
+  return std::vector<std::byte>(m.stateData(), m.stateData() + m.stateLayout().bytes());
+}
+
+TEST(TrainStep, BitReproducibleForAThreadCountAndAcrossThreadCounts) {
+  auto c = compileSource(kMlp);
+  ASSERT_TRUE(c);
+  std::vector<std::byte> a = train(*c, 2, 6), b = train(*c, 2, 6), one = train(*c, 1, 6);
+  EXPECT_TRUE(a == b) << "two runs on 2 threads differ";
+  // Kernels never split a reduction across threads, so the thread count does not matter.
+  EXPECT_TRUE(a == one) << "1 and 2 threads differ";
+}
+
+TEST(TrainStep, ForwardOfTheInferenceGraphMatches) {
+  auto c = compileSource(kCnn);
+  ASSERT_TRUE(c);
+  const Graph& g = c->inference;
+  CompiledModel& m = *c->code;
+  auto init = initialValues(g, 9);
+  ASSERT_TRUE(init.ok());
+  loadState(g, *init, m);
+  for (int64_t batch : {1, 7, 16}) {
+    std::mt19937_64 rng(static_cast<uint64_t>(batch));
+    LeafValues leaves = *init;
+    std::vector<HostTensor> hostIn;
+    for (const TensorSpec& s : m.inference().inputs) {
+      Tensor t = randomTensor(s.type, batch, s.type.dtype == DType::I32 ? Range{0, 3, true} : Range{}, rng);
+      hostIn.push_back(toHost(t));
+      leaves[g.findLeaf(OpKind::Input, s.name)] = t;
+    }
+    std::vector<NodeId> wanted;
+    for (const Output& o : g.outputs) wanted.push_back(o.node);
+    auto want = interpret(g, leaves, wanted, Precision::F32);
+    ASSERT_TRUE(want.ok()) << want.error().message;
+    std::vector<HostTensor> outs;
+    for (const TensorSpec& s : m.inference().outputs) outs.push_back(hostBuffer(s.type, batch));
+    std::vector<const void*> in;
+    for (HostTensor& h : hostIn) in.push_back(h.data());
+    std::vector<void*> out;
+    for (HostTensor& h : outs) out.push_back(h.data());
+    ASSERT_TRUE(m.forward(in, out, batch).ok());
+    for (size_t i = 0; i < outs.size(); ++i) EXPECT_TRUE(closeTo((*want)[i], outs[i])) << g.outputs[i].name;
+  }
+}
+
+}  // namespace
+}  // namespace nnc

@@ -1,0 +1,136 @@
+// gradcheck on small whole models (hand-built the way the front end lowers them): dense,
+// conv with pooling, maxout + batchnorm + dropout, rnn, lstm, explicit params.
+#include <gtest/gtest.h>
+
+#include "compiler/train/GradCheck.h"
+#include "tests/compiler/GradTestHelpers.h"
+
+namespace nnc {
+namespace {
+
+using testing::ModelBuilder;
+using V = std::vector<int64_t>;
+
+void expectPasses(const Model& m, uint64_t seed = 0) {
+  GradCheckOptions o;
+  o.seed = seed;
+  Result<GradCheckReport> r = gradCheck(m, o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->passed()) << formatGradCheckReport(*r);
+  EXPECT_FALSE(r->params.empty());
+  for (const ParamGradCheck& p : r->params) {
+    EXPECT_GT(p.checked, 0) << p.name;
+    EXPECT_LE(p.checked, std::max<int64_t>(32, 20)) << p.name;
+  }
+}
+
+TEST(GradCheckModels, Dense) {
+  ModelBuilder b("dense");
+  NodeId x = b.input("image", TensorType{DType::F32, Shape{kBatch, 4, 4}});
+  NodeId labels = b.input("label", TensorType{DType::I32, Shape{kBatch}});
+  NodeId h = b.dense(b.flatten(x), "h1", 8, OpKind::Relu);
+  NodeId h2 = b.dense(h, "h2", 6, OpKind::Tanh);
+  NodeId logits = b.dense(h2, "logits", 5);
+  b.output("probs", b.op(OpKind::Softmax, {logits}, Attrs{{"axis", int64_t(1)}}));
+  b.train(b.crossEntropy(logits, labels), "adam");
+  expectPasses(b.m);
+  expectPasses(b.m, 7);
+}
+
+TEST(GradCheckModels, Conv) {
+  ModelBuilder b("cnn");
+  NodeId x = b.input("image", TensorType{DType::F32, Shape{kBatch, 8, 8, 1}});
+  NodeId labels = b.input("label", TensorType{DType::I32, Shape{kBatch}});
+  NodeId c1 = b.op(OpKind::Relu, {b.conv2d(x, "c1", 4, 3, 1, true)});
+  NodeId p1 = b.pool(OpKind::MaxPool, c1, 2, 2, false);
+  NodeId c2 = b.op(OpKind::Elu, {b.conv2d(p1, "c2", 3, 3, 2, true)}, Attrs{{"alpha", 1.0}});
+  NodeId p2 = b.pool(OpKind::AvgPool, c2, 2, 1, true);
+  NodeId logits = b.dense(b.flatten(p2), "out", 3);
+  b.train(b.crossEntropy(logits, labels));
+  expectPasses(b.m);
+}
+
+TEST(GradCheckModels, MaxoutBatchnormDropout) {
+  ModelBuilder b("maxout");
+  NodeId x = b.input("x", TensorType{DType::F32, Shape{kBatch, 6}});
+  NodeId labels = b.input("label", TensorType{DType::I32, Shape{kBatch}});
+  NodeId h = b.maxout(x, "m1", 4, 3);
+  NodeId n = b.batchnorm(h, "bn", 0.9, 1e-3);
+  NodeId d = b.op(OpKind::Dropout, {n}, Attrs{{"rate", 0.25}});
+  NodeId g = b.op(OpKind::Gelu, {d});
+  NodeId logits = b.dense(g, "out", 4);
+  b.train(b.crossEntropy(logits, labels));
+  expectPasses(b.m);
+}
+
+TEST(GradCheckModels, Rnn) {
+  ModelBuilder b("rnn");
+  NodeId x = b.input("seq", TensorType{DType::F32, Shape{kBatch, 4, 3}});
+  NodeId t = b.input("target", TensorType{DType::F32, Shape{kBatch, 2}});
+  NodeId h = b.rnn(x, "r", 5);
+  NodeId y = b.dense(h, "out", 2);
+  b.train(b.mse(y, t));
+  expectPasses(b.m);
+}
+
+TEST(GradCheckModels, Lstm) {
+  ModelBuilder b("lstm");
+  NodeId x = b.input("seq", TensorType{DType::F32, Shape{kBatch, 3, 2}});
+  NodeId labels = b.input("label", TensorType{DType::I32, Shape{kBatch}});
+  NodeId h = b.lstm(x, "l", 4);
+  NodeId logits = b.dense(h, "out", 3);
+  b.train(b.crossEntropy(logits, labels));
+  expectPasses(b.m);
+}
+
+TEST(GradCheckModels, ExplicitParamsAndBinaryCrossEntropy) {
+  ModelBuilder b("explicit");
+  NodeId x = b.input("x", TensorType{DType::F32, Shape{kBatch, 5}});
+  NodeId t = b.input("t", TensorType{DType::F32, Shape{kBatch, 1}});
+  NodeId w1 = b.param("w1", Shape{5, 4}, "glorot_normal");
+  NodeId b1 = b.param("b1", Shape{4}, "normal", {0, 0.1});
+  NodeId w2 = b.param("w2", Shape{4, 1}, "he_uniform");
+  NodeId h = b.op(OpKind::Softplus, {b.op(OpKind::Add, {b.mm(x, w1), b1})});
+  NodeId z = b.mm(h, w2);
+  // binary_cross_entropy with logits: mean(softplus(z) - t * z)
+  NodeId l = b.op(OpKind::Sub, {b.op(OpKind::Softplus, {z}), b.op(OpKind::Mul, {t, z})});
+  b.train(b.op(OpKind::ReduceMean, {l}, Attrs{{"axes", V{0, 1}}, {"keepdims", int64_t(0)}}));
+  expectPasses(b.m);
+}
+
+TEST(GradCheckModels, ReportsUnreachedParamsAsZero) {
+  ModelBuilder b("spare");
+  NodeId x = b.input("x", TensorType{DType::F32, Shape{kBatch, 2}});
+  NodeId t = b.input("t", TensorType{DType::F32, Shape{kBatch, 1}});
+  b.param("spare", Shape{3});
+  b.train(b.mse(b.dense(x, "d", 1), t));
+  Result<GradCheckReport> r = gradCheck(b.m);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->passed());
+  bool found = false;
+  for (const ParamGradCheck& p : r->params)
+    if (p.name == "spare") {
+      found = true;
+      EXPECT_FALSE(p.reached);
+      EXPECT_EQ(p.maxError, 0);
+    }
+  EXPECT_TRUE(found);
+  EXPECT_NE(formatGradCheckReport(*r).find("gradcheck passed"), std::string::npos);
+}
+
+TEST(GradCheckModels, SamplesLargeParams) {
+  ModelBuilder b("big");
+  NodeId x = b.input("x", TensorType{DType::F32, Shape{kBatch, 30}});
+  NodeId t = b.input("t", TensorType{DType::F32, Shape{kBatch, 10}});
+  b.train(b.mse(b.dense(x, "d", 10), t));
+  Result<GradCheckReport> r = gradCheck(b.m);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->params.size(), 2u);
+  EXPECT_EQ(r->params[0].entries, 300);
+  EXPECT_EQ(r->params[0].checked, 20);
+  EXPECT_EQ(r->params[1].checked, 10);  // the bias: all of it
+  EXPECT_TRUE(r->passed());
+}
+
+}  // namespace
+}  // namespace nnc

@@ -1,0 +1,285 @@
+// Algebraic simplification: every rewrite happens where it is exact and type-preserving,
+// and does not happen elsewhere. Each simplified graph is also checked against the
+// interpreter on random values.
+#include "PassTestUtil.h"
+#include "compiler/passes/AlgebraicSimplification.h"
+#include "compiler/passes/DeadCodeElimination.h"
+
+namespace nnc {
+namespace {
+
+using namespace passtest;
+
+Result<Graph> simplifyThenDce(const Graph& g) {
+  Result<Graph> r = simplifyAlgebra(g);
+  if (!r) return r;
+  return eliminateDeadCode(*r);
+}
+
+// Simplifies `g` (with DCE), checks values are unchanged, returns the result.
+Graph simplified(const Graph& g) {
+  Graph out = runPass(g, simplifyThenDce);
+  expectSameValues(g, out, randomLeafValues(g, 2, 7));
+  return out;
+}
+
+std::vector<int64_t> ints(std::initializer_list<int64_t> v) { return v; }
+
+class PassAlgebraicSimplification : public ::testing::Test {
+ protected:
+  Graph g;
+  NodeId x = input(g, "x", f32({kBatch, 3}));
+  NodeId row = input(g, "row", f32({3}));
+  NodeId zero = fill(g, 0, f32({}));
+  NodeId one = fill(g, 1, f32({}));
+  NodeId minusOne = fill(g, -1, f32({}));
+  NodeId two = fill(g, 2, f32({}));
+
+  void out(NodeId v) { g.outputs.push_back({"out" + std::to_string(g.outputs.size()), v}); }
+};
+
+TEST_F(PassAlgebraicSimplification, RemovesIdentityOperands) {
+  out(op(g, OpKind::Mul, {x, one}));
+  out(op(g, OpKind::Mul, {one, x}));
+  out(op(g, OpKind::Add, {x, zero}));
+  out(op(g, OpKind::Add, {zero, x}));
+  out(op(g, OpKind::Sub, {x, zero}));
+  out(op(g, OpKind::Div, {x, one}));
+  out(op(g, OpKind::Pow, {x, one}));
+  Graph s = simplified(g);
+  EXPECT_EQ(countNonLeaves(s), 0) << printGraph(s);
+  for (const Output& o : s.outputs) EXPECT_EQ(s.node(o.node).name, "x");
+}
+
+TEST_F(PassAlgebraicSimplification, KeepsNonCommutativeAndNonIdentityCases) {
+  out(op(g, OpKind::Sub, {one, x}));   // not an identity
+  out(op(g, OpKind::Div, {one, x}));
+  out(op(g, OpKind::Pow, {one, x}));
+  out(op(g, OpKind::Mul, {x, two}));
+  out(op(g, OpKind::Add, {x, one}));
+  Graph s = simplified(g);
+  EXPECT_EQ(countNonLeaves(s), 5) << printGraph(s);
+}
+
+TEST_F(PassAlgebraicSimplification, KeepsBroadcastingWhenAnIdentityOperandIsBigger) {
+  NodeId zeros = fill(g, 0, f32({4, 3}));
+  out(op(g, OpKind::Add, {row, zeros}));  // f32[4, 3], not row's f32[3]
+  out(op(g, OpKind::Mul, {row, op(g, OpKind::BroadcastTo, {one}, Attrs{{"shape", ints({kBatch, 3})}})}));
+  Graph s = simplified(g);
+  EXPECT_EQ(outputNode(s, 0).type, f32({4, 3}));
+  EXPECT_EQ(outputNode(s, 0).op, OpKind::BroadcastTo);
+  EXPECT_EQ(outputNode(s, 1).type, f32({kBatch, 3}));
+  EXPECT_EQ(countOps(s, OpKind::Add) + countOps(s, OpKind::Mul), 0) << printGraph(s);
+}
+
+TEST_F(PassAlgebraicSimplification, DoesNotFoldMultiplicationByZero) {
+  // x may be NaN or inf, and then x * 0 is NaN.
+  out(op(g, OpKind::Mul, {x, zero}));
+  out(op(g, OpKind::Mul, {zero, x}));
+  Graph s = simplified(g);
+  EXPECT_EQ(countOps(s, OpKind::Mul), 2);
+}
+
+TEST_F(PassAlgebraicSimplification, TurnsNegativeUnitsIntoNegation) {
+  out(op(g, OpKind::Mul, {x, minusOne}));
+  out(op(g, OpKind::Mul, {minusOne, x}));
+  out(op(g, OpKind::Div, {x, minusOne}));
+  out(op(g, OpKind::Sub, {zero, x}));
+  Graph s = simplified(g);
+  EXPECT_EQ(countNonLeaves(s), countOps(s, OpKind::Neg)) << printGraph(s);
+  for (const Output& o : s.outputs) EXPECT_EQ(s.node(o.node).op, OpKind::Neg);
+}
+
+TEST_F(PassAlgebraicSimplification, CancelsDoubleNegation) {
+  out(op(g, OpKind::Neg, {op(g, OpKind::Neg, {x})}));
+  out(op(g, OpKind::Neg, {op(g, OpKind::Neg, {op(g, OpKind::Neg, {row})})}));
+  Graph s = simplified(g);
+  EXPECT_EQ(outputNode(s, 0).name, "x");
+  EXPECT_EQ(outputNode(s, 1).op, OpKind::Neg);
+  EXPECT_EQ(countOps(s, OpKind::Neg), 1);
+}
+
+TEST_F(PassAlgebraicSimplification, AbsorbsNegationIntoAddAndSub) {
+  NodeId n = op(g, OpKind::Neg, {row});
+  out(op(g, OpKind::Add, {x, n}));   // x - row
+  out(op(g, OpKind::Add, {n, x}));   // x - row
+  out(op(g, OpKind::Sub, {x, n}));   // x + row
+  Graph s = simplified(g);
+  EXPECT_EQ(countOps(s, OpKind::Neg), 0) << printGraph(s);
+  EXPECT_EQ(outputNode(s, 0).op, OpKind::Sub);
+  EXPECT_EQ(outputNode(s, 1).op, OpKind::Sub);
+  EXPECT_EQ(outputNode(s, 2).op, OpKind::Add);
+}
+
+TEST_F(PassAlgebraicSimplification, SquaresInsteadOfPowerTwo) {
+  out(op(g, OpKind::Pow, {x, two}));
+  out(op(g, OpKind::Pow, {two, x}));
+  Graph s = simplified(g);
+  EXPECT_EQ(outputNode(s, 0).op, OpKind::Square);
+  EXPECT_EQ(outputNode(s, 1).op, OpKind::Pow);
+}
+
+TEST_F(PassAlgebraicSimplification, SimplifiesRepeatedUnaryOps) {
+  out(op(g, OpKind::Relu, {op(g, OpKind::Relu, {x})}));
+  out(op(g, OpKind::Abs, {op(g, OpKind::Neg, {x})}));
+  out(op(g, OpKind::Square, {op(g, OpKind::Neg, {x})}));
+  out(op(g, OpKind::Exp, {op(g, OpKind::Exp, {x})}));  // not idempotent
+  Graph s = simplified(g);
+  EXPECT_EQ(countOps(s, OpKind::Relu), 1);
+  EXPECT_EQ(countOps(s, OpKind::Neg), 0);
+  EXPECT_EQ(countOps(s, OpKind::Exp), 2);
+}
+
+TEST_F(PassAlgebraicSimplification, ComposesTransposes) {
+  NodeId t3 = input(g, "t", f32({2, 3, 4}));
+  NodeId a = op(g, OpKind::Transpose, {t3}, Attrs{{"perm", ints({1, 2, 0})}});
+  NodeId b = op(g, OpKind::Transpose, {a}, Attrs{{"perm", ints({2, 0, 1})}});  // identity overall
+  NodeId c = op(g, OpKind::Transpose, {a}, Attrs{{"perm", ints({1, 0, 2})}});  // one transpose
+  NodeId d = op(g, OpKind::Transpose, {t3}, Attrs{{"perm", ints({0, 1, 2})}});  // identity
+  out(b);
+  out(c);
+  out(d);
+  Graph s = simplified(g);
+  EXPECT_EQ(outputNode(s, 0).name, "t");
+  EXPECT_EQ(outputNode(s, 1).op, OpKind::Transpose);
+  EXPECT_EQ(outputNode(s, 1).attrs.getInts("perm"), ints({2, 1, 0}));
+  EXPECT_EQ(s.node(outputNode(s, 1).inputs[0]).name, "t");
+  EXPECT_EQ(outputNode(s, 2).name, "t");
+}
+
+TEST_F(PassAlgebraicSimplification, CollapsesReshapes) {
+  NodeId r1 = op(g, OpKind::Reshape, {x}, Attrs{{"shape", ints({kBatch, 3, 1})}});
+  NodeId r2 = op(g, OpKind::Reshape, {r1}, Attrs{{"shape", ints({kBatch, 1, 3})}});
+  NodeId r3 = op(g, OpKind::Reshape, {r2}, Attrs{{"shape", ints({kBatch, 3})}});
+  out(r2);
+  out(r3);
+  Graph s = simplified(g);
+  EXPECT_EQ(countOps(s, OpKind::Reshape), 1);
+  EXPECT_EQ(s.node(outputNode(s, 0).inputs[0]).name, "x");
+  EXPECT_EQ(outputNode(s, 1).name, "x");
+}
+
+TEST_F(PassAlgebraicSimplification, RemovesBroadcastsTheConsumerDoesItself) {
+  NodeId b = op(g, OpKind::BroadcastTo, {two}, Attrs{{"shape", ints({kBatch, 3})}});
+  NodeId br = op(g, OpKind::BroadcastTo, {row}, Attrs{{"shape", ints({kBatch, 3})}});
+  out(op(g, OpKind::Mul, {x, b}));
+  out(op(g, OpKind::Select, {op(g, OpKind::Greater, {x, zero}), br, b}));
+  out(op(g, OpKind::BroadcastTo, {x}, Attrs{{"shape", ints({kBatch, 3})}}));  // to its own shape
+  Graph s = simplified(g);
+  EXPECT_EQ(countOps(s, OpKind::BroadcastTo), 0) << printGraph(s);  // the condition has the shape
+  EXPECT_EQ(s.node(outputNode(s, 0).inputs[1]).op, OpKind::Constant);
+  EXPECT_EQ(outputNode(s, 2).name, "x");
+}
+
+TEST_F(PassAlgebraicSimplification, KeepsBroadcastsThatDetermineTheResultShape) {
+  NodeId b = op(g, OpKind::BroadcastTo, {row}, Attrs{{"shape", ints({4, 3})}});
+  out(op(g, OpKind::Mul, {b, two}));  // without it the result would be f32[3]
+  Graph s = simplified(g);
+  EXPECT_EQ(countOps(s, OpKind::BroadcastTo), 1);
+  EXPECT_EQ(outputNode(s).type, f32({4, 3}));
+}
+
+TEST_F(PassAlgebraicSimplification, ResolvesConstantSelectConditions) {
+  NodeId yes = fill(g, 1, f32({3}));
+  NodeId no = fill(g, 0, f32({}));
+  out(op(g, OpKind::Select, {yes, x, row}));
+  out(op(g, OpKind::Select, {no, x, row}));  // row broadcast to [batch, 3]
+  out(op(g, OpKind::Select, {op(g, OpKind::Greater, {x, zero}), x, x}));
+  Graph s = simplified(g);
+  EXPECT_EQ(countOps(s, OpKind::Select), 0) << printGraph(s);
+  EXPECT_EQ(outputNode(s, 0).name, "x");
+  EXPECT_EQ(outputNode(s, 1).op, OpKind::BroadcastTo);
+  EXPECT_EQ(outputNode(s, 2).name, "x");
+}
+
+TEST_F(PassAlgebraicSimplification, RemovesTrivialReductions) {
+  NodeId k = input(g, "k", f32({kBatch, 1, 3}));
+  Attrs keep{{"axes", ints({1})}, {"keepdims", int64_t{1}}};
+  Attrs drop{{"axes", ints({1})}, {"keepdims", int64_t{0}}};
+  out(op(g, OpKind::ReduceSum, {k}, keep));
+  out(op(g, OpKind::ReduceMean, {k}, drop));
+  out(op(g, OpKind::ReduceMax, {x}, Attrs{{"axes", ints({1})}, {"keepdims", int64_t{1}}}));  // axis of 3
+  Graph s = simplified(g);
+  EXPECT_EQ(outputNode(s, 0).name, "k");
+  EXPECT_EQ(outputNode(s, 1).op, OpKind::Reshape);
+  EXPECT_EQ(outputNode(s, 1).type, f32({kBatch, 3}));
+  EXPECT_EQ(outputNode(s, 2).op, OpKind::ReduceMax);
+}
+
+TEST_F(PassAlgebraicSimplification, RemovesWholeSlicesAndMergesNestedOnes) {
+  NodeId m = input(g, "m", f32({4, 6}));
+  out(op(g, OpKind::Slice, {m}, Attrs{{"axis", int64_t{1}}, {"begin", int64_t{0}}, {"end", int64_t{6}}}));
+  NodeId s1 = op(g, OpKind::Slice, {m}, Attrs{{"axis", int64_t{1}}, {"begin", int64_t{1}}, {"end", int64_t{5}}});
+  out(op(g, OpKind::Slice, {s1}, Attrs{{"axis", int64_t{-1}}, {"begin", int64_t{1}}, {"end", int64_t{3}}}));
+  out(op(g, OpKind::Slice, {s1}, Attrs{{"axis", int64_t{0}}, {"begin", int64_t{1}}, {"end", int64_t{3}}}));
+  Graph s = simplified(g);
+  EXPECT_EQ(outputNode(s, 0).name, "m");
+  EXPECT_EQ(outputNode(s, 1).op, OpKind::Slice);
+  EXPECT_EQ(outputNode(s, 1).attrs.getInt("begin"), 2);
+  EXPECT_EQ(outputNode(s, 1).attrs.getInt("end"), 4);
+  EXPECT_EQ(s.node(outputNode(s, 1).inputs[0]).name, "m");
+  EXPECT_EQ(s.node(outputNode(s, 2).inputs[0]).op, OpKind::Slice);  // other axis: two slices
+}
+
+TEST_F(PassAlgebraicSimplification, RemovesSingleConcatsAndSameTypeCasts) {
+  NodeId labels = input(g, "labels", i32({kBatch}));
+  out(op(g, OpKind::Concat, {x}, Attrs{{"axis", int64_t{1}}}));
+  out(op(g, OpKind::Cast, {x}, Attrs{{"dtype", std::string("f32")}}));
+  out(op(g, OpKind::Cast, {labels}, Attrs{{"dtype", std::string("f32")}}));
+  out(op(g, OpKind::Concat, {x, x}, Attrs{{"axis", int64_t{1}}}));
+  Graph s = simplified(g);
+  EXPECT_EQ(outputNode(s, 0).name, "x");
+  EXPECT_EQ(outputNode(s, 1).name, "x");
+  EXPECT_EQ(outputNode(s, 2).op, OpKind::Cast);
+  EXPECT_EQ(outputNode(s, 3).op, OpKind::Concat);
+}
+
+TEST_F(PassAlgebraicSimplification, FoldsTransposedMatmulOperandsIntoFlags) {
+  NodeId a = input(g, "a", f32({kBatch, 4}));
+  NodeId w = param(g, "w", f32({3, 4}));
+  NodeId wt = op(g, OpKind::Transpose, {w}, Attrs{{"perm", ints({1, 0})}});
+  out(op(g, OpKind::MatMul, {a, wt}));  // a @ w^T
+  NodeId b3 = input(g, "b3", f32({kBatch, 4, 5}));
+  NodeId b3t = op(g, OpKind::Transpose, {b3}, Attrs{{"perm", ints({0, 2, 1})}});
+  NodeId v = param(g, "v", f32({4, 2}));
+  out(op(g, OpKind::MatMul, {b3t, v}, Attrs{{"transpose_b", int64_t{0}}}));
+  Graph s = simplified(g);
+  EXPECT_EQ(countOps(s, OpKind::Transpose), 0) << printGraph(s);
+  EXPECT_EQ(outputNode(s, 0).attrs.getInt("transpose_b"), 1);
+  EXPECT_EQ(outputNode(s, 1).attrs.getInt("transpose_a"), 1);
+}
+
+TEST_F(PassAlgebraicSimplification, LeavesOtherMatmulTransposesAlone) {
+  NodeId b3 = input(g, "b3", f32({2, 4, 5}));
+  NodeId t = op(g, OpKind::Transpose, {b3}, Attrs{{"perm", ints({1, 0, 2})}});  // not the last two
+  NodeId v = param(g, "v", f32({5, 2}));
+  out(op(g, OpKind::MatMul, {t, v}));
+  Graph s = simplified(g);
+  EXPECT_EQ(countOps(s, OpKind::Transpose), 1);
+}
+
+TEST_F(PassAlgebraicSimplification, SimplifiesChainsInOneSweep) {
+  // ((x * 1) + 0) - neg(neg(row)) * 1  ->  x - row
+  NodeId a = op(g, OpKind::Add, {op(g, OpKind::Mul, {x, one}), zero});
+  NodeId b = op(g, OpKind::Mul, {op(g, OpKind::Neg, {op(g, OpKind::Neg, {row})}), one});
+  out(op(g, OpKind::Sub, {a, b}));
+  Graph s = simplified(g);
+  EXPECT_EQ(countNonLeaves(s), 1) << printGraph(s);
+  EXPECT_EQ(outputNode(s).op, OpKind::Sub);
+}
+
+TEST_F(PassAlgebraicSimplification, NeverChangesTheTypeOfRootsOrUpdates) {
+  NodeId w = param(g, "w", f32({3}));
+  NodeId big = fill(g, 0, f32({2, 3}));
+  NodeId upd = op(g, OpKind::Sub, {w, op(g, OpKind::Mul, {row, one})});
+  g.updates.push_back({w, upd});
+  out(op(g, OpKind::Add, {w, big}));
+  g.loss = op(g, OpKind::ReduceSum, {op(g, OpKind::Mul, {x, one})}, Attrs{{"axes", ints({0, 1})}, {"keepdims", int64_t{0}}});
+  Graph s = simplified(g);
+  EXPECT_EQ(s.type(s.updates[0].value), f32({3}));
+  EXPECT_EQ(outputNode(s).type, f32({2, 3}));
+  EXPECT_EQ(s.type(s.loss), f32({}));
+}
+
+}  // namespace
+}  // namespace nnc
