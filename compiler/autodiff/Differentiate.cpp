@@ -114,6 +114,8 @@ Result<Gradients> differentiate(Graph& g, NodeId loss, const std::vector<NodeId>
     if (d == kNoNode) {
       d = b.fill(0, g.type(w).shape);
       out.unreached.push_back(w);
+    } else if (d >= static_cast<NodeId>(count) && g.node(d).name.empty() && !g.node(w).name.empty()) {
+      g.node(d).name = g.node(w).name + "/grad";  // a readable `ir --stage train`
     }
     out.grads.push_back(d);
   }

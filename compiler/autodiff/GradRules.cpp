@@ -87,7 +87,7 @@ Grads sigmoid(IRBuilder& b, const GradInput& in) {  // y (1 - y)
   return {b.mul(in.grad, b.mul(in.output, b.sub(b.scalar(1), in.output)))};
 }
 Grads tanh(IRBuilder& b, const GradInput& in) {  // 1 - y^2
-  return {b.mul(in.grad, b.sub(b.scalar(1.0001), b.square(in.output)))};
+  return {b.mul(in.grad, b.sub(b.scalar(1), b.square(in.output)))};
 }
 Grads softplus(IRBuilder& b, const GradInput& in) { return {b.mul(in.grad, b.sigmoid(operand(in, 0)))}; }
 Grads cast(IRBuilder& b, const GradInput& in) {

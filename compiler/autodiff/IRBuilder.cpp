@@ -1,6 +1,7 @@
 #include "compiler/autodiff/IRBuilder.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace nnc {
 
@@ -21,7 +22,11 @@ NodeId IRBuilder::op(OpKind kind, std::vector<NodeId> inputs, Attrs attrs) {
 
 NodeId IRBuilder::scalar(double value) {
   if (error_) return kNoNode;
-  return g_.addScalar(value);
+  uint64_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  auto [it, added] = scalars_.emplace(bits, kNoNode);
+  if (added) it->second = g_.addScalar(value);
+  return it->second;
 }
 
 NodeId IRBuilder::fill(double value, Shape shape) {

@@ -4,6 +4,8 @@
 // the first error (a shape rule refusing an op, which would be a compiler bug here) is kept
 // and every later call returns kNoNode, so rules read like the math they implement and the
 // caller checks `error()` once at the end.
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -28,7 +30,7 @@ class IRBuilder {
 
   // Any operation; its type comes from the shape rule.
   NodeId op(OpKind kind, std::vector<NodeId> inputs, Attrs attrs = {});
-  // A scalar f32 constant (broadcasts against anything).
+  // A scalar f32 constant (broadcasts against anything); one node per value per builder.
   NodeId scalar(double value);
   // A constant fill of a static shape, or a broadcast of a scalar to a batched shape.
   NodeId fill(double value, Shape shape);
@@ -74,6 +76,7 @@ class IRBuilder {
   Graph& g_;
   SourceLoc loc_;
   std::optional<Error> error_;
+  std::map<uint64_t, NodeId> scalars_;  // by the value's bits
 };
 
 }  // namespace nnc

@@ -7,6 +7,7 @@
 
 #include "compiler/driver/Command.h"
 #include "compiler/driver/ModelLoader.h"
+#include "compiler/session/ClassWeights.h"
 #include "compiler/session/DataFeed.h"
 #include "compiler/session/Executors.h"
 #include "compiler/session/ModelCheckpoint.h"
@@ -97,7 +98,7 @@ class TrainCommand : public Command {
       info.normalization = training::computeNormalization(plan.normalization, plan.normalizeScale, feed->names,
                                                           feed->arrays, split.trainCount);
     normalizeModelData(*feed, info.normalization);
-    if (auto ok = setClassWeights(plan, *feed, split, **exec); !ok) return fail(ok.error().message);
+    if (auto ok = applyClassWeights(plan, feed->arrays, split.trainCount, **exec); !ok) return fail(ok.error().message);
 
     bool interactive = ::isatty(STDOUT_FILENO) != 0;
     training::ProgressReporter progress(std::cout, interactive, info.epochs + plan.epochs);
@@ -130,23 +131,6 @@ class TrainCommand : public Command {
   int fail(const std::string& message) {
     std::cerr << "nnc: error: " << message << '\n';
     return kExitError;
-  }
-
-  static Result<void> setClassWeights(const training::TrainingPlan& plan, const ModelData& feed,
-                                      const training::Split& split, training::Executor& exec) {
-    if (plan.classWeighting == training::ClassWeighting::None || plan.classWeightsState.empty()) return {};
-    std::span<float> dst = exec.state(plan.classWeightsState);
-    std::vector<double> w = plan.classWeights;
-    if (plan.classWeighting == training::ClassWeighting::Balanced) {
-      if (plan.labelInput < 0) return makeError("class_weights = balanced needs integer class labels as an input");
-      auto labels = feed.arrays[size_t(plan.labelInput)].i32().subspan(0, size_t(split.trainCount));
-      w = training::balancedClassWeights(labels, plan.numClasses);
-    }
-    if (w.size() != dst.size())
-      return makeError("class_weights has " + std::to_string(w.size()) + " entries for " + std::to_string(dst.size()) +
-                       " classes");
-    for (size_t i = 0; i < w.size(); ++i) dst[i] = float(w[i]);
-    return {};
   }
 
   std::string data_ = "fashion-mnist:train";

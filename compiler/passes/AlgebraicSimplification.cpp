@@ -28,6 +28,14 @@ namespace nnc {
 
 namespace {
 
+// The value every element of `v` holds, when it is a Constant fill or a broadcast of one
+// (how IRBuilder writes fills of batched shapes).
+std::optional<double> uniformValue(const GraphRewriter& rw, NodeId v) {
+  const Node* n = &rw.newNode(v);
+  if (n->op == OpKind::BroadcastTo) n = &rw.newNode(n->inputs[0]);
+  return constantFill(*n);
+}
+
 // One node being simplified: the source node and its operands as new values. (References
 // to new nodes are not kept across an emit: the new graph's node vector may grow.)
 struct Site {
@@ -40,11 +48,7 @@ struct Site {
   bool is(size_t i, OpKind k) const { return operand(i).op == k; }
   // The value every element of operand i holds, when it is a Constant fill or a broadcast
   // of one (how IRBuilder writes fills of batched shapes).
-  std::optional<double> fillValue(size_t i) const {
-    const Node* n = &operand(i);
-    if (n->op == OpKind::BroadcastTo) n = &rw.newNode(n->inputs[0]);
-    return constantFill(*n);
-  }
+  std::optional<double> fillValue(size_t i) const { return uniformValue(rw, in[i]); }
   bool fill(size_t i, double v) const {
     std::optional<double> f = fillValue(i);
     return f && *f == v;
@@ -75,6 +79,26 @@ struct Site {
 };
 
 using Rewrite = NodeId (*)(Site&);
+
+// Whether shapes differ only by leading axes of size 1. NumPy broadcasting aligns shapes on
+// the right, so such a reshape changes nothing about how a value broadcasts.
+bool sameUpToLeadingOnes(const Shape& a, const Shape& b) {
+  auto strip = [](const Shape& s) {
+    size_t i = 0;
+    while (i < s.rank() && s[i] == 1) ++i;
+    return std::vector<int64_t>(s.dims.begin() + static_cast<std::ptrdiff_t>(i), s.dims.end());
+  };
+  return strip(a) == strip(b);
+}
+
+// The value a broadcasting consumer can read instead of `v`: the operand of a broadcast_to,
+// or of a reshape that only adds or drops leading unit axes. kNoNode if there is none.
+NodeId broadcastSource(const GraphRewriter& rw, NodeId v) {
+  const Node& n = rw.newNode(v);
+  if (n.op == OpKind::BroadcastTo) return n.inputs[0];
+  if (n.op == OpKind::Reshape && sameUpToLeadingOnes(rw.newType(n.inputs[0]).shape, n.type.shape)) return n.inputs[0];
+  return kNoNode;
+}
 
 bool isIdentityPerm(const std::vector<int64_t>& p) {
   for (size_t i = 0; i < p.size(); ++i)
@@ -113,6 +137,88 @@ NodeId absorbNegation(Site& s) {
   return kNoNode;
 }
 
+// concat(0, a, 0) + concat(b, 0, 0) -> concat(b, a, 0): the sum of zero-padded pieces
+// along one axis is the concatenation of the pieces (pieces that overlap are added). The
+// gradient of a slice pads it with zeros, so a value sliced into many parts (an RNN's
+// per-step inputs and gates) gets a gradient that is a chain of such sums over the full
+// tensor; this turns the chain into one concat. It applies when no nonzero piece would
+// have to be cut (zero pieces are cut freely) and neither operand is broadcast.
+struct Piece {
+  int64_t begin, end;
+  NodeId value;  // kNoNode: zeros
+};
+
+std::optional<std::vector<Piece>> concatPieces(const Site& s, size_t i, size_t axis) {
+  const Node& c = s.operand(i);
+  if (c.op != OpKind::Concat || c.type != s.node.type) return std::nullopt;
+  if (normalizeAxis(c.attrs.getInt("axis", -1), c.type.shape.rank()) != static_cast<int64_t>(axis)) return std::nullopt;
+  std::vector<Piece> pieces;
+  int64_t at = 0;
+  for (NodeId part : c.inputs) {
+    int64_t len = s.rw.newType(part).shape[axis];
+    std::optional<double> f = uniformValue(s.rw, part);
+    pieces.push_back({at, at + len, f && *f == 0 ? kNoNode : part});
+    at += len;
+  }
+  return pieces;
+}
+
+NodeId zerosLike(GraphRewriter& rw, TensorType t) {
+  if (!t.shape.isBatched()) return rw.emitConstant(std::move(t), fillAttrs(0.0));
+  NodeId zero = rw.emitConstant(TensorType{t.dtype, Shape{}}, fillAttrs(0.0));
+  return rw.emit(OpKind::BroadcastTo, {zero}, Attrs{{"shape", t.shape.dims}}, t);
+}
+
+NodeId sumOfPaddedPieces(Site& s) {
+  if (!s.is(0, OpKind::Concat) || s.node.type.shape.rank() == 0) return kNoNode;
+  int64_t ax = normalizeAxis(s.operand(0).attrs.getInt("axis", -1), s.node.type.shape.rank());
+  if (ax < 0) return kNoNode;
+  size_t axis = static_cast<size_t>(ax);
+  std::optional<std::vector<Piece>> a = concatPieces(s, 0, axis), b = concatPieces(s, 1, axis);
+  if (!a || !b) return kNoNode;
+  std::vector<int64_t> cuts;
+  for (const auto* side : {&*a, &*b})
+    for (const Piece& p : *side) cuts.push_back(p.end);
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  for (const auto* side : {&*a, &*b})
+    for (const Piece& p : *side)
+      for (int64_t cut : cuts)
+        if (p.value != kNoNode && p.begin < cut && cut < p.end) return kNoNode;
+  // The value of each segment between cuts, merging neighbouring zero segments.
+  auto covering = [](const std::vector<Piece>& side, int64_t begin) {
+    for (const Piece& p : side)
+      if (p.begin <= begin && begin < p.end) return p.value;
+    return kNoNode;
+  };
+  std::vector<Piece> segments;
+  int64_t begin = 0;
+  for (int64_t end : cuts) {
+    NodeId x = covering(*a, begin), y = covering(*b, begin);
+    NodeId v = x == kNoNode ? y : y == kNoNode ? x : s.rw.emit(OpKind::Add, {x, y});
+    if (x != kNoNode && y != kNoNode && v == kNoNode) return kNoNode;
+    if (v == kNoNode && !segments.empty() && segments.back().value == kNoNode)
+      segments.back().end = end;
+    else
+      segments.push_back({begin, end, v});
+    begin = end;
+  }
+  std::vector<NodeId> parts;
+  for (const Piece& p : segments) {
+    if (p.value != kNoNode) {
+      parts.push_back(p.value);
+      continue;
+    }
+    TensorType t = s.node.type;
+    t.shape[axis] = p.end - p.begin;
+    NodeId z = zerosLike(s.rw, t);
+    if (z == kNoNode) return kNoNode;
+    parts.push_back(z);
+  }
+  if (parts.size() == 1) return s.same(parts[0]);
+  return s.emit(OpKind::Concat, std::move(parts), Attrs{{"axis", ax}});
+}
+
 // x ** 2 -> square(x)
 NodeId powerOfTwo(Site& s) { return s.fill(1, 2.0) ? s.emit(OpKind::Square, {s.in[0]}) : kNoNode; }
 
@@ -130,20 +236,32 @@ NodeId constantCondition(Site& s) {
 }
 
 // op(..., broadcast_to(y), ...) -> op(..., y, ...) when op's own broadcasting gives the same
-// type: the scalar (or row) is read in place instead of materialised.
+// type: the scalar (or row) is read in place instead of materialised. Reshapes that only
+// add leading unit axes are peeled the same way; the gradient of a mean builds chains of
+// both (reshape to [1], broadcast to [batch], reshape to [batch, 1]).
 NodeId operandBroadcasts(Site& s) {
   std::vector<NodeId> ins = s.in;
   bool changed = false;
   for (size_t i = 0; i < ins.size(); ++i) {
-    if (s.rw.newNode(ins[i]).op != OpKind::BroadcastTo) continue;
-    std::vector<NodeId> candidate = ins;
-    candidate[i] = s.rw.newNode(ins[i]).inputs[0];
-    if (s.gives(s.node.op, candidate, s.node.attrs)) {
+    for (NodeId src = broadcastSource(s.rw, ins[i]); src != kNoNode; src = broadcastSource(s.rw, ins[i])) {
+      std::vector<NodeId> candidate = ins;
+      candidate[i] = src;
+      if (!s.gives(s.node.op, candidate, s.node.attrs)) break;
       ins = std::move(candidate);
       changed = true;
     }
   }
   return changed ? s.emit(s.node.op, std::move(ins), s.node.attrs) : kNoNode;
+}
+
+// f(broadcast_to(y)) -> broadcast_to(f(y)) for one-operand elementwise f: computed once per
+// element of y instead of once per element of the broadcast (the gradient of a mean negates
+// a scalar broadcast over the batch).
+NodeId hoistOverBroadcast(Site& s) {
+  if (!s.is(0, OpKind::BroadcastTo)) return kNoNode;
+  NodeId fy = s.rw.emit(s.node.op, {s.inner(0)}, s.node.attrs);
+  if (fy == kNoNode) return kNoNode;
+  return s.emit(OpKind::BroadcastTo, {fy}, Attrs{{"shape", s.node.type.shape.dims}});
 }
 
 // neg(neg(x)) -> x
@@ -179,17 +297,30 @@ NodeId transposes(Site& s) {
   return x != s.in[0] ? s.emit(OpKind::Transpose, {x}, Attrs{{"perm", perm}}) : kNoNode;
 }
 
-// reshape to the operand's shape -> x; reshape(reshape(x)) -> reshape(x)
+// reshape to the operand's shape -> x; reshape(reshape(x)) -> reshape(x);
+// reshape(broadcast_to(y)) -> broadcast_to(y) when the reshape keeps how y broadcasts
+// (y is a single element, or only leading unit axes change).
 NodeId reshapes(Site& s) {
   NodeId x = s.is(0, OpKind::Reshape) ? s.inner(0) : s.in[0];
   if (s.rw.newType(x) == s.node.type) return x;
-  return x != s.in[0] ? s.emit(OpKind::Reshape, {x}, s.node.attrs) : kNoNode;
+  if (x != s.in[0]) return s.emit(OpKind::Reshape, {x}, s.node.attrs);
+  if (!s.is(0, OpKind::BroadcastTo)) return kNoNode;
+  NodeId y = s.inner(0);
+  const Shape& ys = s.rw.newType(y).shape;
+  bool oneElement = !ys.isBatched() && ys.numElements() == 1;
+  if (!oneElement && !sameUpToLeadingOnes(s.type(0).shape, s.node.type.shape)) return kNoNode;
+  return s.emit(OpKind::BroadcastTo, {y}, Attrs{{"shape", s.node.type.shape.dims}});
 }
 
-// broadcast_to its own shape -> x; broadcast_to(broadcast_to(x)) -> broadcast_to(x)
+// broadcast_to its own shape -> x; broadcast_to(broadcast_to(x)) -> broadcast_to(x), also
+// through reshapes that only change leading unit axes.
 NodeId broadcasts(Site& s) {
-  NodeId x = s.is(0, OpKind::BroadcastTo) ? s.inner(0) : s.in[0];
-  if (s.rw.newType(x) == s.node.type) return x;
+  if (NodeId x = s.same(s.in[0]); x != kNoNode) return x;
+  NodeId x = s.in[0];
+  for (NodeId src = broadcastSource(s.rw, x); src != kNoNode; src = broadcastSource(s.rw, x)) {
+    if (!s.gives(OpKind::BroadcastTo, {src}, s.node.attrs)) break;
+    x = src;
+  }
   return x != s.in[0] ? s.emit(OpKind::BroadcastTo, {x}, s.node.attrs) : kNoNode;
 }
 
@@ -244,6 +375,14 @@ NodeId matmulTransposes(Site& s) {
   return changed ? s.emit(OpKind::MatMul, std::move(ins), std::move(attrs)) : kNoNode;
 }
 
+// Every op of a category (so that an op added to Ops.def gets the category's rules).
+std::vector<OpKind> opsIn(OpCategory c) {
+  std::vector<OpKind> ops;
+  for (int i = 0; i < numOpKinds(); ++i)
+    if (opCategory(static_cast<OpKind>(i)) == c) ops.push_back(static_cast<OpKind>(i));
+  return ops;
+}
+
 struct RuleEntry {
   std::vector<OpKind> ops;
   Rewrite rewrite;
@@ -256,18 +395,18 @@ const std::vector<RuleEntry>& rules() {
       {{K::Add, K::Sub, K::Mul, K::Div, K::Pow}, identityOperand},
       {{K::Sub, K::Mul, K::Div}, negation},
       {{K::Add, K::Sub}, absorbNegation},
+      {{K::Add}, sumOfPaddedPieces},
       {{K::Pow}, powerOfTwo},
       {{K::Maximum, K::Minimum, K::Select}, sameOperands},
       {{K::Select}, constantCondition},
-      {{K::Add, K::Sub, K::Mul, K::Div, K::Pow, K::Maximum, K::Minimum, K::Greater, K::GreaterEqual, K::Equal,
-        K::Select},
-       operandBroadcasts},
+      {{K::BroadcastTo}, broadcasts},
+      {opsIn(OpCategory::Broadcast), operandBroadcasts},
       {{K::Neg}, doubleNegation},
       {{K::Relu, K::Abs, K::Sign, K::Square}, unaryRepeats},
       {{K::Cast}, castToSameType},
+      {opsIn(OpCategory::Elementwise), hoistOverBroadcast},
       {{K::Transpose}, transposes},
       {{K::Reshape}, reshapes},
-      {{K::BroadcastTo}, broadcasts},
       {{K::ReduceSum, K::ReduceMean, K::ReduceMax}, trivialReduction},
       {{K::Slice}, slices},
       {{K::Concat}, singleConcat},
@@ -280,8 +419,15 @@ NodeId simplify(GraphRewriter& rw, NodeId id) {
   const Node& n = rw.source().node(id);
   if (isLeaf(n.op)) return rw.copy(id);
   Site site{rw, n, rw.mappedInputs(id)};
-  for (NodeId in : site.in)
+  // Rules may rely on the node being well-typed (operand counts, ranks); a malformed node is
+  // copied as it is and left for the verifier to report.
+  std::vector<TensorType> types;
+  for (NodeId in : site.in) {
     if (in == kNoNode) return rw.copy(id);  // reported by copy
+    types.push_back(rw.newType(in));
+  }
+  Result<TensorType> t = inferType(n.op, types, n.attrs);
+  if (!t || *t != n.type) return rw.copy(id);
   for (const RuleEntry& rule : rules()) {
     if (std::find(rule.ops.begin(), rule.ops.end(), n.op) == rule.ops.end()) continue;
     if (NodeId v = rule.rewrite(site); v != kNoNode) return v;

@@ -20,16 +20,19 @@
 namespace nnc {
 
 Result<Graph> eliminateCommonSubexpressions(const Graph& g) {
-  std::unordered_map<std::string, NodeId> seen;  // node key in the new graph -> its value
+  // Hash of a computation in the new graph -> the new values with that hash.
+  std::unordered_map<size_t, std::vector<NodeId>> seen;
   GraphRewriter rw(g, "common-subexpression-elimination");
   return rw.run([&](GraphRewriter& r, NodeId id) {
     const Node& n = g.node(id);
     if (isLeaf(n.op) && n.op != OpKind::Constant) return r.copy(id);
-    std::string key = nodeKey(n.op, r.mappedInputs(id), n.attrs, n.type);
-    auto it = seen.find(key);
-    if (it != seen.end()) return it->second;
+    std::vector<NodeId> inputs = r.mappedInputs(id);
+    Computation c{n.op, inputs, n.attrs, n.type};
+    std::vector<NodeId>& bucket = seen[hashComputation(c)];
+    for (NodeId v : bucket)
+      if (sameComputation(c, computationOf(r.newNode(v)))) return v;
     NodeId v = r.copy(id);
-    seen.emplace(std::move(key), v);
+    bucket.push_back(v);
     return v;
   });
 }

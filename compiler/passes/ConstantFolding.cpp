@@ -34,14 +34,40 @@ double roundTo(double v, DType t, Precision p) {
 }
 
 // Elements a reduction combines into each output element; nothing when an axis is batch.
+// Also nothing for an empty axis list: the shape rules read it as "no axes" but the
+// interpreter as "every axis", so such a node is left for them to agree on.
 std::optional<int64_t> reducedCount(const Shape& s, const Attrs& attrs) {
+  std::vector<int64_t> axes = attrs.getInts("axes");
+  if (axes.empty()) return std::nullopt;
   int64_t n = 1;
-  for (int64_t ax : attrs.getInts("axes")) {
+  for (int64_t ax : axes) {
     int64_t a = normalizeAxis(ax, s.rank());
     if (a < 0 || s[static_cast<size_t>(a)] == kBatch) return std::nullopt;
     n *= s[static_cast<size_t>(a)];
   }
   return n;
+}
+
+// About how many scalar operations the interpreter needs for `n`, so that folding stays
+// cheap whatever the constants: linear in the sizes for most ops, M*N*K for matmul. Nothing
+// for convolutions and pooling, whose constant-only forms do not occur in real models.
+std::optional<int64_t> foldWork(const Node& n, const std::vector<const Node*>& operands) {
+  int64_t sizes = n.type.shape.numElements();
+  for (const Node* o : operands) sizes += o->type.shape.numElements();
+  switch (opCategory(n.op)) {
+    case OpCategory::Elementwise: case OpCategory::Broadcast: case OpCategory::Injective: case OpCategory::Reduction:
+      return sizes;
+    default: break;
+  }
+  switch (n.op) {
+    case OpKind::MatMul: {
+      const Shape& a = operands[0]->type.shape;
+      int64_t k = a[a.rank() - (n.attrs.getInt("transpose_a") != 0 ? 2 : 1)];
+      return sizes + n.type.shape.numElements() * k;
+    }
+    case OpKind::Softmax: case OpKind::LogSoftmax: case OpKind::DropoutMask: return sizes;
+    default: return std::nullopt;
+  }
 }
 
 class Folder {
@@ -58,11 +84,14 @@ class Folder {
 
  private:
   std::optional<Attrs> fold(NodeId id, const Node& n) {
+    if (n.inputs.empty()) return std::nullopt;
     if (n.op == OpKind::ElementCount) {
       std::optional<int64_t> count = reducedCount(rw_.source().type(n.inputs[0]).shape, n.attrs);
       if (!count) return std::nullopt;
       return fillAttrs(roundTo(static_cast<double>(*count), DType::F32, opts_.foldPrecision));
     }
+    if (opCategory(n.op) == OpCategory::Reduction && n.op != OpKind::ArgMax && n.attrs.getInts("axes").empty())
+      return std::nullopt;  // see reducedCount
     std::vector<NodeId> ins = rw_.mappedInputs(id);
     std::vector<const Node*> operands;
     for (NodeId in : ins) {
@@ -121,6 +150,8 @@ class Folder {
       if (o->type.shape.numElements() > opts_.maxFoldOperandElements) return std::nullopt;
       leaves.push_back(Node{OpKind::Constant, {}, o->attrs, o->type, "", {}});
     }
+    std::optional<int64_t> work = foldWork(n, operands);
+    if (!work || *work > opts_.maxFoldWork) return std::nullopt;
     std::optional<std::vector<double>> r = interpretOne(n.op, n.attrs, n.type, leaves);
     if (!r || static_cast<int64_t>(r->size()) != n.type.shape.numElements()) return std::nullopt;
     return constantAttrs(*r);

@@ -1,7 +1,8 @@
 #include "compiler/passes/GraphRewriter.h"
 
 #include <bit>
-#include <cstdio>
+#include <functional>
+#include <variant>
 
 #include "compiler/ir/ShapeRules.h"
 
@@ -100,66 +101,69 @@ Result<Graph> GraphRewriter::run(const Visit& visit) {
   return std::move(out_);
 }
 
-// ---- Structural keys ---------------------------------------------------------------------
+// ---- Comparing computations ---------------------------------------------------------------
 
 namespace {
-void appendDouble(std::string& s, double d) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(std::bit_cast<uint64_t>(d)));
-  s += buf;
+uint64_t bits(double d) { return std::bit_cast<uint64_t>(d); }
+
+bool sameBits(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (bits(a[i]) != bits(b[i])) return false;
+  return true;
 }
 
-void appendAttr(std::string& s, const AttrValue& v) {
+bool sameAttrValue(const AttrValue& a, const AttrValue& b) {
+  if (a.index() != b.index()) return false;
+  if (const double* x = std::get_if<double>(&a)) return bits(*x) == bits(std::get<double>(b));
+  if (const auto* xs = std::get_if<std::vector<double>>(&a)) return sameBits(*xs, std::get<std::vector<double>>(b));
+  return a == b;
+}
+
+bool sameAttrs(const Attrs& a, const Attrs& b) {
+  const auto &ea = a.entries(), &eb = b.entries();
+  if (ea.size() != eb.size()) return false;
+  for (size_t i = 0; i < ea.size(); ++i)
+    if (ea[i].first != eb[i].first || !sameAttrValue(ea[i].second, eb[i].second)) return false;
+  return true;
+}
+
+void mix(size_t& h, uint64_t v) { h ^= std::hash<uint64_t>{}(v) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2); }
+
+size_t hashAttrValue(const AttrValue& v) {
+  size_t h = v.index();
   struct {
-    std::string& s;
-    void operator()(int64_t i) const { s += 'i'; s += std::to_string(i); }
-    void operator()(double d) const { s += 'f'; appendDouble(s, d); }
-    void operator()(const std::string& str) const {
-      s += 's';
-      s += std::to_string(str.size());
-      s += ':';
-      s += str;
-    }
+    size_t& h;
+    void operator()(int64_t i) const { mix(h, static_cast<uint64_t>(i)); }
+    void operator()(double d) const { mix(h, bits(d)); }
+    void operator()(const std::string& s) const { mix(h, std::hash<std::string>{}(s)); }
     void operator()(const std::vector<int64_t>& xs) const {
-      s += 'I';
-      s += std::to_string(xs.size());
-      for (int64_t x : xs) {
-        s += ',';
-        s += std::to_string(x);
-      }
+      for (int64_t x : xs) mix(h, static_cast<uint64_t>(x));
     }
     void operator()(const std::vector<double>& xs) const {
-      s += 'F';
-      s += std::to_string(xs.size());
-      for (double x : xs) {
-        s += ',';
-        appendDouble(s, x);
-      }
+      for (double x : xs) mix(h, bits(x));
     }
-  } visit{s};
+  } visit{h};
   std::visit(visit, v);
+  return h;
 }
 }  // namespace
 
-std::string nodeKey(OpKind op, const std::vector<NodeId>& inputs, const Attrs& attrs, const TensorType& type) {
-  std::string s = opName(op);
-  s += '(';
-  for (NodeId in : inputs) {
-    s += std::to_string(in);
-    s += ',';
-  }
-  s += ')';
-  s += type.str();
-  for (const auto& [name, value] : attrs.entries()) {
-    s += ';';
-    s += name;
-    s += '=';
-    appendAttr(s, value);
-  }
-  return s;
+bool sameComputation(const Computation& a, const Computation& b) {
+  return a.op == b.op && a.inputs == b.inputs && a.type == b.type && sameAttrs(a.attrs, b.attrs);
 }
 
-std::string nodeKey(const Node& n) { return nodeKey(n.op, n.inputs, n.attrs, n.type); }
+size_t hashComputation(const Computation& c) {
+  size_t h = static_cast<size_t>(c.op);
+  for (NodeId in : c.inputs) mix(h, static_cast<uint64_t>(in));
+  mix(h, static_cast<uint64_t>(c.type.dtype));
+  for (int64_t d : c.type.shape.dims) mix(h, static_cast<uint64_t>(d));
+  for (const auto& [name, value] : c.attrs.entries()) {
+    mix(h, std::hash<std::string>{}(name));
+    mix(h, hashAttrValue(value));
+  }
+  return h;
+}
 
 bool sameStructure(const Graph& a, const Graph& b) {
   if (a.size() != b.size() || a.loss != b.loss || a.outputs.size() != b.outputs.size() ||
@@ -173,7 +177,7 @@ bool sameStructure(const Graph& a, const Graph& b) {
     const Node &x = a.nodes()[i], &y = b.nodes()[i];
     // Leaves are told apart by their names (two params of one type are different values).
     if (isLeaf(x.op) && x.op != OpKind::Constant && x.name != y.name) return false;
-    if (nodeKey(x) != nodeKey(y)) return false;
+    if (!sameComputation(computationOf(x), computationOf(y))) return false;
   }
   return true;
 }

@@ -64,13 +64,22 @@ class GraphRewriter {
   std::optional<Error> error_;
 };
 
-// A canonical text key of a node's computation: op, operands, type and attributes (floats by
-// their bits, so 0.0 and -0.0 differ and NaN equals itself). Equal keys compute equal values.
-std::string nodeKey(OpKind op, const std::vector<NodeId>& inputs, const Attrs& attrs, const TensorType& type);
-std::string nodeKey(const Node& n);
+// What a node computes, as CSE and the pipeline's fixed-point test compare it: op, operands,
+// type and attributes, floats compared by their bits (0.0 and -0.0 differ, so that x * -0.0
+// is not merged with x * 0.0; a NaN equals itself). Equal computations give equal values.
+struct Computation {
+  OpKind op;
+  const std::vector<NodeId>& inputs;
+  const Attrs& attrs;
+  const TensorType& type;
+};
+inline Computation computationOf(const Node& n) { return {n.op, n.inputs, n.attrs, n.type}; }
+bool sameComputation(const Computation& a, const Computation& b);
+size_t hashComputation(const Computation& c);
 
-// Structural equality of two graphs: same nodes (by nodeKey) and the same roots. Names and
-// source positions are ignored. The pipeline's fixed-point test.
+// Structural equality of two graphs: the same computations, the same leaf names and the
+// same roots. Labels of non-leaves and source positions are ignored. The pipeline's
+// fixed-point test.
 bool sameStructure(const Graph& a, const Graph& b);
 
 }  // namespace nnc

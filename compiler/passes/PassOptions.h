@@ -19,6 +19,8 @@ struct PassOptions {
   // maxFoldOperandElements, so that compile time and IR size stay small.
   int64_t maxFoldedElements = 4096;
   int64_t maxFoldOperandElements = int64_t(1) << 20;
+  // ... and folds no op whose evaluation takes more than about this many scalar operations.
+  int64_t maxFoldWork = int64_t(1) << 24;
   // Folding evaluates in f32 by default: the value compiled code would have computed.
   Precision foldPrecision = Precision::F32;
 };

@@ -35,7 +35,10 @@ Result<LeafValues> InterpreterExecutor::bind(const Graph& g, std::span<const voi
       case OpKind::Input: {
         size_t k = 0;
         while (k < inputs_.size() && inputs_[k].name != n.name) ++k;
-        if (k >= inputs_.size() || k >= inputs.size()) return makeError("no data for input '" + n.name + "'");
+        if (k >= inputs_.size()) return makeError("no data for input '" + n.name + "'");
+        // Inputs given no data (labels, when predicting) are left out: the interpreter
+        // reports them only if the values asked for need them.
+        if (k >= inputs.size() || !inputs[k]) break;
         std::vector<int64_t> shape = n.type.shape.dims;
         if (n.type.shape.isBatched()) shape[0] = batch;
         Tensor t(n.type.dtype, shape);

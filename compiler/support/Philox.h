@@ -35,7 +35,7 @@ inline constexpr int kRounds = 10;
 
 // One Philox S-box round: two 32x32->64 multiplies, their halves xored with the other words
 // and the key.
-constexpr Counter round(const Counter& c, const Key& k) {
+constexpr Counter singleRound(const Counter& c, const Key& k) {
   uint64_t p0 = uint64_t(kMul0) * c[0];
   uint64_t p1 = uint64_t(kMul1) * c[2];
   uint32_t hi0 = uint32_t(p0 >> 32), lo0 = uint32_t(p0);
@@ -47,7 +47,7 @@ constexpr Counter round(const Counter& c, const Key& k) {
 constexpr Counter philox4x32(Counter c, Key k) {
   for (int r = 0; r < kRounds; ++r) {
     if (r > 0) k = Key{k[0] + kWeyl0, k[1] + kWeyl1};
-    c = round(c, k);
+    c = singleRound(c, k);
   }
   return c;
 }

@@ -3,6 +3,8 @@
 // (floats) attributes, deterministic from (seed, leaf name).
 //
 //   zeros, ones, constant(v)
+//   class_weights             ones (the State of the train block's class weights; the runtime
+//                             overwrites it with the listed or balanced weights)
 //   uniform(lo, hi)           U[lo, hi)
 //   normal(mean, std)         N(mean, std^2), not truncated (Keras RandomNormal)
 //   glorot_uniform            U[-l, l), l = sqrt(6 / (fan_in + fan_out))

@@ -19,6 +19,7 @@ struct Step {
   IRBuilder& b;
   const OptimizerConfig& opt;
   NodeId w, g, lr, t;
+  const std::vector<NodeId>& shared;  // the optimizer's per-step scalars (`prepare`)
   std::vector<NodeId> slots;
   NodeId newW = kNoNode;
   std::vector<NodeId> newSlots;
@@ -50,17 +51,26 @@ void sgd(Step& s) {
   s.newW = minusLrTimes(s, d);
 }
 
+double hyperOr(const OptimizerConfig& o, const char* name, double fallback) {
+  auto it = o.hyper.find(name);
+  return it == o.hyper.end() ? fallback : it->second;
+}
+
 std::vector<Slot> adamSlots(const OptimizerConfig&) { return {{"m"}, {"v"}}; }
+// Shared by every parameter: lr / bc1 and sqrt(bc2), bc = 1 - beta^(t+1).
+std::vector<NodeId> adamScalars(IRBuilder& b, const OptimizerConfig& o, NodeId lr, NodeId t) {
+  NodeId t1 = b.add(t, 1.0);
+  NodeId bc1 = b.sub(b.scalar(1), b.pow(b.scalar(hyperOr(o, "beta1", 0.9)), t1));
+  NodeId bc2 = b.sub(b.scalar(1), b.pow(b.scalar(hyperOr(o, "beta2", 0.999)), t1));
+  return {b.div(lr, bc1), b.sqrt(bc2)};
+}
 void adam(Step& s) {
   IRBuilder& b = s.b;
   double beta1 = s.hyper("beta1", 0.9), beta2 = s.hyper("beta2", 0.999), eps = s.hyper("eps", 1e-7);
   NodeId m = movingAverage(b, s.slots[0], beta1, s.g);
   NodeId v = movingAverage(b, s.slots[1], beta2, b.square(s.g));
-  NodeId t1 = b.add(s.t, 1.0);
-  NodeId bc1 = b.sub(b.scalar(1), b.pow(b.scalar(beta1), t1));
-  NodeId bc2 = b.sub(b.scalar(1), b.pow(b.scalar(beta2), t1));
-  NodeId stepSize = b.div(s.lr, bc1);
-  NodeId denom = b.add(b.div(b.sqrt(v), b.sqrt(bc2)), eps);
+  NodeId stepSize = s.shared[0], sqrtBc2 = s.shared[1];
+  NodeId denom = b.add(b.div(b.sqrt(v), sqrtBc2), eps);
   s.newSlots = {m, v};
   s.newW = b.sub(s.w, b.mul(stepSize, b.div(m, denom)));
 }
@@ -110,19 +120,22 @@ void adagrad(Step& s) {
   s.newW = minusLrTimes(s, b.div(s.g, stdev));
 }
 
+std::vector<NodeId> noScalars(IRBuilder&, const OptimizerConfig&, NodeId, NodeId) { return {}; }
+
 struct OptimizerDef {
   const char* name;
   std::vector<Slot> (*slots)(const OptimizerConfig&);
+  std::vector<NodeId> (*prepare)(IRBuilder&, const OptimizerConfig&, NodeId lr, NodeId t);
   void (*update)(Step&);
 };
 
 const std::vector<OptimizerDef>& optimizers() {
   static const std::vector<OptimizerDef> table = {
-      {"sgd", sgdSlots, sgd},
-      {"adam", adamSlots, adam},
-      {"adadelta", adadeltaSlots, adadelta},
-      {"rmsprop", rmspropSlots, rmsprop},
-      {"adagrad", adagradSlots, adagrad},
+      {"sgd", sgdSlots, noScalars, sgd},
+      {"adam", adamSlots, adamScalars, adam},
+      {"adadelta", adadeltaSlots, noScalars, adadelta},
+      {"rmsprop", rmspropSlots, noScalars, rmsprop},
+      {"adagrad", adagradSlots, noScalars, adagrad},
   };
   return table;
 }
@@ -148,9 +161,10 @@ Result<void> emitOptimizerUpdates(Graph& g, const OptimizerConfig& opt, const st
 
   std::vector<Slot> slots = def->slots(opt);
   IRBuilder b(g);
+  const std::vector<NodeId> shared = params.empty() ? std::vector<NodeId>{} : def->prepare(b, opt, lr, step);
   for (const ParamGradient& pg : params) {
     const Node param = g.node(pg.param);
-    Step s{b, opt, pg.param, pg.grad, lr, step, {}, kNoNode, {}};
+    Step s{b, opt, pg.param, pg.grad, lr, step, shared, {}, kNoNode, {}};
     for (const Slot& slot : slots) {
       Attrs init = slot.initial == 0 ? Attrs{{"init", std::string("zeros")}}
                                      : Attrs{{"init", std::string("constant")}, {"init_args", std::vector<double>{slot.initial}}};

@@ -1,7 +1,7 @@
 // parseModule: the parser's entry point (declared in dsl/Frontend.h).
 //
 //   1. size limit;
-//   2. pre-scan (PreScan.h): stray bytes, unterminated strings, nesting beyond the limit;
+//   2. pre-scan (PreScan.h): stray bytes, unterminated strings, bad numbers, deep nesting;
 //   3. the X3 grammar (GrammarRunner.h), on the text before the pre-scan's problem if any;
 //   4. conversion to the AST with the checks the grammar leaves (ToAst.h).
 // Only the first syntax error of a file is reported: the earliest of what steps 2-4 find.

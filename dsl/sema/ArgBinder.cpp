@@ -1,6 +1,5 @@
 #include "dsl/sema/ArgBinder.h"
 
-#include "compiler/support/Suggest.h"
 #include "dsl/sema/ConstEval.h"
 #include "dsl/sema/Registry.h"
 #include "dsl/sema/Sema.h"
@@ -358,8 +357,10 @@ std::optional<BoundCall> bindCall(Sema& s, const Callable& c, SourceLoc loc, con
         if (!reportedExtra) {
           size_t total = 0;
           for (const ArgSyntax& x : args) total += x.key.empty();
-          s.error(a.value->loc, "'" + c.name + "' takes at most " + std::to_string(n) + " argument" +
-                                    (n == 1 ? "" : "s") + ", got " + std::to_string(total));
+          bool allRequired = true;
+          for (const ParamSpec& p : c.params) allRequired = allRequired && p.def.kind == Default::Kind::Required;
+          s.error(a.value->loc, "'" + c.name + "' takes " + (allRequired ? "" : "at most ") + std::to_string(n) +
+                                    " argument" + (n == 1 ? "" : "s") + ", got " + std::to_string(total));
           reportedExtra = true;
         }
         ok = false;

@@ -3,7 +3,6 @@
 // registry and handed to their builders.
 #include <cctype>
 
-#include "compiler/support/Suggest.h"
 #include "dsl/sema/ArgBinder.h"
 #include "dsl/sema/Registry.h"
 #include "dsl/sema/Sema.h"

@@ -4,7 +4,6 @@
 #include <set>
 
 #include "compiler/ir/Verifier.h"
-#include "compiler/support/Suggest.h"
 #include "dsl/Frontend.h"
 #include "dsl/sema/ArgBinder.h"
 #include "dsl/sema/Builders.h"

@@ -45,7 +45,7 @@ const char* elemKindName(ElemKind k) {
 
 namespace {
 
-// An unsigned integer of `Bytes` bytes read in the file's byte order.
+// An unsigned integer of sizeof(U) bytes stored in the given byte order.
 template <typename U>
 U loadRaw(const uint8_t* p, bool bigEndian) {
   U v;

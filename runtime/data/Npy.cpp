@@ -3,6 +3,7 @@
 #include <bit>
 #include <cstring>
 #include <optional>
+#include <string_view>
 
 #include "runtime/data/Elements.h"
 #include "runtime/support/AtomicFile.h"
@@ -154,19 +155,16 @@ Result<Descr> parseDescr(const std::string& path, const std::string& d) {
     return makeError(path + ": unsupported dtype '" + d + "'" + why + "; supported: " + kSupported +
                      " (save with e.g. arr.astype(np.float32))");
   };
+  // A leading byte-order mark ('<' little, '>' big, '|' not applicable, '=' native), then
+  // the kind and the item size. Without a mark, native order.
+  const bool marked = !d.empty() && std::string_view("<>|=").find(d[0]) != std::string_view::npos;
+  const char order = marked ? d[0] : '=';
+  const std::string rest = marked ? d.substr(1) : d;
   // '|O' (also 'O', '|O8' in old files): references to pickled Python objects.
-  std::string body = !d.empty() && std::strchr("<>|=", d[0]) ? d.substr(1) : d;
-  if (!body.empty() && body[0] == 'O')
+  if (!rest.empty() && rest[0] == 'O')
     return makeError(path + ": dtype '" + d +
                      "' holds pickled Python objects; nnc never unpickles data (unpickling can run arbitrary "
                      "code). Save a numeric array instead, e.g. np.save(path, np.asarray(arr, dtype=np.float32))");
-  if (d.size() < 2) return unsupported("");
-  char order = d[0];
-  std::string rest = d.substr(1);
-  if (order != '<' && order != '>' && order != '|' && order != '=') {
-    order = '=';
-    rest = d;
-  }
   static const std::pair<const char*, ElemKind> kinds[] = {
       {"f2", ElemKind::F16}, {"f4", ElemKind::F32}, {"f8", ElemKind::F64}, {"i1", ElemKind::I8},
       {"i2", ElemKind::I16}, {"i4", ElemKind::I32}, {"i8", ElemKind::I64}, {"u1", ElemKind::U8},

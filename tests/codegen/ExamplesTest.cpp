@@ -32,9 +32,10 @@ TEST(Examples, CompileAndTrainAFewSteps) {
     std::ifstream in(file);
     std::stringstream text;
     text << in.rdbuf();
-    DiagnosticEngine diags;
-    std::optional<Model> model = compileModel(text.str(), diags);
-    ASSERT_TRUE(model.has_value());
+    std::string source = text.str();
+    DiagnosticEngine diags(file.filename().string(), source);
+    std::optional<Model> model = compileModel(source, diags);
+    ASSERT_TRUE(model.has_value()) << diags.renderToString();
     auto inference = buildInferenceGraph(*model);
     ASSERT_TRUE(inference.ok()) << inference.error().message;
     std::optional<Graph> training;

@@ -95,9 +95,9 @@ struct Compiled {
 };
 
 std::unique_ptr<Compiled> compileSource(const char* source) {
-  DiagnosticEngine diags;
+  DiagnosticEngine diags("test.nn", source);
   std::optional<Model> model = compileModel(source, diags);
-  EXPECT_TRUE(model.has_value()) << "front end failed";
+  EXPECT_TRUE(model.has_value()) << diags.renderToString();
   if (!model) return nullptr;
   auto c = std::make_unique<Compiled>();
   c->model = std::move(*model);

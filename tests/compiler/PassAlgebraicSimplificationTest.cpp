@@ -179,6 +179,46 @@ TEST_F(PassAlgebraicSimplification, KeepsBroadcastsThatDetermineTheResultShape) 
   EXPECT_EQ(outputNode(s).type, f32({4, 3}));
 }
 
+TEST_F(PassAlgebraicSimplification, CollapsesTheBroadcastChainsOfMeanGradients) {
+  // What the gradient of a mean over the batch looks like: a scalar reshaped to [1],
+  // broadcast to [batch], reshaped to [batch, 1], broadcast to [batch, 3], then used.
+  NodeId scale = op(g, OpKind::Div, {minusOne, op(g, OpKind::ElementCount, {x}, Attrs{{"axes", ints({0})}})});
+  NodeId r1 = op(g, OpKind::Reshape, {scale}, Attrs{{"shape", ints({1})}});
+  NodeId b1 = op(g, OpKind::BroadcastTo, {r1}, Attrs{{"shape", ints({kBatch})}});
+  NodeId r2 = op(g, OpKind::Reshape, {b1}, Attrs{{"shape", ints({kBatch, 1})}});
+  NodeId b2 = op(g, OpKind::BroadcastTo, {r2}, Attrs{{"shape", ints({kBatch, 3})}});
+  out(op(g, OpKind::Mul, {b2, x}));
+  out(b2);
+  Graph s = simplified(g);
+  EXPECT_EQ(countOps(s, OpKind::Reshape), 0) << printGraph(s);
+  EXPECT_EQ(countOps(s, OpKind::BroadcastTo), 1);  // the second output still needs it
+  EXPECT_EQ(s.node(outputNode(s, 0).inputs[0]).op, OpKind::Div);
+  EXPECT_EQ(s.node(outputNode(s, 1).inputs[0]).op, OpKind::Div);
+}
+
+TEST_F(PassAlgebraicSimplification, AppliesUnaryOpsBeforeBroadcastingNotAfter) {
+  NodeId b = op(g, OpKind::BroadcastTo, {row}, Attrs{{"shape", ints({kBatch, 3})}});
+  out(op(g, OpKind::Exp, {b}));
+  out(op(g, OpKind::LeakyRelu, {b}, Attrs{{"alpha", 0.25}}));
+  Graph s = simplified(g);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(outputNode(s, i).op, OpKind::BroadcastTo);
+    EXPECT_EQ(s.type(outputNode(s, i).inputs[0]), f32({3}));
+  }
+  EXPECT_EQ(s.node(outputNode(s, 1).inputs[0]).attrs.getFloat("alpha"), 0.25);
+}
+
+TEST_F(PassAlgebraicSimplification, KeepsReshapesThatChangeHowAValueBroadcasts) {
+  NodeId v = input(g, "v", f32({3}));
+  NodeId m = input(g, "m", f32({3, 3}));
+  NodeId column = op(g, OpKind::Reshape, {v}, Attrs{{"shape", ints({3, 1})}});
+  out(op(g, OpKind::Mul, {column, m}));  // mul(v, m) has the same type but scales rows
+  NodeId wide = op(g, OpKind::BroadcastTo, {column}, Attrs{{"shape", ints({3, 3})}});
+  out(op(g, OpKind::Reshape, {wide}, Attrs{{"shape", ints({9})}}));
+  Graph s = simplified(g);
+  EXPECT_EQ(countOps(s, OpKind::Reshape), 2) << printGraph(s);
+}
+
 TEST_F(PassAlgebraicSimplification, ResolvesConstantSelectConditions) {
   NodeId yes = fill(g, 1, f32({3}));
   NodeId no = fill(g, 0, f32({}));
@@ -232,6 +272,55 @@ TEST_F(PassAlgebraicSimplification, RemovesSingleConcatsAndSameTypeCasts) {
   EXPECT_EQ(outputNode(s, 1).name, "x");
   EXPECT_EQ(outputNode(s, 2).op, OpKind::Cast);
   EXPECT_EQ(outputNode(s, 3).op, OpKind::Concat);
+}
+
+TEST_F(PassAlgebraicSimplification, TurnsSumsOfZeroPaddedPiecesIntoOneConcat) {
+  // The gradient of x[batch, 6] sliced into [0, 2), [2, 3), [3, 6): each slice's gradient is
+  // padded with zeros to x's shape, and the pads are summed.
+  NodeId a = input(g, "a", f32({kBatch, 2}));
+  NodeId b = input(g, "b", f32({kBatch, 1}));
+  NodeId c = input(g, "c", f32({kBatch, 3}));
+  auto zeros = [&](int64_t n) { return op(g, OpKind::BroadcastTo, {zero}, Attrs{{"shape", ints({kBatch, n})}}); };
+  Attrs axis1{{"axis", int64_t{1}}};
+  NodeId pa = op(g, OpKind::Concat, {a, zeros(4)}, axis1);
+  NodeId pb = op(g, OpKind::Concat, {zeros(2), b, zeros(3)}, axis1);
+  NodeId pc = op(g, OpKind::Concat, {zeros(3), c}, axis1);
+  out(op(g, OpKind::Add, {op(g, OpKind::Add, {pa, pb}), pc}));
+  Graph s = simplified(g);
+  EXPECT_EQ(countOps(s, OpKind::Add), 0) << printGraph(s);
+  const Node& cat = outputNode(s);
+  ASSERT_EQ(cat.op, OpKind::Concat);
+  ASSERT_EQ(cat.inputs.size(), 3u);
+  EXPECT_EQ(s.node(cat.inputs[0]).name, "a");
+  EXPECT_EQ(s.node(cat.inputs[1]).name, "b");
+  EXPECT_EQ(s.node(cat.inputs[2]).name, "c");
+}
+
+TEST_F(PassAlgebraicSimplification, AddsOverlappingPiecesAndKeepsZeroRuns) {
+  NodeId a = input(g, "a", f32({2, 2}));
+  NodeId b = input(g, "b", f32({2, 2}));
+  Attrs axis0{{"axis", int64_t{0}}};
+  NodeId pa = op(g, OpKind::Concat, {a, fill(g, 0, f32({1, 2})), fill(g, 0, f32({3, 2}))}, axis0);
+  NodeId pb = op(g, OpKind::Concat, {b, fill(g, 0, f32({4, 2}))}, axis0);
+  out(op(g, OpKind::Add, {pa, pb}));
+  Graph s = simplified(g);
+  const Node& cat = outputNode(s);
+  ASSERT_EQ(cat.op, OpKind::Concat) << printGraph(s);
+  ASSERT_EQ(cat.inputs.size(), 2u);
+  EXPECT_EQ(s.node(cat.inputs[0]).op, OpKind::Add);
+  EXPECT_EQ(s.type(cat.inputs[1]), f32({4, 2}));  // one run of zeros
+}
+
+TEST_F(PassAlgebraicSimplification, DoesNotCutNonzeroPieces) {
+  NodeId a = input(g, "a", f32({4}));
+  NodeId b = input(g, "b", f32({3}));
+  NodeId pa = op(g, OpKind::Concat, {a, fill(g, 0, f32({1}))}, Attrs{{"axis", int64_t{0}}});
+  NodeId pb = op(g, OpKind::Concat, {fill(g, 0, f32({2})), b}, Attrs{{"axis", int64_t{0}}});
+  out(op(g, OpKind::Add, {pa, pb}));
+  NodeId pc = op(g, OpKind::Concat, {a, a}, Attrs{{"axis", int64_t{0}}});
+  out(op(g, OpKind::Add, {pc, input(g, "d", f32({2, 8}))}));  // broadcast: not a piece sum
+  Graph s = simplified(g);
+  EXPECT_EQ(countOps(s, OpKind::Add), 2) << printGraph(s);
 }
 
 TEST_F(PassAlgebraicSimplification, FoldsTransposedMatmulOperandsIntoFlags) {

@@ -9,6 +9,8 @@ namespace {
 
 using namespace passtest;
 
+std::vector<int64_t> ints(std::initializer_list<int64_t> v) { return v; }
+
 Result<Graph> foldThenDce(const Graph& g) {
   Result<Graph> r = foldConstants(g);
   if (!r) return r;
@@ -94,6 +96,26 @@ TEST(PassConstantFolding, DoesNotMaterialiseLargeResults) {
   bigger.maxFoldedElements = 10000;
   Graph out2 = runPass(g, [&](const Graph& x) { return foldConstants(x, bigger); });
   EXPECT_EQ(outputNode(out2, 0).op, OpKind::Constant);
+}
+
+TEST(PassConstantFolding, BoundsTheWorkOfFolding) {
+  Graph g;
+  NodeId a = values(g, {1, 2, 3, 4, 5, 6}, f32({2, 3}));
+  NodeId b = values(g, {1, 0, 0, 1, 1, 1}, f32({3, 2}));
+  NodeId m = op(g, OpKind::MatMul, {a, b});
+  NodeId img = values(g, std::vector<double>(16, 1.5), f32({1, 4, 4, 1}));
+  NodeId w = values(g, {1, 2, 3, 4}, f32({2, 2, 1, 1}));
+  NodeId c = op(g, OpKind::Conv2D, {img, w}, Attrs{{"strides", ints({1, 1})}, {"pads", ints({0, 0, 0, 0})}});
+  g.outputs.push_back({"m", m});
+  g.outputs.push_back({"c", c});
+  Graph out = runPass(g, foldThenDce);
+  EXPECT_EQ(outputNode(out, 0).op, OpKind::Constant);
+  EXPECT_EQ(outputNode(out, 0).attrs.getFloats("values"), (std::vector<double>{4, 5, 10, 11}));
+  EXPECT_EQ(outputNode(out, 1).op, OpKind::Conv2D);  // never folded: its work is not linear
+  PassOptions tight;
+  tight.maxFoldWork = 10;
+  Graph out2 = runPass(g, [&](const Graph& x) { return foldConstants(x, tight); });
+  EXPECT_EQ(outputNode(out2, 0).op, OpKind::MatMul);
 }
 
 TEST(PassConstantFolding, DoesNotFoldWhatDependsOnLeavesBoundAtRunTime) {

@@ -6,6 +6,7 @@
 #include "PassTestUtil.h"
 #include "compiler/passes/PassPipeline.h"
 #include "compiler/train/TrainingGraph.h"
+#include "dsl/Frontend.h"
 
 namespace nnc {
 namespace {
@@ -248,6 +249,45 @@ TEST(PassPipeline, OptimisedTrainingGraphsAreSmallerAndComputeTheSameStep) {
     Result<Graph> training = buildTrainingGraph(smallMlp(optimizer));
     ASSERT_TRUE(training.ok()) << training.error().message;
     expectSmallerAndEquivalent(*training, 5);
+  }
+}
+
+std::optional<Model> exampleModel(const std::string& file) {
+  std::ifstream in(std::string(NNC_SOURCE_DIR) + "/examples/" + file);
+  if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string source = text.str();
+  DiagnosticEngine diags(file, source);
+  std::optional<Model> model = compileModel(source, diags);
+  EXPECT_TRUE(model.has_value()) << diags.renderToString();
+  return model;
+}
+
+TEST(PassPipeline, OptimisedFashionMlpTrainingStepIsSmallerAndComputesTheSameStep) {
+  std::optional<Model> model = exampleModel("fashion_mlp.nn");
+  ASSERT_TRUE(model.has_value()) << "examples/fashion_mlp.nn is missing";
+  Result<Graph> training = buildTrainingGraph(*model);
+  ASSERT_TRUE(training.ok()) << training.error().message;
+  expectSmallerAndEquivalent(*training, 10);
+}
+
+// Every example model: its training step (when it has a train block) and its inference
+// graph optimise to a valid graph computing the same values.
+TEST(PassPipeline, ExampleModelsOptimiseToEquivalentGraphs) {
+  for (const char* file : {"fashion_mlp.nn", "fashion_cnn.nn", "explicit_params.nn", "maxout_batchnorm.nn",
+                           "sequence_lstm.nn"}) {
+    SCOPED_TRACE(file);
+    std::optional<Model> model = exampleModel(file);
+    if (!model) continue;
+    Result<Graph> inference = buildInferenceGraph(*model, /*withLoss=*/model->train.has_value());
+    ASSERT_TRUE(inference.ok()) << inference.error().message;
+    Graph optimizedInference = optimized(*inference);
+    expectSameValues(*inference, optimizedInference, randomLeafValues(*inference, 2, 5), Precision::F32, 1e-5);
+    if (!model->train) continue;
+    Result<Graph> training = buildTrainingGraph(*model);
+    ASSERT_TRUE(training.ok()) << training.error().message;
+    expectSmallerAndEquivalent(*training, 10);
   }
 }
 

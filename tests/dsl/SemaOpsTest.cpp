@@ -193,7 +193,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"dense(x, 3, activation = rlu)", "unknown activation 'rlu' (did you mean 'relu'?)"},
         ErrorCase{"dense(x, 3, units = 4)", "argument 'units' of 'dense' is given twice (first at 9:14)"},
         ErrorCase{"dense(x)", "missing argument 'units' for 'dense'"},
-        ErrorCase{"relu(x, 1)", "'relu' takes at most 1 argument, got 2"},
+        ErrorCase{"relu(x, 1)", "'relu' takes 1 argument, got 2"},
         ErrorCase{"conv2d(img, 3, kernel = [1, 2, 3])",
                   "argument 'kernel' of 'conv2d' must be an integer or a list of two integers [height, width], got [1, 2, 3]"},
         ErrorCase{"conv2d(img, 3, kernel = 3, padding = full)", "unknown padding 'full'; expected one of same, valid"},

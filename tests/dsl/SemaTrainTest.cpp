@@ -164,3 +164,23 @@ TEST(SemaTrain, LossWithPenaltyOnExplicitParam) {
 
 }  // namespace
 }  // namespace nnc::testing
+
+namespace nnc::testing {
+namespace {
+
+TEST(SemaTrain, NoTrainBlock) {
+  Model m = compileOk("model t\ninput x: f32[batch, 4]\noutput y = relu(x)\n");
+  EXPECT_FALSE(m.train.has_value());
+  EXPECT_EQ(m.graph.loss, kNoNode);
+}
+
+TEST(SemaTrain, LayerNamedInsideTheLossIsCounted) {
+  Model m = compileOk(
+      "model t\ninput x: f32[batch, 4]\ninput y: f32[batch, 1]\n"
+      "train { loss = mse(dense(x, 1, name = \"head\"), y) }\n");
+  EXPECT_NE(m.graph.findLeaf(OpKind::Param, "head.weight"), kNoNode);
+  EXPECT_EQ(totalParams(m), 5);
+}
+
+}  // namespace
+}  // namespace nnc::testing

@@ -70,11 +70,9 @@ TEST(CheckpointSafetensors, RoundTripWithMetadata) {
 
 TEST(CheckpointSafetensors, ReadsOtherDtypesWithRangeChecks) {
   TempDir dir;
-  Bytes data = leBytes<double>({1.5, -2});
-  Bytes i64 = leBytes<int64_t>({7, -9});
-  data.insert(data.end(), i64.begin(), i64.end());
-  Bytes bf16 = leBytes<uint16_t>({0x3fc0});  // 1.5
-  data.insert(data.end(), bf16.begin(), bf16.end());
+  Bytes data;
+  for (auto part : {leBytes<double>({1.5, -2}), leBytes<int64_t>({7, -9}), leBytes<uint16_t>({0x3fc0})})  // bf16 1.5
+    for (uint8_t b : part) data.push_back(b);
   std::string header = R"({"a":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},)"
                        R"("b":{"dtype":"I64","shape":[2],"data_offsets":[16,32]},)"
                        R"("c":{"dtype":"BF16","shape":[1],"data_offsets":[32,34]}})";

@@ -40,7 +40,10 @@ TEST(DataNpy, EveryDtypeV1AndV2) {
   };
   for (auto& c : cases) {
     for (int major : {1, 2, 3}) {
-      std::string path = dir / ("a" + std::to_string(major) + ".npy");
+      std::string name = "a";
+      name += std::to_string(major);
+      name += ".npy";
+      std::string path = dir / name;
       writeBytes(path, npyFile(npyDict(c.descr, "(2, 2)"), c.data, major));
       auto a = loadNpy(path);
       ASSERT_OK(a);
