@@ -11,10 +11,17 @@
 
 namespace nnc {
 
-// Limits on input the front end accepts; documented in docs/language.md.
+// Limits on input the front end accepts; documented in docs/language.md. `nnc` sets them
+// from its --max-* options (compiler/driver/Limits.h).
 struct FrontendLimits {
   size_t maxNesting = 256;           // parentheses / brackets / calls / unary minus, nested
   size_t maxSourceBytes = 16u << 20; // 16 MiB of model text
+  // Largest parameter or state tensor, and largest input sample, in bytes of f32: beyond the
+  // default a model cannot be trained on any machine we target, and dimensions that large
+  // are typos.
+  int64_t maxTensorBytes = int64_t(16) << 30;  // 16 GiB
+  // Recurrent layers unroll their time axis: a few nodes per step.
+  int64_t maxTimeSteps = 4096;
 };
 
 // Parses a whole file. Returns nothing after reporting a syntax error.
@@ -22,7 +29,8 @@ std::optional<ast::Module> parseModule(std::string_view source, DiagnosticEngine
                                        const FrontendLimits& limits = {});
 
 // Checks and lowers a parsed module. Returns nothing after reporting errors.
-std::optional<Model> lowerModule(const ast::Module& module, DiagnosticEngine& diags);
+std::optional<Model> lowerModule(const ast::Module& module, DiagnosticEngine& diags,
+                                 const FrontendLimits& limits = {});
 
 // parseModule then lowerModule.
 std::optional<Model> compileModel(std::string_view source, DiagnosticEngine& diags,

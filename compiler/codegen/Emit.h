@@ -107,7 +107,7 @@ struct KernelContext {
   int index = 0;  // kernel number, for names
   const Graph& graph() const { return *entry.lowered.graph; }
   const Node& root() const { return graph().node(kernel.root); }
-  // A task over the kernel's root and everything it reads.
+  // A task over everything the kernel writes and reads.
   std::string taskName(const char* suffix = "") const;
   std::vector<NodeId> buffers() const;
 };

@@ -292,6 +292,8 @@ Result<void> emitFusedKernel(KernelContext& kc) {
     fl.beginElement(pos);
     Value* v = fl.value(tb, root);
     tb.store(root, offsets[0], v);
+    // Stored members have the root's shape, so they are written at the root's offset.
+    for (NodeId s : kc.kernel.stored) tb.store(s, offsets[0], fl.value(tb, s));
   };
   std::vector<Value*> base = fl.baseOffsets(tb);
   if (nd == 1) {

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <mutex>
+#include <sstream>
 
 #include <llvm/Analysis/CGSCCPassManager.h>
 #include <llvm/Analysis/LoopAnalysisManager.h>
@@ -12,6 +14,7 @@
 #include <llvm/IR/PassManager.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/CommandLine.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
@@ -36,6 +39,15 @@ void initializeLLVM() {
   std::call_once(once, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
+    // NNC_LLVM_ARGS="-opt1 -opt2": LLVM's own options, for experiments (like JULIA_LLVM_ARGS).
+    if (const char* args = std::getenv("NNC_LLVM_ARGS")) {
+      std::vector<std::string> words{"nnc"};
+      std::istringstream in(args);
+      for (std::string w; in >> w;) words.push_back(w);
+      std::vector<const char*> argv;
+      for (const std::string& w : words) argv.push_back(w.c_str());
+      llvm::cl::ParseCommandLineOptions(static_cast<int>(argv.size()), argv.data(), "", &llvm::nulls());
+    }
   });
 }
 
@@ -56,7 +68,9 @@ void optimize(llvm::Module& m, llvm::TargetMachine& tm, int level) {
   llvm::PipelineTuningOptions pto;
   pto.LoopVectorization = level >= 2;
   pto.SLPVectorization = level >= 2;
-  pto.LoopUnrolling = level >= 2;
+  // The generic unroller roughly doubles optimisation time for little gain here: the
+  // vectoriser interleaves, and kernels that need unrolling are emitted unrolled.
+  pto.LoopUnrolling = false;
   llvm::PassBuilder pb(&tm, pto);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);

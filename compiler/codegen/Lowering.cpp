@@ -132,7 +132,7 @@ class Partitioner {
   }
 
   int newKernel(NodeId root) {
-    out_.kernels.push_back(Kernel{root, {}, {}, {}});
+    out_.kernels.push_back(Kernel{root, {}, {}, {}, {}});
     int k = static_cast<int>(out_.kernels.size()) - 1;
     out_.kernelOf[static_cast<size_t>(root)] = k;
     return k;
@@ -187,8 +187,9 @@ class Partitioner {
   void growFusedKernel(int k) {
     NodeId root = out_.kernels[static_cast<size_t>(k)].root;
     const Node& r = g_.node(root);
+    bool reduce = loweringKind(r.op) == LoweringKind::Reduce;
     // The loop's shape: the output for Fused, the operand for Reduce.
-    const Shape& space = loweringKind(r.op) == LoweringKind::Reduce ? g_.type(r.inputs[0]).shape : r.type.shape;
+    const Shape& space = reduce ? g_.type(r.inputs[0]).shape : r.type.shape;
     std::priority_queue<NodeId> work;
     std::set<NodeId> queued;
     auto offerOperands = [&](NodeId member) {
@@ -198,22 +199,31 @@ class Partitioner {
         if (queued.insert(in).second) work.push(in);
     };
     offerOperands(root);
-    std::vector<NodeId>& fused = out_.kernels[static_cast<size_t>(k)].fused;
+    Kernel& kern = out_.kernels[static_cast<size_t>(k)];
     while (!work.empty()) {
       NodeId p = work.top();
       work.pop();
       const Node& pn = g_.node(p);
       size_t pi = static_cast<size_t>(p);
-      bool ok = loweringKind(pn.op) == LoweringKind::Fused && out_.kernelOf[pi] < 0 && !pinned_[pi] &&
-                !needsBuffer_[pi] && pn.type.shape == space;
-      for (NodeId u : users_[pi]) ok = ok && out_.kernelOf[static_cast<size_t>(u)] == k;
-      if (!ok) continue;
+      if (loweringKind(pn.op) != LoweringKind::Fused || out_.kernelOf[pi] >= 0 || !(pn.type.shape == space)) continue;
+      // Users outside the kernel: none (inline), or all after it (stored).
+      bool allInside = true, outsideAfter = true;
+      for (NodeId u : users_[pi]) {
+        if (out_.kernelOf[static_cast<size_t>(u)] == k) continue;
+        allInside = false;
+        outsideAfter = outsideAfter && u > root;
+      }
+      bool inlined = allInside && !pinned_[pi] && !needsBuffer_[pi];
+      bool stored = !inlined && !reduce && outsideAfter;
+      if (!inlined && !stored) continue;
       out_.kernelOf[pi] = k;
-      out_.storage[pi] = {StorageKind::Inline, 0};
-      fused.push_back(p);
+      out_.storage[pi] = {inlined ? StorageKind::Inline : StorageKind::Arena, 0};
+      kern.fused.push_back(p);
+      if (stored) kern.stored.push_back(p);
       offerOperands(p);
     }
-    std::sort(fused.begin(), fused.end());
+    std::sort(kern.fused.begin(), kern.fused.end());
+    std::sort(kern.stored.begin(), kern.stored.end());
   }
 
   void orderKernels() {
@@ -243,19 +253,21 @@ class Partitioner {
     int steps = static_cast<int>(out_.kernels.size());  // the copy step comes last
     std::vector<int64_t> bufferOf(g_.size(), -1);
     for (size_t k = 0; k < out_.kernels.size(); ++k) {
-      NodeId root = out_.kernels[k].root;
-      const TensorType& t = g_.type(root);
-      Extent e = elementsOf(t.shape);
-      BufferRequest req;
-      if (e.batched)
-        req.bytesPerBatch = e.k * 4;
-      else
-        req.bytes = e.k * 4;
-      req.first = req.last = static_cast<int>(k);
-      bufferOf[static_cast<size_t>(root)] = static_cast<int64_t>(out_.buffers.size());
-      out_.storage[static_cast<size_t>(root)] = {StorageKind::Arena, static_cast<int64_t>(out_.buffers.size())};
-      out_.buffers.push_back(req);
-      out_.bufferNode.push_back(root);
+      std::vector<NodeId> written{out_.kernels[k].root};
+      written.insert(written.end(), out_.kernels[k].stored.begin(), out_.kernels[k].stored.end());
+      for (NodeId n : written) {
+        Extent e = elementsOf(g_.type(n).shape);
+        BufferRequest req;
+        if (e.batched)
+          req.bytesPerBatch = e.k * 4;
+        else
+          req.bytes = e.k * 4;
+        req.first = req.last = static_cast<int>(k);
+        bufferOf[static_cast<size_t>(n)] = static_cast<int64_t>(out_.buffers.size());
+        out_.storage[static_cast<size_t>(n)] = {StorageKind::Arena, static_cast<int64_t>(out_.buffers.size())};
+        out_.buffers.push_back(req);
+        out_.bufferNode.push_back(n);
+      }
     }
     auto extend = [&](NodeId node, int step) {
       NodeId r = out_.storageRoot(node);
@@ -328,7 +340,10 @@ std::string describeKernels(const LoweredGraph& lg) {
     s += std::string("k") + std::to_string(k) + ": " + opName(g.node(kern.root).op) + " %" + std::to_string(kern.root);
     if (!kern.fused.empty()) {
       s += " [fused:";
-      for (NodeId f : kern.fused) s += std::string(" ") + opName(g.node(f).op) + " %" + std::to_string(f);
+      for (NodeId f : kern.fused) {
+        bool stored = std::find(kern.stored.begin(), kern.stored.end(), f) != kern.stored.end();
+        s += std::string(" ") + opName(g.node(f).op) + " %" + std::to_string(f) + (stored ? "*" : "");
+      }
       s += "]";
     }
     if (!kern.reads.empty()) {

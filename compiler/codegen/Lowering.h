@@ -6,11 +6,16 @@
 // Partitioning (after TVM's op-pattern fusion and Glow's data-parallel fusion): nodes are
 // visited from the last to the first. Each node that is not yet claimed starts a kernel. A
 // kernel whose loop runs over a shape (elementwise ops, reductions over their operand) then
-// claims the elementwise producers that (a) have that same shape, (b) are not outputs or
-// update values, and (c) have no user outside the kernel: they are computed inline, per
-// element, and never stored. Producers are considered from the highest id down, so when a
-// producer is examined every member that could use it is already known. Operands that stay
-// outside are read from memory, with stride 0 along broadcast dimensions.
+// claims the elementwise producers that have that same shape:
+//   - inline, when the producer is not an output or update value and has no user outside
+//     the kernel: computed per element and never stored;
+//   - stored (elementwise kernels only), when every user outside the kernel runs after it:
+//     computed in the same loop and also written out. This is multi-output fusion: an
+//     optimizer's new moment estimates are stored by the loop that computes the new weight,
+//     a pre-activation needed by the backward pass by the loop that applies the activation.
+// Producers are considered from the highest id down, so when a producer is examined every
+// member that could use it is already known. Operands that stay outside are read from
+// memory, with stride 0 along broadcast dimensions.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -63,7 +68,8 @@ struct Storage {
 
 struct Kernel {
   NodeId root = kNoNode;
-  std::vector<NodeId> fused;     // producers computed inline in root's loop, ascending ids
+  std::vector<NodeId> fused;     // producers computed in root's loop, ascending ids
+  std::vector<NodeId> stored;    // the fused producers that are also written to memory
   std::vector<NodeId> epilogue;  // reserved: elementwise consumers fused into a matmul/conv
   std::vector<NodeId> reads;     // nodes read from memory (or as uniforms), ascending ids
 };
@@ -99,7 +105,8 @@ struct LoweredGraph {
 // training graph), a Param/State missing from the layout, update targets that are not leaves.
 Result<LoweredGraph> lowerGraph(const Graph& g, const StateLayout& layout);
 
-// A one-line-per-kernel listing ("k3: add [fused: mul, exp] reads %4 %7"), for tests and dumps.
+// A one-line-per-kernel listing ("k3: add %9 [fused: mul %5 exp %6*] reads %4 %7", * marking
+// a stored member), for tests and dumps.
 std::string describeKernels(const LoweredGraph& lg);
 
 }  // namespace nnc

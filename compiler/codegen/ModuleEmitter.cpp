@@ -78,6 +78,7 @@ Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, c
   // Frame slots: every stored buffer a kernel touches.
   for (const Kernel& k : lowered.kernels) {
     std::vector<NodeId> touched{k.root};
+    touched.insert(touched.end(), k.stored.begin(), k.stored.end());
     touched.insert(touched.end(), k.reads.begin(), k.reads.end());
     for (NodeId n : touched) {
       NodeId r = lowered.storageRoot(n);

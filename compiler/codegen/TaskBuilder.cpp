@@ -164,6 +164,7 @@ std::string KernelContext::taskName(const char* suffix) const {
 
 std::vector<NodeId> KernelContext::buffers() const {
   std::vector<NodeId> b{kernel.root};
+  b.insert(b.end(), kernel.stored.begin(), kernel.stored.end());
   b.insert(b.end(), kernel.reads.begin(), kernel.reads.end());
   return b;
 }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/driver/Command.h"
+#include "compiler/driver/Limits.h"
 #include "compiler/driver/ModelLoader.h"
 #include "compiler/session/DataFeed.h"
 #include "compiler/session/Executors.h"
@@ -40,6 +41,8 @@ class EvalCommand : public Command {
     ExecutorOptions eo;
     eo.backend = *parseBackend(backend_);
     eo.threads = threads_.value_or(0);
+    MemoryCheck memory(model);  // before the executor allocates the parameters
+    if (auto ok = memory.atBatch(1); !ok) return fail(ok.error().message);
     auto exec = createExecutor(model, eo);
     if (!exec) return fail(exec.error().message);
     auto info = loadModelCheckpoint(weights_, **exec);
@@ -49,6 +52,8 @@ class EvalCommand : public Command {
     normalizeModelData(*feed, info->normalization);
     training::TrainingPlan plan = trainingPlanFor(model);
     int64_t batch = batch_.value_or(std::max<int64_t>(plan.batch, 256));
+    if (auto ok = memory.atBatch(std::min(batch, std::max<int64_t>(feed->samples, 1))); !ok)
+      return fail(ok.error().message);
     bool categorical = plan.accuracy == training::Accuracy::Categorical && plan.numClasses > 0;
     auto summary = training::evaluateRange(**exec, feed->arrays, 0, feed->samples, batch, categorical);
     if (!summary) return fail(summary.error().message);

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "compiler/driver/Limits.h"
 #include "dsl/Frontend.h"
 
 namespace nnc::driver {
@@ -20,7 +21,7 @@ void reportModelError(const LoadedModel& m, const Error& err) {
 }
 
 std::optional<LoadedModel> loadModel(const std::string& path) {
-  FrontendLimits limits;
+  const FrontendLimits& limits = runLimits().frontend;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     reportError(path, std::string("cannot open the model file: ") + std::strerror(errno));
@@ -32,7 +33,7 @@ std::optional<LoadedModel> loadModel(const std::string& path) {
   }
   if (static_cast<uint64_t>(st.st_size) > limits.maxSourceBytes) {
     reportError(path, "the model file is " + std::to_string(st.st_size) + " bytes; the limit is " +
-                          std::to_string(limits.maxSourceBytes) + " bytes");
+                          std::to_string(limits.maxSourceBytes) + " bytes (--max-model-mib raises it)");
     return std::nullopt;
   }
   std::ifstream in(path, std::ios::binary);

@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "compiler/driver/Command.h"
+#include "compiler/driver/Limits.h"
 #include "compiler/driver/ModelLoader.h"
 #include "compiler/session/DataFeed.h"
 #include "compiler/session/Executors.h"
@@ -37,6 +38,8 @@ class PredictCommand : public Command {
     ExecutorOptions eo;
     eo.backend = *parseBackend(backend_);
     eo.threads = threads_.value_or(0);
+    MemoryCheck memory(model);  // before the executor allocates the parameters
+    if (auto ok = memory.atBatch(1); !ok) return fail(ok.error().message);
     auto exec = createExecutor(model, eo);
     if (!exec) return fail(exec.error().message);
     auto info = loadModelCheckpoint(weights_, **exec);
@@ -57,6 +60,8 @@ class PredictCommand : public Command {
     shape.insert(shape.end(), out.shape.begin(), out.shape.end());
     std::vector<float> values(size_t(feed->samples * perSample));
     int64_t batch = batch_.value_or(256);
+    if (auto ok = memory.atBatch(std::min(batch, std::max<int64_t>(feed->samples, 1))); !ok)
+      return fail(ok.error().message);
     for (int64_t first = 0; first < feed->samples; first += batch) {
       int64_t n = std::min(batch, feed->samples - first);
       auto ok = (*exec)->predict(rowPointers(*feed, first), n,

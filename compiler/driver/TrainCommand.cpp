@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "compiler/driver/Command.h"
+#include "compiler/driver/Limits.h"
 #include "compiler/driver/ModelLoader.h"
 #include "compiler/session/ClassWeights.h"
 #include "compiler/session/DataFeed.h"
@@ -77,6 +78,8 @@ class TrainCommand : public Command {
     eo.backend = *parseBackend(backend_);
     eo.threads = threads_.value_or(0);
     eo.seed = model.train->seed;
+    MemoryCheck memory(model);  // before the executor allocates the parameters
+    if (auto ok = memory.atBatch(1); !ok) return fail(ok.error().message);
     auto exec = createExecutor(model, eo);
     if (!exec) return fail(exec.error().message);
 
@@ -94,6 +97,8 @@ class TrainCommand : public Command {
     auto feed = loadModelData(model, data_, data::Split::Train);
     if (!feed) return fail(feed.error().message);
     training::Split split = training::splitForValidation(feed->samples, plan.validation);
+    if (auto ok = memory.atBatch(std::min(plan.batch, std::max<int64_t>(split.trainCount, 1))); !ok)
+      return fail(ok.error().message);
     if (!init_ || info.normalization.empty())
       info.normalization = training::computeNormalization(plan.normalization, plan.normalizeScale, feed->names,
                                                           feed->arrays, split.trainCount);

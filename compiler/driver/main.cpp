@@ -1,10 +1,13 @@
 // nnc FILE COMMAND [options]: the command line of LANGUAGE.md.
 #include <CLI/CLI.hpp>
+#include <exception>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "compiler/driver/Command.h"
+#include "compiler/driver/Limits.h"
 #include "compiler/support/Suggest.h"
 
 #ifndef NNC_VERSION
@@ -28,7 +31,7 @@ std::vector<std::unique_ptr<Command>> allCommands() {
 
 // CLI11 would say only "A subcommand is required" for a misspelt command.
 bool reportUnknownCommand(int argc, char** argv, const std::vector<std::unique_ptr<Command>>& cmds) {
-  if (argc < 3 || argv[2][0] == '-') return false;
+  if (argc < 3 || argv[1][0] == '-' || argv[2][0] == '-') return false;
   std::vector<std::string> names;
   for (const auto& c : cmds) names.push_back(c->name());
   std::string word = argv[2];
@@ -47,6 +50,9 @@ int main(int argc, char** argv) {
   std::string modelPath;
   app.add_option("FILE", modelPath, "The .nn model file")->required();
   app.require_subcommand(1);
+  // The --max-* limits are global: accepted before or after the command.
+  addLimitOptions(app);
+  app.fallthrough();
   std::vector<CLI::App*> subs;
   for (const auto& c : commands) {
     CLI::App* sub = app.add_subcommand(c->name(), c->help());
@@ -62,7 +68,19 @@ int main(int argc, char** argv) {
     app.exit(e);
     return kExitUsage;
   }
-  for (size_t i = 0; i < commands.size(); ++i)
-    if (subs[i]->parsed()) return commands[i]->run(modelPath);
+  // Errors are values; an exception reaching here is either memory running out (a model or
+  // data set larger than the limits foresaw) or a bug. Either way: a message, not a crash.
+  try {
+    for (size_t i = 0; i < commands.size(); ++i)
+      if (subs[i]->parsed()) return commands[i]->run(modelPath);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "nnc: error: out of memory; the model or the data needs more memory than this machine has "
+                 "(a smaller --batch or model needs less)\n";
+    return kExitError;
+  } catch (const std::exception& e) {
+    std::cerr << "nnc: internal error: " << e.what() << "\nThis is a bug in nnc; please report it with the model "
+                 "and the command.\n";
+    return kExitError;
+  }
   return kExitUsage;
 }

@@ -22,6 +22,7 @@
 #include <optional>
 
 #include "compiler/interp/Interpreter.h"
+#include "compiler/ir/ShapeRules.h"
 #include "compiler/passes/ConstantValues.h"
 #include "compiler/passes/GraphRewriter.h"
 
@@ -86,7 +87,9 @@ class Folder {
   std::optional<Attrs> fold(NodeId id, const Node& n) {
     if (n.inputs.empty()) return std::nullopt;
     if (n.op == OpKind::ElementCount) {
-      std::optional<int64_t> count = reducedCount(rw_.source().type(n.inputs[0]).shape, n.attrs);
+      NodeId x = rw_.mapped(n.inputs[0]);
+      if (x == kNoNode) return std::nullopt;
+      std::optional<int64_t> count = reducedCount(rw_.newType(x).shape, n.attrs);
       if (!count) return std::nullopt;
       return fillAttrs(roundTo(static_cast<double>(*count), DType::F32, opts_.foldPrecision));
     }
@@ -94,11 +97,16 @@ class Folder {
       return std::nullopt;  // see reducedCount
     std::vector<NodeId> ins = rw_.mappedInputs(id);
     std::vector<const Node*> operands;
+    std::vector<TensorType> types;
     for (NodeId in : ins) {
       if (in == kNoNode || rw_.newNode(in).op != OpKind::Constant || rw_.newType(in).shape.isBatched())
         return std::nullopt;
       operands.push_back(&rw_.newNode(in));
+      types.push_back(rw_.newType(in));
     }
+    // Only well-typed nodes are evaluated: the shortcuts below rely on their shapes.
+    Result<TensorType> t = inferType(n.op, types, n.attrs);
+    if (!t || *t != n.type) return std::nullopt;
     if (std::optional<Attrs> a = foldFills(n, operands)) return a;
     return evaluate(n, operands);
   }

@@ -29,7 +29,8 @@ class GraphRewriter {
   // it (only for nodes nothing uses).
   using Visit = std::function<NodeId(GraphRewriter&, NodeId oldId)>;
 
-  // Rebuilds the whole graph through `visit`. Errors: internal invariant violations.
+  // Rebuilds the whole graph through `visit` (once per rewriter). Errors: internal invariant
+  // violations, naming the pass.
   Result<Graph> run(const Visit& visit);
 
   const Graph& source() const { return src_; }

@@ -1,6 +1,7 @@
 #include "compiler/session/Executors.h"
 
 #include "compiler/session/InterpreterExecutor.h"
+#include "compiler/session/JitExecutor.h"
 
 namespace nnc {
 
@@ -12,9 +13,13 @@ Result<Backend> parseBackend(const std::string& name) {
 
 Result<std::unique_ptr<training::Executor>> createExecutor(const Model& model, const ExecutorOptions& options) {
   switch (options.backend) {
-    case Backend::Interpreter:
-    case Backend::Jit: {  // until the JIT executor lands, the interpreter serves both
+    case Backend::Interpreter: {
       auto e = InterpreterExecutor::create(model, options.seed);
+      if (!e) return e.error();
+      return std::unique_ptr<training::Executor>(std::move(*e));
+    }
+    case Backend::Jit: {
+      auto e = JitExecutor::create(model, options);
       if (!e) return e.error();
       return std::unique_ptr<training::Executor>(std::move(*e));
     }

@@ -2,6 +2,7 @@
 
 #include "compiler/interp/Interpreter.h"
 #include "compiler/session/ModelPlan.h"
+#include "compiler/session/Scoring.h"
 #include "compiler/train/TrainingGraph.h"
 
 namespace nnc {
@@ -71,22 +72,23 @@ Result<LeafValues> InterpreterExecutor::bind(const Graph& g, std::span<const voi
 training::BatchResult InterpreterExecutor::score(double loss, const Tensor* prediction,
                                                  std::span<const void* const> inputs, int64_t batch,
                                                  bool wantPredicted) const {
-  training::BatchResult r;
-  r.loss = loss;
-  if (!prediction || labelInput_ < 0 || size_t(labelInput_) >= inputs.size()) return r;
-  const training::TensorSpec& label = inputs_[size_t(labelInput_)];
-  int64_t perSample = 1;
-  for (size_t i = 1; i < label.shape.size(); ++i) perSample *= label.shape[i];
-  int64_t n = std::min<int64_t>(prediction->size(), batch * perSample);
-  for (int64_t i = 0; i < n; ++i) {
-    double actual = label.dtype == data::DType::I32 ? static_cast<const int32_t*>(inputs[size_t(labelInput_)])[i]
-                                                    : static_cast<const float*>(inputs[size_t(labelInput_)])[i];
-    r.correct += prediction->data[size_t(i)] == actual;
+  // The interpreter holds values as doubles: narrow the prediction to what compiled code
+  // produces, then score it the one shared way.
+  std::vector<int32_t> ints;
+  std::vector<float> floats;
+  PredictionView view;
+  if (prediction) {
+    view.count = prediction->size();
+    view.isInteger = prediction->dtype == DType::I32;
+    if (view.isInteger) {
+      ints.assign(prediction->data.begin(), prediction->data.end());
+      view.data = ints.data();
+    } else {
+      floats.assign(prediction->data.begin(), prediction->data.end());
+      view.data = floats.data();
+    }
   }
-  r.counted = n;
-  if (wantPredicted && prediction->dtype == DType::I32)
-    for (double v : prediction->data) r.predicted.push_back(int32_t(v));
-  return r;
+  return scoreBatch(loss, view, inputs_, labelInput_, inputs, batch, wantPredicted);
 }
 
 Result<training::BatchResult> InterpreterExecutor::trainStep(std::span<const void* const> inputs, int64_t batch,

@@ -24,7 +24,7 @@ std::vector<bool> neededNodes(const Graph& g, const std::vector<NodeId>& roots) 
 struct Lowerer {
   const Model& model;
   GraphMode mode;
-  LoweredGraph out;
+  ModeLoweredGraph out;
   IRBuilder b{out.graph};
   int64_t dropoutCount = 0;
 
@@ -42,13 +42,14 @@ struct Lowerer {
   NodeId batchNorm(const Node& n, const std::vector<NodeId>& in) {
     NodeId x = in[0], gamma = in[1], beta = in[2], runMean = in[3], runVar = in[4];
     double momentum = n.attrs.getFloat("momentum", 0.99), eps = n.attrs.getFloat("eps", 1e-3);
-    NodeId mean = runMean, var = runVar;
+    NodeId centered, var;
     if (mode == GraphMode::Training) {
       std::vector<int64_t> axes;
       for (size_t i = 0; i + 1 < b.shape(x).rank(); ++i) axes.push_back(static_cast<int64_t>(i));
       Attrs reduce{{"axes", axes}, {"keepdims", int64_t(0)}};
-      mean = b.op(OpKind::ReduceMean, {x}, reduce);
-      var = b.op(OpKind::ReduceMean, {b.square(b.sub(x, mean))}, reduce);
+      NodeId mean = b.op(OpKind::ReduceMean, {x}, reduce);
+      centered = b.sub(x, mean);
+      var = b.op(OpKind::ReduceMean, {b.square(centered)}, reduce);  // biased
       auto running = [&](NodeId stat, NodeId batchStat) {
         return b.add(b.mul(stat, momentum), b.mul(batchStat, 1 - momentum));
       };
@@ -57,9 +58,12 @@ struct Lowerer {
         out.graph.updates.push_back({runMean, newMean});
         out.graph.updates.push_back({runVar, newVar});
       }
+    } else {
+      centered = b.sub(x, runMean);
+      var = runVar;
     }
     NodeId invStd = b.div(b.scalar(1), b.sqrt(b.add(var, eps)));
-    return b.add(b.mul(b.mul(b.sub(x, mean), invStd), gamma), beta);
+    return b.add(b.mul(b.mul(centered, invStd), gamma), beta);
   }
 
   Result<void> run(const std::vector<NodeId>& roots) {
@@ -99,7 +103,7 @@ struct Lowerer {
 
 }  // namespace
 
-Result<LoweredGraph> lowerModes(const Model& model, GraphMode mode, const std::vector<NodeId>& roots) {
+Result<ModeLoweredGraph> lowerModes(const Model& model, GraphMode mode, const std::vector<NodeId>& roots) {
   Lowerer l{model, mode, {}};
   NNC_TRY(l.run(roots));
   return std::move(l.out);

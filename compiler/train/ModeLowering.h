@@ -27,13 +27,13 @@ namespace nnc {
 
 enum class GraphMode { Training, Inference };
 
-struct LoweredGraph {
+struct ModeLoweredGraph {
   Graph graph;
   std::vector<NodeId> fromModel;  // model node id -> its value in `graph`, kNoNode when not copied
   NodeId lr = kNoNode;            // the Hyper leaves (training mode)
   NodeId step = kNoNode;
 };
 
-Result<LoweredGraph> lowerModes(const Model& model, GraphMode mode, const std::vector<NodeId>& roots);
+Result<ModeLoweredGraph> lowerModes(const Model& model, GraphMode mode, const std::vector<NodeId>& roots);
 
 }  // namespace nnc

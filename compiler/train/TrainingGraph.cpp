@@ -15,6 +15,17 @@ Result<void> verified(const Graph& g, const char* what) {
   return {};
 }
 
+// The model's outputs and loss must name nodes of its graph (a front-end bug otherwise,
+// reported rather than crashed on).
+Result<void> checkModelRefs(const Model& model) {
+  auto inGraph = [&](NodeId id) { return id >= 0 && static_cast<size_t>(id) < model.graph.size(); };
+  for (const Output& o : model.graph.outputs)
+    if (!inGraph(o.node)) return makeError("internal: output '" + o.name + "' of the model refers to no node");
+  if (model.train && model.train->loss != kNoNode && !inGraph(model.train->loss))
+    return makeError("internal: the model's loss refers to no node", model.train->loc);
+  return {};
+}
+
 std::vector<NodeId> outputRoots(const Model& model) {
   std::vector<NodeId> roots;
   for (const Output& o : model.graph.outputs) roots.push_back(o.node);
@@ -39,12 +50,12 @@ bool weightDecayApplies(const Node& param) {
 Result<TrainingGraph> buildGradientGraph(const Model& model) {
   if (!model.train) return makeError("the model has no train block");
   const TrainConfig& cfg = *model.train;
-  if (cfg.loss == kNoNode || static_cast<size_t>(cfg.loss) >= model.graph.size())
-    return makeError("the train block has no loss", cfg.loc);
+  if (cfg.loss == kNoNode) return makeError("the train block has no loss", cfg.loc);
+  NNC_TRY(checkModelRefs(model));
 
   std::vector<NodeId> roots = outputRoots(model);
   roots.push_back(cfg.loss);
-  Result<LoweredGraph> lowered = lowerModes(model, GraphMode::Training, roots);
+  Result<ModeLoweredGraph> lowered = lowerModes(model, GraphMode::Training, roots);
   if (!lowered) return lowered.error();
 
   TrainingGraph tg;
@@ -97,11 +108,11 @@ Result<Graph> buildTrainingGraph(const Model& model) {
 }
 
 Result<InferenceGraph> buildInferenceStep(const Model& model, bool withLoss) {
-  bool loss = withLoss && model.train && model.train->loss != kNoNode &&
-              static_cast<size_t>(model.train->loss) < model.graph.size();
+  NNC_TRY(checkModelRefs(model));
+  bool loss = withLoss && model.train && model.train->loss != kNoNode;
   std::vector<NodeId> roots = outputRoots(model);
   if (loss) roots.push_back(model.train->loss);
-  Result<LoweredGraph> lowered = lowerModes(model, GraphMode::Inference, roots);
+  Result<ModeLoweredGraph> lowered = lowerModes(model, GraphMode::Inference, roots);
   if (!lowered) return lowered.error();
   Graph g = std::move(lowered->graph);
   if (loss) {

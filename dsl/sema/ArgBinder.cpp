@@ -207,6 +207,10 @@ bool evalArg(Sema& s, const Callable& c, const ParamSpec& p, const ast::Expr& e,
     default:
       break;
   }
+  if (e.kind == ast::ExprKind::Call) {
+    s.error(e.loc, argDesc(c, p) + " must be a constant, got a call to '" + e.text + "'");
+    return false;
+  }
   Result<ConstValue> v = evalConst(e);
   if (!v) {
     s.error(v.error().loc, v.error().message);

@@ -6,7 +6,7 @@ namespace nnc {
 std::optional<Model> compileModel(std::string_view source, DiagnosticEngine& diags, const FrontendLimits& limits) {
   std::optional<ast::Module> module = parseModule(source, diags, limits);
   if (!module) return std::nullopt;
-  return lowerModule(*module, diags);
+  return lowerModule(*module, diags, limits);
 }
 
 }  // namespace nnc

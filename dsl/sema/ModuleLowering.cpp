@@ -56,7 +56,7 @@ std::optional<TensorType> lowerType(Sema& s, const ast::TypeExpr& t, bool isInpu
 
 class ModuleLowering {
  public:
-  explicit ModuleLowering(Model& model) : s_(model) {}
+  ModuleLowering(Model& model, const FrontendLimits& limits) : s_(model, limits) {}
 
   void run(const ast::Module& m) {
     for (const ast::Decl& d : m.decls)
@@ -191,11 +191,11 @@ class ModuleLowering {
 
 }  // namespace
 
-std::optional<Model> lowerModule(const ast::Module& module, DiagnosticEngine& diags) {
+std::optional<Model> lowerModule(const ast::Module& module, DiagnosticEngine& diags, const FrontendLimits& limits) {
   Model model;
   model.name = module.name;
   model.graph.name = module.name;
-  ModuleLowering lowering(model);
+  ModuleLowering lowering(model, limits);
   lowering.run(module);
   bool failed = lowering.sema().hasErrors();
   lowering.sema().flushErrors(diags);

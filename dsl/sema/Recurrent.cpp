@@ -13,9 +13,6 @@ namespace nnc::sema {
 
 namespace {
 
-// Unrolling makes a few nodes per step; beyond this the graph would be unreasonably large.
-constexpr int64_t kMaxTimeSteps = 4096;
-
 const InitSpec kGlorot{"glorot_uniform", {}};
 const InitSpec kZeros{"zeros", {}};
 
@@ -29,9 +26,10 @@ std::optional<Unroll> prepare(Sema& s, const BoundCall& b, int64_t gates) {
   NodeId x = b.tensor("x");
   const Shape shape = s.type(x).shape;
   int64_t steps = shape[1], features = shape[2], width = gates * b.integer("units");
-  if (steps > kMaxTimeSteps) {
+  // Unrolling makes a few nodes per step; beyond the limit the graph would be unreasonably large.
+  if (steps > s.limits().maxTimeSteps) {
     s.error(b.loc, b.callee->name + ": the time axis of " + s.type(x).str() + " has " + std::to_string(steps) +
-                       " steps; at most " + std::to_string(kMaxTimeSteps) + " are unrolled");
+                       " steps; at most " + std::to_string(s.limits().maxTimeSteps) + " are unrolled");
     return std::nullopt;
   }
   Emitter em(s, b.loc);

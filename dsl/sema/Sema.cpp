@@ -106,11 +106,11 @@ bool Sema::checkTensorSize(const std::string& what, const Shape& shape, SourceLo
   for (int64_t d : shape.dims)
     if (d != kBatch) elements *= static_cast<long double>(d);
   long double bytes = elements * 4;
-  if (bytes <= static_cast<long double>(kMaxTensorBytes)) return true;
+  if (bytes <= static_cast<long double>(limits_.maxTensorBytes)) return true;
   char count[48];
   std::snprintf(count, sizeof count, "%.0Lf", elements);
   error(loc, what + " has " + count + " elements" + (shape.isBatched() ? " per sample" : "") + " (" + gib(bytes) +
-                 " as f32), more than the limit of " + gib(static_cast<long double>(kMaxTensorBytes)) +
+                 " as f32), more than the limit of " + gib(static_cast<long double>(limits_.maxTensorBytes)) +
                  " per tensor");
   return false;
 }

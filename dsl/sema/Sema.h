@@ -10,16 +10,13 @@
 
 #include "compiler/ir/Model.h"
 #include "compiler/support/Diagnostics.h"
+#include "dsl/Frontend.h"
 #include "dsl/ast/AST.h"
 #include "dsl/sema/ConstEval.h"
 
 namespace nnc::sema {
 
 struct Callable;
-
-// Largest parameter or state tensor, and largest input sample, in bytes of f32: beyond this
-// a model cannot be trained on any machine we target, and dimensions that large are typos.
-inline constexpr int64_t kMaxTensorBytes = int64_t(16) << 30;  // 16 GiB
 
 // A loss call the model made, so the train block can tell what accuracy means for it.
 struct LossRecord {
@@ -31,9 +28,10 @@ struct LossRecord {
 
 class Sema {
  public:
-  explicit Sema(Model& model) : model_(model) {}
+  explicit Sema(Model& model, const FrontendLimits& limits = {}) : model_(model), limits_(limits) {}
 
   Model& model() { return model_; }
+  const FrontendLimits& limits() const { return limits_; }
   Graph& graph() { return model_.graph; }
   // A copy: adding nodes moves the graph's storage, so references into it would dangle.
   TensorType type(NodeId id) const { return model_.graph.type(id); }
@@ -64,7 +62,7 @@ class Sema {
 
   // ---- Parameters and state
   // A Param (trainable) or State leaf named `name`, initialised by `init(initArgs)`. Refuses
-  // duplicate names and tensors over kMaxTensorBytes. Counts toward the current layer row.
+  // duplicate names and tensors over limits().maxTensorBytes. Counts toward the current layer row.
   std::optional<NodeId> createLeaf(OpKind kind, const std::string& name, const Shape& shape,
                                    const std::string& init, const std::vector<double>& initArgs,
                                    SourceLoc loc);
@@ -108,6 +106,7 @@ class Sema {
 
  private:
   Model& model_;
+  FrontendLimits limits_;
   std::vector<Diagnostic> errors_;
   std::map<std::string, Binding> scope_;
   std::map<std::string, SourceLoc> declaredAhead_;

@@ -23,6 +23,7 @@ constexpr size_t kMagicLen = 6;
 constexpr uint32_t kMaxHeader = 1 << 20;
 
 // A parsed Python literal, as far as .npy headers use them.
+struct DictEntry;
 struct PyValue {
   enum Kind { Str, Bool, None, Int, Tuple, List, Dict } kind = None;
   std::string str;
@@ -30,7 +31,11 @@ struct PyValue {
   uint64_t integer = 0;
   bool intTooBig = false;
   std::vector<PyValue> items;
-  std::vector<std::pair<std::string, PyValue>> entries;
+  std::vector<DictEntry> entries;  // not pair<string, PyValue>: PyValue is incomplete here
+};
+struct DictEntry {
+  std::string key;
+  PyValue value;
 };
 
 // A recursive-descent parser for the dict literal NumPy writes (via repr()). Positions in
@@ -128,7 +133,7 @@ class HeaderParser {
         if (!eat(':')) return fail("expected ':' after key '" + key->str + "'");
         auto val = value(depth + 1);
         if (!val.ok()) return val;
-        v.entries.emplace_back(key->str, std::move(*val));
+        v.entries.push_back(DictEntry{key->str, std::move(*val)});
       } else {
         auto item = value(depth + 1);
         if (!item.ok()) return item;

@@ -20,6 +20,9 @@ namespace {
 // idle pool stops burning a core almost at once.
 constexpr int kSpinIterations = 1 << 14;
 
+// The most pieces a region can have (the claim word's field width).
+constexpr int kMaxThreads = 0xffff;
+
 // True on pool workers and on a host thread while it runs a region: a parallel_for issued
 // from there runs serially instead of waiting for threads that are already busy.
 thread_local bool tInsideRegion = false;
@@ -49,10 +52,14 @@ int ThreadPool::hardwareThreads() noexcept {
 
 void ThreadPool::startWorkers(int total) noexcept {
   if (total < 1) total = 1;
+  if (total > kMaxThreads) total = kMaxThreads;
   workers_.reserve(static_cast<size_t>(total - 1));
+  // The generation a new worker has "seen": read now, under mu_, so a region started before
+  // the thread gets scheduled is still one it joins.
+  uint32_t start = generation_.load(std::memory_order_acquire);
   for (int w = 1; w < total; ++w) {
     try {
-      workers_.emplace_back([this, w] { workerLoop(w); });
+      workers_.emplace_back([this, start] { workerLoop(start); });
     } catch (const std::system_error&) {
       break;  // fewer threads than asked for: run with what we have
     }
@@ -80,9 +87,27 @@ int ThreadPool::setThreads(int n) noexcept {
   return threads();
 }
 
-void ThreadPool::workerLoop(int index) noexcept {
+void ThreadPool::runPieces(uint32_t generation) noexcept {
+  uint64_t c = claim_.load(std::memory_order_acquire);
+  for (;;) {
+    uint32_t gen = static_cast<uint32_t>(c >> 32);
+    uint32_t chunks = static_cast<uint32_t>(c >> 16) & 0xffff, next = static_cast<uint32_t>(c) & 0xffff;
+    if (gen != generation || next >= chunks) return;  // another region, or nothing left
+    if (!claim_.compare_exchange_weak(c, packClaim(gen, chunks, next + 1), std::memory_order_acq_rel,
+                                      std::memory_order_acquire))
+      continue;
+    int64_t begin, end;
+    chunkRange(n_, chunks, next, &begin, &end);
+    body_(ctx_, begin, end);
+    if (done_.fetch_add(1, std::memory_order_seq_cst) + 1 == static_cast<int>(chunks) &&
+        callerSleeping_.load(std::memory_order_seq_cst) != 0)
+      done_.notify_one();
+    c = claim_.load(std::memory_order_acquire);
+  }
+}
+
+void ThreadPool::workerLoop(uint32_t seen) noexcept {
   tInsideRegion = true;
-  uint32_t seen = generation_.load(std::memory_order_acquire);
   for (;;) {
     // Wait for the next region: spin, then park.
     uint32_t g = generation_.load(std::memory_order_acquire);
@@ -97,18 +122,7 @@ void ThreadPool::workerLoop(int index) noexcept {
     }
     seen = g;
     if (stop_.load(std::memory_order_acquire)) return;
-
-    Job job = job_;
-    if (index < job.chunks) {
-      int64_t begin, end;
-      chunkRange(job.n, job.chunks, index, &begin, &end);
-      job.body(job.ctx, begin, end);
-    }
-    // Every worker checks in (not only those with a piece), so job_ is never rewritten
-    // while a late worker is still reading it.
-    if (pending_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
-        callerSleeping_.load(std::memory_order_seq_cst) != 0)
-      pending_.notify_one();
+    runPieces(g);
   }
 }
 
@@ -119,7 +133,7 @@ void ThreadPool::parallelFor(nnc_parallel_body body, void* ctx, int64_t n, int64
     body(ctx, 0, n);
     return;
   }
-  // The thread count cannot change while we hold mu_; re-derive in case it did just before.
+  // The thread count cannot change while we hold mu_; re-derive in case it just did.
   chunks = chunkCount(n, grain, threads());
   if (chunks <= 1) {
     mu_.unlock();
@@ -127,24 +141,25 @@ void ThreadPool::parallelFor(nnc_parallel_body body, void* ctx, int64_t n, int64
     return;
   }
   tInsideRegion = true;
-  job_ = Job{body, ctx, n, chunks};
-  int workers = static_cast<int>(workers_.size());
-  pending_.store(workers, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_seq_cst);
+  body_ = body;
+  ctx_ = ctx;
+  n_ = n;
+  done_.store(0, std::memory_order_relaxed);
+  uint32_t gen = generation_.load(std::memory_order_relaxed) + 1;
+  claim_.store(packClaim(gen, static_cast<uint32_t>(chunks), 0), std::memory_order_seq_cst);
+  generation_.store(gen, std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
 
-  int64_t begin, end;
-  chunkRange(n, chunks, 0, &begin, &end);
-  body(ctx, begin, end);
+  runPieces(gen);  // the caller works too, and takes over pieces no worker has claimed
 
-  int left = pending_.load(std::memory_order_acquire);
-  for (int i = 0; left != 0 && i < kSpinIterations; ++i) {
+  int finished = done_.load(std::memory_order_acquire);
+  for (int i = 0; finished != chunks && i < kSpinIterations; ++i) {
     NNC_CPU_RELAX();
-    left = pending_.load(std::memory_order_acquire);
+    finished = done_.load(std::memory_order_acquire);
   }
-  if (left != 0) {
+  if (finished != chunks) {
     callerSleeping_.store(1, std::memory_order_seq_cst);
-    while ((left = pending_.load(std::memory_order_seq_cst)) != 0) pending_.wait(left, std::memory_order_seq_cst);
+    while ((finished = done_.load(std::memory_order_seq_cst)) != chunks) done_.wait(finished, std::memory_order_seq_cst);
     callerSleeping_.store(0, std::memory_order_relaxed);
   }
   tInsideRegion = false;

@@ -1,11 +1,14 @@
 #pragma once
 // The runtime's one thread pool, behind the C entry nnc_parallel_for (runtime/include/nnc/runtime.h).
 //
-// A region splits [0, n) into `chunks` contiguous pieces (a pure function of n, grain and the
-// thread count, so runs are reproducible); worker w runs piece w and the calling thread runs
-// piece 0. Workers spin briefly after each region, then sleep on a futex, so back-to-back
-// regions (the kernels of one training step) cost a few microseconds each while an idle
-// pool costs nothing.
+// A region splits [0, n) into `chunks` contiguous pieces: a pure function of n, grain and the
+// thread count, so every run does the same arithmetic on the same pieces (bit-reproducible).
+// Which thread runs which piece is decided at run time: the calling thread and the workers
+// claim pieces from a shared counter. A worker that is slow to wake (a busy machine) costs
+// nothing: the caller claims its pieces itself and never waits for a thread that has not
+// started one. Workers spin briefly after each region, then sleep on a futex, so back-to-back
+// regions (the kernels of one training step) cost a few microseconds while an idle pool
+// costs nothing.
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -23,7 +26,8 @@ inline void chunkRange(int64_t n, int64_t chunks, int64_t index, int64_t* begin,
   *end = *begin + base + (index < extra ? 1 : 0);
 }
 
-// How many pieces a region of n iterations with this grain uses on `threads` threads.
+// How many pieces a region of n iterations with this grain uses on `threads` threads: at most
+// one per thread, each at least `grain` iterations (grain < 1 counts as 1).
 inline int64_t chunkCount(int64_t n, int64_t grain, int threads) {
   if (n <= 0) return 0;
   if (grain < 1) grain = 1;
@@ -47,24 +51,30 @@ class ThreadPool {
 
  private:
   ThreadPool();
-  void workerLoop(int index) noexcept;
+  void workerLoop(uint32_t seen) noexcept;
   void startWorkers(int total) noexcept;  // caller holds mu_
   void stopWorkers() noexcept;            // caller holds mu_
+  // Claims and runs pieces of region `generation` until none is left.
+  void runPieces(uint32_t generation) noexcept;
 
-  struct Job {
-    nnc_parallel_body body = nullptr;
-    void* ctx = nullptr;
-    int64_t n = 0;
-    int64_t chunks = 0;
-  };
+  // The claim word: region generation (32 bits) | piece count (16) | next piece (16).
+  static uint64_t packClaim(uint32_t gen, uint32_t chunks, uint32_t next) {
+    return (uint64_t(gen) << 32) | (uint64_t(chunks) << 16) | next;
+  }
 
   std::mutex mu_;  // owned by the host thread whose region is running
   std::vector<std::thread> workers_;
   std::atomic<int> numThreads_{1};
-  Job job_;  // written before generation_ is bumped, read by workers after they see it
-  std::atomic<uint32_t> generation_{0};
-  std::atomic<int> pending_{0};       // workers that have not yet finished the current region
-  std::atomic<int> sleepers_{0};      // workers parked on generation_
+  // The current region. Written before claim_ is published; a piece of region g can only be
+  // claimed while region g runs, and region g ends only after all its pieces are done, so a
+  // worker holding a claimed piece always reads the right job.
+  nnc_parallel_body body_ = nullptr;
+  void* ctx_ = nullptr;
+  int64_t n_ = 0;
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<uint32_t> generation_{0};  // bumped per region: what parked workers wait on
+  std::atomic<int> done_{0};             // pieces finished in the current region
+  std::atomic<int> sleepers_{0};         // workers parked on generation_
   std::atomic<int> callerSleeping_{0};
   std::atomic<bool> stop_{false};
 };

@@ -108,7 +108,11 @@ TEST(Select, BroadcastOperands) {
 TEST(BroadcastTo, FromSmallerShapes) {
   Graph g;
   NodeId x = input(g, "x", F, {5, 1});
-  g.outputs.push_back({"y", op(g, OpKind::BroadcastTo, {x}, {{"shape", std::vector<int64_t>{kBatch, 5, 7}}})});
+  NodeId batched = input(g, "b", F, {kBatch, 5, 7});  // gives the interpreter the batch size
+  NodeId y = op(g, OpKind::BroadcastTo, {x}, {{"shape", std::vector<int64_t>{kBatch, 5, 7}}});
+  g.outputs.push_back({"y", y});
+  NodeId y2 = op(g, OpKind::BroadcastTo, {x}, {{"shape", std::vector<int64_t>{kBatch, 5, 7}}});
+  g.outputs.push_back({"fused", op(g, OpKind::Add, {y2, batched})});
   NodeId s = input(g, "s", F, {});
   g.outputs.push_back({"z", op(g, OpKind::BroadcastTo, {s}, {{"shape", std::vector<int64_t>{3, 4}}})});
   expectMatchesInterpreter(g);

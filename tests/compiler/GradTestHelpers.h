@@ -99,7 +99,9 @@ struct OpHarness {
   int64_t batch = 2;
 
   NodeId leaf(const Shape& s, double lo = -1, double hi = 1) {
-    NodeId id = g.addLeaf(OpKind::Input, "x" + std::to_string(leaves.size()), TensorType{DType::F32, s});
+    std::string name = "x";  // (not "x" + to_string(): GCC 12 warns falsely, -Wrestrict)
+    name += std::to_string(leaves.size());
+    NodeId id = g.addLeaf(OpKind::Input, name, TensorType{DType::F32, s});
     values[id] = randomTensor(s, batch, rng, lo, hi);
     leaves.push_back(id);
     return id;

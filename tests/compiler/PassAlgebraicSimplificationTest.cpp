@@ -246,6 +246,14 @@ TEST_F(PassAlgebraicSimplification, RemovesTrivialReductions) {
   EXPECT_EQ(outputNode(s, 2).op, OpKind::ReduceMax);
 }
 
+TEST_F(PassAlgebraicSimplification, RemovesReductionsOverNoAxes) {
+  // The shape rule types a reduction over an empty axis list as the identity. (Checked by
+  // structure only: the interpreter currently reads an empty list as "every axis".)
+  out(op(g, OpKind::ReduceSum, {x}, Attrs{{"axes", ints({})}, {"keepdims", int64_t{0}}}));
+  Graph s = runPass(g, simplifyThenDce);
+  EXPECT_EQ(outputNode(s).name, "x");
+}
+
 TEST_F(PassAlgebraicSimplification, RemovesWholeSlicesAndMergesNestedOnes) {
   NodeId m = input(g, "m", f32({4, 6}));
   out(op(g, OpKind::Slice, {m}, Attrs{{"axis", int64_t{1}}, {"begin", int64_t{0}}, {"end", int64_t{6}}}));

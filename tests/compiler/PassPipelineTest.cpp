@@ -4,6 +4,10 @@
 #include <sstream>
 
 #include "PassTestUtil.h"
+#include "compiler/passes/AlgebraicSimplification.h"
+#include "compiler/passes/CommonSubexpressionElimination.h"
+#include "compiler/passes/ConstantFolding.h"
+#include "compiler/passes/DeadCodeElimination.h"
 #include "compiler/passes/PassPipeline.h"
 #include "compiler/train/TrainingGraph.h"
 #include "dsl/Frontend.h"
@@ -96,6 +100,42 @@ TEST(PassPipeline, RefusesAnInvalidInputGraph) {
   Result<Graph> r = optimizeGraph(g);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("optimizer input"), std::string::npos) << r.error().message;
+}
+
+// Passes are meant for verified graphs, but called on a malformed one they must return an
+// error or a graph, never crash.
+TEST(PassPipeline, PassesSurviveMalformedGraphs) {
+  std::vector<Graph> graphs(4);
+  {
+    Graph& g = graphs[0];  // matmul of scalars
+    NodeId c = fill(g, 1, f32({}));
+    g.outputs.push_back({"m", g.addWithType(OpKind::MatMul, {c, c}, {}, f32({}))});
+  }
+  {
+    Graph& g = graphs[1];  // an operand that does not exist
+    g.outputs.push_back({"n", g.addWithType(OpKind::Neg, {42}, {}, f32({}))});
+  }
+  {
+    Graph& g = graphs[2];  // ops without operands, reductions over bad axes
+    NodeId e = g.addWithType(OpKind::ElementCount, {}, Attrs{{"axes", ints({3})}}, f32({}));
+    NodeId t = g.addWithType(OpKind::Transpose, {e}, Attrs{{"perm", ints({1, 0})}}, f32({}));
+    NodeId r = g.addWithType(OpKind::ReduceSum, {t}, Attrs{{"axes", ints({5})}}, f32({}));
+    g.outputs.push_back({"r", g.addWithType(OpKind::Concat, {}, {}, f32({}))});
+    g.outputs.push_back({"r2", r});
+  }
+  {
+    Graph& g = graphs[3];  // roots out of range
+    g.outputs.push_back({"x", 7});
+    g.updates.push_back({3, 4});
+    g.loss = 9;
+  }
+  for (const Graph& g : graphs) {
+    EXPECT_FALSE(optimizeGraph(g).ok());
+    (void)simplifyAlgebra(g);
+    (void)foldConstants(g);
+    (void)eliminateCommonSubexpressions(g);
+    (void)eliminateDeadCode(g);
+  }
 }
 
 // ---- random graphs --------------------------------------------------------------------------

@@ -209,7 +209,9 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"dense(x, 3, name = \"a b\")", "name = \"a b\" must be an identifier (letters, digits and _)"},
         ErrorCase{"[1, 2]", "expected a tensor, got a list (lists are arguments of calls such as concat([a, b]))"},
         ErrorCase{"x @ 2", "operands of '@' must have rank >= 1, got f32[batch, 10] and f32[]"},
-        ErrorCase{"1 / 0", "division by zero"}));
+        ErrorCase{"1 / 0", "division by zero"},
+        ErrorCase{"dense(x, sum(x))", "argument 'units' of 'dense' must be a constant, got a call to 'sum'"},
+        ErrorCase{"dense(x, units)", "argument 'units' of 'dense' must be an integer, got 'units'"}));
 
 TEST(SemaOps, DidYouMeanForNamesInScope) {
   EXPECT_EQ(errorMessages("model t\ninput image: f32[batch, 4]\nflat = flatten(image)\ny = relu(flt)\n"),

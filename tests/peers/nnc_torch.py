@@ -24,7 +24,10 @@ import struct
 import subprocess
 import sys
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:  # listing the cases works without it; running them skips (require_torch)
+    np = None
 
 SKIP_EXIT_CODE = 77
 RELATIVE_TOLERANCE = 5e-4
@@ -38,6 +41,9 @@ def require_torch():
     global torch, F
     if torch is not None:
         return torch
+    if np is None:
+        print(f"SKIPPED: NumPy is not importable by {sys.executable}")
+        sys.exit(SKIP_EXIT_CODE)
     try:
         import torch as _torch
         import torch.nn.functional as _F
@@ -54,7 +60,7 @@ def require_torch():
 
 _NP_OF_ST = {"F32": "<f4", "F64": "<f8", "I32": "<i4", "I64": "<i8", "F16": "<f2", "I8": "i1", "U8": "u1",
              "I16": "<i2", "U16": "<u2", "U32": "<u4", "U64": "<u8", "BOOL": "?"}
-_ST_OF_NP = {np.dtype(v).str: k for k, v in _NP_OF_ST.items()}
+_ST_OF_NP = {np.dtype(v).str: k for k, v in _NP_OF_ST.items()} if np is not None else {}
 
 
 def read_safetensors(path):
@@ -286,13 +292,13 @@ class Binding:
         self.name, self.tensor, self.to_nnc, self.to_torch, self.state = name, tensor, to_nnc, to_torch, state
         self.nnc_shape = tuple(self.to_nnc(tensor.detach()).shape)
 
-    def nnc_value(self, t=None):
+    def nnc_value(self, t=None, dtype="float32"):
         t = self.tensor if t is None else t
-        return self.to_nnc(t.detach()).contiguous().numpy().astype(np.float32)
+        return self.to_nnc(t.detach()).contiguous().numpy().astype(dtype)
 
     def load(self, array):
         with torch.no_grad():
-            self.tensor.copy_(self.to_torch(torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))))
+            self.tensor.copy_(self.to_torch(torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))))  # casts
 
 
 def _transpose(t):
@@ -317,8 +323,6 @@ class PeerModule:
         for m in self.modules():
             if m is not self and hasattr(m, "layer_bindings"):
                 out.extend(m.layer_bindings())
-        if hasattr(self, "own_bindings"):
-            out.extend(self.own_bindings())
         return out
 
 
@@ -374,8 +378,8 @@ def make_layer_classes():
         return (v, v) if isinstance(v, int) else tuple(v)
 
     class Conv2d(nn.Module):
-        """conv2d on NCHW torch tensors; nnc weight [kh, kw, in, out] = torch [out, in, kh, kw]
-        permuted (3, 2, 0, 1)... written as its inverse below. `same` pads with F.pad first."""
+        """conv2d on NCHW torch tensors. nnc's weight is HWIO [kh, kw, in, out], torch's OIHW
+        [out, in, kh, kw]. `same` pads with F.pad first (asymmetric: the extra at bottom/right)."""
 
         def __init__(self, name, cin, filters, kernel, stride=1, padding="same", act=None, bias=True):
             super().__init__()
@@ -565,6 +569,66 @@ def make_layer_classes():
 
 
 # ----------------------------------------------------------------------------------------------
+# dropout masks, bit for bit: nnc's masks are Philox-4x32-10 (compiler/support/Philox.h), a pure
+# function of (seed, salt, step, element index), so torch can apply the very same mask.
+
+_PHILOX_M0, _PHILOX_M1 = 0xD2511F53, 0xCD9E8D57
+_PHILOX_W0, _PHILOX_W1 = 0x9E3779B9, 0xBB67AE85
+_U32 = 0xFFFFFFFF
+
+
+def philox4x32(counter, key):
+    """Philox-4x32-10 over arrays: counter = 4 uint64 arrays holding 32-bit words, key = 2 ints.
+    Returns the 4 output words (uint64 arrays holding 32-bit values)."""
+    c0, c1, c2, c3 = (np.asarray(c, dtype=np.uint64) for c in counter)
+    k0, k1 = int(key[0]) & _U32, int(key[1]) & _U32
+    m0, m1, mask = np.uint64(_PHILOX_M0), np.uint64(_PHILOX_M1), np.uint64(_U32)
+    for r in range(10):
+        if r > 0:
+            k0, k1 = (k0 + _PHILOX_W0) & _U32, (k1 + _PHILOX_W1) & _U32
+        p0, p1 = m0 * c0, m1 * c2  # 32 x 32 -> 64 bits: no overflow in uint64
+        c0, c1, c2, c3 = ((p1 >> np.uint64(32)) ^ c1 ^ np.uint64(k0), p1 & mask,
+                          (p0 >> np.uint64(32)) ^ c3 ^ np.uint64(k1), p0 & mask)
+    return c0, c1, c2, c3
+
+
+def dropout_keep(seed, salt, step, count):
+    """nnc's DropoutMask decision for elements 0..count-1 (row-major) at optimizer step `step`:
+    the top 24 bits of Philox's first word, as an integer in [0, 2^24)."""
+    index = np.arange(count, dtype=np.uint64)
+    zeros = np.zeros(count, dtype=np.uint64)
+    counter = (index & np.uint64(_U32), index >> np.uint64(32), zeros + np.uint64(step & _U32),
+               zeros + np.uint64(step >> 32))
+    return philox4x32(counter, (seed & _U32, salt & _U32))[0] >> np.uint64(8)
+
+
+def dropout_threshold(rate):
+    """The smallest 24-bit b with b * 2^-24 >= rate (nnc keeps an element when bits >= b)."""
+    if not rate > 0:
+        return 0
+    if rate >= 1:
+        return 1 << 24
+    scaled = rate * 16777216.0
+    return int(scaled) if float(int(scaled)) == scaled else int(scaled) + 1
+
+
+def dropout_mask(shape, rate, seed, salt, step):
+    """The f32 mask nnc multiplies by: 1 / (1 - rate) where kept, else 0."""
+    count = int(np.prod(shape))
+    keep = dropout_keep(seed, salt, step, count) >= np.uint64(dropout_threshold(rate))
+    return np.where(keep, np.float32(1.0 / (1.0 - rate)), np.float32(0)).reshape(shape)
+
+
+def dropout(x, rate, salt, ctx, training=True):
+    """nnc's dropout: `salt` is the layer's position among the model's dropout calls (from 0);
+    ctx carries the train block's seed and the optimizer step counted from 0."""
+    if not training or rate == 0:
+        return x
+    mask = dropout_mask(tuple(x.shape), rate, ctx["seed"], salt, ctx["step"])
+    return x * torch.from_numpy(mask).to(x.dtype)
+
+
+# ----------------------------------------------------------------------------------------------
 # losses (means over the batch, as LANGUAGE.md defines them)
 
 def cross_entropy(logits, labels, class_weights=None):
@@ -623,7 +687,7 @@ def make_optimizer(spec, bindings):
     raise ValueError(f"unknown optimizer {kind}")
 
 
-def optimizer_slots(spec, optimizer, bindings):
+def optimizer_slots(spec, optimizer, bindings, dtype="float32"):
     """{nnc slot name: nnc-layout array} of torch's optimizer state, for the slots nnc keeps."""
     kind = spec["kind"]
     out = {}
@@ -635,42 +699,103 @@ def optimizer_slots(spec, optimizer, bindings):
             if kind in ("sgd", "rmsprop") and slot == "momentum" and not spec["momentum"] > 0:
                 continue
             if key in st and st[key] is not None:
-                out[f"{b.name}/{kind}.{slot}"] = b.nnc_value(st[key])
+                out[f"{b.name}/{kind}.{slot}"] = b.nnc_value(st[key], dtype)
     return out
 
 
 # ----------------------------------------------------------------------------------------------
 # comparison
+#
+# A tensor agrees when max |nnc - torch| <= 5e-4 * max |torch| (torch in float32), and its update
+# (trained - initial) agrees to 2e-2 of the largest update (a tensor that barely moves must still
+# move the right way). Adam divides by sqrt(v) + 1e-7, so an element whose gradient is a near
+# cancellation (|g| ~ eps) turns f32 rounding noise into a visible share of a step: in a big layer
+# PyTorch's own float32 run can then differ from the exact (float64) result by about as much as
+# the tolerance. For a tensor that fails, a float64 PyTorch run decides: it still agrees "to f32
+# rounding" when nnc is no further from the exact result than twice PyTorch-float32's distance
+# from it. Such a pass is reported as `f32-noise`, never silently.
 
-def compare_tensors(nnc_tensors, torch_tensors, names=None, tolerance=RELATIVE_TOLERANCE):
-    """Rows (name, shape, max_abs_err, max_abs_ref, rel_err, ok) and whether all pass. Every
-    name in `names` (default: torch's) must be in nnc's file."""
-    rows, ok = [], True
-    for name in (names or sorted(torch_tensors)):
-        ref = torch_tensors[name].astype(np.float64)
-        if name not in nnc_tensors:
-            rows.append((name, ref.shape, float("nan"), float(np.abs(ref).max(initial=0)), float("inf"), False))
-            ok = False
+DELTA_TOLERANCE = 2e-2
+
+
+def _max_abs(a):
+    return float(np.abs(a).max(initial=0))
+
+
+def _within(err, scale, tolerance):
+    return err <= tolerance * scale
+
+
+class Row:
+    def __init__(self, name, shape):
+        self.name, self.shape = name, tuple(shape)
+        self.err = self.scale = self.rel = float("nan")
+        self.delta_rel = float("nan")
+        self.delta_scale = 0.0
+        self.status = "FAIL"   # ok | f32-noise | FAIL
+        self.detail = ""
+
+    @property
+    def passed(self):
+        return self.status != "FAIL"
+
+
+def compare_checkpoints(nnc, ref32, start, ref64_of=None, tolerance=RELATIVE_TOLERANCE,
+                        delta_tolerance=DELTA_TOLERANCE):
+    """Compares every tensor of `ref32` (torch, float32) with nnc's. `start` holds the initial
+    values of the tensors whose update is checked too (parameters and statistics). `ref64_of()`
+    returns torch's float64 tensors, asked for only when a tensor fails. Returns the rows."""
+    rows, ref64 = [], None
+    for name in sorted(ref32):
+        want = ref32[name].astype(np.float64)
+        row = Row(name, want.shape)
+        rows.append(row)
+        if name not in nnc:
+            row.detail = "missing from nnc's checkpoint"
             continue
-        got = nnc_tensors[name].astype(np.float64)
-        if got.shape != ref.shape:
-            rows.append((name, ref.shape, float("nan"), float("nan"), float("inf"), False))
-            ok = False
+        got = nnc[name].astype(np.float64)
+        if got.shape != want.shape:
+            row.detail = f"nnc's shape is {list(got.shape)}"
             continue
-        err = float(np.abs(got - ref).max(initial=0))
-        scale = float(np.abs(ref).max(initial=0))
-        rel = err / scale if scale > 0 else (0.0 if err == 0 else float("inf"))
-        passed = bool(np.isfinite(got).all()) and err <= tolerance * scale
-        ok = ok and passed
-        rows.append((name, ref.shape, err, scale, rel, passed))
-    return rows, ok
+        if not np.isfinite(got).all():
+            row.detail = "nnc's values are not finite"
+            continue
+        row.err, row.scale = _max_abs(got - want), _max_abs(want)
+        row.rel = row.err / row.scale if row.scale > 0 else (0.0 if row.err == 0 else float("inf"))
+        value_ok = _within(row.err, row.scale, tolerance)
+        delta_ok = True
+        if name in start:
+            s = start[name].astype(np.float64)
+            row.delta_scale = _max_abs(want - s)
+            derr = _max_abs((got - s) - (want - s))
+            row.delta_rel = derr / row.delta_scale if row.delta_scale > 0 else (0.0 if derr == 0 else float("inf"))
+            delta_ok = _within(derr, row.delta_scale, delta_tolerance)
+        if value_ok and delta_ok:
+            row.status = "ok"
+            continue
+        if ref64_of is None:
+            continue
+        if ref64 is None:
+            ref64 = ref64_of()
+        exact = ref64[name].astype(np.float64)
+        nnc_off, torch_off = _max_abs(got - exact), _max_abs(want - exact)
+        row.detail = (f"vs float64 torch: nnc {nnc_off / max(row.scale, 1e-30):.2e}, "
+                      f"torch float32 {torch_off / max(row.scale, 1e-30):.2e} (relative)")
+        if nnc_off <= max(tolerance * row.scale, 2 * torch_off):
+            row.status = "f32-noise"
+    return rows
 
 
-def format_rows(rows):
-    lines = [f"  {'tensor':<40} {'shape':<18} {'max|d|':>10} {'max|ref|':>10} {'rel':>10}"]
-    for name, shape, err, scale, rel, passed in rows:
-        lines.append(f"  {name:<40} {str(list(shape)):<18} {err:10.3e} {scale:10.3e} {rel:10.3e}"
-                     f"{'' if passed else '  <-- FAIL'}")
+def format_rows(rows, everything=True):
+    shown = [r for r in rows if everything or r.status != "ok"]
+    if not shown:
+        return ""
+    lines = [f"  {'tensor':<36} {'shape':<17} {'max|d|':>9} {'max|ref|':>9} {'rel':>9} {'update rel':>10}"]
+    for r in shown:
+        delta = f"{r.delta_rel:10.2e}" if r.delta_rel == r.delta_rel else f"{'':10}"
+        flag = "" if r.status == "ok" else f"  {r.status}"
+        lines.append(f"  {r.name:<36} {str(list(r.shape)):<17} {r.err:9.2e} {r.scale:9.2e} {r.rel:9.2e} {delta}{flag}"
+                     + (f"  [{r.detail}]" if r.detail else ""))
     return "\n".join(lines)
 
 

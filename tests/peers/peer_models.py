@@ -36,7 +36,7 @@ class FashionMlp(Peer):  # examples/fashion_mlp.nn
         return nt.cross_entropy(self.logits(self.h2(self.h1(flat))), b["label"], ctx["class_weights"])
 
 
-class FashionCnn(Peer):  # examples/fashion_cnn.nn (dropout at rate 0: masks cannot agree)
+class FashionCnn(Peer):  # examples/fashion_cnn.nn
     def __init__(self):
         super().__init__()
         self.conv1 = Conv2d("conv1", 1, 32, 5, padding="same", act="relu")
@@ -48,8 +48,8 @@ class FashionCnn(Peer):  # examples/fashion_cnn.nn (dropout at rate 0: masks can
         pixels = b["image"].reshape(-1, 28, 28, 1)
         pool1 = maxpool(self.conv1(nchw(pixels)), 2)
         pool2 = maxpool(self.conv2(pool1), 2)
-        fc = self.fc(flatten_nhwc(pool2))
-        return nt.cross_entropy(self.logits(fc), b["label"], ctx["class_weights"])
+        drop = nt.dropout(self.fc(flatten_nhwc(pool2)), 0.4, 0, ctx)
+        return nt.cross_entropy(self.logits(drop), b["label"], ctx["class_weights"])
 
 
 class SequenceLstm(Peer):  # examples/sequence_lstm.nn
@@ -62,7 +62,7 @@ class SequenceLstm(Peer):  # examples/sequence_lstm.nn
         return nt.cross_entropy(self.logits(self.state(b["seq"])), b["label"], ctx["class_weights"])
 
 
-class MaxoutBatchnorm(Peer):  # examples/maxout_batchnorm.nn (dropout at rate 0)
+class MaxoutBatchnorm(Peer):  # examples/maxout_batchnorm.nn
     def __init__(self):
         super().__init__()
         self.m1 = Maxout("m1", 784, 256, 2)
@@ -73,8 +73,8 @@ class MaxoutBatchnorm(Peer):  # examples/maxout_batchnorm.nn (dropout at rate 0)
 
     def loss(self, b, ctx):
         flat = b["image"].reshape(b["image"].shape[0], -1)
-        bn2 = self.bn2(self.m2(self.bn1(self.m1(flat))))
-        return nt.cross_entropy(self.logits(bn2), b["label"], ctx["class_weights"])
+        drop = nt.dropout(self.bn2(self.m2(self.bn1(self.m1(flat)))), 0.2, 0, ctx)
+        return nt.cross_entropy(self.logits(drop), b["label"], ctx["class_weights"])
 
 
 class ExplicitParams(Peer):  # examples/explicit_params.nn
@@ -114,7 +114,7 @@ class ConvPool(Peer):
 class ConvBnGap(Peer):
     def __init__(self):
         super().__init__()
-        self.c1 = Conv2d("c1", 3, 6, 3, stride=2, padding="valid")
+        self.c1 = Conv2d("c1", 3, 6, 3, stride=2, padding="valid", bias=False)
         self.bn = BatchNorm("bn", 6, momentum=0.9)
         self.c2 = Conv2d("c2", 6, 5, 2, act="elu")
         self.logits = Dense("logits", 5, 3, bias=False)
@@ -136,7 +136,7 @@ class DenseMix(Peer):
         self.logits = Dense("logits", 8, 4)
 
     def loss(self, b, ctx):
-        d1 = nn.functional.dropout(self.h1(b["x"]), 0.0, training=True)
+        d1 = nt.dropout(self.h1(b["x"]), 0.0, 0, ctx)
         logits = self.logits(self.h2(self.bn(self.m1(d1))))
         return nt.cross_entropy(logits, b["label"], [0.5, 1, 2, 1.5])
 
@@ -164,6 +164,18 @@ class RnnTagger(Peer):  # the hand-unrolled LSTM here cross-checks the one built
 
     def loss(self, b, ctx):
         return nt.cross_entropy(self.logits(self.l(self.r(b["seq"]))), b["tags"], ctx["class_weights"])
+
+
+class DropoutPair(Peer):  # two dropout layers: salts 0 and 1; masks change with the step
+    def __init__(self):
+        super().__init__()
+        self.h = Dense("h", 6, 8, "relu")
+        self.logits = Dense("logits", 32, 3)
+
+    def loss(self, b, ctx):
+        d1 = nt.dropout(self.h(b["x"]), 0.3, 0, ctx)
+        d2 = nt.dropout(d1.reshape(d1.shape[0], -1), 0.5, 1, ctx)
+        return nt.cross_entropy(self.logits(d2), b["label"], ctx["class_weights"])
 
 
 class Binary(Peer):

@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+"""nnc against PyTorch on the two Fashion-MNIST examples, measured in the same run.
+
+For every model and thread count: PyTorch's numbers (torch_models.py, in this process), then
+`nnc examples/MODEL.nn bench --json --batch B --threads T` when this nnc has a `bench`
+command (without one, only PyTorch's numbers are printed). Prints a markdown table of both
+with the ratio nnc / PyTorch (throughputs: above 1 means nnc is faster), and the issue's
+targets: training against PyTorch's better thread setting, batch-1 latency of fashion_mlp.
+
+  /usr/bin/python3 bench/peers/compare.py [--nnc build/bin/nnc] [--threads 1,2] [--batch 64]
+      [--models fashion_mlp,fashion_cnn] [--repeats 5] [--min-seconds 0.3] [--json-out FILE]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+METRICS = [("train_samples_per_second", "training samples/s, batch {batch}"),
+           ("infer_samples_per_second_batch1", "inference samples/s, batch 1"),
+           ("infer_samples_per_second", "inference samples/s, batch {batch}")]
+
+
+def nnc_has_bench(nnc):
+    p = subprocess.run([nnc, os.devnull, "bench", "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return p.returncode == 0
+
+
+def nnc_bench(nnc, model, batch, threads):
+    """`nnc MODEL bench --json`: its JSON object (the last line of stdout that is one)."""
+    path = os.path.join(REPO, "examples", model + ".nn")
+    cmd = [nnc, path, "bench", "--json", "--batch", str(batch), "--threads", str(threads)]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"`{' '.join(cmd)}` exited with {p.returncode}:\n{p.stderr}")
+    for line in reversed(p.stdout.strip().splitlines()):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            return obj
+    return json.loads(p.stdout)  # a multi-line object
+
+
+def fmt(v):
+    return "-" if v is None else f"{v:,.0f}" if v >= 100 else f"{v:.1f}"
+
+
+def ratio(a, b):
+    return "-" if a is None or b is None or b == 0 else f"{a / b:.2f}x"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nnc", default=os.path.join(REPO, "build", "bin", "nnc"))
+    ap.add_argument("--models", default="fashion_mlp,fashion_cnn")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--min-seconds", type=float, default=0.3)
+    ap.add_argument("--json-out", help="also write every number to this JSON file")
+    args = ap.parse_args()
+
+    import torch_models  # imports torch
+
+    models = [m for m in args.models.split(",") if m]
+    threads = [int(t) for t in args.threads.split(",")]
+    have_nnc = os.path.exists(args.nnc) and nnc_has_bench(args.nnc)
+    if not have_nnc:
+        print(f"note: {args.nnc} has no `bench` command (or does not exist): PyTorch's numbers only\n")
+
+    results = {"batch": args.batch, "environment": torch_models.environment(), "models": {}}
+    for m in models:
+        results["models"][m] = {}
+        for t in threads:
+            entry = {"pytorch": torch_models.measure(m, t, args.batch, args.repeats, args.min_seconds)}
+            if have_nnc:
+                entry["nnc"] = nnc_bench(args.nnc, m, args.batch, t)
+            results["models"][m][str(t)] = entry
+            print(f"measured {m}, {t} thread(s)", file=sys.stderr, flush=True)
+
+    print(f"PyTorch {results['environment']['torch']}, CPU; median of {args.repeats} runs; synthetic data\n")
+    if have_nnc:
+        print("| model | threads | metric | nnc | PyTorch | nnc / PyTorch |\n| --- | --- | --- | --- | --- | --- |")
+    else:
+        print("| model | threads | metric | PyTorch |\n| --- | --- | --- | --- |")
+    for m in models:
+        for t in threads:
+            e = results["models"][m][str(t)]
+            for key, label in METRICS:
+                label = label.format(batch=args.batch)
+                pt = e["pytorch"].get(key)
+                if have_nnc:
+                    nv = e["nnc"].get(key)
+                    print(f"| {m} | {t} | {label} | {fmt(nv)} | {fmt(pt)} | {ratio(nv, pt)} |")
+                else:
+                    print(f"| {m} | {t} | {label} | {fmt(pt)} |")
+
+    if have_nnc:
+        # The issue's targets, against PyTorch's better thread setting.
+        print("\n| target | nnc (best threads) | PyTorch (best threads) | ratio | goal |\n| --- | --- | --- | --- | --- |")
+        goals = [("fashion_mlp", "train_samples_per_second", 1.5), ("fashion_cnn", "train_samples_per_second", 1.2),
+                 ("fashion_mlp", "infer_samples_per_second_batch1", 3.0)]
+        for m, key, goal in goals:
+            if m not in results["models"]:
+                continue
+            per = results["models"][m]
+            best_nnc = max((per[str(t)]["nnc"].get(key) or 0) for t in threads)
+            best_pt = max(per[str(t)]["pytorch"][key] for t in threads)
+            r = best_nnc / best_pt if best_pt else 0
+            print(f"| {m} {key} | {fmt(best_nnc)} | {fmt(best_pt)} | {r:.2f}x | >= {goal}x "
+                  f"{'(met)' if r >= goal else '(not met)'} |")
+
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump(results, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

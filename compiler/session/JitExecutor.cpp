@@ -1,0 +1,146 @@
+#include "compiler/session/JitExecutor.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "compiler/session/ModelPlan.h"
+#include "compiler/session/Scoring.h"
+#include "compiler/session/StateStore.h"
+#include "runtime/parallel/ThreadPool.h"
+
+namespace nnc {
+
+namespace {
+int outputIndex(const EntryInfo& e, const std::string& name) {
+  for (size_t i = 0; i < e.outputs.size(); ++i)
+    if (e.outputs[i].name == name) return int(i);
+  return -1;
+}
+
+int64_t bytesFor(const TensorType& t, int64_t batch) { return t.shape.numElements(batch) * 4; }
+
+void sizeBuffers(const EntryInfo& e, int64_t batch, std::vector<std::vector<char>>& bufs) {
+  bufs.resize(e.outputs.size());
+  for (size_t i = 0; i < e.outputs.size(); ++i) bufs[i].resize(size_t(bytesFor(e.outputs[i].type, batch)));
+}
+
+std::vector<void*> pointers(std::vector<std::vector<char>>& bufs) {
+  std::vector<void*> p;
+  for (auto& b : bufs) p.push_back(b.data());
+  return p;
+}
+}  // namespace
+
+Result<std::unique_ptr<JitExecutor>> JitExecutor::create(const Model& model, const ExecutorOptions& options) {
+  std::unique_ptr<JitExecutor> e(new JitExecutor());
+  if (options.threads > 0) rt::ThreadPool::instance().setThreads(options.threads);
+  Result<StepGraphs> graphs = buildStepGraphs(model);
+  if (!graphs) return graphs.error();
+  const Graph& inference = graphs->eval ? graphs->eval->graph : graphs->predict.graph;
+  Result<std::unique_ptr<CompiledModel>> compiled =
+      jitCompile(inference, graphs->train ? &graphs->train->graph : nullptr, CompileOptions{});
+  if (!compiled) return compiled.error();
+  e->compiled_ = std::move(*compiled);
+
+  // Initial values, from the same initializers the interpreter uses.
+  Result<StateStore> init = StateStore::create(*graphs, options.seed);
+  if (!init) return init.error();
+  for (const training::TensorSpec& spec : init->specs()) {
+    std::span<float> dst = e->compiled_->tensor(spec.name);
+    std::span<float> src = init->values(spec.name);
+    if (dst.size() != src.size()) continue;  // only in the predict graph: not compiled, not state
+    std::memcpy(dst.data(), src.data(), src.size_bytes());
+    e->state_.push_back(spec);
+  }
+  e->inputs_ = inputTensorSpecsFor(model);
+  e->labelInput_ = trainingPlanFor(model).labelInput;
+  if (const EntryInfo* t = e->compiled_->training()) e->trainPrediction_ = outputIndex(*t, "prediction");
+  const EntryInfo& inf = e->compiled_->inference();
+  e->evalLoss_ = graphs->eval ? outputIndex(inf, "loss") : -1;
+  e->evalPrediction_ = graphs->eval ? outputIndex(inf, "prediction") : -1;
+  const Graph& p = graphs->predict.graph;
+  if (!p.outputs.empty()) {
+    e->firstOutputIndex_ = outputIndex(inf, p.outputs[0].name);
+    const TensorType& t = p.type(p.outputs[0].node);
+    std::vector<int64_t> sample = t.shape.dims;
+    if (t.shape.isBatched()) sample.erase(sample.begin());
+    e->firstOutput_ = {p.outputs[0].name, t.dtype == DType::I32 ? data::DType::I32 : data::DType::F32, sample};
+  }
+  return e;
+}
+
+std::vector<const void*> JitExecutor::entryInputs(const EntryInfo& entry, std::span<const void* const> inputs,
+                                                  int64_t batch) {
+  std::vector<const void*> out;
+  for (size_t i = 0; i < entry.inputs.size(); ++i) {
+    const void* p = nullptr;
+    for (size_t k = 0; k < inputs_.size() && k < inputs.size(); ++k)
+      if (inputs_[k].name == entry.inputs[i].name) p = inputs[k];
+    if (!p && entry.inputUsed[i]) {
+      // Zeros are a valid value of every input (class 0 for labels).
+      size_t need = size_t(bytesFor(entry.inputs[i].type, batch));
+      if (zeros_.size() < need) zeros_.assign(need, 0);
+      p = zeros_.data();
+    }
+    out.push_back(p);
+  }
+  return out;
+}
+
+Result<training::BatchResult> JitExecutor::trainStep(std::span<const void* const> inputs, int64_t batch, float lr,
+                                                     float step) {
+  const EntryInfo* t = compiled_->training();
+  if (!t) return makeError("the model has no train block with a loss, so it cannot be trained");
+  sizeBuffers(*t, batch, trainOut_);
+  std::vector<void*> outs = pointers(trainOut_);
+  std::vector<const void*> in = entryInputs(*t, inputs, batch);
+  float loss = 0;
+  int lossIndex = outputIndex(*t, "loss");
+  if (lossIndex >= 0) outs[size_t(lossIndex)] = &loss;  // the step writes the loss here
+  NNC_TRY(compiled_->trainStep(in, batch, lr, step, &loss, outs));
+  PredictionView view;
+  if (trainPrediction_ >= 0) {
+    const TensorSpec& spec = t->outputs[size_t(trainPrediction_)];
+    view = {outs[size_t(trainPrediction_)], spec.type.dtype == DType::I32, spec.type.shape.numElements(batch)};
+  }
+  return scoreBatch(loss, view, inputs_, labelInput_, inputs, batch, false);
+}
+
+Result<void> JitExecutor::runInference(std::span<const void* const> inputs, int64_t batch) {
+  const EntryInfo& e = compiled_->inference();
+  sizeBuffers(e, batch, evalOut_);
+  std::vector<void*> outs = pointers(evalOut_);
+  std::vector<const void*> in = entryInputs(e, inputs, batch);
+  return compiled_->forward(in, outs, batch);
+}
+
+Result<training::BatchResult> JitExecutor::evaluate(std::span<const void* const> inputs, int64_t batch,
+                                                    bool wantPredicted) {
+  if (evalLoss_ < 0) return makeError("the model has no loss to evaluate (add a train block with a loss)");
+  NNC_TRY(runInference(inputs, batch));
+  const EntryInfo& e = compiled_->inference();
+  double loss = *reinterpret_cast<const float*>(evalOut_[size_t(evalLoss_)].data());
+  PredictionView view;
+  if (evalPrediction_ >= 0) {
+    const TensorSpec& spec = e.outputs[size_t(evalPrediction_)];
+    view = {evalOut_[size_t(evalPrediction_)].data(), spec.type.dtype == DType::I32, spec.type.shape.numElements(batch)};
+  }
+  return scoreBatch(loss, view, inputs_, labelInput_, inputs, batch, wantPredicted);
+}
+
+Result<void> JitExecutor::predict(std::span<const void* const> inputs, int64_t batch, std::span<float> out) {
+  if (firstOutputIndex_ < 0) return makeError("the model declares no output, so there is nothing to predict");
+  NNC_TRY(runInference(inputs, batch));
+  const TensorSpec& spec = compiled_->inference().outputs[size_t(firstOutputIndex_)];
+  int64_t n = spec.type.shape.numElements(batch);
+  if (int64_t(out.size()) < n) return makeError("internal: the prediction buffer is too small");
+  const char* src = evalOut_[size_t(firstOutputIndex_)].data();
+  if (spec.type.dtype == DType::I32) {
+    for (int64_t i = 0; i < n; ++i) out[size_t(i)] = float(reinterpret_cast<const int32_t*>(src)[i]);
+  } else {
+    std::memcpy(out.data(), src, size_t(n) * 4);
+  }
+  return {};
+}
+
+}  // namespace nnc

@@ -1,0 +1,48 @@
+#pragma once
+// An Executor that runs the step graphs as native code compiled by LLVM (compiler/codegen).
+// The inference entry is the evaluation graph (loss and prediction in inference mode) when the
+// model has a loss, so one compiled model with one state buffer serves train, eval and
+// predict; predicting without labels feeds zeros for them (their loss is discarded).
+#include <memory>
+
+#include "compiler/codegen/CompiledModel.h"
+#include "compiler/session/Executors.h"
+#include "compiler/session/StepGraphs.h"
+#include "runtime/training/Executor.h"
+
+namespace nnc {
+
+class JitExecutor : public training::Executor {
+ public:
+  static Result<std::unique_ptr<JitExecutor>> create(const Model& model, const ExecutorOptions& options);
+
+  const std::vector<training::TensorSpec>& inputs() const override { return inputs_; }
+  const std::vector<training::TensorSpec>& stateTensors() const override { return state_; }
+  std::span<float> state(const std::string& name) override { return compiled_->tensor(name); }
+  training::TensorSpec firstOutput() const override { return firstOutput_; }
+
+  Result<training::BatchResult> trainStep(std::span<const void* const> inputs, int64_t batch, float lr,
+                                          float step) override;
+  Result<training::BatchResult> evaluate(std::span<const void* const> inputs, int64_t batch,
+                                         bool wantPredicted) override;
+  Result<void> predict(std::span<const void* const> inputs, int64_t batch, std::span<float> out) override;
+
+  const CompiledModel& compiled() const { return *compiled_; }
+
+ private:
+  JitExecutor() = default;
+  // Inputs in the entry's order, with zeros standing in for inputs not given.
+  std::vector<const void*> entryInputs(const EntryInfo& entry, std::span<const void* const> inputs, int64_t batch);
+  Result<void> runInference(std::span<const void* const> inputs, int64_t batch);
+
+  std::unique_ptr<CompiledModel> compiled_;
+  std::vector<training::TensorSpec> inputs_, state_;
+  training::TensorSpec firstOutput_;
+  int labelInput_ = -1;
+  // Output slots of the entries.
+  int trainPrediction_ = -1, evalLoss_ = -1, evalPrediction_ = -1, firstOutputIndex_ = -1;
+  std::vector<std::vector<char>> trainOut_, evalOut_;
+  std::vector<char> zeros_;
+};
+
+}  // namespace nnc
