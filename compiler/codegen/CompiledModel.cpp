@@ -125,7 +125,8 @@ Result<void> CompiledModel::run(const EntryInfo& info, EntryFn fn, std::span<con
   if (inputs.size() != info.inputs.size())
     return makeError("expected " + std::to_string(info.inputs.size()) + " inputs, got " + std::to_string(inputs.size()));
   for (size_t i = 0; i < inputs.size(); ++i)
-    if (info.inputUsed[i] && !inputs[i]) return makeError("no data for input '" + info.inputs[i].name + "'");
+    if (info.inputUsed[i] && !inputs[i] && info.inputs[i].type.shape.numElements(batch) > 0)
+      return makeError("no data for input '" + info.inputs[i].name + "'");
   if (!outputs.empty() && outputs.size() != info.outputs.size())
     return makeError("expected " + std::to_string(info.outputs.size()) + " output buffers, got " +
                      std::to_string(outputs.size()));

@@ -97,6 +97,9 @@ Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, c
   for (size_t k = 0; k < lowered.kernels.size(); ++k) {
     KernelContext kc{ec, lowered.kernels[k], static_cast<int>(k)};
     const Node& root = kc.root();
+    // A kernel whose output has no elements has nothing to do (and its index arithmetic
+    // would divide by a zero extent).
+    if (elementsOf(root.type.shape).k == 0) continue;
     LoweringKind kind = loweringKind(root.op);
     Result<void> ok;
     if (kind == LoweringKind::Reduce)

@@ -21,12 +21,17 @@ void matMulKernel(const KernelArgs& k) {
     const double* A = a.data.data() + p * aStep;
     const double* B = b.data.data() + p * bStep;
     double* Y = k.out.data.data() + p * yStep;
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        double sum = 0;
-        for (int64_t l = 0; l < kDim; ++l) sum += A[i * aRow + l * aCol] * B[l * bRow + j * bCol];
-        Y[i * n + j] = sum;
+    // i-l-j order: the inner loop walks a row of b and of y, which the cache likes; each
+    // y[i, j] still adds its products in order l = 0, 1, ..., so results are unchanged.
+    for (int64_t i = 0; i < m; ++i) {
+      double* y = Y + i * n;
+      for (int64_t j = 0; j < n; ++j) y[j] = 0;
+      for (int64_t l = 0; l < kDim; ++l) {
+        double av = A[i * aRow + l * aCol];
+        const double* bl = B + l * bRow;
+        for (int64_t j = 0; j < n; ++j) y[j] += av * bl[j * bCol];
       }
+    }
   }
 }
 

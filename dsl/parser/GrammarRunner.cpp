@@ -7,7 +7,10 @@ namespace nnc::syntax {
 GrammarOutcome runGrammar(std::string_view text, size_t start, size_t stop) {
   grammar::ParseState state;
   state.begin = text.data();
-  auto context = x3::make_context<grammar::state_tag>(state, x3::make_context<x3::skipper_tag>(grammar::trivia));
+  // x3::context holds its `next` context by reference: the skipper context must be a named
+  // object that outlives the parse, not a temporary (a use after scope, found by fuzzing).
+  auto skipperContext = x3::make_context<x3::skipper_tag>(grammar::trivia);
+  auto context = x3::make_context<grammar::state_tag>(state, skipperContext);
   static_assert(std::is_same_v<decltype(context), grammar::context_type>,
                 "the context must match the one the grammar is instantiated with");
 

@@ -360,3 +360,32 @@ TEST(DropoutMask, BitIdenticalToInterpreterAtStepZero) {
 
 }  // namespace
 }  // namespace nnc
+
+namespace nnc {
+namespace {
+
+using namespace nnc::testing;
+
+TEST(EdgeCases, ZeroSizedTensors) {
+  Graph g;
+  NodeId x = input(g, "x", DType::F32, {kBatch, 0, 3});
+  NodeId e = op(g, OpKind::Exp, {x});
+  g.outputs.push_back({"e", e});
+  // Reductions over an empty axis: sum 0, max -inf.
+  g.outputs.push_back({"sum", op(g, OpKind::ReduceSum, {x}, {{"axes", std::vector<int64_t>{1}}, {"keepdims", int64_t(0)}})});
+  g.outputs.push_back({"max", op(g, OpKind::ReduceMax, {x}, {{"axes", std::vector<int64_t>{1}}, {"keepdims", int64_t(0)}})});
+  NodeId w = param(g, "w", {3, 0});
+  g.outputs.push_back({"mm", op(g, OpKind::MatMul, {x, w})});
+  expectMatchesInterpreter(g);
+}
+
+TEST(EdgeCases, ScalarGraph) {
+  Graph g;
+  NodeId a = input(g, "a", DType::F32, {});
+  NodeId b = param(g, "b", {});
+  g.outputs.push_back({"y", op(g, OpKind::Add, {op(g, OpKind::Mul, {a, b}), g.addScalar(1.5)})});
+  expectMatchesInterpreter(g, {}, {1});
+}
+
+}  // namespace
+}  // namespace nnc

@@ -126,7 +126,7 @@ TEST_F(CorruptCheckpoint, MissingFileAndDirectoryAreRefused) {
 // A checkpoint of another model (same names, other shapes) is a mismatch, not a corruption:
 // the message says which tensor and both shapes.
 TEST_F(CorruptCheckpoint, AnotherModelsCheckpointIsRefused) {
-  TinyProblem wider({.hidden = 16});
+  TinyProblem wider(withHidden(16));
   std::string other = wider.dir().file("wide.safetensors");
   ASSERT_EQ(runNnc(wider.trainArgs({"--save", other, "--epochs", "1"})).status, 0);
   RunResult eval = runNnc(problem_->evalArgs(other));

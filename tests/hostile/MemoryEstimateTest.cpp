@@ -38,7 +38,10 @@ TEST(MemoryEstimate, PeakOfLiveValuesNotTheirSum) {
   // A chain of 100 relus: each value dies when the next is made, so the peak holds two
   // or three of them, not a hundred.
   std::string text = "model m\ninput x: f32[batch, 1000]\ny0 = relu(x)\n";
-  for (int i = 1; i < 100; ++i) text += "y" + std::to_string(i) + " = relu(y" + std::to_string(i - 1) + ")\n";
+  for (int i = 1; i < 100; ++i) {
+    text += "y" + std::to_string(i);
+    text += " = relu(y" + std::to_string(i - 1) + ")\n";
+  }
   text += "output out = y99\n";
   Model m = compile(text);
   Result<MemoryEstimate> e = MemoryEstimate::of(m);

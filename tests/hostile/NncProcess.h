@@ -25,6 +25,17 @@ struct RunOptions {
 
 RunResult runNnc(const std::vector<std::string>& args, const RunOptions& options = {});
 
+inline RunOptions withEnv(const std::string& key, const std::string& value) {
+  RunOptions o;
+  o.env[key] = value;
+  return o;
+}
+inline RunOptions withFileSizeLimit(long bytes) {
+  RunOptions o;
+  o.fileSizeLimit = bytes;
+  return o;
+}
+
 // A run whose standard output is read while it goes on.
 class RunningNnc {
  public:

@@ -46,13 +46,13 @@ TEST(NoLostData, SaveWritesALoadableCheckpoint) {
 // A full disk while writing the checkpoint (simulated with a file-size limit): the save fails
 // with a message, the previous checkpoint is byte for byte what it was, no temporary is left.
 TEST(NoLostData, FailedSaveKeepsThePreviousCheckpoint) {
-  TinyProblem p({.hidden = 2048});  // a checkpoint of about 100 KB
+  TinyProblem p(withHidden(2048));  // a checkpoint of about 100 KB
   std::string ckpt = p.dir().file("w.safetensors");
   ASSERT_EQ(runNnc(p.trainArgs({"--save", ckpt, "--epochs", "1"})).status, 0);
   const std::string before = readFile(ckpt);
   ASSERT_GT(before.size(), 65536u);
 
-  RunResult r = runNnc(p.trainArgs({"--save", ckpt, "--epochs", "1", "--seed", "7"}), {.fileSizeLimit = 16384});
+  RunResult r = runNnc(p.trainArgs({"--save", ckpt, "--epochs", "1", "--seed", "7"}), withFileSizeLimit(16384));
   EXPECT_EQ(r.status, 1) << r.out << r.err;
   EXPECT_TRUE(contains(r.err, "error")) << r.err;
   EXPECT_TRUE(contains(r.err, ckpt)) << "the message names the file: " << r.err;

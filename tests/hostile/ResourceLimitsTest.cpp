@@ -72,7 +72,7 @@ TEST(ResourceLimits, MemoryLimitOptionAndEnvironmentVariable) {
   EXPECT_TRUE(contains(low.err, "more than the limit of 0.0 GiB (set by --max-memory-gib or NNC_MAX_MEMORY_GIB)"))
       << low.err;
 
-  RunResult env = runNnc(p.trainArgs({}), {.env = {{"NNC_MAX_MEMORY_GIB", "0.001"}}});
+  RunResult env = runNnc(p.trainArgs({}), withEnv("NNC_MAX_MEMORY_GIB", "0.001"));
   EXPECT_EQ(env.status, 1) << env.err;
   EXPECT_TRUE(contains(env.err, "the model needs about")) << env.err;
   // The intermediate values grow with the batch: a limit between what batch 1 and batch 64
@@ -127,7 +127,7 @@ TEST(ResourceLimits, NestingLimitAndItsOption) {
   EXPECT_EQ(r.status, 1);
   EXPECT_TRUE(contains(r.err, "nesting deeper than 256 levels (the limit)")) << r.err;
   EXPECT_EQ(runNnc({model, "check", "--max-nesting", "400"}).status, 0);
-  RunResult env = runNnc({model, "check"}, {.env = {{"NNC_MAX_NESTING", "300"}}});
+  RunResult env = runNnc({model, "check"}, withEnv("NNC_MAX_NESTING", "300"));
   EXPECT_EQ(env.status, 0) << env.err;
   EXPECT_EQ(runNnc({model, "check", "--max-nesting", "0"}).status, 2);
 }

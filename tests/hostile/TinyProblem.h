@@ -15,6 +15,12 @@ struct TinyProblemOptions {
   std::string optimizer = "sgd(lr = 0.1)";
 };
 
+inline TinyProblemOptions withHidden(int units) {
+  TinyProblemOptions o;
+  o.hidden = units;
+  return o;
+}
+
 class TinyProblem {
  public:
   explicit TinyProblem(const TinyProblemOptions& options = {});

@@ -786,6 +786,21 @@ def compare_checkpoints(nnc, ref32, start, ref64_of=None, tolerance=RELATIVE_TOL
     return rows
 
 
+def format_precision(nnc, ref32, ref64):
+    """Per tensor, max and mean |x - float64 torch| / max |float64 torch| for nnc and for torch
+    in float32: whether nnc is about as close to the exact result as PyTorch itself."""
+    lines = [f"  {'distance from float64 torch':<36} {'nnc max':>9} {'torch max':>9} {'nnc mean':>9} {'torch mean':>10}"]
+    for name in sorted(ref64):
+        if name not in nnc or nnc[name].shape != ref64[name].shape:
+            continue
+        exact = ref64[name].astype(np.float64)
+        scale = max(_max_abs(exact), 1e-30)
+        dn = np.abs(nnc[name].astype(np.float64) - exact) / scale
+        dt = np.abs(ref32[name].astype(np.float64) - exact) / scale
+        lines.append(f"  {name:<36} {dn.max(initial=0):9.2e} {dt.max(initial=0):9.2e} {dn.mean():9.2e} {dt.mean():10.2e}")
+    return "\n".join(lines)
+
+
 def format_rows(rows, everything=True):
     shown = [r for r in rows if everything or r.status != "ok"]
     if not shown:

@@ -26,6 +26,7 @@ and variant, with and without weight_decay) on tests/peers/models/optim_mix.nn.
   test_agreement.py --list | --list-groups              the case or group names
   options: --backend interpreter|jit (default interpreter), --threads N (nnc's, default 1),
            --seed S (another draw of data and weights), --workdir DIR (keep every file),
+           --vs-float64 (each side's distance from a float64 PyTorch run, per tensor),
            -v (every tensor's errors, passing or not)
 Exit status: 0 all passed, 1 a disagreement or an nnc failure, 77 PyTorch or NumPy is missing
 (ctest: skipped).
@@ -250,7 +251,7 @@ def binding_shapes(case):
     return {b.name: (b.nnc_shape, b.state) for b in getattr(peer_models, case.peer)().bindings()}
 
 
-def run_case(case, nnc, backend, workdir, verbose, threads=1, seed=0):
+def run_case(case, nnc, backend, workdir, verbose, threads=1, seed=0, vs_float64=False):
     torch = nt.torch
     text = model_text(case)
     model_path = os.path.join(workdir, os.path.basename(case.model))
@@ -293,8 +294,14 @@ def run_case(case, nnc, backend, workdir, verbose, threads=1, seed=0):
     want, spec, steps, losses = torch_reference(case, text, start, arrays, train_count, torch.float32)
     torch_seconds = time.time() - t0
     nt.write_safetensors(os.path.join(workdir, "torch.safetensors"), want)  # for a post-mortem
-    rows = nt.compare_checkpoints(got, want, {k: start[k] for k in shapes},
-                                  lambda: torch_reference(case, text, start, arrays, train_count, torch.float64)[0])
+    exact = {}  # torch in float64, computed at most once
+
+    def float64_reference():
+        if not exact:
+            exact.update(torch_reference(case, text, start, arrays, train_count, torch.float64)[0])
+        return exact
+
+    rows = nt.compare_checkpoints(got, want, {k: start[k] for k in shapes}, float64_reference)
 
     problems = []
     # The training loss nnc reports (--log) is the one torch computed, batch by batch.
@@ -329,6 +336,8 @@ def run_case(case, nnc, backend, workdir, verbose, threads=1, seed=0):
     worst = max((r.rel for r in finite), default=0.0)
     worst_delta = max((r.delta_rel for r in finite if r.delta_rel == r.delta_rel), default=0.0)
     noise = [r.name for r in rows if r.status == "f32-noise"]
+    if vs_float64:  # a diagnostic: how far each side is from the exact result
+        print(nt.format_precision(got, want, float64_reference()))
     loss_err = max((abs(a - b) / max(1.0, abs(b)) for a, b in zip(nnc_losses, losses) if a is not None), default=0.0)
     print(f"   loss: nnc {', '.join(f'{v:.6g}' for v in nnc_losses if v is not None)}, torch "
           f"{', '.join(f'{v:.6g}' for v in losses)} (error {loss_err:.1e})")
@@ -347,6 +356,8 @@ def main():
     ap.add_argument("--list-groups", action="store_true", help="print the group names (one ctest test each)")
     ap.add_argument("--backend", default="interpreter", choices=["interpreter", "jit"])
     ap.add_argument("--threads", type=int, default=1, help="nnc's --threads (default 1)")
+    ap.add_argument("--vs-float64", action="store_true",
+                    help="also print nnc's and torch-float32's distance (max and mean) from a float64 torch run")
     ap.add_argument("--seed", type=int, default=0, help="another draw of data and initial weights (default 0)")
     ap.add_argument("--workdir", help="keep the files of every case under this directory")
     ap.add_argument("--verbose", "-v", action="store_true", help="print every tensor's errors, passing or not")
@@ -376,7 +387,8 @@ def main():
         workdir = os.path.join(args.workdir, case.name) if args.workdir else tempfile.mkdtemp(prefix=f"nnc-peer-{case.name}-")
         os.makedirs(workdir, exist_ok=True)
         try:
-            passed, wp, w, wd, noise = run_case(case, args.nnc, args.backend, workdir, args.verbose, args.threads, args.seed)
+            passed, wp, w, wd, noise = run_case(case, args.nnc, args.backend, workdir, args.verbose, args.threads, args.seed,
+                                                 args.vs_float64)
         except nt.NncError as e:
             print(f"FAIL {case.name}: nnc failed\n{e}")
             passed, wp, w, wd, noise = False, float("nan"), float("nan"), float("nan"), False
