@@ -64,7 +64,10 @@ class ConstConverter {
   bool word(const ConstValue& v, std::string& out) {
     if (v.kind == ConstValue::Kind::Word) {
       for (const std::string& c : p_.choices)
-        if (c == v.text) return out = v.text, true;
+        if (c == v.text) {
+          out = v.text;
+          return true;
+        }
       std::string hint = suggest(v.text, p_.choices);
       if (hint.empty()) hint = "; expected one of " + joinChoices(p_.choices);
       s_.error(v.loc, "unknown " + p_.choiceNoun + " '" + v.text + "'" + hint);

@@ -104,6 +104,12 @@ ParamSpec intList(std::string name, Default def) { return make(std::move(name), 
 ParamSpec floatList(std::string name, Default def, Range range) {
   return make(std::move(name), ArgKind::FloatList, std::move(def), range);
 }
+ParamSpec wordOrFloatList(std::string name, std::vector<std::string> words, std::string noun, Range range) {
+  ParamSpec p = make(std::move(name), ArgKind::WordOrFloatList, unset(), range);
+  p.choices = std::move(words);
+  p.choiceNoun = std::move(noun);
+  return p;
+}
 ParamSpec string(std::string name, Default def) { return make(std::move(name), ArgKind::String, std::move(def)); }
 ParamSpec callable(std::string name, Family family, Default def) {
   ParamSpec p = make(std::move(name), ArgKind::Callable, std::move(def));

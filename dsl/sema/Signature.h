@@ -158,6 +158,7 @@ ParamSpec intOrPair(std::string name, Default def, Range range = {});
 ParamSpec axes(std::string name);
 ParamSpec intList(std::string name, Default def = required());
 ParamSpec floatList(std::string name, Default def, Range range = {});
+ParamSpec wordOrFloatList(std::string name, std::vector<std::string> words, std::string noun, Range range = {});
 ParamSpec string(std::string name, Default def);
 ParamSpec callable(std::string name, Family family, Default def);
 }  // namespace spec

@@ -86,11 +86,9 @@ void addTrainBlock(Registry& r) {
       spec::callable("normalize", Family::Normalize, spec::word("none")),
       spec::callable("schedule", Family::Schedule, spec::word("constant")),
       spec::integer("early_stop", spec::unset(), spec::between(1, kMaxInt32)),
-      spec::word("class_weights", spec::unset(), {"balanced"}, "class_weights"),
+      spec::wordOrFloatList("class_weights", {"balanced"}, "class_weights", spec::atLeast(0)),
       spec::word("sampling", spec::word("none"), {"none", "oversample"}, "sampling"),
   };
-  c.params[11].kind = ArgKind::WordOrFloatList;
-  c.params[11].range = spec::atLeast(0);
   c.validate = validateTrain;
   r.add(std::move(c));
 }

@@ -4,6 +4,7 @@
   python3 tests/fuzz/make_corpus.py --source REPO --out DIR
 
 frontend:    every examples/*.nn, tests/peers/models/*.nn and tests/golden/diagnostics/*.nn.
+every target: the inputs it once failed on, tests/fuzz/regressions/TARGET/*.
 idx, npy, csv, safetensors: small files written here, valid ones (every element type,
     gzip and plain, edge shapes) and typical corruptions (truncated, wrong magic, headers
     claiming sizes far beyond the file, trailing garbage), so that mutation starts next to
@@ -209,6 +210,18 @@ def frontend_seeds(source, out):
             shutil.copyfile(f, d / f"{prefix}_{f.name}")
 
 
+def regression_seeds(source, out):
+    """Every input a fuzzer once failed on (tests/fuzz/regressions/TARGET/) seeds its target."""
+    for target_dir in sorted((source / "tests/fuzz/regressions").glob("*")):
+        if not target_dir.is_dir():
+            continue
+        d = out / target_dir.name
+        d.mkdir(parents=True, exist_ok=True)
+        for f in sorted(target_dir.iterdir()):
+            if f.is_file():
+                shutil.copyfile(f, d / f"regression_{f.name}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--source", required=True, type=pathlib.Path, help="the repository root")
@@ -221,6 +234,7 @@ def main():
     npy_seeds(args.out)
     csv_seeds(args.out)
     safetensors_seeds(args.out)
+    regression_seeds(args.source, args.out)
 
 
 if __name__ == "__main__":

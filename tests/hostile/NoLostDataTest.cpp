@@ -106,12 +106,14 @@ TEST(NoLostData, InterruptSavesTheLastCompletedEpoch) {
   ASSERT_TRUE(c.ok()) << c.error().message;
   int64_t epochs = std::stoll(c->metadata.at("nnc.epochs"));
   EXPECT_GE(epochs, 1);
-  EXPECT_TRUE(contains(run.out(), "(" + std::to_string(epochs) + ")")) << "the message gives the epoch: " << run.out();
+  const std::string count = std::to_string(epochs);
+  EXPECT_TRUE(contains(run.out(), "(" + count + ")")) << "the message gives the epoch: " << run.out();
   EXPECT_EQ(runNnc(p.evalArgs(ckpt)).status, 0);
   // Resuming from it continues the epoch count.
   RunResult resumed = runNnc(p.trainArgs({"--init", ckpt, "--epochs", "1"}));
   EXPECT_EQ(resumed.status, 0) << resumed.err;
-  EXPECT_TRUE(contains(resumed.out, "Epoch " + std::to_string(epochs + 1) + "/")) << resumed.out;
+  const std::string next = std::to_string(epochs + 1);
+  EXPECT_TRUE(contains(resumed.out, "Epoch " + next + "/")) << resumed.out;
 }
 
 TEST(NoLostData, InterruptWithoutSaveSaysNothingWasSaved) {
