@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <functional>
+#include <sstream>
+#include <stdexcept>
 
 #include "compiler/session/MemoryEstimate.h"
 
@@ -22,26 +24,53 @@ struct LimitOption {
   const char* env;
   const char* help;
   double min, max;
+  bool integer;  // counts take whole numbers; sizes may be fractional
   std::function<void(double)> apply;
 };
 
 std::vector<LimitOption> limitOptions() {
   RunLimits& l = runLimits();
   return {
-      {"--max-model-mib", "NNC_MAX_MODEL_MIB", "Largest model file, in MiB (default 16)", 1, 4096,
+      {"--max-model-mib", "NNC_MAX_MODEL_MIB", "Largest model file, in MiB (default 16)", 1, 4096, false,
        [&l](double v) { l.frontend.maxSourceBytes = size_t(v * 1024 * 1024); }},
       {"--max-nesting", "NNC_MAX_NESTING",
-       "Deepest nesting of brackets and unary minus, and depth of an expression (default 256)", 1, 4096,
+       "Deepest nesting of brackets and unary minus, and depth of an expression (default 256)", 1, 4096, true,
        [&l](double v) { l.frontend.maxNesting = size_t(v); }},
       {"--max-tensor-gib", "NNC_MAX_TENSOR_GIB",
-       "Largest parameter, state tensor or input sample, in GiB of f32 (default 16)", 1e-9, 4096,
+       "Largest parameter, state tensor or input sample, in GiB of f32 (default 16)", 1e-9, 4096, false,
        [&l](double v) { l.frontend.maxTensorBytes = int64_t(v * kGiB); }},
-      {"--max-time-steps", "NNC_MAX_TIME_STEPS", "Most time steps rnn and lstm unroll (default 4096)", 1, 1 << 20,
+      {"--max-time-steps", "NNC_MAX_TIME_STEPS", "Most time steps rnn and lstm unroll (default 4096)", 1, 1 << 20, true,
        [&l](double v) { l.frontend.maxTimeSteps = int64_t(v); }},
       {"--max-memory-gib", "NNC_MAX_MEMORY_GIB",
-       "Most memory running the model may take, in GiB (default: this machine's memory)", 1e-9, 1 << 30,
+       "Most memory running the model may take, in GiB (default: this machine's memory)", 1e-9, 1 << 20, false,
        [&l](double v) { l.maxMemoryGib = v; }},
   };
+}
+
+// "a number from 1 to 4096" (CLI11's own Range says "not in range 0.000000 to ..." even
+// for a value that is not a number).
+CLI::Validator numberBetween(double min, double max, bool integer) {
+  auto text = [](double v) {
+    std::ostringstream s;
+    s.precision(12);
+    s << v;
+    return s.str();
+  };
+  std::string expected = std::string(integer ? "a whole number" : "a number") + " from " + text(min) + " to " + text(max);
+  return CLI::Validator(
+      [=](std::string& value) -> std::string {
+        double v = 0;
+        size_t used = 0;
+        try {
+          v = std::stod(value, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != value.size() || !std::isfinite(v) || v < min || v > max || (integer && v != std::floor(v)))
+          return "'" + value + "' is not " + expected;
+        return {};
+      },
+      "");
 }
 
 }  // namespace
@@ -52,7 +81,7 @@ void addLimitOptions(CLI::App& app) {
     auto apply = o.apply;
     group->add_option_function<double>(o.flag, [apply](const double& v) { apply(v); }, o.help)
         ->envname(o.env)
-        ->check(CLI::Range(o.min, o.max))
+        ->check(numberBetween(o.min, o.max, o.integer))
         ->type_name("N");
   }
 }

@@ -15,7 +15,10 @@ std::string systemError(int err) { return std::strerror(err); }
 
 namespace {
 constexpr size_t kInputBuffer = 1 << 16;
-// Chunk by which readUpTo grows its output: memory follows the data actually present.
+// Chunks by which readUpTo grows its output: memory follows the data actually present. They
+// double from the first to the largest, so a small gzip file whose header claims a huge
+// size costs a small buffer, not 16 MiB zero-filled per read (which slowed fuzzing 10x).
+constexpr uint64_t kFirstGrowChunk = uint64_t(64) << 10;
 constexpr uint64_t kGrowChunk = uint64_t(16) << 20;
 }  // namespace
 
@@ -171,7 +174,7 @@ Result<size_t> ByteReader::read(void* dst, size_t n) {
 Result<uint64_t> ByteReader::readUpTo(std::vector<uint8_t>& out, uint64_t n) {
   uint64_t total = 0;
   while (total < n) {
-    uint64_t chunk = std::min(n - total, kGrowChunk);
+    uint64_t chunk = std::min(n - total, std::clamp<uint64_t>(total, kFirstGrowChunk, kGrowChunk));
     if (auto rem = remaining()) chunk = std::min(chunk, *rem);  // plain file: exact size
     if (chunk == 0) break;
     size_t old = out.size();
