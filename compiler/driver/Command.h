@@ -3,6 +3,8 @@
 // what it runs. main.cpp holds the table of all commands.
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +15,22 @@ namespace nnc::driver {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;  // an error in the user's model, data or files
 inline constexpr int kExitUsage = 2;
+
+// A finite number above zero (--lr, --epochs, --batch). CLI::PositiveNumber lets NaN through
+// (`--lr nan` trained to a NaN loss) and words its refusal "Value 0 not in range 0.000000 to
+// 179769313486231570814527...".
+inline CLI::Validator positiveNumber() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        // As a double, the type the options hold: 1e999 overflows to inf and is refused.
+        char* end = nullptr;
+        double v = std::strtod(value.c_str(), &end);
+        if (value.empty() || end != value.c_str() + value.size() || !std::isfinite(v) || !(v > 0))
+          return "'" + value + "' is not a positive number";
+        return {};
+      },
+      "");
+}
 
 class Command {
  public:

@@ -25,7 +25,7 @@ class EvalCommand : public Command {
     sub.add_option("--weights", weights_, "The checkpoint to evaluate")->required();
     sub.add_option("--data", data_, "Data source (default fashion-mnist:test)");
     sub.add_flag("--json", json_, "Print one JSON object with loss and accuracy (and the per-class figures)");
-    sub.add_option("--batch", batch_, "Evaluation batch size")->check(CLI::PositiveNumber);
+    sub.add_option("--batch", batch_, "Evaluation batch size")->check(positiveNumber());
     sub.add_option("--threads", threads_, "Threads (default: every core)")->check(CLI::Range(1, 1024));
     sub.add_option("--backend", backend_, "jit (default) or interpreter")->check(CLI::IsMember({"jit", "interpreter"}));
   }

@@ -21,7 +21,7 @@ class PredictCommand : public Command {
     sub.add_option("--weights", weights_, "The checkpoint to use")->required();
     sub.add_option("--data", data_, "Data source")->required();
     sub.add_option("--out", out_, "The .npy file to write")->required();
-    sub.add_option("--batch", batch_, "Batch size")->check(CLI::PositiveNumber);
+    sub.add_option("--batch", batch_, "Batch size")->check(positiveNumber());
     sub.add_option("--threads", threads_, "Threads (default: every core)")->check(CLI::Range(1, 1024));
     sub.add_option("--backend", backend_, "jit (default) or interpreter")->check(CLI::IsMember({"jit", "interpreter"}));
   }

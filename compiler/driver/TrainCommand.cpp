@@ -34,9 +34,9 @@ class TrainCommand : public Command {
   void addOptions(CLI::App& sub) override {
     sub.add_option("--data", data_, "Data source (default fashion-mnist:train): fashion-mnist[:train|:test], "
                                      "idx:IMAGES,LABELS, npy:NAME=FILE,..., csv:FILE");
-    sub.add_option("--epochs", epochs_, "Number of epochs (default: the train block's)")->check(CLI::PositiveNumber);
-    sub.add_option("--batch", batch_, "Batch size (default: the train block's)")->check(CLI::PositiveNumber);
-    sub.add_option("--lr", lr_, "Learning rate (default: the optimizer's)")->check(CLI::PositiveNumber);
+    sub.add_option("--epochs", epochs_, "Number of epochs (default: the train block's)")->check(positiveNumber());
+    sub.add_option("--batch", batch_, "Batch size (default: the train block's)")->check(positiveNumber());
+    sub.add_option("--lr", lr_, "Learning rate (default: the optimizer's)")->check(positiveNumber());
     sub.add_option("--seed", seed_, "Seed of every random choice: initialisation, shuffling, dropout");
     sub.add_option("--threads", threads_, "Threads (default: every core)")->check(CLI::Range(1, 1024));
     sub.add_option("--init", init_, "Start from the weights and optimizer state of a checkpoint");

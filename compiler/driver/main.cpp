@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "compiler/driver/Command.h"
+#include "compiler/driver/LargeStack.h"
 #include "compiler/driver/Limits.h"
 #include "compiler/support/Suggest.h"
 
@@ -70,9 +71,12 @@ int main(int argc, char** argv) {
   }
   // Errors are values; an exception reaching here is either memory running out (a model or
   // data set larger than the limits foresaw) or a bug. Either way: a message, not a crash.
+  // The command runs on a stack sized for the nesting limit (see LargeStack.h).
   try {
     for (size_t i = 0; i < commands.size(); ++i)
-      if (subs[i]->parsed()) return commands[i]->run(modelPath);
+      if (subs[i]->parsed())
+        return runWithStack(stackBytesForNesting(runLimits().frontend.maxNesting),
+                            [&] { return commands[i]->run(modelPath); });
   } catch (const std::bad_alloc&) {
     std::cerr << "nnc: error: out of memory; the model or the data needs more memory than this machine has "
                  "(a smaller --batch or model needs less)\n";

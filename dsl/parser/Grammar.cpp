@@ -203,12 +203,14 @@ auto const negation_def = x3::char_('-') > operand;
 auto const primary_def = number_token | string_token | call | name_token | list | paren;
 
 // Calls: positional and keyword arguments (their order is checked in ToAst).
-auto const call_def = name_token >> '(' > -arguments > call_close;
+// (a >> b) > c: the grouping C++ gives anyway, written out for clang's
+// -Woverloaded-shift-op-parentheses.
+auto const call_def = (name_token >> '(') > -arguments > call_close;
 auto const call_close_def = x3::lit(')');
 auto const arguments_def = argument >> *(',' > next_argument);
 auto const next_argument_def = argument;
 auto const argument_def = keyword_argument | positional_argument;
-auto const keyword_argument_def = name_token >> '=' > keyword_value;
+auto const keyword_argument_def = (name_token >> '=') > keyword_value;
 auto const keyword_value_def = expr;
 auto const positional_argument_def = x3::attr(boost::optional<Word>()) >> expr;
 

@@ -16,14 +16,17 @@ using Clock = std::chrono::steady_clock;
 // Gathers rows `order[first .. first+count)` of every input into contiguous batch buffers.
 class BatchGatherer {
  public:
-  explicit BatchGatherer(const std::vector<data::Array>& arrays, int64_t maxBatch) : arrays_(arrays) {
-    for (const data::Array& a : arrays) buffers_.emplace_back(size_t(maxBatch) * a.byteSize() / size_t(std::max<int64_t>(1, a.numSamples())));
+  // Buffers grow to the largest batch actually gathered: `--batch` may exceed the number of
+  // samples by any amount (up to 2^63), and must not be allocated as asked.
+  explicit BatchGatherer(const std::vector<data::Array>& arrays) : arrays_(arrays) {
+    buffers_.resize(arrays.size());
     pointers_.resize(arrays.size());
   }
   std::span<const void* const> gather(const std::vector<int64_t>& order, size_t first, size_t count) {
     for (size_t i = 0; i < arrays_.size(); ++i) {
       size_t rowBytes = size_t(arrays_[i].sampleNumel()) * 4;
       const char* src = static_cast<const char*>(arrays_[i].data());
+      if (buffers_[i].size() < count * rowBytes) buffers_[i].resize(count * rowBytes);
       char* dst = buffers_[i].data();
       for (size_t k = 0; k < count; ++k)
         std::memcpy(dst + k * rowBytes, src + size_t(order[first + k]) * rowBytes, rowBytes);
@@ -69,8 +72,8 @@ Result<EvalSummary> evaluateRange(Executor& exec, const std::vector<data::Array>
   double lossSum = 0;
   int64_t correct = 0, counted = 0;
   std::vector<const void*> ptrs(arrays.size());
-  for (int64_t first = begin; first < end; first += batch) {
-    int64_t n = std::min(batch, end - first);
+  for (int64_t first = begin, n = 0; first < end; first += n) {  // += n: first + batch may overflow
+    n = std::min(batch, end - first);
     for (size_t i = 0; i < arrays.size(); ++i)
       ptrs[i] = static_cast<const char*>(arrays[i].data()) + size_t(first) * size_t(arrays[i].sampleNumel()) * 4;
     Result<BatchResult> r = exec.evaluate(ptrs, n, wantPredicted);
@@ -101,7 +104,7 @@ Result<FitOutcome> fit(Executor& exec, const TrainingPlan& plan, const std::vect
   if (plan.labelInput >= 0 && size_t(plan.labelInput) < arrays.size() && arrays[size_t(plan.labelInput)].dtype() == data::DType::I32)
     labels = arrays[size_t(plan.labelInput)].i32();
   const int64_t batch = std::max<int64_t>(1, plan.batch);
-  BatchGatherer gatherer(arrays, batch);
+  BatchGatherer gatherer(arrays);
 
   std::vector<std::vector<float>> lastGood = snapshotState(exec), best;
   std::optional<double> bestValLoss;
@@ -110,7 +113,8 @@ Result<FitOutcome> fit(Executor& exec, const TrainingPlan& plan, const std::vect
   for (int64_t e = 0; e < plan.epochs; ++e) {
     const int64_t epoch = options.firstEpoch + e;  // from 0, counting resumed epochs
     std::vector<int64_t> order = epochOrder(split.trainCount, labels, plan.numClasses, plan, epoch);
-    const int64_t steps = (int64_t(order.size()) + batch - 1) / batch;
+    // Not (size + batch - 1) / batch: that overflows for a batch near 2^63.
+    const int64_t steps = int64_t(order.size()) / batch + (int64_t(order.size()) % batch != 0);
     if (options.progress) options.progress->beginEpoch(epoch + 1, steps);
     auto start = Clock::now();
     double lossSum = 0, lr = 0;
