@@ -14,6 +14,7 @@ packages=(
   dataset-fashion-mnist  # the default data
   python3 python3-numpy python3-torch   # the numerical reference and speed peer
   libopenblas-dev libdnnl-dev           # kernel peers in benchmarks only
+  clang-19 libclang-rt-19-dev libfuzzer-19-dev   # the sanitizer suite and the fuzz targets
 )
 
 missing=()

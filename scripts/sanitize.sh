@@ -1,30 +1,35 @@
 #!/usr/bin/env bash
-# The whole test suite under AddressSanitizer and UndefinedBehaviorSanitizer, then every fuzz
-# target for a short bounded time. Exits non-zero on any test failure or sanitizer report.
+# The whole test suite under AddressSanitizer and UndefinedBehaviorSanitizer, plus every fuzz
+# target for a short bounded time, from ONE Clang build (CI runs this; see README).
 #
-#   scripts/sanitize.sh                    build build-asan (GCC), run ctest there, then fuzz
-#   scripts/sanitize.sh --no-fuzz          skip the fuzzing step (no Clang needed)
-#   scripts/sanitize.sh --fuzz-seconds S   fuzz each target S seconds (default 20)
-#   scripts/sanitize.sh --build-dir DIR    another build directory (default build-asan)
+#   scripts/sanitize.sh                    build build-sanitize, run ctest there (fuzz tests included)
+#   scripts/sanitize.sh --fuzz-seconds S   fuzz each target S seconds (default 15)
+#   scripts/sanitize.sh --no-fuzz          leave the fuzz targets out of the ctest run
+#   scripts/sanitize.sh --gcc              GCC instead of clang-19 (no fuzz targets)
+#   scripts/sanitize.sh --build-dir DIR    another build directory (default build-sanitize)
 #   scripts/sanitize.sh -- CTEST_ARGS...   passed to ctest, e.g. -- -R Hostile -j1
 #
-# Sanitizer errors are not recoverable in this build (-fno-sanitize-recover=all): the first
-# report fails the test that triggered it, including reports from the `nnc` processes that
-# end-to-end tests start (they are built with the same flags). Excluded: the `install` test
-# (it links a user's project against the installed library, which a sanitizer build is not
-# meant for). The fuzzing step uses scripts/fuzz.sh (build-fuzz, clang-19).
+# One build serves both jobs: every library is compiled with -fsanitize=address,undefined
+# (errors not recoverable: the first report fails the test that triggered it, including
+# reports from the `nnc` processes that end-to-end tests start) and with libFuzzer's coverage
+# instrumentation (-DNNC_FUZZ=ON), so the same objects link the test binaries and the
+# fuzz_* targets; the `fuzz` ctest label runs each target on its seed corpus plus fresh
+# mutations. Excluded: the `install` test (it links a user's project against the installed
+# library, which a sanitizer build is not meant for). Long fuzzing runs: scripts/fuzz.sh.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
-build="$root/build-asan"
+build="$root/build-sanitize"
 fuzz=1
-fuzz_seconds=20
+fuzz_seconds=15
+compiler=clang
 ctest_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) build="$2"; shift 2 ;;
     --no-fuzz) fuzz=0; shift ;;
     --fuzz-seconds) fuzz_seconds="$2"; shift 2 ;;
+    --gcc) compiler=gcc; fuzz=0; shift ;;
     --) shift; ctest_args=("$@"); break ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "sanitize.sh: unknown argument $1" >&2; exit 2 ;;
@@ -32,9 +37,14 @@ while [[ $# -gt 0 ]]; do
 done
 
 start=$(date +%s)
+fuzz_flags=()
+if [[ $compiler == clang ]]; then
+  export CC=clang-19 CXX=clang++-19
+  fuzz_flags=(-DNNC_FUZZ=ON -DNNC_FUZZ_SECONDS="$fuzz_seconds")
+fi
 # -O1 -g1: a fraction of -O2's compile time, line numbers in every report.
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -g1" \
-  -DCMAKE_C_FLAGS_RELEASE="-O1 -g1" -DNNC_SANITIZE=address,undefined >/dev/null
+  -DCMAKE_C_FLAGS_RELEASE="-O1 -g1" -DNNC_SANITIZE=address,undefined "${fuzz_flags[@]}" >/dev/null
 cmake --build "$build"
 built=$(date +%s)
 
@@ -42,13 +52,10 @@ built=$(date +%s)
 # a test is never mistaken for nnc's own exit status 1 (an error in the user's input).
 export ASAN_OPTIONS="detect_leaks=1:exitcode=23:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=23${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+exclude='install|bench'
+[[ $fuzz == 1 ]] || exclude="$exclude|fuzz"
 status=0
-ctest --test-dir "$build" --output-on-failure -j2 -LE 'install|bench' "${ctest_args[@]}" || status=1
-tested=$(date +%s)
-
-if [[ $fuzz == 1 ]]; then
-  "$root/scripts/fuzz.sh" --seconds "$fuzz_seconds" all || status=1
-fi
+ctest --test-dir "$build" --output-on-failure -j2 -LE "$exclude" "${ctest_args[@]}" || status=1
 end=$(date +%s)
-echo "sanitize.sh: build $((built - start))s, tests $((tested - built))s, fuzzing $((end - tested))s; $([[ $status == 0 ]] && echo clean || echo FAILED)"
+echo "sanitize.sh: build $((built - start))s, tests and fuzzing $((end - built))s; $([[ $status == 0 ]] && echo clean || echo FAILED)"
 exit $status

@@ -15,6 +15,7 @@
 #include "compiler/codegen/Jit.h"
 #include "compiler/codegen/Lowering.h"
 #include "compiler/codegen/ModuleEmitter.h"
+#include "compiler/codegen/TaskMerge.h"
 #include "compiler/train/TrainingGraph.h"
 
 namespace nnc {
@@ -192,6 +193,8 @@ Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph& inference, const 
     NNC_TRY(codegen::emitEntryPoint(*module, *loweredTraining, kTrainSymbol, options.chunkWork));
     symbols.push_back(kTrainSymbol);
   }
+  // Merged before hashing: a shorter text to hash, and the key of what is compiled.
+  times.mergedTasks = codegen::mergeIdenticalTasks(*module);
   std::string text;
   {
     llvm::raw_string_ostream os(text);
@@ -211,12 +214,19 @@ Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph& inference, const 
   times.cacheHit = code != nullptr;
   if (!code) {
     codegen::JitTimes jt;
-    auto compiled = codegen::jitCompile(std::move(module), std::move(ctx), symbols, options.optLevel, &jt,
+    codegen::JitOptions jo;
+    jo.optLevel = options.optLevel;
+    jo.threads = options.compileThreads;
+    // keepIR wants the optimised IR, which only compiling produces.
+    if (options.useCache && options.diskCache && !options.keepIR) jo.diskCacheKey = key;
+    auto compiled = codegen::jitCompile(std::move(module), std::move(ctx), symbols, jo, &jt,
                                         options.keepIR ? &model->optIR_ : nullptr);
     if (!compiled) return compiled.error();
     code = *compiled;
     times.optimize = jt.optimizeSeconds;
     times.codegen = jt.codegenSeconds;
+    times.compileParts = jt.parts;
+    times.diskCacheHit = jt.diskHit;
     if (options.useCache) {
       std::lock_guard<std::mutex> lock(cacheMutex());
       cache()[key] = code;

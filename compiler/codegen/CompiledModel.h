@@ -27,7 +27,13 @@ namespace nnc {
 struct CompileOptions {
   int optLevel = 3;      // LLVM pipeline: 0 (none) to 3 (O3, the default)
   bool useCache = true;  // reuse an identical model already compiled in this process
+  // ... or by an earlier process (ObjectCache.h: ~/.cache/nnc; NNC_DISK_CACHE=0 turns it
+  // off). Only with useCache, and not with keepIR.
+  bool diskCache = true;
   bool keepIR = false;   // keep the LLVM IR text before and after optimisation
+  // Threads that optimise and compile a large model's kernels in parallel (0: one per core).
+  // The code is the same function by function whatever the count.
+  int compileThreads = 0;
   // Work (in simple-arithmetic units) below which a kernel runs on one thread; a parallel
   // chunk gets at least this much. Tests set 1 to split even tiny kernels across threads.
   int64_t chunkWork = 32768;
@@ -40,7 +46,10 @@ struct CompileTimes {
   double optimize = 0;   // the LLVM pass pipeline
   double codegen = 0;    // machine code and JIT linking
   double total = 0;
-  bool cacheHit = false;  // optimisation and codegen were skipped
+  bool cacheHit = false;  // optimisation and codegen were skipped: compiled in this process
+  bool diskCacheHit = false;  // ... or by an earlier one (codegen is the loading and linking)
+  int mergedTasks = 0;    // task functions identical to another, compiled once (TaskMerge.h)
+  int compileParts = 0;   // pieces of the module optimised and compiled in parallel
 };
 
 struct TensorSpec {

@@ -1,9 +1,12 @@
 #pragma once
 // Internal to the code generator: the machinery kernel emitters share. A kernel becomes one
 // or more *tasks*: LLVM functions `void task(ptr frame, i64 begin, i64 end)` that compute
-// the iterations [begin, end) of the kernel's parallel loop. The entry point fills the frame
-// (the batch size and every buffer's address) and runs each task through nnc_parallel_for,
-// or calls it directly when the work is too small to share.
+// the iterations [begin, end) of the kernel's parallel loop. The frame is the task's own:
+// word 0 the batch size, word 1 + i the address of TaskCall::frame[i]. The entry point fills
+// it and runs the task through nnc_parallel_for, or calls it directly when the work is too
+// small to share. Because a task names its buffers only through its own frame, kernels of
+// the same structure (an unrolled recurrence's steps) emit identical functions, which
+// mergeIdenticalTasks (TaskMerge.h) then compiles once.
 #include <functional>
 #include <map>
 #include <span>
@@ -27,6 +30,7 @@ struct TaskCall {
   llvm::Function* fn = nullptr;
   Extent range;
   Extent work;
+  std::vector<NodeId> frame;  // storage roots whose addresses the task's frame holds, in order
 };
 
 // Module-wide state of one entry point's emission.
@@ -35,8 +39,6 @@ struct EntryContext {
   llvm::Module& module;
   const LoweredGraph& lowered;
   std::string prefix;                 // symbol prefix of this entry's functions
-  llvm::StructType* frameType = nullptr;  // { i64 batch, [N x ptr] buffers }
-  std::map<NodeId, unsigned> slotOf;  // storage root -> frame slot
   std::vector<TaskCall> calls;        // in execution order
   MathEmitter* math = nullptr;
   std::function<llvm::Constant*(NodeId)> global;  // a Constant's global array
@@ -74,6 +76,11 @@ class TaskBuilder {
   // Element `index` of node `node`'s buffer (views resolved), typed by the node's dtype.
   llvm::Value* load(NodeId node, llvm::Value* index);
   void store(NodeId node, llvm::Value* index, llvm::Value* value);
+  // For accesses load/store do not cover (vectors, masked): the address of element `index`
+  // of `node`'s buffer (null if the task has no such buffer), and the alias metadata that
+  // every access to that buffer must carry.
+  llvm::Value* address(NodeId node, llvm::Value* index);
+  void markAccess(llvm::Instruction* inst, NodeId node);
 
   // for (iv = lo; iv < hi; ++iv) body(iv)
   void loop(llvm::Value* lo, llvm::Value* hi, const std::function<void(llvm::Value*)>& body, const char* name = "i");
@@ -97,6 +104,7 @@ class TaskBuilder {
   llvm::Value* begin_ = nullptr;
   llvm::Value* end_ = nullptr;
   std::map<NodeId, std::pair<llvm::Value*, unsigned>> bases_;  // storage root -> (pointer, scope)
+  std::vector<NodeId> frame_;  // storage roots in frame order (TaskCall::frame)
   std::vector<llvm::MDNode*> scopes_;
 };
 

@@ -1,170 +1,139 @@
-// 2-D convolutions over NHWC tensors with filters [kh, kw, in, out], and their gradients.
+// The forward 2-D convolution over NHWC tensors with filters [kh, kw, in, out]:
+//   y[n, oh, ow, f] = sum over (ky, kx, c) of x[n, oh*sh - pt + ky, ow*sw - pl + kx, c] * w[ky, kx, c, f]
+// (positions outside the input read as zero). See ConvKernels.h for the scheme.
 //
-// First version: direct loop nests whose innermost loop runs over contiguous channels (so it
-// vectorises), with the parallel range over output rows (forward), input rows (input
-// gradient) or filter rows (filter gradient): every output element is accumulated by one
-// thread in a fixed order. The fast path (im2col / implicit GEMM into the matrix-product
-// microkernel) slots in behind the same emitters.
-#include "compiler/codegen/Emit.h"
-#include "compiler/codegen/Window.h"
+// Parallel range: output rows (n, oh). A register block is up to `pixels` consecutive
+// output pixels of the row times `vectors` vectors of output channels: for every (ky, kx, c)
+// it loads the filter vectors once and broadcasts one input value per pixel. The row is cut
+// into blocks by planPixels: blocks at the borders (and every block of a short row) start at
+// compile-time columns, so each kx emits FMAs for exactly the pixels whose input column
+// exists (no tests, no wasted work on padding); interior blocks run in a loop, and since
+// their whole window row is inside the input, (kx, c) is one contiguous run of the input row
+// and of the filter: their innermost loop is a single loop over kx*C + c.
+#include <algorithm>
+#include <optional>
+
+#include "compiler/codegen/ConvKernels.h"
 
 namespace nnc::codegen {
 
 using llvm::Value;
-
-namespace {
-
-// Signed arithmetic for window positions, which may be negative (padding).
-Value* sadd(llvm::IRBuilder<>& b, Value* x, Value* y) { return b.CreateNSWAdd(x, y); }
-Value* smul(llvm::IRBuilder<>& b, Value* x, int64_t k) { return b.CreateNSWMul(x, b.getInt64(static_cast<uint64_t>(k))); }
-Value* fma(llvm::IRBuilder<>& b, Value* x, Value* y, Value* z) {
-  return b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {b.getFloatTy()}, {x, y, z});
-}
-// 0 <= v < n, as one unsigned comparison.
-Value* inRange(TaskBuilder& tb, Value* v, int64_t n) { return tb.b().CreateICmpULT(v, tb.i64(n)); }
-
-}  // namespace
 
 Result<void> emitConv2D(KernelContext& kc) {
   const Graph& g = kc.graph();
   const Node& n = kc.root();
   NodeId X = n.inputs[0], Wt = n.inputs[1], Y = kc.kernel.root;
   const Shape &xs = g.type(X).shape, &ws = g.type(Wt).shape, &ys = n.type.shape;
-  int64_t H = xs[1], W = xs[2], C = xs[3], KH = ws[0], KW = ws[1], F = ws[3], OH = ys[1], OW = ys[2];
-  WindowGeometry geo = WindowGeometry::from(n.attrs, {KH, KW});
+  ConvDims d{xs[1], xs[2], xs[3], ws[0], ws[1], ws[3], ys[1], ys[2], {}};
+  d.geo = WindowGeometry::from(n.attrs, {d.KH, d.KW});
+  const WindowGeometry& geo = d.geo;
+
+  const VectorUnit vu = convVectorUnit();
+  const int64_t L = vu.lanes;
+  // Register block: `vectors` filter vectors + one broadcast + pixels * vectors accumulators.
+  int64_t vectors = std::min<int64_t>((d.F + L - 1) / L, 2);
+  int64_t pixels = std::clamp<int64_t>((vu.registers - vectors - 1) / vectors, 1, 8);
+  // Interior output columns: the window row lies inside the input for every kx.
+  int64_t owA = std::min(d.OW, (geo.pl + geo.sw - 1) / geo.sw);
+  int64_t owB = d.W - d.KW + geo.pl >= 0 ? std::min(d.OW, (d.W - d.KW + geo.pl) / geo.sw + 1) : 0;
+  if (owB < owA) owB = owA;
+  PixelPlan plan = planPixels(d.OW, owA, owB, pixels);
+
   TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
+  ConvVectors v(tb);
   auto& b = tb.b();
   tb.loop(tb.begin(), tb.end(), [&](Value* r) {  // r = n * OH + oh
-    Value* img = b.CreateUDiv(r, tb.i64(OH));
-    Value* oh = b.CreateURem(r, tb.i64(OH));
-    Value* ihBase = b.CreateNSWSub(smul(b, oh, geo.sh), tb.i64(geo.pt));
+    Value* img = b.CreateUDiv(r, tb.i64(d.OH));
+    Value* oh = b.CreateURem(r, tb.i64(d.OH));
+    Value* ihBase = sAdd(b, sMul(b, oh, geo.sh), -geo.pt);
     Value* kyLo = tb.smax(b.CreateNSWNeg(ihBase), tb.i64(0));
-    Value* kyHi = tb.smin(b.CreateNSWSub(tb.i64(H), ihBase), tb.i64(KH));
-    tb.loop(tb.i64(0), tb.i64(OW), [&](Value* ow) {
-      Value* yBase = tb.mul(tb.add(tb.mul(r, tb.i64(OW)), ow), tb.i64(F));
-      tb.loop(tb.i64(0), tb.i64(F), [&](Value* f) { tb.store(Y, tb.add(yBase, f), tb.f32(0.0)); }, "f");
-      Value* iwBase = b.CreateNSWSub(smul(b, ow, geo.sw), tb.i64(geo.pl));
-      Value* kxLo = tb.smax(b.CreateNSWNeg(iwBase), tb.i64(0));
-      Value* kxHi = tb.smin(b.CreateNSWSub(tb.i64(W), iwBase), tb.i64(KW));
-      tb.loop(kyLo, kyHi, [&](Value* ky) {
-        Value* ih = sadd(b, ihBase, ky);
-        tb.loop(kxLo, kxHi, [&](Value* kx) {
-          Value* iw = sadd(b, iwBase, kx);
-          Value* xBase = tb.mul(tb.add(tb.mul(tb.add(tb.mul(img, tb.i64(H)), ih), tb.i64(W)), iw), tb.i64(C));
-          Value* wBase = tb.mul(tb.add(tb.mul(ky, tb.i64(KW)), kx), tb.i64(C * F));
-          tb.loop(tb.i64(0), tb.i64(C), [&](Value* c) {
-            Value* xv = tb.load(X, tb.add(xBase, c));
-            Value* wRow = tb.add(wBase, tb.mul(c, tb.i64(F)));
-            tb.loop(tb.i64(0), tb.i64(F), [&](Value* f) {
-              Value* at = tb.add(yBase, f);
-              tb.store(Y, at, fma(b, xv, tb.load(Wt, tb.add(wRow, f)), tb.load(Y, at)));
-            }, "f");
-          }, "c");
-        }, "kx");
-      }, "ky");
-    }, "ow");
-  }, "row");
-  Extent rows{(ys[0] == kBatch ? 1 : ys[0]) * OH, ys.isBatched()};
-  tb.finish(rows, Extent{OW * KH * KW * C * F * 2, false});
-  return {};
-}
+    Value* kyHi = tb.smin(b.CreateNSWSub(tb.i64(d.H), ihBase), tb.i64(d.KH));
+    Value* xImageRow = sMul(b, img, d.H);  // x row index of (img, 0)
+    Value* yRow = sMul(b, r, d.OW * d.F);
 
-// dx[n, ih, iw, c] = sum over (ky, kx, f) of dy[n, oh, ow, f] * w[ky, kx, c, f] where
-// ih = oh * sh - pt + ky and iw = ow * sw - pl + kx. Parallel over input rows (n, ih).
-Result<void> emitConv2DGradInput(KernelContext& kc) {
-  const Graph& g = kc.graph();
-  const Node& n = kc.root();
-  NodeId DY = n.inputs[0], Wt = n.inputs[1], DX = kc.kernel.root;
-  const Shape &dys = g.type(DY).shape, &ws = g.type(Wt).shape, &xs = n.type.shape;
-  int64_t H = xs[1], W = xs[2], C = xs[3], KH = ws[0], KW = ws[1], F = ws[3], OH = dys[1], OW = dys[2];
-  WindowGeometry geo = WindowGeometry::from(n.attrs, {KH, KW});
-  TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
-  auto& b = tb.b();
-  llvm::AllocaInst* acc = tb.local(b.getFloatTy(), "acc");
-  tb.loop(tb.begin(), tb.end(), [&](Value* r) {  // r = n * H + ih
-    Value* img = b.CreateUDiv(r, tb.i64(H));
-    Value* ih = b.CreateURem(r, tb.i64(H));
-    tb.loop(tb.i64(0), tb.i64(W), [&](Value* iw) {
-      Value* dxBase = tb.mul(tb.add(tb.mul(r, tb.i64(W)), iw), tb.i64(C));
-      tb.loop(tb.i64(0), tb.i64(C), [&](Value* c) { tb.store(DX, tb.add(dxBase, c), tb.f32(0.0)); }, "c");
-      tb.loop(tb.i64(0), tb.i64(KH), [&](Value* ky) {
-        Value* t = b.CreateNSWSub(tb.add(ih, tb.i64(geo.pt)), ky);  // oh * sh
-        Value* oh = b.CreateUDiv(t, tb.i64(geo.sh));
-        Value* rowOk = b.CreateAnd(b.CreateICmpSGE(t, tb.i64(0)),
-                                   b.CreateAnd(b.CreateICmpEQ(b.CreateURem(t, tb.i64(geo.sh)), tb.i64(0)),
-                                               b.CreateICmpULT(oh, tb.i64(OH))));
-        tb.ifThen(rowOk, [&] {
-          tb.loop(tb.i64(0), tb.i64(KW), [&](Value* kx) {
-            Value* u = b.CreateNSWSub(tb.add(iw, tb.i64(geo.pl)), kx);
-            Value* ow = b.CreateUDiv(u, tb.i64(geo.sw));
-            Value* colOk = b.CreateAnd(b.CreateICmpSGE(u, tb.i64(0)),
-                                       b.CreateAnd(b.CreateICmpEQ(b.CreateURem(u, tb.i64(geo.sw)), tb.i64(0)),
-                                                   b.CreateICmpULT(ow, tb.i64(OW))));
-            tb.ifThen(colOk, [&] {
-              Value* dyBase =
-                  tb.mul(tb.add(tb.mul(tb.add(tb.mul(img, tb.i64(OH)), oh), tb.i64(OW)), ow), tb.i64(F));
-              Value* wBase = tb.mul(tb.add(tb.mul(ky, tb.i64(KW)), kx), tb.i64(C * F));
-              tb.loop(tb.i64(0), tb.i64(C), [&](Value* c) {
-                Value* wRow = tb.add(wBase, tb.mul(c, tb.i64(F)));
-                Value* at = tb.add(dxBase, c);
-                b.CreateStore(tb.load(DX, at), acc);
-                tb.loop(tb.i64(0), tb.i64(F), [&](Value* f) {
-                  Value* s = fma(b, tb.load(DY, tb.add(dyBase, f)), tb.load(Wt, tb.add(wRow, f)),
-                                 b.CreateLoad(b.getFloatTy(), acc));
-                  llvm::cast<llvm::Instruction>(s)->setHasAllowReassoc(true);
-                  b.CreateStore(s, acc);
-                }, "f");
-                tb.store(DX, at, b.CreateLoad(b.getFloatTy(), acc));
-              }, "c");
-            });
-          }, "kx");
-        });
-      }, "ky");
-    }, "iw");
+    forBlocks(tb, 0, d.F, vectors * L, [&](Value* f0, int64_t fWidth) {
+      int64_t nv = (fWidth + L - 1) / L;
+      auto active = [&](int64_t j) { return std::min<int64_t>(L, fWidth - j * L); };
+      // One register block: np pixels from output column ow0; `fixedOw0` is ow0 when it is
+      // known at compile time (then each kx gets only the pixels whose column is inside the
+      // input), else every pixel's whole window row is inside (an interior block).
+      // `clamped`: one pixel anywhere in the row, its kx range computed at run time (the
+      // fallback when unrolling the borders would emit too much code).
+      auto block = [&](Value* ow0, int64_t np, std::optional<int64_t> fixedOw0, bool clamped = false) {
+        auto valid = [&](int64_t p, int64_t kx) {
+          if (!fixedOw0) return true;
+          int64_t iw = (*fixedOw0 + p) * geo.sw - geo.pl + kx;
+          return iw >= 0 && iw < d.W;
+        };
+        bool allValid = true;
+        for (int64_t p = 0; p < np; ++p)
+          for (int64_t kx = 0; kx < d.KW; ++kx) allValid = allValid && valid(p, kx);
+        std::vector<llvm::AllocaInst*> acc = v.accumulators(static_cast<size_t>(np * nv));
+        for (llvm::AllocaInst* a : acc) v.set(a, v.zero());
+        // FMAs of the pixels `ps` for one (kx, c) position: filter at wAt, input at xAt[p] + t.
+        auto step = [&](Value* wAt, const std::vector<int64_t>& ps, const std::vector<Value*>& xAt, Value* t) {
+          std::vector<Value*> wv;
+          for (int64_t j = 0; j < nv; ++j) wv.push_back(v.load(Wt, sAdd(b, wAt, j * L), active(j)));
+          for (int64_t p : ps) {
+            Value* xb = v.splat(tb.load(X, sAdd(b, xAt[static_cast<size_t>(p)], t)));
+            for (int64_t j = 0; j < nv; ++j) {
+              llvm::AllocaInst* a = acc[static_cast<size_t>(p * nv + j)];
+              v.set(a, v.fma(xb, wv[static_cast<size_t>(j)], v.get(a)));
+            }
+          }
+        };
+        tb.loop(kyLo, kyHi, [&](Value* ky) {
+          Value* xRow = sMul(b, sAdd(b, xImageRow, sAdd(b, ihBase, ky)), d.W);
+          Value* wKy = sAdd(b, sMul(b, ky, d.KW * d.C * d.F), f0);
+          if (allValid) {
+            // (kx, c) is one contiguous run of the input row and of the filter.
+            std::vector<int64_t> ps;
+            std::vector<Value*> xAt;  // x index of (pixel p, kx = 0, c = 0); may be negative when clamped
+            for (int64_t p = 0; p < np; ++p) {
+              ps.push_back(p);
+              xAt.push_back(sMul(b, sAdd(b, xRow, sAdd(b, sMul(b, sAdd(b, ow0, p), geo.sw), -geo.pl)), d.C));
+            }
+            Value *tLo = tb.i64(0), *tHi = tb.i64(d.KW * d.C);
+            if (clamped) {
+              Value* start = sAdd(b, sMul(b, ow0, geo.sw), -geo.pl);  // input column of kx = 0
+              tLo = sMul(b, tb.smax(b.CreateNSWNeg(start), tb.i64(0)), d.C);
+              tHi = sMul(b, tb.smin(b.CreateNSWSub(tb.i64(d.W), start), tb.i64(d.KW)), d.C);
+            }
+            tb.loop(tLo, tHi, [&](Value* t) {  // t = kx * C + c
+              step(sAdd(b, wKy, sMul(b, t, d.F)), ps, xAt, t);
+            }, "t");
+            return;
+          }
+          for (int64_t kx = 0; kx < d.KW; ++kx) {
+            std::vector<int64_t> ps;
+            std::vector<Value*> xAt(static_cast<size_t>(np), nullptr);  // x index of (p, kx, c = 0)
+            for (int64_t p = 0; p < np; ++p) {
+              if (!valid(p, kx)) continue;
+              ps.push_back(p);
+              xAt[static_cast<size_t>(p)] = sMul(b, sAdd(b, xRow, (*fixedOw0 + p) * geo.sw - geo.pl + kx), d.C);
+            }
+            if (ps.empty()) continue;
+            Value* wKx = sAdd(b, wKy, kx * d.C * d.F);
+            tb.loop(tb.i64(0), tb.i64(d.C), [&](Value* c) { step(sAdd(b, wKx, sMul(b, c, d.F)), ps, xAt, c); }, "c");
+          }
+        }, "ky");
+        for (int64_t p = 0; p < np; ++p) {
+          Value* yAt = sAdd(b, sAdd(b, yRow, sMul(b, sAdd(b, ow0, p), d.F)), f0);
+          for (int64_t j = 0; j < nv; ++j)
+            v.store(Y, sAdd(b, yAt, j * L), v.get(acc[static_cast<size_t>(p * nv + j)]), active(j));
+        }
+      };
+      if (static_cast<int64_t>(plan.fixed.size()) * d.KW > kMaxUnrolledColumns) {
+        tb.loop(tb.i64(0), tb.i64(d.OW), [&](Value* ow) { block(ow, 1, std::nullopt, true); }, "ow");
+        return;
+      }
+      for (auto [ow0, np] : plan.fixed) block(tb.i64(ow0), np, ow0);
+      forBlocks(tb, plan.loopLo, plan.loopHi, pixels, [&](Value* ow0, int64_t np) { block(ow0, np, std::nullopt); },
+                "owb");
+    }, "fb");
   }, "row");
-  Extent rows{(xs[0] == kBatch ? 1 : xs[0]) * H, xs.isBatched()};
-  tb.finish(rows, Extent{W * KH * KW * C * F * 2 / std::max<int64_t>(geo.sh * geo.sw, 1) + W * C, false});
-  return {};
-}
-
-// dw[ky, kx, c, f] = sum over (n, oh, ow) of x[n, ih, iw, c] * dy[n, oh, ow, f]. Parallel over
-// filter rows (ky, kx, c); the batch is a reduction, in order.
-Result<void> emitConv2DGradFilter(KernelContext& kc) {
-  const Graph& g = kc.graph();
-  const Node& n = kc.root();
-  NodeId X = n.inputs[0], DY = n.inputs[1], DW = kc.kernel.root;
-  const Shape &xs = g.type(X).shape, &dys = g.type(DY).shape, &dws = n.type.shape;
-  int64_t H = xs[1], W = xs[2], C = xs[3], KH = dws[0], KW = dws[1], F = dws[3], OH = dys[1], OW = dys[2];
-  WindowGeometry geo = WindowGeometry::from(n.attrs, {KH, KW});
-  Extent N = dimExtent(xs[0]);
-  TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
-  auto& b = tb.b();
-  tb.loop(tb.begin(), tb.end(), [&](Value* r) {  // r = (ky * KW + kx) * C + c
-    Value* c = b.CreateURem(r, tb.i64(C));
-    Value* kx = b.CreateURem(b.CreateUDiv(r, tb.i64(C)), tb.i64(KW));
-    Value* ky = b.CreateUDiv(r, tb.i64(KW * C));
-    Value* dwRow = tb.mul(r, tb.i64(F));
-    tb.loop(tb.i64(0), tb.i64(F), [&](Value* f) { tb.store(DW, tb.add(dwRow, f), tb.f32(0.0)); }, "f");
-    tb.loop(tb.i64(0), tb.extent(N), [&](Value* img) {
-      tb.loop(tb.i64(0), tb.i64(OH), [&](Value* oh) {
-        Value* ih = sadd(b, b.CreateNSWSub(smul(b, oh, geo.sh), tb.i64(geo.pt)), ky);
-        tb.ifThen(inRange(tb, ih, H), [&] {
-          tb.loop(tb.i64(0), tb.i64(OW), [&](Value* ow) {
-            Value* iw = sadd(b, b.CreateNSWSub(smul(b, ow, geo.sw), tb.i64(geo.pl)), kx);
-            tb.ifThen(inRange(tb, iw, W), [&] {
-              Value* xv = tb.load(X, tb.add(tb.mul(tb.add(tb.mul(tb.add(tb.mul(img, tb.i64(H)), ih), tb.i64(W)), iw), tb.i64(C)), c));
-              Value* dyBase = tb.mul(tb.add(tb.mul(tb.add(tb.mul(img, tb.i64(OH)), oh), tb.i64(OW)), ow), tb.i64(F));
-              tb.loop(tb.i64(0), tb.i64(F), [&](Value* f) {
-                Value* at = tb.add(dwRow, f);
-                tb.store(DW, at, fma(b, xv, tb.load(DY, tb.add(dyBase, f)), tb.load(DW, at)));
-              }, "f");
-            });
-          }, "ow");
-        });
-      }, "oh");
-    }, "n");
-  }, "row");
-  tb.finish(Extent{KH * KW * C, false}, Extent{N.k * OH * OW * F * 2, N.batched});
+  Extent rows{(ys[0] == kBatch ? 1 : ys[0]) * d.OH, ys.isBatched()};
+  tb.finish(rows, Extent{d.OW * d.KH * d.KW * d.C * d.F * 2, false});
   return {};
 }
 

@@ -1,73 +1,101 @@
-// Matrix products a[..., M, K] @ b[K, N] (or b[..., K, N]), either operand transposed.
+// Matrix products a[..., M, K] @ b[K, N] (or b[..., K, N]), either operand transposed: the
+// shapes become a GemmProblem, which GemmEmitter turns into packed panels and a register-
+// blocked microkernel (see GemmEmitter.h for the numerics and the parallel split).
 //
-// This first version is a correct, vectorisable loop nest; a packed-panel, register-blocked
-// microkernel (BLIS / Halide style) replaces the body later without changing the interface.
-// Rows of the output are the parallel range: each output element is accumulated by one
-// thread in k order, so results do not depend on the thread count.
-//   b not transposed: i-k-j order, the inner loop runs along a row of b and of the output.
-//   b transposed:     i-j-k order, each output element a dot product of two contiguous rows.
+// A fused epilogue (Kernel::epilogue: bias add, activation, ... see Lowering.cpp) runs on
+// each output tile right after its sum is complete, while the tile is still in L1: the
+// product's value is read back, the members are computed per element by the op table's
+// scalar functions, and every stored member is written.
+#include <map>
+
 #include "compiler/codegen/Emit.h"
+#include "compiler/codegen/GemmEmitter.h"
 
 namespace nnc::codegen {
 
+namespace {
+
 using llvm::Value;
+
+// Operand `q` of an epilogue member at output element (row, col) (flat row over the leading
+// dims, flat index f): a uniform, the same position, or broadcast (stride 0 along the dims
+// it lacks or has as 1).
+Value* epilogueOperand(TaskBuilder& tb, NodeId q, const Shape& space, Value* row, Value* col, Value* f) {
+  const LoweredGraph& lg = tb.entry().lowered;
+  if (lg.storage[static_cast<size_t>(q)].kind == StorageKind::Uniform) return uniformValue(tb, q);
+  const Shape& qs = tb.graph().type(q).shape;
+  if (qs == space) return tb.load(q, f);
+  std::vector<int64_t> strides = rowMajorStrides(qs);
+  size_t rank = space.rank(), lead = rank - qs.rank();
+  Value* offset = tb.i64(0);
+  Value* rest = row;  // index over dims [0, rank - 1), decomposed from the innermost
+  for (size_t d = rank; d-- > 0;) {
+    Value* idx;
+    if (d + 1 == rank) {
+      idx = col;
+    } else if (d == 0) {
+      idx = rest;
+    } else {
+      idx = tb.b().CreateURem(rest, tb.i64(space[d]));
+      rest = tb.b().CreateUDiv(rest, tb.i64(space[d]));
+    }
+    if (d >= lead && qs[d - lead] == space[d] && space[d] != 1) offset = tb.add(offset, tb.mul(idx, tb.i64(strides[d - lead])));
+  }
+  return tb.load(q, offset);
+}
+
+GemmTileHook epilogueHook(const KernelContext& kc, NodeId out, int64_t n) {
+  return [&kc, out, n](TaskBuilder& tb, Value* row, Value* rows, Value* col, Value* cols) {
+    const Graph& g = kc.graph();
+    const Kernel& kern = kc.kernel;
+    const Shape& space = g.type(out).shape;
+    tb.loop(tb.i64(0), rows, [&](Value* r) {
+      Value* flatRow = tb.add(row, r);
+      tb.loop(tb.i64(0), cols, [&](Value* c) {
+        Value* j = tb.add(col, c);
+        Value* f = tb.add(tb.mul(flatRow, tb.i64(n)), j);
+        std::map<NodeId, Value*> value{{kern.root, tb.load(out, f)}};
+        for (NodeId id : kern.epilogue) {
+          const Node& m = g.node(id);
+          std::vector<Value*> args;
+          for (NodeId q : m.inputs) {
+            auto it = value.find(q);
+            args.push_back(it != value.end() ? it->second : epilogueOperand(tb, q, space, flatRow, j, f));
+          }
+          ScalarContext sc{tb, m, args};
+          value[id] = opLowering(m.op).scalar(sc);
+        }
+        for (NodeId s : kern.stored) tb.store(s, f, value[s]);
+      }, "ej");
+    }, "ei");
+  };
+}
+
+}  // namespace
 
 Result<void> emitMatMul(KernelContext& kc) {
   const Graph& g = kc.graph();
   const Node& n = kc.root();
-  NodeId A = n.inputs[0], Bm = n.inputs[1], C = kc.kernel.root;
-  const Shape &sa = g.type(A).shape, &sb = g.type(Bm).shape;
-  bool ta = n.attrs.getInt("transpose_a") != 0, tb_ = n.attrs.getInt("transpose_b") != 0;
+  GemmProblem p;
+  p.a = n.inputs[0];
+  p.b = n.inputs[1];
+  p.c = kc.kernel.root;
+  const Shape &sa = g.type(p.a).shape, &sb = g.type(p.b).shape;
+  p.transA = n.attrs.getInt("transpose_a") != 0;
+  p.transB = n.attrs.getInt("transpose_b") != 0;
   size_t ra = sa.rank(), rb = sb.rank();
-  Extent M = dimExtent(ta ? sa[ra - 1] : sa[ra - 2]);
-  Extent K = dimExtent(ta ? sa[ra - 2] : sa[ra - 1]);
-  int64_t N = tb_ ? sb[rb - 2] : sb[rb - 1];  // the shape rule keeps the batch out of N
-  Extent L;                                    // leading (batched-matmul) dims
-  for (size_t d = 0; d + 2 < ra; ++d) L = sa[d] == kBatch ? Extent{L.k, true} : Extent{L.k * sa[d], L.batched};
-  bool bBatched = rb > 2;
-  Extent rows{L.k * M.k, L.batched || M.batched};
-
-  TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
-  auto& b = tb.b();
-  Value* Mv = tb.extent(M);
-  Value* Kv = tb.extent(K);
-  Value* Nv = tb.i64(N);
-  llvm::AllocaInst* acc = tb.local(b.getFloatTy(), "acc");
-  auto fma = [&](Value* x, Value* y, Value* z) {
-    return b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {b.getFloatTy()}, {x, y, z});
-  };
-  tb.loop(tb.begin(), tb.end(), [&](Value* r) {
-    // r = l * M + i
-    Value* l = L == Extent{1, false} ? tb.i64(0) : b.CreateUDiv(r, Mv);
-    Value* i = L == Extent{1, false} ? r : b.CreateURem(r, Mv);
-    Value* aBase = tb.mul(tb.mul(l, Mv), Kv);                      // a[l] is M x K (or K x M)
-    Value* bBase = bBatched ? tb.mul(tb.mul(l, Kv), Nv) : tb.i64(0);  // b[l] is K x N (or N x K)
-    Value* cRow = tb.mul(r, Nv);
-    auto aAt = [&](Value* k) { return ta ? tb.add(aBase, tb.add(tb.mul(k, Mv), i)) : tb.add(aBase, tb.add(tb.mul(i, Kv), k)); };
-    if (!tb_) {
-      tb.loop(tb.i64(0), Nv, [&](Value* j) { tb.store(C, tb.add(cRow, j), tb.f32(0.0)); }, "j");
-      tb.loop(tb.i64(0), Kv, [&](Value* k) {
-        Value* av = tb.load(A, aAt(k));
-        Value* bRow = tb.add(bBase, tb.mul(k, Nv));
-        tb.loop(tb.i64(0), Nv, [&](Value* j) {
-          Value* at = tb.add(cRow, j);
-          tb.store(C, at, fma(av, tb.load(Bm, tb.add(bRow, j)), tb.load(C, at)));
-        }, "j");
-      }, "k");
-    } else {
-      tb.loop(tb.i64(0), Nv, [&](Value* j) {
-        Value* bRow = tb.add(bBase, tb.mul(j, Kv));
-        b.CreateStore(tb.f32(0.0), acc);
-        tb.loop(tb.i64(0), Kv, [&](Value* k) {
-          Value* s = fma(tb.load(A, aAt(k)), tb.load(Bm, tb.add(bRow, k)), b.CreateLoad(b.getFloatTy(), acc));
-          llvm::cast<llvm::Instruction>(s)->setHasAllowReassoc(true);
-          b.CreateStore(s, acc);
-        }, "k");
-        tb.store(C, tb.add(cRow, j), b.CreateLoad(b.getFloatTy(), acc));
-      }, "j");
-    }
-  }, "r");
-  tb.finish(rows, Extent{K.k * N * 2, K.batched});
+  p.m = dimExtent(p.transA ? sa[ra - 1] : sa[ra - 2]);
+  p.k = dimExtent(p.transA ? sa[ra - 2] : sa[ra - 1]);
+  p.n = p.transB ? sb[rb - 2] : sb[rb - 1];  // the shape rule keeps the batch out of N
+  for (size_t d = 0; d + 2 < ra; ++d)
+    p.l = sa[d] == kBatch ? Extent{p.l.k, true} : Extent{p.l.k * sa[d], p.l.batched};
+  p.bBatched = rb > 2;
+  if (kc.kernel.epilogue.empty()) {
+    emitGemm(kc, p);
+  } else {
+    p.c = kc.kernel.epilogue.back();  // holds the partial sums, then the epilogue's result
+    emitGemm(kc, p, epilogueHook(kc, p.c, p.n));
+  }
   return {};
 }
 

@@ -4,22 +4,31 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <mutex>
 #include <sstream>
+#include <system_error>
+#include <thread>
 
 #include <llvm/Analysis/CGSCCPassManager.h>
 #include <llvm/Analysis/LoopAnalysisManager.h>
+#include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/IR/PassManager.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Passes/StandardInstrumentations.h>
 #include <llvm/Support/CommandLine.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/TargetParser/Host.h>
 
+#include "compiler/codegen/ModuleSplit.h"
+#include "compiler/codegen/ObjectCache.h"
+#include "compiler/codegen/TaskMerge.h"
 #include "runtime/include/nnc/runtime.h"
 
 namespace nnc::codegen {
@@ -60,6 +69,8 @@ llvm::OptimizationLevel optLevelOf(int level) {
   }
 }
 
+// Changing what this pipeline or the code generator's settings produce? Bump
+// kPipelineVersion (ObjectCache.h), or the disk cache serves code from the old one.
 void optimize(llvm::Module& m, llvm::TargetMachine& tm, int level) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
@@ -71,7 +82,12 @@ void optimize(llvm::Module& m, llvm::TargetMachine& tm, int level) {
   // The generic unroller roughly doubles optimisation time for little gain here: the
   // vectoriser interleaves, and kernels that need unrolling are emitted unrolled.
   pto.LoopUnrolling = false;
-  llvm::PassBuilder pb(&tm, pto);
+  // Honour `optnone` (the entry functions, ModuleEmitter.cpp): the new pass manager skips
+  // such functions only through this instrumentation.
+  llvm::PassInstrumentationCallbacks pic;
+  llvm::OptNoneInstrumentation optNone(/*DebugLogging=*/false);
+  optNone.registerCallbacks(pic);
+  llvm::PassBuilder pb(&tm, pto, std::nullopt, &pic);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
@@ -80,6 +96,52 @@ void optimize(llvm::Module& m, llvm::TargetMachine& tm, int level) {
   llvm::ModulePassManager mpm = level == 0 ? pb.buildO0DefaultPipeline(llvm::OptimizationLevel::O0)
                                            : pb.buildPerModuleDefaultPipeline(optLevelOf(level));
   mpm.run(m, mam);
+}
+
+// Target attributes on every function, so the optimiser's cost models and the code
+// generator see the host CPU.
+void targetHost(llvm::Module& module, llvm::TargetMachine& tm) {
+  module.setDataLayout(tm.createDataLayout());
+  module.setTargetTriple(tm.getTargetTriple().str());
+  std::string cpu = tm.getTargetCPU().str(), features = tm.getTargetFeatureString().str();
+  for (llvm::Function& f : module) {
+    if (f.isDeclaration()) continue;
+    f.addFnAttr("target-cpu", cpu);
+    f.addFnAttr("target-features", features);
+  }
+}
+
+// Parallel compilation: more threads than this rarely pay (few models have that many large
+// kernels). Optimising and compiling takes roughly 0.1 ms per (unoptimised) instruction and
+// splitting about 10 ms, so below this many instructions a module compiles whole.
+constexpr int kMaxCompileThreads = 8;
+constexpr size_t kMinSplitInstructions = 2000;
+
+// One part of a module on its way to machine code.
+struct CompilePart {
+  std::unique_ptr<llvm::LLVMContext> ctx;
+  std::unique_ptr<llvm::Module> module;
+  std::unique_ptr<llvm::TargetMachine> tm;
+  std::unique_ptr<llvm::MemoryBuffer> object;
+  std::string ir;     // the optimised IR, when asked for
+  std::string error;  // empty: fine
+};
+
+// job(0) .. job(n - 1), each on its own thread (job(0) on the caller's). Runs a job on the
+// caller's thread when the system refuses another thread.
+void runParallel(size_t n, const std::function<void(size_t)>& job) {
+  std::vector<std::thread> workers;
+  std::vector<size_t> inline_;
+  for (size_t i = 1; i < n; ++i) {
+    try {
+      workers.emplace_back(job, i);
+    } catch (const std::system_error&) {
+      inline_.push_back(i);
+    }
+  }
+  job(0);
+  for (size_t i : inline_) job(i);
+  for (std::thread& w : workers) w.join();
 }
 
 }  // namespace
@@ -100,41 +162,86 @@ std::string hostTargetDescription() {
   return s;
 }
 
-Result<std::shared_ptr<JitCode>> jitCompile(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> ctx,
-                                            const std::vector<std::string>& symbols, int optLevel, JitTimes* times,
-                                            std::string* optimizedIR) {
-  initializeLLVM();
-  {
-    std::string msg;
-    llvm::raw_string_ostream os(msg);
-    if (llvm::verifyModule(*module, &os)) return makeError("internal: the generated LLVM IR is invalid: " + os.str());
-  }
-  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!jtmb) return fromLLVM(jtmb.takeError(), "cannot describe the host CPU");
-  jtmb->setCodeGenOptLevel(optLevel >= 3 ? llvm::CodeGenOptLevel::Aggressive
-                           : optLevel == 0 ? llvm::CodeGenOptLevel::None
-                                           : llvm::CodeGenOptLevel::Default);
-  auto tm = jtmb->createTargetMachine();
+namespace {
+
+// Optimises and compiles `module` (split into parts on up to `threads` threads) to objects.
+Result<std::vector<std::unique_ptr<llvm::MemoryBuffer>>> compileObjects(
+    std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> ctx, llvm::orc::JITTargetMachineBuilder& jtmb,
+    int optLevel, int threads, JitTimes* times, std::string* optimizedIR) {
+  auto tm = jtmb.createTargetMachine();
   if (!tm) return fromLLVM(tm.takeError(), "cannot create a target machine for the host");
 
   auto t0 = std::chrono::steady_clock::now();
-  module->setDataLayout((*tm)->createDataLayout());
-  module->setTargetTriple((*tm)->getTargetTriple().str());
-  std::string cpu = (*tm)->getTargetCPU().str(), features = (*tm)->getTargetFeatureString().str();
-  for (llvm::Function& f : *module) {
-    if (f.isDeclaration()) continue;
-    f.addFnAttr("target-cpu", cpu);
-    f.addFnAttr("target-features", features);
+  targetHost(*module, **tm);
+  mergeIdenticalTasks(*module);
+
+  // Parts compiled in parallel, each in its own context with its own TargetMachine (neither
+  // may be shared between threads). A small module stays whole: splitting costs more than
+  // it saves.
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::string> bitcode = splitModule(*module, std::min(threads, kMaxCompileThreads), kMinSplitInstructions);
+  std::vector<CompilePart> parts(std::max<size_t>(bitcode.size(), 1));
+  if (bitcode.empty()) {
+    parts[0].ctx = std::move(ctx);
+    parts[0].module = std::move(module);
+    parts[0].tm = std::move(*tm);
+  } else {
+    module.reset();
+    ctx.reset();
+    for (CompilePart& part : parts) {
+      auto partTM = jtmb.createTargetMachine();
+      if (!partTM) return fromLLVM(partTM.takeError(), "cannot create a target machine for the host");
+      part.tm = std::move(*partTM);
+    }
   }
-  optimize(*module, **tm, optLevel);
-  if (optimizedIR) {
-    llvm::raw_string_ostream os(*optimizedIR);
-    module->print(os, nullptr);
-  }
+  runParallel(parts.size(), [&](size_t i) {
+    CompilePart& part = parts[i];
+    if (!part.module) {
+      part.ctx = std::make_unique<llvm::LLVMContext>();
+      auto parsed = llvm::parseBitcodeFile(llvm::MemoryBufferRef(bitcode[i], "nnc_part"), *part.ctx);
+      if (!parsed) {
+        part.error = "internal: cannot read back a part of the module: " + llvm::toString(parsed.takeError());
+        return;
+      }
+      part.module = std::move(*parsed);
+    }
+    optimize(*part.module, *part.tm, optLevel);
+    if (optimizedIR) {
+      llvm::raw_string_ostream os(part.ir);
+      part.module->print(os, nullptr);
+    }
+  });
   if (times) times->optimizeSeconds = secondsSince(t0);
+  if (times) times->parts = static_cast<int>(parts.size());
 
   t0 = std::chrono::steady_clock::now();
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  runParallel(parts.size(), [&](size_t i) {
+    CompilePart& part = parts[i];
+    if (!part.module) return;
+    llvm::orc::SimpleCompiler compile(*part.tm);
+    auto object = compile(*part.module);
+    if (!object)
+      part.error = "internal: cannot compile the module to machine code: " + llvm::toString(object.takeError());
+    else
+      part.object = std::move(*object);
+    part.module.reset();  // freeing a large module takes a while too: do it here, in parallel
+    part.ctx.reset();
+  });
+  std::vector<std::unique_ptr<llvm::MemoryBuffer>> objects;
+  for (CompilePart& part : parts) {
+    if (!part.error.empty()) return makeError(part.error);
+    if (optimizedIR) *optimizedIR += part.ir;
+    objects.push_back(std::move(part.object));
+  }
+  if (times) times->codegenSeconds = secondsSince(t0);
+  return objects;
+}
+
+// Links `objects` in a new LLJIT with the runtime's symbols and finds `symbols`.
+Result<std::shared_ptr<JitCode>> link(llvm::orc::JITTargetMachineBuilder jtmb,
+                                      std::vector<std::unique_ptr<llvm::MemoryBuffer>> objects,
+                                      const std::vector<std::string>& symbols) {
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(jtmb)).create();
   if (!jit) return fromLLVM(jit.takeError(), "cannot start the JIT");
   llvm::orc::JITDylib& main = (*jit)->getMainJITDylib();
   auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess((*jit)->getDataLayout().getGlobalPrefix());
@@ -150,17 +257,76 @@ Result<std::shared_ptr<JitCode>> jitCompile(std::unique_ptr<llvm::Module> module
   define("powf", reinterpret_cast<void*>(static_cast<float (*)(float, float)>(&::powf)));
   if (llvm::Error e = main.define(llvm::orc::absoluteSymbols(std::move(runtime))))
     return fromLLVM(std::move(e), "cannot define runtime symbols");
-  if (llvm::Error e = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(ctx))))
-    return fromLLVM(std::move(e), "cannot add the module to the JIT");
-
+  for (auto& object : objects)
+    if (llvm::Error e = (*jit)->addObjectFile(std::move(object)))
+      return fromLLVM(std::move(e), "cannot add the compiled code to the JIT");
   std::map<std::string, void*> addresses;
   for (const std::string& name : symbols) {
-    auto addr = (*jit)->lookup(name);  // the first lookup compiles the module
+    auto addr = (*jit)->lookup(name);  // the first lookup links the objects
     if (!addr) return fromLLVM(addr.takeError(), "cannot find '" + name + "' in the compiled code");
     addresses[name] = addr->toPtr<void*>();
   }
-  if (times) times->codegenSeconds = secondsSince(t0);
   return std::make_shared<JitCode>(std::move(*jit), std::move(addresses));
+}
+
+std::vector<std::unique_ptr<llvm::MemoryBuffer>> buffersOf(const std::vector<std::string>& objects) {
+  std::vector<std::unique_ptr<llvm::MemoryBuffer>> buffers;
+  for (const std::string& o : objects) buffers.push_back(llvm::MemoryBuffer::getMemBufferCopy(o, "nnc_object"));
+  return buffers;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<JitCode>> jitCompile(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> ctx,
+                                            const std::vector<std::string>& symbols, const JitOptions& options,
+                                            JitTimes* times, std::string* optimizedIR) {
+  initializeLLVM();
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb) return fromLLVM(jtmb.takeError(), "cannot describe the host CPU");
+  jtmb->setCodeGenOptLevel(options.optLevel >= 3 ? llvm::CodeGenOptLevel::Aggressive
+                           : options.optLevel == 0 ? llvm::CodeGenOptLevel::None
+                                                   : llvm::CodeGenOptLevel::Default);
+
+  // Compiled by an earlier process? An entry that does not link is compiled afresh.
+  std::string cacheDir = options.diskCacheKey.empty() ? "" : objectCacheDirectory();
+  if (!cacheDir.empty()) {
+    auto t0 = std::chrono::steady_clock::now();
+    if (auto stored = loadObjects(cacheDir, options.diskCacheKey)) {
+      auto code = link(*jtmb, buffersOf(*stored), symbols);
+      if (code) {
+        if (times) {
+          times->diskHit = true;
+          times->codegenSeconds = secondsSince(t0);
+        }
+        return code;
+      }
+    }
+  }
+
+  {
+    std::string msg;
+    llvm::raw_string_ostream os(msg);
+    if (llvm::verifyModule(*module, &os)) return makeError("internal: the generated LLVM IR is invalid: " + os.str());
+  }
+  auto objects = compileObjects(std::move(module), std::move(ctx), *jtmb, options.optLevel, options.threads, times,
+                                optimizedIR);
+  if (!objects) return objects.error();
+  auto t0 = std::chrono::steady_clock::now();
+  if (!cacheDir.empty()) {
+    std::vector<std::string> bytes;
+    for (const auto& o : *objects) bytes.emplace_back(o->getBufferStart(), o->getBufferSize());
+    storeObjects(cacheDir, options.diskCacheKey, bytes);
+  }
+  auto code = link(std::move(*jtmb), std::move(*objects), symbols);
+  if (times) times->codegenSeconds += secondsSince(t0);
+  return code;
+}
+
+void initializeNativeLLVM() { initializeLLVM(); }
+
+void runOptimizationPipeline(llvm::Module& module, llvm::TargetMachine& tm, int optLevel) {
+  mergeIdenticalTasks(module);
+  optimize(module, tm, optLevel);
 }
 
 }  // namespace nnc::codegen

@@ -1,6 +1,7 @@
 #include "compiler/codegen/Lowering.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <queue>
 #include <set>
 
@@ -170,8 +171,10 @@ class Partitioner {
           out_.storage[i] = {StorageKind::Arena, 0};
           break;
         case LoweringKind::Custom:
-          newKernel(id);
-          out_.storage[i] = {StorageKind::Arena, 0};
+          if (!fuseAsEpilogueHost(id)) {
+            newKernel(id);
+            out_.storage[i] = {StorageKind::Arena, 0};
+          }
           for (NodeId in : nd.inputs) needsBuffer_[static_cast<size_t>(in)] = true;
           break;
         case LoweringKind::Unsupported:
@@ -181,6 +184,42 @@ class Partitioner {
       }
     }
     return {};
+  }
+
+  // Epilogue fusion (NNC_FUSE_EPILOGUES=0 turns it off): a matmul whose every user is in one elementwise kernel E, reading it at
+  // the same position, takes E over. E's members become the matmul kernel's epilogue, applied
+  // to each output tile after its last K block; the product itself is never stored (its
+  // partial sums live in E's output buffer). The kernel runs where E ran, after all of E's
+  // other operands and the matmul's own. Members that remap positions (transpose, slice) or
+  // an E that is a reduction keep the two kernels apart.
+  bool fuseAsEpilogueHost(NodeId mm) {
+    size_t mi = static_cast<size_t>(mm);
+    const Node& m = g_.node(mm);
+    if (!fuseEpilogues_) return false;
+    if (m.op != OpKind::MatMul || pinned_[mi] || needsBuffer_[mi] || users_[mi].empty()) return false;
+    int e = out_.kernelOf[static_cast<size_t>(users_[mi].front())];
+    if (e < 0) return false;
+    Kernel& kern = out_.kernels[static_cast<size_t>(e)];
+    const Node& root = g_.node(kern.root);
+    if (loweringKind(root.op) != LoweringKind::Fused || !kern.epilogue.empty() || root.type.dtype != DType::F32 ||
+        !(root.type.shape == m.type.shape))
+      return false;
+    for (NodeId u : users_[mi])
+      if (out_.kernelOf[static_cast<size_t>(u)] != e) return false;
+    std::vector<NodeId> members = kern.fused;
+    members.push_back(kern.root);
+    for (NodeId x : members) {
+      OpKind op = g_.node(x).op;
+      if (op == OpKind::Transpose || op == OpKind::Slice) return false;
+      if (op == OpKind::BroadcastTo && g_.node(x).inputs[0] == mm) return false;
+    }
+    kern.epilogue = members;  // ascending: fused is sorted and the root is the highest id
+    kern.stored.push_back(kern.root);
+    kern.fused.clear();
+    kern.root = mm;
+    out_.kernelOf[mi] = e;
+    out_.storage[mi] = {StorageKind::Inline, 0};
+    return true;
   }
 
   // Claims same-shape elementwise producers for kernel k, highest id first (see the header).
@@ -226,12 +265,15 @@ class Partitioner {
     std::sort(kern.stored.begin(), kern.stored.end());
   }
 
+  // In the order of the last node each kernel computes (its root, or its epilogue's last).
   void orderKernels() {
-    std::sort(out_.kernels.begin(), out_.kernels.end(), [](const Kernel& a, const Kernel& b) { return a.root < b.root; });
+    auto last = [](const Kernel& k) { return k.epilogue.empty() ? k.root : k.epilogue.back(); };
+    std::sort(out_.kernels.begin(), out_.kernels.end(), [&](const Kernel& a, const Kernel& b) { return last(a) < last(b); });
     std::fill(out_.kernelOf.begin(), out_.kernelOf.end(), -1);
     for (size_t k = 0; k < out_.kernels.size(); ++k) {
       out_.kernelOf[static_cast<size_t>(out_.kernels[k].root)] = static_cast<int>(k);
       for (NodeId f : out_.kernels[k].fused) out_.kernelOf[static_cast<size_t>(f)] = static_cast<int>(k);
+      for (NodeId f : out_.kernels[k].epilogue) out_.kernelOf[static_cast<size_t>(f)] = static_cast<int>(k);
     }
   }
 
@@ -245,6 +287,7 @@ class Partitioner {
       };
       visit(kern.root);
       for (NodeId f : kern.fused) visit(f);
+      for (NodeId f : kern.epilogue) visit(f);
       kern.reads.assign(reads.begin(), reads.end());
     }
   }
@@ -253,7 +296,8 @@ class Partitioner {
     int steps = static_cast<int>(out_.kernels.size());  // the copy step comes last
     std::vector<int64_t> bufferOf(g_.size(), -1);
     for (size_t k = 0; k < out_.kernels.size(); ++k) {
-      std::vector<NodeId> written{out_.kernels[k].root};
+      std::vector<NodeId> written;
+      if (out_.kernels[k].epilogue.empty()) written.push_back(out_.kernels[k].root);  // else inline
       written.insert(written.end(), out_.kernels[k].stored.begin(), out_.kernels[k].stored.end());
       for (NodeId n : written) {
         Extent e = elementsOf(g_.type(n).shape);
@@ -320,9 +364,15 @@ class Partitioner {
   std::vector<bool> needsBuffer_;  // read from memory by some user (or leaves the graph)
   std::vector<bool> pinned_;       // an output or update value
   std::vector<std::vector<NodeId>> users_;
+  bool fuseEpilogues_ = epilogueFusionEnabled();
 };
 
 }  // namespace
+
+bool epilogueFusionEnabled() {
+  const char* v = std::getenv("NNC_FUSE_EPILOGUES");
+  return !v || std::string(v) != "0";
+}
 
 Result<LoweredGraph> lowerGraph(const Graph& g, const StateLayout& layout) {
   NNC_TRY(verifyGraph(g));
@@ -341,6 +391,14 @@ std::string describeKernels(const LoweredGraph& lg) {
     if (!kern.fused.empty()) {
       s += " [fused:";
       for (NodeId f : kern.fused) {
+        bool stored = std::find(kern.stored.begin(), kern.stored.end(), f) != kern.stored.end();
+        s += std::string(" ") + opName(g.node(f).op) + " %" + std::to_string(f) + (stored ? "*" : "");
+      }
+      s += "]";
+    }
+    if (!kern.epilogue.empty()) {
+      s += " [epilogue:";
+      for (NodeId f : kern.epilogue) {
         bool stored = std::find(kern.stored.begin(), kern.stored.end(), f) != kern.stored.end();
         s += std::string(" ") + opName(g.node(f).op) + " %" + std::to_string(f) + (stored ? "*" : "");
       }

@@ -39,6 +39,11 @@ enum class LoweringKind {
 };
 LoweringKind loweringKind(OpKind op);
 
+// Whether matmuls take their elementwise consumers as an epilogue (Kernel::epilogue): on,
+// unless the environment sets NNC_FUSE_EPILOGUES=0 (a debugging knob, like NNC_LLVM_ARGS:
+// it is read at every lowerGraph call).
+bool epilogueFusionEnabled();
+
 // A loop extent or element count: k, times the run-time batch when `batched`.
 struct Extent {
   int64_t k = 1;
@@ -70,7 +75,10 @@ struct Kernel {
   NodeId root = kNoNode;
   std::vector<NodeId> fused;     // producers computed in root's loop, ascending ids
   std::vector<NodeId> stored;    // the fused producers that are also written to memory
-  std::vector<NodeId> epilogue;  // reserved: elementwise consumers fused into a matmul/conv
+  // Elementwise consumers fused into a matmul's output (ascending ids): applied to each
+  // output tile once its sum is complete. The root is then Inline and the last member (in
+  // `stored`, with the members other kernels read) holds the product's partial sums.
+  std::vector<NodeId> epilogue;
   std::vector<NodeId> reads;     // nodes read from memory (or as uniforms), ascending ids
 };
 

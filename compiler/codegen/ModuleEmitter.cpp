@@ -65,7 +65,7 @@ Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, c
   chunkWork = std::max<int64_t>(chunkWork, 1);
   llvm::LLVMContext& ctx = module.getContext();
   MathEmitter math(module);
-  EntryContext ec{ctx, module, lowered, name, nullptr, {}, {}, nullptr, {}};
+  EntryContext ec{ctx, module, lowered, name, {}, nullptr, {}};
   ec.math = &math;
   std::map<NodeId, llvm::Constant*> globals;
   ec.global = [&](NodeId n) -> llvm::Constant* {
@@ -75,23 +75,8 @@ Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, c
     globals[n] = c;
     return c;
   };
-  // Frame slots: every stored buffer a kernel touches.
-  for (const Kernel& k : lowered.kernels) {
-    std::vector<NodeId> touched{k.root};
-    touched.insert(touched.end(), k.stored.begin(), k.stored.end());
-    touched.insert(touched.end(), k.reads.begin(), k.reads.end());
-    for (NodeId n : touched) {
-      NodeId r = lowered.storageRoot(n);
-      StorageKind kind = lowered.storage[static_cast<size_t>(r)].kind;
-      if ((kind == StorageKind::Input || kind == StorageKind::State || kind == StorageKind::Hyper ||
-           kind == StorageKind::Arena) &&
-          !ec.slotOf.count(r))
-        ec.slotOf[r] = static_cast<unsigned>(ec.slotOf.size());
-    }
-  }
   llvm::Type* ptr = llvm::PointerType::get(ctx, 0);
   llvm::Type* i64 = llvm::Type::getInt64Ty(ctx);
-  ec.frameType = llvm::StructType::create(ctx, {i64, llvm::ArrayType::get(ptr, ec.slotOf.size())}, name + "_frame");
 
   // Kernels -> tasks.
   for (size_t k = 0; k < lowered.kernels.size(); ++k) {
@@ -115,6 +100,11 @@ Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, c
   auto* ft = llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx), {ptr, ptr, ptr, i64, ptr, ptr}, false);
   llvm::Function* fn = llvm::Function::Create(ft, llvm::Function::ExternalLinkage, name, module);
   fn->addFnAttr(llvm::Attribute::NoUnwind);
+  // The entry only fills frames and calls tasks: nothing the optimiser could speed up
+  // measurably, while one basic block of thousands of stores and calls (an unrolled
+  // recurrence's) costs the SLP vectoriser and the scheduler seconds.
+  fn->addFnAttr(llvm::Attribute::OptimizeNone);
+  fn->addFnAttr(llvm::Attribute::NoInline);
   Value* state = fn->getArg(0);
   Value* inputs = fn->getArg(1);
   Value* outputs = fn->getArg(2);
@@ -128,18 +118,25 @@ Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, c
   hypers->setName("hypers");
   workspace->setName("workspace");
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
-  Value* frame = b.CreateAlloca(ec.frameType, nullptr, "frame");
-  b.CreateStore(batch, b.CreateStructGEP(ec.frameType, frame, 0));
-  for (const auto& [root, slot] : ec.slotOf) {
-    Value* addr = storageAddress(b, ec, root, state, inputs, hypers, workspace, batch);
-    b.CreateStore(addr, b.CreateGEP(ec.frameType, frame, {b.getInt32(0), b.getInt32(1), b.getInt32(slot)}));
+  // Every buffer's address, computed once up front; one frame, refilled before each task
+  // (tasks run one after another, and a task reads its frame only while it runs).
+  std::map<NodeId, Value*> addressOf;
+  size_t frameWords = 1;
+  for (const TaskCall& call : ec.calls) {
+    frameWords = std::max(frameWords, 1 + call.frame.size());
+    for (NodeId root : call.frame)
+      if (!addressOf.count(root)) addressOf[root] = storageAddress(b, ec, root, state, inputs, hypers, workspace, batch);
   }
+  Value* frame = b.CreateAlloca(llvm::ArrayType::get(i64, frameWords), nullptr, "frame");
+  b.CreateStore(batch, frame);
   auto extent = [&](Extent e) -> Value* {
     return e.batched ? b.CreateMul(batch, b.getInt64(static_cast<uint64_t>(e.k))) : b.getInt64(static_cast<uint64_t>(e.k));
   };
   llvm::FunctionCallee parallelFor =
       module.getOrInsertFunction("nnc_parallel_for", llvm::FunctionType::get(b.getInt32Ty(), {ptr, ptr, i64, i64}, false));
   for (const TaskCall& call : ec.calls) {
+    for (size_t i = 0; i < call.frame.size(); ++i)
+      b.CreateStore(addressOf.at(call.frame[i]), b.CreateConstInBoundsGEP1_64(ptr, frame, 1 + i));
     Value* n = extent(call.range);
     bool small = !call.range.batched && !call.work.batched && call.range.k * call.work.k <= chunkWork;
     if (small) {

@@ -39,7 +39,7 @@ TaskBuilder::TaskBuilder(EntryContext& ec, const std::string& name, const std::v
   end_->setName("end");
   entryBlock_ = llvm::BasicBlock::Create(ec.ctx, "entry", fn_);
   b_.SetInsertPoint(entryBlock_);
-  batch_ = b_.CreateLoad(i64t, b_.CreateStructGEP(ec.frameType, frame, 0), "batch");
+  batch_ = b_.CreateLoad(i64t, frame, "batch");  // frame word 0
 
   // Every buffer's address, loaded once, each with its own alias scope.
   llvm::MDBuilder md(ec.ctx);
@@ -53,9 +53,9 @@ TaskBuilder::TaskBuilder(EntryContext& ec, const std::string& name, const std::v
     if (s.kind == StorageKind::Global) {
       base = ec.global(root);
     } else {
-      auto it = ec.slotOf.find(root);
-      if (it == ec.slotOf.end()) continue;  // unreachable: every stored root has a slot
-      Value* slot = b_.CreateGEP(ec.frameType, frame, {b_.getInt32(0), b_.getInt32(1), b_.getInt32(it->second)});
+      // Frame word 1 + i: numbered per task, so equal kernels over other buffers are equal.
+      Value* slot = b_.CreateConstInBoundsGEP1_64(ptr, frame, 1 + frame_.size());
+      frame_.push_back(root);
       base = b_.CreateLoad(ptr, slot, std::string("buf") + std::to_string(root));
     }
     unsigned scope = static_cast<unsigned>(scopes_.size());
@@ -120,6 +120,18 @@ void TaskBuilder::store(NodeId node, Value* index, Value* value) {
   annotate(s, scope);
 }
 
+Value* TaskBuilder::address(NodeId node, Value* index) {
+  unsigned scope = 0;
+  Value* base = pointer(node, &scope);
+  if (!base) return nullptr;
+  return b_.CreateInBoundsGEP(elemType(graph().type(node).dtype), base, index);
+}
+
+void TaskBuilder::markAccess(llvm::Instruction* inst, NodeId node) {
+  unsigned scope = 0;
+  if (pointer(node, &scope)) annotate(inst, scope);
+}
+
 void TaskBuilder::loop(Value* lo, Value* hi, const std::function<void(Value*)>& body, const char* name) {
   llvm::BasicBlock* pre = b_.GetInsertBlock();
   llvm::BasicBlock* header = llvm::BasicBlock::Create(ec_.ctx, std::string(name) + ".head", fn_);
@@ -156,7 +168,7 @@ llvm::AllocaInst* TaskBuilder::local(llvm::Type* t, const char* name) {
 void TaskBuilder::finish(Extent range, Extent work) {
   b_.CreateRetVoid();
   work.k = std::max<int64_t>(work.k, 1);
-  ec_.calls.push_back(TaskCall{fn_, range, work});
+  ec_.calls.push_back(TaskCall{fn_, range, work, frame_});
 }
 
 std::string KernelContext::taskName(const char* suffix) const {

@@ -48,5 +48,7 @@ std::unique_ptr<Command> makeGradcheckCommand();
 std::unique_ptr<Command> makeTrainCommand();
 std::unique_ptr<Command> makeEvalCommand();
 std::unique_ptr<Command> makePredictCommand();
+std::unique_ptr<Command> makeBenchCommand();
+std::unique_ptr<Command> makeCompileCommand();
 
 }  // namespace nnc::driver

@@ -1,9 +1,11 @@
 #include <iostream>
 
+#include "compiler/codegen/AotCompile.h"
 #include "compiler/driver/Command.h"
 #include "compiler/driver/ModelLoader.h"
 #include "compiler/ir/Printer.h"
 #include "compiler/passes/PassPipeline.h"
+#include "compiler/session/StepGraphs.h"
 #include "compiler/train/TrainingGraph.h"
 
 namespace nnc::driver {
@@ -12,11 +14,12 @@ namespace {
 class IrCommand : public Command {
  public:
   const char* name() const override { return "ir"; }
-  const char* help() const override { return "Print the IR at a stage: parsed, train, optimized"; }
+  const char* help() const override { return "Print the IR at a stage: parsed, train, optimized, llvm"; }
   void addOptions(CLI::App& sub) override {
     sub.add_option("--stage", stage_, "parsed: the checked model; train: the training step (forward, loss, "
-                                      "backward, optimizer); optimized: training and inference graphs after the passes")
-        ->check(CLI::IsMember({"parsed", "train", "optimized"}))
+                                      "backward, optimizer); optimized: training and inference graphs after the passes; "
+                                      "llvm: the optimised LLVM IR the JIT compiles to machine code")
+        ->check(CLI::IsMember({"parsed", "train", "optimized", "llvm"}))
         ->capture_default_str();
   }
 
@@ -28,6 +31,7 @@ class IrCommand : public Command {
       printGraph(model.graph, std::cout);
       return kExitOk;
     }
+    if (stage_ == "llvm") return printLLVM(*loaded);
     if (stage_ == "train") {
       if (!model.train) return noTrainBlock(*loaded);
       Result<Graph> g = buildTrainingGraph(model);
@@ -63,6 +67,18 @@ class IrCommand : public Command {
     }
     printGraph(*opt, std::cout);
     return true;
+  }
+
+  // The module `train`, `eval` and `predict` compile: the inference entry nnc_forward (the
+  // evaluation pass when the model has a loss, else the outputs) and nnc_train_step.
+  static int printLLVM(const LoadedModel& m) {
+    Result<StepGraphs> graphs = buildStepGraphs(m.model);
+    if (!graphs) return fail(m, graphs.error());
+    const Graph& inference = graphs->eval ? graphs->eval->graph : graphs->predict.graph;
+    Result<std::string> ir = optimizedLLVMIR(inference, graphs->train ? &graphs->train->graph : nullptr);
+    if (!ir) return fail(m, ir.error());
+    std::cout << *ir;
+    return kExitOk;
   }
 
   std::string stage_ = "parsed";

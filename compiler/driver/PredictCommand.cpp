@@ -47,8 +47,21 @@ class PredictCommand : public Command {
     // Only the inputs the outputs depend on: data for prediction need not carry labels.
     auto graph = buildInferenceGraph(model);
     if (!graph) return fail(graph.error().message);
+    // The forward graph keeps every declared input as a leaf, the labels too: walk back
+    // from the outputs to find the ones actually read.
+    std::vector<bool> reached(graph->size(), false);
+    std::vector<NodeId> work;
+    for (const Output& o : graph->outputs) work.push_back(o.node);
+    while (!work.empty()) {
+      NodeId id = work.back();
+      work.pop_back();
+      if (reached[size_t(id)]) continue;
+      reached[size_t(id)] = true;
+      for (NodeId in : graph->node(id).inputs) work.push_back(in);
+    }
     std::vector<std::string> needed;
-    for (NodeId id : graph->leaves(OpKind::Input)) needed.push_back(graph->node(id).name);
+    for (NodeId id : graph->leaves(OpKind::Input))
+      if (reached[size_t(id)]) needed.push_back(graph->node(id).name);
     auto feed = loadModelData(model, data_, data::Split::Test, needed);
     if (!feed) return fail(feed.error().message);
     normalizeModelData(*feed, info->normalization);

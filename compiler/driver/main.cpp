@@ -27,6 +27,8 @@ std::vector<std::unique_ptr<Command>> allCommands() {
   cmds.push_back(makeTrainCommand());
   cmds.push_back(makeEvalCommand());
   cmds.push_back(makePredictCommand());
+  cmds.push_back(makeCompileCommand());
+  cmds.push_back(makeBenchCommand());
   return cmds;
 }
 

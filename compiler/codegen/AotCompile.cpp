@@ -1,0 +1,197 @@
+#include "compiler/codegen/AotCompile.h"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <set>
+
+#include <llvm/ADT/SmallVector.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/GlobalVariable.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include "compiler/codegen/Jit.h"
+#include "compiler/codegen/Lowering.h"
+#include "compiler/codegen/ModuleEmitter.h"
+
+namespace nnc {
+
+namespace {
+
+// The graphs lowered against one state layout, as jitCompile lowers them.
+struct LoweredModel {
+  StateLayout layout;
+  std::optional<LoweredGraph> inference, training;
+};
+
+Result<LoweredModel> lowerModel(const Graph& inference, const Graph* training) {
+  LoweredModel m;
+  auto layout = StateLayout::build({training, &inference});
+  if (!layout) return layout.error();
+  m.layout = std::move(*layout);
+  auto li = lowerGraph(inference, m.layout);
+  if (!li) return li.error();
+  m.inference = std::move(*li);
+  if (training) {
+    auto lt = lowerGraph(*training, m.layout);
+    if (!lt) return lt.error();
+    m.training = std::move(*lt);
+  }
+  return m;
+}
+
+// What a caller of the entry needs to know (CompiledModel describes its entries the same way).
+EntryInfo describe(const LoweredGraph& lg, const std::string& symbol) {
+  const Graph& g = *lg.graph;
+  EntryInfo info;
+  info.symbol = symbol;
+  for (NodeId in : lg.inputs) {
+    info.inputs.push_back({g.node(in).name, g.type(in)});
+    info.inputUsed.push_back(lg.live[static_cast<size_t>(in)]);
+  }
+  for (const Output& o : g.outputs) info.outputs.push_back({o.name, g.type(o.node)});
+  for (NodeId h : lg.hypers) info.hypers.push_back(g.node(h).name);
+  info.kernels = static_cast<int>(lg.kernels.size());
+  info.workspaceFixedBytes = lg.memory.fixedBytes;
+  info.workspaceBytesPerBatch = lg.memory.bytesPerBatch;
+  info.workspaceNaiveFixedBytes = lg.memory.naiveFixedBytes;
+  info.workspaceNaiveBytesPerBatch = lg.memory.naiveBytesPerBatch;
+  return info;
+}
+
+Error fromLLVM(llvm::Error e, const std::string& what) {
+  return makeError("internal: " + what + ": " + llvm::toString(std::move(e)));
+}
+
+// The host's TargetMachine, as the JIT creates it, but position-independent: the object links
+// into PIE executables and shared libraries.
+Result<std::unique_ptr<llvm::TargetMachine>> hostTargetMachine(int optLevel) {
+  codegen::initializeNativeLLVM();
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb) return fromLLVM(jtmb.takeError(), "cannot describe the host CPU");
+  jtmb->setCodeGenOptLevel(optLevel >= 3 ? llvm::CodeGenOptLevel::Aggressive
+                           : optLevel == 0 ? llvm::CodeGenOptLevel::None
+                                           : llvm::CodeGenOptLevel::Default);
+  jtmb->setRelocationModel(llvm::Reloc::PIC_);
+  jtmb->setCodeModel(llvm::CodeModel::Small);
+  auto tm = jtmb->createTargetMachine();
+  if (!tm) return fromLLVM(tm.takeError(), "cannot create a target machine for the host");
+  return std::move(*tm);
+}
+
+// Verifies, targets and optimises `module` exactly as the JIT does before linking it.
+Result<void> optimizeForHost(llvm::Module& module, llvm::TargetMachine& tm, int optLevel) {
+  {
+    std::string msg;
+    llvm::raw_string_ostream os(msg);
+    if (llvm::verifyModule(module, &os)) return makeError("internal: the generated LLVM IR is invalid: " + os.str());
+  }
+  module.setDataLayout(tm.createDataLayout());
+  module.setTargetTriple(tm.getTargetTriple().str());
+  std::string cpu = tm.getTargetCPU().str(), features = tm.getTargetFeatureString().str();
+  for (llvm::Function& f : module) {
+    if (f.isDeclaration()) continue;
+    f.addFnAttr("target-cpu", cpu);
+    f.addFnAttr("target-features", features);
+  }
+  codegen::runOptimizationPipeline(module, tm, optLevel);
+  return {};
+}
+
+// PREFIX_initial_values: every state tensor with a non-zero initial value, each at a 64-byte
+// aligned offset; `offsets` receives each layout entry's offset (-1: zeros, not stored).
+void emitInitialValues(llvm::Module& module, const StateLayout& layout, const InitialValues& initialValues,
+                       const std::string& symbol, std::vector<int64_t>& offsets) {
+  std::string blob;
+  offsets.assign(layout.entries().size(), -1);
+  for (size_t i = 0; i < layout.entries().size(); ++i) {
+    const StateEntry& e = layout.entries()[i];
+    std::span<const float> values = initialValues ? initialValues(e) : std::span<const float>{};
+    if (values.empty() || int64_t(values.size_bytes()) != e.bytes) continue;
+    if (std::all_of(values.begin(), values.end(), [](float v) { return v == 0.0f && !std::signbit(v); })) continue;
+    blob.resize((blob.size() + 63) / 64 * 64, '\0');
+    offsets[i] = int64_t(blob.size());
+    blob.append(reinterpret_cast<const char*>(values.data()), values.size_bytes());
+  }
+  if (blob.empty()) blob.push_back('\0');  // a C array is never empty
+  llvm::LLVMContext& ctx = module.getContext();
+  llvm::Constant* init = llvm::ConstantDataArray::getRaw(blob, blob.size(), llvm::Type::getInt8Ty(ctx));
+  auto* gv = new llvm::GlobalVariable(module, init->getType(), true, llvm::GlobalValue::ExternalLinkage, init, symbol);
+  gv->setAlignment(llvm::Align(64));
+}
+
+// Everything but the exported symbols becomes internal: two models' objects link together,
+// and the optimiser sees the whole program of each.
+void internalizeAllBut(llvm::Module& module, const std::set<std::string>& exported) {
+  for (llvm::GlobalValue& gv : module.global_values()) {
+    if (gv.isDeclaration() || exported.count(gv.getName().str())) continue;
+    gv.setLinkage(llvm::GlobalValue::InternalLinkage);
+  }
+}
+
+}  // namespace
+
+Result<AotModel> aotCompile(const Graph& inference, const Graph* training, const InitialValues& initialValues,
+                            const AotCompileOptions& options) {
+  auto lowered = lowerModel(inference, training);
+  if (!lowered) return lowered.error();
+  AotModel out;
+  const std::string forward = options.prefix + "_nnc_forward", train = options.prefix + "_nnc_train_step",
+                    initial = options.prefix + "_nnc_initial_values";
+
+  llvm::LLVMContext ctx;
+  llvm::Module module(options.prefix, ctx);
+  NNC_TRY(codegen::emitEntryPoint(module, *lowered->inference, forward, options.chunkWork));
+  std::set<std::string> exported{forward, forward + "_workspace", initial};
+  if (lowered->training) {
+    NNC_TRY(codegen::emitEntryPoint(module, *lowered->training, train, options.chunkWork));
+    exported.insert({train, train + "_workspace"});
+  }
+  emitInitialValues(module, lowered->layout, initialValues, initial, out.initialOffset);
+  internalizeAllBut(module, exported);
+
+  auto tm = hostTargetMachine(options.optLevel);
+  if (!tm) return tm.error();
+  NNC_TRY(optimizeForHost(module, **tm, options.optLevel));
+  {
+    llvm::SmallVector<char, 0> bytes;
+    llvm::raw_svector_ostream os(bytes);
+    llvm::legacy::PassManager pm;
+    if ((*tm)->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
+      return makeError("internal: this LLVM cannot write object files for the host");
+    pm.run(module);
+    out.object.assign(bytes.begin(), bytes.end());
+  }
+  out.target = codegen::hostTargetDescription();
+  out.forward = describe(*lowered->inference, forward);
+  if (lowered->training) out.train = describe(*lowered->training, train);
+  out.layout = std::move(lowered->layout);
+  return out;
+}
+
+Result<std::string> optimizedLLVMIR(const Graph& inference, const Graph* training, const CompileOptions& options) {
+  auto lowered = lowerModel(inference, training);
+  if (!lowered) return lowered.error();
+  llvm::LLVMContext ctx;
+  llvm::Module module("nnc_model", ctx);
+  // The entry names jitCompile uses (CompiledModel.cpp).
+  NNC_TRY(codegen::emitEntryPoint(module, *lowered->inference, "nnc_forward", options.chunkWork));
+  if (lowered->training)
+    NNC_TRY(codegen::emitEntryPoint(module, *lowered->training, "nnc_train_step", options.chunkWork));
+  auto tm = hostTargetMachine(options.optLevel);
+  if (!tm) return tm.error();
+  NNC_TRY(optimizeForHost(module, **tm, options.optLevel));
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os, nullptr);
+  os.flush();
+  return text;
+}
+
+}  // namespace nnc

@@ -1,0 +1,88 @@
+#pragma once
+// Internal to the convolution emitters (EmitConv.cpp, EmitConvBackward.cpp): the geometry
+// of one convolution, how a row of pixels is cut into register blocks, and vector helpers
+// bound to one task.
+//
+// The kernels are direct convolutions in the style of oneDNN's AVX2/AVX-512 "jit" kernels:
+// a register block of accumulators (a few output pixels x a few vectors of channels) is
+// filled by broadcast-FMA over the reduction, then stored once. Every output element is one
+// FMA chain in a fixed order that depends only on the shape, never on how the parallel range
+// is split, so results are bit-identical for every thread count.
+#include <functional>
+#include <vector>
+
+#include "compiler/codegen/ConvVectorUnit.h"
+#include "compiler/codegen/Emit.h"
+#include "compiler/codegen/Window.h"
+
+namespace nnc::codegen {
+
+
+// Sizes of one convolution: input H x W x C, filter KH x KW x C x F, output OH x OW x F.
+struct ConvDims {
+  int64_t H = 1, W = 1, C = 1, KH = 1, KW = 1, F = 1, OH = 1, OW = 1;
+  WindowGeometry geo;
+};
+
+// The largest block of at most `target` (and at least 1) that divides n, if one of at least
+// 3/4 of the target exists; else min(target, n) (the remainder then runs as a tail block).
+int64_t pickBlock(int64_t n, int64_t target);
+
+// Vector operations of one task, all on <lanes x float>. `active` is how many leading lanes
+// are real: a vector with fewer is read with a masked load (other lanes read as 0) and
+// written with a masked store, so tails never touch memory past the tensor's row.
+class ConvVectors {
+ public:
+  explicit ConvVectors(TaskBuilder& tb);
+
+  int lanes() const { return lanes_; }
+  llvm::Value* zero();
+  llvm::Value* splat(llvm::Value* scalar);
+  llvm::Value* load(NodeId node, llvm::Value* index, int64_t active);
+  void store(NodeId node, llvm::Value* index, llvm::Value* value, int64_t active);
+  llvm::Value* fma(llvm::Value* a, llvm::Value* b, llvm::Value* acc);
+  // The sum of the lanes (a fixed tree: the same for every call on this CPU).
+  llvm::Value* sum(llvm::Value* v);
+
+  // `count` vector accumulators: stack slots the optimizer promotes to registers.
+  std::vector<llvm::AllocaInst*> accumulators(size_t count);
+  llvm::Value* get(llvm::AllocaInst* acc);
+  void set(llvm::AllocaInst* acc, llvm::Value* v);
+
+ private:
+  llvm::Value* mask(int64_t active);
+
+  TaskBuilder& tb_;
+  int lanes_;
+  llvm::FixedVectorType* type_;
+};
+
+// Splits [lo, hi) into blocks of `block`: the whole blocks run in one run-time loop, the
+// remainder is emitted once more, statically, so body sees a compile-time width.
+void forBlocks(TaskBuilder& tb, int64_t lo, int64_t hi, int64_t block,
+               const std::function<void(llvm::Value* start, int64_t width)>& body, const char* name);
+
+// How one row of n output (or input) pixels is cut into register blocks of at most `pixels`:
+// blocks with a compile-time start (the borders, where the valid window columns differ per
+// pixel, and every block of a short row), cut as evenly as possible so no block is much
+// narrower than the rest, and a run-time loop of whole blocks over [loopLo, loopHi), which
+// lies inside the interior [interiorLo, interiorHi) where every window column is valid.
+struct PixelPlan {
+  std::vector<std::pair<int64_t, int64_t>> fixed;  // (start, width), compile-time
+  int64_t loopLo = 0, loopHi = 0;
+};
+PixelPlan planPixels(int64_t n, int64_t interiorLo, int64_t interiorHi, int64_t pixels);
+// The most (compile-time block, kx) pairs a row may unroll into; beyond it (kernels nearly as
+// wide as the image) the emitters fall back to one pixel at a time with run-time kx ranges.
+constexpr int64_t kMaxUnrolledColumns = 256;
+
+// Signed index arithmetic: window positions may be negative before they are clamped.
+inline llvm::Value* sAdd(llvm::IRBuilder<>& b, llvm::Value* x, llvm::Value* y) { return b.CreateNSWAdd(x, y); }
+inline llvm::Value* sAdd(llvm::IRBuilder<>& b, llvm::Value* x, int64_t k) {
+  return k == 0 ? x : b.CreateNSWAdd(x, b.getInt64(static_cast<uint64_t>(k)));
+}
+inline llvm::Value* sMul(llvm::IRBuilder<>& b, llvm::Value* x, int64_t k) {
+  return k == 1 ? x : b.CreateNSWMul(x, b.getInt64(static_cast<uint64_t>(k)));
+}
+
+}  // namespace nnc::codegen

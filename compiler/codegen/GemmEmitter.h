@@ -1,0 +1,38 @@
+#pragma once
+// Fast f32 matrix products emitted as LLVM IR, BLIS style: the operands are copied into
+// packed panels sized to the caches, and a register-blocked microkernel (MR rows x NR
+// columns of accumulators, NR a whole number of vector registers) computes each output tile.
+//
+// Numerics: every output element is ONE fused multiply-add chain from +0 in k order,
+// whatever the blocking, the path (packed or direct) or the thread split. Between K blocks
+// the partial sum goes through the output (stored, reloaded: no extra rounding), so the
+// result is bit-identical for every thread count and every split of the work.
+#include <functional>
+
+#include "compiler/codegen/Emit.h"
+#include "compiler/codegen/GemmBlocking.h"
+
+namespace nnc::codegen {
+
+
+// C[l] = op(A[l]) @ op(B[l]) for every leading index l: op(A) is M x K, op(B) K x N, all
+// row-major, A[l] at l*M*K, B[l] at l*K*N when B has the leading dims (else B is shared),
+// C[l] at l*M*N.
+struct GemmProblem {
+  NodeId a = kNoNode, b = kNoNode, c = kNoNode;
+  bool transA = false, transB = false;
+  Extent m, k, l;
+  int64_t n = 0;
+  bool bBatched = false;
+};
+
+// Called on each output tile after its final values are stored: rows [row, row + rows) of C
+// (flat rows, l * M + i) and columns [col, col + cols). For fused epilogues.
+using GemmTileHook = std::function<void(TaskBuilder&, llvm::Value* row, llvm::Value* rows, llvm::Value* col,
+                                        llvm::Value* cols)>;
+
+// Emits the product as one task (its parallel range: panels of NR output columns, or output
+// rows when N is narrow) and queues it.
+void emitGemm(KernelContext& kc, const GemmProblem& p, const GemmTileHook& onTile = nullptr);
+
+}  // namespace nnc::codegen
