@@ -118,6 +118,14 @@ constexpr int kMaxCompileThreads = 8;
 constexpr size_t kMinSplitInstructions = 2000;
 
 // One part of a module on its way to machine code.
+// A module lives in its context and must be freed first. Parameters are destroyed in an
+// order the compiler chooses (Clang frees a later parameter first), so a function that takes
+// both frees the module itself on every path: a local is destroyed before the parameters.
+struct FreeModuleFirst {
+  std::unique_ptr<llvm::Module>& module;
+  ~FreeModuleFirst() { module.reset(); }
+};
+
 struct CompilePart {
   std::unique_ptr<llvm::LLVMContext> ctx;
   std::unique_ptr<llvm::Module> module;
@@ -168,6 +176,7 @@ namespace {
 Result<std::vector<std::unique_ptr<llvm::MemoryBuffer>>> compileObjects(
     std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> ctx, llvm::orc::JITTargetMachineBuilder& jtmb,
     int optLevel, int threads, JitTimes* times, std::string* optimizedIR) {
+  FreeModuleFirst moduleFirst{module};
   auto tm = jtmb.createTargetMachine();
   if (!tm) return fromLLVM(tm.takeError(), "cannot create a target machine for the host");
 
@@ -280,6 +289,7 @@ std::vector<std::unique_ptr<llvm::MemoryBuffer>> buffersOf(const std::vector<std
 Result<std::shared_ptr<JitCode>> jitCompile(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> ctx,
                                             const std::vector<std::string>& symbols, const JitOptions& options,
                                             JitTimes* times, std::string* optimizedIR) {
+  FreeModuleFirst moduleFirst{module};
   initializeLLVM();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb) return fromLLVM(jtmb.takeError(), "cannot describe the host CPU");
