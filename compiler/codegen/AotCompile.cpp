@@ -46,25 +46,6 @@ Result<LoweredModel> lowerModel(const Graph& inference, const Graph* training) {
   return m;
 }
 
-// What a caller of the entry needs to know (CompiledModel describes its entries the same way).
-EntryInfo describe(const LoweredGraph& lg, const std::string& symbol) {
-  const Graph& g = *lg.graph;
-  EntryInfo info;
-  info.symbol = symbol;
-  for (NodeId in : lg.inputs) {
-    info.inputs.push_back({g.node(in).name, g.type(in)});
-    info.inputUsed.push_back(lg.live[static_cast<size_t>(in)]);
-  }
-  for (const Output& o : g.outputs) info.outputs.push_back({o.name, g.type(o.node)});
-  for (NodeId h : lg.hypers) info.hypers.push_back(g.node(h).name);
-  info.kernels = static_cast<int>(lg.kernels.size());
-  info.workspaceFixedBytes = lg.memory.fixedBytes;
-  info.workspaceBytesPerBatch = lg.memory.bytesPerBatch;
-  info.workspaceNaiveFixedBytes = lg.memory.naiveFixedBytes;
-  info.workspaceNaiveBytesPerBatch = lg.memory.naiveBytesPerBatch;
-  return info;
-}
-
 Error fromLLVM(llvm::Error e, const std::string& what) {
   return makeError("internal: " + what + ": " + llvm::toString(std::move(e)));
 }
@@ -92,14 +73,7 @@ Result<void> optimizeForHost(llvm::Module& module, llvm::TargetMachine& tm, int 
     llvm::raw_string_ostream os(msg);
     if (llvm::verifyModule(module, &os)) return makeError("internal: the generated LLVM IR is invalid: " + os.str());
   }
-  module.setDataLayout(tm.createDataLayout());
-  module.setTargetTriple(tm.getTargetTriple().str());
-  std::string cpu = tm.getTargetCPU().str(), features = tm.getTargetFeatureString().str();
-  for (llvm::Function& f : module) {
-    if (f.isDeclaration()) continue;
-    f.addFnAttr("target-cpu", cpu);
-    f.addFnAttr("target-features", features);
-  }
+  codegen::targetHost(module, tm);
   codegen::runOptimizationPipeline(module, tm, optLevel);
   return {};
 }
@@ -169,8 +143,8 @@ Result<AotModel> aotCompile(const Graph& inference, const Graph* training, const
     out.object.assign(bytes.begin(), bytes.end());
   }
   out.target = codegen::hostTargetDescription();
-  out.forward = describe(*lowered->inference, forward);
-  if (lowered->training) out.train = describe(*lowered->training, train);
+  out.forward = describeEntry(*lowered->inference, forward);
+  if (lowered->training) out.train = describeEntry(*lowered->training, train);
   out.layout = std::move(lowered->layout);
   return out;
 }

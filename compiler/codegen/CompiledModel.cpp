@@ -67,6 +67,9 @@ Result<void> checkHypers(const Graph& g) {
   return {};
 }
 
+
+}  // namespace
+
 EntryInfo describeEntry(const LoweredGraph& lg, const std::string& symbol) {
   const Graph& g = *lg.graph;
   EntryInfo info;
@@ -94,8 +97,6 @@ EntryInfo describeEntry(const LoweredGraph& lg, const std::string& symbol) {
   info.maxBatch = maxBatch;
   return info;
 }
-
-}  // namespace
 
 void CompiledModel::FreeDeleter::operator()(std::byte* p) const { std::free(p); }
 

@@ -131,6 +131,10 @@ class CompiledModel {
   std::string ir_, optIR_;
 };
 
+struct LoweredGraph;
+// The interface and memory plan of a lowered entry (the JIT's and the AOT object's alike).
+EntryInfo describeEntry(const LoweredGraph& lowered, const std::string& symbol);
+
 // Compiles `inference` (and `training`, when given) to native code for this CPU. Errors: a
 // malformed graph, an op the code generator cannot compile, an LLVM failure (reported, never
 // fatal).

@@ -98,18 +98,6 @@ void optimize(llvm::Module& m, llvm::TargetMachine& tm, int level) {
   mpm.run(m, mam);
 }
 
-// Target attributes on every function, so the optimiser's cost models and the code
-// generator see the host CPU.
-void targetHost(llvm::Module& module, llvm::TargetMachine& tm) {
-  module.setDataLayout(tm.createDataLayout());
-  module.setTargetTriple(tm.getTargetTriple().str());
-  std::string cpu = tm.getTargetCPU().str(), features = tm.getTargetFeatureString().str();
-  for (llvm::Function& f : module) {
-    if (f.isDeclaration()) continue;
-    f.addFnAttr("target-cpu", cpu);
-    f.addFnAttr("target-features", features);
-  }
-}
 
 // Parallel compilation: more threads than this rarely pay (few models have that many large
 // kernels). Optimising and compiling takes roughly 0.1 ms per (unoptimised) instruction and
@@ -333,6 +321,19 @@ Result<std::shared_ptr<JitCode>> jitCompile(std::unique_ptr<llvm::Module> module
 }
 
 void initializeNativeLLVM() { initializeLLVM(); }
+
+// Target attributes on every function, so the optimiser's cost models and the code
+// generator see the host CPU.
+void targetHost(llvm::Module& module, llvm::TargetMachine& tm) {
+  module.setDataLayout(tm.createDataLayout());
+  module.setTargetTriple(tm.getTargetTriple().str());
+  std::string cpu = tm.getTargetCPU().str(), features = tm.getTargetFeatureString().str();
+  for (llvm::Function& f : module) {
+    if (f.isDeclaration()) continue;
+    f.addFnAttr("target-cpu", cpu);
+    f.addFnAttr("target-features", features);
+  }
+}
 
 void runOptimizationPipeline(llvm::Module& module, llvm::TargetMachine& tm, int optLevel) {
   mergeIdenticalTasks(module);

@@ -56,6 +56,9 @@ Result<std::shared_ptr<JitCode>> jitCompile(std::unique_ptr<llvm::Module> module
 // NNC_LLVM_ARGS) and its optimisation pipeline, so an object file gets exactly the code the
 // JIT would run (identical tasks merged, then the pass pipeline).
 void initializeNativeLLVM();
+// Target attributes (CPU, features, data layout, triple) on every function of `module`, so the
+// optimiser's cost models and the code generator see the host CPU (the JIT and AOT alike).
+void targetHost(llvm::Module& module, llvm::TargetMachine& tm);
 void runOptimizationPipeline(llvm::Module& module, llvm::TargetMachine& tm, int optLevel);
 
 }  // namespace nnc::codegen
