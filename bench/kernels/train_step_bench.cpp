@@ -1,8 +1,8 @@
 // The whole training step, and inference at batch 1 and at the training batch, of every
 // example model (examples/*.nn), at 1 and 2 threads. Each model is compiled the way `nnc FILE
-// bench` compiles it (compiler/driver/BenchCommand.cpp): front end, buildStepGraphs, then
-// jitCompile of the inference graph with the training step, parameters initialised from
-// their initializers; inputs are synthetic (uniform [0, 1) floats, labels in range). This is
+// bench` compiles it: front end, the step graphs, a cold jitCompile of the inference graph with
+// the training step, parameters initialised from their initializers; inputs are synthetic
+// (uniform [0, 1) floats, labels in range). This is
 // the Google Benchmark form of `nnc bench`, so the figures land in one JSON with the kernel
 // benches and the 1 vs 2 thread runs of a model sit next to each other.
 //
@@ -10,24 +10,22 @@
 //
 // Counter samples_per_second: the batch per iteration, as a rate. Benchmark names are
 // MODEL/train_batch:B, MODEL/infer_batch:1 and MODEL/infer_batch:B, then /threads:T.
+// The compilation, the initial state and the synthetic data are `nnc bench`'s own
+// (compiler/session/BenchModel.h).
 #include <benchmark/benchmark.h>
 
-#include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <memory>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "compiler/codegen/CompiledModel.h"
+#include "compiler/session/BenchModel.h"
 #include "compiler/session/ModelPlan.h"
-#include "compiler/session/StateStore.h"
-#include "compiler/session/StepGraphs.h"
 #include "dsl/Frontend.h"
 #include "runtime/include/nnc/runtime.h"
 
@@ -78,32 +76,16 @@ nnc::Result<Parsed> parseExample(const std::string& name) {
 // The batch the benchmarks of `name` use: the train block's, else 64 (as `nnc bench`).
 int64_t batchOf(const nnc::Model& model) { return model.train ? nnc::trainingPlanFor(model).batch : 64; }
 
-// What BenchCommand::run does up to the timing, with errors as values.
 nnc::Result<Example> compileExample(const std::string& name) {
   auto parsed = parseExample(name);
   if (!parsed) return parsed.error();
-  const nnc::Model& model = parsed->model;
-  const nnc::training::TrainingPlan plan = nnc::trainingPlanFor(model);
-  auto graphs = nnc::buildStepGraphs(model);
-  if (!graphs) return graphs.error();
-  const bool trains = graphs->train.has_value();
-  // Inference is the model's outputs; a model without outputs runs its evaluation pass.
-  const nnc::Graph& inference =
-      graphs->predict.graph.outputs.empty() && graphs->eval ? graphs->eval->graph : graphs->predict.graph;
-  auto compiled = nnc::jitCompile(inference, trains ? &graphs->train->graph : nullptr, {});
-  if (!compiled) return compiled.error();
-  auto init = nnc::StateStore::create(*graphs, plan.seed);  // realistic values, not zeros
-  if (!init) return init.error();
-  for (const nnc::training::TensorSpec& spec : init->specs()) {
-    std::span<float> dst = (*compiled)->tensor(spec.name);
-    std::span<float> src = init->values(spec.name);
-    if (dst.size() == src.size()) std::memcpy(dst.data(), src.data(), src.size_bytes());
-  }
+  auto bench = nnc::compileForBench(parsed->model);
+  if (!bench) return bench.error();
   Example out;
-  out.model = std::move(*compiled);
-  out.batch = batchOf(model);
-  out.classes = nnc::numClassesOf(model);
-  out.learningRate = float(plan.learningRate);
+  out.model = std::move(bench->code);
+  out.batch = batchOf(parsed->model);
+  out.classes = bench->classes;
+  out.learningRate = bench->learningRate;
   return out;
 }
 
@@ -120,49 +102,8 @@ Example& exampleFor(const std::string& name) {
   return out;
 }
 
-// Random inputs for one entry point at `batch`, in its input order (as BenchCommand's).
-class SyntheticInputs {
- public:
-  SyntheticInputs(const nnc::EntryInfo& entry, int64_t batch, int64_t numClasses, uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    std::uniform_real_distribution<float> unit(0.0f, 1.0f);
-    std::uniform_int_distribution<int32_t> label(0, int32_t(std::max<int64_t>(numClasses, 1) - 1));
-    for (const nnc::TensorSpec& in : entry.inputs) {
-      std::vector<uint32_t> words(std::max<size_t>(size_t(in.type.shape.numElements(batch)), 1));
-      for (uint32_t& w : words) {
-        if (in.type.dtype == nnc::DType::I32) {
-          int32_t v = label(rng);
-          std::memcpy(&w, &v, 4);
-        } else {
-          float v = unit(rng);
-          std::memcpy(&w, &v, 4);
-        }
-      }
-      buffers_.push_back(std::move(words));
-    }
-    for (const auto& b : buffers_) pointers_.push_back(b.data());
-  }
-  std::span<const void* const> pointers() const { return pointers_; }
-
- private:
-  std::vector<std::vector<uint32_t>> buffers_;
-  std::vector<const void*> pointers_;
-};
-
-// Output buffers for one entry point at `batch`.
-class OutputBuffers {
- public:
-  OutputBuffers(const nnc::EntryInfo& entry, int64_t batch) {
-    for (const nnc::TensorSpec& out : entry.outputs)
-      buffers_.emplace_back(std::max<size_t>(size_t(out.type.shape.numElements(batch)), 1));
-    for (auto& b : buffers_) pointers_.push_back(b.data());
-  }
-  std::span<void* const> pointers() const { return pointers_; }
-
- private:
-  std::vector<std::vector<uint32_t>> buffers_;
-  std::vector<void*> pointers_;
-};
+using nnc::OutputBuffers;
+using nnc::SyntheticInputs;
 
 void setSamples(benchmark::State& state, int64_t batch) {
   state.counters["samples_per_second"] =

@@ -217,7 +217,7 @@ std::string writeAotHeader(const AotModel& model, const AotHeaderInfo& info) {
   h << "; " << p << "_get_tensor and\n * " << p << "_set_tensor copy one out or in by name (f32 elements).\n *\n";
 
   h << " * " << p << "_forward(model, inputs, outputs, batch): the model's outputs.\n *   inputs:\n"
-    << describeTensors(model.forward.inputs, &model.forward.inputUsed, info, p) << " *   outputs (NULL skips one):\n"
+    << describeTensors(model.forward.inputs, &model.forward.inputUsed, info, p) << " *   outputs (NULL skips one; none may overlap an input or another output):\n"
     << describeTensors(model.forward.outputs, nullptr, info, p);
   if (trains) {
     h << " *\n * " << p << "_train_step(model, inputs, batch, lr, &loss): one optimizer step (forward, backward,\n"

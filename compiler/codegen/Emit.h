@@ -161,6 +161,16 @@ Result<void> emitSoftmax(KernelContext& kc);
 Result<void> emitArgMax(KernelContext& kc);
 // EmitRandom.cpp
 Result<void> emitDropoutMask(KernelContext& kc);
+// EmitSoftmaxCrossEntropy.cpp: a row kernel (Kernel::rows, see Lowering.h)
+Result<void> emitRowKernel(KernelContext& kc);
+// EmitEpilogue.cpp: operand `q` read at element f = (row, col) of `space` (row: flat over its
+// leading dims, col: the last dim): a uniform, the same position, or broadcast (stride 0
+// along the dims q lacks or has as 1).
+llvm::Value* operandAt(TaskBuilder& tb, NodeId q, const Shape& space, llvm::Value* row, llvm::Value* col, llvm::Value* f);
+// kern's epilogue on output element f (row: flat over the leading dims of
+// `space`, col: the last dim) of a kernel whose value is in `out` (epilogue.back()).
+void emitEpilogueElement(TaskBuilder& tb, const Kernel& kern, NodeId out, const Shape& space, llvm::Value* row,
+                         llvm::Value* col, llvm::Value* f);
 
 // Row-major strides of a shape, in elements (static: only the first dim may be the batch).
 std::vector<int64_t> rowMajorStrides(const Shape& s);

@@ -10,6 +10,10 @@
 // exists (no tests, no wasted work on padding); interior blocks run in a loop, and since
 // their whole window row is inside the input, (kx, c) is one contiguous run of the input row
 // and of the filter: their innermost loop is a single loop over kx*C + c.
+//
+// A fused epilogue (Kernel::epilogue: bias add, activation, ... see Lowering.cpp) runs on
+// each register block right after it is stored, while its few cache lines are still in L1:
+// the convolution's value never makes a separate pass through memory.
 #include <algorithm>
 #include <optional>
 
@@ -22,7 +26,9 @@ using llvm::Value;
 Result<void> emitConv2D(KernelContext& kc) {
   const Graph& g = kc.graph();
   const Node& n = kc.root();
-  NodeId X = n.inputs[0], Wt = n.inputs[1], Y = kc.kernel.root;
+  // With an epilogue, the last member's buffer receives the sums, then the epilogue's result.
+  bool epilogue = !kc.kernel.epilogue.empty();
+  NodeId X = n.inputs[0], Wt = n.inputs[1], Y = epilogue ? kc.kernel.epilogue.back() : kc.kernel.root;
   const Shape &xs = g.type(X).shape, &ws = g.type(Wt).shape, &ys = n.type.shape;
   ConvDims d{xs[1], xs[2], xs[3], ws[0], ws[1], ws[3], ys[1], ys[2], {}};
   d.geo = WindowGeometry::from(n.attrs, {d.KH, d.KW});
@@ -121,6 +127,12 @@ Result<void> emitConv2D(KernelContext& kc) {
           Value* yAt = sAdd(b, sAdd(b, yRow, sMul(b, sAdd(b, ow0, p), d.F)), f0);
           for (int64_t j = 0; j < nv; ++j)
             v.store(Y, sAdd(b, yAt, j * L), v.get(acc[static_cast<size_t>(p * nv + j)]), active(j));
+          if (epilogue) {
+            Value* pixel = sAdd(b, sMul(b, r, d.OW), sAdd(b, ow0, p));  // flat over (n, oh, ow)
+            tb.loop(tb.i64(0), tb.i64(fWidth), [&](Value* c) {
+              emitEpilogueElement(tb, kc.kernel, Y, ys, pixel, sAdd(b, f0, c), sAdd(b, yAt, c));
+            }, "ec");
+          }
         }
       };
       if (static_cast<int64_t>(plan.fixed.size()) * d.KW > kMaxUnrolledColumns) {

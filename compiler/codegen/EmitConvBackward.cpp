@@ -9,7 +9,8 @@
 // one vector of partial sums per element (lanes run over f), reduced across lanes once at
 // the end. Parallel range: input rows (n, ih). With sw = 1 the row is cut into blocks by
 // planPixels (as the forward's output rows): border blocks emit, per kx, only the pixels
-// whose dy column exists; with sw > 1 every column checks each kx at run time.
+// whose dy column exists, and loop over the kx valid for all of them (code size: the
+// borders' kx are few); with sw > 1 every column checks each kx at run time.
 //
 // Filter gradient:
 //   dw[ky, kx, c, f] = sum over (n, oh, ow) of x[n, oh*sh - pt + ky, ow*sw - pl + kx, c] * dy[n, oh, ow, f]
@@ -93,20 +94,36 @@ Result<void> emitConv2DGradInput(KernelContext& kc) {
           Value* t = b.CreateNSWSub(top, ky);  // >= 0
           auto rowBody = [&] {
             Value* dyRow = sMul(b, sAdd(b, dyImageRow, b.CreateUDiv(t, tb.i64(geo.sh))), d.OW);
+            std::vector<int64_t> all;
+            for (int64_t p = 0; p < np; ++p) all.push_back(p);
             if (fixedIw0) {
-              for (int64_t kx = 0; kx < d.KW; ++kx) {
+              // Each pixel's valid kx form a range, so the kx valid for every pixel of the
+              // block do too: [kxA, kxB), one run-time loop. Only the kx before and after it
+              // (at the borders) are emitted one by one, with their valid pixels; the order
+              // of kx, and so every sum, stays the same.
+              auto validPixels = [&](int64_t kx) {
                 std::vector<int64_t> ps;
                 for (int64_t p = 0; p < np; ++p)
                   if (valid(p, kx)) ps.push_back(p);
-                if (ps.empty()) continue;
-                // ow of pixel 0 may be negative; pixel p's is that plus p.
-                Value* dyPix = sMul(b, sAdd(b, dyRow, *fixedIw0 + geo.pl - kx), d.F);
-                column(ky, tb.i64(kx), dyPix, ps);
-              }
+                return ps;
+              };
+              int64_t kxA = 0;
+              while (kxA < d.KW && validPixels(kxA).size() != all.size()) ++kxA;
+              int64_t kxB = kxA;
+              while (kxB < d.KW && validPixels(kxB).size() == all.size()) ++kxB;
+              // ow of pixel 0 may be negative; pixel p's is that plus p.
+              auto dyPixAt = [&](Value* kx) { return sMul(b, b.CreateNSWSub(sAdd(b, dyRow, *fixedIw0 + geo.pl), kx), d.F); };
+              auto one = [&](int64_t kx) {
+                std::vector<int64_t> ps = validPixels(kx);
+                if (!ps.empty()) column(ky, tb.i64(kx), dyPixAt(tb.i64(kx)), ps);
+              };
+              for (int64_t kx = 0; kx < kxA; ++kx) one(kx);
+              if (kxB - kxA == 1) one(kxA);
+              if (kxB - kxA > 1)
+                tb.loop(tb.i64(kxA), tb.i64(kxB), [&](Value* kx) { column(ky, kx, dyPixAt(kx), all); }, "kxv");
+              for (int64_t kx = kxB; kx < d.KW; ++kx) one(kx);
               return;
             }
-            std::vector<int64_t> all;
-            for (int64_t p = 0; p < np; ++p) all.push_back(p);
             tb.loop(tb.i64(0), tb.i64(d.KW), [&](Value* kx) {
               Value* u = b.CreateNSWSub(sAdd(b, iw0, geo.pl), kx);  // ow * sw
               auto body = [&] { column(ky, kx, sMul(b, sAdd(b, dyRow, b.CreateUDiv(u, tb.i64(geo.sw))), d.F), all); };

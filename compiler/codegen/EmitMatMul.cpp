@@ -3,9 +3,10 @@
 // blocked microkernel (see GemmEmitter.h for the numerics and the parallel split).
 //
 // A fused epilogue (Kernel::epilogue: bias add, activation, ... see Lowering.cpp) runs on
-// each output tile right after its sum is complete, while the tile is still in L1: the
-// product's value is read back, the members are computed per element by the op table's
-// scalar functions, and every stored member is written.
+// each block of output tiles right after their sums are complete, while they are still in
+// L1: the product's value is read back, the members are computed per element by the op
+// table's scalar functions, and every stored member is written. It is emitted once, as a
+// function of its own that the shared GEMM driver calls (GemmEmitter.h).
 #include <map>
 
 #include "compiler/codegen/Emit.h"
@@ -93,7 +94,11 @@ Result<void> emitMatMul(KernelContext& kc) {
   if (kc.kernel.epilogue.empty()) {
     emitGemm(kc, p);
   } else {
-    p.c = kc.kernel.epilogue.back();  // holds the partial sums, then the epilogue's result
+    // The partial sums go to the last member's buffer, which then receives the epilogue's
+    // result, unless that member is written into the state in place (InPlaceUpdates.h):
+    // then the product has a buffer of its own.
+    bool ownSums = kc.entry.lowered.storage[static_cast<size_t>(kc.kernel.root)].kind == StorageKind::Arena;
+    p.c = ownSums ? kc.kernel.root : kc.kernel.epilogue.back();
     emitGemm(kc, p, epilogueHook(kc, p.c, p.n));
   }
   return {};

@@ -20,14 +20,17 @@
 // least four of them (each task then packs only its own columns of B), else output rows.
 // K is never split, so the result does not depend on the thread count.
 //
-// Code size: the microkernel, the one-row kernel and the packing routines are helper
-// functions shared by every product in the module (never inlined); tasks are loops + calls.
+// Code size: the loop nest above (the driver), the microkernel, the one-row kernel and the
+// packing routines are helper functions shared by every product in the module (never
+// inlined). A product's task only splits its work and calls the driver; its fused epilogue,
+// if any, is a small function of its own that the driver calls on each finished block of C.
 //
-// Scratch: the packed A block and B panel are allocas in the task (mc*kc and kc*nc floats,
+// Scratch: the packed A block and B panel are allocas in the driver (mc*kc and kc*nc floats,
 // about 0.6 MiB at most), private to each running task, so any number of threads can run
 // tasks at once.
 #include "compiler/codegen/GemmEmitter.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include <llvm/IR/Intrinsics.h>
@@ -144,7 +147,8 @@ struct Ir {
 // A helper shared by every product in the module (both entry points): built once, called,
 // never inlined, so a model with many products compiles one microkernel, not many.
 llvm::Function* helper(llvm::Module& m, const std::string& name, std::vector<llvm::Type*> params,
-                       const GemmBlocking& g, const std::function<void(Ir&, llvm::Function*)>& build) {
+                       const GemmBlocking& g, const std::function<void(Ir&, llvm::Function*)>& build,
+                       bool noAliasPointers = true) {
   if (llvm::Function* f = m.getFunction(name)) return f;
   llvm::LLVMContext& ctx = m.getContext();
   auto* ft = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), params, false);
@@ -155,7 +159,7 @@ llvm::Function* helper(llvm::Module& m, const std::string& name, std::vector<llv
   // Keep whole-width vectors legal where the CPU prefers narrower ones (some AVX-512 tunings).
   f->addFnAttr("min-legal-vector-width", std::to_string(g.lanes * 32));
   for (unsigned i = 0; i < params.size(); ++i)
-    if (params[i]->isPointerTy()) {
+    if (noAliasPointers && params[i]->isPointerTy()) {
       f->addParamAttr(i, llvm::Attribute::NoAlias);  // packed scratch, sources and C never overlap
       f->addParamAttr(i, llvm::Attribute::NoCapture);
     }
@@ -332,97 +336,173 @@ llvm::Function* packHelper(llvm::Module& m, const GemmBlocking& g, int64_t P) {
   });
 }
 
+// The driver's parameters, in order (see driverHelper).
+enum DriverArg { kA, kB, kC, kK, kN, kXsA, kKsA, kXsB, kKsB, kI0, kI1, kJ0, kJ1, kRowBase, kDirect, kEpilogue, kFrame,
+                 kDriverArgs };
+
+// The epilogue's tile, rows [row, row + rows) x columns [col, col + cols) of an output with
+// n columns, as a task's (begin, end): the flat indices of its first element and one past its
+// last. The tile is not empty, so both corners are inside it and the pair says it all.
+std::pair<Value*, Value*> encodeTile(Ir& ir, Value* n, Value* row, Value* rows, Value* col, Value* cols) {
+  Value* begin = ir.add(ir.mul(row, n), col);
+  Value* lastRow = ir.sub(ir.add(row, rows), ir.c(1));
+  return {begin, ir.add(ir.mul(lastRow, n), ir.add(col, cols))};
+}
+
+// Rows [i0, i1) x columns [j0, j1) of C = A @ B: A(i, k) at A[i * xsA + k * ksA], B(k, j) at
+// B[j * xsB + k * ksB], C(i, j) at C[i * N + j]. `direct` (i1): a few rows may skip packing
+// (B's columns contiguous).
+struct LoopNestArgs {
+  Value *A, *B, *C, *K, *N, *xsA, *ksA, *xsB, *ksB, *i0, *i1, *j0, *j1, *direct;
+};
+// Runs the epilogue, when `when`, on the finished block rows [r, r + rows) (from i0's
+// origin) x columns [col, col + cols).
+using BlockDone = std::function<void(Value* when, Value* r, Value* rows, Value* col, Value* cols)>;
+
+// The BLIS loop nest (see the top of this file) in the function `ir` builds: the shared
+// driver, or a small product's own task. `done` runs after the last K block of each MC x NR
+// column of tiles (small enough to be in L1 still, large enough that a call costs nothing),
+// or after the direct path's rows.
+void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNestArgs& a, const BlockDone& done) {
+  llvm::IRBuilder<>& b = ir.b;
+  llvm::Function *tile = tileHelper(m, g), *packA = packHelper(m, g, g.mr), *packB = packHelper(m, g, g.nr);
+  llvm::Function* row = rowHelper(m, g);
+  llvm::AllocaInst* aBuf = ir.local(llvm::ArrayType::get(b.getFloatTy(), static_cast<uint64_t>(g.mc) * g.kc), "packedA", 64);
+  llvm::AllocaInst* bBuf = ir.local(llvm::ArrayType::get(b.getFloatTy(), static_cast<uint64_t>(g.kc) * g.nc), "packedB", 64);
+  auto packed = [&] {
+    Value* kBlocks = ir.max(ir.ceilDiv(a.K, g.kc), ir.c(1));  // K = 0 still writes the zeros
+    ir.blocks(a.j0, ir.sub(a.j1, a.j0), g.nc, [&](Value*, Value* jc, Value* ncv) {
+      ir.loop(ir.c(0), kBlocks, [&](Value* kb) {
+        Value* pc = ir.mul(kb, ir.c(g.kc));
+        Value* kcv = ir.min(ir.c(g.kc), ir.sub(a.K, pc));
+        Value* first = b.CreateICmpEQ(kb, ir.c(0));
+        Value* last = b.CreateICmpEQ(kb, ir.sub(kBlocks, ir.c(1)));
+        b.CreateCall(packB, {bBuf, ir.at(a.B, ir.add(ir.mul(jc, a.xsB), ir.mul(pc, a.ksB))), a.xsB, a.ksB, ncv, kcv});
+        ir.blocks(a.i0, ir.sub(a.i1, a.i0), g.mc, [&](Value*, Value* ic, Value* mcv) {
+          b.CreateCall(packA, {aBuf, ir.at(a.A, ir.add(ir.mul(ic, a.xsA), ir.mul(pc, a.ksA))), a.xsA, a.ksA, mcv, kcv});
+          ir.blocks(ir.c(0), ncv, g.nr, [&](Value* jPanel, Value* jr, Value* nrv) {
+            Value* bPanel = ir.at(bBuf, ir.mul(ir.mul(jPanel, ir.c(g.nr)), kcv));
+            ir.blocks(ir.c(0), mcv, g.mr, [&](Value* iPanel, Value* irow, Value* mrv) {
+              Value* aPanel = ir.at(aBuf, ir.mul(ir.mul(iPanel, ir.c(g.mr)), kcv));
+              Value* r = ir.add(ic, irow);
+              Value* col = ir.add(jc, jr);
+              b.CreateCall(tile, {aPanel, bPanel, kcv, ir.at(a.C, ir.add(ir.mul(r, a.N), col)), a.N, mrv, nrv, first});
+            }, "ir");
+            done(last, ic, mcv, ir.add(jc, jr), nrv);
+          }, "jr");
+        }, "ic");
+      }, "kb");
+    }, "jc");
+  };
+  auto direct = [&] {
+    ir.loop(a.i0, a.i1, [&](Value* i) {
+      b.CreateCall(row, {ir.at(a.A, ir.mul(i, a.xsA)), a.ksA, ir.at(a.B, a.j0), a.ksB, a.K,
+                         ir.at(a.C, ir.add(ir.mul(i, a.N), a.j0)), ir.sub(a.j1, a.j0)});
+    }, "i");
+    done(b.CreateAnd(b.CreateICmpSLT(a.i0, a.i1), b.CreateICmpSLT(a.j0, a.j1)), a.i0, ir.sub(a.i1, a.i0), a.j0,
+         ir.sub(a.j1, a.j0));
+  };
+  ir.ifElse(b.CreateAnd(a.direct, b.CreateICmpSLE(ir.sub(a.i1, a.i0), ir.c(kDirectRows))), direct, packed);
+}
+
+// driver(A, B, C, K, N, xsA, ksA, xsB, ksB, i0, i1, j0, j1, rowBase, direct, epilogue, frame):
+// the loop nest over LoopNestArgs, shared by every larger product in the module, so such a
+// product's own task is only the split of its work and a call. `epilogue` (a task function
+// of the product's kernel, or null) runs on each finished block, epilogue(frame, begin,
+// end) with the block as encodeTile makes it and its rows counted from rowBase.
+llvm::Function* driverHelper(llvm::Module& m, const GemmBlocking& g) {
+  llvm::LLVMContext& ctx = m.getContext();
+  llvm::Type *ptr = llvm::PointerType::get(ctx, 0), *i64 = llvm::Type::getInt64Ty(ctx);
+  std::vector<llvm::Type*> params(kDriverArgs, i64);
+  for (int a : {kA, kB, kC, kEpilogue, kFrame}) params[static_cast<size_t>(a)] = ptr;
+  params[kDirect] = llvm::Type::getInt1Ty(ctx);
+  std::string name = "nnc.gemm.driver." + std::to_string(g.mr) + "x" + std::to_string(g.nr);
+  // The epilogue reaches C through the frame: the driver's pointers may alias its accesses.
+  return helper(m, name, params, g, [&](Ir& ir, llvm::Function* f) {
+    auto arg = [&](DriverArg a) { return f->getArg(static_cast<unsigned>(a)); };
+    llvm::IRBuilder<>& b = ir.b;
+    Value *N = arg(kN), *rowBase = arg(kRowBase), *epilogue = arg(kEpilogue), *frame = arg(kFrame);
+    auto* taskType = llvm::FunctionType::get(b.getVoidTy(), {ptr, i64, i64}, false);
+    Value* hasEpilogue = b.CreateICmpNE(epilogue, llvm::ConstantPointerNull::get(llvm::PointerType::get(ctx, 0)));
+    LoopNestArgs a{arg(kA),  arg(kB),  arg(kC),  arg(kK),  N,        arg(kXsA), arg(kKsA),
+                   arg(kXsB), arg(kKsB), arg(kI0), arg(kI1), arg(kJ0), arg(kJ1),  arg(kDirect)};
+    emitLoopNest(ir, m, g, a, [&](Value* when, Value* r, Value* rows, Value* col, Value* cols) {
+      llvm::BasicBlock* after = llvm::BasicBlock::Create(ctx, "epi.after", f);
+      llvm::BasicBlock* call = llvm::BasicBlock::Create(ctx, "epi", f);
+      b.CreateCondBr(b.CreateAnd(when, hasEpilogue), call, after);
+      b.SetInsertPoint(call);
+      auto [begin, end] = encodeTile(ir, N, ir.add(rowBase, r), rows, col, cols);
+      b.CreateCall(taskType, epilogue, {frame, begin, end});
+      b.CreateBr(after);
+      b.SetInsertPoint(after);
+    });
+  }, /*noAliasPointers=*/false);
+}
+
+// Products with less work per output row than this (K * N multiply-adds) run the loop nest
+// inline in their own task, specialised to their sizes: there the driver's generality costs
+// more than a few percent (an LSTM's gates), and the code is small anyway.
+constexpr int64_t kMinSharedDriverWork = 16384;
+
 class GemmTask {
  public:
-  GemmTask(KernelContext& kc, const GemmProblem& p, const GemmTileHook& hook)
-      : p_(p), g_(hostGemmBlocking()), hook_(hook), tb_(kc.entry, kc.taskName(), kc.buffers()),
+  // `epilogue`: the epilogue's own function (shared driver), or `hook` emitted inline.
+  GemmTask(KernelContext& kc, const GemmProblem& p, llvm::Function* epilogue, const GemmTileHook& hook)
+      : p_(p), g_(hostGemmBlocking()), epilogue_(epilogue), hook_(hook), tb_(kc.entry, kc.taskName(), kc.buffers()),
         ir_{tb_.b(), tb_.function()} {}
 
-  void emit();
+  void emit(bool shared);
 
  private:
   Value* c(int64_t v) { return ir_.c(v); }
   Value* address(NodeId node, Value* index) { return tb_.address(node, index); }
-  void slice(Value* l, Value* i0, Value* i1, Value* j0, Value* j1);
-  void packedSlice(Value* aBase, Value* bBase, Value* cRowBase, Value* i0, Value* i1, Value* j0, Value* j1);
-  void directSlice(Value* aBase, Value* bBase, Value* cRowBase, Value* i0, Value* i1, Value* j0, Value* j1);
+  void slice(Value* l, Value* i0, Value* i1, Value* j0, Value* j1, bool shared);
 
   GemmProblem p_;
   GemmBlocking g_;
+  llvm::Function* epilogue_;
   const GemmTileHook& hook_;
   TaskBuilder tb_;
   Ir ir_;
   Value *M_ = nullptr, *K_ = nullptr, *N_ = nullptr;
-  Value *aBuf_ = nullptr, *bBuf_ = nullptr;
 };
 
-void GemmTask::packedSlice(Value* aBase, Value* bBase, Value* cRowBase, Value* i0, Value* i1, Value* j0, Value* j1) {
-  llvm::Module& m = tb_.entry().module;
-  llvm::Function *tile = tileHelper(m, g_), *packA = packHelper(m, g_, g_.mr), *packB = packHelper(m, g_, g_.nr);
-  llvm::IRBuilder<>& b = ir_.b;
-  // A(i, k) at aBase + i * xsA + k * ksA; B(k, j) at bBase + j * xsB + k * ksB.
-  Value* xsA = p_.transA ? c(1) : K_;
-  Value* ksA = p_.transA ? M_ : c(1);
-  Value* xsB = p_.transB ? K_ : c(1);
-  Value* ksB = p_.transB ? c(1) : N_;
-  Value* kBlocks = ir_.max(ir_.ceilDiv(K_, g_.kc), c(1));  // K = 0 still writes the zeros
-  ir_.blocks(j0, ir_.sub(j1, j0), g_.nc, [&](Value*, Value* jc, Value* ncv) {
-    ir_.loop(c(0), kBlocks, [&](Value* kb) {
-      Value* pc = ir_.mul(kb, c(g_.kc));
-      Value* kcv = ir_.min(c(g_.kc), ir_.sub(K_, pc));
-      Value* first = b.CreateICmpEQ(kb, c(0));
-      Value* last = b.CreateICmpEQ(kb, ir_.sub(kBlocks, c(1)));
-      b.CreateCall(packB, {bBuf_, address(p_.b, ir_.add(bBase, ir_.add(ir_.mul(jc, xsB), ir_.mul(pc, ksB)))), xsB, ksB,
-                           ncv, kcv});
-      ir_.blocks(i0, ir_.sub(i1, i0), g_.mc, [&](Value*, Value* ic, Value* mcv) {
-        b.CreateCall(packA, {aBuf_, address(p_.a, ir_.add(aBase, ir_.add(ir_.mul(ic, xsA), ir_.mul(pc, ksA)))), xsA,
-                             ksA, mcv, kcv});
-        ir_.blocks(c(0), ncv, g_.nr, [&](Value* jPanel, Value* jr, Value* nrv) {
-          Value* bPanel = ir_.at(bBuf_, ir_.mul(ir_.mul(jPanel, c(g_.nr)), kcv));
-          ir_.blocks(c(0), mcv, g_.mr, [&](Value* iPanel, Value* ir, Value* mrv) {
-            Value* aPanel = ir_.at(aBuf_, ir_.mul(ir_.mul(iPanel, c(g_.mr)), kcv));
-            Value* row = ir_.add(cRowBase, ir_.add(ic, ir));
-            Value* col = ir_.add(jc, jr);
-            b.CreateCall(tile, {aPanel, bPanel, kcv, address(p_.c, ir_.add(ir_.mul(row, N_), col)), N_, mrv, nrv, first});
-            if (hook_) tb_.ifThen(last, [&] { hook_(tb_, row, mrv, col, nrv); });
-          }, "ir");
-        }, "jr");
-      }, "ic");
-    }, "kb");
-  }, "jc");
-}
-
-void GemmTask::directSlice(Value* aBase, Value* bBase, Value* cRowBase, Value* i0, Value* i1, Value* j0, Value* j1) {
-  llvm::Function* row = rowHelper(tb_.entry().module, g_);
-  ir_.loop(i0, i1, [&](Value* i) {
-    Value* a = address(p_.a, ir_.add(aBase, p_.transA ? i : ir_.mul(i, K_)));
-    Value* cRow = ir_.add(cRowBase, i);
-    ir_.b.CreateCall(row, {a, p_.transA ? M_ : c(1), address(p_.b, ir_.add(bBase, j0)), N_, K_,
-                           address(p_.c, ir_.add(ir_.mul(cRow, N_), j0)), ir_.sub(j1, j0)});
-    if (hook_) hook_(tb_, cRow, c(1), j0, ir_.sub(j1, j0));
-  }, "i");
-}
-
-void GemmTask::slice(Value* l, Value* i0, Value* i1, Value* j0, Value* j1) {
+void GemmTask::slice(Value* l, Value* i0, Value* i1, Value* j0, Value* j1, bool shared) {
   Value* aBase = ir_.mul(l, ir_.mul(M_, K_));
   Value* bBase = p_.bBatched ? ir_.mul(l, ir_.mul(K_, N_)) : c(0);
   Value* cRowBase = ir_.mul(l, M_);
-  if (p_.transB) {  // B's columns are strided: always pack
-    packedSlice(aBase, bBase, cRowBase, i0, i1, j0, j1);
+  LoopNestArgs a{address(p_.a, aBase),
+                 address(p_.b, bBase),
+                 address(p_.c, ir_.mul(cRowBase, N_)),
+                 K_,
+                 N_,
+                 p_.transA ? c(1) : K_,
+                 p_.transA ? M_ : c(1),
+                 p_.transB ? K_ : c(1),
+                 p_.transB ? c(1) : N_,
+                 i0,
+                 i1,
+                 j0,
+                 j1,
+                 ir_.b.getInt1(!p_.transB)};  // B's columns strided: always pack
+  llvm::Module& m = tb_.entry().module;
+  if (!shared) {
+    emitLoopNest(ir_, m, g_, a, [&](Value* when, Value* r, Value* rows, Value* col, Value* cols) {
+      if (hook_) tb_.ifThen(when, [&] { hook_(tb_, ir_.add(cRowBase, r), rows, col, cols); });
+    });
     return;
   }
-  ir_.ifElse(ir_.b.CreateICmpSLE(ir_.sub(i1, i0), c(kDirectRows)),
-             [&] { directSlice(aBase, bBase, cRowBase, i0, i1, j0, j1); },
-             [&] { packedSlice(aBase, bBase, cRowBase, i0, i1, j0, j1); });
+  std::vector<Value*> args{a.A,  a.B,  a.C,  a.K,  a.N,  a.xsA,    a.ksA,    a.xsB,    a.ksB,
+                           a.i0, a.i1, a.j0, a.j1, cRowBase, a.direct, nullptr, tb_.function()->getArg(0)};
+  auto* ptr = llvm::PointerType::get(tb_.ctx(), 0);
+  args[kEpilogue] = epilogue_ ? static_cast<Value*>(epilogue_) : llvm::ConstantPointerNull::get(ptr);
+  ir_.b.CreateCall(driverHelper(m, g_), args);
 }
 
-void GemmTask::emit() {
-  llvm::IRBuilder<>& b = ir_.b;
+void GemmTask::emit(bool shared) {
   M_ = tb_.extent(p_.m);
   K_ = tb_.extent(p_.k);
   N_ = c(p_.n);
-  aBuf_ = ir_.local(llvm::ArrayType::get(b.getFloatTy(), static_cast<uint64_t>(g_.mc) * g_.kc), "packedA", 64);
-  bBuf_ = ir_.local(llvm::ArrayType::get(b.getFloatTy(), static_cast<uint64_t>(g_.kc) * g_.nc), "packedB", 64);
 
   Extent rows{p_.l.k * p_.m.k, p_.l.batched || p_.m.batched};
   int64_t panels = (p_.n + g_.nr - 1) / g_.nr;
@@ -440,13 +520,14 @@ void GemmTask::emit() {
     colHi = N_;
   }
   // The leading indices the rows touch, and each one's row range.
+  llvm::IRBuilder<>& b = ir_.b;
   Value* lLo = b.CreateUDiv(rowLo, M_);
   Value* lHi = b.CreateUDiv(ir_.add(rowHi, ir_.sub(M_, c(1))), M_);
   ir_.loop(lLo, lHi, [&](Value* l) {
     Value* first = ir_.mul(l, M_);
     Value* i0 = ir_.max(ir_.sub(rowLo, first), c(0));  // negative before the max
     Value* i1 = ir_.min(ir_.sub(rowHi, first), M_);
-    slice(l, i0, i1, colLo, colHi);
+    slice(l, i0, i1, colLo, colHi, shared);
   }, "l");
 
   Extent work = byColumns ? Extent{rows.k * p_.k.k * g_.nr * 2, rows.batched || p_.k.batched}
@@ -454,11 +535,31 @@ void GemmTask::emit() {
   tb_.finish(byColumns ? Extent{panels, false} : rows, work);
 }
 
+// The product's epilogue as a function of its own over the same frame as its task (the same
+// buffers give the same frame layout), called by the driver with a tile as encodeTile makes
+// it. Placed before the task in the module, so that identical epilogues merge first and then
+// the tasks that call them merge too (mergeIdenticalTasks compares callees by identity).
+llvm::Function* emitEpilogue(KernelContext& kc, const GemmProblem& p, const GemmTileHook& onTile) {
+  TaskBuilder etb(kc.entry, kc.taskName("_epilogue"), kc.buffers());
+  Ir ir{etb.b(), etb.function()};
+  Value* n = ir.c(std::max<int64_t>(p.n, 1));  // never called when N = 0
+  Value* last = ir.sub(etb.end(), ir.c(1));
+  Value* row = ir.b.CreateUDiv(etb.begin(), n);
+  Value* col = ir.b.CreateURem(etb.begin(), n);
+  Value* rows = ir.add(ir.sub(ir.b.CreateUDiv(last, n), row), ir.c(1));
+  Value* cols = ir.add(ir.sub(ir.b.CreateURem(last, n), col), ir.c(1));
+  onTile(etb, row, rows, col, cols);
+  ir.b.CreateRetVoid();
+  return etb.function();
+}
+
 }  // namespace
 
 void emitGemm(KernelContext& kc, const GemmProblem& p, const GemmTileHook& onTile) {
-  GemmTask task(kc, p, onTile);
-  task.emit();
+  bool shared = p.k.batched || p.k.k * p.n >= kMinSharedDriverWork;
+  llvm::Function* epilogue = shared && onTile ? emitEpilogue(kc, p, onTile) : nullptr;
+  GemmTask task(kc, p, epilogue, onTile);
+  task.emit(shared);
 }
 
 }  // namespace nnc::codegen

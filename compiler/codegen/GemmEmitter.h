@@ -26,8 +26,11 @@ struct GemmProblem {
   bool bBatched = false;
 };
 
-// Called on each output tile after its final values are stored: rows [row, row + rows) of C
-// (flat rows, l * M + i) and columns [col, col + cols). For fused epilogues.
+// Called on each finished block of output (a column of microkernel tiles, or the few rows
+// of the direct path) after its final values are stored: rows [row, row + rows) of C (flat
+// rows, l * M + i) and columns [col, col + cols). For fused epilogues. The hook is
+// emitted once, into a function of its own over the task's frame (its TaskBuilder is that
+// function's), which the shared GEMM driver calls.
 using GemmTileHook = std::function<void(TaskBuilder&, llvm::Value* row, llvm::Value* rows, llvm::Value* col,
                                         llvm::Value* cols)>;
 

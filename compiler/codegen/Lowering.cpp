@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <queue>
 #include <set>
 
+#include "compiler/codegen/InPlaceUpdates.h"
 #include "compiler/ir/Verifier.h"
 
 namespace nnc {
@@ -50,6 +52,7 @@ class Partitioner {
     needsBuffer_.assign(n, false);
     pinned_.assign(n, false);
     users_.assign(n, {});
+    coveredUsers_.assign(n, {});
 
     NNC_TRY(markLive());
     NNC_TRY(assignLeaves());
@@ -133,7 +136,7 @@ class Partitioner {
   }
 
   int newKernel(NodeId root) {
-    out_.kernels.push_back(Kernel{root, {}, {}, {}, {}});
+    out_.kernels.push_back(Kernel{root, {}, {}, {}, {}, false});
     int k = static_cast<int>(out_.kernels.size()) - 1;
     out_.kernelOf[static_cast<size_t>(root)] = k;
     return k;
@@ -167,10 +170,14 @@ class Partitioner {
           break;
         case LoweringKind::Fused:
         case LoweringKind::Reduce:
-          growFusedKernel(newKernel(id));
+          if (!growRowKernel(id)) growFusedKernel(newKernel(id));
           out_.storage[i] = {StorageKind::Arena, 0};
           break;
         case LoweringKind::Custom:
+          if (recomputedEverywhere(id)) {
+            out_.storage[i] = {StorageKind::Inline, 0};
+            break;
+          }
           if (!fuseAsEpilogueHost(id)) {
             newKernel(id);
             out_.storage[i] = {StorageKind::Arena, 0};
@@ -186,7 +193,7 @@ class Partitioner {
     return {};
   }
 
-  // Epilogue fusion (NNC_FUSE_EPILOGUES=0 turns it off): a matmul whose every user is in one elementwise kernel E, reading it at
+  // Epilogue fusion (NNC_FUSE_EPILOGUES=0 turns it off): a matmul or forward convolution whose every user is in one elementwise kernel E, reading it at
   // the same position, takes E over. E's members become the matmul kernel's epilogue, applied
   // to each output tile after its last K block; the product itself is never stored (its
   // partial sums live in E's output buffer). The kernel runs where E ran, after all of E's
@@ -196,12 +203,12 @@ class Partitioner {
     size_t mi = static_cast<size_t>(mm);
     const Node& m = g_.node(mm);
     if (!fuseEpilogues_) return false;
-    if (m.op != OpKind::MatMul || pinned_[mi] || needsBuffer_[mi] || users_[mi].empty()) return false;
+    if ((m.op != OpKind::MatMul && m.op != OpKind::Conv2D) || pinned_[mi] || needsBuffer_[mi] || users_[mi].empty()) return false;
     int e = out_.kernelOf[static_cast<size_t>(users_[mi].front())];
     if (e < 0) return false;
     Kernel& kern = out_.kernels[static_cast<size_t>(e)];
     const Node& root = g_.node(kern.root);
-    if (loweringKind(root.op) != LoweringKind::Fused || !kern.epilogue.empty() || root.type.dtype != DType::F32 ||
+    if (loweringKind(root.op) != LoweringKind::Fused || kern.rows || !kern.epilogue.empty() || root.type.dtype != DType::F32 ||
         !(root.type.shape == m.type.shape))
       return false;
     for (NodeId u : users_[mi])
@@ -219,6 +226,166 @@ class Partitioner {
     kern.root = mm;
     out_.kernelOf[mi] = e;
     out_.storage[mi] = {StorageKind::Inline, 0};
+    return true;
+  }
+
+  // ---- row kernels (Kernel::rows) -------------------------------------------------------
+  static bool recomputable(OpKind op) { return op == OpKind::LogSoftmax || op == OpKind::Softmax || op == OpKind::OneHot; }
+
+  // A sum over exactly the last axis of a [rows..., A] operand.
+  bool isRowSum(const Node& n) const {
+    if (n.op != OpKind::ReduceSum || n.type.dtype != DType::F32) return false;
+    const Shape& s = g_.type(n.inputs[0]).shape;
+    std::vector<int64_t> axes = n.attrs.getInts("axes");
+    return s.rank() >= 1 && axes.size() == 1 && normalizeAxis(axes[0], s.rank()) == static_cast<int64_t>(s.rank()) - 1;
+  }
+
+  // Whether `p` may be a member of a row kernel over `space`, and whether its operands then
+  // join the search (recomputed members read theirs from memory).
+  bool rowMemberKind(const Node& p, const Shape& space, bool* offer) const {
+    *offer = true;
+    int64_t last = static_cast<int64_t>(space.rank()) - 1;
+    if (p.op == OpKind::LogSoftmax || p.op == OpKind::Softmax) {
+      *offer = false;
+      return p.type.shape == space && p.type.dtype == DType::F32 &&
+             normalizeAxis(p.attrs.getInt("axis", -1), space.rank()) == last;
+    }
+    if (p.op == OpKind::OneHot) {
+      *offer = false;
+      return p.type.shape == space && g_.type(p.inputs[0]).dtype == DType::I32;
+    }
+    // A per-row sum used inside the row: only with keepdims, which broadcasts along the row.
+    if (isRowSum(p)) return g_.type(p.inputs[0]).shape == space && p.attrs.getInt("keepdims", 0) != 0;
+    // broadcast_to reads its operand at the broadcast position (a per-row value, as autodiff
+    // writes the loss gradient, or a per-class one); transpose and slice remap positions.
+    if (loweringKind(p.op) != LoweringKind::Fused || p.type.shape != space) return false;
+    return p.op != OpKind::Transpose && p.op != OpKind::Slice && p.op != OpKind::BatchNorm;
+  }
+
+  // Tries to make `root` (elementwise over [rows..., A], or a sum over the last axis of such
+  // an operand) a row kernel: claims producers as growFusedKernel does, and also sums over the
+  // last axis (used with keepdims) and softmax / log_softmax / one_hot, which it recomputes.
+  // Only a kernel that recomputes one of those is worth a row kernel; otherwise nothing is
+  // claimed and the caller grows an ordinary fused kernel.
+  bool growRowKernel(NodeId root) {
+    if (!fuseRows_) return false;
+    const Node& r = g_.node(root);
+    bool reduce = loweringKind(r.op) == LoweringKind::Reduce;
+    if (reduce && !isRowSum(r)) return false;
+    if (!reduce && (r.op == OpKind::Transpose || r.op == OpKind::Slice || r.op == OpKind::BatchNorm)) return false;
+    const Shape& space = reduce ? g_.type(r.inputs[0]).shape : r.type.shape;
+    if (space.rank() < 1 || space.dims.back() == kBatch || space.dims.back() < 1) return false;
+    std::set<NodeId> members{root};
+    std::vector<NodeId> fused, stored, recomputed;
+    std::set<NodeId> readFirst;
+    std::priority_queue<NodeId> work;
+    std::set<NodeId> queued;
+    auto offer = [&](NodeId member) {
+      for (NodeId in : g_.node(member).inputs)
+        if (queued.insert(in).second) work.push(in);
+    };
+    offer(root);
+    while (!work.empty()) {
+      NodeId p = work.top();
+      work.pop();
+      size_t pi = static_cast<size_t>(p);
+      const Node& pn = g_.node(p);
+      bool offerOperands = true;
+      // The operand of a recomputed member is read before the row's last pass: never a member.
+      // A recomputable one another row kernel stores is still recomputed here: that kernel
+      // may run after this one.
+      bool claimed = out_.kernelOf[pi] >= 0;
+      if ((claimed && !recomputable(pn.op)) || readFirst.count(p) || !rowMemberKind(pn, space, &offerOperands)) continue;
+      if (recomputable(pn.op)) {
+        members.insert(p);
+        fused.push_back(p);
+        recomputed.push_back(p);
+        readFirst.insert(pn.inputs[0]);
+        // Needed in memory too (an output: the probabilities next to the loss)? Stored by
+        // this kernel when every reader that does not recompute it runs later.
+        bool inMemory = pinned_[pi] || needsBuffer_[pi], later = true;
+        for (NodeId u : users_[pi]) {
+          if (members.count(u) || coveredUsers_[pi].count(u)) continue;
+          inMemory = true;
+          later = later && u > root;
+        }
+        if (inMemory && later && !claimed) stored.push_back(p);
+        continue;
+      }
+      bool allInside = true, outsideAfter = true;
+      for (NodeId u : users_[pi]) {
+        if (members.count(u)) continue;
+        allInside = false;
+        outsideAfter = outsideAfter && u > root;
+      }
+      bool inlined = allInside && !pinned_[pi] && !needsBuffer_[pi];
+      if (!inlined && !outsideAfter) continue;
+      members.insert(p);
+      fused.push_back(p);
+      if (!inlined) stored.push_back(p);
+      if (offerOperands) offer(p);
+    }
+    if (recomputed.empty()) return false;
+    // Siblings: another softmax / log_softmax of a recomputed one's operand that must be in
+    // memory (the probabilities output next to the loss) is stored by this kernel too, from
+    // the statistics it computes anyway, when everything that reads it runs later.
+    for (size_t i = 0, n = recomputed.size(); i < n; ++i) {
+      const Node& l = g_.node(recomputed[i]);
+      if (l.op == OpKind::OneHot) continue;
+      for (NodeId u : users_[static_cast<size_t>(l.inputs[0])]) {
+        size_t ui = static_cast<size_t>(u);
+        const Node& un = g_.node(u);
+        bool offerOperands = true;
+        if (members.count(u) || out_.kernelOf[ui] >= 0 || (un.op != OpKind::Softmax && un.op != OpKind::LogSoftmax) ||
+            !rowMemberKind(un, space, &offerOperands))
+          continue;
+        bool needed = pinned_[ui], later = true;
+        for (NodeId w : users_[ui]) {
+          if (coveredUsers_[ui].count(w)) continue;
+          needed = true;
+          later = later && w > root;
+        }
+        if (!needed || !later) continue;
+        members.insert(u);
+        fused.push_back(u);
+        recomputed.push_back(u);
+        stored.push_back(u);
+      }
+    }
+    int k = newKernel(root);
+    Kernel& kern = out_.kernels[static_cast<size_t>(k)];
+    kern.rows = true;
+    std::sort(fused.begin(), fused.end());
+    std::sort(stored.begin(), stored.end());
+    kern.fused = fused;
+    kern.stored = stored;
+    for (NodeId p : fused) {
+      bool isStored = std::binary_search(stored.begin(), stored.end(), p);
+      if (recomputable(g_.node(p).op)) {
+        // Its operand (logits, labels) is read from memory; its users here need no copy of it.
+        needsBuffer_[static_cast<size_t>(g_.node(p).inputs[0])] = true;
+        for (NodeId u : users_[static_cast<size_t>(p)])
+          if (members.count(u)) coveredUsers_[static_cast<size_t>(p)].insert(u);
+        if (!isStored) continue;
+      }
+      out_.kernelOf[static_cast<size_t>(p)] = k;
+      out_.storage[static_cast<size_t>(p)] = {isStored ? StorageKind::Arena : StorageKind::Inline, 0};
+    }
+    return true;
+  }
+
+  // A member a row kernel recomputes without storing: it belongs to no kernel.
+  bool recomputedOnly(const Kernel& k, NodeId f) const {
+    return k.rows && recomputable(g_.node(f).op) && !std::binary_search(k.stored.begin(), k.stored.end(), f);
+  }
+
+  // A softmax / log_softmax / one_hot that every user recomputes in a row kernel: no kernel
+  // of its own, never stored.
+  bool recomputedEverywhere(NodeId id) const {
+    size_t i = static_cast<size_t>(id);
+    if (!recomputable(g_.node(id).op) || pinned_[i] || needsBuffer_[i] || users_[i].empty()) return false;
+    for (NodeId u : users_[i])
+      if (!coveredUsers_[i].count(u)) return false;
     return true;
   }
 
@@ -272,7 +439,8 @@ class Partitioner {
     std::fill(out_.kernelOf.begin(), out_.kernelOf.end(), -1);
     for (size_t k = 0; k < out_.kernels.size(); ++k) {
       out_.kernelOf[static_cast<size_t>(out_.kernels[k].root)] = static_cast<int>(k);
-      for (NodeId f : out_.kernels[k].fused) out_.kernelOf[static_cast<size_t>(f)] = static_cast<int>(k);
+      for (NodeId f : out_.kernels[k].fused)
+        if (!recomputedOnly(out_.kernels[k], f)) out_.kernelOf[static_cast<size_t>(f)] = static_cast<int>(k);
       for (NodeId f : out_.kernels[k].epilogue) out_.kernelOf[static_cast<size_t>(f)] = static_cast<int>(k);
     }
   }
@@ -281,9 +449,12 @@ class Partitioner {
     for (size_t k = 0; k < out_.kernels.size(); ++k) {
       Kernel& kern = out_.kernels[k];
       std::set<NodeId> reads;
+      // A row kernel's recomputed members are computed, not read, wherever else they live.
+      std::set<NodeId> own;
+      if (kern.rows) own.insert(kern.fused.begin(), kern.fused.end());
       auto visit = [&](NodeId member) {
         for (NodeId in : g_.node(member).inputs)
-          if (out_.kernelOf[static_cast<size_t>(in)] != static_cast<int>(k)) reads.insert(in);
+          if (out_.kernelOf[static_cast<size_t>(in)] != static_cast<int>(k) && !own.count(in)) reads.insert(in);
       };
       visit(kern.root);
       for (NodeId f : kern.fused) visit(f);
@@ -295,11 +466,21 @@ class Partitioner {
   void planBuffers() {
     int steps = static_cast<int>(out_.kernels.size());  // the copy step comes last
     std::vector<int64_t> bufferOf(g_.size(), -1);
+    // Update values written straight into their targets' bytes: views of the target, so the
+    // kernel's loads of the old value and stores of the new share one alias scope.
+    std::vector<bool> inPlace = inPlaceUpdates(out_);
+    for (size_t i = 0; i < g_.updates.size(); ++i)
+      if (inPlace[i]) out_.storage[static_cast<size_t>(g_.updates[i].value)] = {StorageKind::View, g_.updates[i].target};
     for (size_t k = 0; k < out_.kernels.size(); ++k) {
+      const Kernel& kern = out_.kernels[k];
       std::vector<NodeId> written;
-      if (out_.kernels[k].epilogue.empty()) written.push_back(out_.kernels[k].root);  // else inline
-      written.insert(written.end(), out_.kernels[k].stored.begin(), out_.kernels[k].stored.end());
+      // A product is inline in its epilogue, its partial sums kept in the last member's
+      // buffer; when that member is written in place, the sums need a buffer of their own.
+      bool lastInPlace = !kern.epilogue.empty() && out_.storage[static_cast<size_t>(kern.epilogue.back())].kind == StorageKind::View;
+      if (kern.epilogue.empty() || lastInPlace) written.push_back(kern.root);
+      written.insert(written.end(), kern.stored.begin(), kern.stored.end());
       for (NodeId n : written) {
+        if (out_.storage[static_cast<size_t>(n)].kind == StorageKind::View) continue;  // in place
         Extent e = elementsOf(g_.type(n).shape);
         BufferRequest req;
         if (e.batched)
@@ -323,8 +504,16 @@ class Partitioner {
 
     // Copies: outputs first, then updates (through temporaries when the value lives in the
     // state, which the updates are about to overwrite).
+    std::map<NodeId, int> outputsOf;  // storage root -> how many outputs it is
+    for (const Output& o : g_.outputs) ++outputsOf[out_.storageRoot(o.node)];
     for (size_t i = 0; i < g_.outputs.size(); ++i) {
       NodeId n = g_.outputs[i].node;
+      NodeId r = out_.storageRoot(n);
+      Storage& rs = out_.storage[static_cast<size_t>(r)];
+      if (rs.kind == StorageKind::Arena && out_.bufferNode[static_cast<size_t>(rs.index)] == r && outputsOf[r] == 1) {
+        rs.output = static_cast<int64_t>(i);  // written in place by its kernel: no copy
+        continue;
+      }
       extend(n, steps);
       out_.copies.push_back({CopyStep::From::Node, CopyStep::To::Output, n, static_cast<int64_t>(i), bytesOf(n)});
     }
@@ -364,13 +553,20 @@ class Partitioner {
   std::vector<bool> needsBuffer_;  // read from memory by some user (or leaves the graph)
   std::vector<bool> pinned_;       // an output or update value
   std::vector<std::vector<NodeId>> users_;
+  std::vector<std::set<NodeId>> coveredUsers_;  // users that recompute a node in their row kernel
   bool fuseEpilogues_ = epilogueFusionEnabled();
+  bool fuseRows_ = rowFusionEnabled();
 };
 
 }  // namespace
 
 bool epilogueFusionEnabled() {
   const char* v = std::getenv("NNC_FUSE_EPILOGUES");
+  return !v || std::string(v) != "0";
+}
+
+bool rowFusionEnabled() {
+  const char* v = std::getenv("NNC_FUSE_ROWS");
   return !v || std::string(v) != "0";
 }
 

@@ -39,10 +39,13 @@ enum class LoweringKind {
 };
 LoweringKind loweringKind(OpKind op);
 
-// Whether matmuls take their elementwise consumers as an epilogue (Kernel::epilogue): on,
-// unless the environment sets NNC_FUSE_EPILOGUES=0 (a debugging knob, like NNC_LLVM_ARGS:
-// it is read at every lowerGraph call).
+// Whether matmuls and forward convolutions take their elementwise consumers as an epilogue
+// (Kernel::epilogue): on, unless the environment sets NNC_FUSE_EPILOGUES=0 (a debugging
+// knob, like NNC_LLVM_ARGS: it is read at every lowerGraph call).
 bool epilogueFusionEnabled();
+// Whether softmax, one_hot and sums over the last axis fuse into row kernels (Kernel::rows):
+// on, unless NNC_FUSE_ROWS=0 (the same kind of knob).
+bool rowFusionEnabled();
 
 // A loop extent or element count: k, times the run-time batch when `batched`.
 struct Extent {
@@ -69,21 +72,35 @@ enum class StorageKind {
 struct Storage {
   StorageKind kind = StorageKind::None;
   int64_t index = 0;
+  // An Arena value that is the entry's output `output` (>= 0): its kernel writes straight
+  // into the caller's outputs[output], and into its arena buffer only when that pointer is
+  // null, so no copy finishes the entry for it.
+  int64_t output = -1;
 };
 
 struct Kernel {
   NodeId root = kNoNode;
   std::vector<NodeId> fused;     // producers computed in root's loop, ascending ids
   std::vector<NodeId> stored;    // the fused producers that are also written to memory
-  // Elementwise consumers fused into a matmul's output (ascending ids): applied to each
-  // output tile once its sum is complete. The root is then Inline and the last member (in
-  // `stored`, with the members other kernels read) holds the product's partial sums.
+  // Elementwise consumers fused into a matmul's or forward convolution's output (ascending
+  // ids): applied to each output tile (register block) once its sum is complete. The root
+  // is then Inline and the last member (in `stored`, with the members other kernels read)
+  // holds the product's partial sums.
   std::vector<NodeId> epilogue;
   std::vector<NodeId> reads;     // nodes read from memory (or as uniforms), ascending ids
+  // A row kernel (EmitSoftmaxCrossEntropy.cpp): the loop space is [rows..., A] with the last
+  // axis A static, one thread does a whole row, and `fused` may hold, besides same-shape
+  // elementwise ops, softmax / log_softmax along the last axis and one_hot (recomputed from
+  // their operands in every row kernel that uses them; in `stored` only when something else
+  // reads them from memory) and sums over the last axis (a value per row). Softmax with cross-entropy, forward (the per-row loss) and
+  // backward (d logits), is one such kernel per direction.
+  bool rows = false;
 };
 
 // One copy that finishes an entry point, in order: outputs, then update values that live in
-// the state itself go to temporaries, then every update is written into the state.
+// the state itself go to temporaries, then every update is written into the state. An output
+// needs a copy only when its kernel cannot write it in place (Storage::output): it lives in
+// the inputs, the state or a constant, or the same value is several outputs.
 struct CopyStep {
   enum class From { Node, Temp } from = From::Node;
   enum class To { Output, State, Temp } to = To::Output;

@@ -34,8 +34,10 @@ llvm::Constant* constantArray(llvm::Module& m, const std::string& name, const No
 }
 
 // Where a stored value lives, computed in the entry function.
-Value* storageAddress(llvm::IRBuilder<>& b, EntryContext& ec, NodeId root, Value* state, Value* inputs, Value* hypers,
-                      Value* workspace, Value* batch) {
+// An entry output written in place (Storage::output) is at outputs[i], or in its arena buffer
+// when the caller passes null there.
+Value* storageAddress(llvm::IRBuilder<>& b, EntryContext& ec, NodeId root, Value* state, Value* inputs, Value* outputs,
+                      Value* hypers, Value* workspace, Value* batch) {
   const Storage& s = ec.lowered.storage[static_cast<size_t>(root)];
   llvm::Type* ptr = b.getPtrTy();
   switch (s.kind) {
@@ -49,7 +51,10 @@ Value* storageAddress(llvm::IRBuilder<>& b, EntryContext& ec, NodeId root, Value
       const BufferPlacement& p = ec.lowered.memory.placements[static_cast<size_t>(s.index)];
       Value* off = b.CreateAdd(b.CreateMul(batch, b.getInt64(static_cast<uint64_t>(p.offsetPerBatch))),
                                b.getInt64(static_cast<uint64_t>(p.offset)));
-      return b.CreateInBoundsGEP(b.getInt8Ty(), workspace, off, "ws");
+      Value* arena = b.CreateInBoundsGEP(b.getInt8Ty(), workspace, off, "ws");
+      if (s.output < 0) return arena;
+      Value* out = b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(ptr, outputs, static_cast<uint64_t>(s.output)), "out");
+      return b.CreateSelect(b.CreateIsNull(out), arena, out, "outOrWs");
     }
     case StorageKind::Global:
       return ec.global(root);
@@ -87,7 +92,9 @@ Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, c
     if (elementsOf(root.type.shape).k == 0) continue;
     LoweringKind kind = loweringKind(root.op);
     Result<void> ok;
-    if (kind == LoweringKind::Reduce)
+    if (kc.kernel.rows)
+      ok = emitRowKernel(kc);
+    else if (kind == LoweringKind::Reduce)
       ok = emitReduceKernel(kc);
     else if (kind == LoweringKind::Custom)
       ok = opLowering(root.op).kernel(kc);
@@ -125,7 +132,7 @@ Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, c
   for (const TaskCall& call : ec.calls) {
     frameWords = std::max(frameWords, 1 + call.frame.size());
     for (NodeId root : call.frame)
-      if (!addressOf.count(root)) addressOf[root] = storageAddress(b, ec, root, state, inputs, hypers, workspace, batch);
+      if (!addressOf.count(root)) addressOf[root] = storageAddress(b, ec, root, state, inputs, outputs, hypers, workspace, batch);
   }
   Value* frame = b.CreateAlloca(llvm::ArrayType::get(i64, frameWords), nullptr, "frame");
   b.CreateStore(batch, frame);
@@ -159,8 +166,8 @@ Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, c
   for (const CopyStep& c : lowered.copies) {
     Value* src = c.from == CopyStep::From::Temp
                      ? tempAddress(c.src)
-                     : storageAddress(b, ec, lowered.storageRoot(static_cast<NodeId>(c.src)), state, inputs, hypers,
-                                      workspace, batch);
+                     : storageAddress(b, ec, lowered.storageRoot(static_cast<NodeId>(c.src)), state, inputs, outputs,
+                                      hypers, workspace, batch);
     Value* bytes = extent(c.bytes);
     switch (c.to) {
       case CopyStep::To::Output: {

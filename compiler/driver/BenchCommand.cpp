@@ -6,19 +6,16 @@
 // figure comes from warm-up steps followed by as many timed steps as fill --seconds.
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <random>
 
 #include "compiler/codegen/CompiledModel.h"
 #include "compiler/driver/Command.h"
 #include "compiler/driver/Limits.h"
 #include "compiler/driver/ModelLoader.h"
+#include "compiler/session/BenchModel.h"
 #include "compiler/session/ModelPlan.h"
-#include "compiler/session/StateStore.h"
-#include "compiler/session/StepGraphs.h"
 #include "runtime/include/nnc/runtime.h"
 
 namespace nnc::driver {
@@ -27,53 +24,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double secondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-// Random inputs for one entry point at `batch`, in the entry's input order.
-class SyntheticInputs {
- public:
-  SyntheticInputs(const EntryInfo& entry, int64_t batch, int64_t numClasses, uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    std::uniform_real_distribution<float> unit(0.0f, 1.0f);
-    for (const TensorSpec& in : entry.inputs) {
-      size_t n = size_t(in.type.shape.numElements(batch));
-      std::vector<uint32_t> words(std::max<size_t>(n, 1));
-      if (in.type.dtype == DType::I32) {
-        std::uniform_int_distribution<int32_t> label(0, int32_t(std::max<int64_t>(numClasses, 1) - 1));
-        for (uint32_t& w : words) {
-          int32_t v = label(rng);
-          std::memcpy(&w, &v, 4);
-        }
-      } else {
-        for (uint32_t& w : words) {
-          float v = unit(rng);
-          std::memcpy(&w, &v, 4);
-        }
-      }
-      buffers_.push_back(std::move(words));
-    }
-    for (const auto& b : buffers_) pointers_.push_back(b.data());
-  }
-  std::span<const void* const> pointers() const { return pointers_; }
-
- private:
-  std::vector<std::vector<uint32_t>> buffers_;
-  std::vector<const void*> pointers_;
-};
-
-// Output buffers for one entry point at `batch` (the entry writes every output).
-class OutputBuffers {
- public:
-  OutputBuffers(const EntryInfo& entry, int64_t batch) {
-    for (const TensorSpec& out : entry.outputs)
-      buffers_.emplace_back(std::max<size_t>(size_t(out.type.shape.numElements(batch)), 1));
-    for (auto& b : buffers_) pointers_.push_back(b.data());
-  }
-  std::span<void* const> pointers() const { return pointers_; }
-
- private:
-  std::vector<std::vector<uint32_t>> buffers_;
-  std::vector<void*> pointers_;
-};
 
 // Runs `step` a few times to warm caches and threads, then as often as fits in `seconds`
 // (at least three times); returns runs per second.
@@ -137,41 +87,21 @@ class BenchCommand : public Command {
     if (threads_) nnc_set_num_threads(*threads_);
 
     // Compile: the graphs, then native code, as `train` does.
-    auto t0 = Clock::now();
-    Result<StepGraphs> graphs = buildStepGraphs(model);
-    if (!graphs) return failModel(*loaded, graphs.error());
-    double graphSeconds = secondsSince(t0);
-    const bool trains = graphs->train.has_value();
-    // Inference is the model's outputs (what `predict` computes); a model without outputs
-    // benchmarks its evaluation pass instead.
-    const Graph& inference =
-        graphs->predict.graph.outputs.empty() && graphs->eval ? graphs->eval->graph : graphs->predict.graph;
-    // A cold compile: neither the in-process cache nor the on-disk one (which `train` would
-    // use) may answer, or compile_seconds would time a cache lookup.
-    CompileOptions co;
-    co.useCache = false;
-    co.diskCache = false;
-    auto compiled = jitCompile(inference, trains ? &graphs->train->graph : nullptr, co);
-    if (!compiled) return failModel(*loaded, compiled.error());
-    CompiledModel& cm = **compiled;
-    auto init = StateStore::create(*graphs, plan.seed);  // realistic values, not zeros
-    if (!init) return failModel(*loaded, init.error());
-    for (const training::TensorSpec& spec : init->specs()) {
-      std::span<float> dst = cm.tensor(spec.name);
-      std::span<float> src = init->values(spec.name);
-      if (dst.size() == src.size()) std::memcpy(dst.data(), src.data(), src.size_bytes());
-    }
+    auto bench = compileForBench(model);
+    if (!bench) return failModel(*loaded, bench.error());
+    CompiledModel& cm = *bench->code;
+    const double graphSeconds = bench->graphSeconds;
     const CompileTimes& ct = cm.times();
     const double compileSeconds = frontendSeconds + graphSeconds + ct.total;
 
     // Throughput.
-    const int64_t classes = numClassesOf(model);
+    const int64_t classes = bench->classes;
     std::optional<double> trainRate;
     if (const EntryInfo* t = cm.training()) {
       SyntheticInputs in(*t, batch, classes, 1);
       float loss = 0;
       float step = 0;
-      const float lr = float(plan.learningRate);
+      const float lr = bench->learningRate;
       auto rate = runsPerSecond(seconds_, [&]() -> Result<void> {
         return cm.trainStep(in.pointers(), batch, lr, step++, &loss);
       });

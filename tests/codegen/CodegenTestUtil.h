@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "compiler/codegen/CompiledModel.h"
+#include "compiler/codegen/Lowering.h"
 #include "compiler/interp/Interpreter.h"
 #include "compiler/ir/Graph.h"
 #include "runtime/include/nnc/runtime.h"
@@ -27,6 +28,17 @@ inline NodeId input(Graph& g, const std::string& name, DType t, std::vector<int6
 }
 inline NodeId param(Graph& g, const std::string& name, std::vector<int64_t> dims) {
   return g.addLeaf(OpKind::Param, name, TensorType{DType::F32, Shape(std::move(dims))});
+}
+
+// lowerGraph with the graph's own state layout, failing the test on an error. The lowered
+// graph refers to nothing in the layout once lowered.
+inline LoweredGraph lowerOrFail(const Graph& g) {
+  auto layout = StateLayout::build({&g});
+  EXPECT_TRUE(layout.ok());
+  if (!layout) return LoweredGraph{};
+  auto lg = lowerGraph(g, *layout);
+  EXPECT_TRUE(lg.ok()) << (lg.ok() ? "" : lg.error().message);
+  return lg.ok() ? std::move(*lg) : LoweredGraph{};
 }
 
 // Value ranges of random data.

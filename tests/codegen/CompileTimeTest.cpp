@@ -10,6 +10,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
 
 #include "compiler/codegen/ObjectCache.h"
 #include "tests/codegen/CodegenTestUtil.h"
@@ -103,6 +106,94 @@ TEST(CompileTime, SplitCompilationGivesTheSameResults) {
   // Function by function the same code: bit-identical results.
   EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
   expectMatchesInterpreter(g, {{"x", Range{-1, 1}}}, {3}, 1e-4, 32768);
+}
+
+// Instructions of each function defined in LLVM IR text (lines inside its body that are not
+// labels): the code-size measure of the tests below.
+std::map<std::string, int> functionSizes(const std::string& ir) {
+  std::map<std::string, int> sizes;
+  std::istringstream in(ir);
+  std::string current;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("define ", 0) == 0) {
+      size_t at = line.find('@'), paren = line.find('(', at);
+      current = line.substr(at + 1, paren - at - 1);
+      sizes[current] = 0;
+    } else if (line == "}") {
+      current.clear();
+    } else if (!current.empty() && line.rfind("  ", 0) == 0) {
+      ++sizes[current];
+    }
+  }
+  return sizes;
+}
+
+bool endsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+TEST(CompileTime, MatrixProductsShareOneLoopNestAndKeepTheirTasksSmall) {
+  // Compile time grows with the code: the GEMM loop nest (packing, blocking, both paths) is
+  // one driver per module, and a product's task is only its split and a call (its fused
+  // epilogue a small function of its own), however many products there are.
+  Graph g = widening({128, 160, 144, 192, 136, 128});
+  CompileOptions opt;
+  opt.useCache = false;
+  opt.keepIR = true;
+  auto m = jitCompile(g, nullptr, opt);
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  std::map<std::string, int> sizes = functionSizes((*m)->llvmIR());
+  int drivers = 0, products = 0, epilogues = 0;
+  for (const auto& [name, size] : sizes) {
+    if (name.rfind("nnc.gemm.driver.", 0) == 0) ++drivers;
+    if (endsWith(name, "_matmul")) {
+      ++products;
+      EXPECT_LT(size, 60) << name;
+    }
+    if (endsWith(name, "_matmul_epilogue")) {
+      ++epilogues;
+      EXPECT_LT(size, 120) << name;
+    }
+  }
+  EXPECT_EQ(drivers, 1);
+  EXPECT_EQ(products, 5);
+  EXPECT_EQ(epilogues, 5);  // tanh on each product
+  expectMatchesInterpreter(g, {{"x", Range{-1, 1}}}, {1, 7}, 1e-3);  // five layers deep in f32
+
+  // Small products (an LSTM's gates) keep the loop nest and the epilogue in their own task,
+  // specialised to their sizes.
+  Graph small = widening({8, 16, 4});
+  auto s = jitCompile(small, nullptr, opt);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  for (const auto& [name, size] : functionSizes((*s)->llvmIR())) {
+    EXPECT_NE(name.rfind("nnc.gemm.driver.", 0), 0u) << name;
+    EXPECT_FALSE(endsWith(name, "_epilogue")) << name;
+  }
+  expectMatchesInterpreter(small, {{"x", Range{-1, 1}}}, {1, 7});
+}
+
+TEST(CompileTime, ConvolutionInputGradientLoopsOverItsInteriorWindowColumns) {
+  // The input gradient of the CNN example's second layer (14 x 14 x 32 -> 64, 5 x 5, same):
+  // only the border kx of each register block are emitted one by one. Fully unrolled over
+  // kx it was over 3000 instructions, the slowest function of the model to compile.
+  Attrs geo{{"strides", std::vector<int64_t>{1, 1}}, {"pads", std::vector<int64_t>{2, 2, 2, 2}}};
+  geo.set("input_hw", std::vector<int64_t>{14, 14});
+  Graph g;
+  NodeId dy = input(g, "dy", DType::F32, {kBatch, 14, 14, 64});
+  NodeId w = param(g, "w", {5, 5, 32, 64});
+  g.outputs.push_back({"dx", op(g, OpKind::Conv2DGradInput, {dy, w}, geo)});
+  CompileOptions opt;
+  opt.useCache = false;
+  opt.keepIR = true;
+  auto m = jitCompile(g, nullptr, opt);
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  int found = 0;
+  for (const auto& [name, size] : functionSizes((*m)->llvmIR()))
+    if (endsWith(name, "_conv2d_grad_input")) {
+      ++found;
+      EXPECT_LT(size, 2000) << name;
+    }
+  EXPECT_EQ(found, 1);
 }
 
 TEST(CompileTime, StageTimesAddUpAndACacheHitSkipsCompilation) {

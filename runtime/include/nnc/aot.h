@@ -88,7 +88,8 @@ nnc_aot_model* nnc_aot_create(const nnc_aot_model_desc* desc);
 void nnc_aot_free(nnc_aot_model* model);
 
 /* The forward pass on `batch` samples: inputs[i] holds batch samples of desc->forward.inputs[i],
- * outputs[i] (or NULL) receives desc->forward.outputs[i]. */
+ * outputs[i] (or NULL) receives desc->forward.outputs[i]. An output buffer must not overlap
+ * an input or another output: the kernels write outputs while they still read the inputs. */
 int nnc_aot_forward(nnc_aot_model* model, const void* const* inputs, void* const* outputs, int64_t batch);
 
 /* One optimizer step on `batch` samples (inputs as desc->train.inputs) at learning rate lr;
