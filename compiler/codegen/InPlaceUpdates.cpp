@@ -45,6 +45,7 @@ class InPlaceCheck {
   // sums in a buffer of its own instead (Lowering.cpp, EmitMatMul.cpp). Convolutions always
   // accumulate in the last member, so theirs stays out of the state.
   bool writtenByElementwiseLoop(const Kernel& kern, NodeId value) const {
+    if (kern.rows) return false;  // a row kernel reads whole rows before it writes any
     if (kern.epilogue.empty()) {
       if (loweringKind(g_.node(kern.root).op) != LoweringKind::Fused) return false;
       return value == kern.root || contains(kern.stored, value);
