@@ -168,7 +168,7 @@ Result<void> emitRowKernel(KernelContext& kc);
 // along the dims q lacks or has as 1).
 llvm::Value* operandAt(TaskBuilder& tb, NodeId q, const Shape& space, llvm::Value* row, llvm::Value* col, llvm::Value* f);
 // kern's epilogue on output element f (row: flat over the leading dims of
-// `space`, col: the last dim) of a kernel whose value is in `out` (epilogue.back()).
+// `space`, col: the last dim) of a kernel whose value is in `out` (the buffer its sums went to).
 void emitEpilogueElement(TaskBuilder& tb, const Kernel& kern, NodeId out, const Shape& space, llvm::Value* row,
                          llvm::Value* col, llvm::Value* f);
 

@@ -1,7 +1,7 @@
 // A fused epilogue (Kernel::epilogue, see Lowering.cpp) on one output element, for kernel
 // emitters whose output is [rows..., cols] and that apply it to each block they finish while
-// the block is still in cache (convolutions; the matrix product has its own copy in
-// EmitMatMul.cpp). The kernel's value is read back from `out`, the members are computed in
+// the block is still in cache (convolutions, and the matrix product's tile hook). The
+// kernel's value is read back from `out`, the members are computed in
 // id order by the op table's scalar functions, and every stored member is written.
 #include <map>
 
