@@ -163,6 +163,11 @@ Result<void> emitArgMax(KernelContext& kc);
 Result<void> emitDropoutMask(KernelContext& kc);
 // EmitSoftmaxCrossEntropy.cpp: a row kernel (Kernel::rows, see Lowering.h)
 Result<void> emitRowKernel(KernelContext& kc);
+// EmitAxis.cpp: NaN-aware "candidate beats best" (the interpreter's beatsMax), and the
+// maximum of x at positions at(0) .. at(count - 1) (-inf when count is 0), kept in `slot`.
+llvm::Value* beatsMax(llvm::IRBuilder<>& b, llvm::Value* candidate, llvm::Value* best);
+llvm::Value* emitLineMax(TaskBuilder& tb, NodeId x, llvm::Value* count, const std::function<llvm::Value*(llvm::Value*)>& at,
+                         llvm::AllocaInst* slot);
 // EmitEpilogue.cpp: operand `q` read at element f = (row, col) of `space` (row: flat over its
 // leading dims, col: the last dim): a uniform, the same position, or broadcast (stride 0
 // along the dims q lacks or has as 1).

@@ -26,13 +26,25 @@ AxisSplit splitAt(const Shape& s, int64_t axisAttr) {
   return sp;
 }
 
-// NaN-aware "candidate beats best" (the interpreter's beatsMax).
+}  // namespace
+
 Value* beatsMax(llvm::IRBuilder<>& b, Value* candidate, Value* best) {
   return b.CreateOr(b.CreateFCmpOGT(candidate, best),
                     b.CreateAnd(b.CreateFCmpUNO(candidate, candidate), b.CreateFCmpORD(best, best)));
 }
 
-}  // namespace
+Value* emitLineMax(TaskBuilder& tb, NodeId x, Value* count, const std::function<Value*(Value*)>& at,
+                   llvm::AllocaInst* slot) {
+  llvm::IRBuilder<>& b = tb.b();
+  llvm::Type* f32 = b.getFloatTy();
+  b.CreateStore(tb.f32(-INFINITY), slot);
+  tb.loop(tb.i64(0), count, [&](Value* a) {
+    Value* v = tb.load(x, at(a));
+    Value* m = b.CreateLoad(f32, slot);
+    b.CreateStore(b.CreateSelect(beatsMax(b, v, m), v, m), slot);
+  }, "a");
+  return b.CreateLoad(f32, slot);
+}
 
 Result<void> emitSoftmax(KernelContext& kc) {
   const Node& n = kc.root();
@@ -50,13 +62,7 @@ Result<void> emitSoftmax(KernelContext& kc) {
       // Element a of this line is at (o * A + a) * inner + i.
       Value* lineBase = tb.add(tb.mul(tb.mul(o, A), tb.i64(sp.inner)), i);
       auto at = [&](Value* a) { return tb.mulAdd(a, sp.inner, lineBase); };
-      b.CreateStore(tb.f32(-INFINITY), maxSlot);
-      tb.loop(tb.i64(0), A, [&](Value* a) {
-        Value* v = tb.load(x, at(a));
-        Value* m = b.CreateLoad(f32, maxSlot);
-        b.CreateStore(b.CreateSelect(beatsMax(b, v, m), v, m), maxSlot);
-      }, "a");
-      Value* m = b.CreateLoad(f32, maxSlot);
+      Value* m = emitLineMax(tb, x, A, at, maxSlot);
       b.CreateStore(tb.f32(0.0), sumSlot);
       tb.loop(tb.i64(0), A, [&](Value* a) {
         Value* e = tb.math().exp(b, b.CreateFSub(tb.load(x, at(a)), m));

@@ -34,11 +34,6 @@ Cells cellsOf(TaskBuilder& tb, const WindowGeometry& g, const PoolShape& s, Valu
                tb.smin(b.CreateNSWAdd(ws, tb.i64(g.kw)), tb.i64(s.W))};
 }
 
-Value* beatsMax(llvm::IRBuilder<>& b, Value* candidate, Value* best) {
-  return b.CreateOr(b.CreateFCmpOGT(candidate, best),
-                    b.CreateAnd(b.CreateFCmpUNO(candidate, candidate), b.CreateFCmpORD(best, best)));
-}
-
 // Offset of (n, h, w, 0) in an NHWC tensor of height H and width W with C channels.
 Value* pixel(TaskBuilder& tb, Value* n, Value* h, Value* w, int64_t H, int64_t W, int64_t C) {
   return tb.mul(tb.add(tb.mul(tb.add(tb.mul(n, tb.i64(H)), h), tb.i64(W)), w), tb.i64(C));

@@ -28,12 +28,6 @@ namespace {
 
 bool isSoftmaxLike(OpKind op) { return op == OpKind::Softmax || op == OpKind::LogSoftmax; }
 
-// NaN-aware "candidate beats best" (the interpreter's beatsMax, as in EmitAxis.cpp).
-Value* beatsMax(llvm::IRBuilder<>& b, Value* candidate, Value* best) {
-  return b.CreateOr(b.CreateFCmpOGT(candidate, best),
-                    b.CreateAnd(b.CreateFCmpUNO(candidate, candidate), b.CreateFCmpORD(best, best)));
-}
-
 Value* reassocAdd(llvm::IRBuilder<>& b, Value* x, Value* y) {
   Value* s = b.CreateFAdd(x, y);
   llvm::cast<llvm::Instruction>(s)->setHasAllowReassoc(true);
@@ -113,13 +107,7 @@ Result<void> emitRowKernel(KernelContext& kc) {
       const Node& n = g.node(m);
       if (!isSoftmaxLike(n.op) || stats.count(n.inputs[0])) continue;
       NodeId x = n.inputs[0];
-      b.CreateStore(tb.f32(-INFINITY), maxSlot);
-      tb.loop(tb.i64(0), tb.i64(A), [&](Value* a) {
-        Value* xv = tb.load(x, at(a));
-        Value* best = b.CreateLoad(f32, maxSlot);
-        b.CreateStore(b.CreateSelect(beatsMax(b, xv, best), xv, best), maxSlot);
-      }, "a");
-      Value* mx = b.CreateLoad(f32, maxSlot);
+      Value* mx = emitLineMax(tb, x, tb.i64(A), at, maxSlot);
       b.CreateStore(tb.f32(0.0), slot);
       tb.loop(tb.i64(0), tb.i64(A), [&](Value* a) {
         Value* e = tb.math().exp(b, b.CreateFSub(tb.load(x, at(a)), mx));
