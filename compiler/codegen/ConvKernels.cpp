@@ -129,6 +129,19 @@ PixelPlan planPixels(int64_t n, int64_t interiorLo, int64_t interiorHi, int64_t 
   return plan;
 }
 
+Value* firstValidOutput(TaskBuilder& tb, Value* k, int64_t pad, int64_t s) {
+  auto& b = tb.b();
+  Value* need = tb.smax(b.CreateNSWSub(tb.i64(pad), k), tb.i64(0));
+  return b.CreateUDiv(sAdd(b, need, s - 1), tb.i64(s));
+}
+
+Value* endValidOutput(TaskBuilder& tb, Value* k, int64_t pad, int64_t s, int64_t size, int64_t outSize) {
+  auto& b = tb.b();
+  Value* room = b.CreateNSWSub(tb.i64(size - 1 + pad), k);
+  Value* end = tb.smin(sAdd(b, b.CreateSDiv(tb.smax(room, tb.i64(0)), tb.i64(s)), 1), tb.i64(outSize));
+  return b.CreateSelect(b.CreateICmpSLT(room, tb.i64(0)), tb.i64(0), end);
+}
+
 void forBlocks(TaskBuilder& tb, int64_t lo, int64_t hi, int64_t block,
                const std::function<void(Value* start, int64_t width)>& body, const char* name) {
   if (hi <= lo) return;

@@ -76,6 +76,16 @@ PixelPlan planPixels(int64_t n, int64_t interiorLo, int64_t interiorHi, int64_t 
 // wide as the image) the emitters fall back to one pixel at a time with run-time kx ranges.
 constexpr int64_t kMaxUnrolledColumns = 256;
 
+// The first output position whose window position k lands inside the input: out * s - pad + k
+// >= 0. And one past the last: out * s - pad + k <= size - 1 (at most outSize; 0 when none).
+llvm::Value* firstValidOutput(TaskBuilder& tb, llvm::Value* k, int64_t pad, int64_t s);
+llvm::Value* endValidOutput(TaskBuilder& tb, llvm::Value* k, int64_t pad, int64_t s, int64_t size, int64_t outSize);
+
+// The filter gradient of an input with too few channels to fill a register block with
+// channels x vectors of filters (the first layer): blocks of window columns x one vector of
+// filters instead (EmitConvGradFilterFewChannels.cpp). N: the images.
+Result<void> emitConv2DGradFilterFewChannels(KernelContext& kc, const ConvDims& d, Extent N);
+
 // Signed index arithmetic: window positions may be negative before they are clamped.
 inline llvm::Value* sAdd(llvm::IRBuilder<>& b, llvm::Value* x, llvm::Value* y) { return b.CreateNSWAdd(x, y); }
 inline llvm::Value* sAdd(llvm::IRBuilder<>& b, llvm::Value* x, int64_t k) {

@@ -19,7 +19,9 @@
 // over the valid pixels of a tile of output rows (their range is computed per unit, so no
 // pixel is tested), then stored; the next tile reloads it. Each element is one FMA chain
 // over (n, oh, ow) in order (two chains, even and odd pixels, joined per tile, when the
-// block is too small to hide the FMA latency), whatever the thread split.
+// block is too small to hide the FMA latency), whatever the thread split. An input with too
+// few channels to fill a block takes the window-column blocking of
+// EmitConvGradFilterFewChannels.cpp instead.
 #include <algorithm>
 #include <optional>
 
@@ -173,12 +175,11 @@ Result<void> emitConv2DGradFilter(KernelContext& kc) {
   const VectorUnit vu = convVectorUnit();
   const int64_t L = vu.lanes;
   // Register block: channels * vectors accumulators + `vectors` dy vectors + one broadcast.
-  // Few channels (the first layer) widen the block along f instead.
   int64_t fVectors = (d.F + L - 1) / L;
   int64_t vectors = std::min<int64_t>(fVectors, 2);
   int64_t channels = pickBlock(d.C, (vu.registers - vectors - 1) / vectors);
-  if (channels * vectors < 8 && fVectors > vectors)
-    vectors = std::min<int64_t>(fVectors, (vu.registers - 1) / (channels + 1));
+  // Too few channels to fill a block (the first layer): block the window columns instead.
+  if (channels * vectors < 8 && d.KW > 1) return emitConv2DGradFilterFewChannels(kc, d, N);
   int64_t cBlocks = (d.C + channels - 1) / channels, cTail = d.C % channels;
 
   TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
@@ -195,16 +196,9 @@ Result<void> emitConv2DGradFilter(KernelContext& kc) {
     return Unit{b.CreateUDiv(kk, tb.i64(d.KW)), b.CreateURem(kk, tb.i64(d.KW)), c0, cb,
                 sAdd(b, sMul(b, kk, d.C), c0)};
   };
-  // The first output position whose window position k lands inside [0, size): out * s - pad + k >= 0.
-  auto firstValid = [&](Value* k, int64_t pad, int64_t s) {
-    Value* need = tb.smax(b.CreateNSWSub(tb.i64(pad), k), tb.i64(0));
-    return b.CreateUDiv(sAdd(b, need, s - 1), tb.i64(s));
-  };
-  // One past the last: out * s - pad + k <= size - 1.
+  auto firstValid = [&](Value* k, int64_t pad, int64_t s) { return firstValidOutput(tb, k, pad, s); };
   auto endValid = [&](Value* k, int64_t pad, int64_t s, int64_t size, int64_t outSize) {
-    Value* room = b.CreateNSWSub(tb.i64(size - 1 + pad), k);
-    Value* end = tb.smin(sAdd(b, b.CreateSDiv(tb.smax(room, tb.i64(0)), tb.i64(s)), 1), tb.i64(outSize));
-    return b.CreateSelect(b.CreateICmpSLT(room, tb.i64(0)), tb.i64(0), end);
+    return endValidOutput(tb, k, pad, s, size, outSize);
   };
 
   // Zero this task's blocks of dw: the sums start from +0.

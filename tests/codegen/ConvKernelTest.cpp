@@ -139,22 +139,37 @@ TEST(ConvKernel, BorderOnlyAndUnusualWindows) {
   expectConvMatches(wide);
 }
 
+// Inputs with too few channels for a block of channels x filters (the first layer): the
+// filter gradient blocks window columns instead (EmitConvGradFilterFewChannels.cpp). Kernels
+// wider than one column block, with a narrower last block; a last vector of filters with a
+// few lanes; strides and valid padding; rows where no column is valid for the whole block.
+TEST(ConvKernel, FewChannelFilterGradientColumnBlocks) {
+  ConvShape wide{6, 40, 1, 20, 3, 1, true};
+  wide.kw = 17;  // 17 columns: 15 + 2 on AVX-512, 7 + 7 + 3 on AVX2
+  expectConvMatches(wide);
+  ConvShape strided{9, 21, 3, 9, 3, 2, true};
+  strided.kw = 7;
+  expectConvMatches(strided);
+  expectConvMatches({8, 12, 1, 16, 5, 1, false});
+  expectConvMatches({5, 4, 2, 33, 5, 1, true});  // narrower than the kernel
+}
+
 // The shapes of examples/fashion_cnn.nn.
 TEST(ConvKernel, FashionCnnShapes) {
   expectConvMatches({28, 28, 1, 32, 5, 1, true});
   expectConvMatches({14, 14, 32, 64, 5, 1, true});
 }
 
-// The AVX-512 blocking (16 lanes, 32 registers: the machines of issue 4) and the SSE one
-// (4 lanes), emitted on whatever CPU runs the test: LLVM splits or joins the vectors, so
-// their indexing and masks are checked here even where they are not fast.
+// The AVX-512 blocking (16 lanes, 32 registers), the AVX2 one (8 lanes, 16 registers) and
+// the SSE one (4 lanes), emitted on whatever CPU runs the test: LLVM splits or joins the
+// vectors, so their indexing and masks are checked here even where they are not fast.
 struct VectorUnitScope {
   explicit VectorUnitScope(codegen::VectorUnit u) { codegen::overrideConvVectorUnit(u); }
   ~VectorUnitScope() { codegen::clearConvVectorUnitOverride(); }
 };
 
 TEST(ConvKernel, OtherVectorUnits) {
-  for (codegen::VectorUnit unit : {codegen::VectorUnit{16, 32}, codegen::VectorUnit{4, 16}}) {
+  for (codegen::VectorUnit unit : {codegen::VectorUnit{16, 32}, codegen::VectorUnit{8, 16}, codegen::VectorUnit{4, 16}}) {
     SCOPED_TRACE("lanes " + std::to_string(unit.lanes));
     VectorUnitScope scope(unit);
     expectConvMatches({7, 9, 3, 17, 3, 1, true});
@@ -163,6 +178,10 @@ TEST(ConvKernel, OtherVectorUnits) {
     expectConvMatches({3, 2, 2, 8, 5, 1, true});
     expectConvMatches({5, 31, 1, 64, 3, 1, false});
     expectConvMatches({14, 14, 32, 64, 5, 1, true});
+    expectConvMatches({28, 28, 1, 32, 5, 1, true});
+    ConvShape wide{6, 40, 1, 20, 3, 1, true};
+    wide.kw = 17;
+    expectConvMatches(wide);
   }
 }
 
