@@ -74,8 +74,7 @@ Result<void> optimizeForHost(llvm::Module& module, llvm::TargetMachine& tm, int 
     if (llvm::verifyModule(module, &os)) return makeError("internal: the generated LLVM IR is invalid: " + os.str());
   }
   codegen::targetHost(module, tm);
-  codegen::runOptimizationPipeline(module, tm, optLevel);
-  return {};
+  return codegen::runOptimizationPipeline(module, tm, optLevel);
 }
 
 // PREFIX_initial_values: every state tensor with a non-zero initial value, each at a 64-byte

@@ -10,16 +10,11 @@
 #include <system_error>
 #include <thread>
 
-#include <llvm/Analysis/CGSCCPassManager.h>
-#include <llvm/Analysis/LoopAnalysisManager.h>
 #include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
-#include <llvm/IR/PassManager.h>
 #include <llvm/IR/Verifier.h>
-#include <llvm/Passes/PassBuilder.h>
-#include <llvm/Passes/StandardInstrumentations.h>
 #include <llvm/Support/CommandLine.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
@@ -28,6 +23,7 @@
 
 #include "compiler/codegen/ModuleSplit.h"
 #include "compiler/codegen/ObjectCache.h"
+#include "compiler/codegen/OptimizationPipeline.h"
 #include "compiler/codegen/TaskMerge.h"
 #include "runtime/include/nnc/runtime.h"
 
@@ -59,45 +55,6 @@ void initializeLLVM() {
     }
   });
 }
-
-llvm::OptimizationLevel optLevelOf(int level) {
-  switch (level) {
-    case 0: return llvm::OptimizationLevel::O0;
-    case 1: return llvm::OptimizationLevel::O1;
-    case 2: return llvm::OptimizationLevel::O2;
-    default: return llvm::OptimizationLevel::O3;
-  }
-}
-
-// Changing what this pipeline or the code generator's settings produce? Bump
-// kPipelineVersion (ObjectCache.h), or the disk cache serves code from the old one.
-void optimize(llvm::Module& m, llvm::TargetMachine& tm, int level) {
-  llvm::LoopAnalysisManager lam;
-  llvm::FunctionAnalysisManager fam;
-  llvm::CGSCCAnalysisManager cgam;
-  llvm::ModuleAnalysisManager mam;
-  llvm::PipelineTuningOptions pto;
-  pto.LoopVectorization = level >= 2;
-  pto.SLPVectorization = level >= 2;
-  // The generic unroller roughly doubles optimisation time for little gain here: the
-  // vectoriser interleaves, and kernels that need unrolling are emitted unrolled.
-  pto.LoopUnrolling = false;
-  // Honour `optnone` (the entry functions, ModuleEmitter.cpp): the new pass manager skips
-  // such functions only through this instrumentation.
-  llvm::PassInstrumentationCallbacks pic;
-  llvm::OptNoneInstrumentation optNone(/*DebugLogging=*/false);
-  optNone.registerCallbacks(pic);
-  llvm::PassBuilder pb(&tm, pto, std::nullopt, &pic);
-  pb.registerModuleAnalyses(mam);
-  pb.registerCGSCCAnalyses(cgam);
-  pb.registerFunctionAnalyses(fam);
-  pb.registerLoopAnalyses(lam);
-  pb.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::ModulePassManager mpm = level == 0 ? pb.buildO0DefaultPipeline(llvm::OptimizationLevel::O0)
-                                           : pb.buildPerModuleDefaultPipeline(optLevelOf(level));
-  mpm.run(m, mam);
-}
-
 
 // Developer aid: NNC_DEBUG_RAW_IR=FILE writes the module as it enters the optimiser (after
 // merging identical tasks), to replay the pipeline with `opt -time-passes` and `llc`.
@@ -219,7 +176,10 @@ Result<std::vector<std::unique_ptr<llvm::MemoryBuffer>>> compileObjects(
       }
       part.module = std::move(*parsed);
     }
-    optimize(*part.module, *part.tm, optLevel);
+    if (auto ok = optimizeModule(*part.module, *part.tm, optLevel); !ok) {
+      part.error = ok.error().message;
+      return;
+    }
     if (optimizedIR) {
       llvm::raw_string_ostream os(part.ir);
       part.module->print(os, nullptr);
@@ -354,9 +314,9 @@ void targetHost(llvm::Module& module, llvm::TargetMachine& tm) {
   }
 }
 
-void runOptimizationPipeline(llvm::Module& module, llvm::TargetMachine& tm, int optLevel) {
+Result<void> runOptimizationPipeline(llvm::Module& module, llvm::TargetMachine& tm, int optLevel) {
   mergeIdenticalTasks(module);
-  optimize(module, tm, optLevel);
+  return optimizeModule(module, tm, optLevel);
 }
 
 }  // namespace nnc::codegen

@@ -1,8 +1,8 @@
 #pragma once
-// Internal: optimises an LLVM module with the host's TargetMachine (new pass manager, O3 by
-// default) and links it in process with ORC LLJIT. Runtime entries (nnc_parallel_for) and the
-// libm functions generated code calls are defined as absolute symbols; anything else resolves
-// in the process. Errors (llvm::Error / Expected) come back as nnc Errors.
+// Internal: optimises an LLVM module with the host's TargetMachine (the kernel pipeline of
+// OptimizationPipeline.h) and links it in process with ORC LLJIT. Runtime entries
+// (nnc_parallel_for) and the libm functions generated code calls are defined as absolute
+// symbols; anything else resolves in the process. Errors (llvm::Error / Expected) come back as nnc Errors.
 #include <map>
 #include <memory>
 #include <string>
@@ -59,6 +59,6 @@ void initializeNativeLLVM();
 // Target attributes (CPU, features, data layout, triple) on every function of `module`, so the
 // optimiser's cost models and the code generator see the host CPU (the JIT and AOT alike).
 void targetHost(llvm::Module& module, llvm::TargetMachine& tm);
-void runOptimizationPipeline(llvm::Module& module, llvm::TargetMachine& tm, int optLevel);
+Result<void> runOptimizationPipeline(llvm::Module& module, llvm::TargetMachine& tm, int optLevel);
 
 }  // namespace nnc::codegen

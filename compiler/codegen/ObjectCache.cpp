@@ -45,8 +45,9 @@ std::array<uint8_t, kDigestSize> sha1(std::string_view bytes) {
 // What an entry's identity covers beyond the caller's key.
 std::string fullKey(const std::string& key) {
   const char* llvmArgs = std::getenv("NNC_LLVM_ARGS");  // experiments change the code too
+  const char* passes = std::getenv("NNC_LLVM_PIPELINE");
   return key + " llvm " + LLVM_VERSION_STRING + " pipeline " + std::to_string(kPipelineVersion) + " args " +
-         (llvmArgs ? llvmArgs : "");
+         (llvmArgs ? llvmArgs : "") + " passes " + (passes ? passes : "");
 }
 
 void putU64(std::string& out, uint64_t v) {

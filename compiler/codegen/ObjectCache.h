@@ -20,7 +20,7 @@ namespace nnc::codegen {
 
 // Bump when the optimisation pipeline or the code generator's settings (Jit.cpp) change:
 // the same IR would then compile to different code.
-constexpr int kPipelineVersion = 2;
+constexpr int kPipelineVersion = 3;
 
 // The cache directory, or "" when the cache is off or no location is known.
 std::string objectCacheDirectory();
