@@ -23,7 +23,6 @@ Graph simplified(const Graph& g) {
   return out;
 }
 
-std::vector<int64_t> ints(std::initializer_list<int64_t> v) { return v; }
 
 class PassAlgebraicSimplification : public ::testing::Test {
  protected:

@@ -9,7 +9,6 @@ namespace {
 
 using namespace passtest;
 
-std::vector<int64_t> ints(std::initializer_list<int64_t> v) { return v; }
 
 Result<Graph> foldThenDce(const Graph& g) {
   Result<Graph> r = foldConstants(g);

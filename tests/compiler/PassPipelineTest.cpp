@@ -17,7 +17,6 @@ namespace {
 
 using namespace passtest;
 
-std::vector<int64_t> ints(std::initializer_list<int64_t> v) { return v; }
 
 Graph optimized(const Graph& g, std::vector<PassStats>* stats = nullptr, const PassOptions& opts = {}) {
   std::vector<PassStats> local;

@@ -16,6 +16,8 @@
 
 namespace nnc::passtest {
 
+inline std::vector<int64_t> ints(std::initializer_list<int64_t> v) { return v; }
+
 inline TensorType f32(std::initializer_list<int64_t> dims) { return TensorType{DType::F32, Shape(dims)}; }
 inline TensorType i32(std::initializer_list<int64_t> dims) { return TensorType{DType::I32, Shape(dims)}; }
 

@@ -12,7 +12,6 @@
 namespace nnc::hostile {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 std::string le64(uint64_t v) {
   std::string s(8, '\0');

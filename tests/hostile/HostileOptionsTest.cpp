@@ -8,7 +8,6 @@
 namespace nnc::hostile {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // `--lr nan` used to pass CLI::PositiveNumber and train to a NaN loss.
 TEST(HostileOptions, NonFiniteOrNonPositiveNumbersAreUsageErrors) {

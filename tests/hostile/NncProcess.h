@@ -75,6 +75,7 @@ class TempDir {
 };
 
 std::string readFile(const std::string& path);
+inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 bool fileExists(const std::string& path);
 
 }  // namespace nnc::hostile

@@ -13,7 +13,6 @@
 namespace nnc::hostile {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // Files in `dir` other than the ones named: a failed save must leave no temporary behind.
 std::vector<std::string> strayFiles(const std::string& dir, const std::vector<std::string>& expected) {

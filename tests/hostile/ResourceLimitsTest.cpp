@@ -17,7 +17,6 @@
 namespace nnc::hostile {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 const char* kHugeParam =
     "model huge\n"
