@@ -6,7 +6,7 @@
 // promotes. So the pipeline below is the part of O3 that changes such code: promotion and
 // cleanup, loop rotation and invariant hoisting, induction-variable simplification and GVN
 // (which merge the index arithmetic of unrolled blocks), then the loop and SLP vectorisers
-// with a cleanup after each. On the example models it optimises 2.5 to 3.7 times faster than
+// with a cleanup after each. On the example models it optimises 2.2 to 3.7 times faster than
 // default<O3> with the same kernels' speed (README, compile time), and the smaller output
 // also shortens code generation.
 //
