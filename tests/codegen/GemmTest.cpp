@@ -184,10 +184,10 @@ TEST(Gemm, Batched) {
   checkProduct({{kBatch, 2, 1, 29}, {kBatch, 2, 29, 70}, false, false}, {3});  // M = 1 per slice
 }
 
-// The AVX-512 (14 x 32) and SSE (6 x 8) microkernels, generated on whatever CPU runs the
-// tests: the same arithmetic, so the same checks hold.
+// The AVX-512 (14 x 32), AVX2 (6 x 16) and SSE (6 x 8) microkernels, generated on whatever
+// CPU runs the tests: the same arithmetic, so the same checks hold.
 TEST(Gemm, OtherVectorWidths) {
-  for (int lanes : {16, 4}) {
+  for (int lanes : {16, 8, 4}) {
     SCOPED_TRACE("lanes " + std::to_string(lanes));
     codegen::overrideGemmLanes(lanes);
     codegen::GemmBlocking g = codegen::hostGemmBlocking();
