@@ -363,9 +363,12 @@ llvm::Function* packHelper(llvm::Module& m, const GemmBlocking& g, int64_t P) {
       }, "panel");
       scalarPanels(whole, panels);
     };
-    auto otherwise = [&] { ir.ifElse(b.CreateICmpEQ(ks, ir.c(1)), kContiguous, [&] { scalarPanels(ir.c(0), panels); }); };
-    if (P % W != 0) return otherwise();
-    ir.ifElse(b.CreateICmpEQ(xs, ir.c(1)), xContiguous, otherwise);
+    // A's panels (MR rows, not a whole number of vectors) stay element by element: A is
+    // small and in cache, where the element loop is the faster one.
+    if (P % W != 0) return scalarPanels(ir.c(0), panels);
+    ir.ifElse(b.CreateICmpEQ(xs, ir.c(1)), xContiguous, [&] {
+      ir.ifElse(b.CreateICmpEQ(ks, ir.c(1)), kContiguous, [&] { scalarPanels(ir.c(0), panels); });
+    });
   });
 }
 
