@@ -302,8 +302,10 @@ llvm::Function* rowHelper(llvm::Module& m, const GemmBlocking& g) {
 // (a 1024-wide weight) all fall in one L1 set. The CNN example's dense layer packed its
 // weights at 1.5 to 3 ns a float that way. So:
 // - contiguous along x (B as stored): k by k, each row's whole run of x into every panel;
-// - contiguous along k (A as stored, B transposed): x by x, its run of k in vectors whose W
-//   values go to W rows of the panel.
+// - contiguous along k (B transposed): x by x, its run of k in vectors whose W values go to
+//   W rows of the panel.
+// A's panels (MR rows, not a whole number of vectors) stay element by element: A is small
+// and in cache, where the element loop is as fast, without W extracts per load.
 llvm::Function* packHelper(llvm::Module& m, const GemmBlocking& g, int64_t P) {
   llvm::LLVMContext& ctx = m.getContext();
   llvm::Type *ptr = llvm::PointerType::get(ctx, 0), *i64 = llvm::Type::getInt64Ty(ctx);
@@ -363,8 +365,6 @@ llvm::Function* packHelper(llvm::Module& m, const GemmBlocking& g, int64_t P) {
       }, "panel");
       scalarPanels(whole, panels);
     };
-    // A's panels (MR rows, not a whole number of vectors) stay element by element: A is
-    // small and in cache, where the element loop is the faster one.
     if (P % W != 0) return scalarPanels(ir.c(0), panels);
     ir.ifElse(b.CreateICmpEQ(xs, ir.c(1)), xContiguous, [&] {
       ir.ifElse(b.CreateICmpEQ(ks, ir.c(1)), kContiguous, [&] { scalarPanels(ir.c(0), panels); });

@@ -27,23 +27,13 @@ namespace nnc::codegen {
 
 namespace {
 
-constexpr const char* kCleanup = "instcombine<no-verify-fixpoint>,simplifycfg";
-
+// One pipeline string, in `opt -passes=` syntax; the vectorisers and their cleanups at O2 and up.
 std::string kernelPipeline(bool vectorize) {
-  std::string p = "function(sroa,early-cse<memssa>,";
-  p += kCleanup;
-  p += ",loop-mssa(loop-rotate,licm),";
-  p += kCleanup;
-  p += ",loop(indvars),gvn,loop-mssa(licm)";
-  if (vectorize) {
-    p += ",loop-vectorize,";
-    p += kCleanup;
-    p += ",slp-vectorizer,vector-combine,";
-    p += kCleanup;
-    p += ",loop-mssa(licm)";
-  }
-  p += ")";
-  return p;
+  const std::string cleanup = "instcombine<no-verify-fixpoint>,simplifycfg";
+  std::string p = "function(sroa,early-cse<memssa>," + cleanup + ",loop-mssa(loop-rotate,licm)," + cleanup +
+                  ",loop(indvars),gvn,loop-mssa(licm)";
+  if (vectorize) p += ",loop-vectorize," + cleanup + ",slp-vectorizer,vector-combine," + cleanup + ",loop-mssa(licm)";
+  return p + ")";
 }
 
 }  // namespace
@@ -61,6 +51,7 @@ Result<void> optimizeModule(llvm::Module& module, llvm::TargetMachine& tm, int l
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
+  // Tuning options matter only to a default<On> pipeline (NNC_LLVM_PIPELINE experiments).
   llvm::PipelineTuningOptions pto;
   pto.LoopVectorization = level >= 2;
   pto.SLPVectorization = level >= 2;
