@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "compiler/ir/Model.h"
-#include "compiler/support/Diagnostics.h"
+#include "support/Diagnostics.h"
 #include "dsl/ast/AST.h"
 
 namespace nnc {

@@ -12,7 +12,7 @@
 #include <llvm/Support/SHA1.h>
 #include <llvm/Support/raw_ostream.h>
 
-#include "compiler/codegen/Jit.h"
+#include "compiler/codegen/jit/Jit.h"
 #include "compiler/codegen/Lowering.h"
 #include "compiler/codegen/ModuleEmitter.h"
 #include "compiler/codegen/TaskMerge.h"

@@ -23,7 +23,7 @@
 #include "compiler/codegen/MemoryPlan.h"
 #include "compiler/codegen/StateLayout.h"
 #include "compiler/ir/Graph.h"
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc {
 

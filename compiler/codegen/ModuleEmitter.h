@@ -13,7 +13,7 @@
 #include <llvm/IR/Module.h>
 
 #include "compiler/codegen/Lowering.h"
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc::codegen {
 

@@ -3,7 +3,7 @@
 // and the ahead-of-time object's alike). Free of LLVM headers, so tests can read it.
 #include <string>
 
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace llvm {
 class Module;

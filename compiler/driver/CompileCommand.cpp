@@ -1,13 +1,13 @@
 // nnc FILE compile [-o DIR] [--name NAME] [--weights CKPT]: ahead of time. Writes DIR/NAME.o
 // (the forward pass and, for a model that trains, the training step, compiled for this CPU
 // from the same LLVM module the JIT runs) and DIR/NAME.h (their documented C interface, see
-// compiler/codegen/AotHeader.h), to link with the runtime library libnnc_rt.
+// compiler/codegen/aot/AotHeader.h), to link with the runtime library libnnc_rt.
 #include <filesystem>
 #include <iostream>
 #include <system_error>
 
-#include "compiler/codegen/AotCompile.h"
-#include "compiler/codegen/AotHeader.h"
+#include "compiler/codegen/aot/AotCompile.h"
+#include "compiler/codegen/aot/AotHeader.h"
 #include "compiler/driver/Command.h"
 #include "compiler/driver/ModelLoader.h"
 #include "compiler/session/ModelCheckpoint.h"

@@ -1,6 +1,6 @@
 #include <iostream>
 
-#include "compiler/codegen/AotCompile.h"
+#include "compiler/codegen/aot/AotCompile.h"
 #include "compiler/driver/Command.h"
 #include "compiler/driver/ModelLoader.h"
 #include "compiler/ir/Printer.h"

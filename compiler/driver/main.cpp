@@ -9,7 +9,7 @@
 #include "compiler/driver/Command.h"
 #include "compiler/driver/LargeStack.h"
 #include "compiler/driver/Limits.h"
-#include "compiler/support/Suggest.h"
+#include "support/Suggest.h"
 
 #ifndef NNC_VERSION
 #define NNC_VERSION "unknown"

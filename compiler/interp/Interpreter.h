@@ -7,7 +7,7 @@
 
 #include "compiler/interp/Tensor.h"
 #include "compiler/ir/Graph.h"
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc {
 

@@ -5,7 +5,7 @@
 #include <variant>
 
 #include "compiler/interp/Kernels.h"
-#include "compiler/support/Philox.h"
+#include "support/Philox.h"
 
 namespace nnc::interp {
 

@@ -10,7 +10,7 @@
 #include "compiler/ir/Attrs.h"
 #include "compiler/ir/Op.h"
 #include "compiler/ir/Type.h"
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc {
 

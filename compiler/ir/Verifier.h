@@ -4,7 +4,7 @@
 // value has its target's type, and no leaf is updated twice. Every pass's output is verified
 // in tests; a failure here is a compiler bug, reported (not asserted) with the node.
 #include "compiler/ir/Graph.h"
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc {
 

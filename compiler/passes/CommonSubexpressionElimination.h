@@ -2,7 +2,7 @@
 // Common subexpression elimination: computes each distinct (op, operands, attributes, type)
 // once.
 #include "compiler/ir/Graph.h"
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc {
 

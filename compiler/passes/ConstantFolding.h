@@ -3,7 +3,7 @@
 // known at compile time) by Constants.
 #include "compiler/ir/Graph.h"
 #include "compiler/passes/PassOptions.h"
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc {
 

@@ -2,7 +2,7 @@
 // Dead code elimination: removes every computation and Constant that no root (output,
 // update, loss) depends on.
 #include "compiler/ir/Graph.h"
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc {
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "compiler/ir/Graph.h"
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc {
 

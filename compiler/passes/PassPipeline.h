@@ -7,7 +7,7 @@
 
 #include "compiler/ir/Graph.h"
 #include "compiler/passes/PassOptions.h"
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc {
 

@@ -10,7 +10,7 @@
 
 #include "compiler/codegen/CompiledModel.h"
 #include "compiler/ir/Model.h"
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc {
 

@@ -8,7 +8,7 @@
 #include <optional>
 
 #include "compiler/ir/Model.h"
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc {
 

@@ -8,7 +8,7 @@
 #include <unordered_map>
 
 #include "compiler/interp/Interpreter.h"
-#include "compiler/support/Philox.h"
+#include "support/Philox.h"
 #include "compiler/train/Initializers.h"
 #include "compiler/train/TrainingGraph.h"
 

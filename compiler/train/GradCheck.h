@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "compiler/ir/Model.h"
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc {
 

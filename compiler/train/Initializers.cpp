@@ -3,7 +3,7 @@
 #include <cmath>
 #include <functional>
 
-#include "compiler/support/Philox.h"
+#include "support/Philox.h"
 
 namespace nnc {
 

@@ -26,7 +26,7 @@
 #include "compiler/interp/Interpreter.h"
 #include "compiler/interp/Tensor.h"
 #include "compiler/ir/Graph.h"
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc {
 

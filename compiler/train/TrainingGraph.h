@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "compiler/ir/Model.h"
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 #include "compiler/train/Optimizers.h"
 
 namespace nnc {

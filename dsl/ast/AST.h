@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/support/SourceLoc.h"
+#include "support/SourceLoc.h"
 
 namespace nnc::ast {
 

@@ -4,7 +4,7 @@
 #include <string_view>
 #include <vector>
 
-#include "compiler/support/SourceLoc.h"
+#include "support/SourceLoc.h"
 
 namespace nnc::syntax {
 

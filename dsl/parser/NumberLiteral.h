@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc::syntax {
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "compiler/support/Suggest.h"
+#include "support/Suggest.h"
 #include "dsl/parser/Scanner.h"
 
 namespace nnc::syntax {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 #include "dsl/ast/AST.h"
 
 namespace nnc::sema {

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "compiler/ir/ShapeRules.h"
-#include "compiler/support/Suggest.h"
+#include "support/Suggest.h"
 #include "dsl/sema/ArgBinder.h"
 #include "dsl/sema/Registry.h"
 

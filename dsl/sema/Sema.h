@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "compiler/ir/Model.h"
-#include "compiler/support/Diagnostics.h"
+#include "support/Diagnostics.h"
 #include "dsl/Frontend.h"
 #include "dsl/ast/AST.h"
 #include "dsl/sema/ConstEval.h"

@@ -8,7 +8,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc::data {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "compiler/support/Suggest.h"
+#include "support/Suggest.h"
 #include "runtime/support/Checked.h"
 
 namespace nnc::data {

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <string>
 
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc::io {
 

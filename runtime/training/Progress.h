@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc::training {
 

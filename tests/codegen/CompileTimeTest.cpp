@@ -14,8 +14,8 @@
 #include <sstream>
 #include <string>
 
-#include "compiler/codegen/ConvVectorUnit.h"
-#include "compiler/codegen/ObjectCache.h"
+#include "compiler/codegen/kernels/conv/ConvVectorUnit.h"
+#include "compiler/codegen/jit/ObjectCache.h"
 #include "tests/codegen/CodegenTestUtil.h"
 
 namespace nnc {

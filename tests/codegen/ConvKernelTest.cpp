@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "compiler/codegen/ConvVectorUnit.h"
+#include "compiler/codegen/kernels/conv/ConvVectorUnit.h"
 #include "tests/codegen/CodegenTestUtil.h"
 
 namespace nnc {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "compiler/codegen/CompiledModel.h"
-#include "compiler/codegen/GemmBlocking.h"
+#include "compiler/codegen/kernels/gemm/GemmBlocking.h"
 #include "tests/codegen/CodegenTestUtil.h"
 
 namespace nnc {

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "compiler/support/Philox.h"
+#include "support/Philox.h"
 #include "tests/compiler/InterpTestUtil.h"
 
 namespace nnc {

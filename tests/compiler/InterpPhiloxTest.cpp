@@ -1,10 +1,10 @@
-// Philox-4x32-10 (compiler/support/Philox.h): published known answers, nnc's uniform and
+// Philox-4x32-10 (support/Philox.h): published known answers, nnc's uniform and
 // dropout-threshold conventions.
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "compiler/support/Philox.h"
+#include "support/Philox.h"
 
 namespace nnc {
 namespace {

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "compiler/support/Diagnostics.h"
+#include "support/Diagnostics.h"
 #include "dsl/Frontend.h"
 
 namespace nnc {

@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "compiler/support/Suggest.h"
+#include "support/Suggest.h"
 #include "dsl/parser/GrammarRunner.h"
 #include "dsl/parser/LineIndex.h"
 #include "dsl/parser/NumberLiteral.h"

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/support/Diagnostics.h"
+#include "support/Diagnostics.h"
 #include "dsl/Frontend.h"
 
 namespace nnc::parser_test {

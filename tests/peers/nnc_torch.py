@@ -569,7 +569,7 @@ def make_layer_classes():
 
 
 # ----------------------------------------------------------------------------------------------
-# dropout masks, bit for bit: nnc's masks are Philox-4x32-10 (compiler/support/Philox.h), a pure
+# dropout masks, bit for bit: nnc's masks are Philox-4x32-10 (support/Philox.h), a pure
 # function of (seed, salt, step, element index), so torch can apply the very same mask.
 
 _PHILOX_M0, _PHILOX_M1 = 0xD2511F53, 0xCD9E8D57

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc::testutil {
 

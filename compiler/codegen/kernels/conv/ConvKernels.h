@@ -11,7 +11,7 @@
 #include <functional>
 #include <vector>
 
-#include "compiler/codegen/ConvVectorUnit.h"
+#include "compiler/codegen/kernels/conv/ConvVectorUnit.h"
 #include "compiler/codegen/Emit.h"
 #include "compiler/codegen/Window.h"
 

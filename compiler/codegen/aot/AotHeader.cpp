@@ -1,4 +1,4 @@
-#include "compiler/codegen/AotHeader.h"
+#include "compiler/codegen/aot/AotHeader.h"
 
 #include <cctype>
 #include <cstdio>

@@ -28,7 +28,7 @@
 // Scratch: the packed A block and B panel are allocas in the driver (mc*kc and kc*nc floats,
 // about 0.6 MiB at most), private to each running task, so any number of threads can run
 // tasks at once.
-#include "compiler/codegen/GemmEmitter.h"
+#include "compiler/codegen/kernels/gemm/GemmEmitter.h"
 
 #include <algorithm>
 #include <atomic>

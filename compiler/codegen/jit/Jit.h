@@ -11,7 +11,7 @@
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/IR/Module.h>
 
-#include "compiler/support/Result.h"
+#include "support/Result.h"
 
 namespace nnc::codegen {
 

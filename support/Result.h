@@ -7,7 +7,7 @@
 #include <utility>
 #include <variant>
 
-#include "compiler/support/SourceLoc.h"
+#include "support/SourceLoc.h"
 
 namespace nnc {
 

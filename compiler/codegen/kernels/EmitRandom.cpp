@@ -1,4 +1,4 @@
-// DropoutMask: the Philox-4x32-10 stream of compiler/support/Philox.h, emitted as IR so that
+// DropoutMask: the Philox-4x32-10 stream of support/Philox.h, emitted as IR so that
 // compiled masks equal the interpreter's bit for bit. Element i (row-major over the concrete
 // tensor) at step s is kept when the top 24 bits of the first output word of
 // philox4x32({i, i >> 32, s, s >> 32}, {seed, salt}) reach the rate's threshold. The key
@@ -7,7 +7,7 @@
 #include <variant>
 
 #include "compiler/codegen/Emit.h"
-#include "compiler/support/Philox.h"
+#include "support/Philox.h"
 
 namespace nnc::codegen {
 

@@ -8,7 +8,7 @@
 // table's scalar functions, and every stored member is written. It is emitted once, as a
 // function of its own that the shared GEMM driver calls (GemmEmitter.h).
 #include "compiler/codegen/Emit.h"
-#include "compiler/codegen/GemmEmitter.h"
+#include "compiler/codegen/kernels/gemm/GemmEmitter.h"
 
 namespace nnc::codegen {
 

@@ -1,4 +1,4 @@
-#include "compiler/codegen/ObjectCache.h"
+#include "compiler/codegen/jit/ObjectCache.h"
 
 #include <algorithm>
 #include <array>

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "compiler/support/Result.h"
-#include "compiler/support/SourceLoc.h"
+#include "support/Result.h"
+#include "support/SourceLoc.h"
 
 namespace nnc {
 

@@ -1,4 +1,4 @@
-#include "compiler/codegen/AotCompile.h"
+#include "compiler/codegen/aot/AotCompile.h"
 
 #include <algorithm>
 #include <climits>
@@ -16,7 +16,7 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 
-#include "compiler/codegen/Jit.h"
+#include "compiler/codegen/jit/Jit.h"
 #include "compiler/codegen/Lowering.h"
 #include "compiler/codegen/ModuleEmitter.h"
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/codegen/AotCompile.h"
+#include "compiler/codegen/aot/AotCompile.h"
 
 namespace nnc {
 

@@ -10,7 +10,7 @@
 #include <functional>
 
 #include "compiler/codegen/Emit.h"
-#include "compiler/codegen/GemmBlocking.h"
+#include "compiler/codegen/kernels/gemm/GemmBlocking.h"
 
 namespace nnc::codegen {
 

@@ -1,4 +1,4 @@
-#include "compiler/codegen/Jit.h"
+#include "compiler/codegen/jit/Jit.h"
 
 #include <algorithm>
 #include <chrono>
@@ -22,7 +22,7 @@
 #include <llvm/TargetParser/Host.h>
 
 #include "compiler/codegen/ModuleSplit.h"
-#include "compiler/codegen/ObjectCache.h"
+#include "compiler/codegen/jit/ObjectCache.h"
 #include "compiler/codegen/OptimizationPipeline.h"
 #include "compiler/codegen/TaskMerge.h"
 #include "runtime/include/nnc/runtime.h"

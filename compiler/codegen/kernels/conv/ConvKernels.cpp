@@ -1,4 +1,4 @@
-#include "compiler/codegen/ConvKernels.h"
+#include "compiler/codegen/kernels/conv/ConvKernels.h"
 
 #include <algorithm>
 #include <optional>

@@ -1,4 +1,4 @@
-#include "compiler/support/Suggest.h"
+#include "support/Suggest.h"
 
 #include <algorithm>
 

@@ -19,7 +19,7 @@
 // every thread count.
 #include <algorithm>
 
-#include "compiler/codegen/ConvKernels.h"
+#include "compiler/codegen/kernels/conv/ConvKernels.h"
 
 namespace nnc::codegen {
 

@@ -1,4 +1,4 @@
-#include "compiler/support/Diagnostics.h"
+#include "support/Diagnostics.h"
 
 #include <ostream>
 #include <sstream>

@@ -25,7 +25,7 @@
 #include <algorithm>
 #include <optional>
 
-#include "compiler/codegen/ConvKernels.h"
+#include "compiler/codegen/kernels/conv/ConvKernels.h"
 
 namespace nnc::codegen {
 
