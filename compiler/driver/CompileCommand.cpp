@@ -1,5 +1,5 @@
-// nnc FILE compile [-o DIR] [--name NAME] [--weights CKPT]: ahead of time. Writes DIR/NAME.o
-// (the forward pass and, for a model that trains, the training step, compiled for this CPU
+// nnc FILE compile [-o DIR] [--name NAME] [--weights CKPT] [--cpu NAME]: ahead of time. Writes DIR/NAME.o
+// (the forward pass and, for a model that trains, the training step, compiled for this CPU or --cpu
 // from the same LLVM module the JIT runs) and DIR/NAME.h (their documented C interface, see
 // compiler/codegen/aot/AotHeader.h), to link with the runtime library libnnc_rt.
 #include <filesystem>
@@ -8,6 +8,7 @@
 
 #include "compiler/codegen/aot/AotCompile.h"
 #include "compiler/codegen/aot/AotHeader.h"
+#include "compiler/codegen/TargetCpu.h"
 #include "compiler/driver/Command.h"
 #include "compiler/driver/ModelLoader.h"
 #include "compiler/session/ModelCheckpoint.h"
@@ -63,12 +64,17 @@ class CompileCommand : public Command {
             },
             "C identifier"));
     sub.add_option("--weights", weights_, "Initial state from this checkpoint (default: the model's initialisers)");
+    sub.add_option("--cpu", cpu_,
+                   "The LLVM CPU to compile for (x86-64, x86-64-v2, x86-64-v3, x86-64-v4, znver4, ...; default: this "
+                   "machine's); on a CPU without its features NAME_create returns NNC_AOT_ERR_CPU");
   }
 
   int run(const std::string& path) override {
     auto loaded = loadModel(path);
     if (!loaded) return kExitError;
     const Model& model = loaded->model;
+    if (!cpu_.empty())
+      if (auto cpu = codegen::namedTargetCpu(cpu_); !cpu) return fail(cpu.error().message);
     const std::string prefix = name_.empty() ? model.name : name_;
     if (!isCIdentifier(prefix)) {
       reportError(path, "the model's name '" + model.name + "' is not a C identifier; give one with --name");
@@ -121,6 +127,7 @@ class CompileCommand : public Command {
 
     AotCompileOptions options;
     options.prefix = prefix;
+    options.cpu = cpu_;
     auto compiled = aotCompile(
         graphs->predict.graph, graphs->train ? &graphs->train->graph : nullptr,
         [&](const StateEntry& e) -> std::span<const float> {
@@ -159,6 +166,7 @@ class CompileCommand : public Command {
   std::string dir_ = ".";
   std::string name_;
   std::string weights_;
+  std::string cpu_;
 };
 
 }  // namespace

@@ -36,9 +36,12 @@ int main(void) {
   static float images[TRAIN_BATCH * PIXELS];
   static int32_t labels[TRAIN_BATCH];
   static float probs[PREDICT_SAMPLES * CLASSES];
-  fashion_mlp_model* model = fashion_mlp_create();
-  if (!model) {
-    fprintf(stderr, "cannot create the model (out of memory)\n");
+  fashion_mlp_model* model = NULL;
+  /* Fails cleanly (NNC_AOT_ERR_CPU) on a CPU without the features of the one the object was
+   * compiled for (FASHION_MLP_TARGET_CPU; `nnc compile --cpu` chooses it). */
+  int rc = fashion_mlp_create(&model);
+  if (rc != 0) {
+    fprintf(stderr, "cannot create the model (built for %s): %s\n", FASHION_MLP_TARGET_CPU, nnc_aot_error_string(rc));
     return 1;
   }
   for (int s = 0; s < TRAIN_BATCH; ++s) {

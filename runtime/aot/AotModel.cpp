@@ -6,6 +6,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
+
+#include "runtime/aot/CpuFeatures.h"
 
 struct nnc_aot_model {
   const nnc_aot_model_desc* desc = nullptr;
@@ -16,6 +19,10 @@ struct nnc_aot_model {
 };
 
 namespace {
+
+// The features the calling thread's last create found missing, for nnc_aot_error_string.
+thread_local std::string missingFeatures;
+thread_local std::string cpuMessage;
 
 void* alignedAlloc(int64_t bytes) {
   size_t rounded = size_t((bytes + 63) / 64 * 64);
@@ -49,23 +56,34 @@ int run(nnc_aot_model* m, const nnc_aot_entry& e, const void* const* inputs, voi
 
 extern "C" {
 
-nnc_aot_model* nnc_aot_create(const nnc_aot_model_desc* desc) {
-  if (!desc || desc->abi_version != NNC_AOT_ABI_VERSION) return nullptr;
+int nnc_aot_create_model(const nnc_aot_model_desc* desc, nnc_aot_model** model) {
+  if (!model) return NNC_AOT_ERR_ARGUMENT;
+  *model = nullptr;
+  if (!desc) return NNC_AOT_ERR_ARGUMENT;
+  if (desc->abi_version != NNC_AOT_ABI_VERSION) return NNC_AOT_ERR_ABI;
+  missingFeatures = desc->required_features ? nnc::aot::missingCpuFeatures(desc->required_features) : std::string();
+  if (!missingFeatures.empty()) return NNC_AOT_ERR_CPU;
   auto* m = new (std::nothrow) nnc_aot_model();
-  if (!m) return nullptr;
+  if (!m) return NNC_AOT_ERR_MEMORY;
   m->desc = desc;
   m->steps = desc->initial_step;
   m->state = static_cast<unsigned char*>(alignedAlloc(desc->state_bytes));
   if (!m->state) {
     delete m;
-    return nullptr;
+    return NNC_AOT_ERR_MEMORY;
   }
   std::memset(m->state, 0, size_t(desc->state_bytes));
   for (int32_t i = 0; i < desc->num_state; ++i) {
     const nnc_aot_tensor& t = desc->state[i];
     if (t.initial >= 0) std::memcpy(m->state + t.offset, desc->initial_values + t.initial, size_t(t.bytes));
   }
-  return m;
+  *model = m;
+  return NNC_AOT_OK;
+}
+
+nnc_aot_model* nnc_aot_create(const nnc_aot_model_desc* desc) {
+  nnc_aot_model* m = nullptr;
+  return nnc_aot_create_model(desc, &m) == NNC_AOT_OK ? m : nullptr;
 }
 
 void nnc_aot_free(nnc_aot_model* model) {
@@ -170,6 +188,11 @@ const char* nnc_aot_error_string(int code) {
     case NNC_AOT_ERR_SIZE: return "the element count does not match the tensor";
     case NNC_AOT_ERR_MEMORY: return "out of memory";
     case NNC_AOT_ERR_ABI: return "the header and the runtime library disagree on the ABI version";
+    case NNC_AOT_ERR_CPU:
+      cpuMessage = "this CPU lacks instruction-set features the object was compiled for";
+      if (!missingFeatures.empty()) cpuMessage += " (" + missingFeatures + ")";
+      cpuMessage += "; compile the model again with `nnc FILE compile --cpu NAME` for an older CPU (e.g. x86-64-v2)";
+      return cpuMessage.c_str();
     default: return "unknown error";
   }
 }

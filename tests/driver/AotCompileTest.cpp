@@ -69,8 +69,9 @@ bool haveCToolchain() {
 #endif
 }
 
-TEST(AotCompile, ExampleMatchesTheJitAndTrains) {
-  if (!haveCToolchain()) GTEST_SKIP() << "no cc or make, or a sanitizer build";
+// Builds examples/aot with its Makefile (for `cpu`, or this machine's when empty), runs it, and
+// checks that it predicts what the JIT predicts and that training lowers the loss.
+void checkExample(const std::string& cpu) {
   nnc::test::ScratchDir dir;
   const std::string mlp = sourcePath("examples/fashion_mlp.nn");
   // Weights to share between the JIT and the object: one short epoch on the example's images.
@@ -92,7 +93,8 @@ TEST(AotCompile, ExampleMatchesTheJitAndTrains) {
   const std::string build = dir.file("build");
   std::string log;
   int rc = shell("make -s -f " + sourcePath("examples/aot/Makefile") + " NNC=" + NNC_EXE + " NNC_INCLUDE=" +
-                     kRuntimeInclude + " NNC_LIB=" + kRuntimeLib + " BUILD=" + build + " WEIGHTS=" + weights,
+                     kRuntimeInclude + " NNC_LIB=" + kRuntimeLib + " BUILD=" + build + " WEIGHTS=" + weights +
+                     (cpu.empty() ? "" : " CPU=" + cpu),
                  &log);
   ASSERT_EQ(rc, 0) << log;
   EXPECT_TRUE(std::filesystem::exists(build + "/fashion_mlp.o"));
@@ -126,6 +128,98 @@ TEST(AotCompile, ExampleMatchesTheJitAndTrains) {
   EXPECT_TRUE(std::isfinite(lossOf(steps.front()))) << out;
   EXPECT_LT(lossOf(steps.back()), lossOf(steps.front())) << out;
   EXPECT_NE(out.find("logits.bias[0] "), std::string::npos) << out;
+  if (!cpu.empty()) {
+    std::string header;
+    std::ifstream in(build + "/fashion_mlp.h");
+    header.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    EXPECT_NE(header.find("#define FASHION_MLP_TARGET_CPU \"" + cpu + "\""), std::string::npos) << header;
+  }
+}
+
+TEST(AotCompile, ExampleMatchesTheJitAndTrains) {
+  if (!haveCToolchain()) GTEST_SKIP() << "no cc or make, or a sanitizer build";
+  checkExample("");
+}
+
+// x86-64-v2 has SSE4.2 but no AVX: the kernels pick 4-lane vectors for it, and no instruction
+// touches a ymm or zmm register; the object still predicts and trains as the JIT does.
+TEST(AotCompile, PortableObjectUsesNoWideVectorsAndRuns) {
+  if (!haveCToolchain()) GTEST_SKIP() << "no cc or make, or a sanitizer build";
+  std::string ignored;
+  if (shell("command -v objdump", &ignored) != 0) GTEST_SKIP() << "no objdump";
+  nnc::test::ScratchDir dir;
+  auto r = runNnc({sourcePath("examples/fashion_mlp.nn"), "compile", "-o", dir.file("out"), "--cpu", "x86-64-v2"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string disassembly;
+  ASSERT_EQ(shell("objdump -d " + dir.file("out/fashion_mlp.o"), &disassembly), 0) << disassembly;
+  EXPECT_NE(disassembly.find("xmm"), std::string::npos);
+  EXPECT_EQ(disassembly.find("ymm"), std::string::npos);
+  EXPECT_EQ(disassembly.find("zmm"), std::string::npos);
+  checkExample("x86-64-v2");
+}
+
+// An object for a CPU with more features than the one it runs on: create returns
+// NNC_AOT_ERR_CPU, naming what is missing, instead of the first kernel dying on an illegal
+// instruction. NNC_AOT_HIDE_CPU_FEATURES simulates the missing feature where this CPU has it.
+TEST(AotCompile, CreateFailsCleanlyOnACpuWithoutTheObjectsFeatures) {
+  if (!haveCToolchain()) GTEST_SKIP() << "no cc or make, or a sanitizer build";
+  nnc::test::ScratchDir dir;
+  const std::string tiny = dir.write("tiny.nn", "model tiny\ninput x: f32[batch, 3]\noutput y = dense(x, 2)\n");
+  auto r = runNnc({tiny, "compile", "-o", dir.file("out"), "--cpu", "x86-64-v4"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string program = dir.write("create.c", R"(#include <stdio.h>
+#include "tiny.h"
+int main(void) {
+  tiny_model* t = 0;
+  int rc = tiny_create(&t);
+  printf("rc %d model %s cpu %s\n%s\n", rc, t ? "yes" : "no", TINY_TARGET_CPU, nnc_aot_error_string(rc));
+  if (rc == 0) {
+    float x[3] = {1, 2, 3}, y[2];
+    const void* in[1] = {x};
+    void* out[1] = {y};
+    rc = tiny_forward(t, in, out, 1);
+    tiny_free(t);
+  }
+  return rc == 0 ? 0 : 3;
+}
+)");
+  std::string log;
+  ASSERT_EQ(shell("cc -std=c99 -Wall -Werror -I" + dir.file("out") + " -I" + kRuntimeInclude + " " + program + " " +
+                      dir.file("out/tiny.o") + " -L" + kRuntimeLib + " -lnnc_rt -lm -lpthread -lstdc++ -o " +
+                      dir.file("create"),
+                  &log),
+            0)
+      << log;
+  std::string out;
+  EXPECT_EQ(shell("NNC_AOT_HIDE_CPU_FEATURES=avx512f " + dir.file("create"), &out), 3) << out;
+  EXPECT_NE(out.find("rc -7 model no cpu x86-64-v4"), std::string::npos) << out;
+  EXPECT_NE(out.find("lacks"), std::string::npos) << out;
+  EXPECT_NE(out.find("avx512f"), std::string::npos) << out;
+
+  // The same check passes for features this CPU has, and fails for one hidden from it.
+  auto v2 = runNnc({tiny, "compile", "-o", dir.file("v2"), "--cpu", "x86-64-v2"});
+  ASSERT_EQ(v2.status, 0) << v2.err;
+  ASSERT_EQ(shell("cc -std=c99 -I" + dir.file("v2") + " -I" + kRuntimeInclude + " " + program + " " +
+                      dir.file("v2/tiny.o") + " -L" + kRuntimeLib + " -lnnc_rt -lm -lpthread -lstdc++ -o " +
+                      dir.file("create_v2"),
+                  &log),
+            0)
+      << log;
+  out.clear();
+  EXPECT_EQ(shell(dir.file("create_v2"), &out), 0) << out;
+  EXPECT_NE(out.find("rc 0 model yes cpu x86-64-v2"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(shell("NNC_AOT_HIDE_CPU_FEATURES=sse4.2 " + dir.file("create_v2"), &out), 3) << out;
+  EXPECT_NE(out.find("(sse4.2)"), std::string::npos) << out;
+}
+
+TEST(AotCompile, UnknownCpuIsAClearError) {
+  nnc::test::ScratchDir dir;
+  auto r = runNnc({sourcePath("examples/fashion_mlp.nn"), "compile", "-o", dir.file("out"), "--cpu", "pentium9000"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("unknown CPU 'pentium9000'"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("not a recognized processor"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("out/fashion_mlp.o")));
 }
 
 TEST(AotCompile, TwoModelsLinkIntoOneProgram) {
@@ -148,14 +242,14 @@ TEST(AotCompile, TwoModelsLinkIntoOneProgram) {
 #include "model_a.h"
 #include "tiny.h"
 int main(void) {
-  model_a_model* a = model_a_create();
-  tiny_model* t = tiny_create();
+  model_a_model* a = 0;
+  tiny_model* t = 0;
   float x[3] = {1, 2, 3}, y[2], w[6] = {1, 0, 0, 1, 1, 1}, probs[10], image[784] = {0};
   const void* tin[TINY_NUM_INPUTS] = {x};
   void* tout[TINY_NUM_OUTPUTS] = {y};
   const void* ain[MODEL_A_NUM_INPUTS] = {image};
   void* aout[MODEL_A_NUM_OUTPUTS] = {probs};
-  if (!a || !t) return 1;
+  if (model_a_create(&a) != 0 || tiny_create(&t) != 0 || !a || !t) return 1;
   if (tiny_set_tensor(t, "y.weight", w, 6) != 0) return 2;
   if (tiny_set_tensor(t, "y.weight", w, 5) != NNC_AOT_ERR_SIZE) return 3;
   if (tiny_get_tensor(t, "nope", w, 6) != NNC_AOT_ERR_UNKNOWN_NAME) return 4;

@@ -15,10 +15,12 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
+#include <llvm/TargetParser/SubtargetFeature.h>
 
 #include "compiler/codegen/jit/Jit.h"
 #include "compiler/codegen/Lowering.h"
 #include "compiler/codegen/ModuleEmitter.h"
+#include "compiler/codegen/TargetCpu.h"
 
 namespace nnc {
 
@@ -50,12 +52,16 @@ Error fromLLVM(llvm::Error e, const std::string& what) {
   return makeError("internal: " + what + ": " + llvm::toString(std::move(e)));
 }
 
-// The host's TargetMachine, as the JIT creates it, but position-independent: the object links
-// into PIE executables and shared libraries.
-Result<std::unique_ptr<llvm::TargetMachine>> hostTargetMachine(int optLevel) {
+// The TargetMachine for `cpu` (empty: the host's, as the JIT creates it), position-independent:
+// the object links into PIE executables and shared libraries.
+Result<std::unique_ptr<llvm::TargetMachine>> targetMachineFor(const std::string& cpu, int optLevel) {
   codegen::initializeNativeLLVM();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb) return fromLLVM(jtmb.takeError(), "cannot describe the host CPU");
+  if (!cpu.empty()) {
+    jtmb->setCPU(cpu);
+    jtmb->getFeatures() = llvm::SubtargetFeatures();  // the named CPU's own features, not the host's
+  }
   jtmb->setCodeGenOptLevel(optLevel >= 3 ? llvm::CodeGenOptLevel::Aggressive
                            : optLevel == 0 ? llvm::CodeGenOptLevel::None
                                            : llvm::CodeGenOptLevel::Default);
@@ -112,6 +118,14 @@ void internalizeAllBut(llvm::Module& module, const std::set<std::string>& export
 
 Result<AotModel> aotCompile(const Graph& inference, const Graph* training, const InitialValues& initialValues,
                             const AotCompileOptions& options) {
+  codegen::TargetCpu cpu = codegen::hostTargetCpu();
+  if (!options.cpu.empty()) {
+    auto named = codegen::namedTargetCpu(options.cpu);
+    if (!named) return named.error();
+    cpu = std::move(*named);
+  }
+  // The kernels' vector widths and blockings follow the target, not the host.
+  codegen::ScopedTargetCpu scopedCpu(cpu);
   auto lowered = lowerModel(inference, training);
   if (!lowered) return lowered.error();
   AotModel out;
@@ -129,7 +143,7 @@ Result<AotModel> aotCompile(const Graph& inference, const Graph* training, const
   emitInitialValues(module, lowered->layout, initialValues, initial, out.initialOffset);
   internalizeAllBut(module, exported);
 
-  auto tm = hostTargetMachine(options.optLevel);
+  auto tm = targetMachineFor(options.cpu, options.optLevel);
   if (!tm) return tm.error();
   NNC_TRY(optimizeForHost(module, **tm, options.optLevel));
   {
@@ -141,7 +155,9 @@ Result<AotModel> aotCompile(const Graph& inference, const Graph* training, const
     pm.run(module);
     out.object.assign(bytes.begin(), bytes.end());
   }
-  out.target = codegen::hostTargetDescription();
+  out.target = options.cpu.empty() ? codegen::hostTargetDescription() : options.cpu;
+  out.cpu = cpu.cpu;
+  out.features = cpu.features;
   out.forward = describeEntry(*lowered->inference, forward);
   if (lowered->training) out.train = describeEntry(*lowered->training, train);
   out.layout = std::move(lowered->layout);
@@ -157,7 +173,7 @@ Result<std::string> optimizedLLVMIR(const Graph& inference, const Graph* trainin
   NNC_TRY(codegen::emitEntryPoint(module, *lowered->inference, "nnc_forward", options.chunkWork));
   if (lowered->training)
     NNC_TRY(codegen::emitEntryPoint(module, *lowered->training, "nnc_train_step", options.chunkWork));
-  auto tm = hostTargetMachine(options.optLevel);
+  auto tm = targetMachineFor("", options.optLevel);
   if (!tm) return tm.error();
   NNC_TRY(optimizeForHost(module, **tm, options.optLevel));
   std::string text;

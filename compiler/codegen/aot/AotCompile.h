@@ -25,6 +25,7 @@ struct AotCompileOptions {
   std::string prefix = "nnc";  // a C identifier
   int optLevel = 3;
   int64_t chunkWork = 32768;   // CompileOptions::chunkWork
+  std::string cpu;             // an LLVM CPU name ("x86-64-v2", "znver4"); empty: this machine's
 };
 
 // A state tensor's initial values (its element count of f32), or an empty span for zeros.
@@ -33,13 +34,16 @@ using InitialValues = std::function<std::span<const float>(const StateEntry&)>;
 struct AotModel {
   std::string object;                  // the object file's bytes (ELF for the host)
   std::string target;                  // the CPU and features it is compiled for
+  std::string cpu;                     // the LLVM CPU name
+  std::vector<std::string> features;   // the x86 features it may use that create checks (runtime/aot/CpuFeatures.h)
   StateLayout layout;
   std::vector<int64_t> initialOffset;  // per layout entry: byte offset in PREFIX_nnc_initial_values, -1 for zeros
   EntryInfo forward;                   // symbol PREFIX_nnc_forward
   std::optional<EntryInfo> train;      // symbol PREFIX_nnc_train_step, when compiled with a training graph
 };
 
-// Compiles `inference` (and `training`, when given) to an object file for this CPU.
+// Compiles `inference` (and `training`, when given) to an object file for options.cpu (this
+// CPU by default); an unknown CPU name is an error.
 Result<AotModel> aotCompile(const Graph& inference, const Graph* training, const InitialValues& initialValues,
                             const AotCompileOptions& options);
 

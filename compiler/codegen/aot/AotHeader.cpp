@@ -193,12 +193,17 @@ std::string writeAotHeader(const AotModel& model, const AotHeaderInfo& info) {
     << "' compiled ahead of time by nnc";
   if (!info.sourceFile.empty()) h << " from " << commentSafe(info.sourceFile);
   h << ".\n *\n";
-  h << " * Generated: do not edit. The object is native code for this CPU and its features:\n *   "
-    << commentSafe(model.target) << "\n * and runs only on CPUs that have them.\n *\n";
+  std::string features;
+  for (size_t i = 0; i < model.features.size(); ++i) features += (i ? "," : "") + model.features[i];
+  h << " * Generated: do not edit. The object is native code for the CPU " << commentSafe(model.cpu)
+    << " (" << P << "_TARGET_CPU):\n *   " << commentSafe(model.target)
+    << "\n * and runs only on CPUs with its features (" << commentSafe(features.empty() ? "baseline x86-64" : features)
+    << "):\n * on any other, " << p << "_create returns NNC_AOT_ERR_CPU before any of its code runs.\n *\n";
   h << " * Build: cc -std=c99 -I<nnc include dir> prog.c " << p << ".o -L<nnc lib dir> -lnnc_rt -lm -lpthread -lstdc++\n";
   h << " * Threads: nnc_set_num_threads(n) (<nnc/runtime.h>); the default is one per core.\n *\n";
   h << " * Use:\n"
-    << " *   " << p << "_model* m = " << p << "_create();    (NULL when out of memory)\n"
+    << " *   " << p << "_model* m;\n"
+    << " *   int rc = " << p << "_create(&m);    (NNC_AOT_ERR_CPU on a CPU without the object's features)\n"
     << " *   const void* in[" << P << "_NUM_INPUTS] = {...};   void* out[" << P << "_NUM_OUTPUTS] = {...};\n"
     << " *   " << p << "_forward(m, in, out, batch);\n";
   if (trains)
@@ -209,7 +214,7 @@ std::string writeAotHeader(const AotModel& model, const AotHeaderInfo& info) {
     << " * nnc_aot_error_string() words. Tensors are dense, row-major (channels-last images), with\n"
     << " * `batch` samples for the batch dimension; any batch >= 1 works. Calls on one model must\n"
     << " * not overlap; separate models are independent.\n *\n";
-  h << " * State: " << p << "_create() sets every parameter and state tensor to ";
+  h << " * State: " << p << "_create sets every parameter and state tensor to ";
   if (!info.weightsFile.empty())
     h << "its value in the\n * checkpoint " << commentSafe(info.weightsFile) << " (optimizer step " << info.initialStep << ")";
   else
@@ -235,6 +240,7 @@ std::string writeAotHeader(const AotModel& model, const AotHeaderInfo& info) {
 
   h << "#ifndef " << P << "_NNC_AOT_H\n#define " << P << "_NNC_AOT_H\n\n#include <stdint.h>\n\n#include <nnc/aot.h>\n\n";
   h << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+  h << "#define " << P << "_TARGET_CPU " << quoted(model.cpu) << "\n";
   h << "#define " << P << "_NUM_INPUTS " << model.forward.inputs.size() << "\n";
   h << "#define " << P << "_NUM_OUTPUTS " << model.forward.outputs.size() << "\n";
   h << "#define " << P << "_HAS_TRAIN_STEP " << (trains ? 1 : 0) << "\n";
@@ -294,12 +300,15 @@ std::string writeAotHeader(const AotModel& model, const AotHeaderInfo& info) {
     << entryInit(p, model.forward, "forward", p + "_nnc_forward_inputs", p + "_nnc_forward_outputs", "0") << ",\n"
     << entryInit(p, model.train, "train_step", p + "_nnc_train_inputs", p + "_nnc_train_outputs",
                  p + "_nnc_train_hypers")
-    << "};\n\n";
+    << ",\n    " << P << "_TARGET_CPU, " << quoted(features) << "};\n\n";
 
   // The functions.
   h << "typedef nnc_aot_model " << p << "_model;\n\n";
-  h << "/* A new model, every tensor at its initial value; NULL when out of memory. */\n"
-    << "static inline " << p << "_model* " << p << "_create(void) { return nnc_aot_create(&" << p << "_nnc_desc); }\n"
+  h << "/* A new model in *model, every tensor at its initial value. NNC_AOT_ERR_CPU when this CPU\n"
+    << " * lacks a feature the object uses (nnc_aot_error_string names them), NNC_AOT_ERR_MEMORY when\n"
+    << " * out of memory. */\n"
+    << "static inline int " << p << "_create(" << p << "_model** model) {\n  return nnc_aot_create_model(&" << p
+    << "_nnc_desc, model);\n}\n"
     << "static inline void " << p << "_free(" << p << "_model* model) { nnc_aot_free(model); }\n\n";
   h << "/* The forward pass on `batch` samples (inputs and outputs as listed above). */\n"
     << "static inline int " << p << "_forward(" << p

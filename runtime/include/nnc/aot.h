@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define NNC_AOT_ABI_VERSION 1
+#define NNC_AOT_ABI_VERSION 2
 
 enum {
   NNC_AOT_OK = 0,
@@ -28,7 +28,8 @@ enum {
   NNC_AOT_ERR_UNKNOWN_NAME = -3,  /* no state tensor of that name */
   NNC_AOT_ERR_SIZE = -4,          /* the element count given does not match the tensor */
   NNC_AOT_ERR_MEMORY = -5,        /* the workspace could not be allocated */
-  NNC_AOT_ERR_ABI = -6            /* the header and the runtime library disagree on the ABI version */
+  NNC_AOT_ERR_ABI = -6,           /* the header and the runtime library disagree on the ABI version */
+  NNC_AOT_ERR_CPU = -7            /* this CPU lacks instruction-set features the object was compiled for */
 };
 
 enum { NNC_AOT_F32 = 0, NNC_AOT_I32 = 1 };
@@ -77,13 +78,19 @@ typedef struct nnc_aot_model_desc {
   int64_t initial_step;                /* optimizer steps already taken (from --weights), else 0 */
   nnc_aot_entry forward;
   nnc_aot_entry train;
+  const char* target_cpu;        /* the LLVM CPU the object was compiled for ("x86-64-v3", "znver3") */
+  const char* required_features; /* comma-separated x86 features it uses ("avx,avx2,fma"), checked by create */
 } nnc_aot_model_desc;
 
 /* A model at work: its state buffer, a workspace and the optimizer step count. */
 typedef struct nnc_aot_model nnc_aot_model;
 
-/* A new model with every state tensor at its initial value; NULL when out of memory or when
- * the description's ABI version is not this library's. */
+/* A new model with every state tensor at its initial value, in *model. Returns
+ * NNC_AOT_ERR_CPU when the running CPU lacks a feature the object needs (checked here, before
+ * any of the object's code runs: no illegal instruction), NNC_AOT_ERR_ABI when the
+ * description's ABI version is not this library's, NNC_AOT_ERR_MEMORY when out of memory. */
+int nnc_aot_create_model(const nnc_aot_model_desc* desc, nnc_aot_model** model);
+/* The same, NULL on any of those errors. */
 nnc_aot_model* nnc_aot_create(const nnc_aot_model_desc* desc);
 void nnc_aot_free(nnc_aot_model* model);
 
@@ -111,7 +118,8 @@ int64_t nnc_aot_steps(const nnc_aot_model* model);
 /* Applies an input's normalisation in place: x = (x - shift) * multiplier. */
 void nnc_aot_normalize(const nnc_aot_tensor* input, float* values, int64_t count);
 
-/* A sentence for a return code. */
+/* A sentence for a return code (for NNC_AOT_ERR_CPU, naming the features this CPU lacked in
+ * the calling thread's last create). */
 const char* nnc_aot_error_string(int code);
 
 #ifdef __cplusplus

@@ -4,7 +4,8 @@
 #include <optional>
 
 #include <llvm/IR/Intrinsics.h>
-#include <llvm/TargetParser/Host.h>
+
+#include "compiler/codegen/TargetCpu.h"
 
 namespace nnc::codegen {
 
@@ -17,23 +18,13 @@ std::optional<VectorUnit>& unitOverride() {
   return unit;
 }
 
-const VectorUnit& hostVectorUnit() {
-  static const VectorUnit unit = [] {
-    llvm::StringMap<bool> f = llvm::sys::getHostCPUFeatures();
-    auto has = [&](const char* name) {
-      auto it = f.find(name);
-      return it != f.end() && it->second;
-    };
-    if (has("avx512f")) return VectorUnit{16, 32};
-    if (has("avx")) return VectorUnit{8, 16};
-    return VectorUnit{4, 16};
-  }();
-  return unit;
-}
-
 }  // namespace
 
-VectorUnit convVectorUnit() { return unitOverride() ? *unitOverride() : hostVectorUnit(); }
+VectorUnit convVectorUnit() {
+  if (unitOverride()) return *unitOverride();
+  const TargetCpu& cpu = emissionTargetCpu();
+  return VectorUnit{cpu.lanes, cpu.registers};
+}
 void overrideConvVectorUnit(VectorUnit unit) { unitOverride() = unit; }
 void clearConvVectorUnitOverride() { unitOverride().reset(); }
 

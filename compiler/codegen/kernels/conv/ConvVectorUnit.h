@@ -12,7 +12,8 @@ struct VectorUnit {
   int registers = 16;
 };
 
-// The override when one is set, else the host CPU's (from its features).
+// The override when one is set, else the target CPU's (TargetCpu.h: the host unless
+// `compile --cpu` names another).
 VectorUnit convVectorUnit();
 
 // Tests only: emit later convolutions for `unit` (lanes 4, 8 or 16); reset with

@@ -19,7 +19,8 @@ struct GemmBlocking {
 // AVX-512. 6 x 16 on AVX2, 14 x 32 on AVX-512, 6 x 8 on SSE.
 GemmBlocking gemmBlockingForLanes(int lanes);
 
-// From the host CPU's features (AVX-512, AVX, else SSE), unless overridden.
+// From the target CPU's features (AVX-512, AVX, else SSE; TargetCpu.h: the host unless
+// `compile --cpu` names another), unless overridden.
 GemmBlocking hostGemmBlocking();
 
 // For tests: generate code for `lanes`-wide vectors from now on; 0 returns to the host's.

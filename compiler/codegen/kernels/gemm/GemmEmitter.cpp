@@ -34,7 +34,8 @@
 #include <atomic>
 
 #include <llvm/IR/Intrinsics.h>
-#include <llvm/TargetParser/Host.h>
+
+#include "compiler/codegen/TargetCpu.h"
 
 namespace nnc::codegen {
 
@@ -61,16 +62,8 @@ std::atomic<int> lanesOverride{0};
 void overrideGemmLanes(int lanes) { lanesOverride = lanes; }
 
 GemmBlocking hostGemmBlocking() {
-  static const int hostLanes = [] {
-    llvm::StringMap<bool> f = llvm::sys::getHostCPUFeatures();
-    auto has = [&](const char* name) {
-      auto it = f.find(name);
-      return it != f.end() && it->second;
-    };
-    return has("avx512f") ? 16 : has("avx") ? 8 : 4;
-  }();
   int forced = lanesOverride.load();
-  return gemmBlockingForLanes(forced ? forced : hostLanes);
+  return gemmBlockingForLanes(forced ? forced : emissionTargetCpu().lanes);
 }
 
 namespace {
