@@ -18,6 +18,7 @@
 
 #include "compiler/codegen/CompiledModel.h"
 #include "compiler/ir/Graph.h"
+#include "bench/kernels/PeerEnvironment.h"
 #include "runtime/include/nnc/runtime.h"
 
 #ifdef NNC_BENCH_HAVE_OPENBLAS
@@ -166,4 +167,4 @@ const int registered = [] {
 
 }  // namespace
 
-BENCHMARK_MAIN();
+NNC_BENCHMARK_MAIN_UNHINDERED();

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """nnc against PyTorch on the two Fashion-MNIST examples, measured in the same run.
 
-For every model and thread count: PyTorch's numbers (torch_models.py, in this process), then
+For every model and thread count: PyTorch's numbers (torch_models.py, in a child process whose
+environment lacks OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, so its OpenBLAS runs unhindered: the
+machine's environment pins it to Haswell kernels; nnc and tests keep the variables), then
 `nnc examples/MODEL.nn bench --json --batch B --threads T` when this nnc has a `bench`
 command (without one, only PyTorch's numbers are printed). Prints a markdown table of both
 with the ratio nnc / PyTorch (throughputs: above 1 means nnc is faster), and the issue's
@@ -25,6 +27,32 @@ sys.path.insert(0, HERE)
 METRICS = [("train_samples_per_second", "training samples/s, batch {batch}"),
            ("infer_samples_per_second_batch1", "inference samples/s, batch 1"),
            ("infer_samples_per_second", "inference samples/s, batch {batch}")]
+
+
+# Set in this machine's environment to hold OpenBLAS back (AVX2 kernels on AVX-512 CPUs, a
+# fixed L2 blocking); unset for the peer's own process only.
+PEER_UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def peer_environment():
+    """The environment for PyTorch's process, and a note of what was unset."""
+    env = dict(os.environ)
+    removed = [f"{k}={env.pop(k)}" for k in PEER_UNSET if k in env]
+    note = (f"PyTorch ran with {' and '.join(PEER_UNSET)} unset (were: {', '.join(removed)})" if removed
+            else f"PyTorch ran without {' or '.join(PEER_UNSET)} (not set)")
+    return env, note
+
+
+def torch_measure(model, threads, batch, repeats, min_seconds):
+    """torch_models.py --json for one model and thread count, in its own unhindered process."""
+    env, _ = peer_environment()
+    cmd = [sys.executable, os.path.join(HERE, "torch_models.py"), "--json", "--models", model, "--threads",
+           str(threads), "--batch", str(batch), "--repeats", str(repeats), "--min-seconds", str(min_seconds)]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    if p.returncode != 0:
+        raise RuntimeError(f"`{' '.join(cmd)}` exited with {p.returncode}:\n{p.stderr}")
+    result = json.loads(p.stdout)
+    return result["models"][model][str(threads)], result["environment"]
 
 
 def nnc_has_bench(nnc):
@@ -78,25 +106,26 @@ def main():
     ap.add_argument("--json-out", help="also write every number to this JSON file")
     args = ap.parse_args()
 
-    import torch_models  # imports torch
-
     models = [m for m in args.models.split(",") if m]
     threads = [int(t) for t in args.threads.split(",")]
     have_nnc = os.path.exists(args.nnc) and nnc_has_bench(args.nnc)
     if not have_nnc:
         print(f"note: {args.nnc} has no `bench` command (or does not exist): PyTorch's numbers only\n")
 
-    results = {"batch": args.batch, "environment": torch_models.environment(), "models": {}}
+    _, peer_note = peer_environment()
+    results = {"batch": args.batch, "environment": None, "peer_environment": peer_note, "models": {}}
     for m in models:
         results["models"][m] = {}
         for t in threads:
-            entry = {"pytorch": torch_models.measure(m, t, args.batch, args.repeats, args.min_seconds)}
+            pytorch, results["environment"] = torch_measure(m, t, args.batch, args.repeats, args.min_seconds)
+            entry = {"pytorch": pytorch}
             if have_nnc:
                 entry["nnc"] = nnc_bench(args.nnc, m, args.batch, t, args.nnc_seconds)
             results["models"][m][str(t)] = entry
             print(f"measured {m}, {t} thread(s)", file=sys.stderr, flush=True)
 
-    print(f"PyTorch {results['environment']['torch']}, CPU; median of {args.repeats} runs; synthetic data\n")
+    print(f"PyTorch {results['environment']['torch']}, CPU; median of {args.repeats} runs; synthetic data")
+    print(f"{peer_note}; nnc ran in the unchanged environment\n")
     if have_nnc:
         # Two ratios: against PyTorch at the same thread count, and against PyTorch at whichever
         # of the measured thread counts served it better (on a busy machine its 2-thread numbers
