@@ -13,6 +13,7 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include "compiler/codegen/jit/Jit.h"
+#include "compiler/codegen/KernelCost.h"
 #include "compiler/codegen/Lowering.h"
 #include "compiler/codegen/ModuleEmitter.h"
 #include "compiler/codegen/TaskMerge.h"
@@ -82,6 +83,7 @@ EntryInfo describeEntry(const LoweredGraph& lg, const std::string& symbol) {
   for (NodeId h : lg.hypers) info.hypers.push_back(g.node(h).name);
   info.kernels = static_cast<int>(lg.kernels.size());
   info.kernelListing = describeKernels(lg);
+  info.kernelCosts = codegen::kernelCosts(lg);
   info.workspaceFixedBytes = lg.memory.fixedBytes;
   info.workspaceBytesPerBatch = lg.memory.bytesPerBatch;
   info.workspaceNaiveFixedBytes = lg.memory.naiveFixedBytes;
@@ -188,10 +190,10 @@ Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph& inference, const 
   t0 = std::chrono::steady_clock::now();
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto module = std::make_unique<llvm::Module>("nnc_model", *ctx);
-  NNC_TRY(codegen::emitEntryPoint(*module, *loweredInference, kForwardSymbol, options.chunkWork));
+  NNC_TRY(codegen::emitEntryPoint(*module, *loweredInference, kForwardSymbol, options.chunkWork, options.profile));
   std::vector<std::string> symbols{kForwardSymbol};
   if (loweredTraining) {
-    NNC_TRY(codegen::emitEntryPoint(*module, *loweredTraining, kTrainSymbol, options.chunkWork));
+    NNC_TRY(codegen::emitEntryPoint(*module, *loweredTraining, kTrainSymbol, options.chunkWork, options.profile));
     symbols.push_back(kTrainSymbol);
   }
   // Merged before hashing: a shorter text to hash, and the key of what is compiled.

@@ -37,6 +37,9 @@ struct CompileOptions {
   // Work (in simple-arithmetic units) below which a kernel runs on one thread; a parallel
   // chunk gets at least this much. Tests set 1 to split even tiny kernels across threads.
   int64_t chunkWork = 32768;
+  // A profiling build: the entries time each kernel (runtime/profile/KernelProfile.h), for
+  // `bench --profile`. Off by default: ordinary builds contain no marks.
+  bool profile = false;
 };
 
 // Seconds spent per stage, for `bench` and the compile-time targets.
@@ -50,6 +53,17 @@ struct CompileTimes {
   bool diskCacheHit = false;  // ... or by an earlier one (codegen is the loading and linking)
   int mergedTasks = 0;    // task functions identical to another, compiled once (TaskMerge.h)
   int compileParts = 0;   // pieces of the module optimised and compiled in parallel
+};
+
+// What one kernel does at a given batch, for the profile's rates: floating-point operations
+// (2 per multiply-add in products and convolutions, one per element and op elsewhere) and the
+// bytes of the tensors it reads from and writes to memory (each counted once).
+struct KernelCost {
+  std::string label;  // "k3 matmul %41 [epilogue: add relu]"
+  double flopsFixed = 0, flopsPerSample = 0;
+  double bytesFixed = 0, bytesPerSample = 0;
+  double flops(int64_t batch) const { return flopsFixed + flopsPerSample * double(batch); }
+  double bytes(int64_t batch) const { return bytesFixed + bytesPerSample * double(batch); }
 };
 
 struct TensorSpec {
@@ -66,6 +80,7 @@ struct EntryInfo {
   std::vector<std::string> hypers;  // run-time scalars ("lr", "step")
   int kernels = 0;
   std::string kernelListing;        // describeKernels()
+  std::vector<KernelCost> kernelCosts;  // per kernel index
   int64_t workspaceFixedBytes = 0;  // arena = fixed + perBatch * batch
   int64_t workspaceBytesPerBatch = 0;
   int64_t workspaceNaiveFixedBytes = 0;  // the same without buffer reuse

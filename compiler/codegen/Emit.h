@@ -31,6 +31,7 @@ struct TaskCall {
   Extent range;
   Extent work;
   std::vector<NodeId> frame;  // storage roots whose addresses the task's frame holds, in order
+  int kernel = -1;            // the index of the kernel it belongs to (profiling builds time it)
 };
 
 // Module-wide state of one entry point's emission.
@@ -42,6 +43,7 @@ struct EntryContext {
   std::vector<TaskCall> calls;        // in execution order
   MathEmitter* math = nullptr;
   std::function<llvm::Constant*(NodeId)> global;  // a Constant's global array
+  int kernel = -1;                    // the kernel being emitted
 };
 
 // Builds one task function: loops, typed loads and stores with alias metadata saying that

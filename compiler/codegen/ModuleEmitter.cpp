@@ -66,7 +66,7 @@ Value* storageAddress(llvm::IRBuilder<>& b, EntryContext& ec, NodeId root, Value
 }  // namespace
 
 Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, const std::string& name,
-                            int64_t chunkWork) {
+                            int64_t chunkWork, bool profile) {
   chunkWork = std::max<int64_t>(chunkWork, 1);
   llvm::LLVMContext& ctx = module.getContext();
   MathEmitter math(module);
@@ -86,6 +86,7 @@ Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, c
   // Kernels -> tasks.
   for (size_t k = 0; k < lowered.kernels.size(); ++k) {
     KernelContext kc{ec, lowered.kernels[k], static_cast<int>(k)};
+    ec.kernel = static_cast<int>(k);
     const Node& root = kc.root();
     // A kernel whose output has no elements has nothing to do (and its index arithmetic
     // would divide by a zero extent).
@@ -141,7 +142,16 @@ Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, c
   };
   llvm::FunctionCallee parallelFor =
       module.getOrInsertFunction("nnc_parallel_for", llvm::FunctionType::get(b.getInt32Ty(), {ptr, ptr, i64, i64}, false));
+  llvm::FunctionCallee mark;
+  if (profile)
+    mark = module.getOrInsertFunction("nnc_profile_mark",
+                                      llvm::FunctionType::get(b.getVoidTy(), {b.getInt32Ty()}, false));
+  auto markAt = [&](int kernel) {
+    if (profile) b.CreateCall(mark, {b.getInt32(static_cast<uint32_t>(kernel))});
+  };
+  int marked = -1;
   for (const TaskCall& call : ec.calls) {
+    if (call.kernel != marked) markAt(marked = call.kernel);
     for (size_t i = 0; i < call.frame.size(); ++i)
       b.CreateStore(addressOf.at(call.frame[i]), b.CreateConstInBoundsGEP1_64(ptr, frame, 1 + i));
     Value* n = extent(call.range);
@@ -155,6 +165,8 @@ Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, c
       b.CreateCall(parallelFor, {call.fn, frame, n, grain});
     }
   }
+
+  markAt(-2);  // profile::kCopies
 
   // Copies: outputs, update values through temporaries, updates.
   auto tempAddress = [&](int64_t buffer) {
@@ -190,6 +202,7 @@ Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, c
         break;
     }
   }
+  markAt(-1);  // profile::kEnd
   b.CreateRet(b.getInt32(0));
 
   // NAME_workspace(batch): the arena size.

@@ -18,7 +18,9 @@
 namespace nnc::codegen {
 
 // `chunkWork`: the least work worth a parallel chunk (CompileOptions::chunkWork).
+// `profile`: the entry calls nnc_profile_mark around each kernel's tasks
+// (runtime/profile/KernelProfile.h; CompileOptions::profile).
 Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, const std::string& name,
-                            int64_t chunkWork);
+                            int64_t chunkWork, bool profile = false);
 
 }  // namespace nnc::codegen

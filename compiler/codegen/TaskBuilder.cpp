@@ -168,7 +168,7 @@ llvm::AllocaInst* TaskBuilder::local(llvm::Type* t, const char* name) {
 void TaskBuilder::finish(Extent range, Extent work) {
   b_.CreateRetVoid();
   work.k = std::max<int64_t>(work.k, 1);
-  ec_.calls.push_back(TaskCall{fn_, range, work, frame_});
+  ec_.calls.push_back(TaskCall{fn_, range, work, frame_, ec_.kernel});
 }
 
 std::string KernelContext::taskName(const char* suffix) const {

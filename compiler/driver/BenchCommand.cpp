@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "compiler/codegen/CompiledModel.h"
+#include "compiler/driver/BenchProfile.h"
 #include "compiler/driver/Command.h"
 #include "compiler/driver/Limits.h"
 #include "compiler/driver/ModelLoader.h"
@@ -72,6 +73,10 @@ class BenchCommand : public Command {
     sub.add_flag("--json", json_,
                  "Print one JSON object: compile_seconds, train_samples_per_second (null without a train "
                  "block), infer_samples_per_second_batch1, infer_samples_per_second, memory_bytes");
+    sub.add_flag("--profile", profile_,
+                 "Instead: time every kernel of one training step (the forward pass without a train block) in a "
+                 "profiling build, with each kernel's share, GFLOP/s and GB/s against a roofline measured in the "
+                 "same run (peak-FMA and bandwidth probes)");
   }
 
   int run(const std::string& path) override {
@@ -87,8 +92,23 @@ class BenchCommand : public Command {
     if (threads_) nnc_set_num_threads(*threads_);
 
     // Compile: the graphs, then native code, as `train` does.
-    auto bench = compileForBench(model);
+    auto bench = compileForBench(model, profile_);
     if (!bench) return failModel(*loaded, bench.error());
+    if (profile_) {
+      auto profile = profileStep(*bench, batch, seconds_);
+      if (!profile) return fail(profile.error().message);
+      if (json_) {
+        nlohmann::json j;
+        j["model"] = model.name;
+        j["batch"] = batch;
+        j["threads"] = nnc_get_num_threads();
+        j["profile"] = profileJson(*profile);
+        std::cout << j.dump(2) << '\n';
+      } else {
+        printProfile(model.name, *profile);
+      }
+      return kExitOk;
+    }
     CompiledModel& cm = *bench->code;
     const double graphSeconds = bench->graphSeconds;
     const CompileTimes& ct = cm.times();
@@ -177,6 +197,7 @@ class BenchCommand : public Command {
   std::optional<int> threads_;
   double seconds_ = 1.0;
   bool json_ = false;
+  bool profile_ = false;
 };
 
 }  // namespace

@@ -11,7 +11,7 @@
 
 namespace nnc {
 
-Result<BenchModel> compileForBench(const Model& model) {
+Result<BenchModel> compileForBench(const Model& model, bool profile) {
   const training::TrainingPlan plan = trainingPlanFor(model);
   auto t0 = std::chrono::steady_clock::now();
   Result<StepGraphs> graphs = buildStepGraphs(model);
@@ -26,6 +26,7 @@ Result<BenchModel> compileForBench(const Model& model) {
   CompileOptions co;
   co.useCache = false;  // a cache hit would time a lookup, not a compilation
   co.diskCache = false;
+  co.profile = profile;
   auto compiled = jitCompile(inference, trains ? &graphs->train->graph : nullptr, co);
   if (!compiled) return compiled.error();
   auto init = StateStore::create(*graphs, plan.seed);

@@ -22,8 +22,8 @@ struct BenchModel {
 };
 
 // Errors: the step graphs or the compilation failing (a model error: the caller reports it
-// with the model's source).
-Result<BenchModel> compileForBench(const Model& model);
+// with the model's source). `profile`: a profiling build (CompileOptions::profile).
+Result<BenchModel> compileForBench(const Model& model, bool profile = false);
 
 // Random inputs for one entry point at `batch`, in the entry's input order.
 class SyntheticInputs {

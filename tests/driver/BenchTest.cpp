@@ -80,3 +80,52 @@ TEST(Bench, ModelErrorsExitOne) {
 }
 
 }  // namespace
+
+namespace {
+
+// `bench --profile`: every kernel of the training step has a row (the kernels whose tasks the
+// compiled module defines were all timed), and the kernels and the final copies account for
+// the step's wall time. Figures are not checked, only their consistency.
+TEST(BenchProfile, ListsEveryKernelAndSharesSumToTheStep) {
+  const std::string mlp = sourcePath("examples/fashion_mlp.nn");
+  auto r = runNnc(args({mlp, "bench", "--profile", "--json", "--threads", "1"}));
+  ASSERT_EQ(r.status, 0) << r.err;
+  nlohmann::json p = nlohmann::json::parse(r.out).at("profile");
+  EXPECT_EQ(p.at("entry"), "train_step");
+  EXPECT_GT(p.at("peak_gflops").get<double>(), 0.0);
+  EXPECT_GT(p.at("bandwidth_gbs").get<double>(), 0.0);
+  const nlohmann::json& kernels = p.at("kernels");
+  ASSERT_GT(kernels.size(), 5u);
+  double shares = p.at("copies_share").get<double>();
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    EXPECT_EQ(kernels[i].at("index").get<size_t>(), i);
+    EXPECT_GE(kernels[i].at("share").get<double>(), 0.0);
+    shares += kernels[i].at("share").get<double>();
+  }
+  EXPECT_GT(shares, 0.9);
+  EXPECT_LT(shares, 1.0 + 1e-9);
+
+  // Every kernel the module has a task for (nnc_train_step_kN_...) ran, and was timed.
+  auto ir = runNnc({mlp, "ir", "--stage", "llvm"});
+  ASSERT_EQ(ir.status, 0) << ir.err;
+  const std::string prefix = "@nnc_train_step_k";
+  int seen = 0;
+  for (size_t at = ir.out.find(prefix); at != std::string::npos; at = ir.out.find(prefix, at + 1)) {
+    size_t k = std::stoul(ir.out.substr(at + prefix.size()));
+    ASSERT_LT(k, kernels.size()) << ir.out.substr(at, 60);
+    EXPECT_GT(kernels[k].at("seconds").get<double>(), 0.0) << kernels[k].at("label");
+    ++seen;
+  }
+  EXPECT_GT(seen, 5);
+
+  // The table names the roofline and every kernel.
+  auto text = runNnc(args({mlp, "bench", "--profile", "--threads", "1"}));
+  ASSERT_EQ(text.status, 0) << text.err;
+  EXPECT_NE(text.out.find("roofline (measured now): peak"), std::string::npos) << text.out;
+  for (const auto& k : kernels) {
+    std::string label = k.at("label").get<std::string>();
+    EXPECT_NE(text.out.find(label.substr(0, std::min<size_t>(label.size(), 41))), std::string::npos) << label;
+  }
+}
+
+}  // namespace

@@ -26,6 +26,7 @@
 #include "compiler/codegen/OptimizationPipeline.h"
 #include "compiler/codegen/TaskMerge.h"
 #include "runtime/include/nnc/runtime.h"
+#include "runtime/profile/KernelProfile.h"
 
 namespace nnc::codegen {
 
@@ -228,6 +229,7 @@ Result<std::shared_ptr<JitCode>> link(llvm::orc::JITTargetMachineBuilder jtmb,
     runtime[(*jit)->mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(addr), llvm::JITSymbolFlags::Exported};
   };
   define("nnc_parallel_for", reinterpret_cast<void*>(&nnc_parallel_for));
+  define("nnc_profile_mark", reinterpret_cast<void*>(&nnc_profile_mark));  // profiling builds only
   define("erff", reinterpret_cast<void*>(static_cast<float (*)(float)>(&::erff)));
   define("erfcf", reinterpret_cast<void*>(static_cast<float (*)(float)>(&::erfcf)));
   define("powf", reinterpret_cast<void*>(static_cast<float (*)(float, float)>(&::powf)));

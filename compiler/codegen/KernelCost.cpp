@@ -1,0 +1,84 @@
+#include "compiler/codegen/KernelCost.h"
+
+#include <set>
+
+namespace nnc::codegen {
+
+namespace {
+
+// fixed + perSample * batch
+struct Amount {
+  double fixed = 0, perSample = 0;
+  void add(Extent e, double scale) { (e.batched ? perSample : fixed) += double(e.k) * scale; }
+};
+
+constexpr double kElementBytes = 4;  // f32 and i32, every dtype today
+
+// Multiply-adds per output element of a product or convolution, or 0 for other ops.
+double macsPerOutput(const Graph& g, const Node& n) {
+  auto dim = [&](NodeId id, int fromEnd) {
+    const Shape& s = g.type(id).shape;
+    return double(s[s.rank() - size_t(fromEnd)]);
+  };
+  switch (n.op) {
+    case OpKind::MatMul:  // a[..., M, K] (or [..., K, M] transposed)
+      return n.attrs.getInt("transpose_a", 0) ? dim(n.inputs[0], 2) : dim(n.inputs[0], 1);
+    case OpKind::Conv2D: {  // w[kh, kw, C, F]: kh * kw * C per output
+      const Shape& w = g.type(n.inputs[1]).shape;
+      return double(w[0] * w[1] * w[2]);
+    }
+    case OpKind::Conv2DGradInput: {  // (dy, w): dx element = sum over kh, kw, F (strided: fewer)
+      const Shape& w = g.type(n.inputs[1]).shape;
+      double dyElems = 1, dxElems = 1;
+      for (int64_t d : g.type(n.inputs[0]).shape.dims) dyElems *= d == kBatch ? 1 : double(d);
+      for (int64_t d : n.type.shape.dims) dxElems *= d == kBatch ? 1 : double(d);
+      return double(w[0] * w[1] * w[2] * w[3]) * dyElems / double(w[3]) / dxElems;
+    }
+    case OpKind::Conv2DGradFilter: {  // (x, dy): dw element = sum over N, OH, OW (per sample here)
+      const Shape& dy = g.type(n.inputs[1]).shape;
+      return double(dy[1] * dy[2]);
+    }
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+std::vector<KernelCost> kernelCosts(const LoweredGraph& lg) {
+  const Graph& g = *lg.graph;
+  std::vector<KernelCost> costs;
+  for (size_t k = 0; k < lg.kernels.size(); ++k) {
+    const Kernel& kern = lg.kernels[k];
+    const Node& root = g.node(kern.root);
+    KernelCost c;
+    c.label = "k" + std::to_string(k) + " " + opName(root.op);
+    for (NodeId e : kern.epilogue) c.label += std::string(" +") + opName(g.node(e).op);
+    if (!kern.fused.empty()) c.label += " (" + std::to_string(kern.fused.size()) + " fused)";
+    Amount flops, bytes;
+    const Extent out = elementsOf(root.type.shape);
+    double macs = macsPerOutput(g, root);
+    if (root.op == OpKind::Conv2DGradFilter) {
+      // The sum runs over the batch: per sample, every filter element takes OH * OW products.
+      flops.perSample += 2.0 * macs * double(out.k);
+    } else if (macs > 0) {
+      flops.add(out, 2.0 * macs);
+    }
+    flops.add(out, double(kern.fused.size() + kern.epilogue.size()) + (macs > 0 ? 0.0 : 1.0));
+    std::set<NodeId> touched(kern.reads.begin(), kern.reads.end());
+    touched.insert(kern.root);
+    touched.insert(kern.stored.begin(), kern.stored.end());
+    for (NodeId n : touched) {
+      StorageKind kind = lg.storage[size_t(n)].kind;
+      if (kind == StorageKind::Uniform || kind == StorageKind::Inline || kind == StorageKind::None) continue;
+      bytes.add(elementsOf(g.type(n).shape), kElementBytes);
+    }
+    c.flopsFixed = flops.fixed;
+    c.flopsPerSample = flops.perSample;
+    c.bytesFixed = bytes.fixed;
+    c.bytesPerSample = bytes.perSample;
+    costs.push_back(std::move(c));
+  }
+  return costs;
+}
+
+}  // namespace nnc::codegen
