@@ -9,6 +9,7 @@
 
 #include "compiler/codegen/Emit.h"
 #include "compiler/codegen/MathEmitter.h"
+#include "compiler/codegen/TargetCpu.h"
 
 namespace nnc::codegen {
 
@@ -434,6 +435,51 @@ Result<void> emitReduceKernel(KernelContext& kc) {
   std::vector<bool> outerSkip(nd, false);
   if (innerReduced) outerSkip[nd - 1] = true;
   llvm::AllocaInst* acc = tb.local(et, "acc");
+  // Per-channel sums ([reduced rows, kept channels], f32 sums: batch-norm statistics): a
+  // thread's channels go in blocks of vectors, each block's sums held in registers
+  // (one accumulator per channel, which the SLP vectoriser packs into a vector) while the
+  // rows stream past, instead of a load and a store of the sum per row. Every sum still adds
+  // its rows in order, so the result is the same.
+  const bool channelSums = nd == 2 && isReduced[0] && !isReduced[1] && parallel == 1 && dt == DType::F32 && !isMax;
+  if (channelSums) {
+    const int width = emissionTargetCpu().lanes;
+    auto block = [&](Value* c0, int channels) {
+      std::vector<llvm::AllocaInst*> sums;
+      std::vector<Value*> outAt;
+      for (int j = 0; j < channels; ++j) {
+        Value* c = tb.add(c0, tb.i64(j));
+        outAt.push_back(tb.mul(c, tb.i64(fl.strideOf(0, 1))));
+        sums.push_back(tb.local(et, "sum"));
+        b.CreateStore(tb.load(root, outAt.back()), sums.back());
+      }
+      tb.loop(tb.i64(0), tb.extent(dims[0]), [&](Value* r) {
+        for (int j = 0; j < channels; ++j) {
+          std::vector<Value*> offs = base;
+          Value* c = tb.add(c0, tb.i64(j));
+          for (size_t a = 1; a < offs.size(); ++a) {
+            if (int64_t st = fl.strideOf(a, 0)) offs[a] = tb.mulAdd(r, st, offs[a]);
+            if (int64_t st = fl.strideOf(a, 1)) offs[a] = tb.mulAdd(c, st, offs[a]);
+          }
+          FusedLoop::Position pos{offs};
+          fl.beginElement(pos);
+          Value* v = fl.operand(tb, root, 0);
+          b.CreateStore(b.CreateFAdd(b.CreateLoad(et, sums[size_t(j)]), v), sums[size_t(j)]);
+        }
+      }, "r");
+      for (int j = 0; j < channels; ++j) tb.store(root, outAt[size_t(j)], b.CreateLoad(et, sums[size_t(j)]));
+    };
+    // Four vectors of channels at a time keep four independent sums in flight (a thread with
+    // all 32 channels), then two (16 channels per thread on two threads), then one, then single
+    // channels.
+    Value* start = lo;
+    for (int w : {4 * width, 2 * width, width}) {
+      Value* blocks = b.CreateUDiv(b.CreateSub(hi, start), tb.i64(w));
+      Value* from = start;
+      tb.loop(tb.i64(0), blocks, [&](Value* k) { block(tb.add(from, tb.mul(k, tb.i64(w))), w); }, "cb");
+      start = tb.add(start, tb.mul(blocks, tb.i64(w)));
+    }
+    tb.loop(start, hi, [&](Value* c) { block(c, 1); }, "c");
+  } else
   fl.nest(tb, 0, outerSkip, parallel, lo, hi, base, [&](const std::vector<Value*>& o) {
     auto accumulateAt = [&](const std::vector<Value*>& offs, Value* current) -> Value* {
       FusedLoop::Position pos{offs};
