@@ -30,7 +30,9 @@ __attribute__((target("avx512f"))) float fmaLoopAvx512(int64_t iterations) {
   }
   __m512 s = acc[0];
   for (int i = 1; i < 16; ++i) s = _mm512_add_ps(s, acc[i]);
-  return _mm512_reduce_add_ps(s);
+  float out[16];
+  _mm512_storeu_ps(out, s);
+  return out[0] + out[15];
 }
 
 __attribute__((target("avx2,fma"))) float fmaLoopAvx2(int64_t iterations) {
