@@ -63,7 +63,10 @@ std::vector<KernelCost> kernelCosts(const LoweredGraph& lg) {
     } else if (macs > 0) {
       flops.add(out, 2.0 * macs);
     }
-    flops.add(out, double(kern.fused.size() + kern.epilogue.size()) + (macs > 0 ? 0.0 : 1.0));
+    // Elementwise work runs over the output, a reduction's over its operand.
+    const bool reduces = root.op == OpKind::ReduceSum || root.op == OpKind::ReduceMean || root.op == OpKind::ReduceMax;
+    const Extent space = reduces ? elementsOf(g.type(root.inputs[0]).shape) : out;
+    flops.add(space, double(kern.fused.size() + kern.epilogue.size()) + (macs > 0 ? 0.0 : 1.0));
     std::set<NodeId> touched(kern.reads.begin(), kern.reads.end());
     touched.insert(kern.root);
     touched.insert(kern.stored.begin(), kern.stored.end());
