@@ -9,6 +9,7 @@
 #include "compiler/train/TrainingGraph.h"
 #include "runtime/checkpoint/Safetensors.h"
 #include "runtime/data/Npy.h"
+#include "runtime/support/Interrupt.h"
 
 namespace nnc::driver {
 namespace {
@@ -80,6 +81,7 @@ class PredictCommand : public Command {
       auto ok = (*exec)->predict(rowPointers(*feed, first), n,
                                  std::span<float>(values).subspan(size_t(first * perSample), size_t(n * perSample)));
       if (!ok) return fail(ok.error().message);
+      interrupt::testPoint("predict-batch");
     }
     data::Array result = data::Array::fromF32(shape, std::move(values));
     if (out.dtype == data::DType::I32) {

@@ -1,7 +1,6 @@
 #include <unistd.h>
 
-#include <atomic>
-#include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 
@@ -14,17 +13,16 @@
 #include "compiler/session/ModelCheckpoint.h"
 #include "compiler/session/ModelPlan.h"
 #include "runtime/checkpoint/Safetensors.h"
+#include "runtime/support/Interrupt.h"
 #include "runtime/training/Sampling.h"
 #include "runtime/training/Trainer.h"
 
 namespace nnc::driver {
 namespace {
 
-std::atomic<bool> gInterrupted{false};
-
-extern "C" void onInterrupt(int) {
-  gInterrupted.store(true);
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+bool sameFile(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  return std::filesystem::equivalent(a, b, ec) && !ec;
 }
 
 class TrainCommand : public Command {
@@ -34,12 +32,16 @@ class TrainCommand : public Command {
   void addOptions(CLI::App& sub) override {
     sub.add_option("--data", data_, "Data source (default fashion-mnist:train): fashion-mnist[:train|:test], "
                                      "idx:IMAGES,LABELS, npy:NAME=FILE,..., csv:FILE");
-    sub.add_option("--epochs", epochs_, "Number of epochs (default: the train block's)")->check(positiveNumber());
+    sub.add_option("--epochs", epochs_,
+                   "Total number of epochs (default: the train block's); with --init, training goes on from the "
+                   "checkpoint's epoch up to this total")
+        ->check(positiveNumber());
     sub.add_option("--batch", batch_, "Batch size (default: the train block's)")->check(positiveNumber());
     sub.add_option("--lr", lr_, "Learning rate (default: the optimizer's)")->check(positiveNumber());
     sub.add_option("--seed", seed_, "Seed of every random choice: initialisation, shuffling, dropout");
     sub.add_option("--threads", threads_, "Threads (default: every core)")->check(CLI::Range(1, 1024));
-    sub.add_option("--init", init_, "Start from the weights and optimizer state of a checkpoint");
+    sub.add_option("--init", init_,
+                   "Resume from the weights, optimizer state and epoch count of a checkpoint (the remaining epochs)");
     sub.add_option("--save", save_, "Write the weights to this checkpoint at the end (safetensors)");
     sub.add_option("--log", log_, "Write one JSON object per epoch to this file");
     sub.add_flag("--no-shuffle", noShuffle_, "Visit the training samples in file order");
@@ -93,6 +95,17 @@ class TrainCommand : public Command {
       info.steps = restored->steps;
       info.normalization = restored->normalization;
     }
+    // `epochs` is the total (Keras' initial_epoch): a checkpoint already there trains nothing.
+    if (init_ && info.epochs >= plan.epochs) {
+      std::cout << "'" << *init_ << "' already holds " << info.epochs << " epochs, the total of " << plan.epochs
+                << (epochs_ ? " that --epochs asks for" : " of the train block") << ": nothing to train"
+                << (epochs_ ? "" : " (--epochs N trains up to a larger total)") << ".\n";
+      if (save_ && !sameFile(*save_, *init_)) {
+        if (auto ok = saveModelCheckpoint(*save_, **exec, info); !ok) return fail(ok.error().message);
+        std::cout << "Saved its weights unchanged to " << *save_ << '\n';
+      }
+      return kExitOk;
+    }
 
     auto feed = loadModelData(model, data_, data::Split::Train);
     if (!feed) return fail(feed.error().message);
@@ -105,29 +118,26 @@ class TrainCommand : public Command {
     normalizeModelData(*feed, info.normalization);
     if (auto ok = applyClassWeights(plan, feed->arrays, split.trainCount, **exec); !ok) return fail(ok.error().message);
 
-    bool interactive = ::isatty(STDOUT_FILENO) != 0;
-    training::ProgressReporter progress(std::cout, interactive, info.epochs + plan.epochs);
+    interactive_ = ::isatty(STDOUT_FILENO) != 0;
+    training::ProgressReporter progress(std::cout, interactive_, plan.epochs);
     training::FitOptions fo;
     fo.progress = &progress;
     fo.log = log ? &*log : nullptr;
-    fo.interrupt = &gInterrupted;
+    fo.interrupt = &interrupt::flag();
     fo.firstEpoch = info.epochs;
     fo.firstStep = info.steps;
-    std::signal(SIGINT, onInterrupt);
+    // From here a first SIGINT or SIGTERM stops the loop at a step and keeps the last
+    // completed epoch, which is then saved (Interrupt.h); before, it ends the run at once.
+    interrupt::Deferral deferral;
+    const CheckpointInfo start = info;
     auto outcome = training::fit(**exec, plan, feed->arrays, fo);
-    std::signal(SIGINT, SIG_DFL);
     if (!outcome) return fail(outcome.error().message + (save_ ? " Nothing was saved." : ""));
     info.epochs = outcome->epochsDone;
     info.steps = outcome->stepsDone;
+    // A signal after the loop's last check (during the last validation) still counts.
+    if (outcome->interrupted || interrupt::requested()) return reportInterrupt(*outcome, start, info, **exec);
     if (save_) {
       if (auto ok = saveModelCheckpoint(*save_, **exec, info); !ok) return fail(ok.error().message);
-      if (outcome->interrupted)
-        std::cout << "Interrupted: saved the weights of the last completed epoch (" << info.epochs << ") to " << *save_
-                  << '\n';
-    }
-    if (outcome->interrupted) {
-      if (!save_) std::cout << "Interrupted after " << info.epochs << " completed epochs; nothing saved (no --save).\n";
-      return kExitError;
     }
     return kExitOk;
   }
@@ -137,6 +147,37 @@ class TrainCommand : public Command {
     std::cerr << "nnc: error: " << message << '\n';
     return kExitError;
   }
+
+  // After SIGINT or SIGTERM: save the last completed epoch, unless that would replace a file
+  // with weights older than those it holds (this run completed no epoch, or the file holds
+  // more training), and say what happened. Exit 1: the run did not finish.
+  int reportInterrupt(const training::FitOutcome& outcome, const CheckpointInfo& start, const CheckpointInfo& done,
+                      training::Executor& exec) {
+    if (interactive_) std::cout << '\n' << std::flush;  // below the progress bar
+    const std::string what = std::string("nnc: interrupted by ") + interrupt::signalName();
+    if (outcome.history.empty()) {
+      std::cerr << what << " during epoch " << start.epochs + 1 << ", before any epoch of this run completed: nothing "
+                << "saved" << (save_ ? " ('" + *save_ + "' is unchanged)" : "") << ".\n";
+      return kExitError;
+    }
+    if (!save_) {
+      std::cerr << what << " after epoch " << done.epochs << " (" << outcome.history.size()
+                << " completed in this run): nothing saved (no --save).\n";
+      return kExitError;
+    }
+    if (auto held = readCheckpointInfo(*save_); held && held->model == done.model && held->steps >= done.steps) {
+      std::cerr << what << ": '" << *save_ << "' already holds " << held->epochs << " epochs (" << held->steps
+                << " steps), no less training than this run's last completed epoch " << done.epochs << " ("
+                << done.steps << " steps): left it unchanged, nothing saved.\n";
+      return kExitError;
+    }
+    if (auto ok = saveModelCheckpoint(*save_, exec, done); !ok) return fail(ok.error().message);
+    std::cerr << what << ": saved the weights of the last completed epoch (" << done.epochs << ", step "
+              << done.steps << ") to " << *save_ << ".\n";
+    return kExitError;
+  }
+
+  bool interactive_ = false;
 
   std::string data_ = "fashion-mnist:train";
   std::optional<int64_t> epochs_, batch_;

@@ -10,6 +10,7 @@
 #include "compiler/driver/LargeStack.h"
 #include "compiler/driver/Limits.h"
 #include "support/Suggest.h"
+#include "runtime/support/Interrupt.h"
 
 #ifndef NNC_VERSION
 #define NNC_VERSION "unknown"
@@ -71,6 +72,8 @@ int main(int argc, char** argv) {
     app.exit(e);
     return kExitUsage;
   }
+  // SIGINT and SIGTERM, in every command: exit 1 with a message, no temporary left behind.
+  nnc::interrupt::install();
   // Errors are values; an exception reaching here is either memory running out (a model or
   // data set larger than the limits foresaw) or a bug. Either way: a message, not a crash.
   // The command runs on a stack sized for the nesting limit (see LargeStack.h).

@@ -4,11 +4,13 @@
 
 #include "compiler/session/ModelPlan.h"
 #include "runtime/data/Binding.h"
+#include "runtime/support/Interrupt.h"
 
 namespace nnc {
 
 Result<ModelData> loadModelData(const Model& model, const std::string& source, data::Split defaultSplit,
                                 const std::vector<std::string>& needed) {
+  interrupt::testPoint("load");
   std::vector<data::InputSpec> all = inputSpecsFor(model), specs;
   for (const auto& s : all)
     if (needed.empty() || std::find(needed.begin(), needed.end(), s.name) != needed.end()) specs.push_back(s);

@@ -2,6 +2,7 @@
 
 #include "compiler/session/InterpreterExecutor.h"
 #include "compiler/session/JitExecutor.h"
+#include "runtime/support/Interrupt.h"
 
 namespace nnc {
 
@@ -12,6 +13,7 @@ Result<Backend> parseBackend(const std::string& name) {
 }
 
 Result<std::unique_ptr<training::Executor>> createExecutor(const Model& model, const ExecutorOptions& options) {
+  interrupt::testPoint("compile");
   switch (options.backend) {
     case Backend::Interpreter: {
       auto e = InterpreterExecutor::create(model, options.seed);
