@@ -290,7 +290,8 @@ Expected<std::vector<EpochResult>> Trainer::fit(const std::vector<TensorRef>& da
     if (auto ok = data::checkLabels(arrays[size_t(plan.labelInput)], plan.numClasses, "the training data"); !ok)
       return fail(ok.error());
   if (auto ok = applyClassWeights(plan, arrays, split.trainCount, *m.exec); !ok) return fail(ok.error());
-  training::ProgressReporter progress(std::cout, false, m.epochs + plan.epochs);
+  plan.epochs += m.epochs;  // each fit() trains `epochs` more; the loop counts up to a total
+  training::ProgressReporter progress(std::cout, false, plan.epochs);
   training::FitOptions fo;
   fo.progress = options.verbose ? &progress : nullptr;
   fo.firstEpoch = m.epochs;
