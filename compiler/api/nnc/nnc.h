@@ -168,7 +168,8 @@ class Trainer {
   // Loss and accuracy in inference mode (no dropout, running statistics).
   Expected<Evaluation> evaluate(const std::vector<TensorRef>& data, int64_t batchSize = 256);
   // Whole epochs over a data set, as `nnc train` runs them (shuffling, validation split,
-  // normalisation, schedules, early stopping from the train block).
+  // normalisation, schedules, early stopping from the train block). Each call trains
+  // `options.epochs` (default: the train block's) more epochs, numbered after epochsDone().
   Expected<std::vector<EpochResult>> fit(const std::vector<TensorRef>& data, const FitOptions& options = {});
 
   int64_t stepsDone() const;
