@@ -20,6 +20,8 @@
 namespace nnc::driver {
 namespace {
 
+std::string epochsText(int64_t n) { return std::to_string(n) + (n == 1 ? " epoch" : " epochs"); }
+
 bool sameFile(const std::string& a, const std::string& b) {
   std::error_code ec;
   return std::filesystem::equivalent(a, b, ec) && !ec;
@@ -97,7 +99,7 @@ class TrainCommand : public Command {
     }
     // `epochs` is the total (Keras' initial_epoch): a checkpoint already there trains nothing.
     if (init_ && info.epochs >= plan.epochs) {
-      std::cout << "'" << *init_ << "' already holds " << info.epochs << " epochs, the total of " << plan.epochs
+      std::cout << "'" << *init_ << "' already holds " << epochsText(info.epochs) << ", the total of " << plan.epochs
                 << (epochs_ ? " that --epochs asks for" : " of the train block") << ": nothing to train"
                 << (epochs_ ? "" : " (--epochs N trains up to a larger total)") << ".\n";
       if (save_ && !sameFile(*save_, *init_)) {
@@ -166,7 +168,7 @@ class TrainCommand : public Command {
       return kExitError;
     }
     if (auto held = readCheckpointInfo(*save_); held && held->model == done.model && held->steps >= done.steps) {
-      std::cerr << what << ": '" << *save_ << "' already holds " << held->epochs << " epochs (" << held->steps
+      std::cerr << what << ": '" << *save_ << "' already holds " << epochsText(held->epochs) << " (" << held->steps
                 << " steps), no less training than this run's last completed epoch " << done.epochs << " ("
                 << done.steps << " steps): left it unchanged, nothing saved.\n";
       return kExitError;
