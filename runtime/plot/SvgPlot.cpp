@@ -309,9 +309,11 @@ std::vector<double> niceTicks(double lo, double hi, int target, bool integers) {
   }
   const double step = niceStep((hi - lo) / double(std::max(1, target - 1)), integers);
   const double first = std::floor(lo / step + 1e-9), last = std::ceil(hi / step - 1e-9);
+  // k * step rounded to the step's decimals: 0.3, not 0.30000000000000004.
+  const double scale = std::pow(10.0, decimalsFor(step));
   std::vector<double> ticks;
   for (double k = first; k <= last && ticks.size() < 1000; k += 1) {
-    double t = k * step;
+    double t = std::round(k * step * scale) / scale;
     if (std::fabs(t) < step * 1e-9) t = 0;
     ticks.push_back(t);
   }
