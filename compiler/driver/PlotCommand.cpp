@@ -68,13 +68,15 @@ int runPlotCommand(int argc, char** argv) {
   }
 
   std::vector<plot::Run> runs;
-  std::map<std::string, int> stems;
+  std::map<std::string, int> stems, labels;
   for (const std::string& log : logs) ++stems[stemOf(log)];
   for (const std::string& log : logs) {
     auto run = plot::readTrainingLog(log);
     if (!run) return fail(run.error().message + hintForModelNamedPlot(log));
-    // The legend names a run by its file's stem, or by its path when two stems are alike.
+    // The legend names a run by its file's stem, or by its path when two stems are alike
+    // (and numbers a log given twice).
     run->label = stems[stemOf(log)] > 1 ? log : stemOf(log);
+    if (int seen = labels[run->label]++; seen > 0) run->label += " #" + std::to_string(seen + 1);
     runs.push_back(std::move(*run));
   }
   if (auto ok = plot::writeSvg(out, plot::learningCurves(runs)); !ok) return fail(ok.error().message);

@@ -22,7 +22,8 @@ constexpr const char* kDash = "7 4";
 // Layout, in SVG user units (pixels at 100%).
 constexpr double kMargin = 24;        // around the figure
 constexpr double kTitleSize = 20, kSubtitleSize = 13, kPanelTitleSize = 15, kTextSize = 12;
-constexpr double kLegendRow = 20, kLegendSwatch = 26;
+constexpr double kLegendRow = 20, kLegendSwatch = 26, kLegendGap = 22;
+constexpr double kMinPanelHeight = 320;
 constexpr double kAxisLeft = 62, kAxisRight = 14, kAxisTop = 30, kAxisBottom = 46;
 
 std::string escape(const std::string& text) {
@@ -113,6 +114,17 @@ std::map<std::string, Style> assignStyles(const Figure& figure, std::vector<Lege
 
 bool finite(const Point& p) { return std::isfinite(p.x) && std::isfinite(p.y); }
 
+// The nice ticks inside `r`, at least two of them (asking for more until there are).
+std::vector<double> ticksInside(const Range& r, int target, bool integers) {
+  std::vector<double> inside;
+  for (int t = target; inside.size() < 2 && t < target + 20; ++t) {
+    inside.clear();
+    for (double v : niceTicks(r.lo, r.hi, t, integers))
+      if (v >= r.lo - 1e-9 * r.span() && v <= r.hi + 1e-9 * r.span()) inside.push_back(v);
+  }
+  return inside;
+}
+
 class Writer {
  public:
   explicit Writer(const Figure& f) : fig_(f) {}
@@ -120,23 +132,28 @@ class Writer {
   std::string render() {
     std::vector<LegendEntry> legend;
     styles_ = assignStyles(fig_, legend);
-    const double W = fig_.width, H = fig_.height;
+    const double W = fig_.width;
+    double y = kMargin + kTitleSize;
+    const double legendTop = y + (fig_.subtitle.empty() ? 0 : kSubtitleSize + 6) + 12;
+    const LegendRows rows = layoutLegend(legend);
+    const double panelsTop = legendTop + double(rows.entries.size()) * kLegendRow + 8;
+    // A long legend (many runs or trials) makes the picture taller, not the panels flatter.
+    const double H = std::max(double(fig_.height), panelsTop + kMinPanelHeight + kMargin);
     out_ << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
          << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" viewBox=\"0 0 "
          << W << ' ' << H << "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n"
          << "<title>" << escape(fig_.title) << "</title>\n"
          << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-    double y = kMargin + kTitleSize;
     text(W / 2, y, fig_.title, kTitleSize, "middle", "font-weight=\"bold\"");
     if (!fig_.subtitle.empty()) {
       y += kSubtitleSize + 6;
       text(W / 2, y, fig_.subtitle, kSubtitleSize, "middle", "fill=\"#555\"");
     }
-    y = drawLegend(legend, y + 12);
+    drawLegend(rows, legendTop);
     if (!fig_.panels.empty()) {
-      const double top = y + 8, width = (W - 2 * kMargin) / double(fig_.panels.size());
+      const double width = (W - 2 * kMargin) / double(fig_.panels.size());
       for (size_t i = 0; i < fig_.panels.size(); ++i)
-        drawPanel(fig_.panels[i], Rect{kMargin + double(i) * width, top, width, H - kMargin - top});
+        drawPanel(fig_.panels[i], Rect{kMargin + double(i) * width, panelsTop, width, H - kMargin - panelsTop});
     }
     out_ << "</svg>\n";
     return out_.str();
@@ -152,26 +169,35 @@ class Writer {
     return "stroke=\"" + s.color + "\"" + (s.dashed ? std::string(" stroke-dasharray=\"") + kDash + "\"" : "");
   }
 
-  // Entries in centred rows under the title; returns the y below the last row.
-  double drawLegend(const std::vector<LegendEntry>& legend, double top) {
-    if (legend.empty()) return top;
-    const double maxWidth = fig_.width - 2 * kMargin, gap = 22;
-    std::vector<std::vector<const LegendEntry*>> rows(1);
-    std::vector<double> widths(1, 0);
+  struct LegendRows {
+    std::vector<std::vector<const LegendEntry*>> entries;
+    std::vector<double> widths;
+  };
+
+  // Entries in rows as wide as the figure allows.
+  LegendRows layoutLegend(const std::vector<LegendEntry>& legend) const {
+    LegendRows rows;
+    const double maxWidth = fig_.width - 2 * kMargin;
     for (const LegendEntry& e : legend) {
-      double w = kLegendSwatch + 6 + textWidth(e.name, kTextSize);
-      if (!rows.back().empty() && widths.back() + gap + w > maxWidth) {
-        rows.emplace_back();
-        widths.push_back(0);
+      const double w = kLegendSwatch + 6 + textWidth(e.name, kTextSize);
+      if (rows.entries.empty() || rows.widths.back() + kLegendGap + w > maxWidth) {
+        rows.entries.emplace_back();
+        rows.widths.push_back(-kLegendGap);
       }
-      widths.back() += (rows.back().empty() ? 0 : gap) + w;
-      rows.back().push_back(&e);
+      rows.widths.back() += kLegendGap + w;
+      rows.entries.back().push_back(&e);
     }
+    return rows;
+  }
+
+  // The rows centred under the title.
+  void drawLegend(const LegendRows& rows, double top) {
+    if (rows.entries.empty()) return;
     out_ << "<g class=\"legend\">\n";
     double y = top;
-    for (size_t r = 0; r < rows.size(); ++r, y += kLegendRow) {
-      double x = (fig_.width - widths[r]) / 2;
-      for (const LegendEntry* e : rows[r]) {
+    for (size_t r = 0; r < rows.entries.size(); ++r, y += kLegendRow) {
+      double x = (fig_.width - rows.widths[r]) / 2;
+      for (const LegendEntry* e : rows.entries[r]) {
         const double mid = y + kLegendRow / 2;
         if (e->marker) {
           out_ << "<line x1=\"" << num(x + kLegendSwatch / 2) << "\" y1=\"" << num(mid - 7) << "\" x2=\""
@@ -184,11 +210,10 @@ class Writer {
                << e->style.color << "\"/>\n";
         }
         text(x + kLegendSwatch + 6, mid + kTextSize * 0.35, e->name, kTextSize, "start");
-        x += kLegendSwatch + 6 + textWidth(e->name, kTextSize) + gap;
+        x += kLegendSwatch + 6 + textWidth(e->name, kTextSize) + kLegendGap;
       }
     }
     out_ << "</g>\n";
-    return y;
   }
 
   void drawPanel(const Panel& panel, const Rect& box) {
@@ -211,19 +236,19 @@ class Writer {
     if (panel.yFloor) ylo = std::min(ylo, *panel.yFloor);
     if (panel.yCeiling) yhi = std::max(yhi, *panel.yCeiling);
 
-    // y: the axis runs from tick to tick, so both ends are labelled. x: the data's range with
-    // a little air, and the ticks that fall inside (epoch 1 stays at the left edge).
+    // Each axis spans the data with a little air (no point sits on the frame), with the nice
+    // ticks that fall inside: epoch 1 stays near the left edge, and a loss near 0 does not
+    // stretch the axis to -0.5.
     if (yhi - ylo < 1e-12 * std::max(1.0, std::fabs(yhi))) {
       const double pad = std::fabs(yhi) > 0 ? std::fabs(yhi) * 0.05 : 0.5;
       ylo -= pad, yhi += pad;
     }
-    const std::vector<double> yticks = niceTicks(ylo, yhi, 6, false);
-    const Range yr{yticks.front(), yticks.back()};
+    const double ypad = (yhi - ylo) * 0.05;
+    const Range yr{ylo - ypad, yhi + ypad};
+    const std::vector<double> yticks = ticksInside(yr, std::max(3, int(plot.h / 50)), false);
     const double xpad = xhi > xlo ? (xhi - xlo) * 0.03 : (panel.integerX ? 1.0 : std::max(0.5, std::fabs(xhi) * 0.05));
     const Range xr{xlo - xpad, xhi + xpad};
-    std::vector<double> xticks;
-    for (double t : niceTicks(xr.lo, xr.hi, std::max(3, int(plot.w / 45)), panel.integerX))
-      if (t >= xr.lo - 1e-9 * xr.span() && t <= xr.hi + 1e-9 * xr.span()) xticks.push_back(t);
+    const std::vector<double> xticks = ticksInside(xr, std::max(3, int(plot.w / 45)), panel.integerX);
 
     auto px = [&](double x) { return plot.x + (x - xr.lo) / xr.span() * plot.w; };
     auto py = [&](double y) { return plot.y + plot.h - (y - yr.lo) / yr.span() * plot.h; };
