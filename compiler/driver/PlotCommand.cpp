@@ -28,7 +28,7 @@ std::string stemOf(const std::string& path) {
 std::string hintForModelNamedPlot(const std::string& log) {
   struct stat st;
   if (log.find_first_of("./") != std::string::npos || stat("plot", &st) != 0 || !S_ISREG(st.st_mode)) return "";
-  return " (to run the command '" + log + "' on the model file 'plot', write: nnc ./plot " + log + ")";
+  return "to run the command '" + log + "' on the model file 'plot', write: nnc ./plot " + log;
 }
 
 }  // namespace
@@ -64,6 +64,8 @@ int runPlotCommand(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
+    if (std::string hint = argc >= 3 ? hintForModelNamedPlot(argv[2]) : ""; !hint.empty())
+      std::cerr << "nnc: note: " << hint << '\n';
     return kExitUsage;
   }
 
@@ -72,7 +74,10 @@ int runPlotCommand(int argc, char** argv) {
   for (const std::string& log : logs) ++stems[stemOf(log)];
   for (const std::string& log : logs) {
     auto run = plot::readTrainingLog(log);
-    if (!run) return fail(run.error().message + hintForModelNamedPlot(log));
+    if (!run) {
+      const std::string hint = hintForModelNamedPlot(log);
+      return fail(run.error().message + (hint.empty() ? "" : " (" + hint + ")"));
+    }
     // The legend names a run by its file's stem, or by its path when two stems are alike
     // (and numbers a log given twice).
     run->label = stems[stemOf(log)] > 1 ? log : stemOf(log);

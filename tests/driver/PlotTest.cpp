@@ -232,12 +232,22 @@ TEST(Plot, TrainRefusesABadPlotPathBeforeTraining) {
   EXPECT_NE(dir.err.find("missing' does not exist"), std::string::npos) << dir.err;
 }
 
-TEST(Plot, AModelFileNamedPlotStillRuns) {
-  // `nnc plot ...` is the plot command; a model file called `plot` is reached by a path.
+TEST(Plot, AModelFileNamedPlotIsReachedByAPath) {
+  // `nnc plot ...` is always the plot command; a model file called `plot` is written ./plot,
+  // and a plot command that looks like it meant that file says so.
   ScratchDir dir;
-  const std::string model = dir.write("plot", "model p\ninput x: f32[batch, 2]\noutput y = dense(x, 1)\n");
-  RunResult r = runNnc({model, "check"});
-  EXPECT_EQ(r.status, 0) << r.err;
+  dir.write("plot", "model p\ninput x: f32[batch, 2]\noutput y = dense(x, 1)\n");
+  const std::filesystem::path before = std::filesystem::current_path();
+  std::filesystem::current_path(dir.file(""));
+  RunResult byPath = runNnc({"./plot", "check"});
+  RunResult asCommand = runNnc({"plot", "check", "-o", "x.svg"});
+  RunResult noOut = runNnc({"plot", "check"});
+  std::filesystem::current_path(before);
+  EXPECT_EQ(byPath.status, 0) << byPath.err;
+  EXPECT_EQ(asCommand.status, 1);
+  EXPECT_NE(asCommand.err.find("write: nnc ./plot check"), std::string::npos) << asCommand.err;
+  EXPECT_EQ(noOut.status, 2);
+  EXPECT_NE(noOut.err.find("write: nnc ./plot check"), std::string::npos) << noOut.err;
 }
 
 }  // namespace
