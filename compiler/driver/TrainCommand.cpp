@@ -7,6 +7,7 @@
 #include "compiler/driver/Command.h"
 #include "compiler/driver/Limits.h"
 #include "compiler/driver/ModelLoader.h"
+#include "compiler/driver/PlotCommand.h"
 #include "compiler/session/ClassWeights.h"
 #include "compiler/session/DataFeed.h"
 #include "compiler/session/Executors.h"
@@ -46,6 +47,8 @@ class TrainCommand : public Command {
                    "Resume from the weights, optimizer state and epoch count of a checkpoint (the remaining epochs)");
     sub.add_option("--save", save_, "Write the weights to this checkpoint at the end (safetensors)");
     sub.add_option("--log", log_, "Write one JSON object per epoch to this file");
+    sub.add_option("--plot", plot_, "Draw the learning curves (loss, accuracy per epoch) to this SVG file")
+        ->check(svgPath());
     sub.add_flag("--no-shuffle", noShuffle_, "Visit the training samples in file order");
     sub.add_option("--backend", backend_, "jit (default) or interpreter (the slow reference)")
         ->check(CLI::IsMember({"jit", "interpreter"}));
@@ -71,9 +74,12 @@ class TrainCommand : public Command {
     if (save_) {
       if (auto ok = ckpt::checkWritableDestination(*save_); !ok) return fail(ok.error().message);
     }
+    if (plot_) {
+      if (auto ok = io::checkWritableDestination(*plot_); !ok) return fail(ok.error().message);
+    }
     std::optional<training::JsonLog> log;
     if (log_) {
-      auto opened = training::JsonLog::open(*log_);
+      auto opened = training::JsonLog::open(*log_, model.name);
       if (!opened) return fail(opened.error().message);
       log = std::move(*opened);
     }
@@ -136,12 +142,14 @@ class TrainCommand : public Command {
     if (!outcome) return fail(outcome.error().message + (save_ ? " Nothing was saved." : ""));
     info.epochs = outcome->epochsDone;
     info.steps = outcome->stepsDone;
+    // The curves of the completed epochs are drawn even when a signal stopped the run.
+    const bool plotted = !plot_ || plotTrainingRun(*plot_, model.name, *outcome, std::cout);
     // A signal after the loop's last check (during the last validation) still counts.
     if (outcome->interrupted || interrupt::requested()) return reportInterrupt(*outcome, start, info, **exec);
     if (save_) {
       if (auto ok = saveModelCheckpoint(*save_, **exec, info); !ok) return fail(ok.error().message);
     }
-    return kExitOk;
+    return plotted ? kExitOk : kExitError;
   }
 
  private:
@@ -186,7 +194,7 @@ class TrainCommand : public Command {
   std::optional<double> lr_;
   std::optional<uint64_t> seed_;
   std::optional<int> threads_;
-  std::optional<std::string> init_, save_, log_;
+  std::optional<std::string> init_, save_, log_, plot_;
   bool noShuffle_ = false;
   std::string backend_ = "jit";
 };

@@ -9,6 +9,7 @@
 #include "compiler/driver/Command.h"
 #include "compiler/driver/LargeStack.h"
 #include "compiler/driver/Limits.h"
+#include "compiler/driver/PlotCommand.h"
 #include "support/Suggest.h"
 #include "runtime/support/Interrupt.h"
 
@@ -48,8 +49,10 @@ bool reportUnknownCommand(int argc, char** argv, const std::vector<std::unique_p
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (isPlotCommand(argc, argv)) return runPlotCommand(argc, argv);  // the one command without a model
   std::vector<std::unique_ptr<Command>> commands = allCommands();
   CLI::App app{"nnc: a neural-network compiler.\nUsage: nnc FILE COMMAND [options]", "nnc"};
+  app.footer("Also: nnc plot LOG.jsonl [LOG.jsonl ...] -o FILE.svg draws the learning curves of train --log runs.");
   app.set_version_flag("--version", std::string("nnc ") + NNC_VERSION);
   std::string modelPath;
   app.add_option("FILE", modelPath, "The .nn model file")->required();
