@@ -4,7 +4,7 @@
 #include <limits>
 
 #include "compiler/interp/Kernels.h"
-#include "compiler/interp/ScalarMath.h"
+#include "compiler/ir/ScalarMath.h"
 #include "compiler/interp/TensorIndex.h"
 
 namespace nnc::interp {

@@ -9,7 +9,7 @@
 #include <limits>
 
 #include "compiler/interp/Kernels.h"
-#include "compiler/interp/ScalarMath.h"
+#include "compiler/ir/ScalarMath.h"
 #include "compiler/interp/Window.h"
 
 namespace nnc::interp {
