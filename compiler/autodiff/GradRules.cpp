@@ -94,6 +94,34 @@ Grads tanh(IRBuilder& b, const GradInput& in) {  // 1 - y^2
   return {b.mul(in.grad, b.sub(b.scalar(1), b.square(in.output)))};
 }
 Grads softplus(IRBuilder& b, const GradInput& in) { return {b.mul(in.grad, b.sigmoid(operand(in, 0)))}; }
+// 1 strictly inside (lo, hi), 0 elsewhere (PyTorch's hardtanh / hardsigmoid backward).
+NodeId inside(IRBuilder& b, NodeId x, double lo, double hi) {
+  return b.mul(b.greater(x, b.scalar(lo)), b.greater(b.scalar(hi), x));
+}
+Grads relu6(IRBuilder& b, const GradInput& in) { return {b.mul(in.grad, inside(b, operand(in, 0), 0, 6))}; }
+Grads silu(IRBuilder& b, const GradInput& in) {  // s (1 + x (1 - s)), s = sigmoid(x)
+  NodeId x = operand(in, 0), s = b.sigmoid(x);
+  return {b.mul(in.grad, b.mul(s, b.add(b.mul(x, b.sub(b.scalar(1), s)), 1.0)))};
+}
+Grads hardSigmoid(IRBuilder& b, const GradInput& in) {
+  return {b.mul(in.grad, b.mul(inside(b, operand(in, 0), -3, 3), 1.0 / 6))};
+}
+Grads hardSwish(IRBuilder& b, const GradInput& in) {  // 0 below -3, x/3 + 1/2 up to 3, 1 above
+  NodeId x = operand(in, 0);
+  NodeId mid = b.add(b.mul(x, 1.0 / 3), 0.5);
+  NodeId d = b.select(b.greater(x, b.scalar(3)), b.scalar(1), b.select(b.greater(b.scalar(-3), x), b.scalar(0), mid));
+  return {b.mul(in.grad, d)};
+}
+Grads softsign(IRBuilder& b, const GradInput& in) {  // 1 / (1 + |x|)^2
+  return {b.div(in.grad, b.square(b.add(b.op(OpKind::Abs, {operand(in, 0)}), 1.0)))};
+}
+Grads mish(IRBuilder& b, const GradInput& in) {  // t + x sigmoid(x) (1 - t^2), t = tanh(softplus(x))
+  NodeId x = operand(in, 0);
+  NodeId t = b.op(OpKind::Tanh, {b.op(OpKind::Softplus, {x})});
+  return {b.mul(in.grad, b.add(t, b.mul(b.mul(x, b.sigmoid(x)), b.sub(b.scalar(1), b.square(t)))))};
+}
+Grads sin(IRBuilder& b, const GradInput& in) { return {b.mul(in.grad, b.op(OpKind::Cos, {operand(in, 0)}))}; }
+Grads cos(IRBuilder& b, const GradInput& in) { return {b.neg(b.mul(in.grad, b.op(OpKind::Sin, {operand(in, 0)})))}; }
 Grads cast(IRBuilder& b, const GradInput& in) {
   bool floatToFloat = in.node.type.isFloat() && b.type(operand(in, 0)).isFloat();
   return {floatToFloat ? in.grad : kNoNode};  // integer results and operands carry none
@@ -301,6 +329,14 @@ constexpr RuleRow kRules[] = {
     {OpKind::Sigmoid, sigmoid},
     {OpKind::Tanh, tanh},
     {OpKind::Softplus, softplus},
+    {OpKind::Relu6, relu6},
+    {OpKind::Silu, silu},
+    {OpKind::HardSigmoid, hardSigmoid},
+    {OpKind::HardSwish, hardSwish},
+    {OpKind::Softsign, softsign},
+    {OpKind::Mish, mish},
+    {OpKind::Sin, sin},
+    {OpKind::Cos, cos},
     {OpKind::Cast, cast},
     {OpKind::Add, add},
     {OpKind::Sub, sub},

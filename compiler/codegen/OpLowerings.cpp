@@ -73,6 +73,31 @@ Value* gelu(ScalarContext& s) {
 Value* sigmoid(ScalarContext& s) { return M(s).sigmoid(B(s), x0(s)); }
 Value* tanh(ScalarContext& s) { return M(s).tanh(B(s), x0(s)); }
 Value* softplus(ScalarContext& s) { return M(s).softplus(B(s), x0(s)); }
+// min(max(x, lo), hi) by ordered compares, so that NaN falls through both and propagates.
+Value* clamp(ScalarContext& s, Value* x, double lo, double hi) {
+  Value* y = B(s).CreateSelect(B(s).CreateFCmpOLT(x, f(s, lo)), f(s, lo), x);
+  return B(s).CreateSelect(B(s).CreateFCmpOGT(y, f(s, hi)), f(s, hi), y);
+}
+Value* relu6(ScalarContext& s) { return clamp(s, x0(s), 0.0, 6.0); }
+Value* silu(ScalarContext& s) { return B(s).CreateFMul(x0(s), M(s).sigmoid(B(s), x0(s))); }
+Value* hardSigmoid(ScalarContext& s) {  // relu6(x + 3) / 6, as torch computes it
+  return B(s).CreateFDiv(clamp(s, B(s).CreateFAdd(x0(s), f(s, 3.0)), 0.0, 6.0), f(s, 6.0));
+}
+Value* hardSwish(ScalarContext& s) {  // x * relu6(x + 3) / 6
+  Value* r = clamp(s, B(s).CreateFAdd(x0(s), f(s, 3.0)), 0.0, 6.0);
+  return B(s).CreateFDiv(B(s).CreateFMul(x0(s), r), f(s, 6.0));
+}
+Value* softsign(ScalarContext& s) {
+  return B(s).CreateFDiv(x0(s), B(s).CreateFAdd(f(s, 1.0), M(s).fabs(B(s), x0(s))));
+}
+Value* mish(ScalarContext& s) { return B(s).CreateFMul(x0(s), M(s).tanh(B(s), M(s).softplus(B(s), x0(s)))); }
+// sin and cos call libm (sinf, cosf), as erf does; floor, ceil and round are one vector
+// instruction each (round: to nearest, ties to even).
+Value* sin(ScalarContext& s) { return B(s).CreateUnaryIntrinsic(llvm::Intrinsic::sin, x0(s)); }
+Value* cos(ScalarContext& s) { return B(s).CreateUnaryIntrinsic(llvm::Intrinsic::cos, x0(s)); }
+Value* floor(ScalarContext& s) { return B(s).CreateUnaryIntrinsic(llvm::Intrinsic::floor, x0(s)); }
+Value* ceil(ScalarContext& s) { return B(s).CreateUnaryIntrinsic(llvm::Intrinsic::ceil, x0(s)); }
+Value* round(ScalarContext& s) { return B(s).CreateUnaryIntrinsic(llvm::Intrinsic::roundeven, x0(s)); }
 Value* cast(ScalarContext& s) {
   DType to = s.node.type.dtype, from = s.operandType(0);
   if (to == from) return x0(s);
@@ -146,6 +171,17 @@ OpLowering loweringFor(OpKind op) {
     case OpKind::Sigmoid: return fused(sigmoid);
     case OpKind::Tanh: return fused(tanh);
     case OpKind::Softplus: return fused(softplus);
+    case OpKind::Relu6: return fused(relu6);
+    case OpKind::Silu: return fused(silu);
+    case OpKind::HardSigmoid: return fused(hardSigmoid);
+    case OpKind::HardSwish: return fused(hardSwish);
+    case OpKind::Softsign: return fused(softsign);
+    case OpKind::Mish: return fused(mish);
+    case OpKind::Sin: return fused(sin);
+    case OpKind::Cos: return fused(cos);
+    case OpKind::Floor: return fused(floor);
+    case OpKind::Ceil: return fused(ceil);
+    case OpKind::Round: return fused(round);
     case OpKind::Cast: return fused(cast);
     case OpKind::Add: return fused(add);
     case OpKind::Sub: return fused(sub);

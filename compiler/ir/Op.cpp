@@ -17,6 +17,7 @@ constexpr const char* kLeafWhy = "a leaf: the driver stops at it";
 constexpr const char* kGradOnlyWhy = "no rule: only appears in gradients";
 constexpr const char* kLoweredWhy = "replaced by mode lowering before differentiation";
 constexpr const char* kMaskWhy = "locally constant (a comparison or mask): no gradient";
+constexpr const char* kStepWhy = "piecewise constant: zero gradient";
 
 inline double wrap(int64_t v) { return scalar::wrapI32(v); }
 
