@@ -36,8 +36,6 @@ void DiagnosticEngine::error(SourceLoc loc, std::string message) {
   diags_.push_back(Diagnostic{loc, std::move(message)});
 }
 
-std::string_view DiagnosticEngine::sourceLine(uint32_t line) const { return lineOf(source_, line); }
-
 std::string renderDiagnostic(std::string_view fileName, std::string_view source, const Diagnostic& d) {
   std::ostringstream os;
   os << fileName;

@@ -34,9 +34,6 @@ class DiagnosticEngine {
   void render(std::ostream& os) const;
   std::string renderToString() const;
 
-  // The text of 1-based line `line` without its newline (empty when out of range).
-  std::string_view sourceLine(uint32_t line) const;
-
  private:
   std::string fileName_;
   std::string_view source_;

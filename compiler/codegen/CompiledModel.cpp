@@ -174,11 +174,12 @@ Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph& inference, const 
   auto layout = StateLayout::build({training, &inference});
   if (!layout) return layout.error();
   model->layout_ = std::move(*layout);
-  auto loweredInference = lowerGraph(inference, model->layout_);
+  LoweringOptions lowering = LoweringOptions::fromEnvironment();
+  auto loweredInference = lowerGraph(inference, model->layout_, lowering);
   if (!loweredInference) return loweredInference.error();
   std::optional<LoweredGraph> loweredTraining;
   if (training) {
-    auto lt = lowerGraph(*training, model->layout_);
+    auto lt = lowerGraph(*training, model->layout_, lowering);
     if (!lt) return lt.error();
     loweredTraining = std::move(*lt);
   }

@@ -2,24 +2,12 @@
 // replaces them by primitives before a training graph gets here), and the dropout mask.
 #include <cmath>
 #include <cstdint>
-#include <variant>
 
 #include "compiler/interp/Kernels.h"
+#include "compiler/ir/OpAttrs.h"
 #include "support/Philox.h"
 
 namespace nnc::interp {
-
-namespace {
-
-// An integer attribute that may have been stored as a float (seeds from a `seed = 7` key).
-uint64_t seedAttr(const Attrs& a, const char* name) {
-  const AttrValue* v = a.find(name);
-  if (v && std::holds_alternative<int64_t>(*v)) return static_cast<uint64_t>(std::get<int64_t>(*v));
-  if (v && std::holds_alternative<double>(*v)) return philox::stepFromFloat(std::get<double>(*v));
-  return 0;
-}
-
-}  // namespace
 
 // Dropout at inference is the identity.
 void dropoutKernel(const KernelArgs& k) { k.out.data = k.in[0]->data; }

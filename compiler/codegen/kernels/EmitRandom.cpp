@@ -4,26 +4,13 @@
 // philox4x32({i, i >> 32, s, s >> 32}, {seed, salt}) reach the rate's threshold. The key
 // schedule depends only on attributes, so it is folded here; the rounds are 32x32->64-bit
 // multiplies and xors, which vectorise.
-#include <variant>
-
 #include "compiler/codegen/Emit.h"
+#include "compiler/ir/OpAttrs.h"
 #include "support/Philox.h"
 
 namespace nnc::codegen {
 
 using llvm::Value;
-
-namespace {
-
-// The interpreter's reading of seed/salt attributes: an integer, or a float made one.
-uint64_t seedAttr(const Attrs& a, const char* name) {
-  const AttrValue* v = a.find(name);
-  if (v && std::holds_alternative<int64_t>(*v)) return static_cast<uint64_t>(std::get<int64_t>(*v));
-  if (v && std::holds_alternative<double>(*v)) return philox::stepFromFloat(std::get<double>(*v));
-  return 0;
-}
-
-}  // namespace
 
 Result<void> emitDropoutMask(KernelContext& kc) {
   const Node& n = kc.root();
