@@ -6,6 +6,7 @@
 
 #include "compiler/codegen/Emit.h"
 #include "compiler/codegen/MathEmitter.h"
+#include "compiler/codegen/OpLoweringTable.h"
 #include "compiler/ir/OpAttrs.h"
 #include "compiler/ir/ScalarMath.h"
 
@@ -237,5 +238,7 @@ const Table& table() {
 }  // namespace
 
 const OpLowering& opLowering(OpKind op) { return table().rows[static_cast<size_t>(op)]; }
+bool hasScalarEmitter(OpKind op) { return opLowering(op).scalar != nullptr; }
+bool hasKernelEmitter(OpKind op) { return opLowering(op).kernel != nullptr; }
 
 }  // namespace nnc::codegen

@@ -2,7 +2,7 @@
 // table of LLVM emitters against the registry's lowering kinds.
 #include <gtest/gtest.h>
 
-#include "compiler/codegen/Emit.h"
+#include "compiler/codegen/OpLoweringTable.h"
 #include "compiler/codegen/Lowering.h"
 #include "compiler/codegen/MemoryPlan.h"
 #include "tests/codegen/CodegenTestUtil.h"
@@ -150,9 +150,8 @@ TEST(OpLowerings, EveryRowHasTheEmitterItsLoweringKindNeeds) {
   for (int k = 0; k < numOpKinds(); ++k) {
     OpKind op = static_cast<OpKind>(k);
     SCOPED_TRACE(opName(op));
-    const codegen::OpLowering& l = codegen::opLowering(op);
-    EXPECT_EQ(l.scalar != nullptr, loweringKind(op) == LoweringKind::Fused);
-    EXPECT_EQ(l.kernel != nullptr, loweringKind(op) == LoweringKind::Custom);
+    EXPECT_EQ(codegen::hasScalarEmitter(op), loweringKind(op) == LoweringKind::Fused);
+    EXPECT_EQ(codegen::hasKernelEmitter(op), loweringKind(op) == LoweringKind::Custom);
   }
 }
 
