@@ -24,10 +24,7 @@ class GradcheckCommand : public Command {
       return kExitError;
     }
     Result<GradCheckReport> report = gradCheck(loaded->model, options_);
-    if (!report) {
-      reportModelError(*loaded, report.error());
-      return kExitError;
-    }
+    if (!report) return fail(*loaded, report.error());
     std::cout << formatGradCheckReport(*report);
     return report->passed() ? kExitOk : kExitError;
   }

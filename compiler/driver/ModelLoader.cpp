@@ -7,6 +7,7 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "compiler/driver/Command.h"
 #include "compiler/driver/Limits.h"
 #include "dsl/Frontend.h"
 
@@ -18,6 +19,16 @@ void reportError(const std::string& where, const std::string& message) {
 
 void reportModelError(const LoadedModel& m, const Error& err) {
   std::cerr << renderDiagnostic(m.path, m.source, Diagnostic{err.loc, err.message});
+}
+
+int fail(const std::string& message) {
+  std::cerr << "nnc: error: " << message << '\n';
+  return kExitError;
+}
+
+int fail(const LoadedModel& m, const Error& err) {
+  reportModelError(m, err);
+  return kExitError;
 }
 
 std::optional<LoadedModel> loadModel(const std::string& path) {

@@ -21,4 +21,10 @@ void reportError(const std::string& where, const std::string& message);
 // Prints an error at a position in the model file (caret diagnostics).
 void reportModelError(const LoadedModel& m, const Error& err);
 
+// What every command returns on an error: prints it and gives the exit status 1.
+// `nnc: error: MESSAGE` for errors of data, files or resources (no place in the model)...
+int fail(const std::string& message);
+// ...and the caret diagnostic for errors at a place in the model file.
+int fail(const LoadedModel& m, const Error& err);
+
 }  // namespace nnc::driver

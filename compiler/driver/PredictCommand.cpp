@@ -92,10 +92,6 @@ class PredictCommand : public Command {
   }
 
  private:
-  int fail(const std::string& message) {
-    std::cerr << "nnc: error: " << message << '\n';
-    return kExitError;
-  }
   std::string weights_, data_, out_, backend_ = "jit";
   std::optional<int64_t> batch_;
   std::optional<int> threads_;

@@ -133,11 +133,6 @@ class TrainCommand : public Command {
   }
 
  private:
-  int fail(const std::string& message) {
-    std::cerr << "nnc: error: " << message << '\n';
-    return kExitError;
-  }
-
   std::string data_ = "fashion-mnist:train";
   std::optional<int64_t> epochs_, batch_;
   std::optional<double> lr_;

@@ -161,6 +161,7 @@ Result<Dataset> loadDataSource(const DataSource& src, Split defaultSplit, const 
         d.labels = 1;
       }
       NNC_TRY(checkSampleCounts(d));
+      NNC_TRY(checkFinite(d));  // float IDX (types 0x0D, 0x0E) can hold NaN
       return d;
     }
     case DataSource::Kind::Npy: {
@@ -172,6 +173,7 @@ Result<Dataset> loadDataSource(const DataSource& src, Split defaultSplit, const 
         d.arrays.push_back({name, std::move(*a), file});
       }
       NNC_TRY(checkSampleCounts(d));
+      NNC_TRY(checkFinite(d));  // as csv does: a NaN would only show later, as a NaN loss
       return d;
     }
     case DataSource::Kind::Csv: {
