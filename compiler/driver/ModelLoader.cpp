@@ -57,10 +57,8 @@ std::optional<LoadedModel> loadModel(const std::string& path) {
   LoadedModel loaded{path, text.str(), {}};
   DiagnosticEngine diags(path, loaded.source);
   std::optional<Model> model = compileModel(loaded.source, diags, limits);
-  if (!model || diags.hasErrors()) {
-    diags.render(std::cerr);
-    return std::nullopt;
-  }
+  diags.render(std::cerr);  // the errors, or the warnings of a model that compiled
+  if (!model || diags.hasErrors()) return std::nullopt;
   loaded.model = std::move(*model);
   return loaded;
 }

@@ -37,7 +37,8 @@ class TrainCommand : public Command {
     sub.add_option("--epochs", epochs_, "Number of epochs (default: the train block's)")->check(positiveNumber());
     sub.add_option("--batch", batch_, "Batch size (default: the train block's)")->check(positiveNumber());
     sub.add_option("--lr", lr_, "Learning rate (default: the optimizer's)")->check(positiveNumber());
-    sub.add_option("--seed", seed_, "Seed of every random choice: initialisation, shuffling, dropout");
+    sub.add_option("--seed", seed_, "Seed of every random choice: initialisation, shuffling, dropout")
+        ->check(unsignedInteger());
     sub.add_option("--threads", threads_, "Threads (default: every core)")->check(CLI::Range(1, 1024));
     sub.add_option("--init", init_, "Start from the weights and optimizer state of a checkpoint");
     sub.add_option("--save", save_, "Write the weights to this checkpoint at the end (safetensors)");

@@ -38,7 +38,9 @@ class Sema {
 
   // ---- Errors: buffered, then reported sorted by position (see flushErrors).
   void error(SourceLoc loc, std::string message);
-  bool hasErrors() const { return !errors_.empty(); }
+  // A legal construct that is probably a mistake (reported with the errors, fails nothing).
+  void warning(SourceLoc loc, std::string message);
+  bool hasErrors() const { return errorCount_ > 0; }
   void flushErrors(DiagnosticEngine& diags);
 
   // ---- Emitting IR
@@ -107,7 +109,8 @@ class Sema {
  private:
   Model& model_;
   FrontendLimits limits_;
-  std::vector<Diagnostic> errors_;
+  std::vector<Diagnostic> errors_;  // and warnings
+  size_t errorCount_ = 0;
   std::map<std::string, Binding> scope_;
   std::map<std::string, SourceLoc> declaredAhead_;
   std::map<std::string, SourceLoc> leafNames_;  // parameter and state names -> where created

@@ -141,7 +141,8 @@ Result<Dataset> loadFashionMnist(Split split, const std::string& dir) {
   return d;
 }
 
-Result<Dataset> loadDataSource(const DataSource& src, Split defaultSplit, const std::vector<InputSpec>& inputs) {
+Result<Dataset> loadDataSource(const DataSource& src, Split defaultSplit, const std::vector<InputSpec>& inputs,
+                               bool inputsAreFeatures) {
   switch (src.kind) {
     case DataSource::Kind::FashionMnist:
       return loadFashionMnist(src.split.value_or(defaultSplit), fashionMnistDir());
@@ -180,16 +181,19 @@ Result<Dataset> loadDataSource(const DataSource& src, Split defaultSplit, const 
       CsvOptions options;
       for (auto& in : inputs)
         if (!in.isInteger) options.realValuedInputs.push_back(in.name);
+      if (inputsAreFeatures)
+        for (auto& in : inputs) options.featureInputs.push_back(in.name);
       return loadCsv(src.csvPath, options);
     }
   }
   return makeError("unknown data source kind");
 }
 
-Result<Dataset> loadData(std::string_view text, Split defaultSplit, const std::vector<InputSpec>& inputs) {
+Result<Dataset> loadData(std::string_view text, Split defaultSplit, const std::vector<InputSpec>& inputs,
+                         bool inputsAreFeatures) {
   auto src = parseDataSource(text);
   if (!src.ok()) return src.error();
-  return loadDataSource(*src, defaultSplit, inputs);
+  return loadDataSource(*src, defaultSplit, inputs, inputsAreFeatures);
 }
 
 }  // namespace nnc::data
