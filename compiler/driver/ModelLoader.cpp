@@ -21,6 +21,11 @@ void reportModelError(const LoadedModel& m, const Error& err) {
   std::cerr << renderDiagnostic(m.path, m.source, Diagnostic{err.loc, err.message});
 }
 
+std::string endSentence(std::string message) {
+  if (!message.empty() && message.back() != '.' && message.back() != '?' && message.back() != '!') message += '.';
+  return message;
+}
+
 int fail(const std::string& message) {
   std::cerr << "nnc: error: " << message << '\n';
   return kExitError;

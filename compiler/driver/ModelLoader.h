@@ -21,6 +21,10 @@ void reportError(const std::string& where, const std::string& message);
 // Prints an error at a position in the model file (caret diagnostics).
 void reportModelError(const LoadedModel& m, const Error& err);
 
+// `message` ended as a sentence ('.' added unless it ends in '.', '?' or '!'), so that
+// another can follow it.
+std::string endSentence(std::string message);
+
 // What every command returns on an error: prints it and gives the exit status 1.
 // `nnc: error: MESSAGE` for errors of data, files or resources (no place in the model)...
 int fail(const std::string& message);

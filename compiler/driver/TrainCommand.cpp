@@ -117,7 +117,8 @@ class TrainCommand : public Command {
     std::signal(SIGINT, onInterrupt);
     auto outcome = training::fit(**exec, plan, feed->arrays, fo);
     std::signal(SIGINT, SIG_DFL);
-    if (!outcome) return fail(outcome.error().message + (save_ ? " Nothing was saved." : ""));
+    if (!outcome)
+      return fail(save_ ? endSentence(outcome.error().message) + " Nothing was saved." : outcome.error().message);
     info.epochs = outcome->epochsDone;
     info.steps = outcome->stepsDone;
     if (save_) {

@@ -181,7 +181,17 @@ std::optional<NodeId> lowerCall(Sema& s, const ast::Expr& e, bool root) {
     s.error(e.loc, "internal: '" + c->name + "' has no builder");
     return std::nullopt;
   }
-  return c->build(s, *bound);
+  if (!c->createsParams || root) return c->build(s, *bound);
+  int64_t trainable = s.trainableCreated(), nonTrainable = s.nonTrainableCreated();
+  const size_t inner = s.nestedLayers().size();
+  std::optional<NodeId> out = c->build(s, *bound);
+  if (!out) return out;
+  // Layers nested in this one's arguments have rows of their own.
+  for (size_t i = inner; i < s.nestedLayers().size(); ++i)
+    trainable += s.nestedLayers()[i].trainable, nonTrainable += s.nestedLayers()[i].nonTrainable;
+  s.recordNestedLayer({bound->layerName, c->summaryKind, *out, s.trainableCreated() - trainable,
+                       s.nonTrainableCreated() - nonTrainable});
+  return out;
 }
 
 }  // namespace

@@ -178,6 +178,7 @@ void Sema::beginDeclaration(const std::string& assignName, bool redefinition) {
   redefinition_ = redefinition;
   trainableCreated_ = nonTrainableCreated_ = 0;
   rootCallee_ = nullptr;
+  nestedLayers_.clear();
 }
 
 std::optional<NodeId> Sema::classWeightsState(int64_t classes, SourceLoc loc) {

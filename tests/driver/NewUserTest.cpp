@@ -191,6 +191,19 @@ TEST(NewUser, OptionsAndCommandsAsUsersTypeThem) {
   EXPECT_NE(subHelp.out.find("Usage: nnc FILE predict [options]"), std::string::npos) << subHelp.out;
 }
 
+TEST(NewUser, AFailedRunSaysNothingWasSavedInItsOwnSentence) {
+  ScratchDir dir;
+  std::string text = kSigmoidModel;
+  text.replace(text.find("  epochs = 4\n"), 13, "  epochs = 1\n  validation = 0.5\n");
+  const std::string model = dir.write("v.nn", text);
+  writeNpy(dir.file("x.npy"), {1, 2}, std::vector<float>{0.5f, -0.5f});
+  writeNpy(dir.file("y.npy"), {1, 1}, std::vector<float>{1.0f});
+  RunResult r = runNnc({model, "train", "--data", "npy:x=" + dir.file("x.npy") + ",y=" + dir.file("y.npy"), "--save",
+                        dir.file("w.safetensors"), "--backend", "interpreter"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("leaves no training samples out of 1. Nothing was saved.\n"), std::string::npos) << r.err;
+}
+
 TEST(NewUser, RepeatedErrorsAreCapped) {
   ScratchDir dir;
   std::string text = "model many\ninput x: f32[batch, 4]\n";

@@ -73,5 +73,21 @@ TEST(SemaHints, UnknownParameterReferenceSaysWhatExists) {
             std::string::npos);
 }
 
+// `nnc summary` lists a layer the loss creates under its own name, and nested layers once
+// each, so the rows add up to the total the model really has.
+TEST(SemaHints, LayersInTheLossGetRowsOfTheirOwn) {
+  Model m = compileOk(
+      "model t\ninput x: f32[batch, 9]\ninput y: f32[batch, 1]\nh = dense(x, 8)\n"
+      "train { loss = mse(dense(dense(h, 4, name = \"inner\"), 1, name = \"aux\"), y) }\n");
+  int64_t params = 0;
+  for (NodeId id : m.graph.leaves(OpKind::Param)) params += m.graph.type(id).shape.numElements();
+  EXPECT_EQ(params, 80 + 36 + 5);
+  EXPECT_EQ(totalParams(m), params);
+  std::vector<std::string> rows;
+  for (const LayerRow& r : m.layers) rows.push_back(r.name + " " + r.kind + " " + std::to_string(r.trainableParams));
+  EXPECT_EQ(rows, (std::vector<std::string>{"x InputLayer 0", "y InputLayer 0", "h Dense 80", "inner Dense 36",
+                                            "aux Dense 5"}));
+}
+
 }  // namespace
 }  // namespace nnc::testing
