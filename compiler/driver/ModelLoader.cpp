@@ -36,7 +36,7 @@ int fail(const LoadedModel& m, const Error& err) {
   return kExitError;
 }
 
-std::optional<LoadedModel> loadModel(const std::string& path) {
+std::optional<LoadedModel> loadModel(const std::string& path, bool showWarnings) {
   const FrontendLimits& limits = runLimits().frontend;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
@@ -62,8 +62,9 @@ std::optional<LoadedModel> loadModel(const std::string& path) {
   LoadedModel loaded{path, text.str(), {}};
   DiagnosticEngine diags(path, loaded.source);
   std::optional<Model> model = compileModel(loaded.source, diags, limits);
-  diags.render(std::cerr);  // the errors, or the warnings of a model that compiled
-  if (!model || diags.hasErrors()) return std::nullopt;
+  const bool failed = !model || diags.hasErrors();
+  if (failed || showWarnings) diags.render(std::cerr);  // the errors, or the warnings of a model that compiled
+  if (failed) return std::nullopt;
   loaded.model = std::move(*model);
   return loaded;
 }

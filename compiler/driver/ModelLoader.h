@@ -13,8 +13,10 @@ struct LoadedModel {
   Model model;
 };
 
-// Prints `FILE: error: ...` or the model's diagnostics on failure.
-std::optional<LoadedModel> loadModel(const std::string& path);
+// Prints `FILE: error: ...` or the model's diagnostics on failure. Warnings (a legal model
+// that is probably a mistake) are printed when `showWarnings`: by `check` and `train`, where
+// the model is being written, not by every command that runs it afterwards.
+std::optional<LoadedModel> loadModel(const std::string& path, bool showWarnings = false);
 
 // Prints an error that concerns a file or the model as a whole (no line/column).
 void reportError(const std::string& where, const std::string& message);

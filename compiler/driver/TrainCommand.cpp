@@ -49,7 +49,7 @@ class TrainCommand : public Command {
   }
 
   int run(const std::string& path) override {
-    auto loaded = loadModel(path);
+    auto loaded = loadModel(path, /*showWarnings=*/true);
     if (!loaded) return kExitError;
     Model& model = loaded->model;
     if (!model.train || model.train->loss == kNoNode) {
