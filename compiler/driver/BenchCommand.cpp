@@ -88,7 +88,7 @@ class BenchCommand : public Command {
 
     // Compile: the graphs, then native code, as `train` does.
     auto bench = compileForBench(model);
-    if (!bench) return failModel(*loaded, bench.error());
+    if (!bench) return fail(*loaded, bench.error());
     CompiledModel& cm = *bench->code;
     const double graphSeconds = bench->graphSeconds;
     const CompileTimes& ct = cm.times();
@@ -164,15 +164,6 @@ class BenchCommand : public Command {
   }
 
  private:
-  static int fail(const std::string& message) {
-    std::cerr << "nnc: error: " << message << '\n';
-    return kExitError;
-  }
-  static int failModel(const LoadedModel& m, const Error& e) {
-    reportModelError(m, e);
-    return kExitError;
-  }
-
   std::optional<int64_t> batch_;
   std::optional<int> threads_;
   double seconds_ = 1.0;

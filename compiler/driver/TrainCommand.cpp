@@ -41,7 +41,8 @@ class TrainCommand : public Command {
         ->check(positiveNumber());
     sub.add_option("--batch", batch_, "Batch size (default: the train block's)")->check(positiveNumber());
     sub.add_option("--lr", lr_, "Learning rate (default: the optimizer's)")->check(positiveNumber());
-    sub.add_option("--seed", seed_, "Seed of every random choice: initialisation, shuffling, dropout");
+    sub.add_option("--seed", seed_, "Seed of every random choice: initialisation, shuffling, dropout")
+        ->check(unsignedInteger());
     sub.add_option("--threads", threads_, "Threads (default: every core)")->check(CLI::Range(1, 1024));
     sub.add_option("--init", init_,
                    "Resume from the weights, optimizer state and epoch count of a checkpoint (the remaining epochs)");
@@ -55,7 +56,7 @@ class TrainCommand : public Command {
   }
 
   int run(const std::string& path) override {
-    auto loaded = loadModel(path);
+    auto loaded = loadModel(path, /*showWarnings=*/true);
     if (!loaded) return kExitError;
     Model& model = loaded->model;
     if (!model.train || model.train->loss == kNoNode) {
@@ -139,7 +140,8 @@ class TrainCommand : public Command {
     interrupt::Deferral deferral;
     const CheckpointInfo start = info;
     auto outcome = training::fit(**exec, plan, feed->arrays, fo);
-    if (!outcome) return fail(outcome.error().message + (save_ ? " Nothing was saved." : ""));
+    if (!outcome)
+      return fail(save_ ? endSentence(outcome.error().message) + " Nothing was saved." : outcome.error().message);
     info.epochs = outcome->epochsDone;
     info.steps = outcome->stepsDone;
     // The curves of the completed epochs are drawn even when a signal stopped the run.
@@ -153,11 +155,6 @@ class TrainCommand : public Command {
   }
 
  private:
-  int fail(const std::string& message) {
-    std::cerr << "nnc: error: " << message << '\n';
-    return kExitError;
-  }
-
   // After SIGINT or SIGTERM: save the last completed epoch, unless that would replace a file
   // with weights older than those it holds (this run completed no epoch, or the file holds
   // more training), and say what happened. Exit 1: the run did not finish.

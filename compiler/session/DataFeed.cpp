@@ -14,7 +14,8 @@ Result<ModelData> loadModelData(const Model& model, const std::string& source, d
   std::vector<data::InputSpec> all = inputSpecsFor(model), specs;
   for (const auto& s : all)
     if (needed.empty() || std::find(needed.begin(), needed.end(), s.name) != needed.end()) specs.push_back(s);
-  Result<data::Dataset> ds = data::loadData(source, defaultSplit, specs);
+  // `needed` comes from prediction: those inputs are features, and a csv needs no label.
+  Result<data::Dataset> ds = data::loadData(source, defaultSplit, specs, !needed.empty());
   if (!ds) return ds.error();
   ModelData out;
   out.description = ds->description;
