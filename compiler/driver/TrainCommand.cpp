@@ -13,6 +13,7 @@
 #include "compiler/session/Executors.h"
 #include "compiler/session/ModelCheckpoint.h"
 #include "compiler/session/ModelPlan.h"
+#include "compiler/driver/DistributedTrain.h"
 #include "runtime/checkpoint/Safetensors.h"
 #include "runtime/training/Sampling.h"
 #include "runtime/training/Trainer.h"
@@ -48,6 +49,10 @@ class TrainCommand : public Command {
   }
 
   int run(const std::string& path) override {
+    // Under mpirun: join the job first, so that any later error ends every process.
+    auto job = distributed::DataParallelJob::joinIfLaunched();
+    if (!job) return fail(job.error().message);
+    job_ = std::move(*job);
     auto loaded = loadModel(path);
     if (!loaded) return kExitError;
     Model& model = loaded->model;
@@ -64,11 +69,12 @@ class TrainCommand : public Command {
     if (noShuffle_) plan.shuffle = false;
 
     // Fail before any work on what would otherwise fail after it.
-    if (save_) {
+    const bool root = !job_ || job_->isRoot();  // only the first process writes and prints
+    if (save_ && root) {
       if (auto ok = ckpt::checkWritableDestination(*save_); !ok) return fail(ok.error().message);
     }
     std::optional<training::JsonLog> log;
-    if (log_) {
+    if (log_ && root) {
       auto opened = training::JsonLog::open(*log_);
       if (!opened) return fail(opened.error().message);
       log = std::move(*opened);
@@ -78,6 +84,7 @@ class TrainCommand : public Command {
     eo.backend = *parseBackend(backend_);
     eo.threads = threads_.value_or(0);
     eo.seed = model.train->seed;
+    eo.splitStep = job_ != nullptr;
     MemoryCheck memory(model);  // before the executor allocates the parameters
     if (auto ok = memory.atBatch(1); !ok) return fail(ok.error().message);
     auto exec = createExecutor(model, eo);
@@ -105,35 +112,44 @@ class TrainCommand : public Command {
     normalizeModelData(*feed, info.normalization);
     if (auto ok = applyClassWeights(plan, feed->arrays, split.trainCount, **exec); !ok) return fail(ok.error().message);
 
-    bool interactive = ::isatty(STDOUT_FILENO) != 0;
+    std::unique_ptr<distributed::DataParallelExecutor> parallel;
+    if (job_) {
+      auto p = joinDataParallel(*job_, model, plan, *feed, info, **exec, &gInterrupted);
+      if (!p) return fail(p.error().message, /*everyProcess=*/true);
+      parallel = std::move(*p);
+    }
+    training::Executor& trainer = parallel ? *parallel : **exec;
+    bool interactive = !job_ && ::isatty(STDOUT_FILENO) != 0;  // mpirun's pty: plain lines
     training::ProgressReporter progress(std::cout, interactive, info.epochs + plan.epochs);
     training::FitOptions fo;
-    fo.progress = &progress;
+    fo.progress = root ? &progress : nullptr;
     fo.log = log ? &*log : nullptr;
-    fo.interrupt = &gInterrupted;
+    fo.interrupt = parallel ? &parallel->globalInterrupt() : &gInterrupted;
     fo.firstEpoch = info.epochs;
     fo.firstStep = info.steps;
     std::signal(SIGINT, onInterrupt);
-    auto outcome = training::fit(**exec, plan, feed->arrays, fo);
+    auto outcome = training::fit(trainer, plan, feed->arrays, fo);
     std::signal(SIGINT, SIG_DFL);
     if (!outcome) return fail(outcome.error().message + (save_ ? " Nothing was saved." : ""));
     info.epochs = outcome->epochsDone;
     info.steps = outcome->stepsDone;
-    if (save_) {
+    if (save_ && root) {
       if (auto ok = saveModelCheckpoint(*save_, **exec, info); !ok) return fail(ok.error().message);
       if (outcome->interrupted)
         std::cout << "Interrupted: saved the weights of the last completed epoch (" << info.epochs << ") to " << *save_
                   << '\n';
     }
     if (outcome->interrupted) {
-      if (!save_) std::cout << "Interrupted after " << info.epochs << " completed epochs; nothing saved (no --save).\n";
+      if (!save_ && root) std::cout << "Interrupted after " << info.epochs << " completed epochs; nothing saved (no --save).\n";
       return kExitError;
     }
     return kExitOk;
   }
 
  private:
-  int fail(const std::string& message) {
+  // Under mpirun, an error of this process alone ends the whole job (DataParallelJob::fail).
+  int fail(const std::string& message, bool everyProcess = false) {
+    if (job_) return job_->fail(message, everyProcess);
     std::cerr << "nnc: error: " << message << '\n';
     return kExitError;
   }
@@ -146,6 +162,7 @@ class TrainCommand : public Command {
   std::optional<std::string> init_, save_, log_;
   bool noShuffle_ = false;
   std::string backend_ = "jit";
+  std::unique_ptr<distributed::DataParallelJob> job_;  // under mpirun
 };
 
 }  // namespace
