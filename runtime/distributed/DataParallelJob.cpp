@@ -45,7 +45,7 @@ int DataParallelJob::fail(const std::string& message, bool everyProcess) {
     return 1;
   }
   std::cerr << "nnc: error: process " << comm_->rank() << " of " << comm_->size() << ": " << message
-            << " Ending every process of the job." << std::endl;
+            << " (this ends every process of the job)" << std::endl;
   comm_->abortJob(1);
   return 1;  // not reached: abortJob ends the process
 }
