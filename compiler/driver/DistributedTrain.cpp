@@ -65,7 +65,7 @@ Result<std::unique_ptr<distributed::DataParallelExecutor>> joinDataParallel(
                               {"the training options", describeOptions(model, plan, start)},
                               {"the starting weights", describeWeights(exec)}}));
   auto* split = dynamic_cast<distributed::SplitStepExecutor*>(&exec);
-  if (!split) return makeError("internal: the executor cannot run split training steps");
+  if (!split || !split->isSplit()) return makeError("internal: the executor cannot run split training steps");
   return std::make_unique<distributed::DataParallelExecutor>(exec, *split, job.comm(), interrupt);
 }
 

@@ -33,6 +33,7 @@ class JitExecutor : public training::Executor, public distributed::SplitStepExec
   Result<training::BatchResult> gradientStep(std::span<const void* const> inputs, int64_t batch, float lr, float step,
                                              int64_t firstRow) override;
   Result<void> updateStep(float lr, float step) override;
+  bool isSplit() const override { return split_; }
   std::vector<std::span<float>> gradients() override { return spans(gradientNames_); }
   std::vector<std::span<float>> statistics() override { return spans(statisticNames_); }
 

@@ -12,6 +12,8 @@ namespace nnc::distributed {
 class SplitStepExecutor {
  public:
   virtual ~SplitStepExecutor() = default;
+  // Whether the step was compiled split; the other calls fail when it was not.
+  virtual bool isSplit() const = 0;
   // Forward and backward on `batch` rows that are rows [firstRow, firstRow + batch) of the
   // global batch (dropout masks are those of these global rows). Writes gradients() (of the
   // mean loss over these rows) and updates statistics(); parameters are left as they were.

@@ -2,7 +2,7 @@
 """Data-parallel training under a real `mpirun` (docs/distributed.md), two processes over TCP
 as between machines. Standard library only. One case per ctest entry:
 
-  mpi_train_test.py CASE NNC MPIRUN WORKDIR
+  mpi_train_test.py CASE NNC MPIRUN WORKDIR HOST_TRAINER
 
   equal_one_step  one step of 2 processes on a global batch split 18/19 equals one process
                   to 1e-6 of each tensor's largest magnitude (dropout included)
@@ -12,10 +12,12 @@ as between machines. Standard library only. One case per ctest entry:
                   checkpoint (nor a temporary of one) is left
   mismatch        processes given different models, or different options, stop at start-up
                   with an error naming what differs; a process failing alone ends the job
+  host_api        a host program owning MPI trains through TrainerOptions::mpiCommunicator:
+                  2 processes equal 1 to 1e-3 (tests/mpi/host_trainer.cpp)
 """
 import json, os, random, signal, struct, subprocess, sys, time
 
-CASE, NNC, MPIRUN, WORK = sys.argv[1:5]
+CASE, NNC, MPIRUN, WORK, HOST = sys.argv[1:6]
 MPI = [MPIRUN, '--allow-run-as-root', '--oversubscribe', '--mca', 'btl', 'tcp,self']
 # Only loopback between the simulated machines; no warnings about other interfaces.
 MPI += ['--mca', 'btl_tcp_if_include', 'lo', '--mca', 'oob_tcp_if_include', 'lo']
@@ -199,6 +201,15 @@ elif CASE == 'mismatch':
             timeout=60)
     if p.returncode == 0 or 'process 1 of 2' not in p.stderr:
         fail('an error of one process alone did not end the job with its message')
+elif CASE == 'host_api':
+    data = make_data(203)
+    model = make_model('host.nn', validation=0.1)
+    one, two = os.path.join(WORK, 'one.safetensors'), os.path.join(WORK, 'two.safetensors')
+    for n, out in (('1', one), ('2', two)):
+        p = run(MPI + ['-np', n, '-x', 'OMP_NUM_THREADS=1', HOST, model, data, out])
+        if p.returncode != 0:
+            fail('the host program failed with %s process(es)' % n)
+    compare(one, two, 1e-3)
 else:
     fail('unknown case ' + CASE)
 print('PASS')
