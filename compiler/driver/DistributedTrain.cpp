@@ -1,6 +1,8 @@
 #include "compiler/driver/DistributedTrain.h"
 
+#include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <sstream>
 
 #include "compiler/ir/Printer.h"
@@ -67,6 +69,17 @@ Result<std::unique_ptr<distributed::DataParallelExecutor>> joinDataParallel(
   auto* split = dynamic_cast<distributed::SplitStepExecutor*>(&exec);
   if (!split || !split->isSplit()) return makeError("internal: the executor cannot run split training steps");
   return std::make_unique<distributed::DataParallelExecutor>(exec, *split, job.comm(), interrupt);
+}
+
+void reportStepTimes(distributed::DataParallelJob& job, const distributed::DataParallelExecutor& exec) {
+  const char* flag = std::getenv("NNC_MPI_PROFILE");
+  if (!flag || std::string(flag) != "1") return;
+  const auto& t = exec.stepTimes();
+  std::ostringstream os;
+  os << "nnc: process " << job.comm().rank() << " of " << job.comm().size() << ": " << t.steps << " steps, compute "
+     << t.computeSeconds << " s, reduce " << t.reduceSeconds << " s, " << exec.reducedBytesPerStep()
+     << " bytes reduced per step\n";
+  std::cerr << os.str();
 }
 
 }  // namespace nnc::driver

@@ -130,6 +130,7 @@ class TrainCommand : public Command {
     std::signal(SIGINT, onInterrupt);
     auto outcome = training::fit(trainer, plan, feed->arrays, fo);
     std::signal(SIGINT, SIG_DFL);
+    if (parallel) reportStepTimes(*job_, *parallel);
     if (!outcome) return fail(outcome.error().message + (save_ ? " Nothing was saved." : ""));
     info.epochs = outcome->epochsDone;
     info.steps = outcome->stepsDone;

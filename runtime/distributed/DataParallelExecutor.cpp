@@ -1,6 +1,7 @@
 #include "runtime/distributed/DataParallelExecutor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 namespace nnc::distributed {
@@ -81,6 +82,9 @@ Result<training::BatchResult> DataParallelExecutor::sumResults(const training::B
 
 Result<training::BatchResult> DataParallelExecutor::trainStep(std::span<const void* const> inputs, int64_t batch,
                                                               float lr, float step) {
+  using Clock = std::chrono::steady_clock;
+  auto seconds = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
+  auto t0 = Clock::now();
   auto [first, rows] = shareOf(batch, comm_.rank(), comm_.size());
   training::BatchResult local;
   if (rows > 0) {
@@ -89,6 +93,7 @@ Result<training::BatchResult> DataParallelExecutor::trainStep(std::span<const vo
     local = std::move(*r);
   }
   // The gradient of the batch's mean loss is the rows-weighted mean of the shares' gradients.
+  auto t1 = Clock::now();
   float weight = float(double(rows) / double(batch));
   NNC_TRY(averageTensors(split_.gradients(), weight));
   // Running statistics: momentum * running + (1 - momentum) * share statistic, averaged with
@@ -96,7 +101,11 @@ Result<training::BatchResult> DataParallelExecutor::trainStep(std::span<const vo
   NNC_TRY(averageTensors(split_.statistics(), weight));
   Result<training::BatchResult> global = sumResults(local, rows, batch);
   if (!global) return global;
+  auto t2 = Clock::now();
   NNC_TRY(split_.updateStep(lr, step));
+  ++times_.steps;
+  times_.computeSeconds += seconds(t0, t1) + seconds(t2, Clock::now());
+  times_.reduceSeconds += seconds(t1, t2);
   return global;
 }
 

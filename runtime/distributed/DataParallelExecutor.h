@@ -41,6 +41,14 @@ class DataParallelExecutor final : public training::Executor {
   }
 
   const std::atomic<bool>& globalInterrupt() const { return globalInterrupt_; }
+
+  // Where this process's training steps spent their time (the scaling model's measurements).
+  struct StepTimes {
+    int64_t steps = 0;
+    double computeSeconds = 0;  // gradient and update halves
+    double reduceSeconds = 0;   // scaling and summing gradients, statistics and figures
+  };
+  const StepTimes& stepTimes() const { return times_; }
   // Bytes each process sends into the gradient sums per step (the scaling model's numerator).
   int64_t reducedBytesPerStep() const;
 
@@ -55,6 +63,7 @@ class DataParallelExecutor final : public training::Executor {
   Communicator& comm_;
   const std::atomic<bool>* localInterrupt_;
   std::atomic<bool> globalInterrupt_{false};
+  StepTimes times_;
 };
 
 }  // namespace nnc::distributed

@@ -21,6 +21,16 @@ CASE, NNC, MPIRUN, WORK, HOST = sys.argv[1:6]
 MPI = [MPIRUN, '--allow-run-as-root', '--oversubscribe', '--mca', 'btl', 'tcp,self']
 # Only loopback between the simulated machines; no warnings about other interfaces.
 MPI += ['--mca', 'btl_tcp_if_include', 'lo', '--mca', 'oob_tcp_if_include', 'lo']
+if 'ASAN_OPTIONS' in os.environ:
+    # scripts/sanitize.sh: Open MPI's own leaks are suppressed by library name, which needs its
+    # components kept loaded (and slow unwinding through its frames).
+    supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lsan-openmpi.supp')
+    lsan = 'suppressions=%s:fast_unwind_on_malloc=0' % supp
+    os.environ['LSAN_OPTIONS'] = lsan + (':' + os.environ['LSAN_OPTIONS'] if os.environ.get('LSAN_OPTIONS') else '')
+    MPI += ['--mca', 'mca_base_component_disable_dlclose', '1']
+    for var in ('ASAN_OPTIONS', 'LSAN_OPTIONS', 'UBSAN_OPTIONS'):
+        if var in os.environ:
+            MPI += ['-x', var]
 
 MODEL = """model tiny
 input x: f32[batch, 12]
