@@ -367,6 +367,8 @@ Result<TensorType> dropout(OpKind op, const std::vector<TensorType>& in, const A
   NNC_TRY(expectFloat(op, in[0]));
   double rate = a.getFloat("rate");
   if (!(rate >= 0 && rate < 1)) return err(op, "rate must be in [0, 1)");
+  if (in.size() == 3 && (in[2].dtype != DType::F32 || in[2].shape.rank() != 0))
+    return err(op, "first_row must be an f32 scalar, not " + in[2].str());
   return in[0];
 }
 
