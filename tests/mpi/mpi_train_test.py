@@ -7,7 +7,8 @@ as between machines. Standard library only. One case per ctest entry:
   equal_one_step  one step of 2 processes on a global batch split 18/19 equals one process
                   to 1e-6 of each tensor's largest magnitude (dropout included)
   equal_epochs    3 shuffled epochs with a validation split and a last, smaller batch: equal
-                  to 1e-3; rank 0 alone prints one progress line per epoch and writes the log
+                  to 1e-3; rank 0 alone prints one progress line per epoch and writes the log;
+                  one more epoch resumed from each checkpoint (--init) is equal too
   kill_rank       SIGKILL of process 1 mid-run: mpirun ends non-zero within 30 s, and no
                   checkpoint (nor a temporary of one) is left
   mismatch        processes given different models, or different options, stop at start-up
@@ -165,6 +166,15 @@ elif CASE == 'equal_epochs':
     with open(log) as f:
         if len(f.read().splitlines()) != 3:
             fail('the log should hold one line per epoch, written by rank 0 alone')
+    # Resuming (--init) under mpirun: one more epoch from each checkpoint.
+    model = os.path.join(WORK, 'epochs.nn')
+    one2, two2 = os.path.join(WORK, 'one2.safetensors'), os.path.join(WORK, 'two2.safetensors')
+    common = ['train', '--data', data, '--threads', '1', '--epochs', '1']
+    if run([NNC, model] + common + ['--init', one, '--save', one2]).returncode != 0:
+        fail('resuming in one process failed')
+    if run(MPI + ['-np', '2', NNC, model] + common + ['--init', two, '--save', two2]).returncode != 0:
+        fail('resuming under mpirun failed')
+    compare(one2, two2, 1e-3)
 elif CASE == 'kill_rank':
     data = make_data(4000)
     ckdir = os.path.join(WORK, 'ckpt')
