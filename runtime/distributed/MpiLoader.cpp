@@ -52,7 +52,7 @@ Result<CreateFn> loadPlugin() {
   return fn;
 }
 
-Result<std::unique_ptr<Communicator>> create(const void* comm) {
+Result<std::unique_ptr<Communicator>> createCommunicator(const void* comm) {
   Result<CreateFn> fn = loadPlugin();
   if (!fn) return fn.error();
   std::string error;
@@ -71,11 +71,11 @@ int launchedJobSize() {
   return *end == '\0' && n > 0 && n < (1 << 24) ? int(n) : 0;
 }
 
-Result<std::unique_ptr<Communicator>> joinLaunchedJob() { return create(nullptr); }
+Result<std::unique_ptr<Communicator>> joinLaunchedJob() { return createCommunicator(nullptr); }
 
 Result<std::unique_ptr<Communicator>> useHostCommunicator(const void* mpiComm) {
   if (!mpiComm) return makeError("no MPI communicator given");
-  return create(mpiComm);
+  return createCommunicator(mpiComm);
 }
 
 }  // namespace nnc::distributed
