@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "compiler/driver/Command.h"
+#include "compiler/driver/DistributedTrain.h"
 #include "compiler/driver/Limits.h"
 #include "compiler/driver/ModelLoader.h"
 #include "compiler/driver/PlotCommand.h"
@@ -56,7 +57,12 @@ class TrainCommand : public Command {
   }
 
   int run(const std::string& path) override {
-    auto loaded = loadModel(path, /*showWarnings=*/true);
+    // Under mpirun: join the job first, so that any later error ends every process.
+    auto job = distributed::DataParallelJob::joinIfLaunched();
+    if (!job) return fail(job.error().message);
+    job_ = std::move(*job);
+    const bool root = !job_ || job_->isRoot();  // only the first process writes and prints
+    auto loaded = loadModel(path, /*showWarnings=*/root);
     if (!loaded) return kExitError;
     Model& model = loaded->model;
     if (!model.train || model.train->loss == kNoNode) {
@@ -72,14 +78,14 @@ class TrainCommand : public Command {
     if (noShuffle_) plan.shuffle = false;
 
     // Fail before any work on what would otherwise fail after it.
-    if (save_) {
+    if (save_ && root) {
       if (auto ok = ckpt::checkWritableDestination(*save_); !ok) return fail(ok.error().message);
     }
-    if (plot_) {
+    if (plot_ && root) {
       if (auto ok = io::checkWritableDestination(*plot_); !ok) return fail(ok.error().message);
     }
     std::optional<training::JsonLog> log;
-    if (log_) {
+    if (log_ && root) {
       auto opened = training::JsonLog::open(*log_, model.name);
       if (!opened) return fail(opened.error().message);
       log = std::move(*opened);
@@ -89,6 +95,7 @@ class TrainCommand : public Command {
     eo.backend = *parseBackend(backend_);
     eo.threads = threads_.value_or(0);
     eo.seed = model.train->seed;
+    eo.splitStep = job_ != nullptr;
     MemoryCheck memory(model);  // before the executor allocates the parameters
     if (auto ok = memory.atBatch(1); !ok) return fail(ok.error().message);
     auto exec = createExecutor(model, eo);
@@ -109,7 +116,7 @@ class TrainCommand : public Command {
       std::cout << "'" << *init_ << "' already holds " << epochsText(info.epochs) << ", the total of " << plan.epochs
                 << (epochs_ ? " that --epochs asks for" : " of the train block") << ": nothing to train"
                 << (epochs_ ? "" : " (--epochs N trains up to a larger total)") << ".\n";
-      if (save_ && !sameFile(*save_, *init_)) {
+      if (save_ && root && !sameFile(*save_, *init_)) {
         if (auto ok = saveModelCheckpoint(*save_, **exec, info); !ok) return fail(ok.error().message);
         std::cout << "Saved its weights unchanged to " << *save_ << '\n';
       }
@@ -127,34 +134,50 @@ class TrainCommand : public Command {
     normalizeModelData(*feed, info.normalization);
     if (auto ok = applyClassWeights(plan, feed->arrays, split.trainCount, **exec); !ok) return fail(ok.error().message);
 
-    interactive_ = ::isatty(STDOUT_FILENO) != 0;
+    std::unique_ptr<distributed::DataParallelExecutor> parallel;
+    if (job_) {
+      auto p = joinDataParallel(*job_, model, plan, *feed, info, **exec, &interrupt::flag());
+      if (!p) return fail(p.error().message, /*everyProcess=*/true);
+      parallel = std::move(*p);
+    }
+    training::Executor& trainer = parallel ? *parallel : **exec;
+    interactive_ = !job_ && ::isatty(STDOUT_FILENO) != 0;  // mpirun's pty: plain lines
     training::ProgressReporter progress(std::cout, interactive_, plan.epochs);
     training::FitOptions fo;
-    fo.progress = &progress;
+    fo.progress = root ? &progress : nullptr;
     fo.log = log ? &*log : nullptr;
-    fo.interrupt = &interrupt::flag();
+    // Under mpirun every process stops at the same step: the flag is reduced with the step.
+    fo.interrupt = parallel ? &parallel->globalInterrupt() : &interrupt::flag();
     fo.firstEpoch = info.epochs;
     fo.firstStep = info.steps;
     // From here a first SIGINT or SIGTERM stops the loop at a step and keeps the last
     // completed epoch, which is then saved (Interrupt.h); before, it ends the run at once.
     interrupt::Deferral deferral;
     const CheckpointInfo start = info;
-    auto outcome = training::fit(**exec, plan, feed->arrays, fo);
+    auto outcome = training::fit(trainer, plan, feed->arrays, fo);
+    if (parallel) reportStepTimes(*job_, *parallel);
     if (!outcome)
       return fail(save_ ? endSentence(outcome.error().message) + " Nothing was saved." : outcome.error().message);
     info.epochs = outcome->epochsDone;
     info.steps = outcome->stepsDone;
     // The curves of the completed epochs are drawn even when a signal stopped the run.
-    const bool plotted = !plot_ || plotTrainingRun(*plot_, model.name, *outcome, std::cout);
+    const bool plotted = !plot_ || !root || plotTrainingRun(*plot_, model.name, *outcome, std::cout);
     // A signal after the loop's last check (during the last validation) still counts.
-    if (outcome->interrupted || interrupt::requested()) return reportInterrupt(*outcome, start, info, **exec);
-    if (save_) {
+    if (outcome->interrupted || interrupt::requested())
+      return root ? reportInterrupt(*outcome, start, info, **exec) : kExitError;
+    if (save_ && root) {
       if (auto ok = saveModelCheckpoint(*save_, **exec, info); !ok) return fail(ok.error().message);
     }
     return plotted ? kExitOk : kExitError;
   }
 
  private:
+  // Under mpirun, an error of this process alone ends the whole job (DataParallelJob::fail).
+  int fail(const std::string& message, bool everyProcess = false) {
+    if (job_) return job_->fail(message, everyProcess);
+    return driver::fail(message);
+  }
+
   // After SIGINT or SIGTERM: save the last completed epoch, unless that would replace a file
   // with weights older than those it holds (this run completed no epoch, or the file holds
   // more training), and say what happened. Exit 1: the run did not finish.
@@ -194,6 +217,7 @@ class TrainCommand : public Command {
   std::optional<std::string> init_, save_, log_, plot_;
   bool noShuffle_ = false;
   std::string backend_ = "jit";
+  std::unique_ptr<distributed::DataParallelJob> job_;  // under mpirun
 };
 
 }  // namespace

@@ -360,10 +360,13 @@ Result<TensorType> softmax(OpKind op, const std::vector<TensorType>& in, const A
 }
 
 Result<TensorType> dropout(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
-  NNC_TRY(expectArity(op, in, op == OpKind::Dropout ? 1 : 2));
+  // DropoutMask takes (x, step) or (x, step, first_row): the global index of x's first row.
+  if (op == OpKind::Dropout || in.size() != 3) NNC_TRY(expectArity(op, in, op == OpKind::Dropout ? 1 : 2));
   NNC_TRY(expectFloat(op, in[0]));
   double rate = a.getFloat("rate");
   if (!(rate >= 0 && rate < 1)) return err(op, "rate must be in [0, 1)");
+  if (in.size() == 3 && (in[2].dtype != DType::F32 || in[2].shape.rank() != 0))
+    return err(op, "first_row must be an f32 scalar, not " + in[2].str());
   return in[0];
 }
 

@@ -16,6 +16,8 @@ Result<std::unique_ptr<training::Executor>> createExecutor(const Model& model, c
   interrupt::testPoint("compile");
   switch (options.backend) {
     case Backend::Interpreter: {
+      if (options.splitStep)
+        return makeError("the interpreter backend does not train data-parallel (under mpirun); use --backend jit");
       auto e = InterpreterExecutor::create(model, options.seed);
       if (!e) return e.error();
       return std::unique_ptr<training::Executor>(std::move(*e));
