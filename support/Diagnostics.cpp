@@ -33,16 +33,23 @@ std::string printable(std::string_view text, size_t maxLen) {
 }  // namespace
 
 void DiagnosticEngine::error(SourceLoc loc, std::string message) {
-  diags_.push_back(Diagnostic{loc, std::move(message)});
+  report(Diagnostic{loc, std::move(message), Severity::Error});
 }
 
-std::string_view DiagnosticEngine::sourceLine(uint32_t line) const { return lineOf(source_, line); }
+void DiagnosticEngine::warning(SourceLoc loc, std::string message) {
+  report(Diagnostic{loc, std::move(message), Severity::Warning});
+}
+
+void DiagnosticEngine::report(Diagnostic d) {
+  if (d.severity == Severity::Error) ++errorCount_;
+  diags_.push_back(std::move(d));
+}
 
 std::string renderDiagnostic(std::string_view fileName, std::string_view source, const Diagnostic& d) {
   std::ostringstream os;
   os << fileName;
   if (d.loc.valid()) os << ':' << d.loc.line << ':' << d.loc.col;
-  os << ": error: " << d.message << '\n';
+  os << (d.severity == Severity::Warning ? ": warning: " : ": error: ") << d.message << '\n';
   if (d.loc.valid()) {
     // Very long lines (minified or generated files) are cut around the column.
     constexpr size_t kMaxShown = 240;
@@ -60,7 +67,15 @@ std::string renderDiagnostic(std::string_view fileName, std::string_view source,
 }
 
 void DiagnosticEngine::render(std::ostream& os) const {
-  for (const Diagnostic& d : diags_) os << renderDiagnostic(fileName_, source_, d);
+  size_t errors = 0;
+  for (const Diagnostic& d : diags_) {
+    if (d.severity == Severity::Error && ++errors > kMaxErrorsShown) continue;
+    os << renderDiagnostic(fileName_, source_, d);
+  }
+  if (errors > kMaxErrorsShown) {
+    size_t hidden = errors - kMaxErrorsShown;
+    os << fileName_ << ": note: " << hidden << " more error" << (hidden == 1 ? "" : "s") << " not shown\n";
+  }
 }
 
 std::string DiagnosticEngine::renderToString() const {

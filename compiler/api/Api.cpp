@@ -11,7 +11,11 @@
 #include "compiler/session/Executors.h"
 #include "compiler/session/ModelCheckpoint.h"
 #include "compiler/session/ModelPlan.h"
+#include "compiler/ir/Printer.h"
 #include "dsl/Frontend.h"
+#include "runtime/distributed/DataParallelExecutor.h"
+#include "runtime/distributed/DataParallelJob.h"
+#include "runtime/distributed/MpiLoader.h"
 #include "nnc/nnc.h"
 #include "runtime/training/Sampling.h"
 #include "runtime/training/Schedule.h"
@@ -26,6 +30,12 @@ struct Model::Impl {
   std::vector<training::InputNormalization> normalization;
   bool statisticsKnown = false;  // normalisation statistics computed (fit) or loaded (checkpoint)
   int64_t epochs = 0, steps = 0;
+  ExecutorOptions executorOptions;  // what `exec` was created with
+};
+
+struct Trainer::Parallel {
+  std::unique_ptr<distributed::DataParallelJob> job;
+  std::unique_ptr<distributed::DataParallelExecutor> exec;
 };
 
 namespace {
@@ -104,6 +114,7 @@ Expected<Model> Model::fromString(const std::string& source, const std::string& 
     auto exec = createExecutor(impl->model, eo);
     if (!exec) return fail(exec.error());
     impl->exec = std::move(*exec);
+    impl->executorOptions = eo;
     impl->plan = trainingPlanFor(impl->model);
     impl->normalization = staticNormalization(*impl);
     impl->statisticsKnown = impl->plan.normalization != training::Normalization::Standardize;
@@ -197,10 +208,37 @@ Expected<Tensor> Model::predict(const std::vector<TensorRef>& inputs) const {
   return t;
 }
 
-Expected<Trainer> Trainer::create(Model& model) {
+Expected<Trainer> Trainer::create(Model& model, const TrainerOptions& options) {
   if (!model.impl().model.train || model.impl().model.train->loss == kNoNode)
     return Status::failure("model '" + model.name() + "' has no train block with a loss, so it cannot be trained");
-  return Trainer(model);
+  Trainer trainer(model);
+  if (!options.mpiCommunicator) return trainer;
+  Model::Impl& m = model.impl();
+  auto* split = dynamic_cast<distributed::SplitStepExecutor*>(m.exec.get());
+  if (!split || !split->isSplit()) {
+    // Recompiled with the training step split in two, keeping the current weights.
+    ExecutorOptions eo = m.executorOptions;
+    eo.splitStep = true;
+    auto exec = createExecutor(m.model, eo);
+    if (!exec) return fail(exec.error());
+    for (const training::TensorSpec& t : m.exec->stateTensors()) {
+      std::span<float> from = m.exec->state(t.name), to = (*exec)->state(t.name);
+      if (from.size() == to.size()) std::copy(from.begin(), from.end(), to.begin());
+    }
+    m.exec = std::move(*exec);
+    m.executorOptions = eo;
+    split = dynamic_cast<distributed::SplitStepExecutor*>(m.exec.get());
+    if (!split) return Status::failure("the interpreter backend does not train data-parallel");
+  }
+  auto comm = distributed::useHostCommunicator(options.mpiCommunicator);
+  if (!comm) return fail(comm.error());
+  auto parallel = std::make_shared<Parallel>();
+  parallel->job = std::make_unique<distributed::DataParallelJob>(std::move(*comm));
+  if (auto ok = parallel->job->checkAgreement({{"the model", printGraph(m.model.graph)}}); !ok) return fail(ok.error());
+  parallel->exec = std::make_unique<distributed::DataParallelExecutor>(
+      *m.exec, *split, parallel->job->comm());
+  trainer.parallel_ = std::move(parallel);
+  return trainer;
 }
 
 Expected<StepResult> Trainer::step(const std::vector<TensorRef>& batch, std::optional<double> learningRate) {
@@ -210,7 +248,8 @@ Expected<StepResult> Trainer::step(const std::vector<TensorRef>& batch, std::opt
   auto n = prepareBatch(m, batch, false, ptrs, scratch);
   if (!n) return Status::failure(n.error());
   double lr = learningRate.value_or(training::learningRateAt(m.plan.learningRate, m.plan.schedule, m.epochs, m.steps));
-  auto r = m.exec->trainStep(ptrs, *n, float(lr), float(m.steps));
+  training::Executor& exec = parallel_ ? *parallel_->exec : *m.exec;
+  auto r = exec.trainStep(ptrs, *n, float(lr), float(m.steps));
   if (!r) return fail(r.error());
   ++m.steps;
   return StepResult{r->loss, ratio(r->correct, r->counted)};
@@ -235,7 +274,7 @@ Expected<Evaluation> Trainer::evaluate(const std::vector<TensorRef>& data, int64
       for (size_t d = 1; d < specs[i].shape.size(); ++d) perSample *= specs[i].shape[d];
       rows[i] = static_cast<const char*>(ptrs[i]) + size_t(first * perSample) * 4;
     }
-    auto r = m.exec->evaluate(rows, count, false);
+    auto r = (parallel_ ? *parallel_->exec : *m.exec).evaluate(rows, count, false);
     if (!r) return fail(r.error());
     lossSum += r->loss * double(count);
     correct += r->correct;
@@ -290,12 +329,13 @@ Expected<std::vector<EpochResult>> Trainer::fit(const std::vector<TensorRef>& da
     if (auto ok = data::checkLabels(arrays[size_t(plan.labelInput)], plan.numClasses, "the training data"); !ok)
       return fail(ok.error());
   if (auto ok = applyClassWeights(plan, arrays, split.trainCount, *m.exec); !ok) return fail(ok.error());
-  training::ProgressReporter progress(std::cout, false, m.epochs + plan.epochs);
+  plan.epochs += m.epochs;  // each fit() trains `epochs` more; the loop counts up to a total
+  training::ProgressReporter progress(std::cout, false, plan.epochs);
   training::FitOptions fo;
-  fo.progress = options.verbose ? &progress : nullptr;
+  fo.progress = options.verbose && (!parallel_ || parallel_->job->isRoot()) ? &progress : nullptr;
   fo.firstEpoch = m.epochs;
   fo.firstStep = m.steps;
-  auto outcome = training::fit(*m.exec, plan, arrays, fo);
+  auto outcome = training::fit(parallel_ ? *parallel_->exec : *m.exec, plan, arrays, fo);
   if (!outcome) return fail(outcome.error());
   m.epochs = outcome->epochsDone;
   m.steps = outcome->stepsDone;

@@ -1,4 +1,5 @@
-// The gradient rules, one table entry per op of Ops.def, in Ops.def order.
+// The gradient rules of the ops whose registry row (Ops.def) says Diff. Whether an op has a
+// gradient, and why not, is its row's; this file holds only the rules.
 //
 // Conventions (documented in docs and relied on by gradcheck):
 //  - relu, leaky_relu, elu, selu at 0 take the left-hand derivative's branch of the x > 0
@@ -15,14 +16,17 @@
 #include <algorithm>
 #include <cmath>
 
+#include "compiler/ir/OpAttrs.h"
+#include "compiler/ir/ScalarMath.h"
+
 namespace nnc {
 
 namespace {
 
 using Grads = std::vector<NodeId>;
 
-constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
-constexpr double kSeluScale = 1.0507009873554804934193349852946;
+using scalar::kSeluAlpha;
+using scalar::kSeluScale;
 
 NodeId operand(const GradInput& in, size_t i) { return in.node.inputs[i]; }
 
@@ -67,10 +71,10 @@ NodeId positiveSelect(IRBuilder& b, const GradInput& in, NodeId ifPositive, Node
 }
 Grads relu(IRBuilder& b, const GradInput& in) { return {positiveSelect(b, in, in.grad, b.scalar(0))}; }
 Grads leakyRelu(IRBuilder& b, const GradInput& in) {
-  return {positiveSelect(b, in, in.grad, b.mul(in.grad, in.node.attrs.getFloat("alpha", 0.01)))};
+  return {positiveSelect(b, in, in.grad, b.mul(in.grad, alphaAttr(in.node)))};
 }
 Grads elu(IRBuilder& b, const GradInput& in) {  // x <= 0: alpha * exp(x)
-  double alpha = in.node.attrs.getFloat("alpha", 1.0);
+  double alpha = alphaAttr(in.node);
   return {positiveSelect(b, in, in.grad, b.mul(in.grad, b.mul(b.exp(operand(in, 0)), alpha)))};
 }
 Grads selu(IRBuilder& b, const GradInput& in) {  // scale, or scale * alpha * exp(x)
@@ -90,6 +94,34 @@ Grads tanh(IRBuilder& b, const GradInput& in) {  // 1 - y^2
   return {b.mul(in.grad, b.sub(b.scalar(1), b.square(in.output)))};
 }
 Grads softplus(IRBuilder& b, const GradInput& in) { return {b.mul(in.grad, b.sigmoid(operand(in, 0)))}; }
+// 1 strictly inside (lo, hi), 0 elsewhere (PyTorch's hardtanh / hardsigmoid backward).
+NodeId inside(IRBuilder& b, NodeId x, double lo, double hi) {
+  return b.mul(b.greater(x, b.scalar(lo)), b.greater(b.scalar(hi), x));
+}
+Grads relu6(IRBuilder& b, const GradInput& in) { return {b.mul(in.grad, inside(b, operand(in, 0), 0, 6))}; }
+Grads silu(IRBuilder& b, const GradInput& in) {  // s (1 + x (1 - s)), s = sigmoid(x)
+  NodeId x = operand(in, 0), s = b.sigmoid(x);
+  return {b.mul(in.grad, b.mul(s, b.add(b.mul(x, b.sub(b.scalar(1), s)), 1.0)))};
+}
+Grads hardSigmoid(IRBuilder& b, const GradInput& in) {
+  return {b.mul(in.grad, b.mul(inside(b, operand(in, 0), -3, 3), 1.0 / 6))};
+}
+Grads hardSwish(IRBuilder& b, const GradInput& in) {  // 0 below -3, x/3 + 1/2 up to 3, 1 above
+  NodeId x = operand(in, 0);
+  NodeId mid = b.add(b.mul(x, 1.0 / 3), 0.5);
+  NodeId d = b.select(b.greater(x, b.scalar(3)), b.scalar(1), b.select(b.greater(b.scalar(-3), x), b.scalar(0), mid));
+  return {b.mul(in.grad, d)};
+}
+Grads softsign(IRBuilder& b, const GradInput& in) {  // 1 / (1 + |x|)^2
+  return {b.div(in.grad, b.square(b.add(b.op(OpKind::Abs, {operand(in, 0)}), 1.0)))};
+}
+Grads mish(IRBuilder& b, const GradInput& in) {  // t + x sigmoid(x) (1 - t^2), t = tanh(softplus(x))
+  NodeId x = operand(in, 0);
+  NodeId t = b.op(OpKind::Tanh, {b.op(OpKind::Softplus, {x})});
+  return {b.mul(in.grad, b.add(t, b.mul(b.mul(x, b.sigmoid(x)), b.sub(b.scalar(1), b.square(t)))))};
+}
+Grads sin(IRBuilder& b, const GradInput& in) { return {b.mul(in.grad, b.op(OpKind::Cos, {operand(in, 0)}))}; }
+Grads cos(IRBuilder& b, const GradInput& in) { return {b.neg(b.mul(in.grad, b.op(OpKind::Sin, {operand(in, 0)})))}; }
 Grads cast(IRBuilder& b, const GradInput& in) {
   bool floatToFloat = in.node.type.isFloat() && b.type(operand(in, 0)).isFloat();
   return {floatToFloat ? in.grad : kNoNode};  // integer results and operands carry none
@@ -275,77 +307,71 @@ Grads logSoftmax(IRBuilder& b, const GradInput& in) {  // g - softmax(x) * sum(g
   return {b.sub(in.grad, b.mul(b.exp(in.output), s))};
 }
 
-// ---- the table ---------------------------------------------------------------------------
-constexpr const char* kLeaf = "a leaf: the driver stops at it";
-constexpr const char* kGradOnly = "no rule: only appears in gradients";
-constexpr const char* kLowered = "replaced by mode lowering before differentiation";
-constexpr const char* kMask = "locally constant (a comparison or mask): no gradient";
+// ---- the table: the rule of every op whose registry row says Diff -------------------------
+struct RuleRow {
+  OpKind op;
+  GradFn fn;
+};
 
-GradRule rule(OpKind op, GradFn fn) { return {op, GradKind::Rule, fn, ""}; }
-GradRule constant(OpKind op, const char* why) { return {op, GradKind::Constant, nullptr, why}; }
-GradRule none(OpKind op, const char* why) { return {op, GradKind::None, nullptr, why}; }
+constexpr RuleRow kRules[] = {
+    {OpKind::Neg, neg},
+    {OpKind::Exp, exp},
+    {OpKind::Log, log},
+    {OpKind::Sqrt, sqrt},
+    {OpKind::Abs, abs},
+    {OpKind::Square, square},
+    {OpKind::Erf, erf},
+    {OpKind::Relu, relu},
+    {OpKind::LeakyRelu, leakyRelu},
+    {OpKind::Elu, elu},
+    {OpKind::Selu, selu},
+    {OpKind::Gelu, gelu},
+    {OpKind::Sigmoid, sigmoid},
+    {OpKind::Tanh, tanh},
+    {OpKind::Softplus, softplus},
+    {OpKind::Relu6, relu6},
+    {OpKind::Silu, silu},
+    {OpKind::HardSigmoid, hardSigmoid},
+    {OpKind::HardSwish, hardSwish},
+    {OpKind::Softsign, softsign},
+    {OpKind::Mish, mish},
+    {OpKind::Sin, sin},
+    {OpKind::Cos, cos},
+    {OpKind::Cast, cast},
+    {OpKind::Add, add},
+    {OpKind::Sub, sub},
+    {OpKind::Mul, mul},
+    {OpKind::Div, div},
+    {OpKind::Pow, pow},
+    {OpKind::Maximum, maximum},
+    {OpKind::Minimum, minimum},
+    {OpKind::Select, select},
+    {OpKind::BroadcastTo, broadcastTo},
+    {OpKind::ReduceSum, reduceSum},
+    {OpKind::ReduceMean, reduceMean},
+    {OpKind::ReduceMax, reduceMax},
+    {OpKind::Reshape, reshape},
+    {OpKind::Transpose, transpose},
+    {OpKind::Concat, concat},
+    {OpKind::Slice, slice},
+    {OpKind::MatMul, matmul},
+    {OpKind::Conv2D, conv2d},
+    {OpKind::MaxPool, maxPool},
+    {OpKind::AvgPool, avgPool},
+    {OpKind::Softmax, softmax},
+    {OpKind::LogSoftmax, logSoftmax},
+};
 
 std::vector<GradRule> makeTable() {
-  using K = OpKind;
-  return {
-      none(K::Input, kLeaf),
-      none(K::Param, kLeaf),
-      none(K::State, kLeaf),
-      none(K::Hyper, kLeaf),
-      none(K::Constant, kLeaf),
-      rule(K::Neg, neg),
-      rule(K::Exp, exp),
-      rule(K::Log, log),
-      rule(K::Sqrt, sqrt),
-      rule(K::Abs, abs),
-      rule(K::Square, square),
-      constant(K::Sign, "piecewise constant: zero gradient"),
-      rule(K::Erf, erf),
-      rule(K::Relu, relu),
-      rule(K::LeakyRelu, leakyRelu),
-      rule(K::Elu, elu),
-      rule(K::Selu, selu),
-      rule(K::Gelu, gelu),
-      rule(K::Sigmoid, sigmoid),
-      rule(K::Tanh, tanh),
-      rule(K::Softplus, softplus),
-      rule(K::Cast, cast),
-      rule(K::Add, add),
-      rule(K::Sub, sub),
-      rule(K::Mul, mul),
-      rule(K::Div, div),
-      rule(K::Pow, pow),
-      rule(K::Maximum, maximum),
-      rule(K::Minimum, minimum),
-      constant(K::Greater, kMask),
-      constant(K::GreaterEqual, kMask),
-      constant(K::Equal, kMask),
-      rule(K::Select, select),
-      rule(K::BroadcastTo, broadcastTo),
-      rule(K::ReduceSum, reduceSum),
-      rule(K::ReduceMean, reduceMean),
-      rule(K::ReduceMax, reduceMax),
-      none(K::ArgMax, "an integer index: not differentiable"),
-      constant(K::ElementCount, "a count of elements: depends only on the shape"),
-      rule(K::Reshape, reshape),
-      rule(K::Transpose, transpose),
-      rule(K::Concat, concat),
-      rule(K::Slice, slice),
-      constant(K::OneHot, "its operand is integer labels"),
-      rule(K::MatMul, matmul),
-      rule(K::Conv2D, conv2d),
-      none(K::Conv2DGradInput, kGradOnly),
-      none(K::Conv2DGradFilter, kGradOnly),
-      rule(K::MaxPool, maxPool),
-      none(K::MaxPoolGrad, kGradOnly),
-      rule(K::AvgPool, avgPool),
-      none(K::AvgPoolGrad, kGradOnly),
-      rule(K::Softmax, softmax),
-      rule(K::LogSoftmax, logSoftmax),
-      none(K::Dropout, kLowered),
-      constant(K::DropoutMask, "a random mask: depends only on the shape and the step"),
-      none(K::BatchNorm, kLowered),
-  };
+  std::vector<GradRule> table;
+  for (int i = 0; i < numOpKinds(); ++i) {
+    const OpInfo& info = opInfo(static_cast<OpKind>(i));
+    GradFn fn = nullptr;
+    for (const RuleRow& r : kRules)
+      if (r.op == info.kind) fn = r.fn;
+    table.push_back({info.kind, info.grad, fn, info.noGradWhy});
+  }
+  return table;
 }
 
 }  // namespace
@@ -355,15 +381,7 @@ const std::vector<GradRule>& gradRuleTable() {
   return table;
 }
 
-const GradRule& gradRule(OpKind op) {
-  const std::vector<GradRule>& t = gradRuleTable();
-  size_t i = static_cast<size_t>(op);
-  if (i < t.size() && t[i].op == op) return t[i];
-  static const GradRule missing{op, GradKind::None, nullptr, "no gradient rule"};
-  for (const GradRule& r : t)
-    if (r.op == op) return r;
-  return missing;
-}
+const GradRule& gradRule(OpKind op) { return gradRuleTable()[static_cast<size_t>(op)]; }
 
 bool gradFlowsInto(const Node& n, size_t index) {
   const GradRule& r = gradRule(n.op);

@@ -8,17 +8,9 @@
 
 namespace nnc {
 
-enum class GradKind {
-  // Differentiable: `fn` gives the operands' gradients.
-  Rule,
-  // Locally constant (comparisons, sign, masks, counts, one_hot of integer labels): the
-  // output carries no gradient back, and its operands are not on any gradient path.
-  Constant,
-  // Not differentiable: reaching it on the path from a parameter to the loss is an error
-  // (argmax), or it never appears in a graph being differentiated (leaves, ops that only
-  // appear in gradients, ops that mode lowering removes first).
-  None,
-};
+// GradKind (Rule, Constant, None) is the registry's (compiler/ir/Op.h): a Constant op's
+// output carries no gradient back; reaching a None op on the path from a parameter to the
+// loss is an error (argmax), or it never appears in a graph being differentiated.
 
 // What a rule sees: the forward node (a copy: emitting nodes may move the graph's storage),
 // its id (the forward output, which sigmoid, tanh, exp, softmax... reuse), the output's

@@ -29,6 +29,7 @@ namespace {
 
 constexpr const char* kForwardSymbol = "nnc_forward";
 constexpr const char* kTrainSymbol = "nnc_train_step";
+constexpr const char* kUpdateSymbol = "nnc_update_step";
 
 double secondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -60,8 +61,9 @@ std::string sha1Hex(const std::string& text) {
 Result<void> checkHypers(const Graph& g) {
   for (NodeId h : g.leaves(OpKind::Hyper)) {
     const Node& n = g.node(h);
-    if (n.name != kLearningRateName && n.name != kStepName)
-      return makeError("internal: run-time scalar '" + n.name + "' is not one the compiled step takes (lr, step)", n.loc);
+    if (n.name != kLearningRateName && n.name != kStepName && n.name != kFirstRowName)
+      return makeError("internal: run-time scalar '" + n.name + "' is not one the compiled step takes (lr, step, first_row)",
+                       n.loc);
     if (n.type != TensorType{DType::F32, Shape{}})
       return makeError("internal: run-time scalar '" + n.name + "' must be an f32 scalar, not " + n.type.str(), n.loc);
   }
@@ -148,10 +150,11 @@ Result<void> CompiledModel::forward(std::span<const void* const> inputs, std::sp
 }
 
 Result<void> CompiledModel::trainStep(std::span<const void* const> inputs, int64_t batch, float lr, float step,
-                                      float* loss, std::span<void* const> outputs) {
+                                      float* loss, std::span<void* const> outputs, float firstRow) {
   if (!hasTraining_) return makeError("this model was compiled without a training step");
   std::vector<float> hypers;
-  for (const std::string& h : training_.hypers) hypers.push_back(h == kLearningRateName ? lr : step);
+  for (const std::string& h : training_.hypers)
+    hypers.push_back(h == kLearningRateName ? lr : h == kFirstRowName ? firstRow : step);
   hypers.push_back(0.0f);  // never empty
   if (!outputs.empty() && outputs.size() != training_.outputs.size())
     return makeError("expected " + std::to_string(training_.outputs.size()) + " output buffers, got " +
@@ -163,8 +166,16 @@ Result<void> CompiledModel::trainStep(std::span<const void* const> inputs, int64
   return run(training_, trainFn_, inputs, outs, batch, hypers);
 }
 
+Result<void> CompiledModel::updateStep(float lr, float step) {
+  if (!updateFn_) return makeError("internal: this model was compiled without a split update step");
+  std::vector<float> hypers;
+  for (const std::string& h : update_.hypers) hypers.push_back(h == kLearningRateName ? lr : step);
+  hypers.push_back(0.0f);
+  return run(update_, updateFn_, {}, {}, 1, hypers);
+}
+
 Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph& inference, const Graph* training,
-                                                  const CompileOptions& options) {
+                                                  const CompileOptions& options, const Graph* update) {
   auto start = std::chrono::steady_clock::now();
   std::unique_ptr<CompiledModel> model(new CompiledModel());
   CompileTimes& times = model->times_;
@@ -173,16 +184,24 @@ Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph& inference, const 
   auto t0 = std::chrono::steady_clock::now();
   NNC_TRY(checkHypers(inference));
   if (training) NNC_TRY(checkHypers(*training));
-  auto layout = StateLayout::build({training, &inference});
+  if (update) NNC_TRY(checkHypers(*update));
+  auto layout = StateLayout::build({training, &inference, update});
   if (!layout) return layout.error();
   model->layout_ = std::move(*layout);
-  auto loweredInference = lowerGraph(inference, model->layout_);
+  LoweringOptions lowering = LoweringOptions::fromEnvironment();
+  auto loweredInference = lowerGraph(inference, model->layout_, lowering);
   if (!loweredInference) return loweredInference.error();
   std::optional<LoweredGraph> loweredTraining;
   if (training) {
-    auto lt = lowerGraph(*training, model->layout_);
+    auto lt = lowerGraph(*training, model->layout_, lowering);
     if (!lt) return lt.error();
     loweredTraining = std::move(*lt);
+  }
+  std::optional<LoweredGraph> loweredUpdate;
+  if (update) {
+    auto lu = lowerGraph(*update, model->layout_);
+    if (!lu) return lu.error();
+    loweredUpdate = std::move(*lu);
   }
   times.lowering = secondsSince(t0);
 
@@ -195,6 +214,10 @@ Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph& inference, const 
   if (loweredTraining) {
     NNC_TRY(codegen::emitEntryPoint(*module, *loweredTraining, kTrainSymbol, options.chunkWork, options.profile));
     symbols.push_back(kTrainSymbol);
+  }
+  if (loweredUpdate) {
+    NNC_TRY(codegen::emitEntryPoint(*module, *loweredUpdate, kUpdateSymbol, options.chunkWork));
+    symbols.push_back(kUpdateSymbol);
   }
   // Merged before hashing: a shorter text to hash, and the key of what is compiled.
   times.mergedTasks = codegen::mergeIdenticalTasks(*module);
@@ -242,6 +265,11 @@ Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph& inference, const 
     model->trainFn_ = reinterpret_cast<CompiledModel::EntryFn>(code->symbol(kTrainSymbol));
     model->training_ = describeEntry(*loweredTraining, kTrainSymbol);
     model->hasTraining_ = true;
+  }
+  if (loweredUpdate) {
+    model->updateFn_ = reinterpret_cast<CompiledModel::EntryFn>(code->symbol(kUpdateSymbol));
+    model->update_ = describeEntry(*loweredUpdate, kUpdateSymbol);
+    if (!model->updateFn_) return makeError("internal: the compiled code lacks its update entry point");
   }
   if (!model->forwardFn_ || (loweredTraining && !model->trainFn_))
     return makeError("internal: the compiled code lacks its entry points");

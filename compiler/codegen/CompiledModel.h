@@ -115,14 +115,19 @@ class CompiledModel {
   // state tensor. `loss` (or null) receives the loss; `outputs` (optional, training()->outputs
   // order) receives the other outputs of the step.
   Result<void> trainStep(std::span<const void* const> inputs, int64_t batch, float lr, float step, float* loss,
-                         std::span<void* const> outputs = {});
+                         std::span<void* const> outputs = {}, float firstRow = 0);
+
+  // The optimizer update of a split training step (train/SplitStep.h), when compiled with one.
+  bool hasUpdateStep() const { return updateFn_ != nullptr; }
+  Result<void> updateStep(float lr, float step);
 
   const CompileTimes& times() const { return times_; }
   const std::string& llvmIR() const { return ir_; }           // with CompileOptions::keepIR
   const std::string& optimizedIR() const { return optIR_; }   // with CompileOptions::keepIR
 
  private:
-  friend Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph&, const Graph*, const CompileOptions&);
+  friend Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph&, const Graph*, const CompileOptions&,
+                                                           const Graph*);
   CompiledModel() = default;
   struct Code;
   using EntryFn = int32_t (*)(void*, const void* const*, void* const*, int64_t, const float*, void*);
@@ -138,9 +143,9 @@ class CompiledModel {
   std::unique_ptr<std::byte[], FreeDeleter> state_;
   std::unique_ptr<std::byte[], FreeDeleter> workspace_;
   int64_t workspaceBytes_ = 0;
-  EntryInfo inference_, training_;
+  EntryInfo inference_, training_, update_;
   bool hasTraining_ = false;
-  EntryFn forwardFn_ = nullptr, trainFn_ = nullptr;
+  EntryFn forwardFn_ = nullptr, trainFn_ = nullptr, updateFn_ = nullptr;
   std::shared_ptr<Code> code_;
   CompileTimes times_;
   std::string ir_, optIR_;
@@ -152,9 +157,10 @@ EntryInfo describeEntry(const LoweredGraph& lowered, const std::string& symbol);
 
 // Compiles `inference` (and `training`, when given) to native code for this CPU. Errors: a
 // malformed graph, an op the code generator cannot compile, an LLVM failure (reported, never
-// fatal).
+// fatal). `update` (with a split training step, train/SplitStep.h: `training` is then its
+// gradient graph) adds the entry updateStep() runs.
 Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph& inference, const Graph* training,
-                                                  const CompileOptions& options = {});
+                                                  const CompileOptions& options = {}, const Graph* update = nullptr);
 
 // Forgets every compiled model kept for reuse (models already returned keep their code).
 void clearJitCache();

@@ -132,14 +132,15 @@ struct ScalarContext {
 using ScalarFn = llvm::Value* (*)(ScalarContext&);
 using KernelFn = Result<void> (*)(KernelContext&);
 
+// The emitter of an op: the scalar function of a Fused op or the kernel of a Custom one
+// (OpLowerings.cpp; its LoweringKind is the registry's).
 struct OpLowering {
-  LoweringKind kind = LoweringKind::Unsupported;
   ScalarFn scalar = nullptr;  // Fused ops
   KernelFn kernel = nullptr;  // Custom ops
 };
 const OpLowering& opLowering(OpKind op);
 
-// Kernel emitters, by file.
+// Kernel emitters, by file (under compiler/codegen/kernels/).
 // EmitFused.cpp: fused elementwise loops, reductions, uniform fills
 Result<void> emitFusedKernel(KernelContext& kc);
 Result<void> emitReduceKernel(KernelContext& kc);
@@ -147,10 +148,11 @@ llvm::Value* uniformValue(TaskBuilder& tb, NodeId node);  // fill constants and 
 // EmitLayout.cpp
 Result<void> emitConcat(KernelContext& kc);
 Result<void> emitOneHot(KernelContext& kc);
-// EmitMatMul.cpp
+// gemm/EmitMatMul.cpp
 Result<void> emitMatMul(KernelContext& kc);
-// EmitConv.cpp
+// conv/EmitConv.cpp
 Result<void> emitConv2D(KernelContext& kc);
+// conv/EmitConvBackward.cpp
 Result<void> emitConv2DGradInput(KernelContext& kc);
 Result<void> emitConv2DGradFilter(KernelContext& kc);
 // EmitPool.cpp

@@ -13,8 +13,8 @@ bool contains(const std::vector<NodeId>& v, NodeId n) { return std::find(v.begin
 // each operand of shape `space` at the position it writes. Transpose and slice remap
 // positions; a reshape of the target reaches here as a view with another shape.
 bool readsAtItsOwnPosition(const Node& member, const Shape& space) {
-  return loweringKind(member.op) == LoweringKind::Fused && member.op != OpKind::Transpose &&
-         member.op != OpKind::Slice && member.type.shape == space;
+  return loweringKind(member.op) == LoweringKind::Fused && opCategory(member.op) != OpCategory::Injective &&
+         member.type.shape == space;
 }
 
 class InPlaceCheck {

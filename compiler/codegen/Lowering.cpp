@@ -32,16 +32,19 @@ namespace {
 
 bool isFillConstant(const Node& n) { return n.op == OpKind::Constant && !n.attrs.has("values"); }
 
-// Operands of a fused member that may themselves fuse: Transpose and Slice read their operand
-// at remapped positions, so it must be in memory; BatchNorm's statistics have another shape
-// anyway. Everything else of kind Fused reads operands at the same position.
-bool operandsMayFuse(const Node& member) {
-  return member.op != OpKind::Transpose && member.op != OpKind::Slice;
-}
+// Fusion follows the category lattice (Ops.def): a Fused member of category Elementwise or
+// Broadcast reads its operands at the position it writes; an Injective one (transpose, slice)
+// reads them at remapped positions, so they must be in memory.
+bool remapsPositions(OpKind op) { return opCategory(op) == OpCategory::Injective; }
+
+// Operands of a fused member that may themselves fuse: not those of a remapping member;
+// BatchNorm's statistics have another shape anyway.
+bool operandsMayFuse(const Node& member) { return !remapsPositions(member.op); }
 
 class Partitioner {
  public:
-  Partitioner(const Graph& g, const StateLayout& layout, LoweredGraph& out) : g_(g), layout_(layout), out_(out) {}
+  Partitioner(const Graph& g, const StateLayout& layout, LoweredGraph& out, const LoweringOptions& options)
+      : g_(g), layout_(layout), out_(out), fuseEpilogues_(options.fuseEpilogues), fuseRows_(options.fuseRows) {}
 
   Result<void> run() {
     size_t n = g_.size();
@@ -184,10 +187,6 @@ class Partitioner {
           }
           for (NodeId in : nd.inputs) needsBuffer_[static_cast<size_t>(in)] = true;
           break;
-        case LoweringKind::Unsupported:
-          return makeError(std::string("internal: op '") + opName(nd.op) +
-                               "' has no compiled form; the training and inference graph builders replace it",
-                           nd.loc);
       }
     }
     return {};
@@ -217,7 +216,7 @@ class Partitioner {
     members.push_back(kern.root);
     for (NodeId x : members) {
       OpKind op = g_.node(x).op;
-      if (op == OpKind::Transpose || op == OpKind::Slice) return false;
+      if (remapsPositions(op)) return false;
       if (op == OpKind::BroadcastTo && g_.node(x).inputs[0] == mm) return false;
     }
     kern.epilogue = members;  // ascending: fused is sorted and the root is the highest id
@@ -259,7 +258,7 @@ class Partitioner {
     // broadcast_to reads its operand at the broadcast position (a per-row value, as autodiff
     // writes the loss gradient, or a per-class one); transpose and slice remap positions.
     if (loweringKind(p.op) != LoweringKind::Fused || p.type.shape != space) return false;
-    return p.op != OpKind::Transpose && p.op != OpKind::Slice && p.op != OpKind::BatchNorm;
+    return isElementwiseLike(p.op);  // not transpose or slice (Injective), nor batchnorm (Opaque)
   }
 
   // Tries to make `root` (elementwise over [rows..., A], or a sum over the last axis of such
@@ -272,7 +271,7 @@ class Partitioner {
     const Node& r = g_.node(root);
     bool reduce = loweringKind(r.op) == LoweringKind::Reduce;
     if (reduce && !isRowSum(r)) return false;
-    if (!reduce && (r.op == OpKind::Transpose || r.op == OpKind::Slice || r.op == OpKind::BatchNorm)) return false;
+    if (!reduce && !isElementwiseLike(r.op)) return false;
     const Shape& space = reduce ? g_.type(r.inputs[0]).shape : r.type.shape;
     if (space.rank() < 1 || space.dims.back() == kBatch || space.dims.back() < 1) return false;
     std::set<NodeId> members{root};
@@ -554,26 +553,27 @@ class Partitioner {
   std::vector<bool> pinned_;       // an output or update value
   std::vector<std::vector<NodeId>> users_;
   std::vector<std::set<NodeId>> coveredUsers_;  // users that recompute a node in their row kernel
-  bool fuseEpilogues_ = epilogueFusionEnabled();
-  bool fuseRows_ = rowFusionEnabled();
+  bool fuseEpilogues_;
+  bool fuseRows_;
 };
 
 }  // namespace
 
-bool epilogueFusionEnabled() {
-  const char* v = std::getenv("NNC_FUSE_EPILOGUES");
-  return !v || std::string(v) != "0";
+LoweringOptions LoweringOptions::fromEnvironment() {
+  auto on = [](const char* name) {
+    const char* v = std::getenv(name);
+    return !v || std::string(v) != "0";
+  };
+  LoweringOptions o;
+  o.fuseEpilogues = on("NNC_FUSE_EPILOGUES");
+  o.fuseRows = on("NNC_FUSE_ROWS");
+  return o;
 }
 
-bool rowFusionEnabled() {
-  const char* v = std::getenv("NNC_FUSE_ROWS");
-  return !v || std::string(v) != "0";
-}
-
-Result<LoweredGraph> lowerGraph(const Graph& g, const StateLayout& layout) {
+Result<LoweredGraph> lowerGraph(const Graph& g, const StateLayout& layout, const LoweringOptions& options) {
   NNC_TRY(verifyGraph(g));
   LoweredGraph out;
-  Partitioner p(g, layout, out);
+  Partitioner p(g, layout, out, options);
   NNC_TRY(p.run());
   return out;
 }

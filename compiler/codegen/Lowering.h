@@ -27,25 +27,19 @@
 
 namespace nnc {
 
-// How one op becomes code. The table (OpLowerings.cpp) is the one place that says it.
-enum class LoweringKind {
-  Leaf,         // Input, Param, State, Hyper, Constant: data, not code
-  View,         // Reshape, inference Dropout: the operand's bytes, read another way
-  Fused,        // one loop over the output; same-shape elementwise producers fuse in
-  Reduce,       // one loop over the operand; same-shape elementwise producers fuse in
-  Uniform,      // ElementCount: a scalar known from the batch size alone, computed where used
-  Custom,       // its own kernel emitter (matmul, conv, pooling, softmax, ...)
-  Unsupported,  // mode-dependent ops the graph builders must have removed
-};
-LoweringKind loweringKind(OpKind op);
+// How each op becomes code is its registry row's LoweringKind (compiler/ir/Op.h).
 
-// Whether matmuls and forward convolutions take their elementwise consumers as an epilogue
-// (Kernel::epilogue): on, unless the environment sets NNC_FUSE_EPILOGUES=0 (a debugging
-// knob, like NNC_LLVM_ARGS: it is read at every lowerGraph call).
-bool epilogueFusionEnabled();
-// Whether softmax, one_hot and sums over the last axis fuse into row kernels (Kernel::rows):
-// on, unless NNC_FUSE_ROWS=0 (the same kind of knob).
-bool rowFusionEnabled();
+// The planner's choices. Compilation reads them from the environment once, at its start
+// (fromEnvironment); the planner itself reads no environment.
+struct LoweringOptions {
+  // Matmuls and forward convolutions take their elementwise consumers as an epilogue
+  // (Kernel::epilogue). NNC_FUSE_EPILOGUES=0 turns it off (a debugging knob).
+  bool fuseEpilogues = true;
+  // Softmax, one_hot and sums over the last axis fuse into row kernels (Kernel::rows).
+  // NNC_FUSE_ROWS=0 turns it off.
+  bool fuseRows = true;
+  static LoweringOptions fromEnvironment();
+};
 
 // A loop extent or element count: k, times the run-time batch when `batched`.
 struct Extent {
@@ -128,7 +122,7 @@ struct LoweredGraph {
 
 // Errors: a malformed graph (verifier), an op without a lowering (Dropout/BatchNorm left in a
 // training graph), a Param/State missing from the layout, update targets that are not leaves.
-Result<LoweredGraph> lowerGraph(const Graph& g, const StateLayout& layout);
+Result<LoweredGraph> lowerGraph(const Graph& g, const StateLayout& layout, const LoweringOptions& options = {});
 
 // A one-line-per-kernel listing ("k3: add %9 [fused: mul %5 exp %6*] reads %4 %7", * marking
 // a stored member), for tests and dumps.

@@ -1,10 +1,14 @@
-// The one table of how each op becomes code: its lowering kind, and for elementwise ops the
-// scalar function of one element, for the others the kernel emitter. Adding an op to
-// Ops.def means adding a row here (the build fails otherwise: see opLowering below).
+// The LLVM emitters of the ops: for Fused ops (Ops.def's Lowering column) the scalar function
+// of one element, for Custom ops the kernel emitter. The switch in loweringFor has no
+// `default:`, so an op added to Ops.def without a line here does not build (-Werror=switch),
+// and LoweringTest checks each row's emitter against its LoweringKind.
 #include <cmath>
 
 #include "compiler/codegen/Emit.h"
 #include "compiler/codegen/MathEmitter.h"
+#include "compiler/codegen/OpLoweringTable.h"
+#include "compiler/ir/OpAttrs.h"
+#include "compiler/ir/ScalarMath.h"
 
 namespace nnc::codegen {
 
@@ -12,9 +16,8 @@ namespace {
 
 using llvm::Value;
 
-// torch.nn.SELU's constants (the interpreter's kSeluScale / kSeluAlpha).
-constexpr double kSeluScale = 1.0507009873554805;
-constexpr double kSeluAlpha = 1.6732632423543772;
+using scalar::kSeluAlpha;
+using scalar::kSeluScale;
 
 llvm::IRBuilder<>& B(ScalarContext& s) { return s.tb.b(); }
 MathEmitter& M(ScalarContext& s) { return s.tb.math(); }
@@ -23,7 +26,7 @@ Value* x1(ScalarContext& s) { return s.args[1]; }
 bool isInt(ScalarContext& s) { return s.operandType(0) == DType::I32; }
 Value* f(ScalarContext& s, double v) { return s.tb.f32(v); }
 Value* boolToF32(ScalarContext& s, Value* cond) { return B(s).CreateSelect(cond, f(s, 1.0), f(s, 0.0)); }
-double alphaAttr(ScalarContext& s, double fallback) { return s.node.attrs.getFloat("alpha", fallback); }
+double alpha(ScalarContext& s) { return alphaAttr(s.node); }
 
 // ---- unary --------------------------------------------------------------------------------
 Value* neg(ScalarContext& s) { return isInt(s) ? B(s).CreateSub(B(s).getInt32(0), x0(s)) : B(s).CreateFNeg(x0(s)); }
@@ -54,13 +57,13 @@ Value* relu(ScalarContext& s) {
 }
 Value* leakyRelu(ScalarContext& s) {
   Value* x = x0(s);
-  return B(s).CreateSelect(B(s).CreateFCmpOGT(x, f(s, 0.0)), x, B(s).CreateFMul(x, f(s, alphaAttr(s, 0.01))));
+  return B(s).CreateSelect(B(s).CreateFCmpOGT(x, f(s, 0.0)), x, B(s).CreateFMul(x, f(s, alpha(s))));
 }
 Value* eluWith(ScalarContext& s, Value* x, double alpha) {
   Value* neg = B(s).CreateFMul(f(s, alpha), M(s).expm1(B(s), x));
   return B(s).CreateSelect(B(s).CreateFCmpOGT(x, f(s, 0.0)), x, neg);
 }
-Value* elu(ScalarContext& s) { return eluWith(s, x0(s), alphaAttr(s, 1.0)); }
+Value* elu(ScalarContext& s) { return eluWith(s, x0(s), alpha(s)); }
 Value* selu(ScalarContext& s) { return B(s).CreateFMul(f(s, kSeluScale), eluWith(s, x0(s), kSeluAlpha)); }
 Value* gelu(ScalarContext& s) {
   // 0.5 * x * erfc(-x / sqrt 2), as the interpreter writes it (no cancellation for x << 0).
@@ -71,6 +74,31 @@ Value* gelu(ScalarContext& s) {
 Value* sigmoid(ScalarContext& s) { return M(s).sigmoid(B(s), x0(s)); }
 Value* tanh(ScalarContext& s) { return M(s).tanh(B(s), x0(s)); }
 Value* softplus(ScalarContext& s) { return M(s).softplus(B(s), x0(s)); }
+// min(max(x, lo), hi) by ordered compares, so that NaN falls through both and propagates.
+Value* clamp(ScalarContext& s, Value* x, double lo, double hi) {
+  Value* y = B(s).CreateSelect(B(s).CreateFCmpOLT(x, f(s, lo)), f(s, lo), x);
+  return B(s).CreateSelect(B(s).CreateFCmpOGT(y, f(s, hi)), f(s, hi), y);
+}
+Value* relu6(ScalarContext& s) { return clamp(s, x0(s), 0.0, 6.0); }
+Value* silu(ScalarContext& s) { return B(s).CreateFMul(x0(s), M(s).sigmoid(B(s), x0(s))); }
+Value* hardSigmoid(ScalarContext& s) {  // relu6(x + 3) / 6, as torch computes it
+  return B(s).CreateFDiv(clamp(s, B(s).CreateFAdd(x0(s), f(s, 3.0)), 0.0, 6.0), f(s, 6.0));
+}
+Value* hardSwish(ScalarContext& s) {  // x * relu6(x + 3) / 6
+  Value* r = clamp(s, B(s).CreateFAdd(x0(s), f(s, 3.0)), 0.0, 6.0);
+  return B(s).CreateFDiv(B(s).CreateFMul(x0(s), r), f(s, 6.0));
+}
+Value* softsign(ScalarContext& s) {
+  return B(s).CreateFDiv(x0(s), B(s).CreateFAdd(f(s, 1.0), M(s).fabs(B(s), x0(s))));
+}
+Value* mish(ScalarContext& s) { return B(s).CreateFMul(x0(s), M(s).tanh(B(s), M(s).softplus(B(s), x0(s)))); }
+// sin and cos call libm (sinf, cosf), as erf does; floor, ceil and round are one vector
+// instruction each (round: to nearest, ties to even).
+Value* sin(ScalarContext& s) { return B(s).CreateUnaryIntrinsic(llvm::Intrinsic::sin, x0(s)); }
+Value* cos(ScalarContext& s) { return B(s).CreateUnaryIntrinsic(llvm::Intrinsic::cos, x0(s)); }
+Value* floor(ScalarContext& s) { return B(s).CreateUnaryIntrinsic(llvm::Intrinsic::floor, x0(s)); }
+Value* ceil(ScalarContext& s) { return B(s).CreateUnaryIntrinsic(llvm::Intrinsic::ceil, x0(s)); }
+Value* round(ScalarContext& s) { return B(s).CreateUnaryIntrinsic(llvm::Intrinsic::roundeven, x0(s)); }
 Value* cast(ScalarContext& s) {
   DType to = s.node.type.dtype, from = s.operandType(0);
   if (to == from) return x0(s);
@@ -120,14 +148,14 @@ Value* batchNorm(ScalarContext& s) {
   return B(s).CreateFAdd(B(s).CreateFMul(B(s).CreateFDiv(d, sd), s.args[1]), s.args[2]);
 }
 
-OpLowering leaf() { return {LoweringKind::Leaf, nullptr, nullptr}; }
-OpLowering fused(ScalarFn fn) { return {LoweringKind::Fused, fn, nullptr}; }
-OpLowering custom(KernelFn fn) { return {LoweringKind::Custom, nullptr, fn}; }
+OpLowering none() { return {nullptr, nullptr}; }  // Leaf, Reduce, Uniform and View ops: no emitter of their own
+OpLowering fused(ScalarFn fn) { return {fn, nullptr}; }
+OpLowering custom(KernelFn fn) { return {nullptr, fn}; }
 
 OpLowering loweringFor(OpKind op) {
   switch (op) {
     case OpKind::Input: case OpKind::Param: case OpKind::State: case OpKind::Hyper: case OpKind::Constant:
-      return leaf();
+      return none();
     case OpKind::Neg: return fused(neg);
     case OpKind::Exp: return fused(exp);
     case OpKind::Log: return fused(log);
@@ -144,6 +172,17 @@ OpLowering loweringFor(OpKind op) {
     case OpKind::Sigmoid: return fused(sigmoid);
     case OpKind::Tanh: return fused(tanh);
     case OpKind::Softplus: return fused(softplus);
+    case OpKind::Relu6: return fused(relu6);
+    case OpKind::Silu: return fused(silu);
+    case OpKind::HardSigmoid: return fused(hardSigmoid);
+    case OpKind::HardSwish: return fused(hardSwish);
+    case OpKind::Softsign: return fused(softsign);
+    case OpKind::Mish: return fused(mish);
+    case OpKind::Sin: return fused(sin);
+    case OpKind::Cos: return fused(cos);
+    case OpKind::Floor: return fused(floor);
+    case OpKind::Ceil: return fused(ceil);
+    case OpKind::Round: return fused(round);
     case OpKind::Cast: return fused(cast);
     case OpKind::Add: return fused(add);
     case OpKind::Sub: return fused(sub);
@@ -160,10 +199,10 @@ OpLowering loweringFor(OpKind op) {
     case OpKind::Transpose: return fused(identity);
     case OpKind::Slice: return fused(identity);
     case OpKind::ReduceSum: case OpKind::ReduceMean: case OpKind::ReduceMax:
-      return {LoweringKind::Reduce, nullptr, nullptr};
+      return none();
     case OpKind::ArgMax: return custom(emitArgMax);
-    case OpKind::ElementCount: return {LoweringKind::Uniform, nullptr, nullptr};
-    case OpKind::Reshape: return {LoweringKind::View, nullptr, nullptr};
+    case OpKind::ElementCount: return none();
+    case OpKind::Reshape: return none();
     case OpKind::Concat: return custom(emitConcat);
     case OpKind::OneHot: return custom(emitOneHot);
     case OpKind::MatMul: return custom(emitMatMul);
@@ -177,11 +216,11 @@ OpLowering loweringFor(OpKind op) {
     case OpKind::Softmax: case OpKind::LogSoftmax: return custom(emitSoftmax);
     // Inference semantics, as the interpreter: dropout is the identity, batchnorm uses its
     // running statistics. Training graphs never contain them (the builder lowers both).
-    case OpKind::Dropout: return {LoweringKind::View, nullptr, nullptr};
+    case OpKind::Dropout: return none();
     case OpKind::DropoutMask: return custom(emitDropoutMask);
     case OpKind::BatchNorm: return fused(batchNorm);
   }
-  return {};  // no default: -Wswitch names an op added to Ops.def without a row here
+  return none();  // not reached: the switch names every op
 }
 
 struct Table {
@@ -199,9 +238,7 @@ const Table& table() {
 }  // namespace
 
 const OpLowering& opLowering(OpKind op) { return table().rows[static_cast<size_t>(op)]; }
+bool hasScalarEmitter(OpKind op) { return opLowering(op).scalar != nullptr; }
+bool hasKernelEmitter(OpKind op) { return opLowering(op).kernel != nullptr; }
 
 }  // namespace nnc::codegen
-
-namespace nnc {
-LoweringKind loweringKind(OpKind op) { return codegen::opLowering(op).kind; }
-}  // namespace nnc

@@ -93,7 +93,7 @@ class BenchCommand : public Command {
 
     // Compile: the graphs, then native code, as `train` does.
     auto bench = compileForBench(model, profile_);
-    if (!bench) return failModel(*loaded, bench.error());
+    if (!bench) return fail(*loaded, bench.error());
     if (profile_) {
       auto profile = profileStep(*bench, batch, seconds_);
       if (!profile) return fail(profile.error().message);
@@ -184,15 +184,6 @@ class BenchCommand : public Command {
   }
 
  private:
-  static int fail(const std::string& message) {
-    std::cerr << "nnc: error: " << message << '\n';
-    return kExitError;
-  }
-  static int failModel(const LoadedModel& m, const Error& e) {
-    reportModelError(m, e);
-    return kExitError;
-  }
-
   std::optional<int64_t> batch_;
   std::optional<int> threads_;
   double seconds_ = 1.0;

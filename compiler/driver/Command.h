@@ -32,6 +32,20 @@ inline CLI::Validator positiveNumber() {
       "");
 }
 
+// An unsigned integer (--seed): CLI11 reads "-1" into a uint64_t as 2^64 - 1, although the
+// help says UINT.
+inline CLI::Validator unsignedInteger() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        bool digits = !value.empty() && value.size() <= 20 &&
+                      value.find_first_not_of("0123456789") == std::string::npos;
+        // 20 digits may still exceed 2^64 - 1: compare as text against it.
+        if (digits && value.size() == 20 && value > "18446744073709551615") digits = false;
+        return digits ? std::string() : "'" + value + "' is not an unsigned integer (0 to 18446744073709551615)";
+      },
+      "UINT");
+}
+
 class Command {
  public:
   virtual ~Command() = default;

@@ -81,7 +81,7 @@ class CompileCommand : public Command {
       return kExitError;
     }
     Result<StepGraphs> graphs = buildStepGraphs(model);
-    if (!graphs) return failModel(*loaded, graphs.error());
+    if (!graphs) return fail(*loaded, graphs.error());
     if (graphs->predict.graph.outputs.empty()) {
       reportError(path, "the model declares no output (write `output NAME = ...`), so there is no forward pass to compile");
       return kExitError;
@@ -98,7 +98,7 @@ class CompileCommand : public Command {
 
     // Initial state: the initialisers (as `train` starts), or a checkpoint.
     Result<StateStore> store = StateStore::create(*graphs, plan.seed);
-    if (!store) return failModel(*loaded, store.error());
+    if (!store) return fail(*loaded, store.error());
     AotHeaderInfo info;
     info.prefix = prefix;
     info.modelName = model.name;
@@ -134,7 +134,7 @@ class CompileCommand : public Command {
           return store->has(e.name) ? std::span<const float>(store->values(e.name)) : std::span<const float>{};
         },
         options);
-    if (!compiled) return failModel(*loaded, compiled.error());
+    if (!compiled) return fail(*loaded, compiled.error());
     const std::string header = writeAotHeader(*compiled, info);
 
     // Both files or neither: each goes to a temporary first, and both are renamed only once
@@ -154,15 +154,6 @@ class CompileCommand : public Command {
   }
 
  private:
-  static int fail(const std::string& message) {
-    std::cerr << "nnc: error: " << message << '\n';
-    return kExitError;
-  }
-  static int failModel(const LoadedModel& m, const Error& e) {
-    reportModelError(m, e);
-    return kExitError;
-  }
-
   std::string dir_ = ".";
   std::string name_;
   std::string weights_;

@@ -105,10 +105,6 @@ class EvalCommand : public Command {
   }
 
  private:
-  int fail(const std::string& message) {
-    std::cerr << "nnc: error: " << message << '\n';
-    return kExitError;
-  }
   std::string weights_, data_ = "fashion-mnist:test", backend_ = "jit";
   bool json_ = false;
   std::optional<int64_t> batch_;

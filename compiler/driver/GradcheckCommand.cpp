@@ -14,7 +14,7 @@ class GradcheckCommand : public Command {
     return "Compare every parameter's gradient with central finite differences (f64); exit 1 above the tolerance";
   }
   void addOptions(CLI::App& sub) override {
-    sub.add_option("--seed", options_.seed, "Seed of the random data and parameters")->capture_default_str();
+    sub.add_option("--seed", options_.seed, "Seed of the random data and parameters")->check(unsignedInteger())->capture_default_str();
   }
   int run(const std::string& path) override {
     auto loaded = loadModel(path);
@@ -24,10 +24,7 @@ class GradcheckCommand : public Command {
       return kExitError;
     }
     Result<GradCheckReport> report = gradCheck(loaded->model, options_);
-    if (!report) {
-      reportModelError(*loaded, report.error());
-      return kExitError;
-    }
+    if (!report) return fail(*loaded, report.error());
     std::cout << formatGradCheckReport(*report);
     return report->passed() ? kExitOk : kExitError;
   }

@@ -51,10 +51,6 @@ class IrCommand : public Command {
   }
 
  private:
-  static int fail(const LoadedModel& m, const Error& e) {
-    reportModelError(m, e);
-    return kExitError;
-  }
   static int noTrainBlock(const LoadedModel& m) {
     reportError(m.path, "the model has no train block, so it has no training graph");
     return kExitError;

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "compiler/driver/Command.h"
 #include "compiler/driver/Limits.h"
 #include "dsl/Frontend.h"
 
@@ -20,7 +21,22 @@ void reportModelError(const LoadedModel& m, const Error& err) {
   std::cerr << renderDiagnostic(m.path, m.source, Diagnostic{err.loc, err.message});
 }
 
-std::optional<LoadedModel> loadModel(const std::string& path) {
+std::string endSentence(std::string message) {
+  if (!message.empty() && message.back() != '.' && message.back() != '?' && message.back() != '!') message += '.';
+  return message;
+}
+
+int fail(const std::string& message) {
+  std::cerr << "nnc: error: " << message << '\n';
+  return kExitError;
+}
+
+int fail(const LoadedModel& m, const Error& err) {
+  reportModelError(m, err);
+  return kExitError;
+}
+
+std::optional<LoadedModel> loadModel(const std::string& path, bool showWarnings) {
   const FrontendLimits& limits = runLimits().frontend;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
@@ -46,10 +62,9 @@ std::optional<LoadedModel> loadModel(const std::string& path) {
   LoadedModel loaded{path, text.str(), {}};
   DiagnosticEngine diags(path, loaded.source);
   std::optional<Model> model = compileModel(loaded.source, diags, limits);
-  if (!model || diags.hasErrors()) {
-    diags.render(std::cerr);
-    return std::nullopt;
-  }
+  const bool failed = !model || diags.hasErrors();
+  if (failed || showWarnings) diags.render(std::cerr);  // the errors, or the warnings of a model that compiled
+  if (failed) return std::nullopt;
   loaded.model = std::move(*model);
   return loaded;
 }

@@ -13,12 +13,24 @@ struct LoadedModel {
   Model model;
 };
 
-// Prints `FILE: error: ...` or the model's diagnostics on failure.
-std::optional<LoadedModel> loadModel(const std::string& path);
+// Prints `FILE: error: ...` or the model's diagnostics on failure. Warnings (a legal model
+// that is probably a mistake) are printed when `showWarnings`: by `check` and `train`, where
+// the model is being written, not by every command that runs it afterwards.
+std::optional<LoadedModel> loadModel(const std::string& path, bool showWarnings = false);
 
 // Prints an error that concerns a file or the model as a whole (no line/column).
 void reportError(const std::string& where, const std::string& message);
 // Prints an error at a position in the model file (caret diagnostics).
 void reportModelError(const LoadedModel& m, const Error& err);
+
+// `message` ended as a sentence ('.' added unless it ends in '.', '?' or '!'), so that
+// another can follow it.
+std::string endSentence(std::string message);
+
+// What every command returns on an error: prints it and gives the exit status 1.
+// `nnc: error: MESSAGE` for errors of data, files or resources (no place in the model)...
+int fail(const std::string& message);
+// ...and the caret diagnostic for errors at a place in the model file.
+int fail(const LoadedModel& m, const Error& err);
 
 }  // namespace nnc::driver

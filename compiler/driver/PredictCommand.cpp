@@ -8,7 +8,9 @@
 #include "compiler/session/ModelCheckpoint.h"
 #include "compiler/train/TrainingGraph.h"
 #include "runtime/checkpoint/Safetensors.h"
+#include "runtime/data/Csv.h"
 #include "runtime/data/Npy.h"
+#include "runtime/support/Interrupt.h"
 
 namespace nnc::driver {
 namespace {
@@ -16,11 +18,14 @@ namespace {
 class PredictCommand : public Command {
  public:
   const char* name() const override { return "predict"; }
-  const char* help() const override { return "Write the model's first output for every sample to a .npy file"; }
+  const char* help() const override {
+    return "Write the model's first output for every sample to a .npy or .csv file";
+  }
   void addOptions(CLI::App& sub) override {
     sub.add_option("--weights", weights_, "The checkpoint to use")->required();
     sub.add_option("--data", data_, "Data source")->required();
-    sub.add_option("--out", out_, "The .npy file to write")->required();
+    sub.add_option("--out", out_, "The file to write: NAME.npy (NumPy) or NAME.csv (a header, a row per sample)")
+        ->required();
     sub.add_option("--batch", batch_, "Batch size")->check(positiveNumber());
     sub.add_option("--threads", threads_, "Threads (default: every core)")->check(CLI::Range(1, 1024));
     sub.add_option("--backend", backend_, "jit (default) or interpreter")->check(CLI::IsMember({"jit", "interpreter"}));
@@ -34,6 +39,10 @@ class PredictCommand : public Command {
       reportError(path, "the model declares no output (write `output NAME = ...`), so there is nothing to predict");
       return kExitError;
     }
+    // Refused before any work: a file named .csv that holds NPY bytes is worse than an error.
+    const bool csv = out_.ends_with(".csv");
+    if (!csv && !out_.ends_with(".npy"))
+      return fail("--out '" + out_ + "': expected a file name ending in .npy (NumPy) or .csv");
     if (auto ok = ckpt::checkWritableDestination(out_); !ok) return fail(ok.error().message);
     ExecutorOptions eo;
     eo.backend = *parseBackend(backend_);
@@ -80,6 +89,7 @@ class PredictCommand : public Command {
       auto ok = (*exec)->predict(rowPointers(*feed, first), n,
                                  std::span<float>(values).subspan(size_t(first * perSample), size_t(n * perSample)));
       if (!ok) return fail(ok.error().message);
+      interrupt::testPoint("predict-batch");
     }
     data::Array result = data::Array::fromF32(shape, std::move(values));
     if (out.dtype == data::DType::I32) {
@@ -87,15 +97,12 @@ class PredictCommand : public Command {
       if (!converted) return fail(converted.error().message);
       result = std::move(*converted);
     }
-    if (auto ok = data::saveNpy(out_, result); !ok) return fail(ok.error().message);
+    auto saved = csv ? data::saveCsv(out_, result, out.name) : data::saveNpy(out_, result);
+    if (!saved) return fail(saved.error().message);
     return kExitOk;
   }
 
  private:
-  int fail(const std::string& message) {
-    std::cerr << "nnc: error: " << message << '\n';
-    return kExitError;
-  }
   std::string weights_, data_, out_, backend_ = "jit";
   std::optional<int64_t> batch_;
   std::optional<int> threads_;

@@ -4,12 +4,16 @@
 #include <iostream>
 #include <new>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "compiler/driver/Command.h"
 #include "compiler/driver/LargeStack.h"
 #include "compiler/driver/Limits.h"
+#include "compiler/driver/PlotCommand.h"
 #include "support/Suggest.h"
+#include "runtime/support/Interrupt.h"
 
 #ifndef NNC_VERSION
 #define NNC_VERSION "unknown"
@@ -32,6 +36,29 @@ std::vector<std::unique_ptr<Command>> allCommands() {
   return cmds;
 }
 
+// One usage line, the contract's, for `nnc --help` and `nnc FILE COMMAND --help` (CLI11's
+// own would read "nnc [OPTIONS] FILE SUBCOMMAND", beside ours in the description).
+class UsageFormatter : public CLI::Formatter {
+ public:
+  std::string make_usage(const CLI::App* app, std::string) const override {
+    if (app->get_parent() == nullptr) return "Usage: nnc FILE COMMAND [options]\n";
+    return "Usage: nnc FILE " + app->get_name() + " [options]\n";
+  }
+};
+
+bool isCommand(const char* word, const std::vector<std::unique_ptr<Command>>& cmds) {
+  for (const auto& c : cmds)
+    if (word == std::string_view(c->name())) return true;
+  return false;
+}
+
+// `nnc check model.nn` is how git and cargo users type it: accept the command first when the
+// word after it is not a command too. The arguments are reordered, not reinterpreted.
+void acceptCommandFirst(int argc, char** argv, const std::vector<std::unique_ptr<Command>>& cmds) {
+  if (argc >= 3 && isCommand(argv[1], cmds) && argv[2][0] != '-' && !isCommand(argv[2], cmds))
+    std::swap(argv[1], argv[2]);
+}
+
 // CLI11 would say only "A subcommand is required" for a misspelt command.
 bool reportUnknownCommand(int argc, char** argv, const std::vector<std::unique_ptr<Command>>& cmds) {
   if (argc < 3 || argv[1][0] == '-' || argv[2][0] == '-') return false;
@@ -47,8 +74,11 @@ bool reportUnknownCommand(int argc, char** argv, const std::vector<std::unique_p
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (isPlotCommand(argc, argv)) return runPlotCommand(argc, argv);  // the one command without a model
   std::vector<std::unique_ptr<Command>> commands = allCommands();
-  CLI::App app{"nnc: a neural-network compiler.\nUsage: nnc FILE COMMAND [options]", "nnc"};
+  CLI::App app{"nnc: a neural-network compiler.", "nnc"};
+  app.formatter(std::make_shared<UsageFormatter>());
+  app.footer("Also: nnc plot LOG.jsonl [LOG.jsonl ...] -o FILE.svg draws the learning curves of train --log runs.");
   app.set_version_flag("--version", std::string("nnc ") + NNC_VERSION);
   std::string modelPath;
   app.add_option("FILE", modelPath, "The .nn model file")->required();
@@ -62,6 +92,7 @@ int main(int argc, char** argv) {
     c->addOptions(*sub);
     subs.push_back(sub);
   }
+  acceptCommandFirst(argc, argv, commands);
   if (reportUnknownCommand(argc, argv, commands)) return kExitUsage;
   try {
     app.parse(argc, argv);
@@ -71,6 +102,8 @@ int main(int argc, char** argv) {
     app.exit(e);
     return kExitUsage;
   }
+  // SIGINT and SIGTERM, in every command: exit 1 with a message, no temporary left behind.
+  nnc::interrupt::install();
   // Errors are values; an exception reaching here is either memory running out (a model or
   // data set larger than the limits foresaw) or a bug. Either way: a message, not a crash.
   // The command runs on a stack sized for the nesting limit (see LargeStack.h).

@@ -1,80 +1,16 @@
-// Elementwise kernels: unary math, casts, binary ops with NumPy broadcasting, select.
+// Elementwise kernels: the registry rows' scalar functions (Ops.def) applied to every element,
+// casts, binary ops with NumPy broadcasting, select.
 #include <array>
 #include <cmath>
 #include <limits>
 
 #include "compiler/interp/Kernels.h"
-#include "compiler/interp/ScalarMath.h"
 #include "compiler/interp/TensorIndex.h"
+#include "compiler/ir/OpAttrs.h"
 
 namespace nnc::interp {
 
 namespace {
-
-double unaryValue(OpKind op, double x, double alpha) {
-  switch (op) {
-    case OpKind::Neg: return -x;
-    case OpKind::Exp: return std::exp(x);
-    case OpKind::Log: return std::log(x);
-    case OpKind::Sqrt: return std::sqrt(x);
-    case OpKind::Abs: return std::fabs(x);
-    case OpKind::Square: return x * x;
-    case OpKind::Sign: return sign(x);
-    case OpKind::Erf: return std::erf(x);
-    case OpKind::Relu: return relu(x);
-    case OpKind::LeakyRelu: return leakyRelu(x, alpha);
-    case OpKind::Elu: return elu(x, alpha);
-    case OpKind::Selu: return selu(x);
-    case OpKind::Gelu: return gelu(x);
-    case OpKind::Sigmoid: return sigmoid(x);
-    case OpKind::Tanh: return std::tanh(x);
-    case OpKind::Softplus: return softplus(x);
-    default: return x;
-  }
-}
-
-// The i32 forms of the ops the shape rules allow on integers, in 64-bit arithmetic and then
-// wrapped to 32 bits: -INT_MIN and squares overflow exactly as two's-complement code does.
-double unaryIntValue(OpKind op, int64_t x) {
-  switch (op) {
-    case OpKind::Neg: return wrapI32(-x);
-    case OpKind::Abs: return wrapI32(x < 0 ? -x : x);
-    case OpKind::Square: return wrapI32(x * x);
-    case OpKind::Sign: return x > 0 ? 1 : (x < 0 ? -1 : 0);
-    default: return static_cast<double>(x);
-  }
-}
-
-bool eitherNaN(double a, double b) { return std::isnan(a) || std::isnan(b); }
-
-// Comparisons give f32 1 or 0 (false for NaN operands, as IEEE comparisons are).
-// maximum/minimum propagate NaN, as torch.maximum/minimum do.
-double binaryValue(OpKind op, double a, double b) {
-  switch (op) {
-    case OpKind::Add: return a + b;
-    case OpKind::Sub: return a - b;
-    case OpKind::Mul: return a * b;
-    case OpKind::Div: return a / b;  // IEEE: x/0 = +-inf, 0/0 = NaN
-    case OpKind::Pow: return std::pow(a, b);
-    case OpKind::Maximum: return eitherNaN(a, b) ? std::numeric_limits<double>::quiet_NaN() : (a > b ? a : b);
-    case OpKind::Minimum: return eitherNaN(a, b) ? std::numeric_limits<double>::quiet_NaN() : (a < b ? a : b);
-    case OpKind::Greater: return a > b ? 1.0 : 0.0;
-    case OpKind::GreaterEqual: return a >= b ? 1.0 : 0.0;
-    case OpKind::Equal: return a == b ? 1.0 : 0.0;
-    default: return 0.0;
-  }
-}
-
-// i32 add, sub and mul wrap to 32 bits; the other ops are exact in double for i32 values.
-double binaryIntValue(OpKind op, double a, double b) {
-  int64_t x = static_cast<int64_t>(a), y = static_cast<int64_t>(b);
-  switch (op) {
-    case OpKind::Add: return wrapI32(x + y);
-    case OpKind::Sub: return wrapI32(x - y);
-    case OpKind::Mul: return wrapI32(x * y);
-    default: return binaryValue(op, a, b);
-  }
-}
 
 // f32 -> i32: truncation toward zero (C, PyTorch, TensorFlow). The cases where C++ would be
 // undefined are defined the way LLVM's llvm.fptosi.sat is: NaN gives 0 and values beyond the
@@ -90,16 +26,15 @@ double castToI32(double x) {
 }  // namespace
 
 void unaryKernel(const KernelArgs& k) {
-  OpKind op = k.node.op;
+  const OpInfo& info = opInfo(k.node.op);
   const std::vector<double>& x = k.in[0]->data;
   std::vector<double>& y = k.out.data;
-  if (k.out.dtype == DType::I32) {
-    for (size_t i = 0; i < y.size(); ++i) y[i] = unaryIntValue(op, static_cast<int64_t>(x[i]));
+  if (k.out.dtype == DType::I32) {  // the shape rule admits i32 only for rows with an i32 form
+    for (size_t i = 0; i < y.size(); ++i) y[i] = info.unaryI32(static_cast<int64_t>(x[i]));
     return;
   }
-  // Defaults: leaky_relu 0.01 (torch / the language), elu 1.
-  double alpha = k.node.attrs.getFloat("alpha", op == OpKind::LeakyRelu ? 0.01 : 1.0);
-  for (size_t i = 0; i < y.size(); ++i) y[i] = unaryValue(op, x[i], alpha);
+  double alpha = alphaAttr(k.node);
+  for (size_t i = 0; i < y.size(); ++i) y[i] = info.unary(x[i], alpha);
 }
 
 void castKernel(const KernelArgs& k) {
@@ -109,15 +44,16 @@ void castKernel(const KernelArgs& k) {
 }
 
 void binaryKernel(const KernelArgs& k) {
-  OpKind op = k.node.op;
+  const OpInfo& info = opInfo(k.node.op);
   const Tensor &a = *k.in[0], &b = *k.in[1];
   const std::vector<int64_t>& shape = k.out.shape;
   std::array<std::vector<int64_t>, 2> strides{broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)};
-  bool ints = a.dtype == DType::I32;
+  // i32 add, sub and mul wrap to 32 bits; the other ops are exact in double for i32 values.
+  BinaryFn f = a.dtype == DType::I32 ? info.binaryI32 : info.binary;
   std::vector<double>& y = k.out.data;
   forEachIndex(shape, strides, [&](int64_t i, const std::array<int64_t, 2>& off) {
     double va = a.data[static_cast<size_t>(off[0])], vb = b.data[static_cast<size_t>(off[1])];
-    y[static_cast<size_t>(i)] = ints ? binaryIntValue(op, va, vb) : binaryValue(op, va, vb);
+    y[static_cast<size_t>(i)] = f(va, vb);
   });
 }
 

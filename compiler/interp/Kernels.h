@@ -12,6 +12,7 @@
 
 #include "compiler/interp/Tensor.h"
 #include "compiler/ir/Graph.h"
+#include "compiler/ir/ScalarMath.h"
 
 namespace nnc::interp {
 
@@ -26,8 +27,7 @@ using Kernel = void (*)(const KernelArgs&);
 // The kernel of a non-leaf op (nullptr for leaves, which the interpreter fills itself).
 Kernel kernelFor(OpKind op);
 
-// Wraps an integer to int32 two's complement.
-inline double wrapI32(int64_t v) { return static_cast<double>(static_cast<int32_t>(static_cast<uint32_t>(v))); }
+using scalar::wrapI32;
 
 // The kernels, grouped by file.
 // ElementwiseKernels.cpp

@@ -2,24 +2,12 @@
 // replaces them by primitives before a training graph gets here), and the dropout mask.
 #include <cmath>
 #include <cstdint>
-#include <variant>
 
 #include "compiler/interp/Kernels.h"
+#include "compiler/ir/OpAttrs.h"
 #include "support/Philox.h"
 
 namespace nnc::interp {
-
-namespace {
-
-// An integer attribute that may have been stored as a float (seeds from a `seed = 7` key).
-uint64_t seedAttr(const Attrs& a, const char* name) {
-  const AttrValue* v = a.find(name);
-  if (v && std::holds_alternative<int64_t>(*v)) return static_cast<uint64_t>(std::get<int64_t>(*v));
-  if (v && std::holds_alternative<double>(*v)) return philox::stepFromFloat(std::get<double>(*v));
-  return 0;
-}
-
-}  // namespace
 
 // Dropout at inference is the identity.
 void dropoutKernel(const KernelArgs& k) { k.out.data = k.in[0]->data; }
@@ -34,8 +22,13 @@ void dropoutMaskKernel(const KernelArgs& k) {
   uint64_t step = philox::stepFromFloat(k.in[1]->data.empty() ? 0.0 : k.in[1]->data[0]);
   uint32_t threshold = philox::dropoutThreshold(rate);
   double scale = 1.0 / (1.0 - rate);
+  // With a third operand, x holds rows [first_row, ...) of a larger batch (one process's share
+  // under MPI): element i is element i + first_row * rowElements of that batch.
+  uint64_t offset = 0;
+  if (k.in.size() > 2 && !k.in[2]->data.empty() && !k.in[0]->shape.empty() && k.in[0]->shape[0] > 0)
+    offset = philox::stepFromFloat(k.in[2]->data[0]) * (k.out.data.size() / static_cast<size_t>(k.in[0]->shape[0]));
   for (size_t i = 0; i < k.out.data.size(); ++i)
-    k.out.data[i] = philox::uniformBits(seed, salt, step, i) >= threshold ? scale : 0.0;
+    k.out.data[i] = philox::uniformBits(seed, salt, step, offset + i) >= threshold ? scale : 0.0;
 }
 
 // Inference batch normalisation over the last axis:

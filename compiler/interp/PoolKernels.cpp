@@ -9,7 +9,7 @@
 #include <limits>
 
 #include "compiler/interp/Kernels.h"
-#include "compiler/interp/ScalarMath.h"
+#include "compiler/ir/ScalarMath.h"
 #include "compiler/interp/Window.h"
 
 namespace nnc::interp {
@@ -50,7 +50,7 @@ int64_t argMaxInWindow(const Tensor& x, int64_t n, int64_t c, const Cells& cells
     for (int64_t w = cells.w0; w < cells.w1; ++w) {
       int64_t at = nhwc(x.shape, n, h, w, c);
       double v = x.data[static_cast<size_t>(at)];
-      if (best < 0 || beatsMax(v, bestValue)) best = at, bestValue = v;
+      if (best < 0 || scalar::beatsMax(v, bestValue)) best = at, bestValue = v;
     }
   return best;
 }

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "compiler/interp/Kernels.h"
-#include "compiler/interp/ScalarMath.h"
+#include "compiler/ir/ScalarMath.h"
 #include "compiler/interp/TensorIndex.h"
 
 namespace nnc::interp {
@@ -59,7 +59,7 @@ void reduceKernel(const KernelArgs& k) {
     double v = x.data[static_cast<size_t>(i)];
     double& acc = y[static_cast<size_t>(off[0])];
     if (op == OpKind::ReduceMax) {
-      if (beatsMax(v, acc)) acc = v;
+      if (scalar::beatsMax(v, acc)) acc = v;
     } else if (ints) {
       acc = wrapI32(static_cast<int64_t>(acc) + static_cast<int64_t>(v));  // i32 sums wrap
     } else {
@@ -80,7 +80,7 @@ void argMaxKernel(const KernelArgs& k) {
       const double* row = x.data.data() + o * s.dim * s.inner + in;
       int64_t best = 0;
       for (int64_t j = 1; j < s.dim; ++j)
-        if (beatsMax(row[j * s.inner], row[best * s.inner])) best = j;
+        if (scalar::beatsMax(row[j * s.inner], row[best * s.inner])) best = j;
       k.out.data[static_cast<size_t>(o * s.inner + in)] = static_cast<double>(best);
     }
 }
@@ -110,7 +110,7 @@ void softmaxKernel(const KernelArgs& k) {
       double* out = k.out.data.data() + base;
       double m = -std::numeric_limits<double>::infinity();
       for (int64_t j = 0; j < s.dim; ++j)
-        if (beatsMax(row[j * s.inner], m)) m = row[j * s.inner];
+        if (scalar::beatsMax(row[j * s.inner], m)) m = row[j * s.inner];
       double sum = 0;
       for (int64_t j = 0; j < s.dim; ++j) sum += std::exp(row[j * s.inner] - m);
       double logSum = std::log(sum);

@@ -6,6 +6,8 @@
 #include <set>
 #include <string>
 
+#include "compiler/ir/Window.h"
+
 namespace nnc {
 
 namespace {
@@ -42,11 +44,8 @@ Result<std::vector<int64_t>> intsAttr(OpKind op, const Attrs& a, const char* nam
   return v;
 }
 
-// Window-op geometry: window, strides, pads attributes, all checked.
-struct Window {
-  int64_t kh, kw, sh, sw, pt, pl, pb, pr;
-};
-
+// Window-op geometry: window, strides, pads attributes, all checked (the one place that
+// checks them; the interpreter and codegen read them with Window::from).
 Result<Window> windowAttrs(OpKind op, const Attrs& a, const char* windowName, std::vector<int64_t> window = {}) {
   if (window.empty()) {
     auto w = intsAttr(op, a, windowName, 2);
@@ -75,8 +74,7 @@ Result<std::pair<int64_t, int64_t>> windowOut(OpKind op, const Window& g, int64_
 
 Result<TensorType> unary(OpKind op, const std::vector<TensorType>& in, const Attrs&) {
   NNC_TRY(expectArity(op, in, 1));
-  bool intOk = op == OpKind::Neg || op == OpKind::Abs || op == OpKind::Sign || op == OpKind::Square;
-  if (!intOk) NNC_TRY(expectFloat(op, in[0]));
+  if (!opInfo(op).unaryI32) NNC_TRY(expectFloat(op, in[0]));
   return in[0];
 }
 
@@ -89,9 +87,9 @@ Result<TensorType> cast(OpKind op, const std::vector<TensorType>& in, const Attr
 
 Result<TensorType> binary(OpKind op, const std::vector<TensorType>& in, const Attrs&) {
   NNC_TRY(expectArity(op, in, 2));
-  bool compare = op == OpKind::Greater || op == OpKind::GreaterEqual || op == OpKind::Equal;
+  bool compare = opInfo(op).maskResult;
   if (in[0].dtype != in[1].dtype) return err(op, "operand dtypes differ: " + typeList(in));
-  if ((op == OpKind::Div || op == OpKind::Pow) && in[0].dtype != DType::F32)
+  if (!opInfo(op).binaryI32 && in[0].dtype != DType::F32)
     return err(op, "expects f32 operands, got " + typeList(in));
   auto s = broadcastShapes(in[0].shape, in[1].shape);
   if (!s) return err(op, s.error().message);
@@ -362,10 +360,13 @@ Result<TensorType> softmax(OpKind op, const std::vector<TensorType>& in, const A
 }
 
 Result<TensorType> dropout(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
-  NNC_TRY(expectArity(op, in, op == OpKind::Dropout ? 1 : 2));
+  // DropoutMask takes (x, step) or (x, step, first_row): the global index of x's first row.
+  if (op == OpKind::Dropout || in.size() != 3) NNC_TRY(expectArity(op, in, op == OpKind::Dropout ? 1 : 2));
   NNC_TRY(expectFloat(op, in[0]));
   double rate = a.getFloat("rate");
   if (!(rate >= 0 && rate < 1)) return err(op, "rate must be in [0, 1)");
+  if (in.size() == 3 && (in[2].dtype != DType::F32 || in[2].shape.rank() != 0))
+    return err(op, "first_row must be an f32 scalar, not " + in[2].str());
   return in[0];
 }
 
@@ -391,9 +392,16 @@ Rule ruleFor(OpKind op) {
     case OpKind::Input: case OpKind::Param: case OpKind::State: case OpKind::Hyper: case OpKind::Constant:
       return leaf;
     case OpKind::Cast: return cast;
-    case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div: case OpKind::Pow:
-    case OpKind::Maximum: case OpKind::Minimum: case OpKind::Greater: case OpKind::GreaterEqual:
-    case OpKind::Equal:
+    // The registry's scalar rows (generated: a new elementwise op needs no line here).
+#define NNC_OP(...)
+#define NNC_UNARY(Kind, ...) case OpKind::Kind:
+#define NNC_BINARY(...)
+#include "compiler/ir/Ops.def"
+      return unary;
+#define NNC_OP(...)
+#define NNC_UNARY(...)
+#define NNC_BINARY(Kind, ...) case OpKind::Kind:
+#include "compiler/ir/Ops.def"
       return binary;
     case OpKind::Select: return select;
     case OpKind::BroadcastTo: return broadcastTo;
@@ -415,8 +423,8 @@ Rule ruleFor(OpKind op) {
     case OpKind::Softmax: case OpKind::LogSoftmax: return softmax;
     case OpKind::Dropout: case OpKind::DropoutMask: return dropout;
     case OpKind::BatchNorm: return batchNorm;
-    default: return unary;
   }
+  return leaf;  // not reached: the switch names every op (-Werror=switch)
 }
 
 }  // namespace

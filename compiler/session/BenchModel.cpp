@@ -8,10 +8,12 @@
 #include "compiler/session/ModelPlan.h"
 #include "compiler/session/StateStore.h"
 #include "compiler/session/StepGraphs.h"
+#include "runtime/support/Interrupt.h"
 
 namespace nnc {
 
 Result<BenchModel> compileForBench(const Model& model, bool profile) {
+  interrupt::testPoint("compile");
   const training::TrainingPlan plan = trainingPlanFor(model);
   auto t0 = std::chrono::steady_clock::now();
   Result<StepGraphs> graphs = buildStepGraphs(model);

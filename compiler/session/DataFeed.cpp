@@ -4,15 +4,18 @@
 
 #include "compiler/session/ModelPlan.h"
 #include "runtime/data/Binding.h"
+#include "runtime/support/Interrupt.h"
 
 namespace nnc {
 
 Result<ModelData> loadModelData(const Model& model, const std::string& source, data::Split defaultSplit,
                                 const std::vector<std::string>& needed) {
+  interrupt::testPoint("load");
   std::vector<data::InputSpec> all = inputSpecsFor(model), specs;
   for (const auto& s : all)
     if (needed.empty() || std::find(needed.begin(), needed.end(), s.name) != needed.end()) specs.push_back(s);
-  Result<data::Dataset> ds = data::loadData(source, defaultSplit, specs);
+  // `needed` comes from prediction: those inputs are features, and a csv needs no label.
+  Result<data::Dataset> ds = data::loadData(source, defaultSplit, specs, !needed.empty());
   if (!ds) return ds.error();
   ModelData out;
   out.description = ds->description;

@@ -2,6 +2,7 @@
 
 #include "compiler/session/InterpreterExecutor.h"
 #include "compiler/session/JitExecutor.h"
+#include "runtime/support/Interrupt.h"
 
 namespace nnc {
 
@@ -12,8 +13,11 @@ Result<Backend> parseBackend(const std::string& name) {
 }
 
 Result<std::unique_ptr<training::Executor>> createExecutor(const Model& model, const ExecutorOptions& options) {
+  interrupt::testPoint("compile");
   switch (options.backend) {
     case Backend::Interpreter: {
+      if (options.splitStep)
+        return makeError("the interpreter backend does not train data-parallel (under mpirun); use --backend jit");
       auto e = InterpreterExecutor::create(model, options.seed);
       if (!e) return e.error();
       return std::unique_ptr<training::Executor>(std::move(*e));

@@ -14,6 +14,9 @@ struct ExecutorOptions {
   Backend backend = Backend::Jit;
   int threads = 0;    // 0: every core
   uint64_t seed = 0;  // parameter initialisation
+  // Compile the training step split in gradients and update (train/SplitStep.h), as
+  // data-parallel training needs: the executor is then a distributed::SplitStepExecutor too.
+  bool splitStep = false;
 };
 
 // "jit" / "interpreter"

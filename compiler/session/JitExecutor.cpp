@@ -6,6 +6,7 @@
 #include "compiler/session/ModelPlan.h"
 #include "compiler/session/Scoring.h"
 #include "compiler/session/StateStore.h"
+#include "compiler/train/SplitStep.h"
 #include "runtime/parallel/ThreadPool.h"
 
 namespace nnc {
@@ -37,8 +38,21 @@ Result<std::unique_ptr<JitExecutor>> JitExecutor::create(const Model& model, con
   Result<StepGraphs> graphs = buildStepGraphs(model);
   if (!graphs) return graphs.error();
   const Graph& inference = graphs->eval ? graphs->eval->graph : graphs->predict.graph;
+  const Graph* training = graphs->train ? &graphs->train->graph : nullptr;
+  std::optional<SplitTrainingStep> split;
+  if (options.splitStep && training) {
+    Result<SplitTrainingStep> s = buildSplitTrainingStep(model);
+    if (!s) return s.error();
+    split = std::move(*s);
+    Result<NodeId> p = addPredictionOutput(split->gradient.graph, model, split->gradient.fromModel);
+    if (!p) return p.error();
+    training = &split->gradient.graph;
+    e->split_ = true;
+    e->gradientNames_ = split->gradientStates;
+    e->statisticNames_ = split->statistics;
+  }
   Result<std::unique_ptr<CompiledModel>> compiled =
-      jitCompile(inference, graphs->train ? &graphs->train->graph : nullptr, CompileOptions{});
+      jitCompile(inference, training, CompileOptions{}, split ? &split->update : nullptr);
   if (!compiled) return compiled.error();
   e->compiled_ = std::move(*compiled);
 
@@ -87,8 +101,30 @@ std::vector<const void*> JitExecutor::entryInputs(const EntryInfo& entry, std::s
   return out;
 }
 
+std::vector<std::span<float>> JitExecutor::spans(const std::vector<std::string>& names) {
+  std::vector<std::span<float>> out;
+  for (const std::string& n : names) out.push_back(compiled_->tensor(n));
+  return out;
+}
+
+Result<void> JitExecutor::updateStep(float lr, float step) { return compiled_->updateStep(lr, step); }
+
 Result<training::BatchResult> JitExecutor::trainStep(std::span<const void* const> inputs, int64_t batch, float lr,
                                                      float step) {
+  Result<training::BatchResult> r = runTrainEntry(inputs, batch, lr, step, 0);
+  if (!r || !split_) return r;
+  NNC_TRY(updateStep(lr, step));
+  return r;
+}
+
+Result<training::BatchResult> JitExecutor::gradientStep(std::span<const void* const> inputs, int64_t batch, float lr,
+                                                        float step, int64_t firstRow) {
+  if (!split_) return makeError("internal: the training step was not compiled split (ExecutorOptions::splitStep)");
+  return runTrainEntry(inputs, batch, lr, step, firstRow);
+}
+
+Result<training::BatchResult> JitExecutor::runTrainEntry(std::span<const void* const> inputs, int64_t batch, float lr,
+                                                         float step, int64_t firstRow) {
   const EntryInfo* t = compiled_->training();
   if (!t) return makeError("the model has no train block with a loss, so it cannot be trained");
   sizeBuffers(*t, batch, trainOut_);
@@ -97,7 +133,7 @@ Result<training::BatchResult> JitExecutor::trainStep(std::span<const void* const
   float loss = 0;
   int lossIndex = outputIndex(*t, "loss");
   if (lossIndex >= 0) outs[size_t(lossIndex)] = &loss;  // the step writes the loss here
-  NNC_TRY(compiled_->trainStep(in, batch, lr, step, &loss, outs));
+  NNC_TRY(compiled_->trainStep(in, batch, lr, step, &loss, outs, float(firstRow)));
   PredictionView view;
   if (trainPrediction_ >= 0) {
     const TensorSpec& spec = t->outputs[size_t(trainPrediction_)];

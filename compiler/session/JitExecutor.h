@@ -8,11 +8,14 @@
 #include "compiler/codegen/CompiledModel.h"
 #include "compiler/session/Executors.h"
 #include "compiler/session/StepGraphs.h"
+#include "runtime/distributed/SplitStepExecutor.h"
 #include "runtime/training/Executor.h"
 
 namespace nnc {
 
-class JitExecutor : public training::Executor {
+// With ExecutorOptions::splitStep the training step is compiled in two entries (gradients,
+// update) and trainStep runs both; data-parallel training runs them apart.
+class JitExecutor : public training::Executor, public distributed::SplitStepExecutor {
  public:
   static Result<std::unique_ptr<JitExecutor>> create(const Model& model, const ExecutorOptions& options);
 
@@ -27,6 +30,13 @@ class JitExecutor : public training::Executor {
                                          bool wantPredicted) override;
   Result<void> predict(std::span<const void* const> inputs, int64_t batch, std::span<float> out) override;
 
+  Result<training::BatchResult> gradientStep(std::span<const void* const> inputs, int64_t batch, float lr, float step,
+                                             int64_t firstRow) override;
+  Result<void> updateStep(float lr, float step) override;
+  bool isSplit() const override { return split_; }
+  std::vector<std::span<float>> gradients() override { return spans(gradientNames_); }
+  std::vector<std::span<float>> statistics() override { return spans(statisticNames_); }
+
   const CompiledModel& compiled() const { return *compiled_; }
 
  private:
@@ -34,6 +44,10 @@ class JitExecutor : public training::Executor {
   // Inputs in the entry's order, with zeros standing in for inputs not given.
   std::vector<const void*> entryInputs(const EntryInfo& entry, std::span<const void* const> inputs, int64_t batch);
   Result<void> runInference(std::span<const void* const> inputs, int64_t batch);
+  std::vector<std::span<float>> spans(const std::vector<std::string>& names);
+  // The compiled training entry: the whole step, or the gradient half of a split one.
+  Result<training::BatchResult> runTrainEntry(std::span<const void* const> inputs, int64_t batch, float lr, float step,
+                                              int64_t firstRow);
 
   std::unique_ptr<CompiledModel> compiled_;
   std::vector<training::TensorSpec> inputs_, state_;
@@ -43,6 +57,8 @@ class JitExecutor : public training::Executor {
   int trainPrediction_ = -1, evalLoss_ = -1, evalPrediction_ = -1, firstOutputIndex_ = -1;
   std::vector<std::vector<char>> trainOut_, evalOut_;
   std::vector<char> zeros_;
+  bool split_ = false;
+  std::vector<std::string> gradientNames_, statisticNames_;
 };
 
 }  // namespace nnc

@@ -44,6 +44,25 @@ Result<void> saveModelCheckpoint(const std::string& path, training::Executor& ex
   return ckpt::writeSafetensors(path, c);
 }
 
+Result<CheckpointInfo> readCheckpointInfo(const std::string& path) {
+  Result<ckpt::Checkpoint> file = ckpt::readSafetensors(path);
+  if (!file) return file.error();
+  CheckpointInfo info;
+  auto meta = [&](const char* key) {
+    auto it = file->metadata.find(key);
+    return it == file->metadata.end() ? std::string() : it->second;
+  };
+  info.model = meta("nnc.model");
+  info.optimizer = meta("nnc.optimizer");
+  Result<int64_t> epochs = intMeta(*file, "nnc.epochs", path);
+  if (!epochs) return epochs.error();
+  Result<int64_t> steps = intMeta(*file, "nnc.steps", path);
+  if (!steps) return steps.error();
+  info.epochs = *epochs;
+  info.steps = *steps;
+  return info;
+}
+
 Result<CheckpointInfo> loadModelCheckpoint(const std::string& path, training::Executor& exec) {
   Result<ckpt::Checkpoint> file = ckpt::readSafetensors(path);
   if (!file) return file.error();

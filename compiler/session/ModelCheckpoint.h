@@ -6,6 +6,8 @@
 //   nnc.format     "1"
 //   nnc.model      the model's name
 //   nnc.epochs     epochs trained so far        nnc.steps  optimizer steps so far
+//                  (those of the weights saved: the last completed epoch, or the best one
+//                  that early stopping kept)
 //   nnc.optimizer  sgd | adam | adadelta | rmsprop | adagrad
 //   nnc.normalize  JSON list of {"input", "shift", "multiplier"}: x' = (x - shift) * multiplier
 // Written atomically (temporary file, flush, rename): a failed save leaves the previous file.
@@ -27,6 +29,11 @@ struct CheckpointInfo {
 };
 
 Result<void> saveModelCheckpoint(const std::string& path, training::Executor& exec, const CheckpointInfo& info);
+
+// The metadata of an existing checkpoint (model, optimizer, epochs, steps), without an
+// executor; an Error when `path` is missing or not a readable checkpoint. Lets an interrupted
+// run see whether the file it would replace holds more training than it has to save.
+Result<CheckpointInfo> readCheckpointInfo(const std::string& path);
 
 // Checks the whole file against the executor first (every parameter present, names known,
 // shapes and dtypes equal), then loads it; on an error nothing is changed.

@@ -22,6 +22,10 @@ Result<NodeId> addPrediction(Graph& g, const Model& model, const std::vector<Nod
 
 }  // namespace
 
+Result<NodeId> addPredictionOutput(Graph& g, const Model& model, const std::vector<NodeId>& fromModel) {
+  return addPrediction(g, model, fromModel);
+}
+
 Result<StepGraphs> buildStepGraphs(const Model& model) {
   StepGraphs out;
   bool hasLoss = model.train && model.train->loss != kNoNode;

@@ -26,4 +26,8 @@ struct StepGraphs {
 
 Result<StepGraphs> buildStepGraphs(const Model& model);
 
+// Adds the output "prediction" (described above) to a graph built from `model`, whose
+// `fromModel` maps model nodes to its nodes; kNoNode when the loss has no accuracy.
+Result<NodeId> addPredictionOutput(Graph& g, const Model& model, const std::vector<NodeId>& fromModel);
+
 }  // namespace nnc

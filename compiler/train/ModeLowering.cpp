@@ -24,6 +24,7 @@ std::vector<bool> neededNodes(const Graph& g, const std::vector<NodeId>& roots) 
 struct Lowerer {
   const Model& model;
   GraphMode mode;
+  bool shardedBatch;
   ModeLoweredGraph out;
   IRBuilder b{out.graph};
   int64_t dropoutCount = 0;
@@ -35,7 +36,9 @@ struct Lowerer {
     double rate = n.attrs.getFloat("rate");
     if (mode == GraphMode::Inference || rate == 0) return x;
     int64_t seed = model.train ? static_cast<int64_t>(model.train->seed) : 0;
-    NodeId mask = b.op(OpKind::DropoutMask, {x, out.step}, Attrs{{"rate", rate}, {"seed", seed}, {"salt", salt}});
+    std::vector<NodeId> operands{x, out.step};
+    if (out.firstRow != kNoNode && b.shape(x).isBatched()) operands.push_back(out.firstRow);
+    NodeId mask = b.op(OpKind::DropoutMask, operands, Attrs{{"rate", rate}, {"seed", seed}, {"salt", salt}});
     return b.mul(x, mask);
   }
 
@@ -74,6 +77,7 @@ struct Lowerer {
       TensorType scalar{DType::F32, Shape{}};
       out.lr = out.graph.addLeaf(OpKind::Hyper, kLearningRateName, scalar);
       out.step = out.graph.addLeaf(OpKind::Hyper, kStepName, scalar);
+      if (shardedBatch) out.firstRow = out.graph.addLeaf(OpKind::Hyper, kFirstRowName, scalar);
     }
     std::vector<bool> need = neededNodes(src, roots);
     for (size_t i = 0; i < src.size(); ++i) {
@@ -103,8 +107,9 @@ struct Lowerer {
 
 }  // namespace
 
-Result<ModeLoweredGraph> lowerModes(const Model& model, GraphMode mode, const std::vector<NodeId>& roots) {
-  Lowerer l{model, mode, {}};
+Result<ModeLoweredGraph> lowerModes(const Model& model, GraphMode mode, const std::vector<NodeId>& roots,
+                                    bool shardedBatch) {
+  Lowerer l{model, mode, shardedBatch, {}};
   NNC_TRY(l.run(roots));
   return std::move(l.out);
 }

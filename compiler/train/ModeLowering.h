@@ -32,8 +32,13 @@ struct ModeLoweredGraph {
   std::vector<NodeId> fromModel;  // model node id -> its value in `graph`, kNoNode when not copied
   NodeId lr = kNoNode;            // the Hyper leaves (training mode)
   NodeId step = kNoNode;
+  NodeId firstRow = kNoNode;      // with `shardedBatch`
 };
 
-Result<ModeLoweredGraph> lowerModes(const Model& model, GraphMode mode, const std::vector<NodeId>& roots);
+// `shardedBatch` (training mode, data-parallel runs): the batch is one process's rows of a
+// larger one, starting at the Hyper leaf "first_row", which every DropoutMask also takes so
+// that a sample's mask is the one it gets in a single process.
+Result<ModeLoweredGraph> lowerModes(const Model& model, GraphMode mode, const std::vector<NodeId>& roots,
+                                    bool shardedBatch = false);
 
 }  // namespace nnc

@@ -158,12 +158,6 @@ std::string optimizerSlotName(const std::string& param, const std::string& optim
   return param + "/" + optimizer + "." + slot;
 }
 
-std::vector<std::string> optimizerNames() {
-  std::vector<std::string> names;
-  for (const OptimizerDef& d : optimizers()) names.push_back(d.name);
-  return names;
-}
-
 Result<void> emitOptimizerUpdates(Graph& g, const OptimizerConfig& opt, const std::vector<ParamGradient>& params,
                                   NodeId lr, NodeId step, SourceLoc loc) {
   const OptimizerDef* def = nullptr;

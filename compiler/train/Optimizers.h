@@ -54,7 +54,4 @@ struct ParamGradient {
 Result<void> emitOptimizerUpdates(Graph& g, const OptimizerConfig& opt, const std::vector<ParamGradient>& params,
                                   NodeId lr, NodeId step, SourceLoc loc = {});
 
-// The optimizer kinds, for messages and tests.
-std::vector<std::string> optimizerNames();
-
 }  // namespace nnc

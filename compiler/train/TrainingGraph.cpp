@@ -47,7 +47,7 @@ bool weightDecayApplies(const Node& param) {
   return !layerParam && param.type.shape.rank() >= 2;
 }
 
-Result<TrainingGraph> buildGradientGraph(const Model& model) {
+Result<TrainingGraph> buildGradientGraph(const Model& model, bool shardedBatch) {
   if (!model.train) return makeError("the model has no train block");
   const TrainConfig& cfg = *model.train;
   if (cfg.loss == kNoNode) return makeError("the train block has no loss", cfg.loc);
@@ -55,7 +55,7 @@ Result<TrainingGraph> buildGradientGraph(const Model& model) {
 
   std::vector<NodeId> roots = outputRoots(model);
   roots.push_back(cfg.loss);
-  Result<ModeLoweredGraph> lowered = lowerModes(model, GraphMode::Training, roots);
+  Result<ModeLoweredGraph> lowered = lowerModes(model, GraphMode::Training, roots, shardedBatch);
   if (!lowered) return lowered.error();
 
   TrainingGraph tg;

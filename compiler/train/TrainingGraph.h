@@ -34,6 +34,8 @@ namespace nnc {
 
 inline constexpr const char* kLearningRateName = "lr";
 inline constexpr const char* kStepName = "step";
+// Data-parallel runs only: the global index of the batch's first row (see ModeLowering.h).
+inline constexpr const char* kFirstRowName = "first_row";
 
 // Errors (located): the model has no train block or loss; an op on the path to the loss has
 // no gradient rule.
@@ -63,7 +65,8 @@ struct TrainingGraph {
 
 // Forward (training mode) + loss + gradients; the only updates are batch-norm running
 // statistics. What gradcheck differentiates.
-Result<TrainingGraph> buildGradientGraph(const Model& model);
+// `shardedBatch`: the batch is one process's share of a larger one (ModeLowering.h).
+Result<TrainingGraph> buildGradientGraph(const Model& model, bool shardedBatch = false);
 
 // buildGradientGraph + weight decay + the optimizer's updates: the whole training step
 // (buildTrainingGraph returns its graph). `gradients` still lists the loss's gradients.

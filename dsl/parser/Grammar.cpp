@@ -59,6 +59,15 @@ struct NameParser : TokenParser<NameParser, Word> {
   static void setText(Word& w, const char* b, const char* e) { w.text.assign(b, e); }
 };
 
+// A name in an expression: an identifier, or a parameter reference such as `fc.weight`.
+struct ReferenceParser : TokenParser<ReferenceParser, Word> {
+  static const char* scan(const char* p, const char* end) {
+    const char* stop = scanReference(p, end);
+    return isKeyword(std::string_view(p, size_t(scanIdentifier(p, end) - p))) ? p : stop;
+  }
+  static void setText(Word& w, const char* b, const char* e) { w.text.assign(b, e); }
+};
+
 struct NumberParser : TokenParser<NumberParser, NumberLit> {
   static const char* scan(const char* p, const char* end) { return scanNumber(p, end); }
   static void setText(NumberLit& n, const char* b, const char* e) { n.text.assign(b, e); }
@@ -87,6 +96,7 @@ struct KeywordParser : x3::parser<KeywordParser> {
 };
 
 constexpr NameParser name_token{};
+constexpr ReferenceParser reference_token{};
 constexpr NumberParser number_token{};
 constexpr StringParser string_token{};
 constexpr KeywordParser kw_model{"model"}, kw_input{"input"}, kw_param{"param"}, kw_output{"output"},
@@ -200,7 +210,7 @@ auto const product_tail_def = (x3::char_('*') | x3::char_('/') | x3::char_('@'))
 auto const operand_def = unary;
 auto const unary_def = negation | primary;
 auto const negation_def = x3::char_('-') > operand;
-auto const primary_def = number_token | string_token | call | name_token | list | paren;
+auto const primary_def = number_token | string_token | call | reference_token | list | paren;
 
 // Calls: positional and keyword arguments (their order is checked in ToAst).
 // (a >> b) > c: the grouping C++ gives anyway, written out for clang's

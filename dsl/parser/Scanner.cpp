@@ -29,6 +29,17 @@ const char* scanIdentifier(const char* p, const char* end) {
   return p;
 }
 
+const char* scanReference(const char* p, const char* end) {
+  const char* q = scanIdentifier(p, end);
+  if (q == p) return p;
+  while (q != end && *q == '.') {
+    const char* next = scanIdentifier(q + 1, end);
+    if (next == q + 1) break;
+    q = next;
+  }
+  return q;
+}
+
 const char* scanNumber(const char* p, const char* end) {
   bool starts = p != end && (isDigit(*p) || (*p == '.' && p + 1 != end && isDigit(p[1])));
   if (!starts) return p;
@@ -62,7 +73,7 @@ Token scanToken(std::string_view text, size_t pos) {
   const char* p = begin + pos;
   auto token = [&](TokenKind kind, const char* stop) { return Token{kind, pos, size_t(stop - begin)}; };
   if (p == end) return token(TokenKind::End, p);
-  if (const char* q = scanIdentifier(p, end); q != p) return token(TokenKind::Identifier, q);
+  if (const char* q = scanReference(p, end); q != p) return token(TokenKind::Identifier, q);
   if (const char* q = scanNumber(p, end); q != p) return token(TokenKind::Number, q);
   if (*p == '"') {
     if (const char* q = scanString(p, end); q != p) return token(TokenKind::String, q);

@@ -5,6 +5,8 @@
 //
 //   trivia      spaces, tabs, '\r', '\n', and '#' to the end of the line
 //   identifier  [A-Za-z_][A-Za-z0-9_]*
+//   reference   identifier ('.' identifier)*: in expressions, `h1.weight` reads a layer's
+//               parameter by its name (the pre-scan takes it as one identifier token)
 //   number      starts with a digit, or '.' then a digit; then takes every letter, digit,
 //               '_' and '.', and a sign right after 'e' / 'E'. Whether the text is a valid
 //               number ("1e-3" is, "3x" and "1.2.3" are not) is checked when it is converted.
@@ -42,6 +44,8 @@ bool isPunct(char c);
 // Each returns the end of the token starting at `p`, or `p` when none starts there.
 const char* skipTrivia(const char* p, const char* end);
 const char* scanIdentifier(const char* p, const char* end);
+// An identifier, then any number of '.' identifier (a parameter name such as `fc.weight`).
+const char* scanReference(const char* p, const char* end);
 const char* scanNumber(const char* p, const char* end);
 // The end of a string's closing quote; `p` when `p` is not '"' or the string is unterminated.
 const char* scanString(const char* p, const char* end);

@@ -1,5 +1,6 @@
 // Activations: one IR op each, with `alpha` (leaky_relu, elu) or `axis` (softmax,
 // log_softmax) as attributes. They double as the names `activation =` accepts on layers.
+// Adding one is a row in compiler/ir/Ops.def: nothing here.
 #include "compiler/ir/Op.h"
 #include "dsl/sema/Builders.h"
 #include "dsl/sema/Registry.h"
@@ -8,30 +9,30 @@ namespace nnc::sema {
 
 namespace {
 
-enum class Extra { None, Alpha, Axis };
-
+// The activations are the registry's rows with DslForm::Activation (Ops.def), under their
+// op names and aliases; their parameters follow the row's attribute family.
 struct ActivationDef {
   const char* name;
   OpKind op;
-  Extra extra;
-  double alpha;  // the default of `alpha`
 };
 
-constexpr ActivationDef kActivations[] = {
-    {"relu", OpKind::Relu, Extra::None, 0},
-    {"leaky_relu", OpKind::LeakyRelu, Extra::Alpha, 0.01},
-    {"elu", OpKind::Elu, Extra::Alpha, 1.0},
-    {"selu", OpKind::Selu, Extra::None, 0},
-    {"gelu", OpKind::Gelu, Extra::None, 0},  // exact, erf-based
-    {"sigmoid", OpKind::Sigmoid, Extra::None, 0},
-    {"tanh", OpKind::Tanh, Extra::None, 0},
-    {"softplus", OpKind::Softplus, Extra::None, 0},
-    {"softmax", OpKind::Softmax, Extra::Axis, 0},
-    {"log_softmax", OpKind::LogSoftmax, Extra::Axis, 0},
-};
+const std::vector<ActivationDef>& activations() {
+  static const std::vector<ActivationDef> defs = [] {
+    std::vector<ActivationDef> out;
+    for (int i = 0; i < numOpKinds(); ++i) {
+      const OpInfo& info = opInfo(static_cast<OpKind>(i));
+      if (info.dsl != DslForm::Activation) continue;
+      out.push_back({info.name, info.kind});
+      for (const OpAlias* a = opAliasesBegin(); a != opAliasesEnd(); ++a)
+        if (a->kind == info.kind) out.push_back({a->name, info.kind});
+    }
+    return out;
+  }();
+  return defs;
+}
 
 const ActivationDef* findDef(const std::string& name) {
-  for (const ActivationDef& d : kActivations)
+  for (const ActivationDef& d : activations())
     if (name == d.name) return &d;
   return nullptr;
 }
@@ -41,8 +42,9 @@ std::optional<NodeId> buildActivation(Sema& s, const BoundCall& b) {
   if (!d) return s.error(b.loc, "internal: no activation '" + b.callee->name + "'"), std::nullopt;
   NodeId x = b.tensor("x");
   Attrs attrs;
-  if (d->extra == Extra::Alpha) attrs.set("alpha", b.number("alpha"));
-  if (d->extra == Extra::Axis) {
+  AttrFamily family = opInfo(d->op).attrs;
+  if (family == AttrFamily::Alpha) attrs.set("alpha", b.number("alpha"));
+  if (family == AttrFamily::Axis) {
     std::optional<int64_t> axis = axisArg(s, b, "axis", x);
     if (!axis) return std::nullopt;
     attrs.set("axis", *axis);
@@ -54,17 +56,18 @@ std::optional<NodeId> buildActivation(Sema& s, const BoundCall& b) {
 
 std::vector<std::string> activationChoices() {
   std::vector<std::string> out{"none"};
-  for (const ActivationDef& d : kActivations) out.push_back(d.name);
+  for (const ActivationDef& d : activations()) out.push_back(d.name);
   return out;
 }
 
 void addActivations(Registry& r) {
-  for (const ActivationDef& d : kActivations) {
+  for (const ActivationDef& d : activations()) {
+    const OpInfo& info = opInfo(d.op);
     Callable c;
     c.name = d.name;
     c.params.push_back(spec::tensor("x"));
-    if (d.extra == Extra::Alpha) c.params.push_back(spec::number("alpha", spec::num(d.alpha)));
-    if (d.extra == Extra::Axis) c.params.push_back(spec::integer("axis", spec::num(-1)));
+    if (info.attrs == AttrFamily::Alpha) c.params.push_back(spec::number("alpha", spec::num(info.alphaDefault)));
+    if (info.attrs == AttrFamily::Axis) c.params.push_back(spec::integer("axis", spec::num(-1)));
     c.build = buildActivation;
     c.isActivation = true;
     c.summaryKind = "Activation";

@@ -52,6 +52,9 @@ inline constexpr double kMaxWindow = 1e6;
 // The initializer call bound to an `init =` argument or a `param` declaration.
 InitSpec initSpec(const BoundCall& init);
 
+// The callable of a layer (a call that creates parameters), with its `nnc summary` kind.
+Callable layer(const char* name, std::vector<ParamSpec> params, TensorBuilder build, const char* kind);
+
 // A parameter of a layer: "<layer name>.<suffix>".
 std::optional<NodeId> layerParam(Sema& s, const BoundCall& layer, const std::string& suffix, const Shape& shape,
                                  const InitSpec& init, OpKind kind = OpKind::Param);

@@ -20,7 +20,35 @@ bool isIdentifier(const std::string& s) {
   return true;
 }
 
+// `fc.weight`: a parameter (or state, `bn.running_mean`) a layer created, read by its name,
+// e.g. for a custom regulariser `loss = ... + 1e-4 * sum(square(fc.weight))`. Only tensors
+// created earlier in the file exist: like names, parameters are used after their definition.
+std::optional<NodeId> lowerParameterReference(Sema& s, const ast::Expr& e) {
+  const Graph& g = s.graph();
+  for (OpKind kind : {OpKind::Param, OpKind::State})
+    if (NodeId id = g.findLeaf(kind, e.text); id != kNoNode) return id;
+  const std::string layer = e.text.substr(0, e.text.find('.'));
+  std::vector<std::string> known, ofLayer;
+  for (OpKind kind : {OpKind::Param, OpKind::State})
+    for (NodeId id : g.leaves(kind)) {
+      known.push_back(g.node(id).name);
+      if (g.node(id).name.rfind(layer + ".", 0) == 0) ofLayer.push_back(g.node(id).name);
+    }
+  std::string hint = suggest(e.text, known);
+  if (hint.empty() && !ofLayer.empty()) {
+    hint = " ('" + layer + "' has";
+    for (size_t i = 0; i < ofLayer.size(); ++i) hint += (i ? ", " : " ") + ofLayer[i];
+    hint += ")";
+  }
+  if (ofLayer.empty() && s.declaredAhead(layer))
+    hint = " ('" + layer + "' is defined further down: parameters are read after the layer that creates them)";
+  s.error(e.loc, "unknown parameter '" + e.text + "'" + hint +
+                     "; NAME.PARAM reads a parameter a layer created, such as dense's NAME.weight and NAME.bias");
+  return std::nullopt;
+}
+
 std::optional<NodeId> lowerName(Sema& s, const ast::Expr& e) {
+  if (e.text.find('.') != std::string::npos) return lowerParameterReference(s, e);
   if (const Sema::Binding* b = s.lookup(e.text)) {
     if (b->poisoned) return std::nullopt;  // its own error was reported where it was defined
     return b->node;
@@ -153,7 +181,17 @@ std::optional<NodeId> lowerCall(Sema& s, const ast::Expr& e, bool root) {
     s.error(e.loc, "internal: '" + c->name + "' has no builder");
     return std::nullopt;
   }
-  return c->build(s, *bound);
+  if (!c->createsParams || root) return c->build(s, *bound);
+  int64_t trainable = s.trainableCreated(), nonTrainable = s.nonTrainableCreated();
+  const size_t inner = s.nestedLayers().size();
+  std::optional<NodeId> out = c->build(s, *bound);
+  if (!out) return out;
+  // Layers nested in this one's arguments have rows of their own.
+  for (size_t i = inner; i < s.nestedLayers().size(); ++i)
+    trainable += s.nestedLayers()[i].trainable, nonTrainable += s.nestedLayers()[i].nonTrainable;
+  s.recordNestedLayer({bound->layerName, c->summaryKind, *out, s.trainableCreated() - trainable,
+                       s.nonTrainableCreated() - nonTrainable});
+  return out;
 }
 
 }  // namespace

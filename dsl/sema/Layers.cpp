@@ -73,6 +73,8 @@ std::optional<NodeId> buildDropout(Sema& s, const BoundCall& b) {
   return s.emit(OpKind::Dropout, {b.tensor("x")}, Attrs{{"rate", b.number("rate")}}, b.loc);
 }
 
+}  // namespace
+
 Callable layer(const char* name, std::vector<ParamSpec> params, TensorBuilder build, const char* kind) {
   Callable c;
   c.name = name;
@@ -82,8 +84,6 @@ Callable layer(const char* name, std::vector<ParamSpec> params, TensorBuilder bu
   c.summaryKind = kind;
   return c;
 }
-
-}  // namespace
 
 std::optional<NodeId> layerParam(Sema& s, const BoundCall& layer, const std::string& suffix, const Shape& shape,
                                  const InitSpec& init, OpKind kind) {

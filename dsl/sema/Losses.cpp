@@ -40,6 +40,23 @@ std::optional<NodeId> classWeights(Sema& s, const BoundCall& b, const TensorType
   return kNoNode;
 }
 
+// The Keras idiom `dense(h, 1, activation = sigmoid)` fed to a loss that applies sigmoid (or
+// softmax) itself squashes twice: legal, but it trains badly. Warns at the argument, and
+// returns what the model's own decisions threshold: for a sigmoid output p, `p > 0.5` is
+// `z > 0` on the sigmoid's input z, which is what accuracy must measure (p itself is always
+// > 0). A softmax keeps the order of its input, so argmax needs no change.
+NodeId warnIfSquashed(Sema& s, const BoundCall& b, const char* argName, const char* appliedInside) {
+  const BoundArg& arg = b.arg(argName);
+  const Node& n = s.graph().node(arg.tensor);
+  const char* squash = n.op == OpKind::Sigmoid ? "sigmoid" : n.op == OpKind::Softmax ? "softmax" : nullptr;
+  if (!squash) return arg.tensor;
+  std::string what = n.name.empty() ? "'" + arg.text + "'" : "'" + n.name + "'";
+  s.warning(arg.loc, b.callee->name + " applies " + appliedInside + " itself and expects logits, but " + what +
+                         " is already a " + squash + " output: give the loss the values before the " + squash +
+                         " (e.g. dense(h, units) without activation) and apply " + squash + " only to the output");
+  return n.op == OpKind::Sigmoid ? n.inputs[0] : arg.tensor;
+}
+
 std::optional<NodeId> buildCrossEntropy(Sema& s, const BoundCall& b) {
   NodeId logits = b.tensor("logits"), labels = b.tensor("labels");
   const TensorType lt = s.type(logits), yt = s.type(labels);
@@ -74,7 +91,7 @@ std::optional<NodeId> buildCrossEntropy(Sema& s, const BoundCall& b) {
     loss = em(OpKind::Div, {total, count});
   }
   if (!em.ok()) return std::nullopt;
-  s.recordLoss({loss, AccuracyKind::Categorical, logits, labels});
+  s.recordLoss({loss, AccuracyKind::Categorical, warnIfSquashed(s, b, "logits", "softmax"), labels});
   return loss;
 }
 
@@ -95,7 +112,7 @@ std::optional<NodeId> buildBinaryCrossEntropy(Sema& s, const BoundCall& b) {
   NodeId perElement = em(OpKind::Add, {linear, logTerm});
   NodeId loss = em(OpKind::ReduceMean, {perElement}, reduceAttrs(allAxes(s.type(x).shape)));
   if (!em.ok()) return std::nullopt;
-  s.recordLoss({loss, AccuracyKind::Binary, x, t});
+  s.recordLoss({loss, AccuracyKind::Binary, warnIfSquashed(s, b, "logits", "sigmoid"), t});
   return loss;
 }
 

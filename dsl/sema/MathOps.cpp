@@ -1,4 +1,5 @@
-// Elementwise math: exp, log, sqrt, abs, square; maximum and minimum (NumPy broadcasting);
+// Elementwise math: the registry's Math rows (exp, log, sqrt, abs, square, ...); maximum and
+// minimum (NumPy broadcasting);
 // clip(x, lo, hi) as minimum(maximum(x, lo), hi).
 #include "dsl/sema/Builders.h"
 #include "dsl/sema/ConstEval.h"
@@ -8,21 +9,13 @@ namespace nnc::sema {
 
 namespace {
 
-struct UnaryDef {
-  const char* name;
-  OpKind op;
-  DTypeReq dtype;
-};
-
-constexpr UnaryDef kUnary[] = {
-    {"exp", OpKind::Exp, DTypeReq::F32},    {"log", OpKind::Log, DTypeReq::F32},
-    {"sqrt", OpKind::Sqrt, DTypeReq::F32},  {"abs", OpKind::Abs, DTypeReq::Any},
-    {"square", OpKind::Square, DTypeReq::Any},
-};
-
+// The one-operand math functions are the registry's rows with DslForm::Math (Ops.def),
+// taking i32 too where the row has an i32 form.
 std::optional<NodeId> buildUnary(Sema& s, const BoundCall& b) {
-  for (const UnaryDef& d : kUnary)
-    if (b.callee->name == d.name) return s.emit(d.op, {b.tensor("x")}, {}, b.loc);
+  for (int i = 0; i < numOpKinds(); ++i) {
+    const OpInfo& info = opInfo(static_cast<OpKind>(i));
+    if (info.dsl == DslForm::Math && b.callee->name == info.name) return s.emit(info.kind, {b.tensor("x")}, {}, b.loc);
+  }
   return s.error(b.loc, "internal: no unary op '" + b.callee->name + "'"), std::nullopt;
 }
 
@@ -48,12 +41,14 @@ std::optional<NodeId> buildClip(Sema& s, const BoundCall& b) {
 }  // namespace
 
 void addMathOps(Registry& r) {
-  for (const UnaryDef& d : kUnary) {
+  for (int i = 0; i < numOpKinds(); ++i) {
+    const OpInfo& info = opInfo(static_cast<OpKind>(i));
+    if (info.dsl != DslForm::Math) continue;
     Callable c;
-    c.name = d.name;
-    c.params = {spec::tensor("x", spec::req(d.dtype))};
+    c.name = info.name;
+    c.params = {spec::tensor("x", spec::req(info.unaryI32 ? DTypeReq::Any : DTypeReq::F32))};
     c.build = buildUnary;
-    c.summaryKind = d.name;
+    c.summaryKind = info.name;
     r.add(std::move(c));
   }
   for (const char* name : {"maximum", "minimum"}) {

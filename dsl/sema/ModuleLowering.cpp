@@ -180,9 +180,17 @@ class ModuleLowering {
   void trainBlock(const ast::Decl& d) {
     s_.beginDeclaration("");
     sema::lowerTrainBlock(s_, d);
-    // Layers named inside the loss (`mse(dense(x, 1, name = "fc"), y)`) still count.
-    if (s_.model().train && (s_.trainableCreated() || s_.nonTrainableCreated()))
-      row("train", "Loss", s_.model().train->loss, s_.trainableCreated(), s_.nonTrainableCreated());
+    // Layers named inside the loss (`mse(dense(x, 1, name = "fc"), y)`) are layers of the
+    // model like the others: a row each, under their own names, so the rows add up to the
+    // total and say where the parameters are.
+    if (!s_.model().train) return;
+    int64_t trainable = s_.trainableCreated(), nonTrainable = s_.nonTrainableCreated();
+    for (const sema::Sema::NestedLayer& l : s_.nestedLayers()) {
+      row(l.name, l.kind, l.node, l.trainable, l.nonTrainable);
+      trainable -= l.trainable, nonTrainable -= l.nonTrainable;
+    }
+    // Anything else the block created (nothing today) keeps the block's own row.
+    if (trainable || nonTrainable) row("train", "Loss", s_.model().train->loss, trainable, nonTrainable);
   }
 
   Sema s_;

@@ -95,30 +95,20 @@ std::optional<NodeId> buildLstm(Sema& s, const BoundCall& b) {
   return finish(s, b, em, states);
 }
 
-Callable recurrent(const char* name, std::vector<ParamSpec> params, TensorBuilder build, const char* kind) {
-  Callable c;
-  c.name = name;
-  c.params = std::move(params);
-  c.build = build;
-  c.createsParams = true;
-  c.summaryKind = kind;
-  return c;
-}
-
 }  // namespace
 
 void addRecurrentLayers(Registry& r) {
   const TensorReq sequence{DTypeReq::F32, 3, 3, "an input", "[batch, time, features]"};
   const Range units = spec::between(1, kMaxUnits);
-  r.add(recurrent("rnn",
-                  {spec::tensor("x", sequence), spec::integer("units", spec::required(), units),
-                   spec::word("activation", spec::word("tanh"), activationChoices(), "activation"),
-                   spec::boolean("sequences", false)},
-                  buildRnn, "SimpleRNN"));
-  r.add(recurrent("lstm",
-                  {spec::tensor("x", sequence), spec::integer("units", spec::required(), units),
-                   spec::boolean("sequences", false)},
-                  buildLstm, "LSTM"));
+  r.add(layer("rnn",
+              {spec::tensor("x", sequence), spec::integer("units", spec::required(), units),
+               spec::word("activation", spec::word("tanh"), activationChoices(), "activation"),
+               spec::boolean("sequences", false)},
+              buildRnn, "SimpleRNN"));
+  r.add(layer("lstm",
+              {spec::tensor("x", sequence), spec::integer("units", spec::required(), units),
+               spec::boolean("sequences", false)},
+              buildLstm, "LSTM"));
 }
 
 }  // namespace nnc::sema

@@ -16,7 +16,14 @@ std::string suggest(const std::string& word, const std::vector<std::string>& can
 
 std::string locStr(SourceLoc loc) { return std::to_string(loc.line) + ":" + std::to_string(loc.col); }
 
-void Sema::error(SourceLoc loc, std::string message) { errors_.push_back(Diagnostic{loc, std::move(message)}); }
+void Sema::error(SourceLoc loc, std::string message) {
+  errors_.push_back(Diagnostic{loc, std::move(message), Severity::Error});
+  ++errorCount_;
+}
+
+void Sema::warning(SourceLoc loc, std::string message) {
+  errors_.push_back(Diagnostic{loc, std::move(message), Severity::Warning});
+}
 
 void Sema::flushErrors(DiagnosticEngine& diags) {
   // Declarations are checked in order, but a declaration's own errors can come out of order
@@ -26,8 +33,9 @@ void Sema::flushErrors(DiagnosticEngine& diags) {
   };
   std::stable_sort(errors_.begin(), errors_.end(),
                    [&](const Diagnostic& a, const Diagnostic& b) { return key(a) < key(b); });
-  for (Diagnostic& d : errors_) diags.error(d.loc, std::move(d.message));
+  for (Diagnostic& d : errors_) diags.report(std::move(d));
   errors_.clear();
+  errorCount_ = 0;
 }
 
 std::optional<NodeId> Sema::emit(OpKind op, std::vector<NodeId> inputs, Attrs attrs, SourceLoc loc) {
@@ -170,6 +178,7 @@ void Sema::beginDeclaration(const std::string& assignName, bool redefinition) {
   redefinition_ = redefinition;
   trainableCreated_ = nonTrainableCreated_ = 0;
   rootCallee_ = nullptr;
+  nestedLayers_.clear();
 }
 
 std::optional<NodeId> Sema::classWeightsState(int64_t classes, SourceLoc loc) {

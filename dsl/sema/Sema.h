@@ -38,7 +38,9 @@ class Sema {
 
   // ---- Errors: buffered, then reported sorted by position (see flushErrors).
   void error(SourceLoc loc, std::string message);
-  bool hasErrors() const { return !errors_.empty(); }
+  // A legal construct that is probably a mistake (reported with the errors, fails nothing).
+  void warning(SourceLoc loc, std::string message);
+  bool hasErrors() const { return errorCount_ > 0; }
   void flushErrors(DiagnosticEngine& diags);
 
   // ---- Emitting IR
@@ -94,6 +96,17 @@ class Sema {
   void setRootCallee(const Callable* c) { rootCallee_ = c; }
   const Callable* rootCallee() const { return rootCallee_; }
 
+  // A layer called inside an expression (`mse(dense(h, 1, name = "aux"), y)`), so that the
+  // train block can give it a row of its own in `nnc summary`.
+  struct NestedLayer {
+    std::string name, kind;
+    NodeId node = kNoNode;
+    int64_t trainable = 0, nonTrainable = 0;
+  };
+  void recordNestedLayer(NestedLayer l) { nestedLayers_.push_back(std::move(l)); }
+  // Those recorded since the current declaration began.
+  const std::vector<NestedLayer>& nestedLayers() const { return nestedLayers_; }
+
   // ---- Losses and class weights (read by the train block)
   void recordLoss(const LossRecord& r) { losses_.push_back(r); }
   const std::vector<LossRecord>& losses() const { return losses_; }
@@ -107,7 +120,8 @@ class Sema {
  private:
   Model& model_;
   FrontendLimits limits_;
-  std::vector<Diagnostic> errors_;
+  std::vector<Diagnostic> errors_;  // and warnings
+  size_t errorCount_ = 0;
   std::map<std::string, Binding> scope_;
   std::map<std::string, SourceLoc> declaredAhead_;
   std::map<std::string, SourceLoc> leafNames_;  // parameter and state names -> where created
@@ -117,6 +131,7 @@ class Sema {
   int64_t nonTrainableCreated_ = 0;
   const Callable* rootCallee_ = nullptr;
   std::vector<LossRecord> losses_;
+  std::vector<NestedLayer> nestedLayers_;
   NodeId classWeightsState_ = kNoNode;
 };
 

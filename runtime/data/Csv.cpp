@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <map>
 
+#include "runtime/support/AtomicFile.h"
 #include "runtime/support/ByteReader.h"
 
 namespace nnc::data {
@@ -162,7 +164,13 @@ Result<Dataset> parseCsv(std::string_view text, const std::string& path, const C
                        "missing header: the first row holds numbers, but it must name the model input of each "
                        "column, the last being the label (e.g. x,x,x,label)");
   }
-  if (ncols < 2)
+  auto isFeatureInput = [&](const std::string& name) {
+    return std::find(options.featureInputs.begin(), options.featureInputs.end(), name) != options.featureInputs.end();
+  };
+  auto lastName = parseColumnName(header.back().text);
+  const bool hasLabel = !(lastName && isFeatureInput(lastName->name));
+  const size_t nfeatures = hasLabel ? ncols - 1 : ncols;
+  if (hasLabel && ncols < 2)
     return makeError(at(path, head.number, 1) + "the header names a single column; a CSV needs at least one input "
                                                  "column and the label column, which comes last");
   std::vector<ColumnName> names;
@@ -182,10 +190,10 @@ Result<Dataset> parseCsv(std::string_view text, const std::string& path, const C
   const ColumnName& labelCol = names.back();
   std::vector<Group> groups;
   std::map<std::string, size_t> groupOf;
-  std::vector<size_t> colGroup(ncols - 1);
-  for (size_t c = 0; c + 1 < ncols; ++c) {
+  std::vector<size_t> colGroup(nfeatures);
+  for (size_t c = 0; c < nfeatures; ++c) {
     const ColumnName& cn = names[c];
-    if (cn.name == labelCol.name)
+    if (hasLabel && cn.name == labelCol.name)
       return makeError(at(path, head.number, header[c].col) + "column " + std::to_string(c + 1) + " '" +
                        columnText(cn) + "' names the label input '" + labelCol.name +
                        "', but the label is the last column alone");
@@ -209,7 +217,10 @@ Result<Dataset> parseCsv(std::string_view text, const std::string& path, const C
     colGroup[c] = it->second;
   }
 
-  const bool realLabels = std::find(options.realValuedInputs.begin(), options.realValuedInputs.end(),
+  // A caller that names its features (predict) reads no label: whatever it holds (a
+  // regression target, a class id) is accepted as a number rather than checked as a class id.
+  const bool realLabels = !options.featureInputs.empty() ||
+                          std::find(options.realValuedInputs.begin(), options.realValuedInputs.end(),
                                     labelCol.name) != options.realValuedInputs.end();
   std::vector<int32_t> intLabels;
   std::vector<float> realLabelValues;
@@ -227,7 +238,7 @@ Result<Dataset> parseCsv(std::string_view text, const std::string& path, const C
     }
     for (size_t c = 0; c < ncols; ++c) {
       const Field& f = (*fields)[c];
-      const bool isLabel = c + 1 == ncols;
+      const bool isLabel = hasLabel && c + 1 == ncols;
       std::string what = "column " + std::to_string(c + 1) + " '" + columnText(names[c]) + "'";
       if (f.text.empty())
         return makeError(at(path, line.number, f.col) + "empty field in " + what + " (expected a number)");
@@ -258,12 +269,35 @@ Result<Dataset> parseCsv(std::string_view text, const std::string& path, const C
   d.description = "csv:" + path;
   for (Group& g : groups)
     d.arrays.push_back({g.name, Array::fromF32({int64_t(rows), int64_t(g.columns.size())}, std::move(g.values)), path});
+  if (!hasLabel) return d;
   d.labels = d.arrays.size();
   d.arrays.push_back({labelCol.name,
                       realLabels ? Array::fromF32({int64_t(rows)}, std::move(realLabelValues))
                                  : Array::fromI32({int64_t(rows)}, std::move(intLabels)),
                       path});
   return d;
+}
+
+Result<void> saveCsv(const std::string& path, const Array& a, const std::string& name) {
+  const int64_t per = a.rank() <= 1 ? 1 : a.sampleNumel();
+  std::string text;
+  for (int64_t i = 0; i < per; ++i) {
+    if (i) text += ',';
+    text += per == 1 ? name : name + "[" + std::to_string(i) + "]";
+  }
+  text += '\n';
+  char buf[32];
+  for (int64_t s = 0; s < a.numSamples(); ++s) {
+    for (int64_t i = 0; i < per; ++i) {
+      const size_t k = size_t(s * per + i);
+      if (a.dtype() == DType::F32) std::snprintf(buf, sizeof buf, "%.9g", double(a.f32()[k]));
+      else std::snprintf(buf, sizeof buf, "%d", int(a.i32()[k]));
+      if (i) text += ',';
+      text += buf;
+    }
+    text += '\n';
+  }
+  return io::writeFileAtomically(path, text.data(), text.size());
 }
 
 Result<Dataset> loadCsv(const std::string& path, const CsvOptions& options) {

@@ -14,7 +14,9 @@
 //    indexed, and indices must increase from column to column (a typo such as x[1],x[1] or
 //    x[2],x[1] is an error rather than a silent reordering). They need not start at 0.
 //  - The last column is the label, a single value per sample, and its name is used by no
-//    other column. Its values must be integers (class ids) fitting in i32 ("3" or "3.0");
+//    other column. For prediction, which needs no label, a last column that names one of
+//    the inputs the caller reads as features (CsvOptions::featureInputs) is a feature column
+//    like the others, and the file has no label column: `x,x,x` loads x alone. Its values must be integers (class ids) fitting in i32 ("3" or "3.0");
 //    they give an i32[n] array. When the model declares that input as f32 (a regression
 //    target), it is read as f32[n] instead (CsvOptions::realValuedInputs).
 //  - Every other field is a finite number (decimal or scientific notation, optional sign)
@@ -38,6 +40,9 @@ struct CsvOptions {
   // Names of the model's f32 inputs: when the label column names one of them, its values
   // are read as f32 (any finite number) instead of i32 class ids.
   std::vector<std::string> realValuedInputs;
+  // Inputs the caller reads as features (predict): when the last column names one of them,
+  // the file has no label column; otherwise the label column is read as f32, unchecked.
+  std::vector<std::string> featureInputs;
 };
 
 // Loads FILE as described above; description is "csv:FILE".
@@ -45,5 +50,11 @@ Result<Dataset> loadCsv(const std::string& path, const CsvOptions& options = {})
 
 // The same from text in memory; `path` is only used in messages.
 Result<Dataset> parseCsv(std::string_view text, const std::string& path, const CsvOptions& options = {});
+
+// Writes `a` (one row per sample) as CSV in the format above, without a label column: a
+// header naming every column `name` (one value per sample) or `name[i]` (the sample's
+// elements in row-major order), then f32 values that read back exactly (%.9g) or i32
+// integers. Written atomically, as predict's .npy files are.
+Result<void> saveCsv(const std::string& path, const Array& a, const std::string& name);
 
 }  // namespace nnc::data

@@ -141,7 +141,8 @@ Result<Dataset> loadFashionMnist(Split split, const std::string& dir) {
   return d;
 }
 
-Result<Dataset> loadDataSource(const DataSource& src, Split defaultSplit, const std::vector<InputSpec>& inputs) {
+Result<Dataset> loadDataSource(const DataSource& src, Split defaultSplit, const std::vector<InputSpec>& inputs,
+                               bool inputsAreFeatures) {
   switch (src.kind) {
     case DataSource::Kind::FashionMnist:
       return loadFashionMnist(src.split.value_or(defaultSplit), fashionMnistDir());
@@ -161,6 +162,7 @@ Result<Dataset> loadDataSource(const DataSource& src, Split defaultSplit, const 
         d.labels = 1;
       }
       NNC_TRY(checkSampleCounts(d));
+      NNC_TRY(checkFinite(d));  // float IDX (types 0x0D, 0x0E) can hold NaN
       return d;
     }
     case DataSource::Kind::Npy: {
@@ -172,22 +174,26 @@ Result<Dataset> loadDataSource(const DataSource& src, Split defaultSplit, const 
         d.arrays.push_back({name, std::move(*a), file});
       }
       NNC_TRY(checkSampleCounts(d));
+      NNC_TRY(checkFinite(d));  // as csv does: a NaN would only show later, as a NaN loss
       return d;
     }
     case DataSource::Kind::Csv: {
       CsvOptions options;
       for (auto& in : inputs)
         if (!in.isInteger) options.realValuedInputs.push_back(in.name);
+      if (inputsAreFeatures)
+        for (auto& in : inputs) options.featureInputs.push_back(in.name);
       return loadCsv(src.csvPath, options);
     }
   }
   return makeError("unknown data source kind");
 }
 
-Result<Dataset> loadData(std::string_view text, Split defaultSplit, const std::vector<InputSpec>& inputs) {
+Result<Dataset> loadData(std::string_view text, Split defaultSplit, const std::vector<InputSpec>& inputs,
+                         bool inputsAreFeatures) {
   auto src = parseDataSource(text);
   if (!src.ok()) return src.error();
-  return loadDataSource(*src, defaultSplit, inputs);
+  return loadDataSource(*src, defaultSplit, inputs, inputsAreFeatures);
 }
 
 }  // namespace nnc::data

@@ -40,11 +40,14 @@ Result<DataSource> parseDataSource(std::string_view text);
 
 // Loads a parsed source. `defaultSplit` is used for a bare `fashion-mnist`; `inputs` (the
 // model's inputs, optional) lets csv read an f32 label column for a regression target.
+// `inputsAreFeatures` (prediction): every input listed is a feature, so a csv whose last
+// column names one of them has no label column.
 Result<Dataset> loadDataSource(const DataSource& source, Split defaultSplit,
-                               const std::vector<InputSpec>& inputs = {});
+                               const std::vector<InputSpec>& inputs = {}, bool inputsAreFeatures = false);
 
 // parseDataSource + loadDataSource.
-Result<Dataset> loadData(std::string_view text, Split defaultSplit, const std::vector<InputSpec>& inputs = {});
+Result<Dataset> loadData(std::string_view text, Split defaultSplit, const std::vector<InputSpec>& inputs = {},
+                         bool inputsAreFeatures = false);
 
 // The directory Fashion-MNIST is read from: $NNC_FASHION_MNIST_DIR when set and not empty,
 // else /usr/share/datasets/fashion-mnist.

@@ -34,4 +34,11 @@ struct Dataset {
 // two arrays (and their files) that disagree.
 Result<void> checkSampleCounts(const Dataset& d);
 
+// Every f32 element is finite. NaN or infinity in inputs or targets would surface much later
+// as a NaN loss that blames the learning rate; the error names the file (or `what` when the
+// array has no file), the sample, the position in it and how many elements are not finite.
+Result<void> checkFinite(const NamedArray& a);
+// checkFinite on every array of `d`.
+Result<void> checkFinite(const Dataset& d);
+
 }  // namespace nnc::data

@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "runtime/support/ByteReader.h"
+#include "runtime/support/Interrupt.h"
 
 namespace nnc::io {
 
@@ -69,14 +70,18 @@ Result<std::pair<std::string, int>> createTemp(const std::string& path) {
 
 Result<AtomicFile> AtomicFile::create(const std::string& path) {
   if (auto problem = destinationProblem(path); !problem.empty()) return makeError(problem);
+  // No signal between creating the temporary and registering it: it could not be removed.
+  interrupt::BlockSignals blocked;
   auto temp = createTemp(path);
   if (!temp.ok()) return temp.error();
-  return AtomicFile(path, temp->first, temp->second);
+  int slot = interrupt::registerTemporary(temp->first.c_str());
+  return AtomicFile(path, temp->first, temp->second, slot);
 }
 
 AtomicFile::AtomicFile(AtomicFile&& other) noexcept
-    : path_(std::move(other.path_)), temp_(std::move(other.temp_)), fd_(other.fd_) {
+    : path_(std::move(other.path_)), temp_(std::move(other.temp_)), fd_(other.fd_), slot_(other.slot_) {
   other.fd_ = -1;
+  other.slot_ = -1;
   other.temp_.clear();
 }
 
@@ -87,6 +92,8 @@ void AtomicFile::abandon() {
   fd_ = -1;
   if (!temp_.empty()) ::unlink(temp_.c_str());
   temp_.clear();
+  interrupt::unregisterTemporary(slot_);
+  slot_ = -1;
 }
 
 Result<void> AtomicFile::write(const void* data, size_t size) {
@@ -108,6 +115,7 @@ Result<void> AtomicFile::write(const void* data, size_t size) {
 
 Result<void> AtomicFile::commit() {
   if (fd_ < 0) return makeError("cannot write '" + path_ + "': the file is already closed");
+  interrupt::testPoint("file-write");
   // fsync before rename: otherwise a crash soon after could leave the new name pointing at
   // data that never reached the disk (an empty or partial file), the very thing we avoid.
   if (::fsync(fd_) != 0) {
@@ -129,6 +137,8 @@ Result<void> AtomicFile::commit() {
                      systemError(err));
   }
   temp_.clear();
+  interrupt::unregisterTemporary(slot_);
+  slot_ = -1;
   // Make the rename durable too. Best effort: some file systems refuse fsync on directories.
   int dirFd = ::open(parentOf(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirFd >= 0) {
@@ -149,6 +159,7 @@ Result<void> checkWritableDestination(const std::string& path) {
   if (auto problem = destinationProblem(path); !problem.empty()) return makeError(problem);
   // Permissions, read-only mounts, ACLs and quotas are only really known by trying, so
   // create the same kind of temporary the real write will use, and remove it.
+  interrupt::BlockSignals blocked;
   auto probe = createTemp(path);
   if (!probe.ok()) return probe.error();
   ::close(probe->second);

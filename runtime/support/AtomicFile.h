@@ -4,7 +4,8 @@
 // atomic), which is flushed to disk (fsync) and then renamed over the target. On any failure
 // the temporary is removed and an existing target is left exactly as it was. Checkpoints
 // (`--save`) and predictions (`--out`) are written this way, so a crash, a full disk or a
-// kill never leaves a half-written file behind.
+// kill never leaves a half-written file behind. The temporary is registered with
+// Interrupt.h, so SIGINT or SIGTERM removes it too.
 #include <cstddef>
 #include <string>
 
@@ -35,9 +36,11 @@ class AtomicFile {
   const std::string& tempPath() const { return temp_; }
 
  private:
-  AtomicFile(std::string path, std::string temp, int fd) : path_(std::move(path)), temp_(std::move(temp)), fd_(fd) {}
+  AtomicFile(std::string path, std::string temp, int fd, int slot)
+      : path_(std::move(path)), temp_(std::move(temp)), fd_(fd), slot_(slot) {}
   std::string path_, temp_;
   int fd_ = -1;
+  int slot_ = -1;  // the temporary's registration (Interrupt.h)
 };
 
 // Writes `size` bytes to `path` atomically (create + write + commit).

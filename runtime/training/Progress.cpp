@@ -82,9 +82,10 @@ void ProgressReporter::message(const std::string& text) {
   os_ << text << '\n' << std::flush;
 }
 
-Result<JsonLog> JsonLog::open(const std::string& path) {
+Result<JsonLog> JsonLog::open(const std::string& path, const std::string& model) {
   JsonLog log;
   log.path_ = path;
+  log.model_ = model;
   log.out_ = std::make_shared<std::ofstream>(path, std::ios::trunc);
   if (!*log.out_) return makeError(path + ": cannot open the log file for writing: " + std::strerror(errno));
   return log;
@@ -100,6 +101,7 @@ Result<void> JsonLog::write(const EpochStats& s) {
   j["seconds"] = s.seconds;
   j["samples_per_second"] = s.samplesPerSecond;
   j["lr"] = s.learningRate;
+  if (!model_.empty()) j["model"] = model_;
   *out_ << j.dump() << '\n' << std::flush;
   if (!*out_) return makeError(path_ + ": cannot write the log file: " + std::strerror(errno));
   return {};

@@ -44,14 +44,15 @@ class ProgressReporter {
 };
 
 // One JSON object per line: epoch, loss, accuracy, val_loss, val_accuracy (where known),
-// seconds, samples_per_second, lr.
+// seconds, samples_per_second, lr, and model (the model's name, when given: `nnc plot`
+// titles its picture with it).
 class JsonLog {
  public:
-  static Result<JsonLog> open(const std::string& path);
+  static Result<JsonLog> open(const std::string& path, const std::string& model = "");
   Result<void> write(const EpochStats& s);
 
  private:
-  std::string path_;
+  std::string path_, model_;
   std::shared_ptr<std::ofstream> out_;
 };
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "runtime/support/Interrupt.h"
 #include "runtime/training/Schedule.h"
 
 namespace nnc::training {
@@ -47,6 +48,42 @@ std::string numberText(double v) {
   return os.str();
 }
 
+// The first value that is not finite among the f32 inputs of the batch `order[first ..
+// first+count)`, described for the NaN-loss message; "" when every value is finite. Tells bad
+// data (a NaN in a file, an overflowing normalisation) from a diverging model.
+std::string firstNonFiniteInput(const std::vector<TensorSpec>& inputs, const std::vector<data::Array>& arrays,
+                                const std::vector<int64_t>& order, size_t first, size_t count) {
+  for (size_t i = 0; i < arrays.size(); ++i) {
+    if (arrays[i].dtype() != data::DType::F32) continue;
+    const size_t perSample = size_t(arrays[i].sampleNumel());
+    std::span<const float> values = arrays[i].f32();
+    for (size_t k = 0; k < count; ++k) {
+      const size_t sample = size_t(order[first + k]);
+      for (size_t j = 0; j < perSample; ++j) {
+        float v = values[sample * perSample + j];
+        if (std::isfinite(v)) continue;
+        std::string name = i < inputs.size() ? inputs[i].name : std::to_string(i);
+        return "input '" + name + "' of sample " + std::to_string(sample) + " (counted from 0) is " +
+               (std::isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf") + " at element " + std::to_string(j) + " of " +
+               std::to_string(perSample);
+      }
+    }
+  }
+  return "";
+}
+
+std::string nonFiniteLossMessage(double loss, int64_t epoch, int64_t step, int64_t optimizerStep, double lr,
+                                 const std::string& badInput) {
+  std::string text = std::string("the loss became ") + (std::isnan(loss) ? "NaN" : "infinite") + " at epoch " +
+                     std::to_string(epoch) + ", step " + std::to_string(step) + " (optimizer step " +
+                     std::to_string(optimizerStep) + ", learning rate " + numberText(lr) + "); ";
+  if (badInput.empty())
+    return text + "the batch's inputs were all finite, so the model diverged (a learning rate too large, or a log "
+                  "of zero in the loss). Training stopped; try a smaller learning rate.";
+  return text + "the batch's inputs were not all finite: " + badInput +
+         ". Training stopped; the data must be fixed, not the learning rate.";
+}
+
 }  // namespace
 
 std::vector<std::vector<float>> snapshotState(Executor& exec) {
@@ -82,6 +119,7 @@ Result<EvalSummary> evaluateRange(Executor& exec, const std::vector<data::Array>
     correct += r->correct;
     counted += r->counted;
     if (wantPredicted) s.predicted.insert(s.predicted.end(), r->predicted.begin(), r->predicted.end());
+    interrupt::testPoint("eval-batch");
   }
   s.samples = end - begin;
   s.loss = s.samples ? lossSum / double(s.samples) : 0;
@@ -106,12 +144,23 @@ Result<FitOutcome> fit(Executor& exec, const TrainingPlan& plan, const std::vect
   const int64_t batch = std::max<int64_t>(1, plan.batch);
   BatchGatherer gatherer(arrays);
 
-  std::vector<std::vector<float>> lastGood = snapshotState(exec), best;
+  // A copy of the weights with the epoch and step count they belong to: the last completed
+  // epoch (what an error or an interrupt falls back to) and the best one (early stopping).
+  struct Kept {
+    std::vector<std::vector<float>> state;
+    int64_t epochs = 0, steps = 0;
+  };
+  Kept lastGood{snapshotState(exec), options.firstEpoch, options.firstStep}, best;
+  auto fallBackTo = [&](const Kept& kept) {
+    restoreState(exec, kept.state);
+    out.epochsDone = kept.epochs;
+    out.stepsDone = kept.steps;
+  };
   std::optional<double> bestValLoss;
   int64_t sinceBest = 0;
+  int64_t stepsDone = options.firstStep;
 
-  for (int64_t e = 0; e < plan.epochs; ++e) {
-    const int64_t epoch = options.firstEpoch + e;  // from 0, counting resumed epochs
+  for (int64_t epoch = options.firstEpoch; epoch < plan.epochs; ++epoch) {  // from 0, in the whole run
     std::vector<int64_t> order = epochOrder(split.trainCount, labels, plan.numClasses, plan, epoch);
     // Not (size + batch - 1) / batch: that overflows for a batch near 2^63.
     const int64_t steps = int64_t(order.size()) / batch + (int64_t(order.size()) % batch != 0);
@@ -121,26 +170,25 @@ Result<FitOutcome> fit(Executor& exec, const TrainingPlan& plan, const std::vect
     int64_t seen = 0, correct = 0, counted = 0;
     for (int64_t s = 0; s < steps; ++s) {
       if (options.interrupt && options.interrupt->load()) {
-        restoreState(exec, lastGood);
+        fallBackTo(lastGood);
         out.interrupted = true;
         return out;
       }
       size_t first = size_t(s * batch);
       size_t count = std::min(size_t(batch), order.size() - first);
-      lr = learningRateAt(plan.learningRate, plan.schedule, epoch, out.stepsDone);
+      lr = learningRateAt(plan.learningRate, plan.schedule, epoch, stepsDone);
       Result<BatchResult> r = exec.trainStep(gatherer.gather(order, first, count), int64_t(count), float(lr),
-                                             float(out.stepsDone));
+                                             float(stepsDone));
       if (!r) {
-        restoreState(exec, lastGood);
+        fallBackTo(lastGood);
         return r.error();
       }
       if (!std::isfinite(r->loss)) {
-        restoreState(exec, lastGood);
-        return makeError(std::string("the loss became ") + (std::isnan(r->loss) ? "NaN" : "infinite") + " at epoch " +
-                         std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) + " (learning rate " +
-                         numberText(lr) + "); training stopped. Try a smaller learning rate.");
+        fallBackTo(lastGood);
+        return makeError(nonFiniteLossMessage(r->loss, epoch + 1, s + 1, stepsDone + 1, lr,
+                                              firstNonFiniteInput(exec.inputs(), arrays, order, first, count)));
       }
-      ++out.stepsDone;
+      ++stepsDone;
       lossSum += r->loss * double(count);
       seen += int64_t(count);
       correct += r->correct;
@@ -148,6 +196,7 @@ Result<FitOutcome> fit(Executor& exec, const TrainingPlan& plan, const std::vect
       if (options.progress)
         options.progress->step(s + 1, lossSum / double(seen),
                                counted ? std::optional<double>(double(correct) / double(counted)) : std::nullopt);
+      interrupt::testPoint("train-step");
     }
     EpochStats stats;
     stats.epoch = epoch + 1;
@@ -157,7 +206,7 @@ Result<FitOutcome> fit(Executor& exec, const TrainingPlan& plan, const std::vect
     if (split.validationCount() > 0) {
       Result<EvalSummary> v = evaluateRange(exec, arrays, split.trainCount, split.total, batch, false);
       if (!v) {
-        restoreState(exec, lastGood);
+        fallBackTo(lastGood);
         return v.error();
       }
       stats.valLoss = v->loss;
@@ -166,8 +215,9 @@ Result<FitOutcome> fit(Executor& exec, const TrainingPlan& plan, const std::vect
     stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     stats.samplesPerSecond = stats.seconds > 0 ? double(seen) / stats.seconds : 0;
     out.history.push_back(stats);
-    out.epochsDone = epoch + 1;
-    lastGood = snapshotState(exec);
+    lastGood = {snapshotState(exec), epoch + 1, stepsDone};
+    out.epochsDone = lastGood.epochs;
+    out.stepsDone = lastGood.steps;
     if (options.progress) options.progress->endEpoch(stats);
     if (options.log) NNC_TRY(options.log->write(stats));
 
@@ -178,7 +228,7 @@ Result<FitOutcome> fit(Executor& exec, const TrainingPlan& plan, const std::vect
         out.bestEpoch = epoch + 1;
         sinceBest = 0;
       } else if (++sinceBest >= *plan.earlyStopPatience) {
-        restoreState(exec, best);
+        fallBackTo(best);
         out.stoppedEarly = true;
         if (options.progress)
           options.progress->message("Early stopping: val_loss has not improved for " + std::to_string(sinceBest) +
@@ -187,8 +237,8 @@ Result<FitOutcome> fit(Executor& exec, const TrainingPlan& plan, const std::vect
       }
     }
   }
-  if (plan.earlyStopPatience && !best.empty() && out.bestEpoch && *out.bestEpoch != out.epochsDone) {
-    restoreState(exec, best);
+  if (plan.earlyStopPatience && !best.state.empty() && out.bestEpoch && *out.bestEpoch != out.epochsDone) {
+    fallBackTo(best);
     if (options.progress)
       options.progress->message("Keeping the weights of epoch " + std::to_string(*out.bestEpoch) +
                                 ", which had the lowest val_loss.");

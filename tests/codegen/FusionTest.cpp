@@ -24,13 +24,13 @@ struct Lowered {
   LoweredGraph lg;
 };
 
-std::unique_ptr<Lowered> lower(const Graph& g) {
+std::unique_ptr<Lowered> lower(const Graph& g, const LoweringOptions& options = {}) {
   auto out = std::make_unique<Lowered>();
   auto layout = StateLayout::build({&g});
   EXPECT_TRUE(layout.ok());
   if (!layout) return nullptr;
   out->layout = std::move(*layout);
-  auto lg = lowerGraph(g, out->layout);
+  auto lg = lowerGraph(g, out->layout, options);
   EXPECT_TRUE(lg.ok()) << (lg.ok() ? "" : lg.error().message);
   if (!lg) return nullptr;
   out->lg = std::move(*lg);
@@ -87,10 +87,10 @@ TEST(SoftmaxCrossEntropy, FashionMlpTrainingStepHasOneRowKernelPerDirection) {
   // The probabilities output comes from the forward row kernel, which has the statistics.
   EXPECT_EQ(countRoots(lg, OpKind::Softmax), 0) << kernels;
   {
-    // The debugging knob turns it off.
-    setenv("NNC_FUSE_ROWS", "0", 1);
-    auto off = lower(*tg);
-    unsetenv("NNC_FUSE_ROWS");
+    // The debugging knob (NNC_FUSE_ROWS=0) turns it off.
+    LoweringOptions noRows;
+    noRows.fuseRows = false;
+    auto off = lower(*tg, noRows);
     ASSERT_TRUE(off);
     for (const Kernel& k : off->lg.kernels) EXPECT_FALSE(k.rows);
     EXPECT_EQ(countRoots(off->lg, OpKind::LogSoftmax), 1);
@@ -192,9 +192,9 @@ TEST(ConvEpilogue, BiasAndActivationRunInTheConvolutionKernel) {
     EXPECT_EQ(countRoots(l->lg, OpKind::Elu), 0) << kernels;
   }
   {
-    setenv("NNC_FUSE_EPILOGUES", "0", 1);
-    auto l = lower(*ig);
-    unsetenv("NNC_FUSE_EPILOGUES");
+    LoweringOptions noEpilogues;  // NNC_FUSE_EPILOGUES=0
+    noEpilogues.fuseEpilogues = false;
+    auto l = lower(*ig, noEpilogues);
     ASSERT_TRUE(l);
     for (const Kernel& k : l->lg.kernels) EXPECT_TRUE(k.epilogue.empty()) << describeKernels(l->lg);
     EXPECT_EQ(countRoots(l->lg, OpKind::Relu), 1) << describeKernels(l->lg);

@@ -1,6 +1,8 @@
-// The kernel partitioner and the memory planner, structurally (no LLVM involved).
+// The kernel partitioner and the memory planner, structurally (no LLVM involved), and the
+// table of LLVM emitters against the registry's lowering kinds.
 #include <gtest/gtest.h>
 
+#include "compiler/codegen/OpLoweringTable.h"
 #include "compiler/codegen/Lowering.h"
 #include "compiler/codegen/MemoryPlan.h"
 #include "tests/codegen/CodegenTestUtil.h"
@@ -144,10 +146,13 @@ TEST(Partition, UpdatesReadingStateGoThroughTemporaries) {
   EXPECT_EQ(lg.copies[3].from, CopyStep::From::Temp);
 }
 
-TEST(Partition, TrainingOnlyOpsAreReported) {
-  // A leftover mode-dependent op is an error value, not a crash (inference semantics exist
-  // for Dropout/BatchNorm, so only ops without any lowering fail; none today besides leaves).
-  for (int k = 0; k < numOpKinds(); ++k) EXPECT_NE(loweringKind(static_cast<OpKind>(k)), LoweringKind::Unsupported);
+TEST(OpLowerings, EveryRowHasTheEmitterItsLoweringKindNeeds) {
+  for (int k = 0; k < numOpKinds(); ++k) {
+    OpKind op = static_cast<OpKind>(k);
+    SCOPED_TRACE(opName(op));
+    EXPECT_EQ(codegen::hasScalarEmitter(op), loweringKind(op) == LoweringKind::Fused);
+    EXPECT_EQ(codegen::hasKernelEmitter(op), loweringKind(op) == LoweringKind::Custom);
+  }
 }
 
 TEST(MemoryPlan, DisjointWhileAliveAndReusedAfter) {

@@ -3,6 +3,7 @@
 // every reduction axis, the batch axis, conv/pool geometry, transposes and slicing.
 #include <gtest/gtest.h>
 
+#include "compiler/autodiff/GradRules.h"
 #include "tests/compiler/GradTestHelpers.h"
 
 namespace nnc {
@@ -36,6 +37,25 @@ TEST(GradOps, Unary) {
     OpHarness h;
     NodeId x = h.leaf(Shape{kBatch, 3, 2}, c.lo, c.hi);
     h.check(h.op(c.op, {x}, c.attrs));
+  }
+}
+
+TEST(GradOps, EveryDifferentiableUnaryRow) {  // the registry's rows, new ones included
+  for (int i = 0; i < numOpKinds(); ++i) {
+    const OpInfo& r = opInfo(static_cast<OpKind>(i));
+    if (!r.unary || r.grad != GradKind::Rule) continue;
+    SCOPED_TRACE(r.name);
+    bool positive = r.kind == OpKind::Log || r.kind == OpKind::Sqrt;
+    OpHarness h;
+    NodeId x = h.leaf(Shape{kBatch, 3, 2}, positive ? 0.5 : -4, positive ? 3 : 4);
+    h.check(h.op(r.kind, {x}));
+  }
+}
+
+TEST(GradOps, StepFunctionsHaveZeroGradient) {
+  for (OpKind k : {OpKind::Floor, OpKind::Ceil, OpKind::Round, OpKind::Sign}) {
+    EXPECT_EQ(opInfo(k).grad, GradKind::Constant) << opName(k);
+    EXPECT_EQ(gradRule(k).fn, nullptr);
   }
 }
 

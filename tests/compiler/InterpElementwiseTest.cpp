@@ -30,6 +30,23 @@ TEST(InterpElementwise, SimpleMath) {
   EXPECT_TRUE(matches(unary(OpKind::Tanh, {0, 0.5}), {2}, {0, 0.46211715726000974}));
 }
 
+TEST(InterpElementwise, LayerActivations) {  // values from PyTorch 1.13 (float64)
+  EXPECT_TRUE(matches(unary(OpKind::Relu6, {-1, 3, 7, kNaN}), {4}, {0, 3, 6, kNaN}));
+  EXPECT_TRUE(matches(unary(OpKind::Silu, {-1, 2}), {2}, {-0.2689414213699951, 1.7615941559557646}));
+  EXPECT_TRUE(matches(unary(OpKind::HardSigmoid, {-4, -1.5, 0, 3}), {4}, {0, 0.25, 0.5, 1}));
+  EXPECT_TRUE(matches(unary(OpKind::HardSwish, {-4, -1.5, 1, 4}), {4}, {0, -0.375, 0.6666666666666666, 4}));
+  EXPECT_TRUE(matches(unary(OpKind::Softsign, {-3, 1}), {2}, {-0.75, 0.5}));
+  EXPECT_TRUE(matches(unary(OpKind::Mish, {-1, 2}), {2}, {-0.30340146137410895, 1.9439589595339946}));
+}
+
+TEST(InterpElementwise, TrigonometryAndRounding) {
+  EXPECT_TRUE(matches(unary(OpKind::Sin, {0, M_PI / 2}), {2}, {0, 1}));
+  EXPECT_TRUE(matches(unary(OpKind::Cos, {0, M_PI}), {2}, {1, -1}));
+  EXPECT_TRUE(matches(unary(OpKind::Floor, {-1.5, 1.5}), {2}, {-2, 1}));
+  EXPECT_TRUE(matches(unary(OpKind::Ceil, {-1.5, 1.5}), {2}, {-1, 2}));
+  EXPECT_TRUE(matches(unary(OpKind::Round, {0.5, 1.5, 2.5, -0.5, -2.5, 2.6}), {6}, {0, 2, 2, -0, -2, 3}));
+}
+
 TEST(InterpElementwise, SignOfZeroIsZeroAndNaNPropagates) {
   EXPECT_TRUE(matches(unary(OpKind::Sign, {-2.5, 0, 7, kNaN}), {4}, {-1, 0, 1, kNaN}));
 }

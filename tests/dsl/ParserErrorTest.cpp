@@ -115,7 +115,7 @@ std::vector<ErrorCase> errorCases() {
       {"invalid number", "model m\ny = 3x\n", "2:5", "invalid number '3x'"},
       {"two decimal points", "model m\ny = 1.2.3\n", "2:5", "invalid number '1.2.3'"},
       {"exponent without digits", "model m\ny = 2e+\n", "2:5", "invalid number '2e+'"},
-      {"lone dot", "model m\ny = a.b\n", "2:6", "unexpected character '.'"},
+      {"lone dot", "model m\ny = a. b\n", "2:6", "unexpected character '.'"},  // a.b reads a parameter
       {"stray dollar", "model m\ny = a $ b\n", "2:7", "unexpected character '$'"},
       {"semicolon", "model m\ny = 1;\n", "2:6", "unexpected character ';'"},
       {"single quotes", "model m\ny = f(name = 'fc')\n", "2:14", "unexpected character '''"},

@@ -28,7 +28,9 @@ TEST(ParserScanner, SplitsTokens) {
   EXPECT_EQ(tokens("h1 = dense(x, 1e-3) # c\n@ .5 \"a b\""),
             (std::vector<std::string>{"h1", "=", "dense", "(", "x", ",", "1e-3", ")", "@", ".5", "\"a b\""}));
   EXPECT_EQ(tokens("3x 1.2.3 2e+5-1"), (std::vector<std::string>{"3x", "1.2.3", "2e+5", "-", "1"}));
-  EXPECT_EQ(tokens("a.b"), (std::vector<std::string>{"a", ".", "b"}));
+  // A parameter reference (`fc.weight`) is one token; a dot that no identifier follows is not.
+  EXPECT_EQ(tokens("a.b fc.weight"), (std::vector<std::string>{"a.b", "fc.weight"}));
+  EXPECT_EQ(tokens("a. b"), (std::vector<std::string>{"a", ".", "b"}));
 }
 
 TEST(ParserScanner, Kinds) {

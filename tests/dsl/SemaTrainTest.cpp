@@ -154,6 +154,42 @@ TEST(SemaTrain, AccuracyFollowsTheLoss) {
   EXPECT_EQ(named.train->accuracy, AccuracyKind::Categorical);
 }
 
+// Issue 17 item 4: the Keras idiom, a sigmoid (softmax) output given to a loss that applies
+// sigmoid (softmax) itself, compiles with a located warning, and accuracy thresholds what the
+// model decides: p > 0.5 is the sigmoid's input > 0, not p > 0 (always true).
+TEST(SemaTrain, SquashedLossInputWarnsAndAccuracyFollowsTheDecision) {
+  const std::string bce =
+      "model t\ninput x: f32[batch, 4]\ninput y: f32[batch, 1]\nh = dense(x, 8, activation = relu)\n"
+      "output p = dense(h, 1, activation = sigmoid)\ntrain { loss = binary_cross_entropy(p, y) }\n";
+  DiagnosticEngine diags("test.nn", bce);
+  std::optional<Model> m = compileModel(bce, diags);
+  ASSERT_TRUE(m.has_value()) << diags.renderToString();
+  EXPECT_FALSE(diags.hasErrors());
+  EXPECT_EQ(diags.renderToString(),
+            "test.nn:6:37: warning: binary_cross_entropy applies sigmoid itself and expects logits, but 'p' is "
+            "already a sigmoid output: give the loss the values before the sigmoid (e.g. dense(h, units) without "
+            "activation) and apply sigmoid only to the output\n"
+            "train { loss = binary_cross_entropy(p, y) }\n"
+            "                                    ^\n");
+  const Node& decided = m->graph.node(m->train->accuracyLogits);
+  EXPECT_EQ(decided.op, OpKind::Add) << "the dense layer's pre-activation, not the sigmoid";
+  EXPECT_EQ(m->train->accuracy, AccuracyKind::Binary);
+
+  const std::string ce = mlp("train { loss = cross_entropy(probs, label) }\n");
+  DiagnosticEngine ceDiags("test.nn", ce);
+  std::optional<Model> cm = compileModel(ce, ceDiags);
+  ASSERT_TRUE(cm.has_value());
+  EXPECT_NE(ceDiags.renderToString().find("warning: cross_entropy applies softmax itself and expects logits, but "
+                                          "'probs' is already a softmax output"),
+            std::string::npos)
+      << ceDiags.renderToString();
+  // Logits, the documented use, warn about nothing.
+  const std::string good = mlp("train { loss = cross_entropy(logits, label) }\n");
+  DiagnosticEngine goodDiags("test.nn", good);
+  ASSERT_TRUE(compileModel(good, goodDiags).has_value());
+  EXPECT_TRUE(goodDiags.diagnostics().empty());
+}
+
 TEST(SemaTrain, LossWithPenaltyOnExplicitParam) {
   Model m = compileOk(
       "model t\ninput x: f32[batch, 4]\ninput y: i32[batch]\nparam w: f32[4, 3]\n"

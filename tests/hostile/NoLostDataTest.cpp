@@ -90,7 +90,9 @@ TEST(NoLostData, DivergingRunStopsAndKeepsTheCheckpoint) {
 }
 
 // Ctrl-C during training with --save: the weights of the last completed epoch are written,
-// the run says so, and the checkpoint loads (its epoch count is the completed epochs).
+// the run says so (on stderr, exit 1), and the checkpoint loads (its epoch count is the
+// completed epochs). The signal comes once "Epoch 1/" is printed, that is once epoch 1 has
+// completed (the non-interactive progress line is printed at an epoch's end).
 TEST(NoLostData, InterruptSavesTheLastCompletedEpoch) {
   TinyProblem p;
   std::string ckpt = p.dir().file("w.safetensors");
@@ -99,17 +101,17 @@ TEST(NoLostData, InterruptSavesTheLastCompletedEpoch) {
   run.sendSignal(SIGINT);
   int status = run.wait();
   EXPECT_EQ(status, 1) << run.out() << run.err();
-  EXPECT_TRUE(contains(run.out(), "Interrupted: saved the weights of the last completed epoch")) << run.out();
-  EXPECT_TRUE(contains(run.out(), ckpt)) << run.out();
+  EXPECT_TRUE(contains(run.err(), "nnc: interrupted by SIGINT: saved the weights of the last completed epoch")) << run.err();
+  EXPECT_TRUE(contains(run.err(), ckpt)) << run.err();
   auto c = ckpt::readSafetensors(ckpt);
   ASSERT_TRUE(c.ok()) << c.error().message;
   int64_t epochs = std::stoll(c->metadata.at("nnc.epochs"));
   EXPECT_GE(epochs, 1);
   const std::string count = std::to_string(epochs);
-  EXPECT_TRUE(contains(run.out(), "(" + count + ")")) << "the message gives the epoch: " << run.out();
+  EXPECT_TRUE(contains(run.err(), "(" + count + ", step ")) << "the message gives the epoch: " << run.err();
   EXPECT_EQ(runNnc(p.evalArgs(ckpt)).status, 0);
-  // Resuming from it continues the epoch count.
-  RunResult resumed = runNnc(p.trainArgs({"--init", ckpt, "--epochs", "1"}));
+  // Resuming from it continues the epoch count, up to the total --epochs gives.
+  RunResult resumed = runNnc(p.trainArgs({"--init", ckpt, "--epochs", std::to_string(epochs + 1)}));
   EXPECT_EQ(resumed.status, 0) << resumed.err;
   const std::string next = std::to_string(epochs + 1);
   EXPECT_TRUE(contains(resumed.out, "Epoch " + next + "/")) << resumed.out;
@@ -121,7 +123,7 @@ TEST(NoLostData, InterruptWithoutSaveSaysNothingWasSaved) {
   ASSERT_TRUE(run.waitForOutput("Epoch 1/")) << run.err();
   run.sendSignal(SIGINT);
   EXPECT_EQ(run.wait(), 1);
-  EXPECT_TRUE(contains(run.out(), "nothing saved")) << run.out();
+  EXPECT_TRUE(contains(run.err(), "nothing saved (no --save)")) << run.err();
 }
 
 }  // namespace

@@ -311,6 +311,8 @@ def activation(name, x):
     table = {
         "relu": F.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "selu": F.selu, "softplus": F.softplus,
         "gelu": F.gelu, "elu": F.elu, "leaky_relu": lambda v: F.leaky_relu(v, 0.01),
+        "relu6": F.relu6, "silu": F.silu, "swish": F.silu, "hard_sigmoid": F.hardsigmoid, "hard_swish": F.hardswish,
+        "softsign": F.softsign, "mish": F.mish,
     }
     return table[name](x)
 

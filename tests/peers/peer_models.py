@@ -141,6 +141,24 @@ class DenseMix(Peer):
         return nt.cross_entropy(logits, b["label"], [0.5, 1, 2, 1.5])
 
 
+class Activations(Peer):
+    def __init__(self):
+        super().__init__()
+        self.h1 = Dense("h1", 6, 8, "relu6")
+        self.h2 = Dense("h2", 8, 8, "silu")
+        self.h3 = Dense("h3", 8, 8, "hard_swish")
+        self.h4 = Dense("h4", 8, 8, "softsign")
+        self.h5 = Dense("h5", 8, 8, "mish")
+        self.h6 = Dense("h6", 8, 8, "hard_sigmoid")
+        self.h7 = Dense("h7", 8, 8, "swish")
+        self.logits = Dense("logits", 8, 3)
+
+    def loss(self, b, ctx):
+        h5 = self.h5(self.h4(self.h3(self.h2(self.h1(b["x"])))))
+        s = torch.sin(self.h7(self.h6(h5))) + torch.cos(h5)
+        return nt.cross_entropy(self.logits(s), b["label"], ctx["class_weights"])
+
+
 class Recurrent(Peer):
     def __init__(self):
         super().__init__()

@@ -122,6 +122,8 @@ def build_cases():
              {"x": normal(10), "label": classes(4)}, 100, 16),
         Case("dense_mix_2_epochs", "tests/peers/models/dense_mix.nn", "DenseMix",
              {"x": normal(10), "label": classes(4)}, 100, 16, epochs=2, note="Adam's step count across epochs"),
+        Case("activations", "tests/peers/models/activations.nn", "Activations",
+             {"x": normal(6, scale=3.0), "label": classes(3)}, 100, 16),
         Case("recurrent", "tests/peers/models/recurrent.nn", "Recurrent",
              {"seq": normal(6, 5), "label": classes(3, p=[0.6, 0.3, 0.1])}, 100, 16, labels=("label", 3)),
         Case("rnn_tagger", "tests/peers/models/rnn_tagger.nn", "RnnTagger",

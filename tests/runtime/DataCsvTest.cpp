@@ -70,6 +70,28 @@ TEST(DataCsv, RealLabelsForRegression) {
   EXPECT_FAILS_WITH(parse("x,target\n1,0.25\n"), "d.csv:2:3:", "'0.25'", "not an integer class id");
 }
 
+// Issue 17 item 7: prediction needs no label. When the caller names its feature inputs, a
+// last column naming one of them is a feature, and a label column that is there anyway is
+// read without being checked as a class id.
+TEST(DataCsv, FeaturesOnlyForPrediction) {
+  CsvOptions o;
+  o.featureInputs = {"x"};
+  auto d = parse("x,x,x\n1,2,3\n4,5,6\n", o);
+  ASSERT_OK(d);
+  ASSERT_EQ(d->arrays.size(), 1u);
+  EXPECT_FALSE(d->labels.has_value());
+  EXPECT_EQ(d->arrays[0].array.shape(), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(floats(d->arrays[0].array), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  auto single = parse("x\n1\n2\n", o);
+  ASSERT_OK(single);
+  EXPECT_EQ(single->arrays[0].array.shape(), (std::vector<int64_t>{2, 1}));
+  auto withTarget = parse("x,x,target\n1,2,0.5\n", o);
+  ASSERT_OK(withTarget);
+  EXPECT_EQ(withTarget->arrays.size(), 2u);
+  // Without featureInputs (train, eval) the contract's rule holds: the last column is the label.
+  EXPECT_FAILS_WITH(parse("x,x,x\n1,2,3\n"), "names the label input 'x'");
+}
+
 TEST(DataCsv, RaggedRows) {
   EXPECT_FAILS_WITH(parse("x,x,label\n1,2,0\n1,2\n"), "d.csv:3:4:", "row has 2 fields but the header has 3 columns");
   EXPECT_FAILS_WITH(parse("x,x,label\n1,2,0,9\n"), "d.csv:2:7:", "row has 4 fields but the header has 3 columns");

@@ -1,5 +1,7 @@
 // --data strings, loading the sources, binding to model inputs, label checks.
 #include <cstdlib>
+#include <cstring>
+#include <limits>
 
 #include "runtime/data/DataSource.h"
 #include "runtime/data/Npy.h"
@@ -236,4 +238,32 @@ TEST(DataSource, FashionMnistFromOverrideDirectory) {
   EXPECT_FAILS_WITH(loadData("fashion-mnist:train", Split::Test), "fashion-mnist:train", "not found");
   writeBytes(dir / "t10k-labels-idx1-ubyte", labels({0, 1, 2}));
   EXPECT_FAILS_WITH(loadData("fashion-mnist:test", Split::Train), "mismatched sample counts");
+}
+
+// Issue 17 item 3: NaN or infinity in NPY (and float IDX) data is refused at load, as csv
+// refuses it, naming the file, the sample and the position in it.
+TEST(DataSource, NonFiniteValuesAreRefusedAtLoad) {
+  TempDir dir;
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  ASSERT_OK(saveNpy(dir / "x.npy", Array::fromF32({3, 2, 2}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, nan, 11})));
+  ASSERT_OK(saveNpy(dir / "y.npy", Array::fromF32({3}, {1, -inf, 0})));
+  ASSERT_OK(saveNpy(dir / "ok.npy", Array::fromF32({3}, {1, 0, 1})));
+  EXPECT_FAILS_WITH(loadData("npy:x=" + (dir / "x.npy") + ",y=" + (dir / "ok.npy"), Split::Train),
+                    dir / "x.npy", "sample 2, position [1, 0] is NaN", "finite");
+  EXPECT_FAILS_WITH(loadData("npy:x=" + (dir / "ok.npy") + ",y=" + (dir / "y.npy"), Split::Train),
+                    dir / "y.npy", "sample 1 is -inf");
+  ASSERT_OK(saveNpy(dir / "two.npy", Array::fromF32({2, 2}, {inf, 1, nan, 3})));
+  EXPECT_FAILS_WITH(loadData("npy:x=" + (dir / "two.npy"), Split::Train), "sample 0, position [0] is inf",
+                    "the first of 2 values");
+
+  // A float IDX file (type 0x0D, big-endian f32) holding NaN.
+  Bytes payload;
+  for (float v : {1.0f, nan}) {
+    uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    appendBE32(payload, bits);
+  }
+  writeBytes(dir / "img.idx", idxFile(0x0D, {2, 1}, payload));
+  EXPECT_FAILS_WITH(loadData("idx:" + (dir / "img.idx"), Split::Train), dir / "img.idx", "sample 1, position [0] is NaN");
+  ASSERT_OK(loadData("npy:x=" + (dir / "ok.npy"), Split::Train));
 }

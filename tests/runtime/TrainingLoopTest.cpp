@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <numeric>
 #include <set>
@@ -145,6 +146,10 @@ TEST(TrainingLoop, EarlyStoppingKeepsTheBestWeights) {
   EXPECT_EQ(out->history.size(), 4u);
   EXPECT_EQ(out->bestEpoch, 2);
   EXPECT_FLOAT_EQ(exec.state("w")[0], 2.0f);
+  // The position is that of the weights kept, not of the last epoch run (a checkpoint of
+  // epoch 2's weights that said 4 epochs made a resumed run start at "Epoch 5").
+  EXPECT_EQ(out->epochsDone, 2);
+  EXPECT_EQ(out->stepsDone, 2);
 }
 
 TEST(TrainingLoop, InterruptKeepsTheLastCompletedEpoch) {
@@ -161,9 +166,61 @@ TEST(TrainingLoop, InterruptKeepsTheLastCompletedEpoch) {
   ASSERT_TRUE(out.ok());
   EXPECT_TRUE(out->interrupted);
   EXPECT_EQ(out->epochsDone, 0);
+  EXPECT_EQ(out->stepsDone, 0);
   EXPECT_FLOAT_EQ(exec.state("w")[0], 0.0f);
 }
 
+// The flag set in the middle of epoch 3 (at its 2nd step): the weights, epochs and steps are
+// those at the end of epoch 2, not of the step interrupted.
+TEST(TrainingLoop, InterruptMidEpochReportsThePositionOfTheKeptWeights) {
+  class StoppingExecutor : public FakeExecutor {
+   public:
+    std::atomic<bool> stop{false};
+    Result<BatchResult> trainStep(std::span<const void* const> in, int64_t batch, float lr, float step) override {
+      if (batches.size() == 7) stop = true;  // after 3 steps an epoch: epoch 3, step 2
+      return FakeExecutor::trainStep(in, batch, lr, step);
+    }
+  } exec;
+  TrainingPlan plan;
+  plan.batch = 2;
+  plan.epochs = 10;
+  plan.learningRate = 1;
+  FitOptions opts;
+  opts.interrupt = &exec.stop;
+  opts.firstEpoch = 4;  // resumed: the position counts the epochs and steps before
+  opts.firstStep = 12;
+  auto out = fit(exec, plan, makeData(6), opts);
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->interrupted);
+  EXPECT_EQ(out->history.size(), 2u);
+  EXPECT_EQ(out->epochsDone, 6);
+  EXPECT_EQ(out->stepsDone, 18);
+  EXPECT_FLOAT_EQ(exec.state("w")[0], 6.0f) << "the weights at the end of the second epoch";
+}
+
+// A NaN loss says whether the batch's inputs were finite: bad data is not the learning rate's fault.
+TEST(TrainingLoop, NonFiniteLossNamesTheNonFiniteInput) {
+  FakeExecutor exec;
+  TrainingPlan plan;
+  plan.batch = 2;
+  plan.epochs = 1;
+  plan.shuffle = false;
+  exec.stepLosses = {1, NAN};
+  auto data = makeData(6);
+  auto out = fit(exec, plan, data, {});
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().message.find("inputs were all finite"), std::string::npos) << out.error().message;
+  data[0].f32()[2 * 3 + 1] = NAN;  // sample 3, in the second batch
+  FakeExecutor again;
+  again.stepLosses = {1, NAN};
+  auto bad = fit(again, plan, data, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("input 'x' of sample 3 (counted from 0) is NaN at element 1 of 2"),
+            std::string::npos)
+      << bad.error().message;
+}
+
+// `plan.epochs` is the total: resuming after epoch 1 of 2 trains epoch 2 only.
 TEST(TrainingLoop, ResumingContinuesEpochAndStepNumbering) {
   TrainingPlan plan;
   plan.batch = 4;
@@ -173,7 +230,6 @@ TEST(TrainingLoop, ResumingContinuesEpochAndStepNumbering) {
   plan.epochs = 2;
   ASSERT_TRUE(fit(straight, plan, data, {}).ok());
   FakeExecutor resumed;
-  plan.epochs = 1;
   FitOptions opts;
   opts.firstEpoch = 1;
   opts.firstStep = 2;

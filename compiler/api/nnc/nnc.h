@@ -157,18 +157,30 @@ struct EpochResult {
   std::optional<double> accuracy, valLoss, valAccuracy;
 };
 
+struct TrainerOptions {
+  // Data-parallel training over an MPI communicator the host program owns (it has called
+  // MPI_Init and finalises MPI itself): the address of its MPI_Comm, e.g. `&comm` for
+  // `MPI_Comm comm = MPI_COMM_WORLD;`. Every process of the communicator creates its Trainer
+  // (a collective that checks they all train the same model) and then calls step / evaluate /
+  // fit with the same arguments and the same data: each process computes its share of every
+  // batch, and the gradients are averaged across processes before each update, so every
+  // process ends with the weights one process would have (docs/distributed.md). Null: alone.
+  const void* mpiCommunicator = nullptr;
+};
+
 // Trains a Model with its `train` block: the optimizer, learning rate and schedule, and the
 // step counter live here.
 class Trainer {
  public:
-  static Expected<Trainer> create(Model& model);
+  static Expected<Trainer> create(Model& model, const TrainerOptions& options = {});
 
   // One optimizer step on one batch, read in place. `learningRate` overrides the schedule.
   Expected<StepResult> step(const std::vector<TensorRef>& batch, std::optional<double> learningRate = {});
   // Loss and accuracy in inference mode (no dropout, running statistics).
   Expected<Evaluation> evaluate(const std::vector<TensorRef>& data, int64_t batchSize = 256);
   // Whole epochs over a data set, as `nnc train` runs them (shuffling, validation split,
-  // normalisation, schedules, early stopping from the train block).
+  // normalisation, schedules, early stopping from the train block). Each call trains
+  // `options.epochs` (default: the train block's) more epochs, numbered after epochsDone().
   Expected<std::vector<EpochResult>> fit(const std::vector<TensorRef>& data, const FitOptions& options = {});
 
   int64_t stepsDone() const;
@@ -177,6 +189,8 @@ class Trainer {
  private:
   explicit Trainer(Model model) : model_(std::move(model)) {}
   Model model_;
+  struct Parallel;  // with TrainerOptions::mpiCommunicator
+  std::shared_ptr<Parallel> parallel_;
 };
 
 }  // namespace nnc::api

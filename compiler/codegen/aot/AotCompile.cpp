@@ -37,11 +37,12 @@ Result<LoweredModel> lowerModel(const Graph& inference, const Graph* training) {
   auto layout = StateLayout::build({training, &inference});
   if (!layout) return layout.error();
   m.layout = std::move(*layout);
-  auto li = lowerGraph(inference, m.layout);
+  LoweringOptions lowering = LoweringOptions::fromEnvironment();
+  auto li = lowerGraph(inference, m.layout, lowering);
   if (!li) return li.error();
   m.inference = std::move(*li);
   if (training) {
-    auto lt = lowerGraph(*training, m.layout);
+    auto lt = lowerGraph(*training, m.layout, lowering);
     if (!lt) return lt.error();
     m.training = std::move(*lt);
   }

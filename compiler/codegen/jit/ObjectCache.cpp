@@ -18,6 +18,8 @@
 #include <llvm/ADT/StringRef.h>
 #include <llvm/Support/SHA1.h>
 
+#include "runtime/support/Interrupt.h"
+
 namespace nnc::codegen {
 
 namespace {
@@ -130,6 +132,7 @@ bool storeObjects(const std::string& dir, const std::string& key, const std::vec
   static std::atomic<uint64_t> counter{0};
   std::string temp = path + ".tmp" + std::to_string(::getpid()) + "." + std::to_string(counter++) + "." +
                      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  interrupt::TemporaryGuard removedOnSignal(temp.c_str());  // registered before it exists: never left behind
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     if (!out) return false;

@@ -31,16 +31,8 @@ struct Source {
   int access = -1;
 };
 
-// Rough cost of one element of an op, in simple-arithmetic units (for the parallel grain).
-double opCost(OpKind op) {
-  switch (op) {
-    case OpKind::Exp: case OpKind::Log: case OpKind::Sigmoid: case OpKind::Tanh: return 12;
-    case OpKind::Softplus: case OpKind::Elu: case OpKind::Selu: return 30;
-    case OpKind::Erf: case OpKind::Gelu: case OpKind::Pow: return 40;
-    case OpKind::Div: case OpKind::Sqrt: case OpKind::BatchNorm: return 4;
-    default: return 1;
-  }
-}
+// One element's work (the registry's cost), for the parallel grain.
+double opCost(OpKind op) { return opInfo(op).cost; }
 
 bool isUniform(const LoweredGraph& lg, NodeId n) {
   return lg.storage[static_cast<size_t>(n)].kind == StorageKind::Uniform;

@@ -4,26 +4,13 @@
 // philox4x32({i, i >> 32, s, s >> 32}, {seed, salt}) reach the rate's threshold. The key
 // schedule depends only on attributes, so it is folded here; the rounds are 32x32->64-bit
 // multiplies and xors, which vectorise.
-#include <variant>
-
 #include "compiler/codegen/Emit.h"
+#include "compiler/ir/OpAttrs.h"
 #include "support/Philox.h"
 
 namespace nnc::codegen {
 
 using llvm::Value;
-
-namespace {
-
-// The interpreter's reading of seed/salt attributes: an integer, or a float made one.
-uint64_t seedAttr(const Attrs& a, const char* name) {
-  const AttrValue* v = a.find(name);
-  if (v && std::holds_alternative<int64_t>(*v)) return static_cast<uint64_t>(std::get<int64_t>(*v));
-  if (v && std::holds_alternative<double>(*v)) return philox::stepFromFloat(std::get<double>(*v));
-  return 0;
-}
-
-}  // namespace
 
 Result<void> emitDropoutMask(KernelContext& kc) {
   const Node& n = kc.root();
@@ -43,7 +30,15 @@ Result<void> emitDropoutMask(KernelContext& kc) {
   Value* step = b.CreateIntrinsic(llvm::Intrinsic::fptoui_sat, {i64, b.getFloatTy()}, {stepF});
   Value* s0 = b.CreateTrunc(step, i32);
   Value* s1 = b.CreateTrunc(b.CreateLShr(step, 32), i32);
-  tb.loop(tb.begin(), tb.end(), [&](Value* i) {
+  // (x, step, first_row): x is rows [first_row, ...) of a larger batch (one process's share
+  // under MPI), so element i draws the number of element i + first_row * rowElements.
+  Value* offset = tb.i64(0);
+  if (n.inputs.size() > 2 && n.type.shape.isBatched()) {
+    Value* firstRow = b.CreateIntrinsic(llvm::Intrinsic::fptoui_sat, {i64, b.getFloatTy()}, {tb.load(n.inputs[2], tb.i64(0))});
+    offset = b.CreateMul(firstRow, tb.i64(n.type.shape.numElementsPerBatchRow()));
+  }
+  tb.loop(tb.begin(), tb.end(), [&](Value* iLocal) {
+    Value* i = b.CreateAdd(iLocal, offset);
     Value* c[4] = {b.CreateTrunc(i, i32), b.CreateTrunc(b.CreateLShr(i, 32), i32), s0, s1};
     philox::Key k = key;
     for (int r = 0; r < philox::kRounds; ++r) {
@@ -63,7 +58,7 @@ Result<void> emitDropoutMask(KernelContext& kc) {
     }
     Value* bits = b.CreateLShr(c[0], 8);
     Value* keep = b.CreateICmpUGE(bits, b.getInt32(threshold));
-    tb.store(Y, i, b.CreateSelect(keep, tb.f32(scale), tb.f32(0.0)));
+    tb.store(Y, iLocal, b.CreateSelect(keep, tb.f32(scale), tb.f32(0.0)));
   }, "e");
   tb.finish(elementsOf(n.type.shape), Extent{60, false});
   return {};

@@ -13,7 +13,7 @@
 
 #include "compiler/codegen/kernels/conv/ConvVectorUnit.h"
 #include "compiler/codegen/Emit.h"
-#include "compiler/codegen/Window.h"
+#include "compiler/ir/Window.h"
 
 namespace nnc::codegen {
 
@@ -21,7 +21,7 @@ namespace nnc::codegen {
 // Sizes of one convolution: input H x W x C, filter KH x KW x C x F, output OH x OW x F.
 struct ConvDims {
   int64_t H = 1, W = 1, C = 1, KH = 1, KW = 1, F = 1, OH = 1, OW = 1;
-  WindowGeometry geo;
+  Window geo;
 };
 
 // The largest block of at most `target` (and at least 1) that divides n, if one of at least

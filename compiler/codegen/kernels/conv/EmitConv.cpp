@@ -31,8 +31,8 @@ Result<void> emitConv2D(KernelContext& kc) {
   NodeId X = n.inputs[0], Wt = n.inputs[1], Y = epilogue ? kc.kernel.epilogue.back() : kc.kernel.root;
   const Shape &xs = g.type(X).shape, &ws = g.type(Wt).shape, &ys = n.type.shape;
   ConvDims d{xs[1], xs[2], xs[3], ws[0], ws[1], ws[3], ys[1], ys[2], {}};
-  d.geo = WindowGeometry::from(n.attrs, {d.KH, d.KW});
-  const WindowGeometry& geo = d.geo;
+  d.geo = Window::from(n.attrs, d.KH, d.KW);
+  const Window& geo = d.geo;
 
   const VectorUnit vu = convVectorUnit();
   const int64_t L = vu.lanes;

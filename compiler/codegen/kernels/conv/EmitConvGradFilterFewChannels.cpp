@@ -28,7 +28,7 @@ using llvm::Value;
 Result<void> emitConv2DGradFilterFewChannels(KernelContext& kc, const ConvDims& d, Extent N) {
   const Node& n = kc.root();
   NodeId X = n.inputs[0], DY = n.inputs[1], DW = kc.kernel.root;
-  const WindowGeometry& geo = d.geo;
+  const Window& geo = d.geo;
   const VectorUnit vu = convVectorUnit();
   const int64_t L = vu.lanes;
 

@@ -1,11 +1,13 @@
 #pragma once
-// Scalar definitions of the elementwise activations, in the numerically careful forms the
-// reference kernels use (double in, double out). Each matches PyTorch's definition; where the
+// Scalar definitions of the elementwise ops, in the numerically careful forms the registry's
+// rows (Ops.def) and the reference kernels use (double in, double out). Each matches PyTorch's definition; where the
 // formula differs from the textbook one, the comment says why it is the same function.
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <numbers>
 
-namespace nnc::interp {
+namespace nnc::scalar {
 
 inline constexpr double kSeluScale = 1.0507009873554805;  // torch.nn.SELU
 inline constexpr double kSeluAlpha = 1.6732632423543772;
@@ -45,10 +47,23 @@ inline double sign(double x) {
   return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0);
 }
 
+// NaN if either is NaN (torch.maximum / torch.minimum), else the larger / smaller.
+inline double maximum(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  return a > b ? a : b;
+}
+inline double minimum(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  return a < b ? a : b;
+}
+
+// Wraps an integer to int32 two's complement, as compiled i32 arithmetic does.
+inline double wrapI32(int64_t v) { return static_cast<double>(static_cast<int32_t>(static_cast<uint32_t>(v))); }
+
 // a > b, NaN aware: NaN beats every number (torch.max, argmax and max_pool2d propagate NaN),
 // and the first NaN met stays the maximum. Used by every max-like reduction.
 inline bool beatsMax(double candidate, double best) {
   return candidate > best || (std::isnan(candidate) && !std::isnan(best));
 }
 
-}  // namespace nnc::interp
+}  // namespace nnc::scalar

@@ -1,0 +1,85 @@
+#include "compiler/driver/DistributedTrain.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <sstream>
+
+#include "compiler/ir/Printer.h"
+
+namespace nnc::driver {
+
+namespace {
+
+// Shapes, types and every 4099th byte (a prime stride, so rows of any width are sampled
+// across): enough to tell different files or normalisations apart without hashing all data.
+std::string describeData(const ModelData& feed) {
+  std::ostringstream os;
+  os << feed.samples;
+  for (size_t i = 0; i < feed.arrays.size(); ++i) {
+    const data::Array& a = feed.arrays[i];
+    os << '|' << feed.names[i] << ':' << int(a.dtype());
+    for (int64_t d : a.shape()) os << ',' << d;
+    const unsigned char* bytes = static_cast<const unsigned char*>(a.data());
+    size_t n = size_t(a.numel()) * 4;
+    uint64_t sum = 0;
+    for (size_t k = 0; bytes && k < n; k += 4099) sum = sum * 31 + bytes[k];
+    os << '#' << sum;
+  }
+  return os.str();
+}
+
+std::string describeOptions(const Model& model, const training::TrainingPlan& plan, const CheckpointInfo& start) {
+  std::ostringstream os;
+  os.precision(17);
+  os << model.train->optimizer.kind << ' ' << model.train->weightDecay << ' ';
+  for (const auto& [name, value] : model.train->optimizer.hyper) os << name << '=' << value << ' ';
+  os << plan.batch << ' ' << plan.epochs << ' ' << plan.validation << ' ' << plan.shuffle << ' ' << plan.seed << ' '
+     << plan.learningRate << ' ' << int(plan.schedule.kind) << ' ' << plan.schedule.every << ' ' << plan.schedule.factor
+     << ' ' << plan.schedule.rate << ' ' << plan.schedule.epochs << ' ' << plan.earlyStopPatience.value_or(-1) << ' '
+     << plan.oversample << ' ' << int(plan.classWeighting) << " start " << start.epochs << ' ' << start.steps;
+  return os.str();
+}
+
+// The starting weights: --init gives every process the same file, or should.
+std::string describeWeights(training::Executor& exec) {
+  std::ostringstream os;
+  for (const training::TensorSpec& t : exec.stateTensors()) {
+    std::span<float> v = exec.state(t.name);
+    uint32_t h = 0;
+    for (size_t k = 0; k < v.size(); k += 61) {
+      uint32_t bits;
+      std::memcpy(&bits, &v[k], 4);
+      h = h * 16777619u ^ bits;
+    }
+    os << t.name << ':' << v.size() << ':' << h << ' ';
+  }
+  return os.str();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<distributed::DataParallelExecutor>> joinDataParallel(
+    distributed::DataParallelJob& job, const Model& model, const training::TrainingPlan& plan, const ModelData& feed,
+    const CheckpointInfo& start, training::Executor& exec, const std::atomic<bool>* interrupt) {
+  NNC_TRY(job.checkAgreement({{"the model", printGraph(model.graph)},
+                              {"the training data", describeData(feed)},
+                              {"the training options", describeOptions(model, plan, start)},
+                              {"the starting weights", describeWeights(exec)}}));
+  auto* split = dynamic_cast<distributed::SplitStepExecutor*>(&exec);
+  if (!split || !split->isSplit()) return makeError("internal: the executor cannot run split training steps");
+  return std::make_unique<distributed::DataParallelExecutor>(exec, *split, job.comm(), interrupt);
+}
+
+void reportStepTimes(distributed::DataParallelJob& job, const distributed::DataParallelExecutor& exec) {
+  const char* flag = std::getenv("NNC_MPI_PROFILE");
+  if (!flag || std::string(flag) != "1") return;
+  const auto& t = exec.stepTimes();
+  std::ostringstream os;
+  os << "nnc: process " << job.comm().rank() << " of " << job.comm().size() << ": " << t.steps << " steps, compute "
+     << t.computeSeconds << " s, reduce " << t.reduceSeconds << " s, " << exec.reducedBytesPerStep()
+     << " bytes reduced per step\n";
+  std::cerr << os.str();
+}
+
+}  // namespace nnc::driver

@@ -1,0 +1,27 @@
+#pragma once
+// `train` under mpirun: what TrainCommand adds to a plain run (docs/distributed.md).
+#include <atomic>
+#include <memory>
+
+#include "compiler/ir/Model.h"
+#include "compiler/session/DataFeed.h"
+#include "compiler/session/ModelCheckpoint.h"
+#include "runtime/distributed/DataParallelExecutor.h"
+#include "runtime/distributed/DataParallelJob.h"
+#include "runtime/training/TrainingPlan.h"
+
+namespace nnc::driver {
+
+// Checks that every process of the job trains the same model (its graph), on the same data
+// (sample count, shapes and a sample of the bytes, after normalisation) with the same
+// options and starting point, then wraps `exec` (compiled with ExecutorOptions::splitStep)
+// for data-parallel steps. A collective; its errors are the same on every process.
+Result<std::unique_ptr<distributed::DataParallelExecutor>> joinDataParallel(
+    distributed::DataParallelJob& job, const Model& model, const training::TrainingPlan& plan, const ModelData& feed,
+    const CheckpointInfo& start, training::Executor& exec, const std::atomic<bool>* interrupt);
+
+// With NNC_MPI_PROFILE=1 in the environment: each process prints its steps' compute and
+// reduction seconds and the bytes it reduced per step on standard error.
+void reportStepTimes(distributed::DataParallelJob& job, const distributed::DataParallelExecutor& exec);
+
+}  // namespace nnc::driver

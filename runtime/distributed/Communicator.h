@@ -1,0 +1,27 @@
+#pragma once
+// The processes of a data-parallel job, as the training loop needs them: a rank, a size and
+// in-place sums across processes. The implementation is Open MPI, in a plugin loaded only
+// when a run is distributed (MpiLoader.h), so a plain `nnc` run never loads libmpi.
+#include <cstdint>
+#include <string>
+
+#include "support/Result.h"
+
+namespace nnc::distributed {
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // Element-wise sums over every process, in place; every process calls with the same n.
+  virtual Result<void> sum(float* data, int64_t n) = 0;
+  virtual Result<void> sum(double* data, int64_t n) = 0;
+  // Element-wise minimum and maximum over every process of values[0..n).
+  virtual Result<void> minMax(const uint64_t* values, uint64_t* mins, uint64_t* maxs, int n) = 0;
+  // Ends every process of the job with `code` (MPI_Abort): for an error one process has
+  // alone, which would otherwise leave the others waiting in a collective forever.
+  [[noreturn]] virtual void abortJob(int code) = 0;
+};
+
+}  // namespace nnc::distributed

@@ -1,0 +1,132 @@
+#include "runtime/distributed/DataParallelExecutor.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+namespace nnc::distributed {
+
+namespace {
+
+// Gradients are summed in buckets of adjacent tensors (the state buffer keeps them together)
+// of up to this many floats, as Horovod's tensor fusion and DDP's buckets do: one collective
+// per bucket instead of one per tensor, so small tensors (biases) do not pay a latency each.
+constexpr int64_t kBucketFloats = int64_t(4) << 20;  // 16 MiB
+
+}  // namespace
+
+std::pair<int64_t, int64_t> shareOf(int64_t batch, int rank, int size) {
+  // batch * rank may overflow for absurd batches; __int128 keeps the split exact.
+  auto at = [&](int r) { return int64_t((__int128)batch * r / size); };
+  int64_t first = at(rank);
+  return {first, at(rank + 1) - first};
+}
+
+DataParallelExecutor::DataParallelExecutor(training::Executor& inner, SplitStepExecutor& split, Communicator& comm,
+                                           const std::atomic<bool>* localInterrupt)
+    : inner_(inner), split_(split), comm_(comm), localInterrupt_(localInterrupt) {}
+
+std::vector<const void*> DataParallelExecutor::rowsFrom(std::span<const void* const> inputs, int64_t first) const {
+  std::vector<const void*> out(inputs.size());
+  const auto& specs = inner_.inputs();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    int64_t rowElements = 1;
+    if (i < specs.size())
+      for (size_t d = 1; d < specs[i].shape.size(); ++d) rowElements *= specs[i].shape[d];
+    out[i] = inputs[i] ? static_cast<const char*>(inputs[i]) + size_t(first) * size_t(rowElements) * 4 : nullptr;
+  }
+  return out;
+}
+
+Result<void> DataParallelExecutor::averageTensors(std::vector<std::span<float>> tensors, float weight) {
+  std::sort(tensors.begin(), tensors.end(), [](auto a, auto b) { return a.data() < b.data(); });
+  for (std::span<float> t : tensors) {
+    if (weight == 0)
+      std::fill(t.begin(), t.end(), 0.0f);
+    else if (weight != 1)
+      for (float& v : t) v *= weight;
+  }
+  // Tensors that follow each other in the state buffer (only the 64-byte alignment padding,
+  // zeros on every process, between them) form one bucket.
+  auto paddedEnd = [](const float* p) {
+    return reinterpret_cast<const float*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t(63));
+  };
+  for (size_t i = 0; i < tensors.size();) {
+    float* begin = tensors[i].data();
+    float* end = begin + tensors[i].size();
+    size_t j = i + 1;
+    while (j < tensors.size() && (tensors[j].data() == end || tensors[j].data() == paddedEnd(end)) &&
+           (tensors[j].data() + tensors[j].size()) - begin <= kBucketFloats)
+    {
+      end = tensors[j].data() + tensors[j].size();
+      ++j;
+    }
+    for (float* p = begin; p < end; p += kBucketFloats) NNC_TRY(comm_.sum(p, std::min<int64_t>(kBucketFloats, end - p)));
+    i = j;
+  }
+  return {};
+}
+
+Result<training::BatchResult> DataParallelExecutor::sumResults(const training::BatchResult& local, int64_t rows,
+                                                               int64_t batch) {
+  bool stop = localInterrupt_ && localInterrupt_->load();
+  double figures[4] = {local.loss * double(rows), double(local.correct), double(local.counted), stop ? 1.0 : 0.0};
+  NNC_TRY(comm_.sum(figures, 4));
+  if (figures[3] > 0) globalInterrupt_.store(true);
+  training::BatchResult r;
+  r.loss = figures[0] / double(batch);
+  r.correct = int64_t(figures[1]);
+  r.counted = int64_t(figures[2]);
+  return r;
+}
+
+Result<training::BatchResult> DataParallelExecutor::trainStep(std::span<const void* const> inputs, int64_t batch,
+                                                              float lr, float step) {
+  using Clock = std::chrono::steady_clock;
+  auto seconds = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
+  auto t0 = Clock::now();
+  auto [first, rows] = shareOf(batch, comm_.rank(), comm_.size());
+  training::BatchResult local;
+  if (rows > 0) {
+    Result<training::BatchResult> r = split_.gradientStep(rowsFrom(inputs, first), rows, lr, step, first);
+    if (!r) return r.error();
+    local = std::move(*r);
+  }
+  // The gradient of the batch's mean loss is the rows-weighted mean of the shares' gradients.
+  auto t1 = Clock::now();
+  float weight = float(double(rows) / double(batch));
+  NNC_TRY(averageTensors(split_.gradients(), weight));
+  // Running statistics: momentum * running + (1 - momentum) * share statistic, averaged with
+  // the same weights, is the update with the rows-weighted mean of the shares' statistics.
+  NNC_TRY(averageTensors(split_.statistics(), weight));
+  Result<training::BatchResult> global = sumResults(local, rows, batch);
+  if (!global) return global;
+  auto t2 = Clock::now();
+  NNC_TRY(split_.updateStep(lr, step));
+  ++times_.steps;
+  times_.computeSeconds += seconds(t0, t1) + seconds(t2, Clock::now());
+  times_.reduceSeconds += seconds(t1, t2);
+  return global;
+}
+
+Result<training::BatchResult> DataParallelExecutor::evaluate(std::span<const void* const> inputs, int64_t batch,
+                                                             bool wantPredicted) {
+  if (wantPredicted) return inner_.evaluate(inputs, batch, true);
+  auto [first, rows] = shareOf(batch, comm_.rank(), comm_.size());
+  training::BatchResult local;
+  if (rows > 0) {
+    Result<training::BatchResult> r = inner_.evaluate(rowsFrom(inputs, first), rows, false);
+    if (!r) return r.error();
+    local = std::move(*r);
+  }
+  return sumResults(local, rows, batch);
+}
+
+int64_t DataParallelExecutor::reducedBytesPerStep() const {
+  int64_t floats = 0;
+  for (std::span<float> t : split_.gradients()) floats += int64_t(t.size());
+  for (std::span<float> t : split_.statistics()) floats += int64_t(t.size());
+  return floats * 4;
+}
+
+}  // namespace nnc::distributed

@@ -1,0 +1,51 @@
+// The DSL's names of registry rows (Ops.def): every Activation and Math row, and every alias,
+// is a callable of the language that builds its op; activations are `activation =` names.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "compiler/ir/Op.h"
+#include "dsl/sema/Registry.h"
+#include "tests/dsl/SemaTestHelpers.h"
+
+namespace nnc::testing {
+namespace {
+
+void expectNamed(const std::string& name, OpKind k) {
+  SCOPED_TRACE(name);
+  const sema::Callable* c = sema::Registry::instance().find(sema::Family::Expression, name);
+  ASSERT_NE(c, nullptr);
+  const OpInfo& r = opInfo(k);
+  EXPECT_EQ(c->isActivation, r.dsl == DslForm::Activation);
+  if (r.dsl == DslForm::Activation) {
+    std::vector<std::string> choices = sema::activationChoices();
+    EXPECT_NE(std::find(choices.begin(), choices.end(), name), choices.end());
+  }
+  // f32 x in, op k out.
+  Model m = compileOk("model t\ninput x: f32[batch, 4]\nr = " + name + "(x)\n");
+  bool found = false;
+  for (const Node& n : m.graph.nodes()) found = found || n.op == k;
+  EXPECT_TRUE(found);
+}
+
+TEST(SemaRegistryNames, EveryNamedRowIsACallable) {
+  for (int i = 0; i < numOpKinds(); ++i) {
+    const OpInfo& r = opInfo(static_cast<OpKind>(i));
+    if (r.dsl != DslForm::Internal) expectNamed(r.name, r.kind);
+  }
+  for (const OpAlias* a = opAliasesBegin(); a != opAliasesEnd(); ++a) expectNamed(a->name, a->kind);
+}
+
+TEST(SemaRegistryNames, AlphaDefaultsAreTheRows) {
+  Model m = compileOk("model t\ninput x: f32[batch, 4]\nr = leaky_relu(x)\ns = elu(x)\n");
+  int seen = 0;
+  for (const Node& n : m.graph.nodes()) {
+    if (opInfo(n.op).attrs != AttrFamily::Alpha) continue;
+    EXPECT_EQ(n.attrs.getFloat("alpha"), opInfo(n.op).alphaDefault) << opName(n.op);
+    ++seen;
+  }
+  EXPECT_EQ(seen, 2);
+}
+
+}  // namespace
+}  // namespace nnc::testing
