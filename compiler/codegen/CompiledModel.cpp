@@ -59,8 +59,8 @@ std::string sha1Hex(const std::string& text) {
 Result<void> checkHypers(const Graph& g) {
   for (NodeId h : g.leaves(OpKind::Hyper)) {
     const Node& n = g.node(h);
-    if (n.name != kLearningRateName && n.name != kStepName)
-      return makeError("internal: run-time scalar '" + n.name + "' is not one the compiled step takes (lr, step)", n.loc);
+    if (n.name != kLearningRateName && n.name != kStepName && !isDropoutRateName(n.name))
+      return makeError("internal: run-time scalar '" + n.name + "' is not one the compiled step takes (lr, step, dropout rates)", n.loc);
     if (n.type != TensorType{DType::F32, Shape{}})
       return makeError("internal: run-time scalar '" + n.name + "' must be an f32 scalar, not " + n.type.str(), n.loc);
   }
@@ -149,7 +149,10 @@ Result<void> CompiledModel::trainStep(std::span<const void* const> inputs, int64
                                       float* loss, std::span<void* const> outputs) {
   if (!hasTraining_) return makeError("this model was compiled without a training step");
   std::vector<float> hypers;
-  for (const std::string& h : training_.hypers) hypers.push_back(h == kLearningRateName ? lr : step);
+  for (const std::string& h : training_.hypers) {
+    auto other = scalars_.find(h);
+    hypers.push_back(h == kLearningRateName ? lr : h == kStepName ? step : other != scalars_.end() ? other->second : 0.0f);
+  }
   hypers.push_back(0.0f);  // never empty
   if (!outputs.empty() && outputs.size() != training_.outputs.size())
     return makeError("expected " + std::to_string(training_.outputs.size()) + " output buffers, got " +

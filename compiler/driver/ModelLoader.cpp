@@ -7,6 +7,7 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "compiler/driver/HyperparameterOptions.h"
 #include "compiler/driver/Limits.h"
 #include "dsl/Frontend.h"
 
@@ -43,15 +44,30 @@ std::optional<LoadedModel> loadModel(const std::string& path) {
   }
   std::ostringstream text;
   text << in.rdbuf();
+  Result<HyperparameterValues> values = requestedHyperparameters();
+  if (!values) {
+    std::cerr << "nnc: error: " << values.error().message << '\n';
+    return std::nullopt;
+  }
   LoadedModel loaded{path, text.str(), {}};
-  DiagnosticEngine diags(path, loaded.source);
-  std::optional<Model> model = compileModel(loaded.source, diags, limits);
-  if (!model || diags.hasErrors()) {
-    diags.render(std::cerr);
+  std::optional<Model> model = relowerModel(loaded, *values);
+  if (!model) return std::nullopt;
+  if (auto ok = checkRequestedNames(*model, *values); !ok) {
+    std::cerr << "nnc: error: " << ok.error().message << '\n';
     return std::nullopt;
   }
   loaded.model = std::move(*model);
   return loaded;
+}
+
+std::optional<Model> relowerModel(const LoadedModel& loaded, const HyperparameterValues& values) {
+  DiagnosticEngine diags(loaded.path, loaded.source);
+  std::optional<Model> model = compileModel(loaded.source, diags, runLimits().frontend, values);
+  if (!model || diags.hasErrors()) {
+    diags.render(std::cerr);
+    return std::nullopt;
+  }
+  return model;
 }
 
 }  // namespace nnc::driver

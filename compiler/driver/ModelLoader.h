@@ -13,8 +13,13 @@ struct LoadedModel {
   Model model;
 };
 
-// Prints `FILE: error: ...` or the model's diagnostics on failure.
+// Prints `FILE: error: ...` or the model's diagnostics on failure. The tune block's names
+// take the values of --set and --hparams (HyperparameterOptions.h), else their fallbacks.
 std::optional<LoadedModel> loadModel(const std::string& path);
+
+// The loaded file's model again, with these values for tune names (a trial of `nnc tune`).
+// Prints the model's diagnostics on failure.
+std::optional<Model> relowerModel(const LoadedModel& loaded, const HyperparameterValues& values);
 
 // Prints an error that concerns a file or the model as a whole (no line/column).
 void reportError(const std::string& where, const std::string& message);

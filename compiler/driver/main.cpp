@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "compiler/driver/Command.h"
+#include "compiler/driver/HyperparameterOptions.h"
 #include "compiler/driver/LargeStack.h"
 #include "compiler/driver/Limits.h"
 #include "support/Suggest.h"
@@ -29,6 +30,7 @@ std::vector<std::unique_ptr<Command>> allCommands() {
   cmds.push_back(makePredictCommand());
   cmds.push_back(makeCompileCommand());
   cmds.push_back(makeBenchCommand());
+  cmds.push_back(makeTuneCommand());
   return cmds;
 }
 
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   // The --max-* limits are global: accepted before or after the command.
   addLimitOptions(app);
+  addHyperparameterOptions(app);  // --set, --hparams: also for every command
   app.fallthrough();
   std::vector<CLI::App*> subs;
   for (const auto& c : commands) {

@@ -28,8 +28,9 @@ void dropoutKernel(const KernelArgs& k) { k.out.data = k.in[0]->data; }
 // 1 / (1 - rate) where philoxUniform(seed, salt, step, i) >= rate, else 0. The scale is
 // computed in double (and rounded to float in f32 mode). `step` is the f32 scalar Hyper,
 // made an integer by philox::stepFromFloat.
+// A third operand, when present, is the rate as a run-time f32 scalar (Model::runtimeDropoutRates).
 void dropoutMaskKernel(const KernelArgs& k) {
-  double rate = k.node.attrs.getFloat("rate");
+  double rate = k.in.size() > 2 ? (k.in[2]->data.empty() ? 0.0 : k.in[2]->data[0]) : k.node.attrs.getFloat("rate");
   uint64_t seed = seedAttr(k.node.attrs, "seed"), salt = seedAttr(k.node.attrs, "salt");
   uint64_t step = philox::stepFromFloat(k.in[1]->data.empty() ? 0.0 : k.in[1]->data[0]);
   uint32_t threshold = philox::dropoutThreshold(rate);

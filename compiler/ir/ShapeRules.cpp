@@ -362,8 +362,12 @@ Result<TensorType> softmax(OpKind op, const std::vector<TensorType>& in, const A
 }
 
 Result<TensorType> dropout(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
-  NNC_TRY(expectArity(op, in, op == OpKind::Dropout ? 1 : 2));
+  // DropoutMask may take its rate as a third operand, a run-time f32 scalar (see
+  // Model::runtimeDropoutRates); its `rate` attribute is then absent.
+  bool runtimeRate = op == OpKind::DropoutMask && in.size() == 3;
+  NNC_TRY(expectArity(op, in, op == OpKind::Dropout ? 1 : runtimeRate ? 3 : 2));
   NNC_TRY(expectFloat(op, in[0]));
+  if (runtimeRate && in[2] != TensorType{DType::F32, Shape{}}) return err(op, "the rate operand must be an f32 scalar");
   double rate = a.getFloat("rate");
   if (!(rate >= 0 && rate < 1)) return err(op, "rate must be in [0, 1)");
   return in[0];

@@ -6,6 +6,7 @@
 #include "compiler/session/ModelPlan.h"
 #include "compiler/session/Scoring.h"
 #include "compiler/session/StateStore.h"
+#include "compiler/train/TrainingGraph.h"
 #include "runtime/parallel/ThreadPool.h"
 
 namespace nnc {
@@ -41,6 +42,7 @@ Result<std::unique_ptr<JitExecutor>> JitExecutor::create(const Model& model, con
       jitCompile(inference, graphs->train ? &graphs->train->graph : nullptr, CompileOptions{});
   if (!compiled) return compiled.error();
   e->compiled_ = std::move(*compiled);
+  for (const auto& [name, rate] : dropoutRates(model)) e->compiled_->setRuntimeScalar(name, rate);
 
   // Initial values, from the same initializers the interpreter uses.
   Result<StateStore> init = StateStore::create(*graphs, options.seed);

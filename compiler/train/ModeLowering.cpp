@@ -33,8 +33,15 @@ struct Lowerer {
   NodeId dropout(const Node& n, NodeId x) {
     int64_t salt = dropoutCount++;
     double rate = n.attrs.getFloat("rate");
-    if (mode == GraphMode::Inference || rate == 0) return x;
+    if (mode == GraphMode::Inference) return x;
     int64_t seed = model.train ? static_cast<int64_t>(model.train->seed) : 0;
+    if (model.runtimeDropoutRates) {
+      // The rate is a run-time input (even 0: the compiled step must not depend on it).
+      NodeId r = out.graph.addLeaf(OpKind::Hyper, dropoutRateName(salt), TensorType{DType::F32, Shape{}});
+      NodeId mask = b.op(OpKind::DropoutMask, {x, out.step, r}, Attrs{{"seed", seed}, {"salt", salt}});
+      return b.mul(x, mask);
+    }
+    if (rate == 0) return x;
     NodeId mask = b.op(OpKind::DropoutMask, {x, out.step}, Attrs{{"rate", rate}, {"seed", seed}, {"salt", salt}});
     return b.mul(x, mask);
   }

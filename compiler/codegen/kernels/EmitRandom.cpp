@@ -30,13 +30,27 @@ Result<void> emitDropoutMask(KernelContext& kc) {
   NodeId Y = kc.kernel.root, stepNode = n.inputs[1];
   double rate = n.attrs.getFloat("rate");
   philox::Key key = philox::makeKey(seedAttr(n.attrs, "seed"), seedAttr(n.attrs, "salt"));
-  uint32_t threshold = philox::dropoutThreshold(rate);
-  float scale = static_cast<float>(1.0 / (1.0 - rate));
 
   TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
   auto& b = tb.b();
   llvm::Type* i32 = b.getInt32Ty();
   llvm::Type* i64 = b.getInt64Ty();
+  Value* threshold = b.getInt32(philox::dropoutThreshold(rate));
+  Value* scale = tb.f32(static_cast<float>(1.0 / (1.0 - rate)));
+  if (n.inputs.size() > 2) {
+    // The rate is a run-time f32 scalar (Model::runtimeDropoutRates): dropoutThreshold and
+    // the scale computed as the interpreter does, in double. For a rate in (0, 1) the
+    // threshold is ceil(rate * 2^24); a rate <= 0 (or NaN) keeps everything.
+    Value* r = b.CreateFPExt(tb.load(n.inputs[2], tb.i64(0)), b.getDoubleTy());
+    Value* scaled = b.CreateFMul(r, llvm::ConstantFP::get(b.getDoubleTy(), 16777216.0));
+    Value* ceiled = b.CreateUnaryIntrinsic(llvm::Intrinsic::ceil, scaled);
+    Value* clamped = b.CreateIntrinsic(llvm::Intrinsic::fptoui_sat, {i32, b.getDoubleTy()}, {ceiled});
+    Value* positive = b.CreateFCmpOGT(r, llvm::ConstantFP::get(b.getDoubleTy(), 0.0));
+    Value* atLeastOne = b.CreateFCmpOGE(r, llvm::ConstantFP::get(b.getDoubleTy(), 1.0));
+    threshold = b.CreateSelect(positive, b.CreateSelect(atLeastOne, b.getInt32(1u << 24), clamped), b.getInt32(0));
+    Value* one = llvm::ConstantFP::get(b.getDoubleTy(), 1.0);
+    scale = b.CreateFPTrunc(b.CreateFDiv(one, b.CreateFSub(one, r)), b.getFloatTy());
+  }
   // The step: an f32 scalar made an integer as philox::stepFromFloat does (NaN and negatives
   // give 0, values beyond 2^64 saturate): exactly llvm.fptoui.sat.
   Value* stepF = tb.load(stepNode, tb.i64(0));
@@ -62,8 +76,8 @@ Result<void> emitDropoutMask(KernelContext& kc) {
       c[3] = lo0;
     }
     Value* bits = b.CreateLShr(c[0], 8);
-    Value* keep = b.CreateICmpUGE(bits, b.getInt32(threshold));
-    tb.store(Y, i, b.CreateSelect(keep, tb.f32(scale), tb.f32(0.0)));
+    Value* keep = b.CreateICmpUGE(bits, threshold);
+    tb.store(Y, i, b.CreateSelect(keep, scale, tb.f32(0.0)));
   }, "e");
   tb.finish(elementsOf(n.type.shape), Extent{60, false});
   return {};
