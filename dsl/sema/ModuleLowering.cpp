@@ -62,6 +62,8 @@ class ModuleLowering {
   void run(const ast::Module& source, const HyperparameterValues& values) {
     // The tune block first: its names stand for numbers in every other declaration.
     const ast::Module& m = tuneBlock(source, values);
+    // A broken tune block leaves its names without values: their uses would only repeat it.
+    if (s_.hasErrors()) return;
     for (const ast::Decl& d : m.decls)
       if (d.kind == ast::DeclKind::Input || d.kind == ast::DeclKind::Param || d.kind == ast::DeclKind::Assign)
         s_.declareAhead(d.name, d.nameLoc);
