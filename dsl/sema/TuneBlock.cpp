@@ -57,7 +57,10 @@ class DistributionChecker {
       for (const DistributionForm& f : kDistributions)
         if (v.text == f.name) form = &f;
     if (!form) {
-      std::string got = v.kind == ast::ExprKind::Call ? "a call to '" + v.text + "'" : "not a distribution";
+      std::string got = v.kind == ast::ExprKind::Call     ? "a call to '" + v.text + "'"
+                        : v.kind == ast::ExprKind::Number ? v.text
+                        : v.kind == ast::ExprKind::Name   ? "'" + v.text + "'"
+                                                          : "an expression";
       return fail(v.kind == ast::ExprKind::Call ? v.calleeLoc : v.loc,
                   "tune name '" + e_.key + "' needs a distribution: " + kDistributionList + "; got " + got);
     }
