@@ -29,11 +29,12 @@ std::optional<ast::Module> parseModule(std::string_view source, DiagnosticEngine
                                        const FrontendLimits& limits = {});
 
 // Checks and lowers a parsed module. Returns nothing after reporting errors.
+// `hyperparameters` gives names of the `tune` block values (others take their fallback).
 std::optional<Model> lowerModule(const ast::Module& module, DiagnosticEngine& diags,
-                                 const FrontendLimits& limits = {});
+                                 const FrontendLimits& limits = {}, const HyperparameterValues& hyperparameters = {});
 
 // parseModule then lowerModule.
 std::optional<Model> compileModel(std::string_view source, DiagnosticEngine& diags,
-                                  const FrontendLimits& limits = {});
+                                  const FrontendLimits& limits = {}, const HyperparameterValues& hyperparameters = {});
 
 }  // namespace nnc

@@ -61,8 +61,9 @@ std::string sha1Hex(const std::string& text) {
 Result<void> checkHypers(const Graph& g) {
   for (NodeId h : g.leaves(OpKind::Hyper)) {
     const Node& n = g.node(h);
-    if (n.name != kLearningRateName && n.name != kStepName && n.name != kFirstRowName)
-      return makeError("internal: run-time scalar '" + n.name + "' is not one the compiled step takes (lr, step, first_row)",
+    if (n.name != kLearningRateName && n.name != kStepName && n.name != kFirstRowName && !isDropoutRateName(n.name))
+      return makeError("internal: run-time scalar '" + n.name +
+                           "' is not one the compiled step takes (lr, step, first_row, dropout rates)",
                        n.loc);
     if (n.type != TensorType{DType::F32, Shape{}})
       return makeError("internal: run-time scalar '" + n.name + "' must be an f32 scalar, not " + n.type.str(), n.loc);
@@ -153,8 +154,14 @@ Result<void> CompiledModel::trainStep(std::span<const void* const> inputs, int64
                                       float* loss, std::span<void* const> outputs, float firstRow) {
   if (!hasTraining_) return makeError("this model was compiled without a training step");
   std::vector<float> hypers;
-  for (const std::string& h : training_.hypers)
-    hypers.push_back(h == kLearningRateName ? lr : h == kFirstRowName ? firstRow : step);
+  for (const std::string& h : training_.hypers) {
+    auto other = scalars_.find(h);
+    hypers.push_back(h == kLearningRateName ? lr
+                     : h == kStepName       ? step
+                     : h == kFirstRowName   ? firstRow
+                     : other != scalars_.end() ? other->second
+                                               : 0.0f);
+  }
   hypers.push_back(0.0f);  // never empty
   if (!outputs.empty() && outputs.size() != training_.outputs.size())
     return makeError("expected " + std::to_string(training_.outputs.size()) + " output buffers, got " +

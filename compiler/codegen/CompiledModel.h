@@ -13,6 +13,7 @@
 // independent. Any batch size >= 1 runs without recompiling.
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -121,6 +122,10 @@ class CompiledModel {
   bool hasUpdateStep() const { return updateFn_ != nullptr; }
   Result<void> updateStep(float lr, float step);
 
+  // The value of a run-time scalar of the training step other than lr and step (a dropout
+  // rate, Model::runtimeDropoutRates); unset ones are 0.
+  void setRuntimeScalar(const std::string& name, float value) { scalars_[name] = value; }
+
   const CompileTimes& times() const { return times_; }
   const std::string& llvmIR() const { return ir_; }           // with CompileOptions::keepIR
   const std::string& optimizedIR() const { return optIR_; }   // with CompileOptions::keepIR
@@ -137,6 +142,7 @@ class CompiledModel {
   Result<void*> workspace(int64_t bytes);
 
   StateLayout layout_;
+  std::map<std::string, float> scalars_;
   struct FreeDeleter {
     void operator()(std::byte* p) const;
   };

@@ -64,5 +64,6 @@ std::unique_ptr<Command> makeEvalCommand();
 std::unique_ptr<Command> makePredictCommand();
 std::unique_ptr<Command> makeBenchCommand();
 std::unique_ptr<Command> makeCompileCommand();
+std::unique_ptr<Command> makeTuneCommand();
 
 }  // namespace nnc::driver

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "compiler/driver/Command.h"
+#include "compiler/driver/HyperparameterOptions.h"
 #include "compiler/driver/Limits.h"
 #include "dsl/Frontend.h"
 
@@ -59,14 +60,29 @@ std::optional<LoadedModel> loadModel(const std::string& path, bool showWarnings)
   }
   std::ostringstream text;
   text << in.rdbuf();
+  Result<HyperparameterValues> values = requestedHyperparameters();
+  if (!values) {
+    std::cerr << "nnc: error: " << values.error().message << '\n';
+    return std::nullopt;
+  }
   LoadedModel loaded{path, text.str(), {}};
-  DiagnosticEngine diags(path, loaded.source);
-  std::optional<Model> model = compileModel(loaded.source, diags, limits);
+  std::optional<Model> model = relowerModel(loaded, *values, showWarnings);
+  if (!model) return std::nullopt;
+  if (auto ok = checkRequestedNames(*model, *values); !ok) {
+    std::cerr << "nnc: error: " << ok.error().message << '\n';
+    return std::nullopt;
+  }
+  loaded.model = std::move(*model);
+  return loaded;
+}
+
+std::optional<Model> relowerModel(const LoadedModel& loaded, const HyperparameterValues& values, bool showWarnings) {
+  DiagnosticEngine diags(loaded.path, loaded.source);
+  std::optional<Model> model = compileModel(loaded.source, diags, runLimits().frontend, values);
   const bool failed = !model || diags.hasErrors();
   if (failed || showWarnings) diags.render(std::cerr);  // the errors, or the warnings of a model that compiled
   if (failed) return std::nullopt;
-  loaded.model = std::move(*model);
-  return loaded;
+  return model;
 }
 
 }  // namespace nnc::driver

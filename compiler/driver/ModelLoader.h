@@ -15,8 +15,14 @@ struct LoadedModel {
 
 // Prints `FILE: error: ...` or the model's diagnostics on failure. Warnings (a legal model
 // that is probably a mistake) are printed when `showWarnings`: by `check` and `train`, where
-// the model is being written, not by every command that runs it afterwards.
+// the model is being written, not by every command that runs it afterwards. The tune block's
+// names take the values of --set and --hparams (HyperparameterOptions.h), else their fallbacks.
 std::optional<LoadedModel> loadModel(const std::string& path, bool showWarnings = false);
+
+// The loaded file's model again, with these values for tune names (a trial of `nnc tune`).
+// Prints the model's diagnostics on failure.
+std::optional<Model> relowerModel(const LoadedModel& loaded, const HyperparameterValues& values,
+                                  bool showWarnings = false);
 
 // Prints an error that concerns a file or the model as a whole (no line/column).
 void reportError(const std::string& where, const std::string& message);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ostream>
+#include <sstream>
 
 namespace nnc::driver {
 
@@ -62,6 +63,17 @@ void printSummary(const Model& model, std::ostream& os) {
   os << "Trainable params: " << withThousands(trainable) << '\n';
   os << "Non-trainable params: " << withThousands(nonTrainable) << '\n';
   os << std::string(total, '_') << '\n';
+  // The tune block's values this model was built with (--set, --hparams or the fallbacks).
+  if (!model.hyperparameters.empty()) {
+    os << "Hyperparameters:";
+    for (const auto& [name, value] : model.hyperparameters) {
+      std::ostringstream v;
+      v.precision(6);
+      v << value;
+      os << ' ' << name << " = " << v.str() << (&name == &model.hyperparameters.back().first ? "" : ",");
+    }
+    os << '\n';
+  }
 }
 
 }  // namespace nnc::driver

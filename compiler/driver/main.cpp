@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "compiler/driver/Command.h"
+#include "compiler/driver/HyperparameterOptions.h"
 #include "compiler/driver/LargeStack.h"
 #include "compiler/driver/Limits.h"
 #include "compiler/driver/PlotCommand.h"
@@ -33,6 +34,7 @@ std::vector<std::unique_ptr<Command>> allCommands() {
   cmds.push_back(makePredictCommand());
   cmds.push_back(makeCompileCommand());
   cmds.push_back(makeBenchCommand());
+  cmds.push_back(makeTuneCommand());
   return cmds;
 }
 
@@ -85,6 +87,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   // The --max-* limits are global: accepted before or after the command.
   addLimitOptions(app);
+  addHyperparameterOptions(app);  // --set, --hparams: also for every command
   app.fallthrough();
   std::vector<CLI::App*> subs;
   for (const auto& c : commands) {

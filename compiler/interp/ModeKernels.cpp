@@ -16,17 +16,21 @@ void dropoutKernel(const KernelArgs& k) { k.out.data = k.in[0]->data; }
 // 1 / (1 - rate) where philoxUniform(seed, salt, step, i) >= rate, else 0. The scale is
 // computed in double (and rounded to float in f32 mode). `step` is the f32 scalar Hyper,
 // made an integer by philox::stepFromFloat.
+// The operands are (x, step[, rate][, first_row]) (OpAttrs.h's dropoutMaskOperands).
 void dropoutMaskKernel(const KernelArgs& k) {
-  double rate = k.node.attrs.getFloat("rate");
+  const DropoutMaskOperands operands = dropoutMaskOperands(k.node);
+  auto scalarOperand = [&](int i) { return k.in[i]->data.empty() ? 0.0 : k.in[i]->data[0]; };
+  double rate = operands.rate >= 0 ? scalarOperand(operands.rate) : k.node.attrs.getFloat("rate");
   uint64_t seed = seedAttr(k.node.attrs, "seed"), salt = seedAttr(k.node.attrs, "salt");
-  uint64_t step = philox::stepFromFloat(k.in[1]->data.empty() ? 0.0 : k.in[1]->data[0]);
+  uint64_t step = philox::stepFromFloat(scalarOperand(1));
   uint32_t threshold = philox::dropoutThreshold(rate);
   double scale = 1.0 / (1.0 - rate);
-  // With a third operand, x holds rows [first_row, ...) of a larger batch (one process's share
+  // With first_row, x holds rows [first_row, ...) of a larger batch (one process's share
   // under MPI): element i is element i + first_row * rowElements of that batch.
   uint64_t offset = 0;
-  if (k.in.size() > 2 && !k.in[2]->data.empty() && !k.in[0]->shape.empty() && k.in[0]->shape[0] > 0)
-    offset = philox::stepFromFloat(k.in[2]->data[0]) * (k.out.data.size() / static_cast<size_t>(k.in[0]->shape[0]));
+  if (operands.firstRow >= 0 && !k.in[0]->shape.empty() && k.in[0]->shape[0] > 0)
+    offset = philox::stepFromFloat(scalarOperand(operands.firstRow)) *
+             (k.out.data.size() / static_cast<size_t>(k.in[0]->shape[0]));
   for (size_t i = 0; i < k.out.data.size(); ++i)
     k.out.data[i] = philox::uniformBits(seed, salt, step, offset + i) >= threshold ? scale : 0.0;
 }

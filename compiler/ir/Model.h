@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "compiler/ir/Graph.h"
+#include "compiler/ir/TuneSpace.h"
 
 namespace nnc {
 
@@ -69,6 +70,14 @@ struct Model {
   Graph graph;
   std::vector<LayerRow> layers;
   std::optional<TrainConfig> train;
+  std::optional<TuneSpace> tune;
+  // The value each tune name took in this model, in the tune block's order (`summary` shows them).
+  std::vector<std::pair<std::string, double>> hyperparameters;
+  // Training graphs take each dropout's rate as a run-time scalar (a Hyper leaf named by
+  // dropoutRateName(k), compiler/train/TrainingGraph.h) instead of an attribute, so models
+  // that differ only in dropout rates share compiled code. `nnc tune` sets it; off, the
+  // graphs (and the AOT interface) are as before.
+  bool runtimeDropoutRates = false;
 };
 
 }  // namespace nnc

@@ -360,13 +360,26 @@ Result<TensorType> softmax(OpKind op, const std::vector<TensorType>& in, const A
 }
 
 Result<TensorType> dropout(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
-  // DropoutMask takes (x, step) or (x, step, first_row): the global index of x's first row.
-  if (op == OpKind::Dropout || in.size() != 3) NNC_TRY(expectArity(op, in, op == OpKind::Dropout ? 1 : 2));
+  // DropoutMask: (x, step[, rate][, first_row]) (OpAttrs.h's dropoutMaskOperands): the rate
+  // is an operand exactly when the `rate` attribute is absent.
+  const bool runtimeRate = op == OpKind::DropoutMask && !a.has("rate");
+  if (op == OpKind::Dropout) {
+    NNC_TRY(expectArity(op, in, 1));
+  } else {
+    const size_t fixed = runtimeRate ? 3 : 2;
+    if (in.size() != fixed && in.size() != fixed + 1) NNC_TRY(expectArity(op, in, fixed));
+  }
   NNC_TRY(expectFloat(op, in[0]));
-  double rate = a.getFloat("rate");
-  if (!(rate >= 0 && rate < 1)) return err(op, "rate must be in [0, 1)");
-  if (in.size() == 3 && (in[2].dtype != DType::F32 || in[2].shape.rank() != 0))
-    return err(op, "first_row must be an f32 scalar, not " + in[2].str());
+  const TensorType scalar{DType::F32, Shape{}};
+  if (runtimeRate) {
+    if (in[2] != scalar) return err(op, "the rate operand must be an f32 scalar, not " + in[2].str());
+  } else {
+    double rate = a.getFloat("rate");
+    if (!(rate >= 0 && rate < 1)) return err(op, "rate must be in [0, 1)");
+  }
+  const size_t firstRow = runtimeRate ? 3 : 2;
+  if (op == OpKind::DropoutMask && in.size() > firstRow && in[firstRow] != scalar)
+    return err(op, "first_row must be an f32 scalar, not " + in[firstRow].str());
   return in[0];
 }
 

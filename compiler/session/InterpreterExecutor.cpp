@@ -17,6 +17,7 @@ Result<std::unique_ptr<InterpreterExecutor>> InterpreterExecutor::create(const M
   e->state_ = std::move(*state);
   e->inputs_ = inputTensorSpecsFor(model);
   e->labelInput_ = trainingPlanFor(model).labelInput;
+  for (const auto& [name, rate] : dropoutRates(model)) e->dropoutRates_[name] = rate;
   const Graph& p = e->graphs_.predict.graph;
   if (!p.outputs.empty()) {
     const TensorType& t = p.type(p.outputs[0].node);
@@ -60,7 +61,9 @@ Result<LeafValues> InterpreterExecutor::bind(const Graph& g, std::span<const voi
         break;
       }
       case OpKind::Hyper:
-        leaves.emplace(NodeId(id), Tensor::scalar(n.name == kLearningRateName ? lr : step));
+        leaves.emplace(NodeId(id), Tensor::scalar(n.name == kLearningRateName ? lr
+                                                  : n.name == kStepName  ? step
+                                                                         : dropoutRates_[n.name]));
         break;
       default:
         break;

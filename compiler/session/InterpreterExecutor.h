@@ -2,6 +2,7 @@
 // An Executor that runs the step graphs through the reference interpreter in f32: slow, and
 // exactly the semantics compiled code must match. Used by tests, and by the command line
 // when asked (`--backend interpreter`).
+#include <map>
 #include <memory>
 
 #include "compiler/interp/Interpreter.h"
@@ -37,6 +38,7 @@ class InterpreterExecutor : public training::Executor {
   std::vector<training::TensorSpec> inputs_;
   training::TensorSpec firstOutput_;
   int labelInput_ = -1;
+  std::map<std::string, float> dropoutRates_;  // Model::runtimeDropoutRates: the Hyper leaves' values
 };
 
 }  // namespace nnc

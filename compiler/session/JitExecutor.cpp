@@ -7,6 +7,7 @@
 #include "compiler/session/Scoring.h"
 #include "compiler/session/StateStore.h"
 #include "compiler/train/SplitStep.h"
+#include "compiler/train/TrainingGraph.h"
 #include "runtime/parallel/ThreadPool.h"
 
 namespace nnc {
@@ -55,6 +56,7 @@ Result<std::unique_ptr<JitExecutor>> JitExecutor::create(const Model& model, con
       jitCompile(inference, training, CompileOptions{}, split ? &split->update : nullptr);
   if (!compiled) return compiled.error();
   e->compiled_ = std::move(*compiled);
+  for (const auto& [name, rate] : dropoutRates(model)) e->compiled_->setRuntimeScalar(name, rate);
 
   // Initial values, from the same initializers the interpreter uses.
   Result<StateStore> init = StateStore::create(*graphs, options.seed);

@@ -34,11 +34,19 @@ struct Lowerer {
   NodeId dropout(const Node& n, NodeId x) {
     int64_t salt = dropoutCount++;
     double rate = n.attrs.getFloat("rate");
-    if (mode == GraphMode::Inference || rate == 0) return x;
+    if (mode == GraphMode::Inference) return x;
     int64_t seed = model.train ? static_cast<int64_t>(model.train->seed) : 0;
     std::vector<NodeId> operands{x, out.step};
+    Attrs attrs{{"seed", seed}, {"salt", salt}};
+    if (model.runtimeDropoutRates) {
+      // The rate is a run-time input (even 0: the compiled step must not depend on it).
+      operands.push_back(out.graph.addLeaf(OpKind::Hyper, dropoutRateName(salt), TensorType{DType::F32, Shape{}}));
+    } else {
+      if (rate == 0) return x;
+      attrs.set("rate", rate);
+    }
     if (out.firstRow != kNoNode && b.shape(x).isBatched()) operands.push_back(out.firstRow);
-    NodeId mask = b.op(OpKind::DropoutMask, operands, Attrs{{"rate", rate}, {"seed", seed}, {"salt", salt}});
+    NodeId mask = b.op(OpKind::DropoutMask, operands, attrs);
     return b.mul(x, mask);
   }
 

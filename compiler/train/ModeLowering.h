@@ -5,6 +5,8 @@
 //   Dropout(x){rate}
 //     training:  x * DropoutMask(x, step){rate, seed = train seed, salt = k}
 //                (k = 0, 1, 2, ... for the model's dropout nodes in order; rate 0: x)
+//                with Model::runtimeDropoutRates: DropoutMask(x, step, r){seed, salt = k}, r the
+//                Hyper leaf dropoutRateName(k), whatever the rate
 //     inference: x
 //   BatchNorm(x, gamma, beta, running_mean, running_var){momentum, eps}, statistics over
 //   every axis but the last:

@@ -37,6 +37,20 @@ inline constexpr const char* kStepName = "step";
 // Data-parallel runs only: the global index of the batch's first row (see ModeLowering.h).
 inline constexpr const char* kFirstRowName = "first_row";
 
+// With Model::runtimeDropoutRates, the k-th Dropout of the model (in node order) takes its
+// rate from the run-time scalar named dropoutRateName(k).
+inline std::string dropoutRateName(int64_t k) { return "dropout_rate" + std::to_string(k); }
+inline bool isDropoutRateName(const std::string& name) { return name.rfind("dropout_rate", 0) == 0; }
+// The values those scalars take for `model`: its dropouts' rates, by name.
+inline std::vector<std::pair<std::string, float>> dropoutRates(const Model& model) {
+  std::vector<std::pair<std::string, float>> out;
+  if (!model.runtimeDropoutRates) return out;
+  int64_t k = 0;
+  for (const Node& n : model.graph.nodes())
+    if (n.op == OpKind::Dropout) out.push_back({dropoutRateName(k++), static_cast<float>(n.attrs.getFloat("rate"))});
+  return out;
+}
+
 // Errors (located): the model has no train block or loss; an op on the path to the loss has
 // no gradient rule.
 Result<Graph> buildTrainingGraph(const Model& model);

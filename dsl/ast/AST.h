@@ -69,6 +69,7 @@ enum class DeclKind {
   Assign,  // [output] NAME = EXPR           -> value, isOutput
   Output,  // output NAME                    -> name refers to an existing value
   Train,   // train { KEY = EXPR ... }       -> entries
+  Tune,    // tune { NAME = DISTRIBUTION ... } -> entries
 };
 
 struct Decl {

@@ -101,6 +101,8 @@ constexpr NumberParser number_token{};
 constexpr StringParser string_token{};
 constexpr KeywordParser kw_model{"model"}, kw_input{"input"}, kw_param{"param"}, kw_output{"output"},
     kw_train{"train"};
+// `tune` is a keyword only when a '{' follows it: models that name a value `tune` still parse.
+constexpr KeywordParser kw_tune{"tune"};
 
 }  // namespace
 
@@ -183,6 +185,11 @@ NNC_RULE(train_open, char)
 NNC_RULE(train_entry, TrainEntry)
 NNC_RULE(train_eq, x3::unused_type)
 NNC_RULE(train_close, x3::unused_type)
+NNC_RULE(tune_decl, TuneDecl)
+NNC_RULE(tune_open, char)
+NNC_RULE(tune_entry, TrainEntry)
+NNC_RULE(tune_eq, x3::unused_type)
+NNC_RULE(tune_close, x3::unused_type)
 NNC_RULE(assign_decl, AssignDecl)
 NNC_RULE(assign_eq, x3::unused_type)
 NNC_RULE(value, Sum)
@@ -257,12 +264,17 @@ auto const train_open_def = x3::char_('{');
 auto const train_entry_def = name_token > train_eq > value;
 auto const train_eq_def = x3::lit('=');
 auto const train_close_def = x3::lit('}');
+auto const tune_decl_def = (kw_tune >> tune_open) > *tune_entry > tune_close;
+auto const tune_open_def = x3::char_('{');
+auto const tune_entry_def = name_token > tune_eq > value;
+auto const tune_eq_def = x3::lit('=');
+auto const tune_close_def = x3::lit('}');
 // Last: a misspelt keyword (`inptu x: ...`) parses as the start of an assignment, and its
 // missing '=' is where the "unknown keyword" message comes from.
 auto const assign_decl_def = name_token > assign_eq > value;
 auto const assign_eq_def = x3::lit('=');
 auto const value_def = expr;
-auto const declaration_def = input_decl | param_decl | output_decl | train_decl | assign_decl;
+auto const declaration_def = input_decl | param_decl | output_decl | train_decl | tune_decl | assign_decl;
 auto const declaration_end_def = x3::eoi;
 // `eps >` makes a missing header an expectation failure like any other.
 auto const file_def = x3::eps > model_header > *declaration > declaration_end;
@@ -274,6 +286,7 @@ BOOST_SPIRIT_DEFINE(list, list_items, list_item, list_close, paren, paren_expr, 
 BOOST_SPIRIT_DEFINE(type, type_open, dims, dim, next_dim, type_close)
 BOOST_SPIRIT_DEFINE(model_header, model_name, input_decl, input_name, input_colon, param_decl, param_name,
                     param_colon, param_init, output_decl, output_name)
+BOOST_SPIRIT_DEFINE(tune_decl, tune_open, tune_entry, tune_eq, tune_close)
 BOOST_SPIRIT_DEFINE(train_decl, train_open, train_entry, train_eq, train_close, assign_decl, assign_eq, value,
                     declaration, declaration_end, file)
 

@@ -46,6 +46,8 @@ constexpr Expectation kExpectations[] = {
     {"train_open", "'{' after 'train'"},
     {"train_eq", "'=' after train key '{0}'"},
     {"train_close", "a KEY = EXPR entry or '}' to close the train block opened at {open}"},
+    {"tune_eq", "'=' after tune name '{0}'"},
+    {"tune_close", "a NAME = DISTRIBUTION entry or '}' to close the tune block opened at {open}"},
 };
 
 // Declaration keywords a misspelt word at the start of a declaration may have meant.

@@ -117,7 +117,13 @@ struct TrainDecl : Located {  // located at `train`
   std::vector<TrainEntry> entries;
 };
 
-using Decl = x3::variant<InputDecl, ParamDecl, OutputDecl, TrainDecl, AssignDecl>;
+// `tune { NAME = DISTRIBUTION ... }`: the same shape as a train block (sema tells them apart).
+struct TuneDecl : Located {  // located at `tune`
+  char open = '{';
+  std::vector<TrainEntry> entries;
+};
+
+using Decl = x3::variant<InputDecl, ParamDecl, OutputDecl, TrainDecl, TuneDecl, AssignDecl>;
 
 struct FileSyntax {
   Word modelName;
@@ -143,4 +149,5 @@ BOOST_FUSION_ADAPT_STRUCT(nnc::syntax::OutputDecl, name, value)
 BOOST_FUSION_ADAPT_STRUCT(nnc::syntax::AssignDecl, name, value)
 BOOST_FUSION_ADAPT_STRUCT(nnc::syntax::TrainEntry, key, value)
 BOOST_FUSION_ADAPT_STRUCT(nnc::syntax::TrainDecl, open, entries)
+BOOST_FUSION_ADAPT_STRUCT(nnc::syntax::TuneDecl, open, entries)
 BOOST_FUSION_ADAPT_STRUCT(nnc::syntax::FileSyntax, modelName, decls)

@@ -100,9 +100,13 @@ class Converter {
       if (!(d.value = c.expr(a.value))) return std::nullopt;
       return d;
     }
-    std::optional<ast::Decl> operator()(const TrainDecl& t) const {
+    std::optional<ast::Decl> operator()(const TrainDecl& t) const { return block(ast::DeclKind::Train, t); }
+    std::optional<ast::Decl> operator()(const TuneDecl& t) const { return block(ast::DeclKind::Tune, t); }
+    // `train { ... }` and `tune { ... }`: KEY = EXPR entries.
+    template <typename Block>
+    std::optional<ast::Decl> block(ast::DeclKind kind, const Block& t) const {
       ast::Decl d;
-      d.kind = ast::DeclKind::Train;
+      d.kind = kind;
       d.loc = c.loc(t.offset);
       for (const TrainEntry& e : t.entries) {
         ast::TrainEntry entry{e.key.text, c.loc(e.key.offset), c.expr(e.value)};

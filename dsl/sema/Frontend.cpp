@@ -3,10 +3,11 @@
 
 namespace nnc {
 
-std::optional<Model> compileModel(std::string_view source, DiagnosticEngine& diags, const FrontendLimits& limits) {
+std::optional<Model> compileModel(std::string_view source, DiagnosticEngine& diags, const FrontendLimits& limits,
+                                  const HyperparameterValues& hyperparameters) {
   std::optional<ast::Module> module = parseModule(source, diags, limits);
   if (!module) return std::nullopt;
-  return lowerModule(*module, diags, limits);
+  return lowerModule(*module, diags, limits, hyperparameters);
 }
 
 }  // namespace nnc

@@ -10,6 +10,7 @@
 #include "dsl/sema/Registry.h"
 #include "dsl/sema/Sema.h"
 #include "dsl/sema/TrainBlock.h"
+#include "dsl/sema/TuneBlock.h"
 
 namespace nnc {
 
@@ -58,7 +59,11 @@ class ModuleLowering {
  public:
   ModuleLowering(Model& model, const FrontendLimits& limits) : s_(model, limits) {}
 
-  void run(const ast::Module& m) {
+  void run(const ast::Module& source, const HyperparameterValues& values) {
+    // The tune block first: its names stand for numbers in every other declaration.
+    const ast::Module& m = tuneBlock(source, values);
+    // A broken tune block leaves its names without values: their uses would only repeat it.
+    if (s_.hasErrors()) return;
     for (const ast::Decl& d : m.decls)
       if (d.kind == ast::DeclKind::Input || d.kind == ast::DeclKind::Param || d.kind == ast::DeclKind::Assign)
         s_.declareAhead(d.name, d.nameLoc);
@@ -74,6 +79,7 @@ class ModuleLowering {
         case ast::DeclKind::Param: param(d); break;
         case ast::DeclKind::Assign: assign(d); break;
         case ast::DeclKind::Output: outputRef(d); break;
+        case ast::DeclKind::Tune: break;  // done first
         case ast::DeclKind::Train:
           if (train) {
             s_.error(d.loc, "only one train block is allowed; the first is at " + sema::locStr(train->loc));
@@ -84,6 +90,7 @@ class ModuleLowering {
           break;
       }
     }
+    if (s_.model().tune && !s_.hasErrors()) sema::checkTuneAgainstTraining(s_, *s_.model().tune);
     if (!s_.hasErrors())
       if (Result<void> v = verifyGraph(s_.graph()); !v)
         s_.error(v.error().loc, "internal error: " + v.error().message);
@@ -177,6 +184,31 @@ class ModuleLowering {
     s_.graph().outputs.push_back(Output{name, node});
   }
 
+  // Checks the tune block and returns the module with its names replaced by their values
+  // (or `source` itself when there is no tune block).
+  const ast::Module& tuneBlock(const ast::Module& source, const HyperparameterValues& values) {
+    const ast::Decl* tune = nullptr;
+    for (const ast::Decl& d : source.decls) {
+      if (d.kind != ast::DeclKind::Tune) continue;
+      if (tune) {
+        s_.error(d.loc, "only one tune block is allowed; the first is at " + sema::locStr(tune->loc));
+        continue;
+      }
+      tune = &d;
+    }
+    if (!tune) return source;
+    std::optional<TuneSpace> space = sema::lowerTuneBlock(s_, *tune);
+    if (!space) return source;
+    for (const Hyperparameter& h : space->params)
+      for (const ast::Decl& d : source.decls)
+        if ((d.kind == ast::DeclKind::Input || d.kind == ast::DeclKind::Param || d.kind == ast::DeclKind::Assign) &&
+            d.name == h.name)
+          s_.error(d.nameLoc, "'" + h.name + "' is already a tune name (at " + sema::locStr(h.loc) + ")");
+    substituted_ = sema::substituteHyperparameters(source, *space, values, s_.model().hyperparameters);
+    s_.model().tune = std::move(*space);
+    return substituted_;
+  }
+
   void trainBlock(const ast::Decl& d) {
     s_.beginDeclaration("");
     sema::lowerTrainBlock(s_, d);
@@ -195,16 +227,18 @@ class ModuleLowering {
 
   Sema s_;
   std::map<std::string, SourceLoc> outputs_;
+  ast::Module substituted_;
 };
 
 }  // namespace
 
-std::optional<Model> lowerModule(const ast::Module& module, DiagnosticEngine& diags, const FrontendLimits& limits) {
+std::optional<Model> lowerModule(const ast::Module& module, DiagnosticEngine& diags, const FrontendLimits& limits,
+                                 const HyperparameterValues& hyperparameters) {
   Model model;
   model.name = module.name;
   model.graph.name = module.name;
   ModuleLowering lowering(model, limits);
-  lowering.run(module);
+  lowering.run(module, hyperparameters);
   bool failed = lowering.sema().hasErrors();
   lowering.sema().flushErrors(diags);
   if (failed) return std::nullopt;

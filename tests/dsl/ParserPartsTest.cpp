@@ -125,6 +125,8 @@ TEST(ParserMessages, EveryExpectationHasAMessageAndIsReached) {
       "model m train (",                   // train_open
       "model m train { k 1 }",             // train_eq
       "model m train { k = 1",             // train_close
+      "model m tune { k 1 }",              // tune_eq
+      "model m tune { k = 1",              // tune_close
   };
   std::set<std::string> reached;
   for (const char* in : inputs) {

@@ -15,26 +15,42 @@ using llvm::Value;
 Result<void> emitDropoutMask(KernelContext& kc) {
   const Node& n = kc.root();
   NodeId Y = kc.kernel.root, stepNode = n.inputs[1];
-  double rate = n.attrs.getFloat("rate");
+  const DropoutMaskOperands operands = dropoutMaskOperands(n);
+  double rate = operands.rate < 0 ? n.attrs.getFloat("rate") : 0.0;
   philox::Key key = philox::makeKey(seedAttr(n.attrs, "seed"), seedAttr(n.attrs, "salt"));
-  uint32_t threshold = philox::dropoutThreshold(rate);
-  float scale = static_cast<float>(1.0 / (1.0 - rate));
 
   TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
   auto& b = tb.b();
   llvm::Type* i32 = b.getInt32Ty();
   llvm::Type* i64 = b.getInt64Ty();
+  Value* threshold = b.getInt32(philox::dropoutThreshold(rate));
+  Value* scale = tb.f32(static_cast<float>(1.0 / (1.0 - rate)));
+  if (operands.rate >= 0) {
+    // The rate is a run-time f32 scalar (Model::runtimeDropoutRates): dropoutThreshold and
+    // the scale computed as the interpreter does, in double. For a rate in (0, 1) the
+    // threshold is ceil(rate * 2^24); a rate <= 0 (or NaN) keeps everything.
+    Value* r = b.CreateFPExt(tb.load(n.inputs[operands.rate], tb.i64(0)), b.getDoubleTy());
+    Value* scaled = b.CreateFMul(r, llvm::ConstantFP::get(b.getDoubleTy(), 16777216.0));
+    Value* ceiled = b.CreateUnaryIntrinsic(llvm::Intrinsic::ceil, scaled);
+    Value* clamped = b.CreateIntrinsic(llvm::Intrinsic::fptoui_sat, {i32, b.getDoubleTy()}, {ceiled});
+    Value* positive = b.CreateFCmpOGT(r, llvm::ConstantFP::get(b.getDoubleTy(), 0.0));
+    Value* atLeastOne = b.CreateFCmpOGE(r, llvm::ConstantFP::get(b.getDoubleTy(), 1.0));
+    threshold = b.CreateSelect(positive, b.CreateSelect(atLeastOne, b.getInt32(1u << 24), clamped), b.getInt32(0));
+    Value* one = llvm::ConstantFP::get(b.getDoubleTy(), 1.0);
+    scale = b.CreateFPTrunc(b.CreateFDiv(one, b.CreateFSub(one, r)), b.getFloatTy());
+  }
   // The step: an f32 scalar made an integer as philox::stepFromFloat does (NaN and negatives
   // give 0, values beyond 2^64 saturate): exactly llvm.fptoui.sat.
   Value* stepF = tb.load(stepNode, tb.i64(0));
   Value* step = b.CreateIntrinsic(llvm::Intrinsic::fptoui_sat, {i64, b.getFloatTy()}, {stepF});
   Value* s0 = b.CreateTrunc(step, i32);
   Value* s1 = b.CreateTrunc(b.CreateLShr(step, 32), i32);
-  // (x, step, first_row): x is rows [first_row, ...) of a larger batch (one process's share
+  // With first_row, x is rows [first_row, ...) of a larger batch (one process's share
   // under MPI), so element i draws the number of element i + first_row * rowElements.
   Value* offset = tb.i64(0);
-  if (n.inputs.size() > 2 && n.type.shape.isBatched()) {
-    Value* firstRow = b.CreateIntrinsic(llvm::Intrinsic::fptoui_sat, {i64, b.getFloatTy()}, {tb.load(n.inputs[2], tb.i64(0))});
+  if (operands.firstRow >= 0 && n.type.shape.isBatched()) {
+    Value* firstRow = b.CreateIntrinsic(llvm::Intrinsic::fptoui_sat, {i64, b.getFloatTy()},
+                                        {tb.load(n.inputs[operands.firstRow], tb.i64(0))});
     offset = b.CreateMul(firstRow, tb.i64(n.type.shape.numElementsPerBatchRow()));
   }
   tb.loop(tb.begin(), tb.end(), [&](Value* iLocal) {
@@ -57,8 +73,8 @@ Result<void> emitDropoutMask(KernelContext& kc) {
       c[3] = lo0;
     }
     Value* bits = b.CreateLShr(c[0], 8);
-    Value* keep = b.CreateICmpUGE(bits, b.getInt32(threshold));
-    tb.store(Y, iLocal, b.CreateSelect(keep, tb.f32(scale), tb.f32(0.0)));
+    Value* keep = b.CreateICmpUGE(bits, threshold);
+    tb.store(Y, iLocal, b.CreateSelect(keep, scale, tb.f32(0.0)));
   }, "e");
   tb.finish(elementsOf(n.type.shape), Extent{60, false});
   return {};
