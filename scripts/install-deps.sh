@@ -15,6 +15,7 @@ packages=(
   python3 python3-numpy python3-torch   # the numerical reference and speed peer
   libopenblas-dev libdnnl-dev           # kernel peers in benchmarks only
   clang-19 libclang-rt-19-dev libfuzzer-19-dev   # the sanitizer suite and the fuzz targets
+  libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx libonnx-testdata  # ONNX import and its conformance suite
 )
 
 missing=()

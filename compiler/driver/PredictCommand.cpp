@@ -3,6 +3,7 @@
 #include "compiler/driver/Command.h"
 #include "compiler/driver/Limits.h"
 #include "compiler/driver/ModelLoader.h"
+#include "compiler/driver/OnnxModel.h"
 #include "compiler/session/DataFeed.h"
 #include "compiler/session/Executors.h"
 #include "compiler/session/ModelCheckpoint.h"
@@ -18,9 +19,9 @@ class PredictCommand : public Command {
   const char* name() const override { return "predict"; }
   const char* help() const override { return "Write the model's first output for every sample to a .npy file"; }
   void addOptions(CLI::App& sub) override {
-    sub.add_option("--weights", weights_, "The checkpoint to use")->required();
+    sub.add_option("--weights", weights_, "The checkpoint to use (optional for an ONNX model)");
     sub.add_option("--data", data_, "Data source")->required();
-    sub.add_option("--out", out_, "The .npy file to write")->required();
+    sub.add_option("--out", out_, "The .npy file to write, or DIR/ for every output")->required();
     sub.add_option("--batch", batch_, "Batch size")->check(positiveNumber());
     sub.add_option("--threads", threads_, "Threads (default: every core)")->check(CLI::Range(1, 1024));
     sub.add_option("--backend", backend_, "jit (default) or interpreter")->check(CLI::IsMember({"jit", "interpreter"}));
@@ -29,6 +30,10 @@ class PredictCommand : public Command {
   int run(const std::string& path) override {
     auto loaded = loadModel(path);
     if (!loaded) return kExitError;
+    // Every output (--out DIR/) and ONNX models: see OnnxModel.h.
+    if (loaded->onnx || (!out_.empty() && out_.back() == '/'))
+      return predictAllOutputs(*loaded, PredictRequest{weights_, data_, out_, batch_.value_or(256)});
+    if (weights_.empty()) return fail("predict needs --weights CKPT for a .nn model");
     const Model& model = loaded->model;
     if (model.graph.outputs.empty()) {
       reportError(path, "the model declares no output (write `output NAME = ...`), so there is nothing to predict");

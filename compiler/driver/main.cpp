@@ -9,6 +9,7 @@
 #include "compiler/driver/Command.h"
 #include "compiler/driver/LargeStack.h"
 #include "compiler/driver/Limits.h"
+#include "compiler/driver/OnnxModel.h"
 #include "support/Suggest.h"
 
 #ifndef NNC_VERSION
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   // The --max-* limits are global: accepted before or after the command.
   addLimitOptions(app);
+  addConstOptions(app);  // --const NAME=FILE.npy (OnnxModel.h)
   app.fallthrough();
   std::vector<CLI::App*> subs;
   for (const auto& c : commands) {

@@ -1,0 +1,103 @@
+// The Reduce* family over nnc's sum, mean and max (min, L1, L2, log-sum-exp as composites),
+// and ArgMax/ArgMin.
+#include <algorithm>
+
+#include "compiler/onnx/OnnxContext.h"
+
+namespace nnc::onnximport {
+namespace {
+
+#define TRY_NODE(var, expr)            \
+  auto var##_r = (expr);               \
+  if (!var##_r) return var##_r.error(); \
+  NodeId var = *var##_r
+
+enum class Pre { None, Neg, Abs, Square, Exp };
+enum class Post { None, Neg, Sqrt, Log };
+
+OpMapper reduce(OpKind k, Pre pre, Post post) {
+  return [=](ImportContext& ctx) -> Result<void> {
+    TRY_NODE(x, ctx.in(0));
+    int64_t rank = static_cast<int64_t>(ctx.rank(x));
+    std::vector<int64_t> axes;
+    if (ctx.hasInput(1)) {
+      auto a = ctx.ints(1, "axes");
+      if (!a) return a.error();
+      axes = *a;
+    } else if (auto a = ctx.attrInts("axes")) {
+      axes = *a;
+    }
+    if (axes.empty()) {
+      if (ctx.attrInt("noop_with_empty_axes", 0)) {
+        ctx.setOutput(0, x, ctx.elemType(0));
+        return {};
+      }
+      for (int64_t i = 0; i < rank; ++i) axes.push_back(i);
+    }
+    for (int64_t& a : axes) {
+      if (a < 0) a += rank;
+      if (a < 0 || a >= rank) return ctx.error("axis out of range");
+    }
+    std::sort(axes.begin(), axes.end());
+    axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+    NodeId v = x;
+    static const OpKind preOp[] = {OpKind::Neg, OpKind::Neg, OpKind::Abs, OpKind::Square, OpKind::Exp};
+    if (pre != Pre::None) {
+      TRY_NODE(p, ctx.op(preOp[int(pre)], {v}));
+      v = p;
+    }
+    TRY_NODE(r, ctx.op(k, {v}, Attrs{{"axes", axes}, {"keepdims", ctx.attrInt("keepdims", 1)}}));
+    NodeId out = r;
+    static const OpKind postOp[] = {OpKind::Neg, OpKind::Neg, OpKind::Sqrt, OpKind::Log};
+    if (post != Post::None) {
+      TRY_NODE(p, ctx.op(postOp[int(post)], {out}));
+      out = p;
+    }
+    ctx.setOutput(0, out, ctx.elemType(0));
+    return {};
+  };
+}
+
+OpMapper argExtreme(bool min) {
+  return [=](ImportContext& ctx) -> Result<void> {
+    TRY_NODE(x, ctx.in(0));
+    if (ctx.attrInt("select_last_index", 0)) return ctx.error("select_last_index is not supported");
+    int64_t rank = static_cast<int64_t>(ctx.rank(x));
+    int64_t axis = ctx.attrInt("axis", 0);
+    if (axis < 0) axis += rank;
+    if (axis < 0 || axis >= rank) return ctx.error("axis out of range");
+    NodeId v = x;
+    if (min) {
+      TRY_NODE(n, ctx.op(OpKind::Neg, {x}));
+      v = n;
+    }
+    TRY_NODE(r, ctx.op(OpKind::ArgMax, {v}, Attrs{{"axis", axis}}));
+    NodeId out = r;
+    if (ctx.attrInt("keepdims", 1)) {
+      std::vector<int64_t> dims = ctx.shape(x).dims;
+      dims[size_t(axis)] = 1;
+      TRY_NODE(k, ctx.reshape(r, dims));
+      out = k;
+    }
+    ctx.setOutput(0, out, 7);
+    return {};
+  };
+}
+
+}  // namespace
+
+void addReduceOps(OpTable& t) {
+  t["ReduceSum"] = reduce(OpKind::ReduceSum, Pre::None, Post::None);
+  t["ReduceMean"] = reduce(OpKind::ReduceMean, Pre::None, Post::None);
+  t["ReduceMax"] = reduce(OpKind::ReduceMax, Pre::None, Post::None);
+  t["ReduceMin"] = reduce(OpKind::ReduceMax, Pre::Neg, Post::Neg);
+  t["ReduceL1"] = reduce(OpKind::ReduceSum, Pre::Abs, Post::None);
+  t["ReduceL2"] = reduce(OpKind::ReduceSum, Pre::Square, Post::Sqrt);
+  t["ReduceSumSquare"] = reduce(OpKind::ReduceSum, Pre::Square, Post::None);
+  t["ReduceLogSum"] = reduce(OpKind::ReduceSum, Pre::None, Post::Log);
+  t["ReduceLogSumExp"] = reduce(OpKind::ReduceSum, Pre::Exp, Post::Log);
+  t["ArgMax"] = argExtreme(false);
+  t["ArgMin"] = argExtreme(true);
+}
+
+}  // namespace nnc::onnximport
