@@ -52,7 +52,8 @@ class ImportContext {
   // The input as a graph node (import-time tensors become Constant nodes).
   Result<NodeId> in(size_t i);
   int32_t elemType(size_t i) const { return value(i).elemType; }
-  const Shape& shape(NodeId id) const { return g.type(id).shape; }
+  // By value: adding nodes moves the graph's storage.
+  Shape shape(NodeId id) const { return g.type(id).shape; }
   size_t rank(NodeId id) const { return g.type(id).shape.rank(); }
 
   // g.add, with a failing shape rule reported against the ONNX node.
