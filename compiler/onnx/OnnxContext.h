@@ -84,6 +84,7 @@ void addElementwiseOps(OpTable& t);
 void addShapeOps(OpTable& t);
 void addNeuralOps(OpTable& t);
 void addReduceOps(OpTable& t);
+void addLossOps(OpTable& t);
 const OpTable& opTable();
 
 // Import-time evaluation (OnnxFold.cpp): the node's outputs when every input is known and the

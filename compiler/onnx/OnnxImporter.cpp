@@ -17,6 +17,7 @@ const OpTable& opTable() {
     addShapeOps(t);
     addNeuralOps(t);
     addReduceOps(t);
+    addLossOps(t);
     return t;
   }();
   return table;
@@ -57,10 +58,13 @@ Result<Shape> inputShape(const onnx::ValueInfoProto& v) {
 }
 
 Result<DType> boundaryDType(int32_t elemType, const std::string& what) {
-  if (elemType == 1 || elemType == 9) return DType::F32;
-  if (elemType == 6 || elemType == 7) return DType::I32;
+  // double computes in f32; the small integer types in i32 (their values fit).
+  if (elemType == 1 || elemType == 9 || elemType == 11) return DType::F32;
+  if (elemType == 2 || elemType == 3 || elemType == 4 || elemType == 5 || elemType == 6 || elemType == 7 ||
+      elemType == 12)
+    return DType::I32;
   return makeError(what + " has element type " + std::string(elemTypeName(elemType)) +
-                   "; nnc takes float, int32, int64 and bool");
+                   "; nnc takes float, double, bool and integers of up to 32 bits (int64 whose values fit)");
 }
 
 // Initializers that hold BatchNormalization's running statistics: state, not parameters.

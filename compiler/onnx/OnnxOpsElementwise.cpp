@@ -1,6 +1,7 @@
 // Elementwise ONNX ops: the ones nnc has as IR ops, and composites of them (HardSigmoid,
 // Celu, Shrink, PRelu, ...). Bool values are f32 0/1 in nnc; comparisons give them.
 #include <cmath>
+#include <limits>
 
 #include "compiler/onnx/OnnxContext.h"
 
@@ -147,6 +148,38 @@ void addElementwiseOps(OpTable& t) {
     auto r = ctx.op(OpKind::Select, {*p, *a, *b});
     if (!r) return r.error();
     ctx.setOutput(0, *r, ctx.elemType(1));
+    return {};
+  };
+  t["IsNaN"] = [](ImportContext& ctx) -> Result<void> {
+    auto x = ctx.in(0);
+    if (!x) return x.error();
+    auto eq = ctx.op(OpKind::Equal, {*x, *x});
+    if (!eq) return eq.error();
+    auto r = ctx.op(OpKind::Sub, {ctx.scalar(1), *eq});
+    if (!r) return r.error();
+    ctx.setOutput(0, *r, kBool);
+    return {};
+  };
+  t["IsInf"] = [](ImportContext& ctx) -> Result<void> {
+    auto x = ctx.in(0);
+    if (!x) return x.error();
+    bool pos = ctx.attrInt("detect_positive", 1) != 0, neg = ctx.attrInt("detect_negative", 1) != 0;
+    NodeId v = *x;
+    if (pos && neg) {
+      auto a = ctx.op(OpKind::Abs, {v});
+      if (!a) return a.error();
+      v = *a;
+    }
+    double inf = std::numeric_limits<double>::infinity();
+    auto r = ctx.op(OpKind::Equal, {v, ctx.scalar(neg && !pos ? -inf : inf)});
+    if (!r) return r.error();
+    NodeId out = *r;
+    if (!pos && !neg) {
+      auto z = ctx.op(OpKind::Mul, {out, ctx.scalar(0)});
+      if (!z) return z.error();
+      out = *z;
+    }
+    ctx.setOutput(0, out, kBool);
     return {};
   };
   t["Reciprocal"] = composite([](ImportContext& c, NodeId x) { return c.op(OpKind::Div, {c.scalar(1), x}); });

@@ -207,13 +207,86 @@ Result<void> mapConv(ImportContext& ctx) {
   return {};
 }
 
-Result<void> mapPool(ImportContext& ctx, OpKind kind) {
+// ConvTranspose is the gradient of a convolution with respect to its input: nnc's
+// Conv2DGradInput with the weight [Cin, Cout, kh, kw] read as a Cout -> Cin convolution's.
+Result<void> mapConvTranspose(ImportContext& ctx) {
   TRY_NODE(x, ctx.in(0));
-  if (ctx.rank(x) != 4) return ctx.error("only 2-D pooling (NCHW) is supported");
+  TRY_NODE(w, ctx.in(1));
+  if (ctx.rank(x) != 4 || ctx.rank(w) != 4) return ctx.error("only 2-D transposed convolutions are supported");
+  if (ctx.attrInt("group", 1) != 1) return ctx.error("groups other than 1 are not supported");
+  if (ctx.attr("output_shape")) return ctx.error("output_shape is not supported (give pads and output_padding)");
+  std::string autoPad = ctx.attrString("auto_pad", "NOTSET");
+  if (autoPad != "NOTSET" && autoPad != "VALID") return ctx.error("auto_pad " + autoPad + " is not supported");
+  if (auto d = ctx.attrInts("dilations"))
+    for (int64_t v : *d)
+      if (v != 1) return ctx.error("dilations other than 1 are not supported");
+  Shape xs = ctx.shape(x), ws = ctx.shape(w);
+  if (ws[0] != xs[1]) return ctx.error("the weight's first dimension must be the input channels");
+  std::vector<int64_t> strides = ctx.attrInts("strides").value_or(std::vector<int64_t>{1, 1});
+  std::vector<int64_t> pads = ctx.attrInts("pads").value_or(std::vector<int64_t>{0, 0, 0, 0});
+  std::vector<int64_t> extra = ctx.attrInts("output_padding").value_or(std::vector<int64_t>{0, 0});
+  if (autoPad == "VALID") pads = {0, 0, 0, 0};
+  if (strides.size() != 2 || pads.size() != 4 || extra.size() != 2) return ctx.error("only two spatial dimensions are supported");
+  std::vector<int64_t> hw(2);
+  for (size_t i = 0; i < 2; ++i)
+    hw[i] = strides[i] * (xs[2 + i] - 1) + extra[i] + ws[2 + i] - pads[i] - pads[i + 2];
+  TRY_NODE(xt, ctx.transpose(x, kToNHWC));
+  TRY_NODE(wt, ctx.transpose(w, {2, 3, 1, 0}));
+  TRY_NODE(y0, ctx.op(OpKind::Conv2DGradInput, {xt, wt}, Attrs{{"strides", strides}, {"pads", pads}, {"input_hw", hw}}));
+  NodeId y = y0;
+  if (ctx.hasInput(2)) {
+    TRY_NODE(b, ctx.in(2));
+    TRY_NODE(s, ctx.op(OpKind::Add, {y, b}));
+    y = s;
+  }
+  TRY_NODE(r, ctx.transpose(y, kToNCHW));
+  ctx.setOutput(0, r);
+  return {};
+}
+
+// Hardmax: the one-hot row of the largest element along `axis`.
+Result<void> mapHardmax(ImportContext& ctx) {
+  TRY_NODE(x, ctx.in(0));
+  int64_t rank = static_cast<int64_t>(ctx.rank(x));
+  int64_t axis = ctx.attrInt("axis", -1);
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) return ctx.error("axis out of range");
+  TRY_NODE(am, ctx.op(OpKind::ArgMax, {x}, Attrs{{"axis", axis}}));
+  TRY_NODE(hot, ctx.op(OpKind::OneHot, {am}, Attrs{{"depth", ctx.shape(x)[size_t(axis)]}}));
+  std::vector<int64_t> perm;
+  for (int64_t i = 0; i < rank - 1; ++i) {
+    if (i == axis) perm.push_back(rank - 1);
+    perm.push_back(i);
+  }
+  if (axis == rank - 1) perm.push_back(rank - 1);
+  TRY_NODE(r, ctx.transpose(hot, perm));
+  ctx.setOutput(0, r);
+  return {};
+}
+
+Result<void> mapPool(ImportContext& ctx, OpKind kind) {
+  TRY_NODE(x0, ctx.in(0));
+  NodeId x = x0;
   if (ctx.wantsOutput(1)) return ctx.error("the Indices output is not supported");
   auto kernel = ctx.attrInts("kernel_shape");
   if (!kernel) return ctx.error("kernel_shape is missing");
-  auto win = windowOf(ctx, ctx.shape(x), *kernel);
+  bool oneD = ctx.rank(x) == 3;
+  if (ctx.rank(x) != 4 && !oneD) return ctx.error("only 1-D and 2-D pooling (NCL, NCHW) is supported");
+  Result<Window> win = Window{};
+  if (oneD) {
+    // One spatial dim: pool over [N, C, 1, L] with a window of height 1.
+    Shape s = ctx.shape(x);
+    TRY_NODE(xr, ctx.reshape(x, {s[0], s[1], 1, s[2]}));
+    x = xr;
+    if (auto d = ctx.attrInts("dilations"); d && (*d)[0] != 1) return ctx.error("dilations other than 1 are not supported");
+    if (ctx.attrString("auto_pad", "NOTSET") != "NOTSET" || ctx.attrInt("ceil_mode", 0))
+      return ctx.error("auto_pad and ceil_mode on 1-D pooling are not supported");
+    std::vector<int64_t> st = ctx.attrInts("strides").value_or(std::vector<int64_t>{1});
+    std::vector<int64_t> p = ctx.attrInts("pads").value_or(std::vector<int64_t>{0, 0});
+    win = Window{{1, (*kernel)[0]}, {1, st[0]}, {0, p[0], 0, p[1]}};
+  } else {
+    win = windowOf(ctx, ctx.shape(x), *kernel);
+  }
   if (!win) return win.error();
   if (kind == OpKind::AvgPool && ctx.attrInt("count_include_pad", 0))
     for (int64_t p : win->pads)
@@ -222,7 +295,13 @@ Result<void> mapPool(ImportContext& ctx, OpKind kind) {
   TRY_NODE(xt, ctx.transpose(x, kToNHWC));
   TRY_NODE(p, ctx.op(kind, {xt}, windowAttrs(*win, true)));
   TRY_NODE(r, ctx.transpose(p, kToNCHW));
-  ctx.setOutput(0, r);
+  NodeId y = r;
+  if (oneD) {
+    Shape s = ctx.shape(r);
+    TRY_NODE(rr, ctx.reshape(r, {s[0], s[1], s[3]}));
+    y = rr;
+  }
+  ctx.setOutput(0, y);
   return {};
 }
 
@@ -272,7 +351,8 @@ Result<void> mapBatchNorm(ImportContext& ctx) {
 }
 
 // (x - mean) / sqrt(var + eps) over `axes`, with the biased variance.
-Result<NodeId> normalize(ImportContext& ctx, NodeId x, std::vector<int64_t> axes, double eps) {
+Result<NodeId> normalize(ImportContext& ctx, NodeId x, std::vector<int64_t> axes, double eps,
+                         NodeId* meanOut = nullptr, NodeId* sdOut = nullptr) {
   Attrs a{{"axes", axes}, {"keepdims", int64_t(1)}};
   TRY_NODE(mean, ctx.op(OpKind::ReduceMean, {x}, a));
   TRY_NODE(xc, ctx.op(OpKind::Sub, {x, mean}));
@@ -284,6 +364,8 @@ Result<NodeId> normalize(ImportContext& ctx, NodeId x, std::vector<int64_t> axes
     v = ve;
   }
   TRY_NODE(sd, ctx.op(OpKind::Sqrt, {v}));
+  if (meanOut) *meanOut = mean;
+  if (sdOut) *sdOut = sd;
   return ctx.op(OpKind::Div, {xc, sd});
 }
 
@@ -308,8 +390,13 @@ Result<void> mapLayerNorm(ImportContext& ctx) {
   int64_t axis = ctx.attrInt("axis", -1);
   if (axis < 0) axis += rank;
   if (axis < 0 || axis >= rank) return ctx.error("axis out of range");
-  if (ctx.wantsOutput(1) || ctx.wantsOutput(2)) return ctx.error("the Mean and InvStdDev outputs are not supported");
-  TRY_NODE(xn, normalize(ctx, x, range(axis, rank), ctx.attrFloat("epsilon", 1e-5)));
+  NodeId mean = kNoNode, sd = kNoNode;
+  TRY_NODE(xn, normalize(ctx, x, range(axis, rank), ctx.attrFloat("epsilon", 1e-5), &mean, &sd));
+  ctx.setOutput(1, mean);
+  if (ctx.wantsOutput(2)) {
+    TRY_NODE(inv, ctx.op(OpKind::Div, {ctx.scalar(1), sd}));
+    ctx.setOutput(2, inv);
+  }
   TRY_NODE(s, ctx.in(1));
   TRY_NODE(xs, ctx.op(OpKind::Mul, {xn, s}));
   NodeId y = xs;
@@ -350,6 +437,8 @@ void addNeuralOps(OpTable& t) {
   t["MatMul"] = mapMatMul;
   t["Gemm"] = mapGemm;
   t["Conv"] = mapConv;
+  t["ConvTranspose"] = mapConvTranspose;
+  t["Hardmax"] = mapHardmax;
   t["MaxPool"] = [](ImportContext& c) { return mapPool(c, OpKind::MaxPool); };
   t["AveragePool"] = [](ImportContext& c) { return mapPool(c, OpKind::AvgPool); };
   t["GlobalAveragePool"] = [](ImportContext& c) { return mapGlobalPool(c, OpKind::ReduceMean); };
