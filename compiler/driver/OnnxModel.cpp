@@ -56,14 +56,14 @@ bool isDirectoryTarget(const std::string& out) {
 // A .npy of `elemType` (ONNX numbering) from the compiled output's f32 or i32 values.
 std::vector<uint8_t> encodeTyped(int32_t elemType, const std::vector<int64_t>& shape, const std::vector<float>& f,
                                  const std::vector<int32_t>& i) {
-  if (elemType != 7 && elemType != 9) {
+  if (elemType != 7 && elemType != 9 && elemType != 11) {
     data::Array a = f.empty() && !i.empty() ? data::Array::fromI32(shape, i) : data::Array::fromF32(shape, f);
     return data::encodeNpy(a);
   }
   std::string dims;
   for (int64_t d : shape) dims += std::to_string(d) + ", ";
   if (shape.size() > 1) dims.resize(dims.size() - 2);
-  std::string header = std::string("{'descr': '") + (elemType == 7 ? "<i8" : "|b1") +
+  std::string header = std::string("{'descr': '") + (elemType == 7 ? "<i8" : elemType == 11 ? "<f8" : "|b1") +
                        "', 'fortran_order': False, 'shape': (" + dims + "), }";
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
@@ -76,6 +76,10 @@ std::vector<uint8_t> encodeTyped(int32_t elemType, const std::vector<int64_t>& s
     double v = f.empty() ? double(i[k]) : double(f[k]);
     if (elemType == 9) {
       bytes.push_back(v != 0 ? 1 : 0);
+    } else if (elemType == 11) {
+      uint8_t b[8];
+      std::memcpy(b, &v, 8);
+      bytes.insert(bytes.end(), b, b + 8);
     } else {
       int64_t x = static_cast<int64_t>(v);
       uint8_t b[8];
@@ -158,7 +162,10 @@ std::optional<LoadedModel> loadOnnxModel(const std::string& path) {
         onnximport::ConstTensor{a.dtype() == data::DType::F32 ? 1 : 7, a.shape(), arrayValues(a)};
   auto imported = onnximport::importOnnxFile(path, options);
   if (!imported) {
-    std::cerr << imported.error().message << "\n";  // already "FILE: ..."-located
+    // The importer's messages start with "FILE: "; the driver's form is "FILE: error: ...".
+    std::string message = imported.error().message;
+    if (message.rfind(path + ": ", 0) == 0) message = message.substr(path.size() + 2);
+    reportError(path, message);
     return std::nullopt;
   }
   LoadedModel loaded;

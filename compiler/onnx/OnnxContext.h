@@ -85,6 +85,9 @@ void addShapeOps(OpTable& t);
 void addNeuralOps(OpTable& t);
 void addReduceOps(OpTable& t);
 void addLossOps(OpTable& t);
+void addMoreOps(OpTable& t);
+// x reversed along `axis` (slices concatenated in reverse order).
+Result<NodeId> reverseAxis(ImportContext& ctx, NodeId x, int64_t axis);
 const OpTable& opTable();
 
 // Import-time evaluation (OnnxFold.cpp): the node's outputs when every input is known and the

@@ -5,7 +5,10 @@
 // in its first element, which moves through Gather/Concat/... but never through arithmetic.
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <map>
 #include <numeric>
+#include <set>
 
 #include "compiler/onnx/OnnxContext.h"
 
@@ -148,6 +151,25 @@ Result<Tensors> fold(ImportContext& ctx, const std::string& op) {
       dims = ctx.shape(*id).dims;
     }
     return Tensors{ConstTensor{kInt64, {}, {static_cast<double>(elementCount(dims))}}};
+  }
+  if (op == "EyeLike") {
+    std::vector<int64_t> dims;
+    int32_t type = kFloat;
+    if (const ConstTensor* c = C(0)) dims = c->dims, type = c->elemType;
+    else {
+      auto id = ctx.in(0);
+      if (!id) return id.error();
+      dims = ctx.shape(*id).dims;
+      type = ctx.elemType(0);
+    }
+    if (dims.size() != 2 || dims[0] < 0 || dims[1] < 0 || elementCount(dims) > kMaxFoldElements)
+      return ctx.error("EyeLike needs a static two-dimensional input");
+    type = static_cast<int32_t>(ctx.attrInt("dtype", type));
+    int64_t k = ctx.attrInt("k", 0);
+    ConstTensor t{type, dims, {}};
+    for (int64_t i = 0; i < dims[0]; ++i)
+      for (int64_t j = 0; j < dims[1]; ++j) t.values.push_back(j - i == k ? 1 : 0);
+    return Tensors{t};
   }
   if (op == "ConstantOfShape") {
     auto dims = ctx.ints(0, "shape");
@@ -378,7 +400,7 @@ Result<Tensors> fold(ImportContext& ctx, const std::string& op) {
 }  // namespace
 
 std::optional<Result<std::vector<ConstTensor>>> foldNode(ImportContext& ctx) {
-  static const std::set<std::string> always = {"Constant", "Shape", "Size"};
+  static const std::set<std::string> always = {"Constant", "Shape", "Size", "EyeLike"};
   static const std::set<std::string> whenKnown = {
       "ConstantOfShape", "Range", "Identity", "Cast", "Unsqueeze", "Squeeze", "Concat", "Gather", "Reshape", "Flatten",
       "Slice", "Expand", "Where", "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Equal", "Less", "Greater",

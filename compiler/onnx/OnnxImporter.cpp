@@ -18,6 +18,7 @@ const OpTable& opTable() {
     addNeuralOps(t);
     addReduceOps(t);
     addLossOps(t);
+    addMoreOps(t);
     return t;
   }();
   return table;

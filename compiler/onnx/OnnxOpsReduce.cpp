@@ -61,7 +61,6 @@ OpMapper reduce(OpKind k, Pre pre, Post post) {
 OpMapper argExtreme(bool min) {
   return [=](ImportContext& ctx) -> Result<void> {
     TRY_NODE(x, ctx.in(0));
-    if (ctx.attrInt("select_last_index", 0)) return ctx.error("select_last_index is not supported");
     int64_t rank = static_cast<int64_t>(ctx.rank(x));
     int64_t axis = ctx.attrInt("axis", 0);
     if (axis < 0) axis += rank;
@@ -71,12 +70,23 @@ OpMapper argExtreme(bool min) {
       TRY_NODE(n, ctx.op(OpKind::Neg, {x}));
       v = n;
     }
+    bool last = ctx.attrInt("select_last_index", 0) != 0;
+    if (last) {
+      // The first extreme of the reversed axis is the last one: index n - 1 - i.
+      TRY_NODE(rev, reverseAxis(ctx, v, axis));
+      v = rev;
+    }
     TRY_NODE(r, ctx.op(OpKind::ArgMax, {v}, Attrs{{"axis", axis}}));
     NodeId out = r;
+    if (last) {
+      TRY_NODE(top, ctx.materialize(ConstTensor{7, {}, {double(ctx.shape(x)[size_t(axis)] - 1)}}));
+      TRY_NODE(flip, ctx.op(OpKind::Sub, {top, r}));
+      out = flip;
+    }
     if (ctx.attrInt("keepdims", 1)) {
       std::vector<int64_t> dims = ctx.shape(x).dims;
       dims[size_t(axis)] = 1;
-      TRY_NODE(k, ctx.reshape(r, dims));
+      TRY_NODE(k, ctx.reshape(out, dims));
       out = k;
     }
     ctx.setOutput(0, out, 7);

@@ -315,7 +315,13 @@ Result<void> mapGather(ImportContext& ctx) {
   TRY_NODE(idx, ctx.in(1));
   if (ctx.g.type(idx).dtype != DType::I32) return ctx.error("indices must be integers");
   if (ctx.g.type(data).dtype != DType::F32) return ctx.error("run-time gathers read float tables only");
-  TRY_NODE(hot, ctx.op(OpKind::OneHot, {idx}, Attrs{{"depth", n}}));
+  // One-hot rows of i and of i + n: a negative index counts from the end, and a row of an
+  // index outside [0, n) is zeros.
+  TRY_NODE(hot0, ctx.op(OpKind::OneHot, {idx}, Attrs{{"depth", n}}));
+  TRY_NODE(nConst, ctx.materialize(ConstTensor{7, {}, {double(n)}}));
+  TRY_NODE(wrapped, ctx.op(OpKind::Add, {idx, nConst}));
+  TRY_NODE(hot1, ctx.op(OpKind::OneHot, {wrapped}, Attrs{{"depth", n}}));
+  TRY_NODE(hot, ctx.op(OpKind::Add, {hot0, hot1}));
   int64_t inner = 1;
   for (size_t i = 1; i < s.rank(); ++i) inner *= s[i];
   TRY_NODE(table, ctx.reshape(data, {n, inner}));
