@@ -91,6 +91,11 @@ class Importer {
     model.graph.name = model.name;
     NNC_TRY(addInitializers(g));
     NNC_TRY(addInputs(g));
+    for (const auto& [name, value] : options_.constants) {
+      bool isInput = initializerNames_.count(name) > 0;
+      for (const auto& in : g.input()) isInput = isInput || in.name() == name;
+      if (!isInput) return makeError("--const names '" + name + "', which is not an input of the model");
+    }
     for (const auto& n : g.node()) NNC_TRY(addNode(n));
     ctx_.node = nullptr;
     for (const auto& out : g.output()) {
