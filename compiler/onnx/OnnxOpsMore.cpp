@@ -175,6 +175,49 @@ Result<void> mapGatherElements(ImportContext& ctx) {
   return {};
 }
 
+// CumSum along a known axis: the axis moved last, times a triangular 0/1 matrix.
+Result<void> mapCumSum(ImportContext& ctx) {
+  TRY_NODE(x, ctx.in(0));
+  auto axisV = ctx.ints(1, "axis");
+  if (!axisV) return axisV.error();
+  if (axisV->size() != 1) return ctx.error("axis must be a scalar");
+  if (ctx.g.type(x).dtype != DType::F32) return ctx.error("only float data is supported");
+  int64_t r = static_cast<int64_t>(ctx.rank(x));
+  int64_t axis = (*axisV)[0] < 0 ? (*axisV)[0] + r : (*axisV)[0];
+  if (axis < 0 || axis >= r) return ctx.error("axis out of range");
+  int64_t n = ctx.shape(x)[size_t(axis)];
+  if (n == kBatch) return ctx.error("summing along the batch dimension is not supported");
+  bool exclusive = ctx.attrInt("exclusive", 0) != 0, reverse = ctx.attrInt("reverse", 0) != 0;
+  // out[j] = sum over i of x[i] * m[i][j]
+  ConstTensor m{1, {n, n}, {}};
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      bool in = reverse ? (exclusive ? i > j : i >= j) : (exclusive ? i < j : i <= j);
+      m.values.push_back(in ? 1 : 0);
+    }
+  std::vector<int64_t> perm, back(static_cast<size_t>(r));
+  for (int64_t i = 0; i < r; ++i)
+    if (i != axis) perm.push_back(i);
+  perm.push_back(axis);
+  for (int64_t i = 0; i < r; ++i) back[size_t(perm[size_t(i)])] = i;
+  TRY_NODE(xt, ctx.transpose(x, perm));
+  TRY_NODE(mk, ctx.materialize(m));
+  NodeId lhs = xt;
+  if (r == 1) {
+    TRY_NODE(row, ctx.reshape(xt, {1, n}));
+    lhs = row;
+  }
+  TRY_NODE(prod, ctx.op(OpKind::MatMul, {lhs, mk}));
+  NodeId y = prod;
+  if (r == 1) {
+    TRY_NODE(flat, ctx.reshape(prod, {n}));
+    y = flat;
+  }
+  TRY_NODE(out, ctx.transpose(y, back));
+  ctx.setOutput(0, out, ctx.elemType(0));
+  return {};
+}
+
 }  // namespace
 
 Result<NodeId> reverseAxis(ImportContext& ctx, NodeId x, int64_t axis) {
@@ -195,6 +238,7 @@ void addMoreOps(OpTable& t) {
   t["Mod"] = mapMod;
   t["Pad"] = mapPad;
   t["GatherElements"] = mapGatherElements;
+  t["CumSum"] = mapCumSum;
 }
 
 }  // namespace nnc::onnximport

@@ -58,6 +58,46 @@ OpMapper reduce(OpKind k, Pre pre, Post post) {
   };
 }
 
+// ReduceProd = sign * exp(sum(log|x|)): the sign from the parity of the negative count (a
+// zero gives log 0 = -inf, and exp(-inf) = 0).
+Result<void> mapReduceProd(ImportContext& ctx) {
+  TRY_NODE(x, ctx.in(0));
+  if (ctx.g.type(x).dtype != DType::F32) return ctx.error("only float data is supported");
+  int64_t rank = static_cast<int64_t>(ctx.rank(x));
+  std::vector<int64_t> axes;
+  if (ctx.hasInput(1)) {
+    auto a = ctx.ints(1, "axes");
+    if (!a) return a.error();
+    axes = *a;
+  } else if (auto a = ctx.attrInts("axes")) {
+    axes = *a;
+  }
+  if (axes.empty())
+    for (int64_t i = 0; i < rank; ++i) axes.push_back(i);
+  for (int64_t& a : axes) {
+    if (a < 0) a += rank;
+    if (a < 0 || a >= rank) return ctx.error("axis out of range");
+  }
+  std::sort(axes.begin(), axes.end());
+  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+  Attrs red{{"axes", axes}, {"keepdims", ctx.attrInt("keepdims", 1)}};
+  TRY_NODE(ab, ctx.op(OpKind::Abs, {x}));
+  TRY_NODE(lg, ctx.op(OpKind::Log, {ab}));
+  TRY_NODE(sl, ctx.op(OpKind::ReduceSum, {lg}, red));
+  TRY_NODE(mag, ctx.op(OpKind::Exp, {sl}));
+  TRY_NODE(neg, ctx.op(OpKind::Greater, {ctx.scalar(0), x}));
+  TRY_NODE(count, ctx.op(OpKind::ReduceSum, {neg}, red));
+  TRY_NODE(half, ctx.op(OpKind::Mul, {count, ctx.scalar(0.5)}));
+  TRY_NODE(hi, ctx.op(OpKind::Cast, {half}, Attrs{{"dtype", std::string("i32")}}));
+  TRY_NODE(hf, ctx.op(OpKind::Cast, {hi}, Attrs{{"dtype", std::string("f32")}}));
+  TRY_NODE(odd, ctx.op(OpKind::Sub, {half, hf}));        // 0.5 when the count is odd
+  TRY_NODE(twice, ctx.op(OpKind::Mul, {odd, ctx.scalar(-4)}));
+  TRY_NODE(sign, ctx.op(OpKind::Add, {twice, ctx.scalar(1)}));  // 1 or -1
+  TRY_NODE(r, ctx.op(OpKind::Mul, {mag, sign}));
+  ctx.setOutput(0, r, ctx.elemType(0));
+  return {};
+}
+
 OpMapper argExtreme(bool min) {
   return [=](ImportContext& ctx) -> Result<void> {
     TRY_NODE(x, ctx.in(0));
@@ -106,6 +146,7 @@ void addReduceOps(OpTable& t) {
   t["ReduceSumSquare"] = reduce(OpKind::ReduceSum, Pre::Square, Post::None);
   t["ReduceLogSum"] = reduce(OpKind::ReduceSum, Pre::None, Post::Log);
   t["ReduceLogSumExp"] = reduce(OpKind::ReduceSum, Pre::Exp, Post::Log);
+  t["ReduceProd"] = mapReduceProd;
   t["ArgMax"] = argExtreme(false);
   t["ArgMin"] = argExtreme(true);
 }

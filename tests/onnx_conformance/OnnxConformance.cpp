@@ -2,7 +2,7 @@
 // model.onnx is imported, JIT-compiled and run on test_data_set_0's inputs, and its outputs
 // are compared as ONNX's runner does (rtol 1e-3, atol 1e-7, the declared element type
 // included). When a model needs some of its inputs known at compile time (the node tests pass
-// shapes and axes as inputs), its int64 inputs are bound as constants, like tract's `input:NAME`.
+// shapes and axes as inputs), its int64 inputs are bound as constants (then its scalars too), like tract's `input:NAME`.
 //
 //   nnc_onnx_conformance DATA_DIR ALLOW_LIST [--update] [--table] [--verbose] [--only SUBSTR]
 //
@@ -93,15 +93,17 @@ std::string runCase(const fs::path& dir, const std::string& modelBytes, const Co
   if (!data) return data.error().message;
   // First with every input fed at run time; when the import needs some of them known (shapes,
   // axes), again with the int64 inputs bound as constants.
+  // Last, with the scalar inputs bound too (Range's start, limit and delta).
   auto imported = importOnnxBytes(modelBytes, "model.onnx");
-  if (!imported) {
+  for (int attempt = 1; attempt <= 2 && !imported; ++attempt) {
     ImportOptions options;
     for (auto& [name, t] : data->inputs)
-      if (t.elemType == 7) options.constants[name] = t;
-    if (options.constants.empty()) return imported.error().message;
-    imported = importOnnxBytes(modelBytes, "model.onnx", options);
-    if (!imported) return imported.error().message;
+      if (t.elemType == 7 || (attempt == 2 && t.dims.empty())) options.constants[name] = t;
+    if (options.constants.empty()) continue;
+    auto again = importOnnxBytes(modelBytes, "model.onnx", options);
+    if (again || attempt == 2) imported = std::move(again);
   }
+  if (!imported) return imported.error().message;
   auto runner = ForwardRunner::create(imported->model, co);
   if (!runner) return "compile: " + runner.error().message;
   const EntryInfo& entry = (*runner)->entry();
