@@ -31,9 +31,12 @@ class PredictCommand : public Command {
     auto loaded = loadModel(path);
     if (!loaded) return kExitError;
     // Every output (--out DIR/) and ONNX models: see OnnxModel.h.
-    if (loaded->onnx || (!out_.empty() && out_.back() == '/'))
+    if (!loaded->onnx && weights_.empty()) return fail("predict needs --weights CKPT for a .nn model");
+    if (loaded->onnx || (!out_.empty() && out_.back() == '/')) {
+      if (!loaded->onnx && loaded->model.train && loaded->model.train->normalize != NormalizeKind::None)
+        return fail("--out DIR/ does not apply the train block's `normalize` yet; write the first output with --out FILE.npy");
       return predictAllOutputs(*loaded, PredictRequest{weights_, data_, out_, batch_.value_or(256)});
-    if (weights_.empty()) return fail("predict needs --weights CKPT for a .nn model");
+    }
     const Model& model = loaded->model;
     if (model.graph.outputs.empty()) {
       reportError(path, "the model declares no output (write `output NAME = ...`), so there is nothing to predict");
