@@ -10,6 +10,7 @@
 #include <google/protobuf/io/coded_stream.h>
 
 #include <exception>
+#include <set>
 
 namespace nnc::onnximport {
 
@@ -51,6 +52,19 @@ Result<ReadModel> readOnnxModel(const std::string& bytes, const std::string& pat
     onnx::checker::check_model(model);
   } catch (const std::exception& e) {
     return makeError(path + ": the ONNX checker refuses the model: " + firstLine(e.what()));
+  }
+  // libonnx 1.12's checker lets a graph output that nothing computes through, and its version
+  // converter then dereferences a null pointer (found by fuzz_onnx): refuse it here.
+  {
+    std::set<std::string> defined;
+    for (const auto& v : model.graph().input()) defined.insert(v.name());
+    for (const auto& t : model.graph().initializer()) defined.insert(t.name());
+    for (const auto& n : model.graph().node())
+      for (const auto& o : n.output()) defined.insert(o);
+    for (const auto& o : model.graph().output())
+      if (!defined.count(o.name()))
+        return makeError(path + ": the ONNX checker refuses the model: graph output '" + o.name() +
+                         "' is not computed by any node");
   }
   if (read.opsetBefore != kTargetOpset) {
     try {
