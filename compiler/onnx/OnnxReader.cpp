@@ -66,6 +66,17 @@ Result<ReadModel> readOnnxModel(const std::string& bytes, const std::string& pat
         return makeError(path + ": the ONNX checker refuses the model: graph output '" + o.name() +
                          "' is not computed by any node");
   }
+  // libonnx 1.12's shape inference indexes with an unchecked `axis` (LayerNormalization, found
+  // by fuzz_onnx): no tensor nnc handles has more than 64 dimensions, so larger axes are refused.
+  for (const auto& n : model.graph().node())
+    for (const auto& a : n.attribute())
+      if (a.name() == "axis" || a.name() == "axes") {
+        bool bad = a.name() == "axis" ? (a.i() > 64 || a.i() < -64) : false;
+        for (int64_t v : a.ints()) bad = bad || v > 64 || v < -64;
+        if (bad)
+          return makeError(path + ": the ONNX checker refuses the model: node '" + n.name() + "' (" + n.op_type() +
+                           ") has an out-of-range " + a.name() + " attribute");
+      }
   if (read.opsetBefore != kTargetOpset) {
     try {
       model = onnx::version_conversion::ConvertVersion(model, static_cast<int>(kTargetOpset));
