@@ -6,7 +6,8 @@
 #   scripts/fuzz.sh all [MINUTES]         every target, one after the other, MINUTES each
 #
 # TARGET is one of: frontend (the .nn front end: parse, check, lower, differentiate,
-# optimise), idx, npy, csv, safetensors (the data and checkpoint readers).
+# optimise), idx, npy, csv, safetensors (the data and checkpoint readers), onnx (the ONNX
+# reader and importer).
 #
 # Options (before TARGET):
 #   --seconds S        fuzz S seconds instead of MINUTES
@@ -32,7 +33,7 @@ minutes=10
 build_it=1
 jobs=1
 extra=()
-targets_all=(frontend idx npy csv safetensors)
+targets_all=(frontend idx npy csv safetensors onnx)
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2; }
 

@@ -16,6 +16,7 @@ packages=(
   libopenblas-dev libdnnl-dev           # kernel peers in benchmarks only
   clang-19 libclang-rt-19-dev libfuzzer-19-dev   # the sanitizer suite and the fuzz targets
   openmpi-bin libopenmpi-dev            # data-parallel training (mpirun; docs/distributed.md)
+  libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx libonnx-testdata  # ONNX import and its conformance suite
 )
 
 missing=()

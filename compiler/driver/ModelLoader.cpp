@@ -10,6 +10,7 @@
 #include "compiler/driver/Command.h"
 #include "compiler/driver/HyperparameterOptions.h"
 #include "compiler/driver/Limits.h"
+#include "compiler/driver/OnnxModel.h"
 #include "dsl/Frontend.h"
 
 namespace nnc::driver {
@@ -53,6 +54,7 @@ std::optional<LoadedModel> loadModel(const std::string& path, bool showWarnings)
                           std::to_string(limits.maxSourceBytes) + " bytes (--max-model-mib raises it)");
     return std::nullopt;
   }
+  if (isOnnxPath(path)) return loadOnnxModel(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     reportError(path, std::string("cannot open the model file: ") + std::strerror(errno));
@@ -73,6 +75,10 @@ std::optional<LoadedModel> loadModel(const std::string& path, bool showWarnings)
     return std::nullopt;
   }
   loaded.model = std::move(*model);
+  if (auto bound = bindConstInputs(loaded.model); !bound) {
+    reportError(path, bound.error().message);
+    return std::nullopt;
+  }
   return loaded;
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "compiler/ir/Model.h"
+#include "compiler/onnx/OnnxImport.h"
 
 namespace nnc::driver {
 
@@ -11,6 +12,9 @@ struct LoadedModel {
   std::string path;
   std::string source;
   Model model;
+  // An imported ONNX model's boundary: the declared element types of its inputs and outputs.
+  bool onnx = false;
+  std::vector<onnximport::BoundaryValue> onnxInputs, onnxOutputs;
 };
 
 // Prints `FILE: error: ...` or the model's diagnostics on failure. Warnings (a legal model

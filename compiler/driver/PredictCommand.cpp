@@ -3,6 +3,7 @@
 #include "compiler/driver/Command.h"
 #include "compiler/driver/Limits.h"
 #include "compiler/driver/ModelLoader.h"
+#include "compiler/driver/OnnxModel.h"
 #include "compiler/session/DataFeed.h"
 #include "compiler/session/Executors.h"
 #include "compiler/session/ModelCheckpoint.h"
@@ -22,9 +23,11 @@ class PredictCommand : public Command {
     return "Write the model's first output for every sample to a .npy or .csv file";
   }
   void addOptions(CLI::App& sub) override {
-    sub.add_option("--weights", weights_, "The checkpoint to use")->required();
+    sub.add_option("--weights", weights_, "The checkpoint to use (optional for an ONNX model)");
     sub.add_option("--data", data_, "Data source")->required();
-    sub.add_option("--out", out_, "The file to write: NAME.npy (NumPy) or NAME.csv (a header, a row per sample)")
+    sub.add_option("--out", out_,
+                   "The file to write: NAME.npy (NumPy) or NAME.csv (a header, a row per sample); or DIR/ for "
+                   "every output as DIR/NAME.npy")
         ->required();
     sub.add_option("--batch", batch_, "Batch size")->check(positiveNumber());
     sub.add_option("--threads", threads_, "Threads (default: every core)")->check(CLI::Range(1, 1024));
@@ -34,6 +37,13 @@ class PredictCommand : public Command {
   int run(const std::string& path) override {
     auto loaded = loadModel(path);
     if (!loaded) return kExitError;
+    // Every output (--out DIR/) and ONNX models: see OnnxModel.h.
+    if (!loaded->onnx && weights_.empty()) return fail("predict needs --weights CKPT for a .nn model");
+    if (loaded->onnx || (!out_.empty() && out_.back() == '/')) {
+      if (!loaded->onnx && loaded->model.train && loaded->model.train->normalize != NormalizeKind::None)
+        return fail("--out DIR/ does not apply the train block's `normalize` yet; write the first output with --out FILE.npy");
+      return predictAllOutputs(*loaded, PredictRequest{weights_, data_, out_, batch_.value_or(256)});
+    }
     const Model& model = loaded->model;
     if (model.graph.outputs.empty()) {
       reportError(path, "the model declares no output (write `output NAME = ...`), so there is nothing to predict");

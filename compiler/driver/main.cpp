@@ -13,6 +13,7 @@
 #include "compiler/driver/LargeStack.h"
 #include "compiler/driver/Limits.h"
 #include "compiler/driver/PlotCommand.h"
+#include "compiler/driver/OnnxModel.h"
 #include "support/Suggest.h"
 #include "runtime/support/Interrupt.h"
 
@@ -88,6 +89,7 @@ int main(int argc, char** argv) {
   // The --max-* limits are global: accepted before or after the command.
   addLimitOptions(app);
   addHyperparameterOptions(app);  // --set, --hparams: also for every command
+  addConstOptions(app);  // --const NAME=FILE.npy (OnnxModel.h)
   app.fallthrough();
   std::vector<CLI::App*> subs;
   for (const auto& c : commands) {

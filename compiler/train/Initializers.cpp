@@ -82,6 +82,12 @@ Result<Tensor> initialValue(const Node& leaf, uint64_t seed) {
     value = [](int64_t) { return 0.0; };
   } else if (init == "ones" || init == "class_weights") {  // class weights: the runtime fills them in
     value = [](int64_t) { return 1.0; };
+  } else if (init == "values") {  // imported weights (ONNX initializers), row-major
+    if (static_cast<int64_t>(args.size()) != t.size())
+      return makeError("'" + leaf.name + "' holds " + std::to_string(args.size()) + " values for " +
+                           std::to_string(t.size()) + " elements",
+                       leaf.loc);
+    value = [&args](int64_t i) { return args[static_cast<size_t>(i)]; };
   } else if (init == "constant") {
     NNC_TRY(expectArgs(init, args, 1, leaf));
     value = [v = args[0]](int64_t) { return v; };

@@ -3,6 +3,7 @@
 // (floats) attributes, deterministic from (seed, leaf name).
 //
 //   zeros, ones, constant(v)
+//   values                    init_args are the values, row-major (imported weights)
 //   class_weights             ones (the State of the train block's class weights; the runtime
 //                             overwrites it with the listed or balanced weights)
 //   uniform(lo, hi)           U[lo, hi)

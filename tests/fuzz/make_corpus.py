@@ -210,6 +210,18 @@ def frontend_seeds(source, out):
             shutil.copyfile(f, d / f"{prefix}_{f.name}")
 
 
+def onnx_seeds(out):
+    """Small models of libonnx-testdata (when installed): one per node-test operator family."""
+    d = out / "onnx"
+    d.mkdir(parents=True, exist_ok=True)
+    data = pathlib.Path("/usr/share/libonnx-testdata/data")
+    for kind in ("node", "simple"):
+        for case in sorted((data / kind).glob("*"))[::7]:
+            model = case / "model.onnx"
+            if model.is_file() and model.stat().st_size < 4096:
+                shutil.copyfile(model, d / f"{kind}_{case.name}.onnx")
+
+
 def regression_seeds(source, out):
     """Every input a fuzzer once failed on (tests/fuzz/regressions/TARGET/) seeds its target."""
     for target_dir in sorted((source / "tests/fuzz/regressions").glob("*")):
@@ -227,13 +239,14 @@ def main():
     ap.add_argument("--source", required=True, type=pathlib.Path, help="the repository root")
     ap.add_argument("--out", required=True, type=pathlib.Path, help="where to write OUT/<target>/...")
     args = ap.parse_args()
-    for target in ("frontend", "idx", "npy", "csv", "safetensors"):
+    for target in ("frontend", "idx", "npy", "csv", "safetensors", "onnx"):
         shutil.rmtree(args.out / target, ignore_errors=True)
     frontend_seeds(args.source, args.out)
     idx_seeds(args.out)
     npy_seeds(args.out)
     csv_seeds(args.out)
     safetensors_seeds(args.out)
+    onnx_seeds(args.out)
     regression_seeds(args.source, args.out)
 
 

@@ -1,0 +1,454 @@
+// Products, convolutions, pooling and normalisations. nnc's Conv2D and pooling are
+// channels-last, ONNX's channels-first: the file's NCHW stays at the boundary and
+// transposes go around these ops (a later pass can sink and cancel them).
+#include <cmath>
+
+#include "compiler/onnx/OnnxContext.h"
+
+namespace nnc::onnximport {
+namespace {
+
+#define TRY_NODE(var, expr)            \
+  auto var##_r = (expr);               \
+  if (!var##_r) return var##_r.error(); \
+  NodeId var = *var##_r
+
+const std::vector<int64_t> kToNHWC = {0, 2, 3, 1}, kToNCHW = {0, 3, 1, 2};
+
+// Broadcast `a` and `b` to common leading dimensions for MatMul (nnc needs them equal).
+Result<void> mapMatMul(ImportContext& ctx) {
+  TRY_NODE(a0, ctx.in(0));
+  TRY_NODE(b0, ctx.in(1));
+  NodeId a = a0, b = b0;
+  bool vecA = ctx.rank(a) == 1, vecB = ctx.rank(b) == 1;
+  if (vecA) {
+    TRY_NODE(r, ctx.reshape(a, {1, ctx.shape(a)[0]}));
+    a = r;
+  }
+  if (vecB) {
+    TRY_NODE(r, ctx.reshape(b, {ctx.shape(b)[0], 1}));
+    b = r;
+  }
+  size_t ra = ctx.rank(a), rb = ctx.rank(b);
+  if (rb > 2 && ra != rb) {
+    // Left operand broadcast over the right one's leading dimensions.
+    size_t rank = std::max(ra, rb);
+    std::vector<int64_t> da = ctx.shape(a).dims, db = ctx.shape(b).dims;
+    da.insert(da.begin(), rank - ra, 1);
+    db.insert(db.begin(), rank - rb, 1);
+    TRY_NODE(ar, ctx.reshape(a, da));
+    TRY_NODE(br, ctx.reshape(b, db));
+    a = ar, b = br;
+  }
+  if (ctx.rank(b) > 2 && ctx.shape(a).dims != ctx.shape(b).dims) {
+    size_t rank = ctx.rank(a);
+    std::vector<int64_t> lead(rank - 2);
+    for (size_t i = 0; i + 2 < rank; ++i) {
+      int64_t x = ctx.shape(a)[i], y = ctx.shape(b)[i];
+      if (x != y && x != 1 && y != 1) return ctx.error("leading dimensions do not broadcast");
+      lead[i] = x == 1 ? y : x;
+    }
+    auto widen = [&](NodeId v) -> Result<NodeId> {
+      std::vector<int64_t> dims = lead;
+      dims.push_back(ctx.shape(v)[rank - 2]);
+      dims.push_back(ctx.shape(v)[rank - 1]);
+      if (dims == ctx.shape(v).dims) return v;
+      return ctx.op(OpKind::BroadcastTo, {v}, Attrs{{"shape", dims}});
+    };
+    TRY_NODE(aw, widen(a));
+    TRY_NODE(bw, widen(b));
+    a = aw, b = bw;
+  }
+  TRY_NODE(m, ctx.op(OpKind::MatMul, {a, b}));
+  std::vector<int64_t> dims = ctx.shape(m).dims;
+  if (vecB) dims.pop_back();
+  if (vecA) dims.erase(dims.end() - (vecB ? 1 : 2));
+  TRY_NODE(r, ctx.reshape(m, dims));
+  ctx.setOutput(0, r);
+  return {};
+}
+
+Result<void> mapGemm(ImportContext& ctx) {
+  TRY_NODE(a, ctx.in(0));
+  TRY_NODE(b, ctx.in(1));
+  Attrs attrs;
+  if (ctx.attrInt("transA", 0)) attrs.set("transpose_a", int64_t(1));
+  if (ctx.attrInt("transB", 0)) attrs.set("transpose_b", int64_t(1));
+  TRY_NODE(m, ctx.op(OpKind::MatMul, {a, b}, attrs));
+  NodeId r = m;
+  double alpha = ctx.attrFloat("alpha", 1.0), beta = ctx.attrFloat("beta", 1.0);
+  if (alpha != 1.0) {
+    TRY_NODE(s, ctx.op(OpKind::Mul, {r, ctx.scalar(alpha)}));
+    r = s;
+  }
+  if (ctx.hasInput(2) && beta != 0.0) {
+    TRY_NODE(c, ctx.in(2));
+    NodeId cc = c;
+    if (beta != 1.0) {
+      TRY_NODE(s, ctx.op(OpKind::Mul, {c, ctx.scalar(beta)}));
+      cc = s;
+    }
+    TRY_NODE(sum, ctx.op(OpKind::Add, {r, cc}));
+    r = sum;
+  }
+  ctx.setOutput(0, r);
+  return {};
+}
+
+// Window geometry of Conv and pooling over the spatial dims of an NCHW input.
+struct Window {
+  std::vector<int64_t> kernel, strides, pads;  // pads: top, left, bottom, right
+};
+
+Result<Window> windowOf(ImportContext& ctx, const Shape& x, std::vector<int64_t> kernel) {
+  Window w;
+  w.kernel = kernel;
+  w.strides = ctx.attrInts("strides").value_or(std::vector<int64_t>{1, 1});
+  if (auto d = ctx.attrInts("dilations"))
+    for (int64_t v : *d)
+      if (v != 1) return ctx.error("dilations other than 1 are not supported");
+  w.pads = ctx.attrInts("pads").value_or(std::vector<int64_t>{0, 0, 0, 0});
+  if (w.strides.size() != 2 || w.pads.size() != 4 || kernel.size() != 2)
+    return ctx.error("only two spatial dimensions are supported");
+  std::string autoPad = ctx.attrString("auto_pad", "NOTSET");
+  if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    for (size_t i = 0; i < 2; ++i) {
+      int64_t in = x[2 + i], out = (in + w.strides[i] - 1) / w.strides[i];
+      int64_t total = std::max<int64_t>(0, (out - 1) * w.strides[i] + kernel[i] - in);
+      int64_t small = total / 2, large = total - small;
+      w.pads[i] = autoPad == "SAME_UPPER" ? small : large;
+      w.pads[i + 2] = autoPad == "SAME_UPPER" ? large : small;
+    }
+  } else if (autoPad == "VALID") {
+    w.pads = {0, 0, 0, 0};
+  }
+  if (ctx.attrInt("ceil_mode", 0)) {
+    // Extra padding at the end gives the ceil'd output count.
+    for (size_t i = 0; i < 2; ++i) {
+      int64_t in = x[2 + i] + w.pads[i] + w.pads[i + 2];
+      int64_t rem = (in - kernel[i]) % w.strides[i];
+      if (rem != 0) w.pads[i + 2] += w.strides[i] - rem;
+    }
+  }
+  return w;
+}
+
+Attrs windowAttrs(const Window& w, bool pool) {
+  Attrs a{{"strides", w.strides}, {"pads", w.pads}};
+  if (pool) a.set("window", w.kernel);
+  return a;
+}
+
+// Conv over NCHW with OIHW weights: 1-D inputs as height 1; groups as slices.
+Result<void> mapConv(ImportContext& ctx) {
+  TRY_NODE(x0, ctx.in(0));
+  TRY_NODE(w0, ctx.in(1));
+  NodeId x = x0, w = w0;
+  bool oneD = ctx.rank(x) == 3;
+  if (oneD) {
+    Shape s = ctx.shape(x), ws = ctx.shape(w);
+    TRY_NODE(xr, ctx.reshape(x, {s[0], s[1], 1, s[2]}));
+    TRY_NODE(wr, ctx.reshape(w, {ws[0], ws[1], 1, ws[2]}));
+    x = xr, w = wr;
+  }
+  if (ctx.rank(x) != 4 || ctx.rank(w) != 4) return ctx.error("only 1-D and 2-D convolutions are supported");
+  const Shape& ws = ctx.shape(w);
+  std::vector<int64_t> kernel = {ws[2], ws[3]};
+  Window win;
+  {
+    // 1-D attributes name one spatial dim: widen them.
+    auto r = [&]() -> Result<Window> {
+      if (!oneD) return windowOf(ctx, ctx.shape(x), kernel);
+      if (auto d = ctx.attrInts("dilations"); d && (*d)[0] != 1) return ctx.error("dilations other than 1 are not supported");
+      std::vector<int64_t> st = ctx.attrInts("strides").value_or(std::vector<int64_t>{1});
+      std::vector<int64_t> p = ctx.attrInts("pads").value_or(std::vector<int64_t>{0, 0});
+      if (ctx.attrString("auto_pad", "NOTSET") != "NOTSET") return ctx.error("auto_pad on 1-D convolutions is not supported");
+      return Window{kernel, {1, st[0]}, {0, p[0], 0, p[1]}};
+    }();
+    if (!r) return r.error();
+    win = *r;
+  }
+  int64_t groups = ctx.attrInt("group", 1);
+  int64_t cin = ctx.shape(x)[1], cout = ws[0];
+  if (groups < 1 || cin % groups != 0 || cout % groups != 0 || ws[1] != cin / groups)
+    return ctx.error("the weight's shape does not match the input channels and groups");
+  TRY_NODE(xt, ctx.transpose(x, kToNHWC));
+  TRY_NODE(wt, ctx.transpose(w, {2, 3, 1, 0}));
+  std::vector<NodeId> parts;
+  int64_t ci = cin / groups, co = cout / groups;
+  for (int64_t gi = 0; gi < groups; ++gi) {
+    NodeId xs = xt, wsl = wt;
+    if (groups > 1) {
+      TRY_NODE(a, ctx.op(OpKind::Slice, {xt}, Attrs{{"axis", int64_t(3)}, {"begin", gi * ci}, {"end", (gi + 1) * ci}}));
+      TRY_NODE(b, ctx.op(OpKind::Slice, {wt}, Attrs{{"axis", int64_t(3)}, {"begin", gi * co}, {"end", (gi + 1) * co}}));
+      xs = a, wsl = b;
+    }
+    TRY_NODE(c, ctx.op(OpKind::Conv2D, {xs, wsl}, windowAttrs(win, false)));
+    parts.push_back(c);
+  }
+  NodeId y = parts[0];
+  if (parts.size() > 1) {
+    TRY_NODE(c, ctx.op(OpKind::Concat, parts, Attrs{{"axis", int64_t(3)}}));
+    y = c;
+  }
+  if (ctx.hasInput(2)) {
+    TRY_NODE(bias, ctx.in(2));
+    TRY_NODE(s, ctx.op(OpKind::Add, {y, bias}));
+    y = s;
+  }
+  TRY_NODE(back, ctx.transpose(y, kToNCHW));
+  NodeId r = back;
+  if (oneD) {
+    Shape s = ctx.shape(r);
+    TRY_NODE(rr, ctx.reshape(r, {s[0], s[1], s[3]}));
+    r = rr;
+  }
+  ctx.setOutput(0, r);
+  return {};
+}
+
+// ConvTranspose is the gradient of a convolution with respect to its input: nnc's
+// Conv2DGradInput with the weight [Cin, Cout, kh, kw] read as a Cout -> Cin convolution's.
+Result<void> mapConvTranspose(ImportContext& ctx) {
+  TRY_NODE(x, ctx.in(0));
+  TRY_NODE(w, ctx.in(1));
+  if (ctx.rank(x) != 4 || ctx.rank(w) != 4) return ctx.error("only 2-D transposed convolutions are supported");
+  if (ctx.attrInt("group", 1) != 1) return ctx.error("groups other than 1 are not supported");
+  if (ctx.attr("output_shape")) return ctx.error("output_shape is not supported (give pads and output_padding)");
+  std::string autoPad = ctx.attrString("auto_pad", "NOTSET");
+  if (autoPad != "NOTSET" && autoPad != "VALID") return ctx.error("auto_pad " + autoPad + " is not supported");
+  if (auto d = ctx.attrInts("dilations"))
+    for (int64_t v : *d)
+      if (v != 1) return ctx.error("dilations other than 1 are not supported");
+  Shape xs = ctx.shape(x), ws = ctx.shape(w);
+  if (ws[0] != xs[1]) return ctx.error("the weight's first dimension must be the input channels");
+  std::vector<int64_t> strides = ctx.attrInts("strides").value_or(std::vector<int64_t>{1, 1});
+  std::vector<int64_t> pads = ctx.attrInts("pads").value_or(std::vector<int64_t>{0, 0, 0, 0});
+  std::vector<int64_t> extra = ctx.attrInts("output_padding").value_or(std::vector<int64_t>{0, 0});
+  if (autoPad == "VALID") pads = {0, 0, 0, 0};
+  if (strides.size() != 2 || pads.size() != 4 || extra.size() != 2) return ctx.error("only two spatial dimensions are supported");
+  std::vector<int64_t> hw(2);
+  for (size_t i = 0; i < 2; ++i)
+    hw[i] = strides[i] * (xs[2 + i] - 1) + extra[i] + ws[2 + i] - pads[i] - pads[i + 2];
+  TRY_NODE(xt, ctx.transpose(x, kToNHWC));
+  TRY_NODE(wt, ctx.transpose(w, {2, 3, 1, 0}));
+  TRY_NODE(y0, ctx.op(OpKind::Conv2DGradInput, {xt, wt}, Attrs{{"strides", strides}, {"pads", pads}, {"input_hw", hw}}));
+  NodeId y = y0;
+  if (ctx.hasInput(2)) {
+    TRY_NODE(b, ctx.in(2));
+    TRY_NODE(s, ctx.op(OpKind::Add, {y, b}));
+    y = s;
+  }
+  TRY_NODE(r, ctx.transpose(y, kToNCHW));
+  ctx.setOutput(0, r);
+  return {};
+}
+
+// Hardmax: the one-hot row of the largest element along `axis`.
+Result<void> mapHardmax(ImportContext& ctx) {
+  TRY_NODE(x, ctx.in(0));
+  int64_t rank = static_cast<int64_t>(ctx.rank(x));
+  int64_t axis = ctx.attrInt("axis", -1);
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) return ctx.error("axis out of range");
+  TRY_NODE(am, ctx.op(OpKind::ArgMax, {x}, Attrs{{"axis", axis}}));
+  TRY_NODE(hot, ctx.op(OpKind::OneHot, {am}, Attrs{{"depth", ctx.shape(x)[size_t(axis)]}}));
+  std::vector<int64_t> perm;
+  for (int64_t i = 0; i < rank - 1; ++i) {
+    if (i == axis) perm.push_back(rank - 1);
+    perm.push_back(i);
+  }
+  if (axis == rank - 1) perm.push_back(rank - 1);
+  TRY_NODE(r, ctx.transpose(hot, perm));
+  ctx.setOutput(0, r);
+  return {};
+}
+
+Result<void> mapPool(ImportContext& ctx, OpKind kind) {
+  TRY_NODE(x0, ctx.in(0));
+  NodeId x = x0;
+  if (ctx.wantsOutput(1)) return ctx.error("the Indices output is not supported");
+  auto kernel = ctx.attrInts("kernel_shape");
+  if (!kernel) return ctx.error("kernel_shape is missing");
+  bool oneD = ctx.rank(x) == 3;
+  if (ctx.rank(x) != 4 && !oneD) return ctx.error("only 1-D and 2-D pooling (NCL, NCHW) is supported");
+  Result<Window> win = Window{};
+  if (oneD) {
+    // One spatial dim: pool over [N, C, 1, L] with a window of height 1.
+    Shape s = ctx.shape(x);
+    TRY_NODE(xr, ctx.reshape(x, {s[0], s[1], 1, s[2]}));
+    x = xr;
+    if (auto d = ctx.attrInts("dilations"); d && (*d)[0] != 1) return ctx.error("dilations other than 1 are not supported");
+    if (ctx.attrString("auto_pad", "NOTSET") != "NOTSET" || ctx.attrInt("ceil_mode", 0))
+      return ctx.error("auto_pad and ceil_mode on 1-D pooling are not supported");
+    std::vector<int64_t> st = ctx.attrInts("strides").value_or(std::vector<int64_t>{1});
+    std::vector<int64_t> p = ctx.attrInts("pads").value_or(std::vector<int64_t>{0, 0});
+    win = Window{{1, (*kernel)[0]}, {1, st[0]}, {0, p[0], 0, p[1]}};
+  } else {
+    win = windowOf(ctx, ctx.shape(x), *kernel);
+  }
+  if (!win) return win.error();
+  if (kind == OpKind::AvgPool && ctx.attrInt("count_include_pad", 0))
+    for (int64_t p : win->pads)
+      if (p) return ctx.error("count_include_pad with padding is not supported");
+  if (ctx.attrInt("storage_order", 0)) return ctx.error("storage_order 1 is not supported");
+  TRY_NODE(xt, ctx.transpose(x, kToNHWC));
+  TRY_NODE(p, ctx.op(kind, {xt}, windowAttrs(*win, true)));
+  TRY_NODE(r, ctx.transpose(p, kToNCHW));
+  NodeId y = r;
+  if (oneD) {
+    Shape s = ctx.shape(r);
+    TRY_NODE(rr, ctx.reshape(r, {s[0], s[1], s[3]}));
+    y = rr;
+  }
+  ctx.setOutput(0, y);
+  return {};
+}
+
+std::vector<int64_t> range(int64_t from, int64_t to) {
+  std::vector<int64_t> v;
+  for (int64_t i = from; i < to; ++i) v.push_back(i);
+  return v;
+}
+
+Result<void> mapGlobalPool(ImportContext& ctx, OpKind reduce) {
+  TRY_NODE(x, ctx.in(0));
+  if (ctx.rank(x) < 3) return ctx.error("the input needs spatial dimensions");
+  TRY_NODE(r, ctx.op(reduce, {x}, Attrs{{"axes", range(2, int64_t(ctx.rank(x)))}, {"keepdims", int64_t(1)}}));
+  ctx.setOutput(0, r);
+  return {};
+}
+
+// [C] -> [C, 1, ...] so that it broadcasts over NCHW's channel axis.
+Result<NodeId> perChannel(ImportContext& ctx, NodeId v, size_t rank) {
+  std::vector<int64_t> dims = ctx.shape(v).dims;
+  dims.insert(dims.end(), rank - 2, 1);
+  return ctx.reshape(v, dims);
+}
+
+// Inference-mode BatchNormalization: (x - mean) / sqrt(var + eps) * scale + bias, in the
+// file's layout (the statistics broadcast over the channel axis).
+Result<void> mapBatchNorm(ImportContext& ctx) {
+  TRY_NODE(x, ctx.in(0));
+  size_t rank = ctx.rank(x);
+  if (rank < 2) return ctx.error("the input needs a channel axis");
+  if (ctx.wantsOutput(1) || ctx.wantsOutput(2))
+    return ctx.error("the training outputs (running mean and variance) are not supported; nnc predicts in inference mode");
+  NodeId in[4];
+  for (size_t i = 0; i < 4; ++i) {
+    TRY_NODE(v, ctx.in(i + 1));
+    TRY_NODE(pc, perChannel(ctx, v, rank));
+    in[i] = pc;
+  }
+  TRY_NODE(ve, ctx.op(OpKind::Add, {in[3], ctx.scalar(ctx.attrFloat("epsilon", 1e-5))}));
+  TRY_NODE(sd, ctx.op(OpKind::Sqrt, {ve}));
+  TRY_NODE(xc, ctx.op(OpKind::Sub, {x, in[2]}));
+  TRY_NODE(xn, ctx.op(OpKind::Div, {xc, sd}));
+  TRY_NODE(xs, ctx.op(OpKind::Mul, {xn, in[0]}));
+  TRY_NODE(y, ctx.op(OpKind::Add, {xs, in[1]}));
+  ctx.setOutput(0, y);
+  return {};
+}
+
+// (x - mean) / sqrt(var + eps) over `axes`, with the biased variance.
+Result<NodeId> normalize(ImportContext& ctx, NodeId x, std::vector<int64_t> axes, double eps,
+                         NodeId* meanOut = nullptr, NodeId* sdOut = nullptr) {
+  Attrs a{{"axes", axes}, {"keepdims", int64_t(1)}};
+  TRY_NODE(mean, ctx.op(OpKind::ReduceMean, {x}, a));
+  TRY_NODE(xc, ctx.op(OpKind::Sub, {x, mean}));
+  TRY_NODE(sq, ctx.op(OpKind::Square, {xc}));
+  TRY_NODE(var, ctx.op(OpKind::ReduceMean, {sq}, a));
+  NodeId v = var;
+  if (eps != 0) {
+    TRY_NODE(ve, ctx.op(OpKind::Add, {var, ctx.scalar(eps)}));
+    v = ve;
+  }
+  TRY_NODE(sd, ctx.op(OpKind::Sqrt, {v}));
+  if (meanOut) *meanOut = mean;
+  if (sdOut) *sdOut = sd;
+  return ctx.op(OpKind::Div, {xc, sd});
+}
+
+Result<void> mapInstanceNorm(ImportContext& ctx) {
+  TRY_NODE(x, ctx.in(0));
+  size_t rank = ctx.rank(x);
+  if (rank < 3) return ctx.error("the input needs spatial dimensions");
+  TRY_NODE(xn, normalize(ctx, x, range(2, int64_t(rank)), ctx.attrFloat("epsilon", 1e-5)));
+  TRY_NODE(s0, ctx.in(1));
+  TRY_NODE(b0, ctx.in(2));
+  TRY_NODE(s, perChannel(ctx, s0, rank));
+  TRY_NODE(b, perChannel(ctx, b0, rank));
+  TRY_NODE(xs, ctx.op(OpKind::Mul, {xn, s}));
+  TRY_NODE(y, ctx.op(OpKind::Add, {xs, b}));
+  ctx.setOutput(0, y);
+  return {};
+}
+
+Result<void> mapLayerNorm(ImportContext& ctx) {
+  TRY_NODE(x, ctx.in(0));
+  int64_t rank = static_cast<int64_t>(ctx.rank(x));
+  int64_t axis = ctx.attrInt("axis", -1);
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) return ctx.error("axis out of range");
+  NodeId mean = kNoNode, sd = kNoNode;
+  TRY_NODE(xn, normalize(ctx, x, range(axis, rank), ctx.attrFloat("epsilon", 1e-5), &mean, &sd));
+  ctx.setOutput(1, mean);
+  if (ctx.wantsOutput(2)) {
+    TRY_NODE(inv, ctx.op(OpKind::Div, {ctx.scalar(1), sd}));
+    ctx.setOutput(2, inv);
+  }
+  TRY_NODE(s, ctx.in(1));
+  TRY_NODE(xs, ctx.op(OpKind::Mul, {xn, s}));
+  NodeId y = xs;
+  if (ctx.hasInput(2)) {
+    TRY_NODE(b, ctx.in(2));
+    TRY_NODE(yb, ctx.op(OpKind::Add, {xs, b}));
+    y = yb;
+  }
+  ctx.setOutput(0, y);
+  return {};
+}
+
+Result<void> mapMeanVarianceNorm(ImportContext& ctx) {
+  TRY_NODE(x, ctx.in(0));
+  std::vector<int64_t> axes = ctx.attrInts("axes").value_or(std::vector<int64_t>{0, 2, 3});
+  for (int64_t& a : axes)
+    if (a < 0) a += static_cast<int64_t>(ctx.rank(x));
+  std::sort(axes.begin(), axes.end());
+  TRY_NODE(y, normalize(ctx, x, axes, 1e-9));
+  ctx.setOutput(0, y);
+  return {};
+}
+
+OpMapper softmaxLike(OpKind k) {
+  return [k](ImportContext& ctx) -> Result<void> {
+    TRY_NODE(x, ctx.in(0));
+    int64_t axis = ctx.attrInt("axis", -1);
+    if (axis < 0) axis += static_cast<int64_t>(ctx.rank(x));
+    TRY_NODE(r, ctx.op(k, {x}, Attrs{{"axis", axis}}));
+    ctx.setOutput(0, r);
+    return {};
+  };
+}
+
+}  // namespace
+
+void addNeuralOps(OpTable& t) {
+  t["MatMul"] = mapMatMul;
+  t["Gemm"] = mapGemm;
+  t["Conv"] = mapConv;
+  t["ConvTranspose"] = mapConvTranspose;
+  t["Hardmax"] = mapHardmax;
+  t["MaxPool"] = [](ImportContext& c) { return mapPool(c, OpKind::MaxPool); };
+  t["AveragePool"] = [](ImportContext& c) { return mapPool(c, OpKind::AvgPool); };
+  t["GlobalAveragePool"] = [](ImportContext& c) { return mapGlobalPool(c, OpKind::ReduceMean); };
+  t["GlobalMaxPool"] = [](ImportContext& c) { return mapGlobalPool(c, OpKind::ReduceMax); };
+  t["BatchNormalization"] = mapBatchNorm;
+  t["InstanceNormalization"] = mapInstanceNorm;
+  t["LayerNormalization"] = mapLayerNorm;
+  t["MeanVarianceNormalization"] = mapMeanVarianceNorm;
+  t["Softmax"] = softmaxLike(OpKind::Softmax);
+  t["LogSoftmax"] = softmaxLike(OpKind::LogSoftmax);
+}
+
+}  // namespace nnc::onnximport

@@ -1,0 +1,97 @@
+// Reading an ONNX file: protobuf parsing, then libonnx's version converter (to opset 17),
+// checker and shape inference. Their exceptions become errors that say which stage refused
+// the file and why.
+#include "compiler/onnx/OnnxReader.h"
+
+#include <onnx/checker.h>
+#include <onnx/shape_inference/implementation.h>
+#include <onnx/version_converter/convert.h>
+
+#include <google/protobuf/io/coded_stream.h>
+
+#include <exception>
+#include <set>
+
+namespace nnc::onnximport {
+
+namespace {
+
+// The first line of a libonnx message (some carry a dump of the node after it).
+std::string firstLine(const std::string& s) {
+  size_t nl = s.find('\n');
+  std::string line = nl == std::string::npos ? s : s.substr(0, nl);
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
+  return line.empty() ? std::string("(no message)") : line;
+}
+
+int64_t defaultOpset(const onnx::ModelProto& m) {
+  for (const auto& op : m.opset_import())
+    if (op.domain().empty() || op.domain() == "ai.onnx") return op.version();
+  return 0;
+}
+
+}  // namespace
+
+Result<ReadModel> readOnnxModel(const std::string& bytes, const std::string& path) {
+  ReadModel read;
+  onnx::ModelProto& model = read.model;
+  {
+    google::protobuf::io::CodedInputStream stream(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                                  static_cast<int>(std::min<size_t>(bytes.size(), INT32_MAX)));
+    stream.SetRecursionLimit(64);
+    if (bytes.size() > size_t(INT32_MAX) || !model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
+      return makeError(path + ": not a valid ONNX file: the protobuf ModelProto cannot be parsed (truncated or not ONNX)");
+  }
+  if (!model.has_graph()) return makeError(path + ": not a valid ONNX file: the model has no graph");
+  read.opsetBefore = defaultOpset(model);
+  if (read.opsetBefore == 0) return makeError(path + ": the model imports no opset of the default ONNX domain");
+  if (read.opsetBefore > kTargetOpset)
+    return makeError(path + ": the model uses opset " + std::to_string(read.opsetBefore) + "; nnc reads opsets 7 to " +
+                     std::to_string(kTargetOpset));
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception& e) {
+    return makeError(path + ": the ONNX checker refuses the model: " + firstLine(e.what()));
+  }
+  // libonnx 1.12's checker lets a graph output that nothing computes through, and its version
+  // converter then dereferences a null pointer (found by fuzz_onnx): refuse it here.
+  {
+    std::set<std::string> defined;
+    for (const auto& v : model.graph().input()) defined.insert(v.name());
+    for (const auto& t : model.graph().initializer()) defined.insert(t.name());
+    for (const auto& n : model.graph().node())
+      for (const auto& o : n.output()) defined.insert(o);
+    for (const auto& o : model.graph().output())
+      if (!defined.count(o.name()))
+        return makeError(path + ": the ONNX checker refuses the model: graph output '" + o.name() +
+                         "' is not computed by any node");
+  }
+  // libonnx 1.12's shape inference indexes with an unchecked `axis` (LayerNormalization, found
+  // by fuzz_onnx): no tensor nnc handles has more than 64 dimensions, so larger axes are refused.
+  for (const auto& n : model.graph().node())
+    for (const auto& a : n.attribute())
+      if (a.name() == "axis" || a.name() == "axes") {
+        bool bad = a.name() == "axis" ? (a.i() > 64 || a.i() < -64) : false;
+        for (int64_t v : a.ints()) bad = bad || v > 64 || v < -64;
+        if (bad)
+          return makeError(path + ": the ONNX checker refuses the model: node '" + n.name() + "' (" + n.op_type() +
+                           ") has an out-of-range " + a.name() + " attribute");
+      }
+  if (read.opsetBefore != kTargetOpset) {
+    try {
+      model = onnx::version_conversion::ConvertVersion(model, static_cast<int>(kTargetOpset));
+    } catch (const std::exception& e) {
+      return makeError(path + ": cannot convert the model from opset " + std::to_string(read.opsetBefore) +
+                       " to opset " + std::to_string(kTargetOpset) + ": " + firstLine(e.what()));
+    }
+  }
+  try {
+    onnx::ShapeInferenceOptions options(/*check_type=*/true, /*strict_mode=*/1, /*data_prop=*/false);
+    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), options);
+  } catch (const std::exception& e) {
+    return makeError(path + ": ONNX shape inference fails: " + firstLine(e.what()));
+  }
+  return read;
+}
+
+}  // namespace nnc::onnximport
