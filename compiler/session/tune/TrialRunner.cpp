@@ -48,7 +48,7 @@ Result<TrialOutcome> TrialRunner::run(Model trialModel, int64_t totalEpochs, con
     firstStep = from->stepsDone;
     out.history = from->history;
   }
-  plan.epochs = std::max<int64_t>(totalEpochs - firstEpoch, 0);
+  plan.epochs = totalEpochs;  // fit's epochs are the total: a promoted trial trains the remainder
   training::Split split = training::splitForValidation(data_.samples, plan.validation);
   NNC_TRY(applyClassWeights(plan, data_.arrays, split.trainCount, **exec));
 
