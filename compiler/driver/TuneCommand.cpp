@@ -28,6 +28,7 @@
 #include "compiler/session/tune/Search.h"
 #include "compiler/session/tune/TrialRunner.h"
 #include "runtime/checkpoint/Safetensors.h"
+#include "runtime/plot/SvgPlot.h"
 #include "runtime/support/AtomicFile.h"
 #include "runtime/training/Normalizer.h"
 #include "runtime/training/Sampling.h"
@@ -95,7 +96,7 @@ class TuneCommand : public Command {
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
     if (ec || !std::filesystem::is_directory(dir_)) return fail("cannot create the output directory " + dir_);
-    for (const char* f : {"trials.jsonl", "best.json", "best.safetensors"})
+    for (const char* f : {"trials.jsonl", "best.json", "best.safetensors", "trials.svg"})
       if (auto ok = ckpt::checkWritableDestination(dir_ + "/" + f); !ok) return fail(ok.error().message);
 
     // The data, loaded and normalised once (the default values' train block says how).
@@ -289,12 +290,31 @@ class TuneCommand : public Command {
         metrics.push_back(m);
       }
       j["metrics"] = metrics;
+      NNC_TRY(drawTrials(id, *t));
     } else {
       j["score"] = nullptr;
       j["error"] = error;
     }
     trialLines_ += j.dump() + "\n";
     return writeAtomically(dir_ + "/trials.jsonl", trialLines_);
+  }
+
+  // DIR/trials.svg: every trial's objective against its epochs (a promoted Hyperband trial
+  // from its configuration's first epoch), the best trial's kept epoch marked; redrawn after
+  // each trial, like trials.jsonl.
+  Result<void> drawTrials(int64_t id, const tune::TrialOutcome& t) {
+    plot::Series series{"trial " + std::to_string(id), {}};
+    for (const training::EpochStats& e : t.history) {
+      std::optional<double> v = space_.objective == TuneObjective::ValAccuracy ? e.valAccuracy : e.valLoss;
+      if (v) series.points.push_back({double(e.epoch), *v});
+    }
+    trialSeries_.push_back(std::move(series));
+    plot::Panel panel{objectiveName(), "epoch", objectiveName()};
+    panel.integerX = true;
+    panel.series = trialSeries_;
+    if (best_) panel.markers.push_back({double(best_->epoch), "best: trial " + std::to_string(best_->trial)});
+    plot::Figure figure{loaded_->model.name, "tune: " + std::to_string(trialSeries_.size()) + " trials", {panel}};
+    return plot::writeSvg(dir_ + "/trials.svg", figure);
   }
 
   void printHeader() {
@@ -337,11 +357,6 @@ class TuneCommand : public Command {
               << "\n";
   }
 
-  int fail(const std::string& message) {
-    std::cerr << "nnc: error: " << message << '\n';
-    return kExitError;
-  }
-
   struct Best {
     int64_t trial = 0;
     double score = 0;
@@ -367,6 +382,7 @@ class TuneCommand : public Command {
   std::optional<tune::TrialRunner> runner_;
   std::optional<Best> best_;
   std::string trialLines_;
+  std::vector<plot::Series> trialSeries_;  // trials.svg
   int64_t done_ = 0, failed_ = 0, compiled_ = 0, epochsTrained_ = 0;
   double compileSeconds_ = 0, trainSeconds_ = 0;
   bool interrupted_ = false;

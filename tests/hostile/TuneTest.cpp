@@ -269,6 +269,12 @@ TEST(TuneCommand, TrialsShareCompiledModelsAndTheWinnerRetrains) {
     EXPECT_TRUE(j["metrics"][0].contains("val_accuracy"));
   }
   EXPECT_EQ(compiled, int(architectures.size())) << "one compiled model per distinct units, whatever the other values";
+  // trials.svg draws each trial's objective at each of its epochs (issue 17, item 10).
+  ASSERT_TRUE(fileExists(out + "/trials.svg"));
+  std::string svg = readFile(out + "/trials.svg");
+  for (size_t i = 1; i <= trials.size(); ++i)
+    EXPECT_TRUE(contains(svg, "data-series=\"trial " + std::to_string(i) + "\"")) << "trial " << i << " not drawn";
+  EXPECT_TRUE(contains(svg, "best: trial " + std::to_string(nlohmann::json::parse(readFile(out + "/best.json"))["trial"].get<int64_t>())));
   EXPECT_TRUE(contains(r.out, "Compiled " + std::to_string(compiled) + " model")) << r.out;
   // best.json and best.safetensors: the winner trains on, evaluates, and summary shows it.
   ASSERT_TRUE(fileExists(out + "/best.json"));
