@@ -16,6 +16,9 @@
 
 namespace nnc::onnximport {
 
+// TensorProto element types the importer reads (onnx.proto's DataType numbers).
+inline constexpr int32_t kFloat = 1, kInt64 = 7, kBool = 9;
+
 // A folded int64 that stands for the run-time batch size (Shape of a batched tensor). Exact
 // in a double; arithmetic on it is refused rather than folded into a wrong number.
 inline constexpr double kBatchMarker = -9007199254740991.0;

@@ -15,7 +15,6 @@
 namespace nnc::onnximport {
 namespace {
 
-constexpr int32_t kInt64 = 7, kBool = 9, kFloat = 1;
 // Folded tensors stay small: a larger one is left to the graph (or refused by its mapper).
 constexpr int64_t kMaxFoldElements = int64_t(1) << 22;
 

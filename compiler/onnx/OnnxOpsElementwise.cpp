@@ -8,8 +8,6 @@
 namespace nnc::onnximport {
 namespace {
 
-constexpr int32_t kBool = 9;
-
 // Maps an op whose every input goes to one IR op (with NumPy broadcasting).
 OpMapper direct(OpKind k, int32_t resultType = 0, std::function<Attrs(ImportContext&)> attrs = {}) {
   return [=](ImportContext& ctx) -> Result<void> {
