@@ -18,6 +18,7 @@
 #include "compiler/codegen/ModuleEmitter.h"
 #include "compiler/codegen/TaskMerge.h"
 #include "compiler/train/TrainingGraph.h"
+#include "support/Stopwatch.h"
 
 namespace nnc {
 
@@ -31,9 +32,6 @@ constexpr const char* kForwardSymbol = "nnc_forward";
 constexpr const char* kTrainSymbol = "nnc_train_step";
 constexpr const char* kUpdateSymbol = "nnc_update_step";
 
-double secondsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // Compiled code by a hash of its IR and target: an unchanged model compiles once a process.
 std::mutex& cacheMutex() {

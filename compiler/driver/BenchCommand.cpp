@@ -18,13 +18,13 @@
 #include "compiler/session/BenchModel.h"
 #include "compiler/session/ModelPlan.h"
 #include "runtime/include/nnc/runtime.h"
+#include "support/Stopwatch.h"
 
 namespace nnc::driver {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double secondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // Runs `step` a few times to warm caches and threads, then as often as fits in `seconds`
 // (at least three times); returns runs per second.

@@ -7,6 +7,7 @@
 
 #include "runtime/include/nnc/runtime.h"
 #include "runtime/profile/KernelProfile.h"
+#include "support/Stopwatch.h"
 
 namespace nnc::driver {
 
@@ -14,7 +15,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double secondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 }  // namespace
 

@@ -8,15 +8,11 @@
 
 #include "compiler/driver/Command.h"
 #include "runtime/plot/LearningCurves.h"
+#include "compiler/driver/ModelLoader.h"
 
 namespace nnc::driver {
 
 namespace {
-
-int fail(const std::string& message) {
-  std::cerr << "nnc: error: " << message << '\n';
-  return kExitError;
-}
 
 std::string stemOf(const std::string& path) {
   std::string base = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);

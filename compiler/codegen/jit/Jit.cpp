@@ -27,14 +27,12 @@
 #include "compiler/codegen/TaskMerge.h"
 #include "runtime/include/nnc/runtime.h"
 #include "runtime/profile/KernelProfile.h"
+#include "support/Stopwatch.h"
 
 namespace nnc::codegen {
 
 namespace {
 
-double secondsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 Error fromLLVM(llvm::Error e, const std::string& what) {
   return makeError("internal: " + what + ": " + llvm::toString(std::move(e)));

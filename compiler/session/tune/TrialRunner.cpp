@@ -8,13 +8,11 @@
 #include "compiler/session/JitExecutor.h"
 #include "compiler/session/ModelPlan.h"
 #include "runtime/training/Trainer.h"
+#include "support/Stopwatch.h"
 
 namespace nnc::tune {
 
 namespace {
-double secondsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 }  // namespace
 
 double objectiveOf(const training::EpochStats& e, TuneObjective objective, bool& known) {
