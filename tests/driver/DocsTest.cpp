@@ -18,7 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string readText(const fs::path& path) {
+std::string readDocPage(const fs::path& path) {
   std::ifstream in(path);
   std::stringstream s;
   s << in.rdbuf();
@@ -26,7 +26,7 @@ std::string readText(const fs::path& path) {
 }
 
 // GitHub's heading anchors: lower case, punctuation dropped, spaces become '-'.
-std::string slug(const std::string& heading) {
+std::string headingAnchor(const std::string& heading) {
   std::string out;
   for (char c : heading) {
     unsigned char u = static_cast<unsigned char>(c);
@@ -41,7 +41,7 @@ TEST(Docs, LinkedAndNamedFilesExist) {
   for (const char* page : {"README.md", "docs/language.md", "docs/errors.md", "docs/fuzzing.md"}) {
     SCOPED_TRACE(page);
     const fs::path file = root / page;
-    const std::string text = readText(file);
+    const std::string text = readDocPage(file);
     ASSERT_FALSE(text.empty());
     std::regex link(R"(\]\(([^)#:\s]+)(#[^)]*)?\))");
     for (auto it = std::sregex_iterator(text.begin(), text.end(), link); it != std::sregex_iterator(); ++it)
@@ -56,11 +56,11 @@ TEST(Docs, LinkedAndNamedFilesExist) {
 }
 
 TEST(Docs, LanguageReferenceAnchorsLeadToHeadings) {
-  const std::string text = readText(sourcePath("docs/language.md"));
+  const std::string text = readDocPage(sourcePath("docs/language.md"));
   std::set<std::string> anchors;
   std::istringstream lines(text);
   for (std::string line; std::getline(lines, line);)
-    if (line.rfind("#", 0) == 0) anchors.insert(slug(line.substr(line.find_first_not_of("# "))));
+    if (line.rfind("#", 0) == 0) anchors.insert(headingAnchor(line.substr(line.find_first_not_of("# "))));
   std::regex link(R"(\]\(#([^)]+)\))");
   int links = 0;
   for (auto it = std::sregex_iterator(text.begin(), text.end(), link); it != std::sregex_iterator(); ++it, ++links)
