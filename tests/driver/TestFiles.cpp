@@ -32,7 +32,7 @@ void writeNpyBytes(const std::string& path, const char* descr, const std::vector
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
-std::string slurp(const std::string& path) {
+std::string readFileBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open " + path);
   std::ostringstream s;
@@ -57,7 +57,7 @@ void writeNpy(const std::string& path, const std::vector<int64_t>& shape, const 
 }
 
 SafetensorsFile readSafetensorsFile(const std::string& path) {
-  const std::string bytes = slurp(path);
+  const std::string bytes = readFileBytes(path);
   if (bytes.size() < 8) throw std::runtime_error(path + ": shorter than a safetensors header");
   uint64_t headerLen = 0;
   for (int i = 7; i >= 0; --i) headerLen = (headerLen << 8) | uint8_t(bytes[size_t(i)]);
