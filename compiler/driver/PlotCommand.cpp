@@ -47,8 +47,7 @@ CLI::Validator svgPath() {
 
 int runPlotCommand(int argc, char** argv) {
   CLI::App app{"Draw the learning curves of runs logged by 'nnc FILE train --log LOG.jsonl' (loss and accuracy "
-               "per epoch, training and validation) on shared axes, as an SVG picture.\n"
-               "Usage: nnc plot LOG.jsonl [LOG.jsonl ...] -o FILE.svg",
+               "per epoch, training and validation) on shared axes, as an SVG picture.",
                "nnc plot"};
   std::vector<std::string> logs;
   std::string out;

@@ -52,14 +52,16 @@ std::string num(double v) {
 int decimalsFor(double step) {
   for (int d = 0; d < 8; ++d) {
     double scaled = step * std::pow(10.0, d);
-    if (std::fabs(scaled - std::round(scaled)) < 1e-6 * std::max(1.0, scaled)) return d;
+    if (std::round(scaled) >= 1 && std::fabs(scaled - std::round(scaled)) < 1e-6 * scaled) return d;
   }
   return 8;
 }
 
 std::string tickLabel(double v, int decimals) {
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  // Very large or very small values in scientific notation: 2e+09, not ten digits.
+  if (std::fabs(v) >= 1e7 || decimals > 6) std::snprintf(buf, sizeof buf, "%g", v);
+  else std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   std::string s = buf;
   if (s.find_first_not_of("-0.") == std::string::npos && s[0] == '-') s.erase(0, 1);  // no "-0.0"
   return s;
@@ -112,7 +114,14 @@ std::map<std::string, Style> assignStyles(const Figure& figure, std::vector<Lege
   return styles;
 }
 
+// Beyond this magnitude, spans and paddings would overflow to infinity: such values (a loss
+// of 1e308 in an edited log) are drawn at the limit rather than turning the axes into NaN.
+constexpr double kLargest = 1e300;
+
 bool finite(const Point& p) { return std::isfinite(p.x) && std::isfinite(p.y); }
+Point clamped(const Point& p) {
+  return {std::clamp(p.x, -kLargest, kLargest), std::clamp(p.y, -kLargest, kLargest)};
+}
 
 // The nice ticks inside `r`, at least two of them (asking for more until there are).
 std::vector<double> ticksInside(const Range& r, int target, bool integers) {
@@ -224,22 +233,26 @@ class Writer {
     bool any = false;
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     for (const Series& s : panel.series)
-      for (const Point& p : s.points)
-        if (finite(p)) {
+      for (const Point& raw : s.points)
+        if (finite(raw)) {
+          const Point p = clamped(raw);
           any = true;
           xlo = std::min(xlo, p.x), xhi = std::max(xhi, p.x);
           ylo = std::min(ylo, p.y), yhi = std::max(yhi, p.y);
         }
     if (!any) xlo = 0, xhi = 1, ylo = 0, yhi = 1;
     for (const Marker& m : panel.markers)
-      if (std::isfinite(m.x)) xlo = std::min(xlo, m.x), xhi = std::max(xhi, m.x);
-    if (panel.yFloor) ylo = std::min(ylo, *panel.yFloor);
-    if (panel.yCeiling) yhi = std::max(yhi, *panel.yCeiling);
+      if (std::isfinite(m.x)) {
+        const double x = std::clamp(m.x, -kLargest, kLargest);
+        xlo = std::min(xlo, x), xhi = std::max(xhi, x);
+      }
+    if (panel.yFloor && std::isfinite(*panel.yFloor)) ylo = std::min(ylo, std::max(*panel.yFloor, -kLargest));
+    if (panel.yCeiling && std::isfinite(*panel.yCeiling)) yhi = std::max(yhi, std::min(*panel.yCeiling, kLargest));
 
     // Each axis spans the data with a little air (no point sits on the frame), with the nice
     // ticks that fall inside: epoch 1 stays near the left edge, and a loss near 0 does not
     // stretch the axis to -0.5.
-    if (yhi - ylo < 1e-12 * std::max(1.0, std::fabs(yhi))) {
+    if (yhi - ylo <= 1e-12 * std::max(std::fabs(ylo), std::fabs(yhi))) {
       const double pad = std::fabs(yhi) > 0 ? std::fabs(yhi) * 0.05 : 0.5;
       ylo -= pad, yhi += pad;
     }
@@ -250,8 +263,10 @@ class Writer {
     const Range xr{xlo - xpad, xhi + xpad};
     const std::vector<double> xticks = ticksInside(xr, std::max(3, int(plot.w / 45)), panel.integerX);
 
-    auto px = [&](double x) { return plot.x + (x - xr.lo) / xr.span() * plot.w; };
-    auto py = [&](double y) { return plot.y + plot.h - (y - yr.lo) / yr.span() * plot.h; };
+    auto px = [&](double x) { return plot.x + (std::clamp(x, -kLargest, kLargest) - xr.lo) / xr.span() * plot.w; };
+    auto py = [&](double y) {
+      return plot.y + plot.h - (std::clamp(y, -kLargest, kLargest) - yr.lo) / yr.span() * plot.h;
+    };
 
     out_ << "<g class=\"panel\" data-panel=\"" << escape(panel.title) << "\">\n";
     text(plot.x + plot.w / 2, box.y + kPanelTitleSize + 4, panel.title, kPanelTitleSize, "middle",
@@ -328,17 +343,19 @@ double niceStep(double x, bool integers) {
 std::vector<double> niceTicks(double lo, double hi, int target, bool integers) {
   if (!std::isfinite(lo) || !std::isfinite(hi)) return {0, 1};
   if (hi < lo) std::swap(lo, hi);
-  if (hi - lo < 1e-300 || hi - lo < 1e-12 * std::max(std::fabs(lo), std::fabs(hi))) {
-    const double pad = std::max(0.5, std::fabs(hi) * 0.05);
+  if (hi - lo <= 1e-12 * std::max(std::fabs(lo), std::fabs(hi))) {
+    const double pad = std::fabs(hi) > 0 ? std::fabs(hi) * 0.05 : 0.5;
     lo -= pad, hi += pad;
   }
   const double step = niceStep((hi - lo) / double(std::max(1, target - 1)), integers);
   const double first = std::floor(lo / step + 1e-9), last = std::ceil(hi / step - 1e-9);
-  // k * step rounded to the step's decimals: 0.3, not 0.30000000000000004.
-  const double scale = std::pow(10.0, decimalsFor(step));
+  // k * step rounded to the step's decimals: 0.3, not 0.30000000000000004 (not for steps
+  // finer than 1e-8, which that rounding would erase).
+  const int decimals = decimalsFor(step);
+  const double scale = std::pow(10.0, decimals);
   std::vector<double> ticks;
   for (double k = first; k <= last && ticks.size() < 1000; k += 1) {
-    double t = std::round(k * step * scale) / scale;
+    double t = decimals < 8 ? std::round(k * step * scale) / scale : k * step;
     if (std::fabs(t) < step * 1e-9) t = 0;
     ticks.push_back(t);
   }

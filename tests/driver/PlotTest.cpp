@@ -17,14 +17,14 @@
 namespace nnc::test {
 namespace {
 
-std::string readText(const std::string& path) {
+std::string readWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
 }
 
-std::vector<nlohmann::json> readLog(const std::string& path) {
+std::vector<nlohmann::json> readJsonLines(const std::string& path) {
   std::vector<nlohmann::json> lines;
   std::ifstream in(path);
   for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
@@ -93,11 +93,11 @@ TEST(Plot, TrainPlotDrawsTheLoggedValues) {
   RunResult r = runNnc({run.model, "train", "--data", run.data, "--threads", "1", "--log", logPath, "--plot", svgPath});
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("Learning curves written to " + svgPath), std::string::npos) << r.out;
-  const std::vector<nlohmann::json> log = readLog(logPath);
+  const std::vector<nlohmann::json> log = readJsonLines(logPath);
   ASSERT_GE(log.size(), 2u);
   EXPECT_EQ(log[0]["model"], "curves_model") << "the log names its model for nnc plot";
 
-  const std::string svg = readText(svgPath);
+  const std::string svg = readWholeFile(svgPath);
   EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
   EXPECT_NE(svg.find("<title>curves_model</title>"), std::string::npos) << "the model's name titles the picture";
   const std::vector<DrawnPanel> panels = readPanels(svg);
@@ -129,14 +129,14 @@ TEST(Plot, TrainPlotDrawsTheLoggedValues) {
   const std::string again = run.dir.file("again.svg");
   RunResult p = runNnc({"plot", logPath, "-o", again});
   ASSERT_EQ(p.status, 0) << p.err;
-  const std::vector<DrawnPanel> replot = readPanels(readText(again));
+  const std::vector<DrawnPanel> replot = readPanels(readWholeFile(again));
   ASSERT_EQ(replot.size(), 2u);
   expectCurveMatchesLog(replot[0], "training", log, "loss");
   expectCurveMatchesLog(replot[1], "validation", log, "val_accuracy");
-  EXPECT_NE(readText(again).find("<title>curves_model</title>"), std::string::npos);
+  EXPECT_NE(readWholeFile(again).find("<title>curves_model</title>"), std::string::npos);
 }
 
-std::string logLine(int epoch, double loss, double accuracy, double valLoss) {
+std::string jsonLogLine(int epoch, double loss, double accuracy, double valLoss) {
   nlohmann::json j = {{"epoch", epoch}, {"loss", loss}, {"accuracy", accuracy}, {"val_loss", valLoss},
                       {"seconds", 0.5}, {"model", "m"}};
   return j.dump() + "\n";
@@ -145,16 +145,16 @@ std::string logLine(int epoch, double loss, double accuracy, double valLoss) {
 TEST(Plot, SeveralRunsShareTheAxes) {
   ScratchDir dir;
   std::string a, b;
-  for (int e = 1; e <= 3; ++e) a += logLine(e, 2.0 / e, 0.5 + 0.1 * e, 2.5 / e);
-  for (int e = 1; e <= 12; ++e) b += logLine(e, 40.0 / (e + 10), 0.3 + 0.05 * e, 50.0 / (e + 10));
+  for (int e = 1; e <= 3; ++e) a += jsonLogLine(e, 2.0 / e, 0.5 + 0.1 * e, 2.5 / e);
+  for (int e = 1; e <= 12; ++e) b += jsonLogLine(e, 40.0 / (e + 10), 0.3 + 0.05 * e, 50.0 / (e + 10));
   const std::string logA = dir.write("adam.jsonl", a), logB = dir.write("sgd.jsonl", b);
   const std::string out = dir.file("both.svg");
   RunResult r = runNnc({"plot", logA, logB, "-o", out});
   ASSERT_EQ(r.status, 0) << r.err;
-  const std::string svg = readText(out);
+  const std::string svg = readWholeFile(out);
   const std::vector<DrawnPanel> panels = readPanels(svg);
   ASSERT_EQ(panels.size(), 2u);
-  std::vector<nlohmann::json> la = readLog(logA), lb = readLog(logB);
+  std::vector<nlohmann::json> la = readJsonLines(logA), lb = readJsonLines(logB);
   // Runs are named by their files; the x axis spans the longer run.
   expectCurveMatchesLog(panels[0], "adam training", la, "loss");
   expectCurveMatchesLog(panels[0], "adam validation", la, "val_loss");
@@ -170,9 +170,9 @@ TEST(Plot, ALossWithoutAccuracyDrawsOnePanel) {
   const std::string log = dir.write("mse.jsonl", "{\"epoch\": 1, \"loss\": 3.5}\n{\"epoch\": 2, \"loss\": 1.25}\n");
   RunResult r = runNnc({"plot", log, "-o", dir.file("mse.svg")});
   ASSERT_EQ(r.status, 0) << r.err;
-  const std::vector<DrawnPanel> panels = readPanels(readText(dir.file("mse.svg")));
+  const std::vector<DrawnPanel> panels = readPanels(readWholeFile(dir.file("mse.svg")));
   ASSERT_EQ(panels.size(), 1u);
-  expectCurveMatchesLog(panels[0], "training", readLog(log), "loss");
+  expectCurveMatchesLog(panels[0], "training", readJsonLines(log), "loss");
 }
 
 TEST(Plot, ErrorsNameTheFileAndLineAndWriteNothing) {
@@ -182,7 +182,7 @@ TEST(Plot, ErrorsNameTheFileAndLineAndWriteNothing) {
   struct Case {
     std::string name, log, message;
   };
-  const std::string good = logLine(1, 1.0, 0.5, 1.1);
+  const std::string good = jsonLogLine(1, 1.0, 0.5, 1.1);
   const std::vector<Case> cases = {
       {"missing log", dir.file("nope.jsonl"), dir.file("nope.jsonl") + ": cannot open the log: No such file or directory"},
       {"not JSON lines", dir.write("text.jsonl", good + "Epoch 2/3 - loss: 0.4\n"),
@@ -192,7 +192,7 @@ TEST(Plot, ErrorsNameTheFileAndLineAndWriteNothing) {
        dir.file("noloss.jsonl") + ":1: 'loss' is missing or not a number"},
       {"bad epoch", dir.write("epoch.jsonl", "{\"epoch\": 0, \"loss\": 1}\n"),
        dir.file("epoch.jsonl") + ":1: 'epoch' is missing or not a positive integer"},
-      {"epochs out of order", dir.write("order.jsonl", logLine(2, 1, 0.5, 1) + logLine(2, 1, 0.5, 1)),
+      {"epochs out of order", dir.write("order.jsonl", jsonLogLine(2, 1, 0.5, 1) + jsonLogLine(2, 1, 0.5, 1)),
        dir.file("order.jsonl") + ":2: epoch 2 comes after epoch 2; the epochs of a log increase"},
       {"bad accuracy", dir.write("acc.jsonl", "{\"epoch\": 1, \"loss\": 1, \"accuracy\": \"high\"}\n"),
        dir.file("acc.jsonl") + ":1: 'accuracy' is not a number"},
@@ -203,14 +203,14 @@ TEST(Plot, ErrorsNameTheFileAndLineAndWriteNothing) {
     RunResult r = runNnc({"plot", dir.write("fine.jsonl", good), c.log, "-o", out});
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.err.find("nnc: error: " + c.message), std::string::npos) << r.err;
-    EXPECT_EQ(readText(out), "old picture") << "the picture is untouched";
+    EXPECT_EQ(readWholeFile(out), "old picture") << "the picture is untouched";
   }
   EXPECT_EQ(runNnc({"plot", dir.file("fine.jsonl"), "-o", dir.file("no/such/dir.svg")}).status, 1);
 }
 
 TEST(Plot, UsageErrorsExitTwo) {
   ScratchDir dir;
-  const std::string log = dir.write("l.jsonl", logLine(1, 1.0, 0.5, 1.1));
+  const std::string log = dir.write("l.jsonl", jsonLogLine(1, 1.0, 0.5, 1.1));
   EXPECT_EQ(runNnc({"plot"}).status, 2);
   EXPECT_EQ(runNnc({"plot", log}).status, 2) << "-o is required";
   RunResult png = runNnc({"plot", log, "-o", dir.file("x.png")});
@@ -218,7 +218,7 @@ TEST(Plot, UsageErrorsExitTwo) {
   EXPECT_NE(png.err.find("the picture is SVG; name the file FILE.svg"), std::string::npos) << png.err;
   RunResult help = runNnc({"plot", "--help"});
   EXPECT_EQ(help.status, 0);
-  EXPECT_NE(help.out.find("nnc plot LOG.jsonl"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("Usage: nnc plot [OPTIONS] LOG..."), std::string::npos) << help.out;
   EXPECT_NE(runNnc({"--help"}).out.find("nnc plot"), std::string::npos) << "the main help mentions plot";
 }
 

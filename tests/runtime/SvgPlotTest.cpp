@@ -69,5 +69,22 @@ TEST(SvgPlot, AnEmptyPanelSaysSo) {
   EXPECT_EQ(svg.find("<polyline"), std::string::npos);
 }
 
+TEST(SvgPlot, ExtremeValuesStillGiveLabelledAxes) {
+  // An edited log can hold anything finite: the axes must not turn into NaN or lose their ticks.
+  for (const std::vector<Point>& pts : std::vector<std::vector<Point>>{
+           {{1, 1e-300}, {2, 3e-300}}, {{1, 1e308}, {2, -1e308}}, {{1, 0.5}, {2, 0.5}}, {{1, 0}, {1, 0}},
+           {{-1e308, 1}, {1e308, 2}}}) {
+    Figure f;
+    f.panels.push_back(Panel{"p", "x", "y", {{"s", pts, -1, false}}, {}, false, {}, {}});
+    const std::string svg = renderSvg(f);
+    EXPECT_EQ(svg.find("nan"), std::string::npos) << pts[0].y;
+    EXPECT_EQ(svg.find("inf"), std::string::npos) << pts[0].y;
+    size_t yticks = 0;
+    for (size_t at = svg.find("class=\"ytick\""); at != std::string::npos; at = svg.find("class=\"ytick\"", at + 1))
+      ++yticks;
+    EXPECT_GE(yticks, 2u) << pts[0].y;
+  }
+}
+
 }  // namespace
 }  // namespace nnc::plot
