@@ -16,6 +16,16 @@
 
 namespace nnc::onnximport {
 
+// ONNX's negative axes count from the end (range checks are the caller's).
+inline int64_t normAxis(int64_t axis, size_t rank) { return axis < 0 ? axis + static_cast<int64_t>(rank) : axis; }
+
+// In a mapper returning Result<void>: `TRY_NODE(y, ctx.op(...));` names the new node y, or
+// returns the error.
+#define TRY_NODE(var, expr)            \
+  auto var##_r = (expr);               \
+  if (!var##_r) return var##_r.error(); \
+  NodeId var = *var##_r
+
 // TensorProto element types the importer reads (onnx.proto's DataType numbers).
 inline constexpr int32_t kFloat = 1, kInt64 = 7, kBool = 9;
 

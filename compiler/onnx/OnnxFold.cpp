@@ -79,7 +79,6 @@ Result<ConstTensor> elementwise(ImportContext& ctx, const std::vector<const Cons
   return out;
 }
 
-int64_t normAxis(int64_t axis, size_t rank) { return axis < 0 ? axis + static_cast<int64_t>(rank) : axis; }
 
 Result<ConstTensor> castTo(ConstTensor t, int32_t to, ImportContext& ctx) {
   for (double& v : t.values) {

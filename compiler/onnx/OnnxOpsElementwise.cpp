@@ -50,11 +50,6 @@ struct B {
   Result<NodeId> un(OpKind k, NodeId a, Attrs at = {}) { return c.op(k, {a}, std::move(at)); }
   NodeId k(double v) { return c.scalar(v); }
 };
-#define TRY_NODE(var, expr)            \
-  auto var##_r = (expr);               \
-  if (!var##_r) return var##_r.error(); \
-  NodeId var = *var##_r
-
 // Variadic Max/Min/Sum/Mean: folds the inputs pairwise.
 OpMapper variadic(OpKind k, bool mean) {
   return [=](ImportContext& ctx) -> Result<void> {

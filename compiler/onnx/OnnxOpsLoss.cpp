@@ -6,11 +6,6 @@
 namespace nnc::onnximport {
 namespace {
 
-#define TRY_NODE(var, expr)            \
-  auto var##_r = (expr);               \
-  if (!var##_r) return var##_r.error(); \
-  NodeId var = *var##_r
-
 std::vector<int64_t> iota(int64_t from, int64_t to) {
   std::vector<int64_t> v;
   for (int64_t i = from; i < to; ++i) v.push_back(i);

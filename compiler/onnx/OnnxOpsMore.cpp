@@ -7,11 +7,6 @@
 namespace nnc::onnximport {
 namespace {
 
-#define TRY_NODE(var, expr)            \
-  auto var##_r = (expr);               \
-  if (!var##_r) return var##_r.error(); \
-  NodeId var = *var##_r
-
 Result<NodeId> slice(ImportContext& ctx, NodeId x, int64_t axis, int64_t b, int64_t e) {
   if (b == 0 && e == ctx.shape(x)[size_t(axis)]) return x;
   return ctx.op(OpKind::Slice, {x}, Attrs{{"axis", axis}, {"begin", b}, {"end", e}});

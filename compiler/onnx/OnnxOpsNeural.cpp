@@ -8,11 +8,6 @@
 namespace nnc::onnximport {
 namespace {
 
-#define TRY_NODE(var, expr)            \
-  auto var##_r = (expr);               \
-  if (!var##_r) return var##_r.error(); \
-  NodeId var = *var##_r
-
 const std::vector<int64_t> kToNHWC = {0, 2, 3, 1}, kToNCHW = {0, 3, 1, 2};
 
 // Broadcast `a` and `b` to common leading dimensions for MatMul (nnc needs them equal).
@@ -423,8 +418,7 @@ Result<void> mapMeanVarianceNorm(ImportContext& ctx) {
 OpMapper softmaxLike(OpKind k) {
   return [k](ImportContext& ctx) -> Result<void> {
     TRY_NODE(x, ctx.in(0));
-    int64_t axis = ctx.attrInt("axis", -1);
-    if (axis < 0) axis += static_cast<int64_t>(ctx.rank(x));
+    int64_t axis = normAxis(ctx.attrInt("axis", -1), ctx.rank(x));
     TRY_NODE(r, ctx.op(k, {x}, Attrs{{"axis", axis}}));
     ctx.setOutput(0, r);
     return {};

@@ -7,11 +7,6 @@
 namespace nnc::onnximport {
 namespace {
 
-#define TRY_NODE(var, expr)            \
-  auto var##_r = (expr);               \
-  if (!var##_r) return var##_r.error(); \
-  NodeId var = *var##_r
-
 enum class Pre { None, Neg, Abs, Square, Exp };
 enum class Post { None, Neg, Sqrt, Log };
 

@@ -8,12 +8,6 @@
 namespace nnc::onnximport {
 namespace {
 
-#define TRY_NODE(var, expr)            \
-  auto var##_r = (expr);               \
-  if (!var##_r) return var##_r.error(); \
-  NodeId var = *var##_r
-
-int64_t norm(int64_t axis, size_t rank) { return axis < 0 ? axis + static_cast<int64_t>(rank) : axis; }
 
 // ONNX Reshape's target (0 copies, -1 infers) resolved against `in`, `batch` kept first.
 Result<std::vector<int64_t>> resolveReshape(ImportContext& ctx, const Shape& in, std::vector<int64_t> target,
@@ -71,7 +65,7 @@ Result<void> mapReshape(ImportContext& ctx) {
 Result<void> mapFlatten(ImportContext& ctx) {
   TRY_NODE(x, ctx.in(0));
   const Shape& s = ctx.shape(x);
-  int64_t axis = norm(ctx.attrInt("axis", 1), s.rank());
+  int64_t axis = normAxis(ctx.attrInt("axis", 1), s.rank());
   if (axis < 0 || axis > static_cast<int64_t>(s.rank())) return ctx.error("axis out of range");
   int64_t outer = 1, inner = 1;
   bool batched = s.isBatched();
@@ -95,7 +89,7 @@ Result<void> mapUnsqueeze(ImportContext& ctx) {
   std::vector<int64_t> dims = ctx.shape(x).dims;
   size_t rank = dims.size() + axes->size();
   std::vector<int64_t> sorted;
-  for (int64_t a : *axes) sorted.push_back(norm(a, rank));
+  for (int64_t a : *axes) sorted.push_back(normAxis(a, rank));
   std::sort(sorted.begin(), sorted.end());
   for (int64_t a : sorted) {
     if (a < 0 || a > static_cast<int64_t>(dims.size())) return ctx.error("axis out of range");
@@ -115,7 +109,7 @@ Result<void> mapSqueeze(ImportContext& ctx) {
   if (axes->empty())
     for (size_t i = 0; i < s.rank(); ++i) drop[i] = s[i] == 1;
   for (int64_t a : *axes) {
-    a = norm(a, s.rank());
+    a = normAxis(a, s.rank());
     if (a < 0 || a >= static_cast<int64_t>(s.rank()) || s[size_t(a)] != 1)
       return ctx.error("cannot squeeze axis " + std::to_string(a) + " of " + s.str());
     drop[size_t(a)] = true;
@@ -146,7 +140,7 @@ Result<void> mapConcat(ImportContext& ctx) {
     in.push_back(x);
   }
   if (in.empty()) return ctx.error("every operand is empty");
-  int64_t axis = norm(ctx.attrInt("axis", 0), ctx.rank(in[0]));
+  int64_t axis = normAxis(ctx.attrInt("axis", 0), ctx.rank(in[0]));
   NodeId r = in[0];
   if (in.size() > 1) {
     TRY_NODE(c, ctx.op(OpKind::Concat, in, Attrs{{"axis", axis}}));
@@ -187,7 +181,7 @@ Result<void> mapSlice(ImportContext& ctx) {
     return ctx.error("starts, ends, axes and steps differ in length");
   NodeId cur = x;
   for (size_t k = 0; k < axes.size(); ++k) {
-    int64_t a = norm(axes[k], r);
+    int64_t a = normAxis(axes[k], r);
     if (a < 0 || a >= static_cast<int64_t>(r)) return ctx.error("axis out of range");
     if (steps[k] != 1) return ctx.error("slices with a step other than 1 are not supported");
     int64_t d = ctx.shape(cur)[size_t(a)];
@@ -211,7 +205,7 @@ Result<void> mapSlice(ImportContext& ctx) {
 Result<void> mapSplit(ImportContext& ctx) {
   TRY_NODE(x, ctx.in(0));
   const Shape& s = ctx.shape(x);
-  int64_t axis = norm(ctx.attrInt("axis", 0), s.rank());
+  int64_t axis = normAxis(ctx.attrInt("axis", 0), s.rank());
   if (axis < 0 || axis >= static_cast<int64_t>(s.rank())) return ctx.error("axis out of range");
   int64_t d = s[size_t(axis)];
   std::vector<int64_t> sizes;
@@ -283,7 +277,7 @@ Result<void> mapExpand(ImportContext& ctx) {
 Result<void> mapGather(ImportContext& ctx) {
   TRY_NODE(data, ctx.in(0));
   const Shape& s = ctx.shape(data);
-  int64_t axis = norm(ctx.attrInt("axis", 0), s.rank());
+  int64_t axis = normAxis(ctx.attrInt("axis", 0), s.rank());
   if (axis < 0 || axis >= static_cast<int64_t>(s.rank())) return ctx.error("axis out of range");
   int64_t n = s[size_t(axis)];
   if (n == kBatch) return ctx.error("gathering along the batch dimension is not supported");

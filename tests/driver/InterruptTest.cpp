@@ -31,13 +31,6 @@ class TestSignal {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-std::string bytesOf(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // 40 samples of 4 features and 2 classes; batch 8 gives exactly 5 steps per epoch.
 constexpr int kStepsPerEpoch = 5;
 
@@ -107,21 +100,21 @@ TEST(Interrupt, InterruptInTheFirstEpochKeepsTheCheckpoint) {
   Problem p;
   const std::string ckpt = p.file("w.safetensors");
   ASSERT_EQ(runNnc(p.args("train", {"--epochs", "2", "--save", ckpt})).status, 0);
-  const std::string trained = bytesOf(ckpt);
+  const std::string trained = readFileBytes(ckpt);
   for (const char* sig : {"INT", "TERM"}) {
     TestSignal raise(std::string(sig) + "@train-step:2");
     RunResult r = runNnc(p.args("train", {"--epochs", "20", "--save", ckpt}));
     EXPECT_EQ(r.status, 1) << sig << "\n" << r.out << r.err;
     EXPECT_TRUE(contains(r.err, std::string("interrupted by SIG") + sig)) << r.err;
     EXPECT_TRUE(contains(r.err, "before any epoch of this run completed: nothing saved")) << r.err;
-    EXPECT_EQ(bytesOf(ckpt), trained) << sig << ": the trained checkpoint is intact";
+    EXPECT_EQ(readFileBytes(ckpt), trained) << sig << ": the trained checkpoint is intact";
   }
   // Resuming from it and interrupted before an epoch completes: the same.
   TestSignal raise("INT@train-step:1");
   RunResult r = runNnc(p.args("train", {"--epochs", "20", "--init", ckpt, "--save", ckpt}));
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_TRUE(contains(r.err, "during epoch 3")) << r.err;
-  EXPECT_EQ(bytesOf(ckpt), trained);
+  EXPECT_EQ(readFileBytes(ckpt), trained);
   EXPECT_EQ(p.strayFiles({"w.safetensors"}), std::vector<std::string>{});
 }
 
@@ -158,13 +151,13 @@ TEST(Interrupt, NeverReplacesAFileHoldingMoreTraining) {
   Problem p;
   const std::string ckpt = p.file("w.safetensors");
   ASSERT_EQ(runNnc(p.args("train", {"--epochs", "3", "--save", ckpt})).status, 0);
-  const std::string trained = bytesOf(ckpt);
+  const std::string trained = readFileBytes(ckpt);
   TestSignal raise("INT@train-step:" + std::to_string(kStepsPerEpoch + 2));  // a fresh run, in epoch 2
   RunResult r = runNnc(p.args("train", {"--epochs", "20", "--save", ckpt}));
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_TRUE(contains(r.err, "already holds 3 epochs (15 steps)")) << r.err;
   EXPECT_TRUE(contains(r.err, "left it unchanged, nothing saved")) << r.err;
-  EXPECT_EQ(bytesOf(ckpt), trained);
+  EXPECT_EQ(readFileBytes(ckpt), trained);
 }
 
 // Early stopping keeps the best epoch: the checkpoint says that epoch and its step count, so

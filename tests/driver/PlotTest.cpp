@@ -17,13 +17,6 @@
 namespace nnc::test {
 namespace {
 
-std::string readWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::vector<nlohmann::json> readJsonLines(const std::string& path) {
   std::vector<nlohmann::json> lines;
   std::ifstream in(path);
@@ -97,7 +90,7 @@ TEST(Plot, TrainPlotDrawsTheLoggedValues) {
   ASSERT_GE(log.size(), 2u);
   EXPECT_EQ(log[0]["model"], "curves_model") << "the log names its model for nnc plot";
 
-  const std::string svg = readWholeFile(svgPath);
+  const std::string svg = readFileBytes(svgPath);
   EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
   EXPECT_NE(svg.find("<title>curves_model</title>"), std::string::npos) << "the model's name titles the picture";
   const std::vector<DrawnPanel> panels = readPanels(svg);
@@ -129,11 +122,11 @@ TEST(Plot, TrainPlotDrawsTheLoggedValues) {
   const std::string again = run.dir.file("again.svg");
   RunResult p = runNnc({"plot", logPath, "-o", again});
   ASSERT_EQ(p.status, 0) << p.err;
-  const std::vector<DrawnPanel> replot = readPanels(readWholeFile(again));
+  const std::vector<DrawnPanel> replot = readPanels(readFileBytes(again));
   ASSERT_EQ(replot.size(), 2u);
   expectCurveMatchesLog(replot[0], "training", log, "loss");
   expectCurveMatchesLog(replot[1], "validation", log, "val_accuracy");
-  EXPECT_NE(readWholeFile(again).find("<title>curves_model</title>"), std::string::npos);
+  EXPECT_NE(readFileBytes(again).find("<title>curves_model</title>"), std::string::npos);
 }
 
 std::string jsonLogLine(int epoch, double loss, double accuracy, double valLoss) {
@@ -151,7 +144,7 @@ TEST(Plot, SeveralRunsShareTheAxes) {
   const std::string out = dir.file("both.svg");
   RunResult r = runNnc({"plot", logA, logB, "-o", out});
   ASSERT_EQ(r.status, 0) << r.err;
-  const std::string svg = readWholeFile(out);
+  const std::string svg = readFileBytes(out);
   const std::vector<DrawnPanel> panels = readPanels(svg);
   ASSERT_EQ(panels.size(), 2u);
   std::vector<nlohmann::json> la = readJsonLines(logA), lb = readJsonLines(logB);
@@ -170,7 +163,7 @@ TEST(Plot, ALossWithoutAccuracyDrawsOnePanel) {
   const std::string log = dir.write("mse.jsonl", "{\"epoch\": 1, \"loss\": 3.5}\n{\"epoch\": 2, \"loss\": 1.25}\n");
   RunResult r = runNnc({"plot", log, "-o", dir.file("mse.svg")});
   ASSERT_EQ(r.status, 0) << r.err;
-  const std::vector<DrawnPanel> panels = readPanels(readWholeFile(dir.file("mse.svg")));
+  const std::vector<DrawnPanel> panels = readPanels(readFileBytes(dir.file("mse.svg")));
   ASSERT_EQ(panels.size(), 1u);
   expectCurveMatchesLog(panels[0], "training", readJsonLines(log), "loss");
 }
@@ -203,7 +196,7 @@ TEST(Plot, ErrorsNameTheFileAndLineAndWriteNothing) {
     RunResult r = runNnc({"plot", dir.write("fine.jsonl", good), c.log, "-o", out});
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.err.find("nnc: error: " + c.message), std::string::npos) << r.err;
-    EXPECT_EQ(readWholeFile(out), "old picture") << "the picture is untouched";
+    EXPECT_EQ(readFileBytes(out), "old picture") << "the picture is untouched";
   }
   EXPECT_EQ(runNnc({"plot", dir.file("fine.jsonl"), "-o", dir.file("no/such/dir.svg")}).status, 1);
 }

@@ -33,15 +33,8 @@ void writeDriftTask(const ScratchDir& dir, const std::string& prefix, int64_t sa
   writeNpy(dir.file(prefix + "label.npy"), {samples}, label);
 }
 
-std::string readText(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 TEST(SequenceLstm, LearnsTheDriftTaskToHighAccuracy) {
-  std::string model = readText(sourcePath("examples/sequence_lstm.nn"));
+  std::string model = readFileBytes(sourcePath("examples/sequence_lstm.nn"));
   const std::string fullLength = "f32[batch, 20, 8]";
   const size_t at = model.find(fullLength);
   ASSERT_NE(at, std::string::npos) << "the example's input changed; update this test";

@@ -32,14 +32,6 @@ void writeNpyBytes(const std::string& path, const char* descr, const std::vector
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
-std::string readFileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string shapeText(const std::vector<int64_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
@@ -47,6 +39,14 @@ std::string shapeText(const std::vector<int64_t>& shape) {
 }
 
 }  // namespace
+
+std::string readFileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 void writeNpy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<float>& values) {
   writeNpyBytes(path, "<f4", shape, values.data(), values.size() * sizeof(float));

@@ -11,6 +11,9 @@
 namespace nnc::test {
 
 // Little-endian f32 ('<f4') or i32 ('<i4') array in C order.
+// The whole file; throws (failing the test) when it cannot be opened.
+std::string readFileBytes(const std::string& path);
+
 void writeNpy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<float>& values);
 void writeNpy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<int32_t>& values);
 
