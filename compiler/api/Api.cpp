@@ -171,7 +171,7 @@ Status Model::setParameter(const std::string& name, const float* values, size_t 
 Status Model::save(const std::string& path) const {
   CheckpointInfo info;
   info.model = impl_->model.name;
-  info.optimizer = impl_->model.train ? impl_->model.train->optimizer.kind : "";
+  info.optimizer = impl_->model.train ? std::string(impl_->model.train->optimizer.name()) : "";
   info.epochs = impl_->epochs;
   info.steps = impl_->steps;
   info.normalization = impl_->normalization;

@@ -32,8 +32,8 @@ std::string describeData(const ModelData& feed) {
 std::string describeOptions(const Model& model, const training::TrainingPlan& plan, const CheckpointInfo& start) {
   std::ostringstream os;
   os.precision(17);
-  os << model.train->optimizer.kind << ' ' << model.train->weightDecay << ' ';
-  for (const auto& [name, value] : model.train->optimizer.hyper) os << name << '=' << value << ' ';
+  os << model.train->optimizer.name() << ' ' << model.train->weightDecay << ' ';
+  model.train->optimizer.forEach([&](std::string_view name, double value) { os << name << '=' << value << ' '; });
   os << plan.batch << ' ' << plan.epochs << ' ' << plan.validation << ' ' << plan.shuffle << ' ' << plan.seed << ' '
      << plan.learningRate << ' ' << int(plan.schedule.kind) << ' ' << plan.schedule.every << ' ' << plan.schedule.factor
      << ' ' << plan.schedule.rate << ' ' << plan.schedule.epochs << ' ' << plan.earlyStopPatience.value_or(-1) << ' '

@@ -71,7 +71,7 @@ class TrainCommand : public Command {
     }
     // Overrides that shape the graphs (the dropout seed) go into the model first.
     if (seed_) model.train->seed = *seed_;
-    if (lr_) model.train->optimizer.hyper["lr"] = *lr_;
+    if (lr_) model.train->optimizer.setLr(*lr_);
     training::TrainingPlan plan = trainingPlanFor(model);
     if (epochs_) plan.epochs = *epochs_;
     if (batch_) plan.batch = *batch_;
@@ -103,7 +103,7 @@ class TrainCommand : public Command {
 
     CheckpointInfo info;
     info.model = model.name;
-    info.optimizer = model.train->optimizer.kind;
+    info.optimizer = std::string(model.train->optimizer.name());
     if (init_) {
       auto restored = loadModelCheckpoint(*init_, **exec);
       if (!restored) return fail(restored.error().message);

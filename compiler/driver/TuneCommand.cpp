@@ -221,7 +221,7 @@ class TuneCommand : public Command {
       best_ = Best{id, *t.score, t.keptEpoch, c.values};
       CheckpointInfo info;
       info.model = loaded_->model.name;
-      info.optimizer = loaded_->model.train->optimizer.kind;
+      info.optimizer = std::string(loaded_->model.train->optimizer.name());
       info.epochs = t.epochsDone;
       info.steps = t.stepsDone;
       info.normalization = normalization_;

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "compiler/ir/Graph.h"
+#include "compiler/ir/Optimizer.h"
 #include "compiler/ir/TuneSpace.h"
+#include "runtime/training/TrainingPlan.h"
 
 namespace nnc {
 
@@ -20,17 +22,6 @@ struct LayerRow {
   Shape outputShape;
   int64_t trainableParams = 0;
   int64_t nonTrainableParams = 0;
-};
-
-struct OptimizerConfig {
-  std::string kind = "sgd";             // sgd | adam | adadelta | rmsprop | adagrad
-  std::map<std::string, double> hyper;  // every hyperparameter, defaults filled in (nesterov: 0/1)
-  double lr() const { auto it = hyper.find("lr"); return it == hyper.end() ? 0.01 : it->second; }
-};
-
-struct ScheduleConfig {
-  std::string kind = "constant";       // constant | step | exponential | cosine
-  std::map<std::string, double> args;  // step: every, factor; exponential: rate, every; cosine: epochs
 };
 
 enum class NormalizeKind { None, Scale, Standardize };
@@ -52,7 +43,7 @@ struct TrainConfig {
   uint64_t seed = 0;
   NormalizeKind normalize = NormalizeKind::None;
   double normalizeScale = 1;
-  ScheduleConfig schedule;
+  training::LearningRateSchedule schedule;  // Cosine's epochs filled in (the block's epochs by default)
   std::optional<int64_t> earlyStopPatience;
   ClassWeightsKind classWeights = ClassWeightsKind::None;
   std::vector<double> classWeightList;

@@ -42,22 +42,7 @@ training::TrainingPlan trainingPlanFor(const Model& model) {
   plan.shuffle = t.shuffle;
   plan.seed = t.seed;
   plan.learningRate = t.optimizer.lr();
-  const auto arg = [&](const char* k, double fallback) {
-    auto it = t.schedule.args.find(k);
-    return it == t.schedule.args.end() ? fallback : it->second;
-  };
-  if (t.schedule.kind == "step") {
-    plan.schedule.kind = LearningRateSchedule::Kind::Step;
-    plan.schedule.every = arg("every", 1);
-    plan.schedule.factor = arg("factor", 1);
-  } else if (t.schedule.kind == "exponential") {
-    plan.schedule.kind = LearningRateSchedule::Kind::Exponential;
-    plan.schedule.rate = arg("rate", 1);
-    plan.schedule.every = arg("every", 1);
-  } else if (t.schedule.kind == "cosine") {
-    plan.schedule.kind = LearningRateSchedule::Kind::Cosine;
-    plan.schedule.epochs = arg("epochs", double(t.epochs));
-  }
+  plan.schedule = t.schedule;
   plan.earlyStopPatience = t.earlyStopPatience;
   plan.normalization = t.normalize == NormalizeKind::Scale         ? Normalization::Scale
                        : t.normalize == NormalizeKind::Standardize ? Normalization::Standardize

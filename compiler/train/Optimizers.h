@@ -50,8 +50,8 @@ struct ParamGradient {
 };
 
 // Appends to `g` the optimizer's State slots and the Updates of every listed parameter and
-// slot. Errors: an unknown optimizer kind (located at `loc`).
+// slot. The hyperparameters and their defaults are compiler/ir/Optimizer.h's.
 Result<void> emitOptimizerUpdates(Graph& g, const OptimizerConfig& opt, const std::vector<ParamGradient>& params,
-                                  NodeId lr, NodeId step, SourceLoc loc = {});
+                                  NodeId lr, NodeId step);
 
 }  // namespace nnc

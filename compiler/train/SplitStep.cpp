@@ -35,7 +35,7 @@ Result<SplitTrainingStep> buildSplitTrainingStep(const Model& model) {
       if (weightDecayApplies(up.node(pg.param))) pg.grad = b.add(pg.grad, b.mul(pg.param, cfg.weightDecay));
     if (b.failed()) return *b.error();
   }
-  NNC_TRY(emitOptimizerUpdates(up, cfg.optimizer, grads, lr, step, cfg.loc));
+  NNC_TRY(emitOptimizerUpdates(up, cfg.optimizer, grads, lr, step));
   for (const Graph* graph : {&g, &up})
     if (auto ok = verifyGraph(*graph); !ok)
       return makeError("internal: the split training step is malformed: " + ok.error().message);

@@ -96,7 +96,7 @@ Result<TrainingGraph> buildTrainingStep(const Model& model) {
       if (weightDecayApplies(g.node(pg.param))) pg.grad = b.add(pg.grad, b.mul(pg.param, cfg.weightDecay));
     if (b.failed()) return *b.error();
   }
-  NNC_TRY(emitOptimizerUpdates(g, cfg.optimizer, decayed, tg->lr, tg->step, cfg.loc));
+  NNC_TRY(emitOptimizerUpdates(g, cfg.optimizer, decayed, tg->lr, tg->step));
   NNC_TRY(verified(g, "training"));
   return tg;
 }

@@ -1,6 +1,7 @@
-// The train block's callable values: optimizers (with the defaults of LANGUAGE.md, which
-// follow torch.optim except eps = 1e-7), learning-rate schedules and normalize forms. Their
-// numeric arguments go into TrainConfig as they are (see TrainBlock.cpp); booleans as 0/1.
+// The train block's callable values: optimizers, learning-rate schedules and normalize forms.
+// The optimizers' defaults are compiler/ir/Optimizer.h's (LANGUAGE.md's); TrainBlock.cpp puts
+// the arguments into TrainConfig by name.
+#include "compiler/ir/Optimizer.h"
 #include "dsl/sema/Registry.h"
 #include "dsl/sema/Sema.h"
 
@@ -24,7 +25,8 @@ Callable make(const char* name, Family family, std::vector<ParamSpec> params, Va
 }
 
 ParamSpec lr(double def) { return spec::number("lr", spec::num(def), spec::above(0)); }
-ParamSpec eps() { return spec::number("eps", spec::num(1e-7), spec::atLeast(0)); }
+ParamSpec eps(double def) { return spec::number("eps", spec::num(def), spec::atLeast(0)); }
+ParamSpec nonNegative(const char* name, double def) { return spec::number(name, spec::num(def), spec::atLeast(0)); }
 ParamSpec fraction(const char* name, double def, bool open = false) {
   return spec::number(name, spec::num(def), spec::between(0, 1, open));
 }
@@ -33,13 +35,19 @@ ParamSpec fraction(const char* name, double def, bool open = false) {
 
 void addOptimizers(Registry& r) {
   const Family O = Family::Optimizer;
-  r.add(make("sgd", O, {lr(0.01), spec::number("momentum", spec::num(0), spec::atLeast(0)), spec::boolean("nesterov", false)},
+  const SgdHyper sgd;
+  r.add(make("sgd", O,
+             {lr(sgd.lr), nonNegative("momentum", sgd.momentum), spec::boolean("nesterov", sgd.nesterov)},
              validateSgd));
-  r.add(make("adam", O, {lr(1e-3), fraction("beta1", 0.9, true), fraction("beta2", 0.999, true), eps()}));
-  r.add(make("adadelta", O, {lr(1.0), fraction("rho", 0.95), eps()}));
+  const AdamHyper adam;
+  r.add(make("adam", O, {lr(adam.lr), fraction("beta1", adam.beta1, true), fraction("beta2", adam.beta2, true), eps(adam.eps)}));
+  const AdadeltaHyper adadelta;
+  r.add(make("adadelta", O, {lr(adadelta.lr), fraction("rho", adadelta.rho), eps(adadelta.eps)}));
+  const RmspropHyper rmsprop;
   r.add(make("rmsprop", O,
-             {lr(1e-3), fraction("rho", 0.9), spec::number("momentum", spec::num(0), spec::atLeast(0)), eps()}));
-  r.add(make("adagrad", O, {lr(1e-3), spec::number("initial", spec::num(0.1), spec::atLeast(0)), eps()}));
+             {lr(rmsprop.lr), fraction("rho", rmsprop.rho), nonNegative("momentum", rmsprop.momentum), eps(rmsprop.eps)}));
+  const AdagradHyper adagrad;
+  r.add(make("adagrad", O, {lr(adagrad.lr), nonNegative("initial", adagrad.initial), eps(adagrad.eps)}));
 
   const Family S = Family::Schedule;
   const ParamSpec every = spec::integer("every", spec::required(), spec::atLeast(1));

@@ -23,11 +23,31 @@ bool validateTrain(Sema& s, const BoundCall& b) {
   return true;
 }
 
-// Every numeric argument of an optimizer or schedule call, by name (booleans as 0/1).
-std::map<std::string, double> numericArgs(const BoundCall& b) {
-  std::map<std::string, double> out;
+// The optimizer the call names, with every argument (the binder filled in the defaults, which
+// are Optimizer.h's). SemaRegistryNamesTest checks that every optimizer call and argument
+// has its struct and field there.
+OptimizerConfig optimizerOf(const BoundCall& b) {
+  OptimizerConfig o = optimizerNamed(b.callee->name).value_or(OptimizerConfig{});
   for (size_t i = 0; i < b.callee->params.size(); ++i)
-    if (b.args[i].present) out[b.callee->params[i].name] = b.args[i].number;
+    if (b.args[i].present) o.set(b.callee->params[i].name, b.args[i].number);
+  return o;
+}
+
+// The schedule the call names; its arguments are LearningRateSchedule's fields of their names.
+training::LearningRateSchedule scheduleOf(const BoundCall& b) {
+  using Schedule = training::LearningRateSchedule;
+  static const std::pair<const char*, Schedule::Kind> kinds[] = {{"constant", Schedule::Kind::Constant},
+                                                                 {"step", Schedule::Kind::Step},
+                                                                 {"exponential", Schedule::Kind::Exponential},
+                                                                 {"cosine", Schedule::Kind::Cosine}};
+  static const std::pair<const char*, double Schedule::*> fields[] = {
+      {"every", &Schedule::every}, {"factor", &Schedule::factor}, {"rate", &Schedule::rate}, {"epochs", &Schedule::epochs}};
+  Schedule out;
+  for (const auto& [name, kind] : kinds)
+    if (b.callee->name == name) out.kind = kind;
+  for (size_t i = 0; i < b.callee->params.size(); ++i)
+    for (const auto& [name, field] : fields)
+      if (b.args[i].present && b.callee->params[i].name == name) out.*field = b.args[i].number;
   return out;
 }
 
@@ -108,9 +128,7 @@ void lowerTrainBlock(Sema& s, const ast::Decl& d) {
     s.error(b->arg("loss").loc, "loss must be a scalar f32, got " + lossType.str());
     return;
   }
-  const BoundCall& opt = *b->arg("optimizer").call;
-  cfg.optimizer.kind = opt.callee->name;
-  cfg.optimizer.hyper = numericArgs(opt);
+  cfg.optimizer = optimizerOf(*b->arg("optimizer").call);
   cfg.weightDecay = b->number("weight_decay");
   cfg.batch = b->integer("batch");
   cfg.epochs = b->integer("epochs");
@@ -122,9 +140,7 @@ void lowerTrainBlock(Sema& s, const ast::Decl& d) {
                   : norm.callee->name == "standardize" ? NormalizeKind::Standardize
                                                        : NormalizeKind::None;
   if (cfg.normalize == NormalizeKind::Scale) cfg.normalizeScale = norm.number("c");
-  const BoundCall& sched = *b->arg("schedule").call;
-  cfg.schedule.kind = sched.callee->name;
-  cfg.schedule.args = numericArgs(sched);
+  cfg.schedule = scheduleOf(*b->arg("schedule").call);
   if (b->has("early_stop")) cfg.earlyStopPatience = b->integer("early_stop");
   cfg.sampling = b->word("sampling") == "oversample" ? SamplingKind::Oversample : SamplingKind::None;
   if (!classWeights(s, *b, cfg)) return;

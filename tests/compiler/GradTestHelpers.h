@@ -247,8 +247,8 @@ struct ModelBuilder {
              double weightDecay = 0) {
     TrainConfig cfg;
     cfg.loss = loss;
-    cfg.optimizer.kind = optimizer;
-    cfg.optimizer.hyper = std::move(hyper);
+    cfg.optimizer = optimizerNamed(optimizer).value();
+    for (const auto& [name, value] : hyper) EXPECT_TRUE(cfg.optimizer.set(name, value)) << optimizer << ' ' << name;
     cfg.weightDecay = weightDecay;
     m.train = cfg;
   }

@@ -232,13 +232,18 @@ TEST(Optimizer, SlotNamesAndInitialValues) {
   }
 }
 
-TEST(Optimizer, UnknownOptimizerIsAnError) {
-  Model m = linearModel("lbfgs", {}, 0);
-  m.train->loc = SourceLoc{9, 1};
-  Result<Graph> g = buildTrainingGraph(m);
-  ASSERT_FALSE(g.ok());
-  EXPECT_NE(g.error().message.find("lbfgs"), std::string::npos);
-  EXPECT_EQ(g.error().loc, (SourceLoc{9, 1}));
+// Optimizers are a closed set of typed configurations: a name outside it has none, and each
+// name gives its own kind with the defaults of its struct.
+TEST(Optimizer, OnlyKnownNamesHaveAConfiguration) {
+  EXPECT_FALSE(optimizerNamed("lbfgs"));
+  for (size_t i = 0; i < kOptimizerNames.size(); ++i) {
+    std::optional<OptimizerConfig> o = optimizerNamed(kOptimizerNames[i]);
+    ASSERT_TRUE(o) << kOptimizerNames[i];
+    EXPECT_EQ(static_cast<size_t>(o->kind()), i);
+    EXPECT_EQ(o->name(), kOptimizerNames[i]);
+    EXPECT_FALSE(o->set("no_such_hyperparameter", 1));
+  }
+  EXPECT_DOUBLE_EQ(optimizerNamed("adadelta")->lr(), AdadeltaHyper{}.lr);
 }
 
 }  // namespace

@@ -258,9 +258,9 @@ Model smallMlp(const std::string& optimizer) {
   NodeId loss = op(g, OpKind::Neg, {op(g, OpKind::ReduceMean, {picked}, Attrs{{"axes", ints({0})}, {"keepdims", int64_t{0}}})});
   TrainConfig cfg;
   cfg.loss = loss;
-  cfg.optimizer.kind = optimizer;
-  cfg.optimizer.hyper = {{"lr", 1e-3}};
-  if (optimizer == "sgd") cfg.optimizer.hyper["momentum"] = 0.9;
+  cfg.optimizer = optimizerNamed(optimizer).value();
+  cfg.optimizer.setLr(1e-3);
+  if (optimizer == "sgd") cfg.optimizer.set("momentum", 0.9);
   m.train = cfg;
   return m;
 }

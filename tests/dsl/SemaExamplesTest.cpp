@@ -64,7 +64,7 @@ TEST(SemaExamples, FashionMlpRows) {
                       "h1 Dense [batch, 256] 200960", "h2 Dense [batch, 128] 32896", "logits Dense [batch, 10] 1290",
                       "probs Activation [batch, 10] 0"}));
   ASSERT_TRUE(m.train);
-  EXPECT_EQ(m.train->optimizer.kind, "adam");
+  EXPECT_EQ(m.train->optimizer.kind(), OptimizerKind::Adam);
   EXPECT_EQ(m.train->batch, 64);
   EXPECT_EQ(m.train->epochs, 10);
   EXPECT_EQ(m.train->normalize, NormalizeKind::Scale);

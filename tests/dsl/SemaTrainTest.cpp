@@ -7,6 +7,14 @@
 namespace nnc::testing {
 namespace {
 
+std::map<std::string, double> hyperMap(const OptimizerConfig& o) {
+  std::map<std::string, double> out;
+  o.forEach([&](std::string_view name, double value) { out[std::string(name)] = value; });
+  return out;
+}
+
+using Schedule = training::LearningRateSchedule;
+
 std::string mlp(const std::string& train) {
   return withImages("flat = flatten(image)\nlogits = dense(flat, 10)\noutput probs = softmax(logits)\n" + train);
 }
@@ -15,8 +23,8 @@ TEST(SemaTrain, Defaults) {
   Model m = compileOk(mlp("train { loss = cross_entropy(logits, label) }\n"));
   ASSERT_TRUE(m.train);
   const TrainConfig& t = *m.train;
-  EXPECT_EQ(t.optimizer.kind, "sgd");
-  EXPECT_EQ(t.optimizer.hyper, (std::map<std::string, double>{{"lr", 0.01}, {"momentum", 0}, {"nesterov", 0}}));
+  EXPECT_EQ(t.optimizer.kind(), OptimizerKind::Sgd);
+  EXPECT_EQ(hyperMap(t.optimizer), (std::map<std::string, double>{{"lr", 0.01}, {"momentum", 0}, {"nesterov", 0}}));
   EXPECT_EQ(t.weightDecay, 0);
   EXPECT_EQ(t.batch, 32);
   EXPECT_EQ(t.epochs, 1);
@@ -24,8 +32,7 @@ TEST(SemaTrain, Defaults) {
   EXPECT_TRUE(t.shuffle);
   EXPECT_EQ(t.seed, 0u);
   EXPECT_EQ(t.normalize, NormalizeKind::None);
-  EXPECT_EQ(t.schedule.kind, "constant");
-  EXPECT_TRUE(t.schedule.args.empty());
+  EXPECT_EQ(t.schedule.kind, Schedule::Kind::Constant);
   EXPECT_FALSE(t.earlyStopPatience);
   EXPECT_EQ(t.classWeights, ClassWeightsKind::None);
   EXPECT_EQ(t.classWeightsState, kNoNode);
@@ -52,8 +59,8 @@ TEST(SemaTrain, EveryKey) {
       "}\n"));
   ASSERT_TRUE(m.train);
   const TrainConfig& t = *m.train;
-  EXPECT_EQ(t.optimizer.kind, "adam");
-  EXPECT_EQ(t.optimizer.hyper,
+  EXPECT_EQ(t.optimizer.kind(), OptimizerKind::Adam);
+  EXPECT_EQ(hyperMap(t.optimizer),
             (std::map<std::string, double>{{"lr", 3e-4}, {"beta1", 0.9}, {"beta2", 0.99}, {"eps", 1e-7}}));
   EXPECT_DOUBLE_EQ(t.optimizer.lr(), 3e-4);
   EXPECT_DOUBLE_EQ(t.weightDecay, 1e-4);
@@ -64,8 +71,9 @@ TEST(SemaTrain, EveryKey) {
   EXPECT_EQ(t.seed, 42u);
   EXPECT_EQ(t.normalize, NormalizeKind::Scale);
   EXPECT_DOUBLE_EQ(t.normalizeScale, 1.0 / 255);
-  EXPECT_EQ(t.schedule.kind, "step");
-  EXPECT_EQ(t.schedule.args, (std::map<std::string, double>{{"every", 2}, {"factor", 0.5}}));
+  EXPECT_EQ(t.schedule.kind, Schedule::Kind::Step);
+  EXPECT_EQ(t.schedule.every, 2);
+  EXPECT_EQ(t.schedule.factor, 0.5);
   EXPECT_EQ(t.earlyStopPatience, 3);
   EXPECT_EQ(t.classWeights, ClassWeightsKind::Balanced);
   EXPECT_EQ(t.sampling, SamplingKind::Oversample);
@@ -92,26 +100,30 @@ TEST(SemaTrain, OptimizerDefaults) {
   for (const Case& c : cases) {
     Model m = compileOk(mlp(std::string("train { loss = cross_entropy(logits, label) optimizer = ") + c.call + " }\n"));
     ASSERT_TRUE(m.train) << c.call;
-    EXPECT_EQ(m.train->optimizer.hyper, c.hyper) << c.call;
+    EXPECT_EQ(hyperMap(m.train->optimizer), c.hyper) << c.call;
   }
 }
 
 TEST(SemaTrain, Schedules) {
   struct Case {
     const char* value;
-    const char* kind;
-    std::map<std::string, double> args;
+    Schedule expected;
   };
   const Case cases[] = {
-      {"constant", "constant", {}},
-      {"exponential(rate = 0.96, every = 100)", "exponential", {{"rate", 0.96}, {"every", 100}}},
-      {"cosine(epochs = 10)", "cosine", {{"epochs", 10}}},
+      {"constant", Schedule{}},
+      {"exponential(rate = 0.96, every = 100)", Schedule{Schedule::Kind::Exponential, 100, 1, 0.96, 1}},
+      {"cosine(epochs = 10)", Schedule{Schedule::Kind::Cosine, 1, 1, 1, 10}},
+      {"step(every = 3, factor = 0.1)", Schedule{Schedule::Kind::Step, 3, 0.1, 1, 1}},
   };
   for (const Case& c : cases) {
     Model m = compileOk(mlp(std::string("train { loss = cross_entropy(logits, label) schedule = ") + c.value + " }\n"));
     ASSERT_TRUE(m.train);
-    EXPECT_EQ(m.train->schedule.kind, c.kind);
-    EXPECT_EQ(m.train->schedule.args, c.args);
+    const Schedule& got = m.train->schedule;
+    EXPECT_EQ(got.kind, c.expected.kind) << c.value;
+    EXPECT_EQ(got.every, c.expected.every) << c.value;
+    EXPECT_EQ(got.factor, c.expected.factor) << c.value;
+    EXPECT_EQ(got.rate, c.expected.rate) << c.value;
+    EXPECT_EQ(got.epochs, c.expected.epochs) << c.value;
   }
 }
 
