@@ -1,5 +1,7 @@
 #include "compiler/codegen/kernels/conv/ConvTaps.h"
 
+#include <algorithm>
+
 #include "compiler/ir/OpAttrs.h"
 
 namespace nnc::codegen {
@@ -37,6 +39,37 @@ Value* blockInterior(TaskBuilder& tb, const Window& geo, int64_t width, Value* o
 void splitInterior(TaskBuilder& tb, Value* interior, const std::function<void(bool)>& body) {
   tb.ifThen(interior, [&] { body(true); });
   tb.ifThen(tb.b().CreateNot(interior), [&] { body(false); });
+}
+
+void forPhaseBlocks(TaskBuilder& tb, int64_t width, int64_t s, int64_t pixels,
+                    const std::function<void(int64_t, Value*, int64_t)>& body) {
+  for (int64_t ph = 0; ph < std::min(s, width); ++ph) {
+    int64_t count = (width - ph + s - 1) / s;
+    forBlocks(tb, 0, count, pixels, [&](Value* q0, int64_t np) { body(ph, q0, np); }, "qb");
+  }
+}
+
+PhaseTap phaseTap(TaskBuilder& tb, int64_t ph, int64_t pad, int64_t s, int64_t dilation, int64_t outSize, Value* k,
+                  Value* q0, int64_t np) {
+  auto& b = tb.b();
+  PhaseTap t;
+  Value* t0 = b.CreateNSWSub(tb.i64(ph + pad), sMul(b, k, dilation));
+  t.uniform = s == 1 ? b.getTrue() : b.CreateICmpEQ(b.CreateSRem(t0, tb.i64(s)), tb.i64(0));
+  Value* base = sAdd(b, s == 1 ? t0 : b.CreateSDiv(t0, tb.i64(s)), q0);
+  for (int64_t p = 0; p < np; ++p) {
+    Value* o = sAdd(b, base, p);
+    t.inside.push_back(b.CreateAnd(b.CreateICmpSGE(o, tb.i64(0)), b.CreateICmpSLT(o, tb.i64(outSize))));
+    t.column.push_back(tb.smin(tb.smax(o, tb.i64(0)), tb.i64(outSize - 1)));
+  }
+  return t;
+}
+
+std::pair<Value*, Value*> gradientOutput(TaskBuilder& tb, Value* t, int64_t s, int64_t size) {
+  auto& b = tb.b();
+  Value* o = s == 1 ? t : b.CreateSDiv(t, tb.i64(s));
+  Value* ok = b.CreateAnd(b.CreateICmpSGE(t, tb.i64(0)), b.CreateICmpSLT(o, tb.i64(size)));
+  if (s != 1) ok = b.CreateAnd(ok, b.CreateICmpEQ(b.CreateSRem(t, tb.i64(s)), tb.i64(0)));
+  return {tb.smin(tb.smax(o, tb.i64(0)), tb.i64(size - 1)), ok};
 }
 
 Value* keepInside(TaskBuilder& tb, Value* value, Value* inside) {

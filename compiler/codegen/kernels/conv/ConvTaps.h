@@ -42,6 +42,26 @@ llvm::Value* blockInterior(TaskBuilder& tb, const Window& geo, int64_t width, ll
 // needed), once with false (every tap checked).
 void splitInterior(TaskBuilder& tb, llvm::Value* interior, const std::function<void(bool)>& body);
 
+// Input-gradient columns in blocks whose pixels share their valid taps: phase ph in [0, s)
+// takes the columns ph, ph + s, ph + 2s, ... (every column when s = 1), cut into blocks of at
+// most `pixels`. body(ph, q0, np): pixel p of the block is column ph + s * (q0 + p).
+void forPhaseBlocks(TaskBuilder& tb, int64_t width, int64_t s, int64_t pixels,
+                    const std::function<void(int64_t ph, llvm::Value* q0, int64_t np)>& body);
+
+// Tap k (at k * dilation) of such a block: it reads output columns (ph + pad - k * dilation) / s
+// + q0 + p, which exist for every pixel or none (`uniform`: the division is exact); per pixel,
+// whether the column is inside [0, outSize) and the column clamped into it.
+struct PhaseTap {
+  llvm::Value* uniform;
+  std::vector<llvm::Value*> column, inside;
+};
+PhaseTap phaseTap(TaskBuilder& tb, int64_t ph, int64_t pad, int64_t s, int64_t dilation, int64_t outSize,
+                  llvm::Value* k, llvm::Value* q0, int64_t np);
+
+// The output position o of an input gradient's tap, t = o * s exactly (t = input + pad - k *
+// dilation): (o clamped into [0, size), whether t names a real output).
+std::pair<llvm::Value*, llvm::Value*> gradientOutput(TaskBuilder& tb, llvm::Value* t, int64_t s, int64_t size);
+
 // Zero when `inside` is false (a scalar or a vector).
 llvm::Value* keepInside(TaskBuilder& tb, llvm::Value* value, llvm::Value* inside);
 

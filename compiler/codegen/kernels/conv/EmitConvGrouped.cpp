@@ -40,13 +40,14 @@ Result<void> emitGroupedConv2D(KernelContext& kc) {
     Value* ihBase = sAdd(b, sMul(b, oh, geo.sh), -geo.pt);
     Value* xImageRow = sMul(b, img, d.H);
     Value* yRow = sMul(b, r, d.OW * d.F);
-    tb.loop(tb.i64(0), tb.i64(gd.G), [&](Value* grp) {
-      Value* cG = sMul(b, grp, gd.Cg);  // the group's first input channel
-      forBlocks(tb, 0, gd.Fg, vectors * L, [&](Value* fIn, int64_t fWidth) {
-        Value* f0 = sAdd(b, sMul(b, grp, gd.Fg), fIn);  // first filter of the block
-        int64_t nv = (fWidth + L - 1) / L;
-        auto active = [&](int64_t j) { return std::min<int64_t>(L, fWidth - j * L); };
-        forBlocks(tb, 0, d.OW, pixels, [&](Value* ow0, int64_t np) {
+    // Pixel blocks outside: their input pixels stay in L1 while every group reads them.
+    forBlocks(tb, 0, d.OW, pixels, [&](Value* ow0, int64_t np) {
+      tb.loop(tb.i64(0), tb.i64(gd.G), [&](Value* grp) {
+        Value* cG = sMul(b, grp, gd.Cg);  // the group's first input channel
+        forBlocks(tb, 0, gd.Fg, vectors * L, [&](Value* fIn, int64_t fWidth) {
+          Value* f0 = sAdd(b, sMul(b, grp, gd.Fg), fIn);  // first filter of the block
+          int64_t nv = (fWidth + L - 1) / L;
+          auto active = [&](int64_t j) { return std::min<int64_t>(L, fWidth - j * L); };
           std::vector<llvm::AllocaInst*> acc = v.accumulators(static_cast<size_t>(np * nv));
           for (llvm::AllocaInst* a : acc) v.set(a, v.zero());
           splitInterior(tb, blockInterior(tb, geo, d.W, ow0, np), [&](bool interior) {
@@ -92,9 +93,9 @@ Result<void> emitGroupedConv2D(KernelContext& kc) {
               }, "ec");
             }
           }
-        }, "owb");
-      }, "fb");
-    }, "g");
+        }, "fb");
+      }, "g");
+    }, "owb");
   }, "row");
   Extent rows{(ys[0] == kBatch ? 1 : ys[0]) * d.OH, ys.isBatched()};
   tb.finish(rows, Extent{d.OW * d.KH * d.KW * gd.Cg * d.F * 2, false});
@@ -124,59 +125,55 @@ Result<void> emitGroupedConv2DGradInput(KernelContext& kc) {
   ConvVectors v(tb);
   auto& b = tb.b();
   // Whether t (= o * s + k * dilation - pad ... solved for o) names a real output position.
-  auto outputOf = [&](Value* t, int64_t s, int64_t size) -> std::pair<Value*, Value*> {
-    Value* o = b.CreateSDiv(t, tb.i64(s));
-    Value* ok = b.CreateAnd(b.CreateICmpSGE(t, tb.i64(0)), b.CreateICmpSLT(o, tb.i64(size)));
-    if (s != 1) ok = b.CreateAnd(ok, b.CreateICmpEQ(b.CreateSRem(t, tb.i64(s)), tb.i64(0)));
-    return {tb.smin(tb.smax(o, tb.i64(0)), tb.i64(size - 1)), ok};
-  };
   tb.loop(tb.begin(), tb.end(), [&](Value* r) {  // r = n * H + ih
     Value* img = b.CreateUDiv(r, tb.i64(d.H));
     Value* ih = b.CreateURem(r, tb.i64(d.H));
     Value* dyImageRow = sMul(b, img, d.OH);
     Value* dxRow = sMul(b, r, d.W * d.C);
-    tb.loop(tb.i64(0), tb.i64(gd.G), [&](Value* grp) {
-      Value* fG = sMul(b, grp, gd.Fg);
-      forBlocks(tb, 0, gd.Cg, channels, [&](Value* c0, int64_t nc) {
-        forBlocks(tb, 0, d.W, pixels, [&](Value* iw0, int64_t np) {
+    // Pixel blocks outside (their dy stays in L1 for every group and channel block), in
+    // phases, so that a block's taps are valid together (ConvTaps.h).
+    forPhaseBlocks(tb, d.W, geo.sw, pixels, [&](int64_t ph, Value* q0, int64_t np) {
+      tb.loop(tb.i64(0), tb.i64(gd.G), [&](Value* grp) {
+        Value* fG = sMul(b, grp, gd.Fg);
+        forBlocks(tb, 0, gd.Cg, channels, [&](Value* c0, int64_t nc) {
           std::vector<llvm::AllocaInst*> acc = v.accumulators(static_cast<size_t>(np * nc));
           for (llvm::AllocaInst* a : acc) v.set(a, v.zero());
           tb.loop(tb.i64(0), tb.i64(d.KH), [&](Value* ky) {
-            auto [oh, rowOk] = outputOf(b.CreateNSWSub(sAdd(b, ih, geo.pt), sMul(b, ky, geo.dh)), geo.sh, d.OH);
+            auto [oh, rowOk] = gradientOutput(tb, b.CreateNSWSub(sAdd(b, ih, geo.pt), sMul(b, ky, geo.dh)), geo.sh, d.OH);
             tb.ifThen(rowOk, [&] {
               Value* dyRow = sMul(b, sAdd(b, dyImageRow, oh), d.OW);
               tb.loop(tb.i64(0), tb.i64(d.KW), [&](Value* kx) {
-                std::vector<Value*> dyAt, ok;
-                for (int64_t p = 0; p < np; ++p) {
-                  auto [ow, colOk] =
-                      outputOf(b.CreateNSWSub(sAdd(b, sAdd(b, iw0, p), geo.pl), sMul(b, kx, geo.dw)), geo.sw, d.OW);
-                  dyAt.push_back(sAdd(b, sMul(b, sAdd(b, dyRow, ow), d.F), fG));
-                  ok.push_back(colOk);
-                }
-                Value* wRow = sAdd(b, sMul(b, sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), kx), gd.Cg), c0), d.F), fG);
-                forBlocks(tb, 0, gd.Fg, L, [&](Value* f, int64_t fw) {
-                  std::vector<Value*> wv;
-                  for (int64_t q = 0; q < nc; ++q) wv.push_back(v.load(Wt, sAdd(b, sAdd(b, wRow, q * d.F), f), fw));
-                  for (int64_t p = 0; p < np; ++p) {
-                    Value* dyv = keepInside(tb, v.load(DY, sAdd(b, dyAt[static_cast<size_t>(p)], f), fw),
-                                            ok[static_cast<size_t>(p)]);
-                    for (int64_t q = 0; q < nc; ++q) {
-                      llvm::AllocaInst* a = acc[static_cast<size_t>(p * nc + q)];
-                      v.set(a, v.fma(dyv, wv[static_cast<size_t>(q)], v.get(a)));
+                PhaseTap tap = phaseTap(tb, ph, geo.pl, geo.sw, geo.dw, d.OW, kx, q0, np);
+                tb.ifThen(tap.uniform, [&] {
+                  std::vector<Value*> dyAt;
+                  for (int64_t p = 0; p < np; ++p)
+                    dyAt.push_back(sAdd(b, sMul(b, sAdd(b, dyRow, tap.column[static_cast<size_t>(p)]), d.F), fG));
+                  Value* wRow = sAdd(b, sMul(b, sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), kx), gd.Cg), c0), d.F), fG);
+                  forBlocks(tb, 0, gd.Fg, L, [&](Value* f, int64_t fw) {
+                    std::vector<Value*> wv;
+                    for (int64_t q = 0; q < nc; ++q) wv.push_back(v.load(Wt, sAdd(b, sAdd(b, wRow, q * d.F), f), fw));
+                    for (int64_t p = 0; p < np; ++p) {
+                      Value* dyv = keepInside(tb, v.load(DY, sAdd(b, dyAt[static_cast<size_t>(p)], f), fw),
+                                              tap.inside[static_cast<size_t>(p)]);
+                      for (int64_t q = 0; q < nc; ++q) {
+                        llvm::AllocaInst* a = acc[static_cast<size_t>(p * nc + q)];
+                        v.set(a, v.fma(dyv, wv[static_cast<size_t>(q)], v.get(a)));
+                      }
                     }
-                  }
-                }, "f");
+                  }, "f");
+                });
               }, "kx");
             });
           }, "ky");
           for (int64_t p = 0; p < np; ++p) {
-            Value* at = sAdd(b, sAdd(b, sAdd(b, dxRow, sMul(b, sAdd(b, iw0, p), d.C)), sMul(b, grp, gd.Cg)), c0);
+            Value* iw = sAdd(b, sMul(b, sAdd(b, q0, p), geo.sw), ph);
+            Value* at = sAdd(b, sAdd(b, sAdd(b, dxRow, sMul(b, iw, d.C)), sMul(b, grp, gd.Cg)), c0);
             for (int64_t q = 0; q < nc; ++q)
               tb.store(DX, sAdd(b, at, q), v.sum(v.get(acc[static_cast<size_t>(p * nc + q)])));
           }
-        }, "iwb");
-      }, "cb");
-    }, "g");
+        }, "cb");
+      }, "g");
+    });
   }, "row");
   Extent rows{(xs[0] == kBatch ? 1 : xs[0]) * d.H, xs.isBatched()};
   tb.finish(rows, Extent{d.W * d.KH * d.KW * gd.Cg * d.F * 2 / std::max<int64_t>(geo.sh * geo.sw, 1) + d.W * d.C, false});

@@ -57,10 +57,12 @@ Result<void> emitDepthwiseForward(KernelContext& kc, const GroupedConvDims& gd) 
     Value* ihBase = sAdd(b, sMul(b, oh, geo.sh), -geo.pt);
     Value* xImageRow = sMul(b, img, d.H);
     Value* yRow = sMul(b, r, d.OW * d.F);
-    forBlocks(tb, 0, d.F, vectors * L, [&](Value* f0, int64_t fWidth) {
-      int64_t nv = (fWidth + L - 1) / L;
-      auto active = [&](int64_t j) { return std::min<int64_t>(L, fWidth - j * L); };
-      forBlocks(tb, 0, d.OW, pixels, [&](Value* ow0, int64_t np) {
+    // Pixel blocks outside, channel blocks inside: the block's input pixels (all channels)
+    // stay in L1 while every channel block reads them.
+    forBlocks(tb, 0, d.OW, pixels, [&](Value* ow0, int64_t np) {
+      forBlocks(tb, 0, d.F, vectors * L, [&](Value* f0, int64_t fWidth) {
+        int64_t nv = (fWidth + L - 1) / L;
+        auto active = [&](int64_t j) { return std::min<int64_t>(L, fWidth - j * L); };
         std::vector<llvm::AllocaInst*> acc = v.accumulators(static_cast<size_t>(np * nv));
         for (llvm::AllocaInst* a : acc) v.set(a, v.zero());
         splitInterior(tb, blockInterior(tb, geo, d.W, ow0, np), [&](bool interior) {
@@ -98,8 +100,8 @@ Result<void> emitDepthwiseForward(KernelContext& kc, const GroupedConvDims& gd) 
             }, "ec");
           }
         }
-      }, "owb");
-    }, "fb");
+      }, "fb");
+    }, "owb");
   }, "row");
   Extent rows{(ys[0] == kBatch ? 1 : ys[0]) * d.OH, ys.isBatched()};
   tb.finish(rows, Extent{d.OW * d.KH * d.KW * d.F * 2, false});
@@ -123,51 +125,49 @@ Result<void> emitDepthwiseGradInput(KernelContext& kc, const GroupedConvDims& gd
   TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
   ConvVectors v(tb);
   auto& b = tb.b();
-  auto outputOf = [&](Value* t, int64_t s, int64_t size) -> std::pair<Value*, Value*> {
-    Value* o = b.CreateSDiv(t, tb.i64(s));
-    Value* ok = b.CreateAnd(b.CreateICmpSGE(t, tb.i64(0)), b.CreateICmpSLT(o, tb.i64(size)));
-    if (s != 1) ok = b.CreateAnd(ok, b.CreateICmpEQ(b.CreateSRem(t, tb.i64(s)), tb.i64(0)));
-    return {tb.smin(tb.smax(o, tb.i64(0)), tb.i64(size - 1)), ok};
-  };
   tb.loop(tb.begin(), tb.end(), [&](Value* r) {  // r = n * H + ih
     Value* img = b.CreateUDiv(r, tb.i64(d.H));
     Value* ih = b.CreateURem(r, tb.i64(d.H));
     Value* dyImageRow = sMul(b, img, d.OH);
     Value* dxRow = sMul(b, r, d.W * d.C);
-    forBlocks(tb, 0, d.C, vectors * L, [&](Value* c0, int64_t cWidth) {
-      int64_t nv = (cWidth + L - 1) / L;
-      auto active = [&](int64_t j) { return std::min<int64_t>(L, cWidth - j * L); };
-      forBlocks(tb, 0, d.W, pixels, [&](Value* iw0, int64_t np) {
+    // Pixels outside, as the forward; in phases, so that a block's taps are valid together.
+    forPhaseBlocks(tb, d.W, geo.sw, pixels, [&](int64_t ph, Value* q0, int64_t np) {
+      forBlocks(tb, 0, d.C, vectors * L, [&](Value* c0, int64_t cWidth) {
+        int64_t nv = (cWidth + L - 1) / L;
+        auto active = [&](int64_t j) { return std::min<int64_t>(L, cWidth - j * L); };
         std::vector<llvm::AllocaInst*> acc = v.accumulators(static_cast<size_t>(np * nv));
         for (llvm::AllocaInst* a : acc) v.set(a, v.zero());
         tb.loop(tb.i64(0), tb.i64(d.KH), [&](Value* ky) {
-          auto [oh, rowOk] = outputOf(b.CreateNSWSub(sAdd(b, ih, geo.pt), sMul(b, ky, geo.dh)), geo.sh, d.OH);
+          auto [oh, rowOk] = gradientOutput(tb, b.CreateNSWSub(sAdd(b, ih, geo.pt), sMul(b, ky, geo.dh)), geo.sh, d.OH);
           tb.ifThen(rowOk, [&] {
             Value* dyRow = sMul(b, sAdd(b, dyImageRow, oh), d.OW);
             tb.loop(tb.i64(0), tb.i64(d.KW), [&](Value* kx) {
-              Value* wAt = sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), kx), d.F), c0);
-              std::vector<Value*> wv;
-              for (int64_t j = 0; j < nv; ++j) wv.push_back(v.load(Wt, sAdd(b, wAt, j * L), active(j)));
-              for (int64_t p = 0; p < np; ++p) {
-                auto [ow, colOk] =
-                    outputOf(b.CreateNSWSub(sAdd(b, sAdd(b, iw0, p), geo.pl), sMul(b, kx, geo.dw)), geo.sw, d.OW);
-                Value* dyAt = sAdd(b, sMul(b, sAdd(b, dyRow, ow), d.F), c0);
-                for (int64_t j = 0; j < nv; ++j) {
-                  Value* dyv = keepInside(tb, v.load(DY, sAdd(b, dyAt, j * L), active(j)), colOk);
-                  llvm::AllocaInst* a = acc[static_cast<size_t>(p * nv + j)];
-                  v.set(a, v.fma(dyv, wv[static_cast<size_t>(j)], v.get(a)));
+              PhaseTap tap = phaseTap(tb, ph, geo.pl, geo.sw, geo.dw, d.OW, kx, q0, np);
+              tb.ifThen(tap.uniform, [&] {
+                Value* wAt = sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), kx), d.F), c0);
+                std::vector<Value*> wv;
+                for (int64_t j = 0; j < nv; ++j) wv.push_back(v.load(Wt, sAdd(b, wAt, j * L), active(j)));
+                for (int64_t p = 0; p < np; ++p) {
+                  Value* dyAt = sAdd(b, sMul(b, sAdd(b, dyRow, tap.column[static_cast<size_t>(p)]), d.F), c0);
+                  for (int64_t j = 0; j < nv; ++j) {
+                    Value* dyv =
+                        keepInside(tb, v.load(DY, sAdd(b, dyAt, j * L), active(j)), tap.inside[static_cast<size_t>(p)]);
+                    llvm::AllocaInst* a = acc[static_cast<size_t>(p * nv + j)];
+                    v.set(a, v.fma(dyv, wv[static_cast<size_t>(j)], v.get(a)));
+                  }
                 }
-              }
+              });
             }, "kx");
           });
         }, "ky");
         for (int64_t p = 0; p < np; ++p) {
-          Value* at = sAdd(b, sAdd(b, dxRow, sMul(b, sAdd(b, iw0, p), d.C)), c0);
+          Value* iw = sAdd(b, sMul(b, sAdd(b, q0, p), geo.sw), ph);
+          Value* at = sAdd(b, sAdd(b, dxRow, sMul(b, iw, d.C)), c0);
           for (int64_t j = 0; j < nv; ++j)
             v.store(DX, sAdd(b, at, j * L), v.get(acc[static_cast<size_t>(p * nv + j)]), active(j));
         }
-      }, "iwb");
-    }, "cb");
+      }, "cb");
+    });
   }, "row");
   Extent rows{(xs[0] == kBatch ? 1 : xs[0]) * d.H, xs.isBatched()};
   tb.finish(rows, Extent{d.W * d.KH * d.KW * d.C * 2, false});
