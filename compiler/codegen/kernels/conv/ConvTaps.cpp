@@ -60,8 +60,19 @@ PhaseTap phaseTap(TaskBuilder& tb, int64_t ph, int64_t pad, int64_t s, int64_t d
     Value* o = sAdd(b, base, p);
     t.inside.push_back(b.CreateAnd(b.CreateICmpSGE(o, tb.i64(0)), b.CreateICmpSLT(o, tb.i64(outSize))));
     t.column.push_back(tb.smin(tb.smax(o, tb.i64(0)), tb.i64(outSize - 1)));
+    t.unclamped.push_back(o);
   }
   return t;
+}
+
+Value* phaseBlockInterior(TaskBuilder& tb, int64_t ph, int64_t pad, int64_t s, int64_t dilation, int64_t taps,
+                          int64_t outSize, Value* q0, int64_t np) {
+  auto& b = tb.b();
+  auto floorDiv = [](int64_t a, int64_t d) { return a / d - (a % d != 0 && a < 0 ? 1 : 0); };
+  // The lowest column read is that of the last tap at pixel 0, the highest the first tap's at
+  // pixel np - 1 (rounded outwards: the exact taps only read columns between the two).
+  int64_t lo = floorDiv(ph + pad - (taps - 1) * dilation, s), hi = floorDiv(ph + pad, s) + np - 1;
+  return b.CreateAnd(b.CreateICmpSGE(sAdd(b, q0, lo), tb.i64(0)), b.CreateICmpSLT(sAdd(b, q0, hi), tb.i64(outSize)));
 }
 
 std::pair<Value*, Value*> gradientOutput(TaskBuilder& tb, Value* t, int64_t s, int64_t size) {

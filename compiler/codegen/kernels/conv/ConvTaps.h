@@ -53,10 +53,14 @@ void forPhaseBlocks(TaskBuilder& tb, int64_t width, int64_t s, int64_t pixels,
 // whether the column is inside [0, outSize) and the column clamped into it.
 struct PhaseTap {
   llvm::Value* uniform;
-  std::vector<llvm::Value*> column, inside;
+  std::vector<llvm::Value*> column, inside, unclamped;
 };
 PhaseTap phaseTap(TaskBuilder& tb, int64_t ph, int64_t pad, int64_t s, int64_t dilation, int64_t outSize,
                   llvm::Value* k, llvm::Value* q0, int64_t np);
+// Whether every tap k in [0, taps) of such a block reads output columns inside [0, outSize)
+// (then no column needs clamping or zeroing).
+llvm::Value* phaseBlockInterior(TaskBuilder& tb, int64_t ph, int64_t pad, int64_t s, int64_t dilation, int64_t taps,
+                                int64_t outSize, llvm::Value* q0, int64_t np);
 
 // The output position o of an input gradient's tap, t = o * s exactly (t = input + pad - k *
 // dilation): (o clamped into [0, size), whether t names a real output).

@@ -138,33 +138,41 @@ Result<void> emitGroupedConv2DGradInput(KernelContext& kc) {
         forBlocks(tb, 0, gd.Cg, channels, [&](Value* c0, int64_t nc) {
           std::vector<llvm::AllocaInst*> acc = v.accumulators(static_cast<size_t>(np * nc));
           for (llvm::AllocaInst* a : acc) v.set(a, v.zero());
-          tb.loop(tb.i64(0), tb.i64(d.KH), [&](Value* ky) {
-            auto [oh, rowOk] = gradientOutput(tb, b.CreateNSWSub(sAdd(b, ih, geo.pt), sMul(b, ky, geo.dh)), geo.sh, d.OH);
-            tb.ifThen(rowOk, [&] {
-              Value* dyRow = sMul(b, sAdd(b, dyImageRow, oh), d.OW);
-              tb.loop(tb.i64(0), tb.i64(d.KW), [&](Value* kx) {
-                PhaseTap tap = phaseTap(tb, ph, geo.pl, geo.sw, geo.dw, d.OW, kx, q0, np);
-                tb.ifThen(tap.uniform, [&] {
-                  std::vector<Value*> dyAt;
-                  for (int64_t p = 0; p < np; ++p)
-                    dyAt.push_back(sAdd(b, sMul(b, sAdd(b, dyRow, tap.column[static_cast<size_t>(p)]), d.F), fG));
-                  Value* wRow = sAdd(b, sMul(b, sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), kx), gd.Cg), c0), d.F), fG);
-                  forBlocks(tb, 0, gd.Fg, L, [&](Value* f, int64_t fw) {
-                    std::vector<Value*> wv;
-                    for (int64_t q = 0; q < nc; ++q) wv.push_back(v.load(Wt, sAdd(b, sAdd(b, wRow, q * d.F), f), fw));
+          Value* interior = phaseBlockInterior(tb, ph, geo.pl, geo.sw, geo.dw, d.KW, d.OW, q0, np);
+          splitInterior(tb, interior, [&](bool inner) {
+            tb.loop(tb.i64(0), tb.i64(d.KH), [&](Value* ky) {
+              auto [oh, rowOk] =
+                  gradientOutput(tb, b.CreateNSWSub(sAdd(b, ih, geo.pt), sMul(b, ky, geo.dh)), geo.sh, d.OH);
+              tb.ifThen(rowOk, [&] {
+                Value* dyRow = sMul(b, sAdd(b, dyImageRow, oh), d.OW);
+                tb.loop(tb.i64(0), tb.i64(d.KW), [&](Value* kx) {
+                  PhaseTap tap = phaseTap(tb, ph, geo.pl, geo.sw, geo.dw, d.OW, kx, q0, np);
+                  tb.ifThen(tap.uniform, [&] {
+                    std::vector<Value*> dyAt;
                     for (int64_t p = 0; p < np; ++p) {
-                      Value* dyv = keepInside(tb, v.load(DY, sAdd(b, dyAt[static_cast<size_t>(p)], f), fw),
-                                              tap.inside[static_cast<size_t>(p)]);
-                      for (int64_t q = 0; q < nc; ++q) {
-                        llvm::AllocaInst* a = acc[static_cast<size_t>(p * nc + q)];
-                        v.set(a, v.fma(dyv, wv[static_cast<size_t>(q)], v.get(a)));
-                      }
+                      const size_t pi = static_cast<size_t>(p);
+                      dyAt.push_back(sAdd(b, sMul(b, sAdd(b, dyRow, inner ? tap.unclamped[pi] : tap.column[pi]), d.F), fG));
                     }
-                  }, "f");
-                });
-              }, "kx");
-            });
-          }, "ky");
+                    Value* wRow =
+                        sAdd(b, sMul(b, sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), kx), gd.Cg), c0), d.F), fG);
+                    forBlocks(tb, 0, gd.Fg, L, [&](Value* f, int64_t fw) {
+                      std::vector<Value*> wv;
+                      for (int64_t q = 0; q < nc; ++q)
+                        wv.push_back(v.load(Wt, sAdd(b, sAdd(b, wRow, q * d.F), f), fw));
+                      for (int64_t p = 0; p < np; ++p) {
+                        Value* dyv = v.load(DY, sAdd(b, dyAt[static_cast<size_t>(p)], f), fw);
+                        if (!inner) dyv = keepInside(tb, dyv, tap.inside[static_cast<size_t>(p)]);
+                        for (int64_t q = 0; q < nc; ++q) {
+                          llvm::AllocaInst* a = acc[static_cast<size_t>(p * nc + q)];
+                          v.set(a, v.fma(dyv, wv[static_cast<size_t>(q)], v.get(a)));
+                        }
+                      }
+                    }, "f");
+                  });
+                }, "kx");
+              });
+            }, "ky");
+          });
           for (int64_t p = 0; p < np; ++p) {
             Value* iw = sAdd(b, sMul(b, sAdd(b, q0, p), geo.sw), ph);
             Value* at = sAdd(b, sAdd(b, sAdd(b, dxRow, sMul(b, iw, d.C)), sMul(b, grp, gd.Cg)), c0);

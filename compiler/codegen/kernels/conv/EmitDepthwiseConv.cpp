@@ -137,29 +137,34 @@ Result<void> emitDepthwiseGradInput(KernelContext& kc, const GroupedConvDims& gd
         auto active = [&](int64_t j) { return std::min<int64_t>(L, cWidth - j * L); };
         std::vector<llvm::AllocaInst*> acc = v.accumulators(static_cast<size_t>(np * nv));
         for (llvm::AllocaInst* a : acc) v.set(a, v.zero());
-        tb.loop(tb.i64(0), tb.i64(d.KH), [&](Value* ky) {
-          auto [oh, rowOk] = gradientOutput(tb, b.CreateNSWSub(sAdd(b, ih, geo.pt), sMul(b, ky, geo.dh)), geo.sh, d.OH);
-          tb.ifThen(rowOk, [&] {
-            Value* dyRow = sMul(b, sAdd(b, dyImageRow, oh), d.OW);
-            tb.loop(tb.i64(0), tb.i64(d.KW), [&](Value* kx) {
-              PhaseTap tap = phaseTap(tb, ph, geo.pl, geo.sw, geo.dw, d.OW, kx, q0, np);
-              tb.ifThen(tap.uniform, [&] {
-                Value* wAt = sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), kx), d.F), c0);
-                std::vector<Value*> wv;
-                for (int64_t j = 0; j < nv; ++j) wv.push_back(v.load(Wt, sAdd(b, wAt, j * L), active(j)));
-                for (int64_t p = 0; p < np; ++p) {
-                  Value* dyAt = sAdd(b, sMul(b, sAdd(b, dyRow, tap.column[static_cast<size_t>(p)]), d.F), c0);
-                  for (int64_t j = 0; j < nv; ++j) {
-                    Value* dyv =
-                        keepInside(tb, v.load(DY, sAdd(b, dyAt, j * L), active(j)), tap.inside[static_cast<size_t>(p)]);
-                    llvm::AllocaInst* a = acc[static_cast<size_t>(p * nv + j)];
-                    v.set(a, v.fma(dyv, wv[static_cast<size_t>(j)], v.get(a)));
+        Value* interior = phaseBlockInterior(tb, ph, geo.pl, geo.sw, geo.dw, d.KW, d.OW, q0, np);
+        splitInterior(tb, interior, [&](bool inner) {
+          tb.loop(tb.i64(0), tb.i64(d.KH), [&](Value* ky) {
+            auto [oh, rowOk] =
+                gradientOutput(tb, b.CreateNSWSub(sAdd(b, ih, geo.pt), sMul(b, ky, geo.dh)), geo.sh, d.OH);
+            tb.ifThen(rowOk, [&] {
+              Value* dyRow = sMul(b, sAdd(b, dyImageRow, oh), d.OW);
+              tb.loop(tb.i64(0), tb.i64(d.KW), [&](Value* kx) {
+                PhaseTap tap = phaseTap(tb, ph, geo.pl, geo.sw, geo.dw, d.OW, kx, q0, np);
+                tb.ifThen(tap.uniform, [&] {
+                  Value* wAt = sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), kx), d.F), c0);
+                  std::vector<Value*> wv;
+                  for (int64_t j = 0; j < nv; ++j) wv.push_back(v.load(Wt, sAdd(b, wAt, j * L), active(j)));
+                  for (int64_t p = 0; p < np; ++p) {
+                    const size_t pi = static_cast<size_t>(p);
+                    Value* dyAt = sAdd(b, sMul(b, sAdd(b, dyRow, inner ? tap.unclamped[pi] : tap.column[pi]), d.F), c0);
+                    for (int64_t j = 0; j < nv; ++j) {
+                      Value* dyv = v.load(DY, sAdd(b, dyAt, j * L), active(j));
+                      if (!inner) dyv = keepInside(tb, dyv, tap.inside[pi]);
+                      llvm::AllocaInst* a = acc[static_cast<size_t>(p * nv + j)];
+                      v.set(a, v.fma(dyv, wv[static_cast<size_t>(j)], v.get(a)));
+                    }
                   }
-                }
-              });
-            }, "kx");
-          });
-        }, "ky");
+                });
+              }, "kx");
+            });
+          }, "ky");
+        });
         for (int64_t p = 0; p < np; ++p) {
           Value* iw = sAdd(b, sMul(b, sAdd(b, q0, p), geo.sw), ph);
           Value* at = sAdd(b, sAdd(b, dxRow, sMul(b, iw, d.C)), c0);
