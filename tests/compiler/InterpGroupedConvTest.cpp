@@ -47,7 +47,7 @@ TEST(InterpGroupedConv, GroupsReadOnlyTheirChannels) {
                       {1 + 4, 10 + 40, 300 + 800, 3000 + 8000}));
 }
 
-Tensor randomTensor(std::vector<int64_t> shape, std::mt19937& rng) {
+Tensor groupedRandomTensor(std::vector<int64_t> shape, std::mt19937& rng) {
   std::uniform_real_distribution<double> u(-1, 1);
   Tensor t(DType::F32, shape);
   for (double& v : t.data) v = u(rng);
@@ -68,11 +68,11 @@ Tensor lastAxisSlice(const Tensor& t, int64_t lo, int64_t hi) {
 TEST(InterpGroupedConv, GroupedEqualsGroupsOneByOne) {
   std::mt19937 rng(7);
   const int64_t G = 3, Cg = 2, Fg = 4;
-  Tensor x = randomTensor({2, 7, 6, G * Cg}, rng), w = randomTensor({3, 3, Cg, G * Fg}, rng);
+  Tensor x = groupedRandomTensor({2, 7, 6, G * Cg}, rng), w = groupedRandomTensor({3, 3, Cg, G * Fg}, rng);
   Attrs grouped = groupedConvAttrs({2, 1}, {1, 1, 1, 1}, {2, 1}, G);
   Attrs single = groupedConvAttrs({2, 1}, {1, 1, 1, 1}, {2, 1}, 1);
   Tensor y = run(OpKind::Conv2D, {x, w}, grouped);
-  Tensor dy = randomTensor(y.shape, rng);
+  Tensor dy = groupedRandomTensor(y.shape, rng);
   Attrs gi = grouped, gf = grouped, si = single, sf = single;
   gi.set("input_hw", GInts{7, 6});
   si.set("input_hw", GInts{7, 6});
