@@ -191,8 +191,8 @@ Result<void> emitGroupedConv2DGradInput(KernelContext& kc) {
 // Filter gradient: dw[ky, kx, c, g*Fg + f] = sum over (n, oh, ow) of
 // x[n, oh*sh - pt + ky*dh, ow*sw - pl + kx*dw, g*Cg + c] * dy[n, oh, ow, g*Fg + f].
 // Parallel range: units (ky, kx, group, block of `channels` channels), never the summed
-// (n, oh, ow): each unit's block (channels x vectors of f) sums every valid pixel in
-// registers (their ranges computed per unit, untested), then is stored once.
+// (n, oh, ow): each unit's block (channels x vectors of f) sums the valid pixels of a tile of
+// output rows in registers (their ranges computed per unit, untested), then is stored.
 Result<void> emitGroupedConv2DGradFilter(KernelContext& kc) {
   const Graph& g = kc.graph();
   const Node& n = kc.root();
@@ -212,61 +212,87 @@ Result<void> emitGroupedConv2DGradFilter(KernelContext& kc) {
   TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
   ConvVectors v(tb);
   auto& b = tb.b();
-  tb.loop(tb.begin(), tb.end(), [&](Value* u) {  // u = ((ky * KW + kx) * G + group) * cBlocks + block
-    Value* cb = b.CreateURem(u, tb.i64(cBlocks));
+  // A unit u = ((ky * KW + kx) * G + group) * cBlocks + block.
+  struct GroupedUnit {
+    Value *cb, *grp, *kk, *kyOff, *kxOff, *c0, *xC, *dwRow;
+  };
+  auto unitOf = [&](Value* u) {
+    GroupedUnit un;
+    un.cb = b.CreateURem(u, tb.i64(cBlocks));
     Value* rest = b.CreateUDiv(u, tb.i64(cBlocks));
-    Value* grp = b.CreateURem(rest, tb.i64(gd.G));
-    Value* kk = b.CreateUDiv(rest, tb.i64(gd.G));
-    Value* ky = b.CreateUDiv(kk, tb.i64(d.KW));
-    Value* kx = b.CreateURem(kk, tb.i64(d.KW));
-    Value* c0 = sMul(b, cb, channels);
-    Value* kyOff = sMul(b, ky, geo.dh);
-    Value* kxOff = sMul(b, kx, geo.dw);
-    Value* ohLo = firstValidOutput(tb, kyOff, geo.pt, geo.sh);
-    Value* ohHi = endValidOutput(tb, kyOff, geo.pt, geo.sh, d.H, d.OH);
-    Value* owLo = firstValidOutput(tb, kxOff, geo.pl, geo.sw);
-    Value* owHi = endValidOutput(tb, kxOff, geo.pl, geo.sw, d.W, d.OW);
-    Value* xC = sAdd(b, sMul(b, grp, gd.Cg), c0);
-    Value* dwRow = sAdd(b, sMul(b, kk, gd.Cg), c0);  // dw row of (ky, kx, c0)
-    auto micro = [&](int64_t nc) {
-      forBlocks(tb, 0, gd.Fg, vectors * L, [&](Value* fIn, int64_t fWidth) {
-        Value* f0 = sAdd(b, sMul(b, grp, gd.Fg), fIn);
-        int64_t nv = (fWidth + L - 1) / L;
-        auto active = [&](int64_t j) { return std::min<int64_t>(L, fWidth - j * L); };
-        std::vector<llvm::AllocaInst*> acc = v.accumulators(static_cast<size_t>(nc * nv));
-        for (llvm::AllocaInst* a : acc) v.set(a, v.zero());
-        tb.loop(tb.i64(0), tb.extent(N), [&](Value* img) {
-          tb.loop(ohLo, ohHi, [&](Value* oh) {
-            Value* ih = sAdd(b, sAdd(b, sMul(b, oh, geo.sh), kyOff), -geo.pt);
-            Value* xRow = sMul(b, sAdd(b, sMul(b, img, d.H), ih), d.W);
-            Value* dyRow = sMul(b, sAdd(b, sMul(b, img, d.OH), oh), d.OW);
-            tb.loop(owLo, owHi, [&](Value* ow) {
-              Value* iw = sAdd(b, sAdd(b, sMul(b, ow, geo.sw), kxOff), -geo.pl);
-              Value* xAt = sAdd(b, sMul(b, sAdd(b, xRow, iw), d.C), xC);
-              Value* dyAt = sAdd(b, sMul(b, sAdd(b, dyRow, ow), d.F), f0);
-              std::vector<Value*> dyv;
-              for (int64_t j = 0; j < nv; ++j) dyv.push_back(v.load(DY, sAdd(b, dyAt, j * L), active(j)));
-              for (int64_t q = 0; q < nc; ++q) {
-                Value* xb = v.splat(tb.load(X, sAdd(b, xAt, q)));
-                for (int64_t j = 0; j < nv; ++j) {
-                  llvm::AllocaInst* a = acc[static_cast<size_t>(q * nv + j)];
-                  v.set(a, v.fma(xb, dyv[static_cast<size_t>(j)], v.get(a)));
+    un.grp = b.CreateURem(rest, tb.i64(gd.G));
+    un.kk = b.CreateUDiv(rest, tb.i64(gd.G));
+    un.kyOff = sMul(b, b.CreateUDiv(un.kk, tb.i64(d.KW)), geo.dh);
+    un.kxOff = sMul(b, b.CreateURem(un.kk, tb.i64(d.KW)), geo.dw);
+    un.c0 = sMul(b, un.cb, channels);
+    un.xC = sAdd(b, sMul(b, un.grp, gd.Cg), un.c0);
+    un.dwRow = sAdd(b, sMul(b, un.kk, gd.Cg), un.c0);  // dw row of (ky, kx, c0)
+    return un;
+  };
+  // Zero this task's blocks of dw: the sums start from +0.
+  tb.loop(tb.begin(), tb.end(), [&](Value* u) {
+    GroupedUnit un = unitOf(u);
+    Value* rows = b.CreateNSWSub(tb.smin(sAdd(b, un.c0, channels), tb.i64(gd.Cg)), un.c0);
+    tb.loop(tb.i64(0), rows, [&](Value* q) {
+      Value* at = sAdd(b, sMul(b, sAdd(b, un.dwRow, q), d.F), sMul(b, un.grp, gd.Fg));
+      tb.loop(tb.i64(0), tb.i64(gd.Fg), [&](Value* f) { tb.store(DW, sAdd(b, at, f), tb.f32(0.0)); }, "zf");
+    }, "zq");
+  }, "zero");
+  // Output rows in tiles whose dy (about 16 KiB) stays in L1 while every unit of the task
+  // reads it (as EmitConvBackward.cpp's filter gradient); each unit's block is reloaded per
+  // tile, so every element stays one FMA chain over (n, oh, ow) in order.
+  int64_t tileRows = std::clamp<int64_t>(16384 / std::max<int64_t>(1, d.OW * d.F * 4), 1, d.OH);
+  int64_t tiles = (d.OH + tileRows - 1) / tileRows;
+  tb.loop(tb.i64(0), tb.extent(N), [&](Value* img) {
+    tb.loop(tb.i64(0), tb.i64(tiles), [&](Value* tile) {
+      Value* tileLo = sMul(b, tile, tileRows);
+      tb.loop(tb.begin(), tb.end(), [&](Value* u) {
+        GroupedUnit un = unitOf(u);
+        Value* ohLo = tb.smax(firstValidOutput(tb, un.kyOff, geo.pt, geo.sh), tileLo);
+        Value* ohHi = tb.smin(endValidOutput(tb, un.kyOff, geo.pt, geo.sh, d.H, d.OH), sAdd(b, tileLo, tileRows));
+        Value* owLo = firstValidOutput(tb, un.kxOff, geo.pl, geo.sw);
+        Value* owHi = endValidOutput(tb, un.kxOff, geo.pl, geo.sw, d.W, d.OW);
+        auto micro = [&](int64_t nc) {
+          forBlocks(tb, 0, gd.Fg, vectors * L, [&](Value* fIn, int64_t fWidth) {
+            Value* f0 = sAdd(b, sMul(b, un.grp, gd.Fg), fIn);
+            int64_t nv = (fWidth + L - 1) / L;
+            auto active = [&](int64_t j) { return std::min<int64_t>(L, fWidth - j * L); };
+            Value* dwAt = sAdd(b, sMul(b, un.dwRow, d.F), f0);
+            std::vector<llvm::AllocaInst*> acc = v.accumulators(static_cast<size_t>(nc * nv));
+            for (int64_t q = 0; q < nc; ++q)
+              for (int64_t j = 0; j < nv; ++j)
+                v.set(acc[static_cast<size_t>(q * nv + j)], v.load(DW, sAdd(b, dwAt, q * d.F + j * L), active(j)));
+            tb.loop(ohLo, ohHi, [&](Value* oh) {
+              Value* ih = sAdd(b, sAdd(b, sMul(b, oh, geo.sh), un.kyOff), -geo.pt);
+              Value* xRow = sMul(b, sAdd(b, sMul(b, img, d.H), ih), d.W);
+              Value* dyRow = sMul(b, sAdd(b, sMul(b, img, d.OH), oh), d.OW);
+              tb.loop(owLo, owHi, [&](Value* ow) {
+                Value* iw = sAdd(b, sAdd(b, sMul(b, ow, geo.sw), un.kxOff), -geo.pl);
+                Value* xAt = sAdd(b, sMul(b, sAdd(b, xRow, iw), d.C), un.xC);
+                Value* dyAt = sAdd(b, sMul(b, sAdd(b, dyRow, ow), d.F), f0);
+                std::vector<Value*> dyv;
+                for (int64_t j = 0; j < nv; ++j) dyv.push_back(v.load(DY, sAdd(b, dyAt, j * L), active(j)));
+                for (int64_t q = 0; q < nc; ++q) {
+                  Value* xb = v.splat(tb.load(X, sAdd(b, xAt, q)));
+                  for (int64_t j = 0; j < nv; ++j) {
+                    llvm::AllocaInst* a = acc[static_cast<size_t>(q * nv + j)];
+                    v.set(a, v.fma(xb, dyv[static_cast<size_t>(j)], v.get(a)));
+                  }
                 }
-              }
-            }, "ow");
-          }, "oh");
-        }, "n");
-        Value* dwAt = sAdd(b, sMul(b, dwRow, d.F), f0);
-        for (int64_t q = 0; q < nc; ++q)
-          for (int64_t j = 0; j < nv; ++j)
-            v.store(DW, sAdd(b, dwAt, q * d.F + j * L), v.get(acc[static_cast<size_t>(q * nv + j)]), active(j));
-      }, "fb");
-    };
-    if (cTail == 0) return micro(channels);
-    Value* last = b.CreateICmpEQ(cb, tb.i64(cBlocks - 1));
-    tb.ifThen(b.CreateNot(last), [&] { micro(channels); });
-    tb.ifThen(last, [&] { micro(cTail); });
-  }, "unit");
+              }, "ow");
+            }, "oh");
+            for (int64_t q = 0; q < nc; ++q)
+              for (int64_t j = 0; j < nv; ++j)
+                v.store(DW, sAdd(b, dwAt, q * d.F + j * L), v.get(acc[static_cast<size_t>(q * nv + j)]), active(j));
+          }, "fb");
+        };
+        if (cTail == 0) return micro(channels);
+        Value* last = b.CreateICmpEQ(un.cb, tb.i64(cBlocks - 1));
+        tb.ifThen(b.CreateNot(last), [&] { micro(channels); });
+        tb.ifThen(last, [&] { micro(cTail); });
+      }, "unit");
+    }, "tile");
+  }, "n");
   tb.finish(Extent{d.KH * d.KW * gd.G * cBlocks, false},
             Extent{N.k * d.OH * d.OW * channels * gd.Fg * 2, N.batched});
   return {};
