@@ -11,9 +11,15 @@
 //
 //   build/bin/conv_bench --benchmark_format=json --benchmark_repetitions=3
 //
-// Counter FLOPS: 2 * N * OH * OW * KH * KW * C * F per iteration, as a rate (FLOP/s).
+// Counter FLOPS: 2 * N * OH * OW * KH * KW * (C / groups) * F per iteration, as a rate (FLOP/s).
+//
+// The convolution variants (`_dw`, `_dil`, `_grp` shapes): a MobileNet depthwise 3x3 at
+// 56x56x64 (stride 1 and 2), a dilated 3x3 and a grouped 3x3, at batch 8:
+//
+//   build/bin/conv_bench --benchmark_filter='dw|dil|grp' --benchmark_repetitions=3
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -47,12 +53,19 @@ const char* passName(Pass p) {
   return p == Pass::Forward ? "fwd" : p == Pass::BackwardData ? "bwd_data" : "bwd_weights";
 }
 
-// A stride-1 `same` convolution (the CNN example's), batch n.
+// A `same` convolution, batch n (stride, dilation and groups 1: the CNN example's).
 struct ConvShape {
   std::string name;
   int64_t n, h, w, c, f, k;
-  int64_t pad() const { return (k - 1) / 2; }  // same, odd kernel, stride 1
-  double flops() const { return 2.0 * static_cast<double>(n * h * w * k * k * c * f); }
+  int64_t stride = 1, dilation = 1, groups = 1;
+  int64_t span() const { return (k - 1) * dilation + 1; }
+  int64_t oh() const { return (h + stride - 1) / stride; }
+  int64_t ow() const { return (w + stride - 1) / stride; }
+  // TensorFlow's `same`: [top, bottom] (and left, right: square images here).
+  int64_t padTotal(int64_t in, int64_t out) const { return std::max<int64_t>((out - 1) * stride + span() - in, 0); }
+  int64_t padBefore() const { return padTotal(h, oh()) / 2; }
+  int64_t padAfter() const { return padTotal(h, oh()) - padBefore(); }
+  double flops() const { return 2.0 * static_cast<double>(n * oh() * ow() * k * k * (c / groups) * f); }
 };
 
 std::vector<float> randomData(size_t n, uint64_t seed) {
@@ -77,11 +90,13 @@ Compiled& compiledFor(const ConvShape& s, Pass p) {
   Compiled& out = cache[key];
   Graph g;
   auto f32 = [](std::vector<int64_t> d) { return nnc::TensorType{DType::F32, nnc::Shape(std::move(d))}; };
-  std::vector<int64_t> pads{s.pad(), s.pad(), s.k - 1 - s.pad(), s.k - 1 - s.pad()};
-  nnc::Attrs geo{{"strides", std::vector<int64_t>{1, 1}}, {"pads", pads}};
+  std::vector<int64_t> pads{s.padBefore(), s.padBefore(), s.padAfter(), s.padAfter()};
+  nnc::Attrs geo{{"strides", std::vector<int64_t>{s.stride, s.stride}}, {"pads", pads}};
+  if (s.dilation != 1) geo.set("dilations", std::vector<int64_t>{s.dilation, s.dilation});
+  if (s.groups != 1) geo.set("groups", s.groups);
   NodeId x = g.addLeaf(OpKind::Input, "x", f32({kBatch, s.h, s.w, s.c}));
-  NodeId w = g.addLeaf(OpKind::Input, "w", f32({s.k, s.k, s.c, s.f}));
-  NodeId dy = g.addLeaf(OpKind::Input, "dy", f32({kBatch, s.h, s.w, s.f}));
+  NodeId w = g.addLeaf(OpKind::Input, "w", f32({s.k, s.k, s.c / s.groups, s.f}));
+  NodeId dy = g.addLeaf(OpKind::Input, "dy", f32({kBatch, s.oh(), s.ow(), s.f}));
   nnc::Result<NodeId> r = [&] {
     if (p == Pass::Forward) return g.add(OpKind::Conv2D, {x, w}, geo);
     if (p == Pass::BackwardData) {
@@ -139,11 +154,14 @@ void runDnnl(benchmark::State& state, ConvShape s, Pass p, int threads) {
   omp_set_num_threads(threads);
   engine eng(engine::kind::cpu, 0);
   stream strm(eng);
-  memory::dims src{s.n, s.c, s.h, s.w}, wei{s.f, s.c, s.k, s.k}, dst{s.n, s.f, s.h, s.w};
-  memory::dims strides{1, 1}, padL{s.pad(), s.pad()}, padR{s.k - 1 - s.pad(), s.k - 1 - s.pad()};
+  memory::dims src{s.n, s.c, s.h, s.w}, dst{s.n, s.f, s.oh(), s.ow()};
+  memory::dims wei = s.groups == 1 ? memory::dims{s.f, s.c, s.k, s.k}
+                                   : memory::dims{s.groups, s.f / s.groups, s.c / s.groups, s.k, s.k};
+  memory::dims strides{s.stride, s.stride}, padL{s.padBefore(), s.padBefore()}, padR{s.padAfter(), s.padAfter()};
+  memory::dims dilates{s.dilation - 1, s.dilation - 1};  // oneDNN counts the gaps
   memory::desc srcMd(src, dt::f32, tag::nhwc), dstMd(dst, dt::f32, tag::nhwc), weiAny(wei, dt::f32, tag::any);
   convolution_forward::desc fd(prop_kind::forward_training, algorithm::convolution_direct, srcMd, weiAny, dstMd,
-                               strides, padL, padR);
+                               strides, dilates, padL, padR);
   convolution_forward::primitive_desc fpd(fd, eng);
   auto filled = [&](const memory::desc& md, uint64_t seed) {
     memory m(md, eng);
@@ -159,14 +177,16 @@ void runDnnl(benchmark::State& state, ConvShape s, Pass p, int threads) {
             {DNNL_ARG_WEIGHTS, filled(fpd.weights_desc(), 2)},
             {DNNL_ARG_DST, memory(fpd.dst_desc(), eng)}};
   } else if (p == Pass::BackwardData) {
-    convolution_backward_data::desc bd(algorithm::convolution_direct, srcMd, weiAny, dstMd, strides, padL, padR);
+    convolution_backward_data::desc bd(algorithm::convolution_direct, srcMd, weiAny, dstMd, strides, dilates, padL,
+                                       padR);
     convolution_backward_data::primitive_desc bpd(bd, eng, fpd);
     prim = convolution_backward_data(bpd);
     args = {{DNNL_ARG_DIFF_DST, filled(bpd.diff_dst_desc(), 1)},
             {DNNL_ARG_WEIGHTS, filled(bpd.weights_desc(), 2)},
             {DNNL_ARG_DIFF_SRC, memory(bpd.diff_src_desc(), eng)}};
   } else {
-    convolution_backward_weights::desc bd(algorithm::convolution_direct, srcMd, weiAny, dstMd, strides, padL, padR);
+    convolution_backward_weights::desc bd(algorithm::convolution_direct, srcMd, weiAny, dstMd, strides, dilates, padL,
+                                          padR);
     convolution_backward_weights::primitive_desc bpd(bd, eng, fpd);
     prim = convolution_backward_weights(bpd);
     args = {{DNNL_ARG_SRC, filled(bpd.src_desc(), 1)},
@@ -183,7 +203,14 @@ void runDnnl(benchmark::State& state, ConvShape s, Pass p, int threads) {
 
 std::vector<ConvShape> shapes() {
   // fashion_cnn at batch 64: conv1 28x28x1 -> 32, conv2 14x14x32 -> 64, both 5x5 same.
-  return {{"cnn_conv1_28x28x1x32", 64, 28, 28, 1, 32, 5}, {"cnn_conv2_14x14x32x64", 64, 14, 14, 32, 64, 5}};
+  return {{"cnn_conv1_28x28x1x32", 64, 28, 28, 1, 32, 5},
+          {"cnn_conv2_14x14x32x64", 64, 14, 14, 32, 64, 5},
+          // The convolution variants at batch 8: MobileNet's depthwise 3x3 at 56x56x64 (stride
+          // 1 and 2), a dilated 3x3 64 -> 64 at 56x56, a grouped 3x3 128 -> 128 in 4 groups.
+          {"mobilenet_dw3x3_56x56x64", 8, 56, 56, 64, 64, 3, 1, 1, 64},
+          {"mobilenet_dw3x3_56x56x64_s2", 8, 56, 56, 64, 64, 3, 2, 1, 64},
+          {"dil2_3x3_56x56x64x64", 8, 56, 56, 64, 64, 3, 1, 2, 1},
+          {"grp4_3x3_28x28x128x128", 8, 28, 28, 128, 128, 3, 1, 1, 4}};
 }
 
 const int registered = [] {

@@ -273,6 +273,9 @@ Grads matmul(IRBuilder& b, const GradInput& in) {
 Grads conv2d(IRBuilder& b, const GradInput& in) {
   NodeId x = operand(in, 0), w = operand(in, 1);
   Attrs base{{"strides", in.node.attrs.getInts("strides")}, {"pads", in.node.attrs.getInts("pads")}};
+  // Dilated and grouped convolutions: their adjoints take the same dilations and groups.
+  if (in.node.attrs.has("dilations")) base.set("dilations", in.node.attrs.getInts("dilations"));
+  if (in.node.attrs.has("groups")) base.set("groups", in.node.attrs.getInt("groups"));
   NodeId dx = kNoNode, dw = kNoNode;
   if (in.wanted[0]) {
     Attrs a = base;

@@ -40,4 +40,10 @@ inline DropoutMaskOperands dropoutMaskOperands(const Attrs& a, size_t operands) 
 }
 inline DropoutMaskOperands dropoutMaskOperands(const Node& n) { return dropoutMaskOperands(n.attrs, n.inputs.size()); }
 
+// Grouped convolutions (Conv2D, Conv2DGradInput, Conv2DGradFilter): `groups` splits the input
+// channels C and the filters F into that many equal runs, run g of the filters reading only
+// run g of the channels (filter [kh, kw, C / groups, F]). 1 when absent. Dilations live in
+// Window (compiler/ir/Window.h).
+inline int64_t convGroupsAttr(const Attrs& a) { return a.getInt("groups", 1); }
+
 }  // namespace nnc

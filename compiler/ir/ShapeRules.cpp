@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 
+#include "compiler/ir/OpAttrs.h"
 #include "compiler/ir/Window.h"
 
 namespace nnc {
@@ -60,15 +61,23 @@ Result<Window> windowAttrs(OpKind op, const Attrs& a, const char* windowName, st
   if (g.kh <= 0 || g.kw <= 0) return err(op, "window sizes must be positive");
   if (g.sh <= 0 || g.sw <= 0) return err(op, "strides must be positive");
   if (g.pt < 0 || g.pl < 0 || g.pb < 0 || g.pr < 0) return err(op, "padding must not be negative");
+  if (a.has("dilations")) {
+    auto d = intsAttr(op, a, "dilations", 2);
+    if (!d) return d.error();
+    g.dh = (*d)[0], g.dw = (*d)[1];
+    if (g.dh <= 0 || g.dw <= 0) return err(op, "dilations must be positive");
+  }
   return g;
 }
 
 Result<std::pair<int64_t, int64_t>> windowOut(OpKind op, const Window& g, int64_t h, int64_t w) {
-  int64_t oh = windowOutput(h, g.kh, g.sh, g.pt, g.pb);
-  int64_t ow = windowOutput(w, g.kw, g.sw, g.pl, g.pr);
+  int64_t oh = windowOutput(h, g.spanH(), g.sh, g.pt, g.pb);
+  int64_t ow = windowOutput(w, g.spanW(), g.sw, g.pl, g.pr);
   if (oh < 1 || ow < 1)
-    return err(op, "window " + std::to_string(g.kh) + "x" + std::to_string(g.kw) + " does not fit the " +
-                       std::to_string(h) + "x" + std::to_string(w) + " input with this padding");
+    return err(op, "window " + std::to_string(g.kh) + "x" + std::to_string(g.kw) +
+                       (g.dilated() ? " (dilated to " + std::to_string(g.spanH()) + "x" + std::to_string(g.spanW()) + ")"
+                                    : std::string()) +
+                       " does not fit the " + std::to_string(h) + "x" + std::to_string(w) + " input with this padding");
   return std::pair{oh, ow};
 }
 
@@ -269,16 +278,33 @@ Result<TensorType> matmul(OpKind op, const std::vector<TensorType>& in, const At
   return TensorType{DType::F32, out};
 }
 
+// Grouped convolutions: `groups` (OpAttrs.h) must be positive and divide both the input
+// channels and the filters.
+Result<int64_t> convGroups(OpKind op, const Attrs& a, int64_t channels, int64_t filters) {
+  int64_t groups = convGroupsAttr(a);
+  if (groups <= 0) return err(op, "groups must be positive, got " + std::to_string(groups));
+  if (channels % groups != 0)
+    return err(op, "groups = " + std::to_string(groups) + " does not divide the " + std::to_string(channels) +
+                       " input channels");
+  if (filters % groups != 0)
+    return err(op, "groups = " + std::to_string(groups) + " does not divide the " + std::to_string(filters) + " filters");
+  return groups;
+}
+
 Result<TensorType> conv2d(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
   NNC_TRY(expectArity(op, in, 2));
   NNC_TRY(expectRank(op, in[0], 4, "an input [batch, height, width, channels]"));
-  NNC_TRY(expectRank(op, in[1], 4, "a filter [kh, kw, in, out]"));
+  NNC_TRY(expectRank(op, in[1], 4, "a filter [kh, kw, in / groups, out]"));
   NNC_TRY(expectFloat(op, in[0]));
   NNC_TRY(expectFloat(op, in[1]));
   const Shape &x = in[0].shape, &w = in[1].shape;
-  if (x[3] != w[2])
+  auto groups = convGroups(op, a, x[3], w[3]);
+  if (!groups) return groups.error();
+  if (x[3] != w[2] * *groups)
     return err(op, "input has " + std::to_string(x[3]) + " channels but the filter " + w.str() + " expects " +
-                       std::to_string(w[2]));
+                       std::to_string(w[2] * *groups) +
+                       (*groups > 1 ? " (" + std::to_string(w[2]) + " per group x " + std::to_string(*groups) + " groups)"
+                                    : std::string()));
   auto g = windowAttrs(op, a, "", {w[0], w[1]});
   if (!g) return g.error();
   auto o = windowOut(op, *g, x[1], x[2]);
@@ -293,13 +319,15 @@ Result<TensorType> conv2dGradInput(OpKind op, const std::vector<TensorType>& in,
   const Shape &dy = in[0].shape, &w = in[1].shape;
   auto hw = intsAttr(op, a, "input_hw", 2);
   if (!hw) return hw.error();
+  int64_t groups = convGroupsAttr(a);
+  if (groups <= 0 || w[3] % groups != 0) return err(op, "groups = " + std::to_string(groups) + " does not divide the filters of " + w.str());
   auto g = windowAttrs(op, a, "", {w[0], w[1]});
   if (!g) return g.error();
   auto o = windowOut(op, *g, (*hw)[0], (*hw)[1]);
   if (!o) return o.error();
   if (o->first != dy[1] || o->second != dy[2] || dy[3] != w[3])
     return err(op, "output gradient " + dy.str() + " does not match filter " + w.str() + " and input size");
-  return TensorType{DType::F32, Shape{dy[0], (*hw)[0], (*hw)[1], w[2]}};
+  return TensorType{DType::F32, Shape{dy[0], (*hw)[0], (*hw)[1], w[2] * groups}};
 }
 
 Result<TensorType> conv2dGradFilter(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
@@ -307,13 +335,15 @@ Result<TensorType> conv2dGradFilter(OpKind op, const std::vector<TensorType>& in
   NNC_TRY(expectRank(op, in[0], 4, "an input"));
   NNC_TRY(expectRank(op, in[1], 4, "an output gradient"));
   const Shape &x = in[0].shape, &dy = in[1].shape;
+  auto groups = convGroups(op, a, x[3], dy[3]);
+  if (!groups) return groups.error();
   auto g = windowAttrs(op, a, "kernel");
   if (!g) return g.error();
   auto o = windowOut(op, *g, x[1], x[2]);
   if (!o) return o.error();
   if (o->first != dy[1] || o->second != dy[2] || x[0] != dy[0])
     return err(op, "output gradient " + dy.str() + " does not match input " + x.str());
-  return TensorType{DType::F32, Shape{g->kh, g->kw, x[3], dy[3]}};
+  return TensorType{DType::F32, Shape{g->kh, g->kw, x[3] / *groups, dy[3]}};
 }
 
 Result<TensorType> pool(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {

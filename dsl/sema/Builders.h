@@ -71,4 +71,9 @@ std::optional<std::vector<int64_t>> axesArg(Sema& s, const BoundCall& b, const c
 // Pads [top, left, bottom, right] of a window op: TensorFlow's `same`, or none for `valid`.
 std::vector<int64_t> windowPads(bool same, int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t sh, int64_t sw);
 
+// The Conv2D attributes of a convolution layer over an image of `shape` with a kh x kw filter:
+// its `stride`, `padding` and `dilation` arguments (TensorFlow's `same`: the padding of the
+// dilated window (k - 1) * d + 1) and `groups` (ConvLayers.cpp).
+Attrs convAttrs(const BoundCall& b, const Shape& shape, int64_t kh, int64_t kw, int64_t groups);
+
 }  // namespace nnc::sema

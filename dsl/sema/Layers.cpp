@@ -27,13 +27,12 @@ std::optional<NodeId> buildConv2D(Sema& s, const BoundCall& b) {
   NodeId x = b.tensor("x");
   const Shape shape = s.type(x).shape;
   auto [kh, kw] = b.pair("kernel");
-  auto [sh, sw] = b.pair("stride");
-  int64_t filters = b.integer("filters");
+  int64_t filters = b.integer("filters"), groups = b.integer("groups");
   Emitter em(s, b.loc);
-  NodeId w = em.param(b, "weight", Shape{kh, kw, shape[3], filters}, initSpec(*b.arg("init").call));
-  NodeId y = em(OpKind::Conv2D, {x, w},
-                Attrs{{"strides", std::vector<int64_t>{sh, sw}},
-                      {"pads", windowPads(b.word("padding") == "same", shape[1], shape[2], kh, kw, sh, sw)}});
+  // `groups` that does not divide the channels: the shape rule's message, at the call.
+  int64_t perGroup = shape[3] % groups == 0 ? shape[3] / groups : shape[3];
+  NodeId w = em.param(b, "weight", Shape{kh, kw, perGroup, filters}, initSpec(*b.arg("init").call));
+  NodeId y = em(OpKind::Conv2D, {x, w}, convAttrs(b, shape, kh, kw, groups));
   if (b.flag("bias")) y = em(OpKind::Add, {y, em.param(b, "bias", Shape{filters}, kZeros)});
   if (!em.ok()) return std::nullopt;
   return s.activation(b.word("activation"), y, b.loc);
@@ -119,7 +118,10 @@ void addLayers(Registry& r) {
                spec::intOrPair("kernel", spec::required(), spec::between(1, kMaxWindow)),
                spec::intOrPair("stride", spec::num(1), spec::between(1, kMaxWindow)),
                spec::word("padding", spec::word("same"), {"same", "valid"}, "padding"), activationParam("none"),
-               spec::boolean("bias", true), init()},
+               spec::boolean("bias", true), init(),
+               // dilated and grouped convolutions
+               spec::intOrPair("dilation", spec::num(1), spec::between(1, kMaxWindow)),
+               spec::integer("groups", spec::num(1), unitsRange())},
               buildConv2D, "Conv2D"));
   r.add(layer("maxout",
               {spec::tensor("x", features), spec::integer("units", spec::required(), unitsRange()),

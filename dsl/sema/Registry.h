@@ -34,6 +34,7 @@ void addReductions(Registry& r);
 void addShapeOps(Registry& r);
 void addPoolingOps(Registry& r);
 void addLayers(Registry& r);
+void addConvLayers(Registry& r);  // conv1d, depthwise_conv2d, separable_conv2d
 void addRecurrentLayers(Registry& r);
 void addLosses(Registry& r);
 void addInitializers(Registry& r);

@@ -228,3 +228,130 @@ class OptimMix(Peer):
     def loss(self, b, ctx):
         h0 = torch.tanh(b["x"] @ self.w() * self.s())
         return nt.cross_entropy(self.logits(self.bn(self.h1(h0))), b["label"], ctx["class_weights"])
+
+
+# ---------------------------------------------------------------------------- convolution variants
+# (dilated, grouped, depthwise, separable, conv1d). nnc's filters are [kh, kw, in/groups, out],
+# torch's [out, in/groups, kh, kw]; a depthwise filter [kh, kw, in, multiplier] is torch's
+# grouped filter [in * multiplier, 1, kh, kw] (output channel c * multiplier + m in both).
+# `same` pads as TensorFlow does, for the dilated window (k - 1) * d + 1.
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _same_pad(x, kernel, stride, dilation):
+    spans = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
+    pads = []
+    for size, span, s in zip(x.shape[2:], spans, stride):
+        out = -(-size // s)
+        total = max((out - 1) * s + span - size, 0)
+        pads.append((total // 2, total - total // 2))
+    return torch.nn.functional.pad(x, (pads[1][0], pads[1][1], pads[0][0], pads[0][1]))
+
+
+class GroupedConv2d(nn.Module):
+    """conv2d with dilation and groups (NCHW), or depthwise (groups = in, weight as nnc's
+    [kh, kw, in, multiplier] under `suffix`)."""
+
+    def __init__(self, name, cin, filters, kernel, stride=1, padding="same", dilation=1, groups=1, act=None,
+                 bias=True, depthwise=False, suffix="weight", bias_name="bias"):
+        super().__init__()
+        self.name, self.act, self.padding, self.depthwise = name, act, padding, depthwise
+        self.suffix, self.bias_name = suffix, bias_name
+        self.kernel, self.stride, self.dilation = _pair(kernel), _pair(stride), _pair(dilation)
+        self.conv = nn.Conv2d(cin, filters, self.kernel, stride=self.stride, dilation=self.dilation, groups=groups,
+                              padding=0, bias=bias)
+
+    def forward(self, x):
+        if self.padding == "same":
+            x = _same_pad(x, self.kernel, self.stride, self.dilation)
+        return nt.activation(self.act, self.conv(x))
+
+    def layer_bindings(self):
+        w = self.conv.weight  # [out, in/groups, kh, kw]
+        kh, kw, out = w.shape[2], w.shape[3], w.shape[0]
+        if self.depthwise:
+            cin = self.conv.in_channels
+            to_nnc = lambda t: t.permute(2, 3, 1, 0).reshape(kh, kw, cin, out // cin)
+            to_torch = lambda a: a.reshape(kh, kw, 1, out).permute(3, 2, 0, 1)
+        else:
+            to_nnc = lambda t: t.permute(2, 3, 1, 0)
+            to_torch = lambda a: a.permute(3, 2, 0, 1)
+        b = [nt.Binding(self.name + "." + self.suffix, w, to_nnc, to_torch)]
+        if self.conv.bias is not None and self.bias_name:
+            b.append(nt.Binding(self.name + "." + self.bias_name, self.conv.bias))
+        return b
+
+
+class SeparableConv2d(nn.Module):
+    def __init__(self, name, cin, filters, kernel, stride=1, padding="same", act=None):
+        super().__init__()
+        self.act = act
+        self.dw = GroupedConv2d(name, cin, cin, kernel, stride, padding, groups=cin, bias=False, depthwise=True,
+                                suffix="depthwise")
+        self.pw = GroupedConv2d(name, cin, filters, 1, suffix="pointwise", padding="valid")
+
+    def forward(self, x):
+        return nt.activation(self.act, self.pw(self.dw(x)))
+
+
+class Conv1d(nn.Module):
+    """conv1d over [batch, time, channels]; nnc's weight [k, in, out], torch's [out, in, k]."""
+
+    def __init__(self, name, cin, filters, kernel, stride=1, padding="same", dilation=1, act=None, bias=True):
+        super().__init__()
+        self.name, self.act, self.padding = name, act, padding
+        self.kernel, self.stride, self.dilation = kernel, stride, dilation
+        self.conv = nn.Conv1d(cin, filters, kernel, stride=stride, dilation=dilation, bias=bias)
+
+    def forward(self, x):  # [batch, time, channels]
+        x = x.permute(0, 2, 1)
+        if self.padding == "same":
+            size, span = x.shape[2], (self.kernel - 1) * self.dilation + 1
+            out = -(-size // self.stride)
+            total = max((out - 1) * self.stride + span - size, 0)
+            x = torch.nn.functional.pad(x, (total // 2, total - total // 2))
+        return nt.activation(self.act, self.conv(x)).permute(0, 2, 1)
+
+    def layer_bindings(self):
+        b = [nt.Binding(self.name + ".weight", self.conv.weight, lambda t: t.permute(2, 1, 0),
+                        lambda a: a.permute(2, 1, 0))]
+        if self.conv.bias is not None:
+            b.append(nt.Binding(self.name + ".bias", self.conv.bias))
+        return b
+
+
+class ConvVariants(Peer):  # tests/peers/models/conv_variants.nn
+    def __init__(self):
+        super().__init__()
+        self.d1 = GroupedConv2d("d1", 4, 8, 3, dilation=2, act="relu")
+        self.g1 = GroupedConv2d("g1", 8, 12, 3, groups=4, act="tanh")
+        self.g2 = GroupedConv2d("g2", 12, 6, [3, 2], stride=2, groups=2, padding="valid")
+        self.dw1 = GroupedConv2d("dw1", 12, 12, 3, groups=12, act="elu", depthwise=True)
+        self.dw2 = GroupedConv2d("dw2", 12, 24, 3, stride=2, dilation=[1, 2], groups=12, depthwise=True)
+        self.s1 = SeparableConv2d("s1", 8, 5, 3, stride=2, act="elu")
+        self.v1 = GroupedConv2d("v1", 4, 3, 2, dilation=3, padding="valid")
+        self.logits = Dense("logits", 4 * 4 * 6 + 5 * 5 * 24 + 5 * 5 * 5 + 6 * 6 * 3, 4)
+
+    def loss(self, b, ctx):
+        x = nchw(b["image"])
+        d1 = self.d1(x)
+        g1 = self.g1(d1)
+        parts = (self.g2(g1), self.dw2(self.dw1(g1)), self.s1(d1), self.v1(x))
+        flat = torch.cat([flatten_nhwc(p) for p in parts], dim=-1)
+        return nt.cross_entropy(self.logits(flat), b["label"], ctx["class_weights"])
+
+
+class Conv1dSeq(Peer):  # tests/peers/models/conv1d_seq.nn
+    def __init__(self):
+        super().__init__()
+        self.c1 = Conv1d("c1", 3, 6, 3, dilation=2, act="relu")
+        self.c2 = Conv1d("c2", 6, 5, 4, stride=2, act="tanh")
+        self.c3 = Conv1d("c3", 6, 4, 3, stride=2, padding="valid", bias=False)
+        self.logits = Dense("logits", 6 * 5 + 5 * 4, 3)
+
+    def loss(self, b, ctx):
+        c1 = self.c1(b["seq"])
+        flat = torch.cat([self.c2(c1).reshape(c1.shape[0], -1), self.c3(c1).reshape(c1.shape[0], -1)], dim=-1)
+        return nt.cross_entropy(self.logits(flat), b["label"], ctx["class_weights"])

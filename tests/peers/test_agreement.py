@@ -140,6 +140,13 @@ def build_cases():
     for c in cases:  # one ctest test for all the small models (each test imports torch once)
         if not c.name.startswith("example_"):
             c.group = "models"
+    # The convolution variants (dilated, grouped, depthwise, separable, conv1d): a group of their own.
+    cases += [
+        Case("conv_variants", "tests/peers/models/conv_variants.nn", "ConvVariants",
+             {"image": normal(9, 9, 4), "label": classes(4)}, 100, 16, group="conv_variants"),
+        Case("conv1d_seq", "tests/peers/models/conv1d_seq.nn", "Conv1dSeq",
+             {"seq": normal(11, 3), "label": classes(3)}, 100, 16, group="conv_variants"),
+    ]
     # The optimizer matrix: every optimizer and variant, each with and without weight decay.
     optimizers = {
         "sgd": "sgd(lr = 0.1)",

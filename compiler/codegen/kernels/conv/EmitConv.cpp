@@ -18,6 +18,7 @@
 #include <optional>
 
 #include "compiler/codegen/kernels/conv/ConvKernels.h"
+#include "compiler/codegen/kernels/conv/ConvTaps.h"
 
 namespace nnc::codegen {
 
@@ -26,6 +27,7 @@ using llvm::Value;
 Result<void> emitConv2D(KernelContext& kc) {
   const Graph& g = kc.graph();
   const Node& n = kc.root();
+  if (needsGroupedConv(n)) return emitConv2DVariant(kc);  // grouped, depthwise, dilated: ConvTaps.h
   // With an epilogue, the last member's buffer receives the sums, then the epilogue's result.
   bool epilogue = !kc.kernel.epilogue.empty();
   NodeId X = n.inputs[0], Wt = n.inputs[1], Y = epilogue ? kc.kernel.epilogue.back() : kc.kernel.root;

@@ -26,6 +26,7 @@
 #include <optional>
 
 #include "compiler/codegen/kernels/conv/ConvKernels.h"
+#include "compiler/codegen/kernels/conv/ConvTaps.h"
 
 namespace nnc::codegen {
 
@@ -34,6 +35,7 @@ using llvm::Value;
 Result<void> emitConv2DGradInput(KernelContext& kc) {
   const Graph& g = kc.graph();
   const Node& n = kc.root();
+  if (needsGroupedConv(n)) return emitConv2DGradInputVariant(kc);  // grouped, depthwise, dilated: ConvTaps.h
   NodeId DY = n.inputs[0], Wt = n.inputs[1], DX = kc.kernel.root;
   const Shape &dys = g.type(DY).shape, &ws = g.type(Wt).shape, &xs = n.type.shape;
   ConvDims d{xs[1], xs[2], xs[3], ws[0], ws[1], ws[3], dys[1], dys[2], {}};
@@ -165,6 +167,7 @@ Result<void> emitConv2DGradInput(KernelContext& kc) {
 Result<void> emitConv2DGradFilter(KernelContext& kc) {
   const Graph& g = kc.graph();
   const Node& n = kc.root();
+  if (needsGroupedConv(n)) return emitConv2DGradFilterVariant(kc);  // grouped, depthwise, dilated: ConvTaps.h
   NodeId X = n.inputs[0], DY = n.inputs[1], DW = kc.kernel.root;
   const Shape &xs = g.type(X).shape, &dys = g.type(DY).shape, &dws = n.type.shape;
   ConvDims d{xs[1], xs[2], xs[3], dws[0], dws[1], dws[3], dys[1], dys[2], {}};
