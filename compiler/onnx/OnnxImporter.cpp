@@ -96,6 +96,9 @@ class Importer {
       for (const auto& in : g.input()) isInput = isInput || in.name() == name;
       if (!isInput) return makeError("--const names '" + name + "', which is not an input of the model");
     }
+    for (const auto& n : g.node())
+      for (const auto& in : n.input()) ctx_.consumed.insert(in);
+    for (const auto& out : g.output()) ctx_.consumed.insert(out.name());
     for (const auto& n : g.node()) NNC_TRY(addNode(n));
     ctx_.node = nullptr;
     for (const auto& out : g.output()) {
@@ -195,7 +198,7 @@ class Importer {
     size_t before = ctx_.g.size();
     NNC_TRY(it->second(ctx_));
     for (int i = 0; i < n.output_size(); ++i)
-      if (!n.output(i).empty() && !ctx_.values.count(n.output(i)))
+      if (!n.output(i).empty() && !ctx_.values.count(n.output(i)) && ctx_.consumed.count(n.output(i)))
         return ctx_.error("output " + std::to_string(i) + " ('" + n.output(i) + "') is not supported");
     if (ctx_.g.size() > before && n.output_size() > 0 && !n.output(0).empty()) {
       const Value& v = ctx_.values[n.output(0)];

@@ -35,6 +35,7 @@ void addShapeOps(Registry& r);
 void addPoolingOps(Registry& r);
 void addLayers(Registry& r);
 void addRecurrentLayers(Registry& r);
+void addOnnxLayer(Registry& r);    // onnx("FILE.onnx", x, ...) (OnnxLayer.cpp)
 void addLosses(Registry& r);
 void addInitializers(Registry& r);
 void addOptimizers(Registry& r);   // optimizers, schedules, normalize forms
