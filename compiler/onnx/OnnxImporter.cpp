@@ -7,6 +7,8 @@
 
 #include "compiler/onnx/OnnxContext.h"
 #include "compiler/onnx/OnnxReader.h"
+#include "compiler/passes/DeadCodeElimination.h"
+#include "compiler/passes/TransposeSinking.h"
 
 namespace nnc::onnximport {
 
@@ -116,6 +118,12 @@ class Importer {
       result_.outputs.push_back(BoundaryValue{out.name(), declared});
     }
     if (model.graph.outputs.empty()) return makeError("the ONNX graph has no outputs");
+    // The NCHW <-> NHWC transposes around channels-last ops cancel between them.
+    auto sunk = sinkTransposes(model.graph);
+    if (!sunk) return sunk.error();
+    auto live = eliminateDeadCode(*sunk);
+    if (!live) return live.error();
+    model.graph = std::move(*live);
     return std::move(result_);
   }
 

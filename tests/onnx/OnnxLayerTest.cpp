@@ -171,3 +171,39 @@ TEST(OnnxModeOps, BatchNormalizationAndDropoutBecomeModeDependentOps) {
 
 }  // namespace
 }  // namespace nnc::onnxtest
+
+namespace nnc::onnxtest {
+namespace {
+
+// Conv -> Relu -> Conv as PyTorch writes it (NCHW, OIHW weights): after import, the only
+// data transposes are the input's and the output's; none sits between the convolutions.
+TEST(OnnxTransposeSinking, ImportedConvReluConvHasNoTransposeBetweenTheConvolutions) {
+  onnx::ModelProto m = newModel();
+  addValueInfo(m.mutable_graph()->add_input(), "x", 1, {-1, 2, 6, 6});
+  addValueInfo(m.mutable_graph()->add_output(), "y", 1, {-1, 3, 6, 6});
+  std::vector<double> w1(4 * 2 * 9, 0.1), w2(3 * 4 * 9, -0.1);
+  addInitializer(m, "w1", 1, {4, 2, 3, 3}, w1);
+  addInitializer(m, "b1", 1, {4}, {0.1, 0.2, 0.3, 0.4});
+  addInitializer(m, "w2", 1, {3, 4, 3, 3}, w2);
+  addIntsAttr(addNode(m, "Conv", {"x", "w1", "b1"}, {"c1"}), "pads", {1, 1, 1, 1});
+  addNode(m, "Relu", {"c1"}, {"r"});
+  addIntsAttr(addNode(m, "Conv", {"r", "w2"}, {"y"}), "pads", {1, 1, 1, 1});
+  auto imported = onnximport::importOnnxBytes(bytes(m), "crc.onnx");
+  ASSERT_TRUE(imported.ok()) << imported.error().message;
+  const Graph& g = imported->model.graph;
+  int batchedTransposes = 0;
+  const Node* second = nullptr;
+  for (const Node& n : g.nodes()) {
+    batchedTransposes += n.op == OpKind::Transpose && n.type.shape.isBatched();
+    if (n.op == OpKind::Conv2D) second = &n;
+  }
+  EXPECT_EQ(batchedTransposes, 2);
+  ASSERT_NE(second, nullptr);
+  for (NodeId v = second->inputs[0]; g.node(v).op != OpKind::Conv2D; v = g.node(v).inputs[0]) {
+    ASSERT_NE(g.node(v).op, OpKind::Transpose);
+    ASSERT_FALSE(g.node(v).inputs.empty());
+  }
+}
+
+}  // namespace
+}  // namespace nnc::onnxtest
