@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,10 @@ class ImportContext {
   void setOutput(size_t i, ConstTensor t);
   size_t numOutputs() const { return static_cast<size_t>(node->output_size()); }
   bool wantsOutput(size_t i) const { return i < numOutputs() && !node->output(static_cast<int>(i)).empty(); }
+  // Whether a later node or a graph output reads output i (PyTorch's training-mode exports
+  // name BatchNormalization's running statistics and Dropout's mask, and read neither).
+  bool outputUsed(size_t i) const { return wantsOutput(i) && consumed.count(node->output(static_cast<int>(i))) > 0; }
+  std::set<std::string> consumed;  // every value name some node or graph output reads
 
   // Attributes of the current node.
   const onnx::AttributeProto* attr(const std::string& name) const;

@@ -7,6 +7,8 @@
 
 #include "compiler/onnx/OnnxContext.h"
 #include "compiler/onnx/OnnxReader.h"
+#include "compiler/passes/DeadCodeElimination.h"
+#include "compiler/passes/TransposeSinking.h"
 
 namespace nnc::onnximport {
 
@@ -96,6 +98,9 @@ class Importer {
       for (const auto& in : g.input()) isInput = isInput || in.name() == name;
       if (!isInput) return makeError("--const names '" + name + "', which is not an input of the model");
     }
+    for (const auto& n : g.node())
+      for (const auto& in : n.input()) ctx_.consumed.insert(in);
+    for (const auto& out : g.output()) ctx_.consumed.insert(out.name());
     for (const auto& n : g.node()) NNC_TRY(addNode(n));
     ctx_.node = nullptr;
     for (const auto& out : g.output()) {
@@ -113,6 +118,12 @@ class Importer {
       result_.outputs.push_back(BoundaryValue{out.name(), declared});
     }
     if (model.graph.outputs.empty()) return makeError("the ONNX graph has no outputs");
+    // The NCHW <-> NHWC transposes around channels-last ops cancel between them.
+    auto sunk = sinkTransposes(model.graph);
+    if (!sunk) return sunk.error();
+    auto live = eliminateDeadCode(*sunk);
+    if (!live) return live.error();
+    model.graph = std::move(*live);
     return std::move(result_);
   }
 
@@ -195,7 +206,7 @@ class Importer {
     size_t before = ctx_.g.size();
     NNC_TRY(it->second(ctx_));
     for (int i = 0; i < n.output_size(); ++i)
-      if (!n.output(i).empty() && !ctx_.values.count(n.output(i)))
+      if (!n.output(i).empty() && !ctx_.values.count(n.output(i)) && ctx_.consumed.count(n.output(i)))
         return ctx_.error("output " + std::to_string(i) + " ('" + n.output(i) + "') is not supported");
     if (ctx_.g.size() > before && n.output_size() > 0 && !n.output(0).empty()) {
       const Value& v = ctx_.values[n.output(0)];

@@ -321,26 +321,37 @@ Result<NodeId> perChannel(ImportContext& ctx, NodeId v, size_t rank) {
   return ctx.reshape(v, dims);
 }
 
-// Inference-mode BatchNormalization: (x - mean) / sqrt(var + eps) * scale + bias, in the
-// file's layout (the statistics broadcast over the channel axis).
+// BatchNormalization as nnc's mode-dependent BatchNorm op (batch statistics and running
+// updates while training, running statistics in inference, whatever `training_mode` says),
+// which normalises the last axis: the channel axis is moved last and back. ONNX's momentum
+// weighs the running statistic, as nnc's does. The running statistics the training mode
+// outputs are nnc's state updates; a graph that reads them is refused.
 Result<void> mapBatchNorm(ImportContext& ctx) {
   TRY_NODE(x, ctx.in(0));
   size_t rank = ctx.rank(x);
   if (rank < 2) return ctx.error("the input needs a channel axis");
-  if (ctx.wantsOutput(1) || ctx.wantsOutput(2))
-    return ctx.error("the training outputs (running mean and variance) are not supported; nnc predicts in inference mode");
+  if (ctx.outputUsed(1) || ctx.outputUsed(2))
+    return ctx.error("the running mean and variance outputs are read by the graph; nnc keeps them as state");
   NodeId in[4];
   for (size_t i = 0; i < 4; ++i) {
     TRY_NODE(v, ctx.in(i + 1));
-    TRY_NODE(pc, perChannel(ctx, v, rank));
-    in[i] = pc;
+    in[i] = v;
   }
-  TRY_NODE(ve, ctx.op(OpKind::Add, {in[3], ctx.scalar(ctx.attrFloat("epsilon", 1e-5))}));
-  TRY_NODE(sd, ctx.op(OpKind::Sqrt, {ve}));
-  TRY_NODE(xc, ctx.op(OpKind::Sub, {x, in[2]}));
-  TRY_NODE(xn, ctx.op(OpKind::Div, {xc, sd}));
-  TRY_NODE(xs, ctx.op(OpKind::Mul, {xn, in[0]}));
-  TRY_NODE(y, ctx.op(OpKind::Add, {xs, in[1]}));
+  std::vector<int64_t> toLast{0}, fromLast{0, static_cast<int64_t>(rank) - 1};
+  for (size_t i = 2; i < rank; ++i) toLast.push_back(static_cast<int64_t>(i)), fromLast.push_back(static_cast<int64_t>(i) - 1);
+  toLast.push_back(1);
+  NodeId xl = x;
+  if (rank > 2) {
+    TRY_NODE(t, ctx.transpose(x, toLast));
+    xl = t;
+  }
+  Attrs attrs{{"momentum", ctx.attrFloat("momentum", 0.9)}, {"eps", ctx.attrFloat("epsilon", 1e-5)}};
+  TRY_NODE(bn, ctx.op(OpKind::BatchNorm, {xl, in[0], in[1], in[2], in[3]}, attrs));
+  NodeId y = bn;
+  if (rank > 2) {
+    TRY_NODE(t, ctx.transpose(bn, fromLast));
+    y = t;
+  }
   ctx.setOutput(0, y);
   return {};
 }

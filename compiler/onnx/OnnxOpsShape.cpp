@@ -381,9 +381,20 @@ void addShapeOps(OpTable& t) {
   t["Gather"] = mapGather;
   t["DepthToSpace"] = [](ImportContext& c) { return mapDepthSpace(c, true); };
   t["SpaceToDepth"] = [](ImportContext& c) { return mapDepthSpace(c, false); };
-  // Dropout in inference (nnc's predict): the input, and a mask of ones when asked for.
+  // Dropout as nnc's mode-dependent op (active while training, the input in inference),
+  // with the ratio known at import. A graph that reads the mask, or computes the ratio at
+  // run time, gets inference's semantics: the input, and a mask of ones.
   t["Dropout"] = [](ImportContext& ctx) -> Result<void> {
     TRY_NODE(x, ctx.in(0));
+    const ConstTensor* ratio = ctx.hasInput(1) ? ctx.constant(1) : nullptr;
+    bool ratioKnown = !ctx.hasInput(1) || (ratio && ratio->values.size() == 1);
+    if (!ctx.outputUsed(1) && ratioKnown && ctx.elemType(0) == kFloat) {
+      double rate = ratio ? ratio->values[0] : 0.5;
+      if (!(rate >= 0 && rate < 1)) return ctx.error("the ratio must be in [0, 1)");
+      TRY_NODE(d, ctx.op(OpKind::Dropout, {x}, Attrs{{"rate", rate}}));
+      ctx.setOutput(0, d);
+      return {};
+    }
     ctx.setOutput(0, x, ctx.elemType(0));
     if (ctx.wantsOutput(1)) {
       TRY_NODE(ones, ctx.op(OpKind::Equal, {x, x}));

@@ -59,6 +59,13 @@ struct NameParser : TokenParser<NameParser, Word> {
   static void setText(Word& w, const char* b, const char* e) { w.text.assign(b, e); }
 };
 
+// The key of a keyword argument: any identifier, keywords included, since only '=' can
+// follow it (`onnx("m.onnx", x, output = "logits")`).
+struct KeyNameParser : TokenParser<KeyNameParser, Word> {
+  static const char* scan(const char* p, const char* end) { return scanIdentifier(p, end); }
+  static void setText(Word& w, const char* b, const char* e) { w.text.assign(b, e); }
+};
+
 // A name in an expression: an identifier, or a parameter reference such as `fc.weight`.
 struct ReferenceParser : TokenParser<ReferenceParser, Word> {
   static const char* scan(const char* p, const char* end) {
@@ -96,6 +103,7 @@ struct KeywordParser : x3::parser<KeywordParser> {
 };
 
 constexpr NameParser name_token{};
+constexpr KeyNameParser key_name_token{};
 constexpr ReferenceParser reference_token{};
 constexpr NumberParser number_token{};
 constexpr StringParser string_token{};
@@ -227,7 +235,7 @@ auto const call_close_def = x3::lit(')');
 auto const arguments_def = argument >> *(',' > next_argument);
 auto const next_argument_def = argument;
 auto const argument_def = keyword_argument | positional_argument;
-auto const keyword_argument_def = (name_token >> '=') > keyword_value;
+auto const keyword_argument_def = (key_name_token >> '=') > keyword_value;
 auto const keyword_value_def = expr;
 auto const positional_argument_def = x3::attr(boost::optional<Word>()) >> expr;
 

@@ -30,7 +30,8 @@ std::string joinChoices(const std::vector<std::string>& choices) {
 
 size_t tensorParamCount(const Callable& c) {
   size_t n = 0;
-  for (const ParamSpec& p : c.params) n += p.kind == ArgKind::Tensor || p.kind == ArgKind::TensorList;
+  for (const ParamSpec& p : c.params)
+    n += p.kind == ArgKind::Tensor || p.kind == ArgKind::TensorList || p.kind == ArgKind::TensorRest;
   return n;
 }
 
@@ -329,7 +330,7 @@ bool finishTensors(Sema& s, BoundCall& b, std::vector<PendingLiteral>& literals)
     const BoundArg& a = b.args[i];
     if (c.params[i].kind == ArgKind::Tensor && a.tensor != kNoNode && !checkTensor(s, b, c.params[i], a.tensor))
       return false;
-    if (c.params[i].kind == ArgKind::TensorList)
+    if (c.params[i].kind == ArgKind::TensorList || c.params[i].kind == ArgKind::TensorRest)
       for (NodeId id : a.tensors)
         if (!checkTensor(s, b, c.params[i], id)) return false;
   }
@@ -350,6 +351,11 @@ std::optional<BoundCall> bindCall(Sema& s, const Callable& c, SourceLoc loc, con
   bool ok = true;
   bool seenKeyword = false, reportedExtra = false;
   size_t positional = 0;
+  // A TensorRest parameter takes every positional argument from its slot on.
+  size_t restSlot = n;
+  for (size_t i = 0; i < n; ++i)
+    if (c.params[i].kind == ArgKind::TensorRest) restSlot = i;
+  std::vector<const ArgSyntax*> rest;
   for (const ArgSyntax& a : args) {
     if (!a.value) continue;  // the parser never leaves one out; nothing to check
     size_t slot = n;
@@ -360,6 +366,10 @@ std::optional<BoundCall> bindCall(Sema& s, const Callable& c, SourceLoc loc, con
         continue;
       }
       slot = positional++;
+      if (slot >= restSlot && restSlot < n) {
+        rest.push_back(&a);
+        continue;
+      }
       if (slot >= n) {
         if (!reportedExtra) {
           size_t total = 0;
@@ -386,6 +396,11 @@ std::optional<BoundCall> bindCall(Sema& s, const Callable& c, SourceLoc loc, con
         ok = false;
         continue;
       }
+      if (slot == restSlot) {
+        s.error(a.keyLoc, argDesc(c, c.params[slot]) + " takes positional arguments only");
+        ok = false;
+        continue;
+      }
       if (slots[slot]) {
         const ArgSyntax& first = *slots[slot];
         SourceLoc firstLoc = first.key.empty() ? first.value->loc : first.keyLoc;
@@ -406,6 +421,21 @@ std::optional<BoundCall> bindCall(Sema& s, const Callable& c, SourceLoc loc, con
   b.args.resize(n);
   std::vector<PendingLiteral> literals;
   for (size_t i = 0; i < n; ++i) {
+    if (i == restSlot) {
+      BoundArg& a = b.args[i];
+      a.loc = loc;
+      for (const ArgSyntax* r : rest) {
+        std::optional<NodeId> id = s.lowerExpr(*r->value);
+        if (!id) {
+          ok = false;
+          continue;
+        }
+        a.present = a.given = true;
+        a.tensors.push_back(*id);
+        a.locs.push_back(r->value->loc);
+      }
+      continue;
+    }
     bool argOk = slots[i] ? evalArg(s, c, c.params[i], *slots[i]->value, b.args[i], literals, i)
                           : applyDefault(s, c, c.params[i], loc, b.args[i]);
     ok = ok && argOk;

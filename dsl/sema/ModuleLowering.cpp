@@ -238,6 +238,7 @@ std::optional<Model> lowerModule(const ast::Module& module, DiagnosticEngine& di
   model.name = module.name;
   model.graph.name = module.name;
   ModuleLowering lowering(model, limits);
+  lowering.sema().setSourceFile(diags.fileName());
   lowering.run(module, hyperparameters);
   bool failed = lowering.sema().hasErrors();
   lowering.sema().flushErrors(diags);

@@ -13,6 +13,7 @@ const Registry& Registry::instance() {
     addLayers(r);
     addConvLayers(r);
     addRecurrentLayers(r);
+    addOnnxLayer(r);
     addLosses(r);
     addInitializers(r);
     addOptimizers(r);

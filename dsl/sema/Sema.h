@@ -31,6 +31,10 @@ class Sema {
   explicit Sema(Model& model, const FrontendLimits& limits = {}) : model_(model), limits_(limits) {}
 
   Model& model() { return model_; }
+  // The .nn file being lowered (as the diagnostics name it): `onnx("m.onnx", ...)` reads
+  // paths relative to its folder.
+  void setSourceFile(std::string path) { sourceFile_ = std::move(path); }
+  const std::string& sourceFile() const { return sourceFile_; }
   const FrontendLimits& limits() const { return limits_; }
   Graph& graph() { return model_.graph; }
   // A copy: adding nodes moves the graph's storage, so references into it would dangle.
@@ -120,6 +124,7 @@ class Sema {
  private:
   Model& model_;
   FrontendLimits limits_;
+  std::string sourceFile_;
   std::vector<Diagnostic> errors_;  // and warnings
   size_t errorCount_ = 0;
   std::map<std::string, Binding> scope_;

@@ -83,6 +83,11 @@ ParamSpec tensorList(std::string name, TensorReq req) {
   p.tensor = std::move(req);
   return p;
 }
+ParamSpec tensorRest(std::string name, TensorReq req) {
+  ParamSpec p = make(std::move(name), ArgKind::TensorRest, unset());
+  p.tensor = std::move(req);
+  return p;
+}
 ParamSpec integer(std::string name, Default def, Range range) {
   return make(std::move(name), ArgKind::Int, std::move(def), range);
 }

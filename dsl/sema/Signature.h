@@ -38,6 +38,7 @@ enum class ArgKind {
   WordOrFloatList,  // balanced | [1, 2] (train's class_weights)
   String,           // "fc" (layer names)
   Callable,         // a name or call of `family` (init = he_normal, optimizer = adam(lr = 1e-3))
+  TensorRest,       // every further positional argument, each a tensor (onnx("m.onnx", x, y))
 };
 
 enum class DTypeReq { Any, F32, I32 };
@@ -103,7 +104,8 @@ struct BoundArg {
   SourceLoc loc;         // the value as written, else the call
   std::string text;      // the value as written, for messages
   NodeId tensor = kNoNode;        // Tensor
-  std::vector<NodeId> tensors;    // TensorList
+  std::vector<NodeId> tensors;    // TensorList, TensorRest
+  std::vector<SourceLoc> locs;    // TensorRest: where each was written
   int64_t integer = 0;            // Int
   double number = 0;              // Float
   bool flag = false;              // Bool
@@ -150,6 +152,8 @@ Range between(double lo, double hi, bool hiOpen = false);
 
 ParamSpec tensor(std::string name, TensorReq req = {});
 ParamSpec tensorList(std::string name, TensorReq req = {});
+// The remaining positional arguments (none or more), after the fixed ones.
+ParamSpec tensorRest(std::string name, TensorReq req = {});
 ParamSpec integer(std::string name, Default def, Range range = {});
 ParamSpec number(std::string name, Default def, Range range = {});
 ParamSpec boolean(std::string name, bool def);
