@@ -46,6 +46,10 @@ def nnc_bench(nnc, cell, steps, batch, threads, seconds, bidirectional=False):
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if p.returncode != 0:
             raise RuntimeError(f"`{' '.join(cmd)}` exited with {p.returncode}:\n{p.stderr}")
+        try:
+            return json.loads(p.stdout)
+        except ValueError:
+            pass
         for line in reversed(p.stdout.strip().splitlines()):
             try:
                 return json.loads(line)

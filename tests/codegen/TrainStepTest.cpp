@@ -295,5 +295,30 @@ train {
 TEST(TrainStep, RecurrentLoopsEveryCellBothDirections) { expectStepsMatch(kRecurrentLoops, 3); }
 TEST(TrainStep, RecurrentLoopsOddSizes) { expectStepsMatch(kRecurrentOddSizes, 3, 2); }
 
+// The language promises 4096 steps: one loop, so it compiles like a short sequence and runs a
+// training step (not timed).
+TEST(TrainStep, LstmOf4096StepsCompilesAndRunsAStep) {
+  auto c = compileSource(R"(
+model long_lstm
+input seq: f32[batch, 4096, 8]
+input label: i32[batch]
+h = lstm(seq, 32, bidirectional = true)
+logits = dense(h, 5)
+train {
+  loss = cross_entropy(logits, label)
+  optimizer = adam()
+}
+)");
+  ASSERT_TRUE(c);
+  CompiledModel& m = *c->code;
+  Leaves in = trainingInputs(c->training, m, 2, 1, 5);
+  std::vector<const void*> inputs;
+  for (HostTensor& h : in.inputs) inputs.push_back(h.data());
+  float loss = NAN;
+  ASSERT_TRUE(m.trainStep(inputs, 2, 1e-3f, 0.0f, &loss).ok());
+  EXPECT_TRUE(std::isfinite(loss)) << loss;
+  EXPECT_GT(loss, 0.0f);
+}
+
 }  // namespace
 }  // namespace nnc
