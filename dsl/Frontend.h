@@ -20,8 +20,9 @@ struct FrontendLimits {
   // default a model cannot be trained on any machine we target, and dimensions that large
   // are typos.
   int64_t maxTensorBytes = int64_t(16) << 30;  // 16 GiB
-  // Recurrent layers unroll their time axis: a few nodes per step.
-  int64_t maxTimeSteps = 4096;
+  // Time steps of a recurrent layer (a loop: the graph does not grow with them; the limit
+  // guards against a typo's million steps).
+  int64_t maxTimeSteps = 65536;
 };
 
 // Parses a whole file. Returns nothing after reporting a syntax error.

@@ -17,6 +17,7 @@
 #include <cmath>
 
 #include "compiler/ir/OpAttrs.h"
+#include "compiler/ir/RecurrentCell.h"
 #include "compiler/ir/ScalarMath.h"
 
 namespace nnc {
@@ -310,6 +311,62 @@ Grads logSoftmax(IRBuilder& b, const GradInput& in) {  // g - softmax(x) * sum(g
   return {b.sub(in.grad, b.mul(b.exp(in.output), s))};
 }
 
+// ---- recurrences (compiler/ir/RecurrentCell.h) --------------------------------------------
+// The reverse time loop (recurrence_grad) turns the gradient of every step's h into every
+// step's gate gradients; the weights' gradients are then whole-sequence products and sums in
+// the graph, never per-step ones: dU = sum over steps with a predecessor of h_prev^T gh, the
+// recurrent bias's the sum of gh, and xp's is gx itself (its product with x is the input
+// projection's own rule). Only the h columns of the saved states carry gradient: the other
+// columns are read by the backward loop alone.
+NodeId recurrentSlice(IRBuilder& b, NodeId x, int64_t axis, int64_t begin, int64_t end) {
+  return b.op(OpKind::Slice, {x}, Attrs{{"axis", axis}, {"begin", begin}, {"end", end}});
+}
+
+// rnn: act'(p) for every step's pre-activation p, from the activation's own rule.
+NodeId recurrentActivationDerivative(IRBuilder& b, const GradInput& in, const RecurrentCell& c) {
+  const int64_t u = c.units;
+  NodeId h = recurrentSlice(b, in.output, 2, 0, u), p = recurrentSlice(b, in.output, 2, u, 2 * u);
+  NodeId ones = b.fill(1, b.shape(p));
+  if (c.identity) return ones;
+  const GradRule& rule = gradRule(c.activation);
+  if (rule.kind != GradKind::Rule || !rule.fn) return b.fill(0, b.shape(p));
+  GradInput act;
+  act.node.op = c.activation;
+  act.node.inputs = {p};
+  act.node.type = b.type(p);
+  if (in.node.attrs.has("alpha")) act.node.attrs.set("alpha", in.node.attrs.getFloat("alpha"));
+  act.output = h;
+  act.grad = ones;
+  act.wanted = {true};
+  return rule.fn(b, act)[0];
+}
+
+Grads recurrence(IRBuilder& b, const GradInput& in) {
+  const RecurrentCell c = *recurrentCellOf(in.node.attrs);
+  const int64_t u = c.units, n = c.gateWidth(), steps = b.shape(in.output)[1];
+  NodeId w = operand(in, 1);
+  std::vector<NodeId> operands{recurrentSlice(b, in.grad, 2, 0, u), in.output, w};
+  if (c.kind == RecurrentCellKind::Rnn) operands.push_back(recurrentActivationDerivative(b, in, c));
+  NodeId g = b.op(OpKind::RecurrenceGrad, operands, in.node.attrs);
+  bool gru = c.kind == RecurrentCellKind::Gru;
+  NodeId gx = gru ? recurrentSlice(b, g, 2, 0, n) : g;
+  NodeId gh = gru ? recurrentSlice(b, g, 2, n, 2 * n) : g;
+  Grads out(in.node.inputs.size(), kNoNode);
+  if (in.wanted[0]) out[0] = gx;
+  if (in.wanted[1]) {
+    if (steps == 1) {
+      out[1] = b.fill(0, b.shape(w));
+    } else {
+      NodeId h = recurrentSlice(b, in.output, 2, 0, u);
+      NodeId prev = c.reverse ? recurrentSlice(b, h, 1, 1, steps) : recurrentSlice(b, h, 1, 0, steps - 1);
+      NodeId next = c.reverse ? recurrentSlice(b, gh, 1, 0, steps - 1) : recurrentSlice(b, gh, 1, 1, steps);
+      out[1] = b.reduceSum(b.matmul(prev, next, true, false), {0}, false);
+    }
+  }
+  if (gru && in.wanted[2]) out[2] = b.reduceSum(gh, {0, 1}, false);
+  return out;
+}
+
 // ---- the table: the rule of every op whose registry row says Diff -------------------------
 struct RuleRow {
   OpKind op;
@@ -359,6 +416,7 @@ constexpr RuleRow kRules[] = {
     {OpKind::Slice, slice},
     {OpKind::MatMul, matmul},
     {OpKind::Conv2D, conv2d},
+    {OpKind::Recurrence, recurrence},
     {OpKind::MaxPool, maxPool},
     {OpKind::AvgPool, avgPool},
     {OpKind::Softmax, softmax},

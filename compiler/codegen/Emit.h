@@ -155,6 +155,9 @@ Result<void> emitConv2D(KernelContext& kc);
 // conv/EmitConvBackward.cpp
 Result<void> emitConv2DGradInput(KernelContext& kc);
 Result<void> emitConv2DGradFilter(KernelContext& kc);
+// EmitRecurrence.cpp: rnn, lstm and gru time loops (compiler/ir/RecurrentCell.h)
+Result<void> emitRecurrence(KernelContext& kc);
+Result<void> emitRecurrenceGrad(KernelContext& kc);
 // EmitPool.cpp
 Result<void> emitMaxPool(KernelContext& kc);
 Result<void> emitAvgPool(KernelContext& kc);

@@ -209,6 +209,8 @@ OpLowering loweringFor(OpKind op) {
     case OpKind::Conv2D: return custom(emitConv2D);
     case OpKind::Conv2DGradInput: return custom(emitConv2DGradInput);
     case OpKind::Conv2DGradFilter: return custom(emitConv2DGradFilter);
+    case OpKind::Recurrence: return custom(emitRecurrence);
+    case OpKind::RecurrenceGrad: return custom(emitRecurrenceGrad);
     case OpKind::MaxPool: return custom(emitMaxPool);
     case OpKind::MaxPoolGrad: return custom(emitMaxPoolGrad);
     case OpKind::AvgPool: return custom(emitAvgPool);

@@ -39,7 +39,7 @@ std::vector<LimitOption> limitOptions() {
       {"--max-tensor-gib", "NNC_MAX_TENSOR_GIB",
        "Largest parameter, state tensor or input sample, in GiB of f32 (default 16)", 1e-9, 4096, false,
        [&l](double v) { l.frontend.maxTensorBytes = int64_t(v * kGiB); }},
-      {"--max-time-steps", "NNC_MAX_TIME_STEPS", "Most time steps rnn and lstm unroll (default 4096)", 1, 1 << 20, true,
+      {"--max-time-steps", "NNC_MAX_TIME_STEPS", "Most time steps of an rnn, lstm or gru (default 65536)", 1, 1 << 20, true,
        [&l](double v) { l.frontend.maxTimeSteps = int64_t(v); }},
       {"--max-memory-gib", "NNC_MAX_MEMORY_GIB",
        "Most memory running the model may take, in GiB (default: this machine's memory)", 1e-9, 1 << 20, false,

@@ -6,7 +6,7 @@
 //   --max-model-mib N    NNC_MAX_MODEL_MIB    size of the model file            (16)
 //   --max-nesting N      NNC_MAX_NESTING      bracket nesting, expression depth (256)
 //   --max-tensor-gib G   NNC_MAX_TENSOR_GIB   one parameter/state/input sample  (16)
-//   --max-time-steps N   NNC_MAX_TIME_STEPS   time steps rnn/lstm unroll        (4096)
+//   --max-time-steps N   NNC_MAX_TIME_STEPS   time steps of rnn/lstm/gru        (65536)
 //   --max-memory-gib G   NNC_MAX_MEMORY_GIB   what running the model may take   (the machine's memory)
 #include <CLI/CLI.hpp>
 #include <optional>

@@ -35,6 +35,8 @@ Kernel kernelFor(OpKind op) {
     case OpKind::Conv2D: return conv2dKernel;
     case OpKind::Conv2DGradInput: return conv2dGradInputKernel;
     case OpKind::Conv2DGradFilter: return conv2dGradFilterKernel;
+    case OpKind::Recurrence: return recurrenceKernel;
+    case OpKind::RecurrenceGrad: return recurrenceGradKernel;
     case OpKind::MaxPool: return maxPoolKernel;
     case OpKind::MaxPoolGrad: return maxPoolGradKernel;
     case OpKind::AvgPool: return avgPoolKernel;

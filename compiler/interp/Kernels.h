@@ -53,6 +53,9 @@ void matMulKernel(const KernelArgs&);
 void conv2dKernel(const KernelArgs&);
 void conv2dGradInputKernel(const KernelArgs&);
 void conv2dGradFilterKernel(const KernelArgs&);
+// RecurrentKernels.cpp
+void recurrenceKernel(const KernelArgs&);
+void recurrenceGradKernel(const KernelArgs&);
 // PoolKernels.cpp
 void maxPoolKernel(const KernelArgs&);
 void maxPoolGradKernel(const KernelArgs&);

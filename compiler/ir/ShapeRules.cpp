@@ -7,6 +7,7 @@
 #include <string>
 
 #include "compiler/ir/OpAttrs.h"
+#include "compiler/ir/RecurrentCell.h"
 #include "compiler/ir/Window.h"
 
 namespace nnc {
@@ -424,6 +425,56 @@ Result<TensorType> batchNorm(OpKind op, const std::vector<TensorType>& in, const
   return in[0];
 }
 
+// ---- recurrences (RecurrentCell.h) -------------------------------------------------------
+Result<RecurrentCell> recurrentCellAttrs(OpKind op, const Attrs& a) {
+  std::string why;
+  std::optional<RecurrentCell> c = recurrentCellOf(a, &why);
+  if (!c) return err(op, why);
+  return *c;
+}
+
+// A [batch, time, width] f32 sequence operand with time >= 1.
+Result<void> expectRecurrentSequence(OpKind op, const TensorType& t, int64_t width, const char* what) {
+  NNC_TRY(expectFloat(op, t, what));
+  NNC_TRY(expectRank(op, t, 3, what));
+  if (t.shape[1] < 1) return err(op, std::string(what) + " needs at least one time step, got " + t.str());
+  if (t.shape[2] != width)
+    return err(op, std::string(what) + " must have " + std::to_string(width) + " columns, got " + t.str());
+  return {};
+}
+
+Result<void> expectRecurrentMatrix(OpKind op, const TensorType& t, const Shape& want, const char* what) {
+  if (t.dtype != DType::F32 || t.shape != want)
+    return err(op, std::string(what) + " must be f32" + want.str() + ", got " + t.str());
+  return {};
+}
+
+Result<TensorType> recurrence(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  auto c = recurrentCellAttrs(op, a);
+  if (!c) return c.error();
+  NNC_TRY(expectArity(op, in, c->forwardOperands()));
+  const int64_t n = c->gateWidth(), u = c->units;
+  NNC_TRY(expectRecurrentSequence(op, in[0], n, "the input projection"));
+  NNC_TRY(expectRecurrentMatrix(op, in[1], Shape{u, n}, "the recurrent weight"));
+  if (c->kind == RecurrentCellKind::Gru) NNC_TRY(expectRecurrentMatrix(op, in[2], Shape{n}, "the recurrent bias"));
+  return TensorType{DType::F32, Shape{in[0].shape[0], in[0].shape[1], c->savedWidth()}};
+}
+
+Result<TensorType> recurrenceGrad(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  auto c = recurrentCellAttrs(op, a);
+  if (!c) return c.error();
+  NNC_TRY(expectArity(op, in, c->gradOperands()));
+  const int64_t u = c->units;
+  NNC_TRY(expectRecurrentSequence(op, in[0], u, "the state gradient"));
+  NNC_TRY(expectRecurrentSequence(op, in[1], c->savedWidth(), "the saved states"));
+  if (in[1].shape[0] != in[0].shape[0] || in[1].shape[1] != in[0].shape[1])
+    return err(op, "the state gradient " + in[0].str() + " and the saved states " + in[1].str() + " differ in batch or time");
+  NNC_TRY(expectRecurrentMatrix(op, in[2], Shape{u, c->gateWidth()}, "the recurrent weight"));
+  if (c->kind == RecurrentCellKind::Rnn && in[3] != in[0])
+    return err(op, "the activation derivative must be " + in[0].str() + ", got " + in[3].str());
+  return TensorType{DType::F32, Shape{in[0].shape[0], in[0].shape[1], c->gradWidth()}};
+}
+
 Result<TensorType> leaf(OpKind op, const std::vector<TensorType>&, const Attrs&) {
   return err(op, "a leaf has no shape rule; its type is given");
 }
@@ -460,6 +511,8 @@ Rule ruleFor(OpKind op) {
     case OpKind::Conv2D: return conv2d;
     case OpKind::Conv2DGradInput: return conv2dGradInput;
     case OpKind::Conv2DGradFilter: return conv2dGradFilter;
+    case OpKind::Recurrence: return recurrence;
+    case OpKind::RecurrenceGrad: return recurrenceGrad;
     case OpKind::MaxPool: case OpKind::AvgPool: return pool;
     case OpKind::MaxPoolGrad: return maxPoolGrad;
     case OpKind::AvgPoolGrad: return avgPoolGrad;

@@ -351,6 +351,27 @@ NodeId slices(Site& s) {
   return s.emit(OpKind::Slice, {x}, Attrs{{"axis", axis}, {"begin", offset + begin}, {"end", offset + end}});
 }
 
+// slice(concat(a, b, ...)) on the concat's axis, inside one piece -> that piece, or a slice
+// of it. The gradient of a slice is a concat padded with zeros; a recurrence's gradient rule
+// slices its state columns straight back out, and the padded concat then never exists.
+NodeId sliceOfConcatPiece(Site& s) {
+  if (!s.is(0, OpKind::Concat)) return kNoNode;
+  const Node& c = s.operand(0);
+  const size_t rank = s.type(0).shape.rank();
+  int64_t axis = normalizeAxis(s.node.attrs.getInt("axis"), rank);
+  if (axis < 0 || normalizeAxis(c.attrs.getInt("axis", -1), rank) != axis) return kNoNode;
+  int64_t begin = s.node.attrs.getInt("begin"), end = s.node.attrs.getInt("end"), at = 0;
+  for (NodeId part : c.inputs) {
+    int64_t len = s.rw.newType(part).shape[static_cast<size_t>(axis)];
+    if (begin >= at && end <= at + len) {
+      if (begin == at && end == at + len) return s.same(part);
+      return s.emit(OpKind::Slice, {part}, Attrs{{"axis", axis}, {"begin", begin - at}, {"end", end - at}});
+    }
+    at += len;
+  }
+  return kNoNode;
+}
+
 // concat of one operand -> x
 NodeId singleConcat(Site& s) { return s.in.size() == 1 ? s.same(s.in[0]) : kNoNode; }
 
@@ -409,6 +430,7 @@ const std::vector<RuleEntry>& rules() {
       {{K::Reshape}, reshapes},
       {{K::ReduceSum, K::ReduceMean, K::ReduceMax}, trivialReduction},
       {{K::Slice}, slices},
+      {{K::Slice}, sliceOfConcatPiece},
       {{K::Concat}, singleConcat},
       {{K::MatMul}, matmulTransposes},
   };

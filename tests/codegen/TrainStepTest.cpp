@@ -258,5 +258,67 @@ TEST(TrainStep, ForwardOfTheInferenceGraphMatches) {
   }
 }
 
+// ---- recurrences: the compiled time loops (forward and backward) against the interpreter's ----
+const char* kRecurrentLoops = R"(
+model loops
+input seq: f32[batch, 6, 3]
+input label: i32[batch]
+r = rnn(seq, 5, activation = relu, sequences = true)
+l = lstm(r, 4, sequences = true, bidirectional = true)
+g = gru(l, 3, bidirectional = true)
+e = rnn(seq, 2, activation = elu)
+n = rnn(seq, 3, activation = none, bidirectional = true)
+logits = dense(concat([g, e, n]), 3)
+output probs = softmax(logits)
+train {
+  loss = cross_entropy(logits, label)
+  optimizer = adam(lr = 1e-2)
+}
+)";
+
+// Units that are not a multiple of the vector width, and a sequence of one step.
+const char* kRecurrentOddSizes = R"(
+model odd
+input seq: f32[batch, 1, 5]
+input more: f32[batch, 9, 2]
+input label: i32[batch]
+a = lstm(seq, 11, bidirectional = true)
+b = gru(more, 13, sequences = true)
+c = rnn(b, 9, activation = sigmoid)
+logits = dense(concat([a, c]), 3)
+train {
+  loss = cross_entropy(logits, label)
+  optimizer = sgd(lr = 0.1, momentum = 0.5)
+}
+)";
+
+TEST(TrainStep, RecurrentLoopsEveryCellBothDirections) { expectStepsMatch(kRecurrentLoops, 3); }
+TEST(TrainStep, RecurrentLoopsOddSizes) { expectStepsMatch(kRecurrentOddSizes, 3, 2); }
+
+// The language promises 4096 steps: one loop, so it compiles like a short sequence and runs a
+// training step (not timed).
+TEST(TrainStep, LstmOf4096StepsCompilesAndRunsAStep) {
+  auto c = compileSource(R"(
+model long_lstm
+input seq: f32[batch, 4096, 8]
+input label: i32[batch]
+h = lstm(seq, 32, bidirectional = true)
+logits = dense(h, 5)
+train {
+  loss = cross_entropy(logits, label)
+  optimizer = adam()
+}
+)");
+  ASSERT_TRUE(c);
+  CompiledModel& m = *c->code;
+  Leaves in = trainingInputs(c->training, m, 2, 1, 5);
+  std::vector<const void*> inputs;
+  for (HostTensor& h : in.inputs) inputs.push_back(h.data());
+  float loss = NAN;
+  ASSERT_TRUE(m.trainStep(inputs, 2, 1e-3f, 0.0f, &loss).ok());
+  EXPECT_TRUE(std::isfinite(loss)) << loss;
+  EXPECT_GT(loss, 0.0f);
+}
+
 }  // namespace
 }  // namespace nnc

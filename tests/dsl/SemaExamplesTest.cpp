@@ -48,7 +48,9 @@ INSTANTIATE_TEST_SUITE_P(All, SemaExamples,
                                            ExampleCase{"fashion_cnn.nn", 3274634, 0},
                                            ExampleCase{"sequence_lstm.nn", 8 * 128 + 32 * 128 + 128 + 32 * 5 + 5, 0},
                                            ExampleCase{"maxout_batchnorm.nn", 470538, 256 * 2 + 128 * 2},
-                                           ExampleCase{"explicit_params.nn", 784 * 256 + 256 + 256 * 10 + 10, 0}),
+                                           ExampleCase{"explicit_params.nn", 784 * 256 + 256 + 256 * 10 + 10, 0},
+                                           // embedding 12x8, bidirectional gru (2 x (8*48 + 16*48 + 48 + 48)), dense 32x2
+                                           ExampleCase{"text_gru.nn", 12 * 8 + 2 * (8 * 48 + 16 * 48 + 48 + 48) + 32 * 2 + 2, 0}),
                          [](const auto& info) {
                            std::string n = info.param.file;
                            return n.substr(0, n.find('.'));

@@ -464,27 +464,64 @@ def make_layer_classes():
                     Binding(self.name + ".running_mean", self.running_mean, state=True),
                     Binding(self.name + ".running_var", self.running_var, state=True)]
 
+    def _last_states(y, units, directions):
+        """nnc's `sequences = false`: the forward state after the last step and, bidirectional,
+        the backward state after its last step (the first time step), concatenated."""
+        if directions == 1:
+            return y[:, -1, :]
+        return torch.cat([y[:, -1, :units], y[:, 0, units:]], dim=-1)
+
     class LSTM(nn.Module):
         """lstm(x, units) with torch's own nn.LSTM (same gate order i, f, g, o). nnc has one bias:
         torch's bias_ih carries it, bias_hh is frozen at 0 (the gradient of either is that of
         their sum). w_input [F, 4u] = weight_ih_l0.T, w_recurrent [u, 4u] = weight_hh_l0.T."""
 
-        def __init__(self, name, features, units, sequences=False):
+        def __init__(self, name, features, units, sequences=False, bidirectional=False):
             super().__init__()
-            self.name, self.sequences = name, sequences
-            self.lstm = nn.LSTM(features, units, batch_first=True)
-            with torch.no_grad():
-                self.lstm.bias_hh_l0.zero_()
-            self.lstm.bias_hh_l0.requires_grad_(False)
+            self.name, self.sequences, self.units = name, sequences, units
+            self.directions = ["", "_reverse"] if bidirectional else [""]
+            self.lstm = nn.LSTM(features, units, batch_first=True, bidirectional=bidirectional)
+            for d in self.directions:
+                bias_hh = getattr(self.lstm, "bias_hh_l0" + d)
+                with torch.no_grad():
+                    bias_hh.zero_()
+                bias_hh.requires_grad_(False)
 
         def forward(self, x):
             y, _ = self.lstm(x)
-            return y if self.sequences else y[:, -1, :]
+            return y if self.sequences else _last_states(y, self.units, len(self.directions))
 
         def layer_bindings(self):
-            return [Binding(self.name + ".w_input", self.lstm.weight_ih_l0, _transpose, _transpose),
-                    Binding(self.name + ".w_recurrent", self.lstm.weight_hh_l0, _transpose, _transpose),
-                    Binding(self.name + ".bias", self.lstm.bias_ih_l0)]
+            out = []
+            for d in self.directions:
+                out += [Binding(self.name + ".w_input" + d, getattr(self.lstm, "weight_ih_l0" + d), _transpose, _transpose),
+                        Binding(self.name + ".w_recurrent" + d, getattr(self.lstm, "weight_hh_l0" + d), _transpose, _transpose),
+                        Binding(self.name + ".bias" + d, getattr(self.lstm, "bias_ih_l0" + d))]
+            return out
+
+    class GRU(nn.Module):
+        """gru(x, units) with torch's own nn.GRU (gates r, z, n; both biases, as nnc's .bias and
+        .recurrent_bias). w_input [F, 3u] = weight_ih_l0.T, w_recurrent [u, 3u] = weight_hh_l0.T;
+        bidirectional adds the _reverse set."""
+
+        def __init__(self, name, features, units, sequences=False, bidirectional=False):
+            super().__init__()
+            self.name, self.sequences, self.units = name, sequences, units
+            self.directions = ["", "_reverse"] if bidirectional else [""]
+            self.gru = nn.GRU(features, units, batch_first=True, bidirectional=bidirectional)
+
+        def forward(self, x):
+            y, _ = self.gru(x)
+            return y if self.sequences else _last_states(y, self.units, len(self.directions))
+
+        def layer_bindings(self):
+            out = []
+            for d in self.directions:
+                out += [Binding(self.name + ".w_input" + d, getattr(self.gru, "weight_ih_l0" + d), _transpose, _transpose),
+                        Binding(self.name + ".w_recurrent" + d, getattr(self.gru, "weight_hh_l0" + d), _transpose, _transpose),
+                        Binding(self.name + ".bias" + d, getattr(self.gru, "bias_ih_l0" + d)),
+                        Binding(self.name + ".recurrent_bias" + d, getattr(self.gru, "bias_hh_l0" + d))]
+            return out
 
     class LSTMUnrolled(nn.Module):
         """The same LSTM unrolled by hand with nnc's layouts (a second, independent spelling)."""
@@ -565,7 +602,7 @@ def make_layer_classes():
         def layer_bindings(self):
             return [Binding(self.name, self.value)]
 
-    return dict(Dense=Dense, Maxout=Maxout, Conv2d=Conv2d, BatchNorm=BatchNorm, LSTM=LSTM, LSTMUnrolled=LSTMUnrolled,
+    return dict(Dense=Dense, Maxout=Maxout, Conv2d=Conv2d, BatchNorm=BatchNorm, LSTM=LSTM, LSTMUnrolled=LSTMUnrolled, GRU=GRU,
                 RNN=RNN, Param=Param, maxpool=maxpool, avgpool=avgpool, global_avgpool=global_avgpool, nhwc=nhwc,
                 nchw=nchw, flatten_nhwc=flatten_nhwc, same_pads=same_pads)
 

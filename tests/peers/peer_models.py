@@ -14,6 +14,7 @@ nn = torch.nn
 L = nt.make_layer_classes()
 Dense, Maxout, Conv2d, BatchNorm = L["Dense"], L["Maxout"], L["Conv2d"], L["BatchNorm"]
 LSTM, LSTMUnrolled, RNN, Param = L["LSTM"], L["LSTMUnrolled"], L["RNN"], L["Param"]
+GRU = L["GRU"]
 maxpool, avgpool, global_avgpool = L["maxpool"], L["avgpool"], L["global_avgpool"]
 nchw, nhwc, flatten_nhwc = L["nchw"], L["nhwc"], L["flatten_nhwc"]
 
@@ -182,6 +183,32 @@ class RnnTagger(Peer):  # the hand-unrolled LSTM here cross-checks the one built
 
     def loss(self, b, ctx):
         return nt.cross_entropy(self.logits(self.l(self.r(b["seq"]))), b["tags"], ctx["class_weights"])
+
+
+class GruSeq(Peer):
+    def __init__(self):
+        super().__init__()
+        self.g1 = GRU("g1", 5, 7, sequences=True)
+        self.g2 = GRU("g2", 7, 6)
+        self.logits = Dense("logits", 6, 3)
+
+    def loss(self, b, ctx):
+        return nt.cross_entropy(self.logits(self.g2(self.g1(b["seq"]))), b["label"], ctx["class_weights"])
+
+
+class Bidirectional(Peer):
+    def __init__(self):
+        super().__init__()
+        self.l1 = LSTM("l1", 4, 6, sequences=True, bidirectional=True)
+        self.g1 = GRU("g1", 12, 5, sequences=True, bidirectional=True)
+        self.l2 = LSTM("l2", 10, 4, bidirectional=True)
+        self.g2 = GRU("g2", 10, 3, bidirectional=True)
+        self.logits = Dense("logits", 14, 3)
+
+    def loss(self, b, ctx):
+        g1 = self.g1(self.l1(b["seq"]))
+        both = torch.cat([self.l2(g1), self.g2(g1)], dim=-1)
+        return nt.cross_entropy(self.logits(both), b["label"], ctx["class_weights"])
 
 
 class DropoutPair(Peer):  # two dropout layers: salts 0 and 1; masks change with the step
