@@ -16,6 +16,8 @@ const Registry& Registry::instance() {
     addInitializers(r);
     addOptimizers(r);
     addTrainBlock(r);
+    addTransposedConvLayers(r);
+    addImageOps(r);
     return r;
   }();
   return registry;
