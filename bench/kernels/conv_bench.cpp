@@ -230,4 +230,6 @@ const int registered = [] {
 
 }  // namespace
 
+#include "bench/kernels/ConvTransposeBench.h"  // the transposed convolution (conv2d_transpose)
+
 NNC_BENCHMARK_MAIN_UNHINDERED();

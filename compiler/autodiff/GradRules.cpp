@@ -290,6 +290,23 @@ Grads conv2d(IRBuilder& b, const GradInput& in) {
   }
   return {dx, dw};
 }
+// conv2d_transpose's forward is conv2d_grad_input(x, w): the adjoint of conv2d with respect to
+// its input. Its gradients are conv2d (for x) and conv2d_grad_filter (for w), with the roles of
+// input and output gradient swapped; every geometry attribute but input_hw carries over.
+Grads conv2dTranspose(IRBuilder& b, const GradInput& in) {
+  NodeId x = operand(in, 0), w = operand(in, 1);
+  Attrs geometry;
+  for (const auto& [name, value] : in.node.attrs.entries())
+    if (name != "input_hw") geometry.set(name, value);
+  NodeId dx = kNoNode, dw = kNoNode;
+  if (in.wanted[0]) dx = b.op(OpKind::Conv2D, {in.grad, w}, geometry);
+  if (in.wanted[1]) {
+    Attrs a = geometry;
+    a.set("kernel", std::vector<int64_t>{b.shape(w)[0], b.shape(w)[1]});
+    dw = b.op(OpKind::Conv2DGradFilter, {in.grad, x}, a);
+  }
+  return {dx, dw};
+}
 Grads maxPool(IRBuilder& b, const GradInput& in) {
   return {b.op(OpKind::MaxPoolGrad, {operand(in, 0), in.grad}, in.node.attrs)};
 }
@@ -299,6 +316,16 @@ Grads avgPool(IRBuilder& b, const GradInput& in) {
   a.set("input_hw", std::vector<int64_t>{x[1], x[2]});
   return {b.op(OpKind::AvgPoolGrad, {in.grad}, a)};
 }
+
+// ---- upsample and pad: the gradient gathers each output cell back to its sources ----------
+Grads resample(IRBuilder& b, const GradInput& in, OpKind gradOp) {
+  Attrs a = in.node.attrs;
+  const Shape& x = b.shape(operand(in, 0));
+  a.set("input_hw", std::vector<int64_t>{x[1], x[2]});
+  return {b.op(gradOp, {in.grad}, a)};
+}
+Grads upsample(IRBuilder& b, const GradInput& in) { return resample(b, in, OpKind::UpsampleGrad); }
+Grads pad(IRBuilder& b, const GradInput& in) { return resample(b, in, OpKind::PadGrad); }
 
 // ---- normalised exponentials -------------------------------------------------------------
 Grads softmax(IRBuilder& b, const GradInput& in) {  // y * (g - sum(g * y))
@@ -417,8 +444,11 @@ constexpr RuleRow kRules[] = {
     {OpKind::MatMul, matmul},
     {OpKind::Conv2D, conv2d},
     {OpKind::Recurrence, recurrence},
+    {OpKind::Conv2DGradInput, conv2dTranspose},
     {OpKind::MaxPool, maxPool},
     {OpKind::AvgPool, avgPool},
+    {OpKind::Upsample, upsample},
+    {OpKind::Pad, pad},
     {OpKind::Softmax, softmax},
     {OpKind::LogSoftmax, logSoftmax},
 };

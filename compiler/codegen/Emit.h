@@ -163,6 +163,11 @@ Result<void> emitMaxPool(KernelContext& kc);
 Result<void> emitAvgPool(KernelContext& kc);
 Result<void> emitMaxPoolGrad(KernelContext& kc);
 Result<void> emitAvgPoolGrad(KernelContext& kc);
+// EmitResample.cpp: upsample and pad as table-driven gathers
+Result<void> emitUpsample(KernelContext& kc);
+Result<void> emitUpsampleGrad(KernelContext& kc);
+Result<void> emitPad(KernelContext& kc);
+Result<void> emitPadGrad(KernelContext& kc);
 // EmitAxis.cpp: ops along one axis
 Result<void> emitSoftmax(KernelContext& kc);
 Result<void> emitArgMax(KernelContext& kc);

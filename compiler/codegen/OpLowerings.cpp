@@ -215,6 +215,10 @@ OpLowering loweringFor(OpKind op) {
     case OpKind::MaxPoolGrad: return custom(emitMaxPoolGrad);
     case OpKind::AvgPool: return custom(emitAvgPool);
     case OpKind::AvgPoolGrad: return custom(emitAvgPoolGrad);
+    case OpKind::Upsample: return custom(emitUpsample);
+    case OpKind::UpsampleGrad: return custom(emitUpsampleGrad);
+    case OpKind::Pad: return custom(emitPad);
+    case OpKind::PadGrad: return custom(emitPadGrad);
     case OpKind::Softmax: case OpKind::LogSoftmax: return custom(emitSoftmax);
     // Inference semantics, as the interpreter: dropout is the identity, batchnorm uses its
     // running statistics. Training graphs never contain them (the builder lowers both).

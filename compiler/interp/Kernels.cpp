@@ -41,6 +41,10 @@ Kernel kernelFor(OpKind op) {
     case OpKind::MaxPoolGrad: return maxPoolGradKernel;
     case OpKind::AvgPool: return avgPoolKernel;
     case OpKind::AvgPoolGrad: return avgPoolGradKernel;
+    case OpKind::Upsample: return upsampleKernel;
+    case OpKind::UpsampleGrad: return upsampleGradKernel;
+    case OpKind::Pad: return padKernel;
+    case OpKind::PadGrad: return padGradKernel;
     case OpKind::Softmax: case OpKind::LogSoftmax: return softmaxKernel;
     case OpKind::Dropout: return dropoutKernel;
     case OpKind::DropoutMask: return dropoutMaskKernel;

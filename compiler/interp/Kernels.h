@@ -61,6 +61,11 @@ void maxPoolKernel(const KernelArgs&);
 void maxPoolGradKernel(const KernelArgs&);
 void avgPoolKernel(const KernelArgs&);
 void avgPoolGradKernel(const KernelArgs&);
+// ImageKernels.cpp: upsample and pad
+void upsampleKernel(const KernelArgs&);
+void upsampleGradKernel(const KernelArgs&);
+void padKernel(const KernelArgs&);
+void padGradKernel(const KernelArgs&);
 // ModeKernels.cpp
 void dropoutKernel(const KernelArgs&);
 void dropoutMaskKernel(const KernelArgs&);

@@ -37,6 +37,7 @@ enum class AttrFamily {
   None, Alpha, Init, Value, DType, Shape, Axes, Axis, Perm, Slice, Depth, MatMulTranspose, Conv, Window, Rate,
   BatchNorm,
   Recurrent,  // recurrence, recurrence_grad: cell, units, reverse, activation
+  Resample, Pad,  // upsample, pad
 };
 
 // How the `.nn` language names an op (dsl/sema generates these callables from the rows).

@@ -382,6 +382,78 @@ Result<TensorType> avgPoolGrad(OpKind op, const std::vector<TensorType>& in, con
   return x;
 }
 
+// ---- upsample and pad (image resampling) ----------------------------------------------------
+Result<std::pair<int64_t, int64_t>> upsampleScale(OpKind op, const Attrs& a) {
+  auto s = intsAttr(op, a, "scale", 2);
+  if (!s) return s.error();
+  if ((*s)[0] < 1 || (*s)[1] < 1) return err(op, "scale factors must be at least 1");
+  std::string mode = a.getString("mode");
+  if (mode != "nearest" && mode != "bilinear") return err(op, "mode must be nearest or bilinear, got '" + mode + "'");
+  return std::pair{(*s)[0], (*s)[1]};
+}
+
+Result<TensorType> upsample(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 1));
+  NNC_TRY(expectRank(op, in[0], 4, "an input [batch, height, width, channels]"));
+  NNC_TRY(expectFloat(op, in[0]));
+  auto s = upsampleScale(op, a);
+  if (!s) return s.error();
+  const Shape& x = in[0].shape;
+  return TensorType{DType::F32, Shape{x[0], x[1] * s->first, x[2] * s->second, x[3]}};
+}
+
+Result<TensorType> upsampleGrad(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 1));
+  NNC_TRY(expectRank(op, in[0], 4, "an output gradient"));
+  auto hw = intsAttr(op, a, "input_hw", 2);
+  if (!hw) return hw.error();
+  const Shape& dy = in[0].shape;
+  TensorType x{DType::F32, Shape{dy[0], (*hw)[0], (*hw)[1], dy[3]}};
+  auto y = upsample(OpKind::Upsample, {x}, a);
+  if (!y) return y.error();
+  if (y->shape != dy) return err(op, "output gradient " + in[0].str() + " does not match " + y->str());
+  return x;
+}
+
+// pads [top, left, bottom, right]; reflect needs each pad smaller than its side (one
+// reflection, without the edge cell, as PyTorch's reflect).
+Result<TensorType> pad(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 1));
+  NNC_TRY(expectRank(op, in[0], 4, "an input [batch, height, width, channels]"));
+  NNC_TRY(expectFloat(op, in[0]));
+  auto p = intsAttr(op, a, "pads", 4);
+  if (!p) return p.error();
+  for (int64_t v : *p)
+    if (v < 0) return err(op, "padding must not be negative");
+  std::string mode = a.getString("mode");
+  if (mode != "constant" && mode != "reflect") return err(op, "mode must be constant or reflect, got '" + mode + "'");
+  const Shape& x = in[0].shape;
+  if (mode == "reflect") {
+    const char* sides[] = {"top", "left", "bottom", "right"};
+    for (size_t i = 0; i < 4; ++i) {
+      int64_t side = x[1 + i % 2];
+      if ((*p)[i] >= side)
+        return err(op, std::string("reflect padding ") + sides[i] + " = " + std::to_string((*p)[i]) +
+                           " must be smaller than the image's " + (i % 2 ? "width " : "height ") + std::to_string(side));
+    }
+  }
+  return TensorType{DType::F32, Shape{x[0], x[1] + (*p)[0] + (*p)[2], x[2] + (*p)[1] + (*p)[3], x[3]}};
+}
+
+Result<TensorType> padGrad(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  NNC_TRY(expectArity(op, in, 1));
+  NNC_TRY(expectRank(op, in[0], 4, "an output gradient"));
+  auto hw = intsAttr(op, a, "input_hw", 2);
+  if (!hw) return hw.error();
+  const Shape& dy = in[0].shape;
+  TensorType x{DType::F32, Shape{dy[0], (*hw)[0], (*hw)[1], dy[3]}};
+  if ((*hw)[0] < 1 || (*hw)[1] < 1) return err(op, "input_hw must be positive");
+  auto y = pad(OpKind::Pad, {x}, a);
+  if (!y) return y.error();
+  if (y->shape != dy) return err(op, "output gradient " + in[0].str() + " does not match " + y->str());
+  return x;
+}
+
 Result<TensorType> softmax(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
   NNC_TRY(expectArity(op, in, 1));
   NNC_TRY(expectFloat(op, in[0]));
@@ -516,6 +588,10 @@ Rule ruleFor(OpKind op) {
     case OpKind::MaxPool: case OpKind::AvgPool: return pool;
     case OpKind::MaxPoolGrad: return maxPoolGrad;
     case OpKind::AvgPoolGrad: return avgPoolGrad;
+    case OpKind::Upsample: return upsample;
+    case OpKind::UpsampleGrad: return upsampleGrad;
+    case OpKind::Pad: return pad;
+    case OpKind::PadGrad: return padGrad;
     case OpKind::Softmax: case OpKind::LogSoftmax: return softmax;
     case OpKind::Dropout: case OpKind::DropoutMask: return dropout;
     case OpKind::BatchNorm: return batchNorm;

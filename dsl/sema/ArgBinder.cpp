@@ -115,6 +115,30 @@ class ConstConverter {
                        describeConst(v));
   }
 
+  // An integer (one value for every side) or a list of [before, after] pairs, flattened.
+  bool intPairs(const ConstValue& v, std::vector<int64_t>& out) {
+    int64_t a = 0, b = 0;
+    if (v.kind == ConstValue::Kind::Number) {
+      if (!integer(v, a)) return false;
+      out = {a};
+      return true;
+    }
+    bool pairs = v.kind == ConstValue::Kind::List && !v.items.empty();
+    for (const ConstValue& item : v.items)
+      pairs = pairs && item.kind == ConstValue::Kind::List && item.items.size() == 2 && isInt(item.items[0]) &&
+              isInt(item.items[1]);
+    if (pairs) {
+      for (const ConstValue& item : v.items) {
+        if (!integer(item.items[0], a) || !integer(item.items[1], b)) return false;
+        out.push_back(a);
+        out.push_back(b);
+      }
+      return true;
+    }
+    return fail(v, "must be an integer or a list of [before, after] pairs such as [[1, 1], [2, 2]], got " +
+                       describeConst(v));
+  }
+
   bool floatList(const ConstValue& v, std::vector<double>& out) {
     if (v.kind == ConstValue::Kind::List) {
       bool allNumbers = true;
@@ -233,6 +257,7 @@ bool evalArg(Sema& s, const Callable& c, const ParamSpec& p, const ast::Expr& e,
     case ArgKind::FloatList: return conv.floatList(*v, a.numbers);
     case ArgKind::WordOrFloatList: return conv.wordOrFloatList(*v, a);
     case ArgKind::String: return conv.string(*v, a.word);
+    case ArgKind::IntPairs: return conv.intPairs(*v, a.ints);
     default: return false;
   }
 }

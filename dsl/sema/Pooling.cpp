@@ -1,5 +1,7 @@
 // Pooling over [batch, height, width, channels]: maxpool and avgpool (window `size`, `stride`
-// defaulting to the window, `valid` or TensorFlow's `same` padding) and global_avgpool.
+// defaulting to the window, `valid` or TensorFlow's `same` padding) and global_avgpool. Each
+// also pools a sequence [batch, time, channels] along time (one-dimensional windows), as an
+// image of height 1.
 #include "compiler/ir/ShapeRules.h"
 #include "dsl/sema/Builders.h"
 #include "dsl/sema/Registry.h"
@@ -8,23 +10,49 @@ namespace nnc::sema {
 
 namespace {
 
-const TensorReq kImage{DTypeReq::F32, 4, 4, "an input", "[batch, height, width, channels]"};
+const TensorReq kImage{DTypeReq::F32, 3, 4, "an input", "[batch, height, width, channels] or [batch, time, channels]"};
+
+// A sequence's window and stride are one integer each, not [h, w].
+bool poolSequenceArgs(Sema& s, const BoundCall& b) {
+  for (const char* param : {"size", "stride"}) {
+    const BoundArg& a = b.arg(param);
+    if (a.given && a.text.find('[') != std::string::npos) {
+      s.error(a.loc, "argument '" + std::string(param) + "' of '" + b.callee->name +
+                         "' must be one integer for a sequence [batch, time, channels], got " + a.text);
+      return false;
+    }
+  }
+  return true;
+}
 
 std::optional<NodeId> buildPool(Sema& s, const BoundCall& b) {
   NodeId x = b.tensor("x");
-  const Shape shape = s.type(x).shape;
+  Shape shape = s.type(x).shape;
+  const bool sequence = shape.rank() == 3;
+  if (sequence && !poolSequenceArgs(s, b)) return std::nullopt;
   auto [kh, kw] = b.pair("size");
   auto [sh, sw] = b.has("stride") ? b.pair("stride") : std::pair{kh, kw};
+  if (sequence) {  // [batch, 1, time, channels], windows 1 x size
+    kh = sh = 1;
+    std::optional<NodeId> image = s.reshape(x, {shape[0], 1, shape[1], shape[2]}, b.loc);
+    if (!image) return std::nullopt;
+    x = *image;
+    shape = s.type(x).shape;
+  }
   std::vector<int64_t> pads = windowPads(b.word("padding") == "same", shape[1], shape[2], kh, kw, sh, sw);
   OpKind op = b.callee->name == "maxpool" ? OpKind::MaxPool : OpKind::AvgPool;
-  return s.emit(op, {x},
-                Attrs{{"window", std::vector<int64_t>{kh, kw}}, {"strides", std::vector<int64_t>{sh, sw}}, {"pads", pads}},
-                b.loc);
+  std::optional<NodeId> y =
+      s.emit(op, {x}, Attrs{{"window", std::vector<int64_t>{kh, kw}}, {"strides", std::vector<int64_t>{sh, sw}}, {"pads", pads}},
+             b.loc);
+  if (!y || !sequence) return y;
+  const Shape& ys = s.type(*y).shape;
+  return s.reshape(*y, {ys[0], ys[2], ys[3]}, b.loc);
 }
 
 std::optional<NodeId> buildGlobalAvgPool(Sema& s, const BoundCall& b) {
-  return s.emit(OpKind::ReduceMean, {b.tensor("x")},
-                Attrs{{"axes", std::vector<int64_t>{1, 2}}, {"keepdims", int64_t(0)}}, b.loc);
+  NodeId x = b.tensor("x");
+  std::vector<int64_t> axes = s.type(x).shape.rank() == 4 ? std::vector<int64_t>{1, 2} : std::vector<int64_t>{1};
+  return s.emit(OpKind::ReduceMean, {x}, Attrs{{"axes", axes}, {"keepdims", int64_t(0)}}, b.loc);
 }
 
 }  // namespace

@@ -18,6 +18,8 @@ const Registry& Registry::instance() {
     addInitializers(r);
     addOptimizers(r);
     addTrainBlock(r);
+    addTransposedConvLayers(r);
+    addImageOps(r);
     return r;
   }();
   return registry;

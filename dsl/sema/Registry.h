@@ -41,6 +41,8 @@ void addLosses(Registry& r);
 void addInitializers(Registry& r);
 void addOptimizers(Registry& r);   // optimizers, schedules, normalize forms
 void addTrainBlock(Registry& r);
+void addTransposedConvLayers(Registry& r);  // ConvTranspose.cpp: conv2d_transpose
+void addImageOps(Registry& r);              // ImageOps.cpp: upsample, pad, global_maxpool
 
 // Names accepted by `activation =` of layers: every activation, and `none`.
 std::vector<std::string> activationChoices();

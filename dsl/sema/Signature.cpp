@@ -106,6 +106,9 @@ ParamSpec intOrPair(std::string name, Default def, Range range) {
 }
 ParamSpec axes(std::string name) { return make(std::move(name), ArgKind::Axes, unset()); }
 ParamSpec intList(std::string name, Default def) { return make(std::move(name), ArgKind::IntList, std::move(def)); }
+ParamSpec intPairs(std::string name, Default def, Range range) {
+  return make(std::move(name), ArgKind::IntPairs, std::move(def), range);
+}
 ParamSpec floatList(std::string name, Default def, Range range) {
   return make(std::move(name), ArgKind::FloatList, std::move(def), range);
 }

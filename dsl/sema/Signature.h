@@ -39,6 +39,7 @@ enum class ArgKind {
   String,           // "fc" (layer names)
   Callable,         // a name or call of `family` (init = he_normal, optimizer = adam(lr = 1e-3))
   TensorRest,       // every further positional argument, each a tensor (onnx("m.onnx", x, y))
+  IntPairs,         // 1 or [[1, 2], [3, 4]] (pad's [before, after] per axis), flattened into ints
 };
 
 enum class DTypeReq { Any, F32, I32 };
@@ -161,6 +162,7 @@ ParamSpec word(std::string name, Default def, std::vector<std::string> choices, 
 ParamSpec intOrPair(std::string name, Default def, Range range = {});
 ParamSpec axes(std::string name);
 ParamSpec intList(std::string name, Default def = required());
+ParamSpec intPairs(std::string name, Default def, Range range = {});
 ParamSpec floatList(std::string name, Default def, Range range = {});
 ParamSpec wordOrFloatList(std::string name, std::vector<std::string> words, std::string noun, Range range = {});
 ParamSpec string(std::string name, Default def);

@@ -26,7 +26,9 @@ TEST(GradRules, TableHasOneEntryPerOpInOpsDefOrder) {
 }
 
 TEST(GradRules, GradientOnlyOpsSaySo) {
-  for (OpKind k : {OpKind::Conv2DGradInput, OpKind::Conv2DGradFilter, OpKind::MaxPoolGrad, OpKind::AvgPoolGrad}) {
+  // (conv2d_grad_input has a rule: it is conv2d_transpose's forward.)
+  for (OpKind k : {OpKind::Conv2DGradFilter, OpKind::MaxPoolGrad, OpKind::AvgPoolGrad, OpKind::UpsampleGrad,
+                   OpKind::PadGrad}) {
     EXPECT_EQ(gradRule(k).kind, GradKind::None);
     EXPECT_EQ(std::string(gradRule(k).why), "no rule: only appears in gradients");
   }

@@ -880,3 +880,73 @@ def load_fashion(count, split="train"):
         if os.path.exists(images) and os.path.exists(labels):
             return (_read_idx(images)[:count].astype(np.float32), _read_idx(labels)[:count].astype(np.int32))
     return None
+
+
+# ----------------------------------------------------------------------------------------------
+# image layers and operations: conv2d_transpose, upsample, pad, global_maxpool (on NCHW tensors)
+
+def make_image_layer_classes():
+    nn = torch.nn
+    L = make_layer_classes()
+    pair, same_pads = (lambda v: (v, v) if isinstance(v, int) else tuple(v)), L["same_pads"]
+
+    class ConvTranspose2d(nn.Module):
+        """conv2d_transpose: torch's ConvTranspose2d without padding (the full (in - 1) * s + k
+        output), then cropped as nnc's `same` does: the `same` conv2d's pads from in * s back to
+        in (the odd extra at the bottom/right), zeros where a kernel smaller than the stride
+        leaves the end uncovered. nnc's weight is [kh, kw, filters, in], torch's
+        [in, filters, kh, kw]; the bias is added after the crop."""
+
+        def __init__(self, name, cin, filters, kernel, stride=1, padding="same", act=None, bias=True):
+            super().__init__()
+            self.name, self.act, self.padding = name, act, padding
+            self.kernel, self.stride = pair(kernel), pair(stride)
+            self.conv = nn.ConvTranspose2d(cin, filters, self.kernel, stride=self.stride, padding=0, bias=False)
+            self.bias = nn.Parameter(torch.zeros(filters)) if bias else None
+
+        def forward(self, x):
+            y = self.conv(x)
+            crops = []
+            for axis in (0, 1):
+                size, k, s = x.shape[2 + axis], self.kernel[axis], self.stride[axis]
+                if self.padding == "same":
+                    out, start = size * s, same_pads(size * s, k, s)[0]
+                else:
+                    out, start = (size - 1) * s + k, 0
+                crops.append((start, out))
+            (t, oh), (l, ow) = crops
+            y = F.pad(y, (0, max(0, l + ow - y.shape[3]), 0, max(0, t + oh - y.shape[2])))
+            y = y[:, :, t:t + oh, l:l + ow]
+            if self.bias is not None:
+                y = y + self.bias.view(1, -1, 1, 1)
+            return activation(self.act, y)
+
+        def layer_bindings(self):
+            to_nnc = lambda t: t.permute(2, 3, 1, 0)    # [in, filters, kh, kw] -> [kh, kw, filters, in]
+            to_torch = lambda a: a.permute(3, 2, 0, 1)  # and back
+            b = [Binding(self.name + ".weight", self.conv.weight, to_nnc, to_torch)]
+            if self.bias is not None:
+                b.append(Binding(self.name + ".bias", self.bias))
+            return b
+
+    def upsample(x, size=2, mode="nearest"):
+        """NCHW; bilinear as interpolate(align_corners=False)."""
+        kw = {} if mode == "nearest" else {"align_corners": False}
+        return F.interpolate(x, scale_factor=pair(size), mode=mode, **kw)
+
+    def pad(x, pads, mode="constant", value=0.0):
+        """NCHW; pads [[top, bottom], [left, right]]."""
+        (t, b), (l, r) = pads
+        if mode == "reflect":
+            return F.pad(x, (l, r, t, b), mode="reflect")
+        return F.pad(x, (l, r, t, b), value=value)
+
+    def global_maxpool(x):
+        return x.amax(dim=(2, 3))
+
+    def as_image(seq):
+        """[batch, time, channels] -> NCHW [batch, channels, 1, time], as nnc runs sequences."""
+        return seq.permute(0, 2, 1).unsqueeze(2)
+
+    return dict(ConvTranspose2d=ConvTranspose2d, upsample=upsample, pad=pad, global_maxpool=global_maxpool,
+                as_image=as_image)

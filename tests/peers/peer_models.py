@@ -381,4 +381,36 @@ class Conv1dSeq(Peer):  # tests/peers/models/conv1d_seq.nn
     def loss(self, b, ctx):
         c1 = self.c1(b["seq"])
         flat = torch.cat([self.c2(c1).reshape(c1.shape[0], -1), self.c3(c1).reshape(c1.shape[0], -1)], dim=-1)
+# ---------------------------------------------------------------------------- image operations
+
+IL = nt.make_image_layer_classes()
+ConvTranspose2d, upsample, pad, global_maxpool, as_image = (
+    IL["ConvTranspose2d"], IL["upsample"], IL["pad"], IL["global_maxpool"], IL["as_image"])
+
+
+def sequence_view(x_nchw, time, channels):
+    """nnc's reshape of an NHWC image to [batch, time, channels], as an NCHW [b, c, 1, t] image."""
+    return as_image(nhwc(x_nchw).reshape(x_nchw.shape[0], time, channels))
+
+
+class ConvTransposeAe(Peer):  # tests/peers/models/conv_transpose_ae.nn
+    def __init__(self):
+        super().__init__()
+        self.e1 = Conv2d("e1", 2, 4, 3, stride=2, act="relu")
+        self.t1 = ConvTranspose2d("t1", 4, 3, 4, stride=2, act="tanh")
+        self.t2 = ConvTranspose2d("t2", 3, 2, 3, stride=2, padding="valid")
+        self.t3 = ConvTranspose2d("t3", 4, 2, 3, stride=2)
+        self.logits = Dense("logits", 2 + 10 * 14 * 4 + 16 + 16 + 38 * 16, 4)
+
+    def loss(self, b, ctx):
+        e1 = self.e1(nchw(b["image"]))
+        t2 = self.t2(pad(self.t1(e1), [[1, 2], [2, 1]], mode="reflect"))
+        t3 = self.t3(upsample(e1, 2))
+        p2 = pad(upsample(e1, [2, 3], mode="bilinear"), [[1, 1], [1, 1]], value=0.5)
+        seq = sequence_view(t3, 32, 16)
+        s1 = maxpool(seq, (1, 2))
+        s2 = avgpool(seq, (1, 3), stride=(1, 2), padding="same")
+        s3 = upsample(pad(s2, [[0, 0], [2, 1]], mode="reflect"), (1, 2), mode="bilinear")
+        flat = torch.cat([global_maxpool(t2), flatten_nhwc(p2), global_avgpool(s1), global_maxpool(s3),
+                          flatten_nhwc(s3)], dim=-1)
         return nt.cross_entropy(self.logits(flat), b["label"], ctx["class_weights"])

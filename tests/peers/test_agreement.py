@@ -116,6 +116,8 @@ def build_cases():
         # tests/peers/models/: every layer and loss
         Case("conv_pool", "tests/peers/models/conv_pool.nn", "ConvPool",
              {"image": normal(9, 9, 2), "label": classes(4)}, 100, 16),
+        Case("conv_transpose_ae", "tests/peers/models/conv_transpose_ae.nn", "ConvTransposeAe",
+             {"image": normal(8, 8, 2), "label": classes(4)}, 100, 16),
         Case("conv_bn_gap", "tests/peers/models/conv_bn_gap.nn", "ConvBnGap",
              {"image": normal(8, 8, 3), "label": classes(3)}, 100, 16),
         Case("dense_mix", "tests/peers/models/dense_mix.nn", "DenseMix",
