@@ -307,6 +307,11 @@ Grads logSoftmax(IRBuilder& b, const GradInput& in) {  // g - softmax(x) * sum(g
   return {b.sub(in.grad, b.mul(b.exp(in.output), s))};
 }
 
+// multi_head_attention's fused softmax: its own fused backward kernel, from the output.
+Grads attentionSoftmax(IRBuilder& b, const GradInput& in) {
+  return {b.op(OpKind::AttentionSoftmaxGrad, {in.output, in.grad}, in.node.attrs)};
+}
+
 // ---- the table: the rule of every op whose registry row says Diff -------------------------
 struct RuleRow {
   OpKind op;
@@ -360,6 +365,7 @@ constexpr RuleRow kRules[] = {
     {OpKind::AvgPool, avgPool},
     {OpKind::Softmax, softmax},
     {OpKind::LogSoftmax, logSoftmax},
+    {OpKind::AttentionSoftmax, attentionSoftmax},
 };
 
 std::vector<GradRule> makeTable() {

@@ -214,6 +214,8 @@ OpLowering loweringFor(OpKind op) {
     case OpKind::AvgPool: return custom(emitAvgPool);
     case OpKind::AvgPoolGrad: return custom(emitAvgPoolGrad);
     case OpKind::Softmax: case OpKind::LogSoftmax: return custom(emitSoftmax);
+    case OpKind::AttentionSoftmax: return custom(emitAttentionSoftmax);
+    case OpKind::AttentionSoftmaxGrad: return custom(emitAttentionSoftmaxGrad);
     // Inference semantics, as the interpreter: dropout is the identity, batchnorm uses its
     // running statistics. Training graphs never contain them (the builder lowers both).
     case OpKind::Dropout: return none();

@@ -40,6 +40,8 @@ Kernel kernelFor(OpKind op) {
     case OpKind::AvgPool: return avgPoolKernel;
     case OpKind::AvgPoolGrad: return avgPoolGradKernel;
     case OpKind::Softmax: case OpKind::LogSoftmax: return softmaxKernel;
+    case OpKind::AttentionSoftmax: return attentionSoftmaxKernel;
+    case OpKind::AttentionSoftmaxGrad: return attentionSoftmaxGradKernel;
     case OpKind::Dropout: return dropoutKernel;
     case OpKind::DropoutMask: return dropoutMaskKernel;
     case OpKind::BatchNorm: return batchNormKernel;

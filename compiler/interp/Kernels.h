@@ -62,5 +62,8 @@ void avgPoolGradKernel(const KernelArgs&);
 void dropoutKernel(const KernelArgs&);
 void dropoutMaskKernel(const KernelArgs&);
 void batchNormKernel(const KernelArgs&);
+// AttentionKernels.cpp (multi_head_attention)
+void attentionSoftmaxKernel(const KernelArgs&);
+void attentionSoftmaxGradKernel(const KernelArgs&);
 
 }  // namespace nnc::interp

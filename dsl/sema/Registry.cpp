@@ -12,6 +12,7 @@ const Registry& Registry::instance() {
     addPoolingOps(r);
     addLayers(r);
     addRecurrentLayers(r);
+    addAttentionLayers(r);
     addLosses(r);
     addInitializers(r);
     addOptimizers(r);

@@ -35,6 +35,7 @@ void addShapeOps(Registry& r);
 void addPoolingOps(Registry& r);
 void addLayers(Registry& r);
 void addRecurrentLayers(Registry& r);
+void addAttentionLayers(Registry& r);  // layernorm, multi_head_attention
 void addLosses(Registry& r);
 void addInitializers(Registry& r);
 void addOptimizers(Registry& r);   // optimizers, schedules, normalize forms

@@ -228,3 +228,20 @@ class OptimMix(Peer):
     def loss(self, b, ctx):
         h0 = torch.tanh(b["x"] @ self.w() * self.s())
         return nt.cross_entropy(self.logits(self.bn(self.h1(h0))), b["label"], ctx["class_weights"])
+
+
+class Attention(Peer):  # tests/peers/models/attention.nn
+    def __init__(self):
+        super().__init__()
+        import attention_layers as A
+        self.ln1 = A.LayerNorm("ln1", 8)
+        self.self_ = A.MultiHeadAttention("self", 8, 8, heads=2, key_dim=3, causal=True)
+        self.cross = A.MultiHeadAttention("cross", 8, 5, heads=3, key_dim=2)
+        self.ln2 = A.LayerNorm("ln2", 8, eps=1e-3)
+        self.logits = Dense("logits", 8, 3)
+
+    def loss(self, b, ctx):
+        ln1 = self.ln1(b["seq"])
+        h = b["seq"] + self.self_(ln1, ln1)
+        ln2 = self.ln2(h + self.cross(h, b["mem"]))
+        return nt.cross_entropy(self.logits(ln2.mean(dim=1)), b["label"], ctx["class_weights"])
