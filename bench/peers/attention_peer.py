@@ -10,7 +10,7 @@ OPENBLAS_L2_SIZE. The runs alternate, `--repeats` times each, because the machin
 spread of the ratios is part of the result.
 
   /usr/bin/python3 bench/peers/attention_peer.py [--nnc build/bin/nnc] [--threads 2] [--repeats 5]
-      [--causal false,true]
+      [--causal false,true] [--layer attention|layernorm]
 """
 
 import argparse
@@ -34,7 +34,11 @@ torch.set_num_threads(threads)
 torch.manual_seed(0)
 B, T, F, H, D = BATCH, TIME, FEATURES, HEADS, KEY_DIM
 x, target = torch.randn(B, T, F), torch.randn(B, T, F)
-if form == "written":
+if form == "layernorm":
+    import attention_layers
+    layer = attention_layers.LayerNorm("n", F)
+    run = lambda: layer(x)
+elif form == "written":
     import attention_layers
     layer = attention_layers.MultiHeadAttention("att", F, F, H, D, causal)
     for p in layer.parameters():
@@ -87,7 +91,21 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--causal", default="false,true")
+    ap.add_argument("--layer", default="attention", choices=["attention", "layernorm"],
+                    help="layernorm: bench/models/layernorm_layer.nn against torch's fused layer_norm")
     a = ap.parse_args()
+    if a.layer == "layernorm":
+        model = os.path.join(REPO, "bench/models/layernorm_layer.nn")
+        rows = {"nnc": [], "layer_norm": []}
+        for _ in range(a.repeats):
+            rows["nnc"].append(nnc_rate(a.nnc, model, a.threads, a.seconds))
+            rows["layer_norm"].append(torch_rate(a.threads, "false", "layernorm", a.seconds))
+        print(f"layernorm, threads {a.threads}, training samples/s per repeat:")
+        for k, v in rows.items():
+            print(f"  {k:22s} " + " ".join(f"{x:8.0f}" for x in v))
+        ratios = [n / p for n, p in zip(rows["nnc"], rows["layer_norm"])]
+        print(f"  nnc / torch layer_norm  median {statistics.median(ratios):.2f}  range {min(ratios):.2f}-{max(ratios):.2f}")
+        return
     with open(os.path.join(REPO, "bench/models/attention_layer.nn")) as f:
         template = f.read()
     with tempfile.TemporaryDirectory() as tmp:
