@@ -394,6 +394,11 @@ Grads recurrence(IRBuilder& b, const GradInput& in) {
   return out;
 }
 
+// multi_head_attention's fused softmax: its own fused backward kernel, from the output.
+Grads attentionSoftmax(IRBuilder& b, const GradInput& in) {
+  return {b.op(OpKind::AttentionSoftmaxGrad, {in.output, in.grad}, in.node.attrs)};
+}
+
 // ---- the table: the rule of every op whose registry row says Diff -------------------------
 struct RuleRow {
   OpKind op;
@@ -451,6 +456,7 @@ constexpr RuleRow kRules[] = {
     {OpKind::Pad, pad},
     {OpKind::Softmax, softmax},
     {OpKind::LogSoftmax, logSoftmax},
+    {OpKind::AttentionSoftmax, attentionSoftmax},
 };
 
 std::vector<GradRule> makeTable() {

@@ -171,6 +171,9 @@ Result<void> emitPadGrad(KernelContext& kc);
 // EmitAxis.cpp: ops along one axis
 Result<void> emitSoftmax(KernelContext& kc);
 Result<void> emitArgMax(KernelContext& kc);
+// EmitAttention.cpp: multi_head_attention's scale, causal mask and softmax, and its gradient
+Result<void> emitAttentionSoftmax(KernelContext& kc);
+Result<void> emitAttentionSoftmaxGrad(KernelContext& kc);
 // EmitRandom.cpp
 Result<void> emitDropoutMask(KernelContext& kc);
 // EmitSoftmaxCrossEntropy.cpp: a row kernel (Kernel::rows, see Lowering.h)

@@ -220,6 +220,8 @@ OpLowering loweringFor(OpKind op) {
     case OpKind::Pad: return custom(emitPad);
     case OpKind::PadGrad: return custom(emitPadGrad);
     case OpKind::Softmax: case OpKind::LogSoftmax: return custom(emitSoftmax);
+    case OpKind::AttentionSoftmax: return custom(emitAttentionSoftmax);
+    case OpKind::AttentionSoftmaxGrad: return custom(emitAttentionSoftmaxGrad);
     // Inference semantics, as the interpreter: dropout is the identity, batchnorm uses its
     // running statistics. Training graphs never contain them (the builder lowers both).
     case OpKind::Dropout: return none();

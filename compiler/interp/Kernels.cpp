@@ -46,6 +46,8 @@ Kernel kernelFor(OpKind op) {
     case OpKind::Pad: return padKernel;
     case OpKind::PadGrad: return padGradKernel;
     case OpKind::Softmax: case OpKind::LogSoftmax: return softmaxKernel;
+    case OpKind::AttentionSoftmax: return attentionSoftmaxKernel;
+    case OpKind::AttentionSoftmaxGrad: return attentionSoftmaxGradKernel;
     case OpKind::Dropout: return dropoutKernel;
     case OpKind::DropoutMask: return dropoutMaskKernel;
     case OpKind::BatchNorm: return batchNormKernel;

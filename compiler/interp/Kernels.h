@@ -70,5 +70,8 @@ void padGradKernel(const KernelArgs&);
 void dropoutKernel(const KernelArgs&);
 void dropoutMaskKernel(const KernelArgs&);
 void batchNormKernel(const KernelArgs&);
+// AttentionKernels.cpp (multi_head_attention)
+void attentionSoftmaxKernel(const KernelArgs&);
+void attentionSoftmaxGradKernel(const KernelArgs&);
 
 }  // namespace nnc::interp

@@ -38,6 +38,7 @@ enum class AttrFamily {
   BatchNorm,
   Recurrent,  // recurrence, recurrence_grad: cell, units, reverse, activation
   Resample, Pad,  // upsample, pad
+  Attention,  // attention_softmax: scale, causal
 };
 
 // How the `.nn` language names an op (dsl/sema generates these callables from the rows).

@@ -1,6 +1,7 @@
 #include "compiler/ir/ShapeRules.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <set>
@@ -462,6 +463,22 @@ Result<TensorType> softmax(OpKind op, const std::vector<TensorType>& in, const A
   return in[0];
 }
 
+// attention_softmax(s[..., Tq, Tk]) and attention_softmax_grad(y, dy) (multi_head_attention).
+Result<TensorType> attentionSoftmax(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  const bool grad = op == OpKind::AttentionSoftmaxGrad;
+  NNC_TRY(expectArity(op, in, grad ? 2 : 1));
+  for (const TensorType& t : in) NNC_TRY(expectFloat(op, t));
+  const Shape& sc = in[0].shape;
+  if (sc.rank() < 2 || sc[sc.rank() - 2] == kBatch || sc[sc.rank() - 1] == kBatch)
+    return err(op, "expects scores [..., queries, keys] with static queries and keys, got " + in[0].str());
+  if (grad && in[1] != in[0]) return err(op, "output gradient " + in[1].str() + " does not match " + in[0].str());
+  double scale = a.getFloat("scale", 1.0);
+  if (!(scale > 0) || !std::isfinite(scale)) return err(op, "scale must be positive and finite");
+  int64_t causal = a.getInt("causal", 0);
+  if (causal != 0 && causal != 1) return err(op, "causal must be 0 or 1");
+  return in[0];
+}
+
 Result<TensorType> dropout(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
   // DropoutMask: (x, step[, rate][, first_row]) (OpAttrs.h's dropoutMaskOperands): the rate
   // is an operand exactly when the `rate` attribute is absent.
@@ -593,6 +610,7 @@ Rule ruleFor(OpKind op) {
     case OpKind::Pad: return pad;
     case OpKind::PadGrad: return padGrad;
     case OpKind::Softmax: case OpKind::LogSoftmax: return softmax;
+    case OpKind::AttentionSoftmax: case OpKind::AttentionSoftmaxGrad: return attentionSoftmax;
     case OpKind::Dropout: case OpKind::DropoutMask: return dropout;
     case OpKind::BatchNorm: return batchNorm;
   }

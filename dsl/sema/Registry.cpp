@@ -14,6 +14,7 @@ const Registry& Registry::instance() {
     addConvLayers(r);
     addRecurrentLayers(r);
     addOnnxLayer(r);
+    addAttentionLayers(r);
     addLosses(r);
     addInitializers(r);
     addOptimizers(r);

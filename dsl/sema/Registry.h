@@ -37,6 +37,7 @@ void addLayers(Registry& r);
 void addConvLayers(Registry& r);  // conv1d, depthwise_conv2d, separable_conv2d
 void addRecurrentLayers(Registry& r);
 void addOnnxLayer(Registry& r);    // onnx("FILE.onnx", x, ...) (OnnxLayer.cpp)
+void addAttentionLayers(Registry& r);  // layernorm, multi_head_attention
 void addLosses(Registry& r);
 void addInitializers(Registry& r);
 void addOptimizers(Registry& r);   // optimizers, schedules, normalize forms

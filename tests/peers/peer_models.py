@@ -112,6 +112,8 @@ class ConvPool(Peer):
         return nt.cross_entropy(self.logits(flat), b["label"], ctx["class_weights"])
 
 
+
+
 class ConvBnGap(Peer):
     def __init__(self):
         super().__init__()
@@ -370,6 +372,8 @@ class ConvVariants(Peer):  # tests/peers/models/conv_variants.nn
         return nt.cross_entropy(self.logits(flat), b["label"], ctx["class_weights"])
 
 
+
+
 class Conv1dSeq(Peer):  # tests/peers/models/conv1d_seq.nn
     def __init__(self):
         super().__init__()
@@ -414,3 +418,20 @@ class ConvTransposeAe(Peer):  # tests/peers/models/conv_transpose_ae.nn
         flat = torch.cat([global_maxpool(t2), flatten_nhwc(p2), global_avgpool(s1), global_maxpool(s3),
                           flatten_nhwc(s3)], dim=-1)
         return nt.cross_entropy(self.logits(flat), b["label"], ctx["class_weights"])
+
+
+class Attention(Peer):  # tests/peers/models/attention.nn
+    def __init__(self):
+        super().__init__()
+        import attention_layers as A
+        self.ln1 = A.LayerNorm("ln1", 8)
+        self.self_ = A.MultiHeadAttention("self", 8, 8, heads=2, key_dim=3, causal=True)
+        self.cross = A.MultiHeadAttention("cross", 8, 5, heads=3, key_dim=2)
+        self.ln2 = A.LayerNorm("ln2", 8, eps=1e-3)
+        self.logits = Dense("logits", 8, 3)
+
+    def loss(self, b, ctx):
+        ln1 = self.ln1(b["seq"])
+        h = b["seq"] + self.self_(ln1, ln1)
+        ln2 = self.ln2(h + self.cross(h, b["mem"]))
+        return nt.cross_entropy(self.logits(ln2.mean(dim=1)), b["label"], ctx["class_weights"])
