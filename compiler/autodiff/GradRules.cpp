@@ -307,6 +307,13 @@ Grads logSoftmax(IRBuilder& b, const GradInput& in) {  // g - softmax(x) * sum(g
   return {b.sub(in.grad, b.mul(b.exp(in.output), s))};
 }
 
+// ---- embeddings (issue 13) ---------------------------------------------------------------
+// The table's gradient is dy's rows summed into the rows the ids name; the ids are integers.
+Grads embeddingLookup(IRBuilder& b, const GradInput& in) {
+  NodeId table = operand(in, 0);
+  return {b.op(OpKind::EmbeddingGrad, {in.grad, operand(in, 1)}, Attrs{{"depth", b.shape(table)[0]}}), kNoNode};
+}
+
 // ---- the table: the rule of every op whose registry row says Diff -------------------------
 struct RuleRow {
   OpKind op;
@@ -360,6 +367,7 @@ constexpr RuleRow kRules[] = {
     {OpKind::AvgPool, avgPool},
     {OpKind::Softmax, softmax},
     {OpKind::LogSoftmax, logSoftmax},
+    {OpKind::Embedding, embeddingLookup},
 };
 
 std::vector<GradRule> makeTable() {
@@ -387,6 +395,7 @@ bool gradFlowsInto(const Node& n, size_t index) {
   const GradRule& r = gradRule(n.op);
   if (r.kind == GradKind::Constant) return false;
   if (n.op == OpKind::Select && index == 0) return false;
+  if (n.op == OpKind::Embedding && index == 1) return false;  // the ids
   return true;
 }
 

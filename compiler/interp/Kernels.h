@@ -62,5 +62,9 @@ void avgPoolGradKernel(const KernelArgs&);
 void dropoutKernel(const KernelArgs&);
 void dropoutMaskKernel(const KernelArgs&);
 void batchNormKernel(const KernelArgs&);
+// EmbeddingKernels.cpp (issue 13)
+void embeddingKernel(const KernelArgs&);
+void embeddingGradKernel(const KernelArgs&);
+void embeddingSgdUpdateKernel(const KernelArgs&);
 
 }  // namespace nnc::interp

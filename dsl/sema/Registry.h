@@ -34,6 +34,7 @@ void addReductions(Registry& r);
 void addShapeOps(Registry& r);
 void addPoolingOps(Registry& r);
 void addLayers(Registry& r);
+void addEmbeddingLayer(Registry& r);  // EmbeddingLayer.cpp (issue 13)
 void addRecurrentLayers(Registry& r);
 void addLosses(Registry& r);
 void addInitializers(Registry& r);
