@@ -399,6 +399,13 @@ Grads attentionSoftmax(IRBuilder& b, const GradInput& in) {
   return {b.op(OpKind::AttentionSoftmaxGrad, {in.output, in.grad}, in.node.attrs)};
 }
 
+// ---- embeddings (issue 13) ---------------------------------------------------------------
+// The table's gradient is dy's rows summed into the rows the ids name; the ids are integers.
+Grads embeddingLookup(IRBuilder& b, const GradInput& in) {
+  NodeId table = operand(in, 0);
+  return {b.op(OpKind::EmbeddingGrad, {in.grad, operand(in, 1)}, Attrs{{"depth", b.shape(table)[0]}}), kNoNode};
+}
+
 // ---- the table: the rule of every op whose registry row says Diff -------------------------
 struct RuleRow {
   OpKind op;
@@ -457,6 +464,7 @@ constexpr RuleRow kRules[] = {
     {OpKind::Softmax, softmax},
     {OpKind::LogSoftmax, logSoftmax},
     {OpKind::AttentionSoftmax, attentionSoftmax},
+    {OpKind::Embedding, embeddingLookup},
 };
 
 std::vector<GradRule> makeTable() {
@@ -484,6 +492,7 @@ bool gradFlowsInto(const Node& n, size_t index) {
   const GradRule& r = gradRule(n.op);
   if (r.kind == GradKind::Constant) return false;
   if (n.op == OpKind::Select && index == 0) return false;
+  if (n.op == OpKind::Embedding && index == 1) return false;  // the ids
   return true;
 }
 

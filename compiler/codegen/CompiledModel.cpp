@@ -17,6 +17,7 @@
 #include "compiler/codegen/Lowering.h"
 #include "compiler/codegen/ModuleEmitter.h"
 #include "compiler/codegen/TaskMerge.h"
+#include "compiler/ir/EmbeddingIds.h"
 #include "compiler/train/TrainingGraph.h"
 #include "support/Stopwatch.h"
 
@@ -70,6 +71,24 @@ Result<void> checkHypers(const Graph& g) {
 }
 
 
+// The entry found an embedding id out of range: find it again, to say which and where.
+Error describeBadEmbeddingId(const EntryInfo& info, std::span<const void* const> inputs, int64_t batch) {
+  for (const EmbeddingIdCheck& c : info.idChecks) {
+    if (c.input < 0 || static_cast<size_t>(c.input) >= inputs.size() || !inputs[static_cast<size_t>(c.input)]) continue;
+    const TensorSpec& spec = info.inputs[static_cast<size_t>(c.input)];
+    std::vector<int64_t> shape = spec.type.shape.dims;
+    for (int64_t& d : shape)
+      if (d == kBatch) d = batch;
+    const auto* ids = static_cast<const int32_t*>(inputs[static_cast<size_t>(c.input)]);
+    auto bad = findBadEmbeddingId(spec.type.shape.numElements(batch), c.vocab, [&](int64_t i) { return ids[i]; });
+    if (bad) return makeError(embeddingIdMessage(c.source, shape, *bad, c.vocab, c.layer));
+  }
+  for (const EmbeddingIdCheck& c : info.idChecks)
+    if (c.input < 0)
+      return makeError(c.source + ": an id is outside [0, " + std::to_string(c.vocab) + "), the vocabulary of embedding '" + c.layer + "'");
+  return makeError("an embedding id is outside its vocabulary");
+}
+
 }  // namespace
 
 EntryInfo describeEntry(const LoweredGraph& lg, const std::string& symbol) {
@@ -98,6 +117,17 @@ EntryInfo describeEntry(const LoweredGraph& lg, const std::string& symbol) {
   if (lg.memory.bytesPerBatch > 0)
     maxBatch = std::min(maxBatch, (INT64_MAX / 2 - lg.memory.fixedBytes) / lg.memory.bytesPerBatch);
   info.maxBatch = maxBatch;
+  for (const Kernel& k : lg.kernels) {
+    const Node& n = g.node(k.root);
+    if (n.op != OpKind::Embedding) continue;
+    EmbeddingIdCheck c;
+    NodeId root = lg.storageRoot(n.inputs[1]);
+    if (lg.storage[static_cast<size_t>(root)].kind == StorageKind::Input) c.input = static_cast<int>(lg.storage[static_cast<size_t>(root)].index);
+    c.vocab = g.type(n.inputs[0]).shape[0];
+    c.source = embeddingIdSource(g, n.inputs[1]);
+    c.layer = embeddingLayerName(g, n);
+    info.idChecks.push_back(c);
+  }
   return info;
 }
 
@@ -139,7 +169,9 @@ Result<void> CompiledModel::run(const EntryInfo& info, EntryFn fn, std::span<con
   for (size_t i = 0; i < outputs.size(); ++i) outs[i] = outputs[i];
   auto ws = workspace(info.workspaceBytes(batch));
   if (!ws) return ws.error();
-  fn(state_.get(), inputs.data(), outs.data(), batch, hypers.data(), *ws);
+  int32_t rc = fn(state_.get(), inputs.data(), outs.data(), batch, hypers.data(), *ws);
+  if (rc == kEntryIdOutOfRange) return describeBadEmbeddingId(info, inputs, batch);
+  if (rc != 0) return makeError("internal: the compiled step returned " + std::to_string(rc));
   return {};
 }
 

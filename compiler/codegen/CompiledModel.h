@@ -73,6 +73,15 @@ struct TensorSpec {
 };
 
 // One entry point's interface and memory plan.
+// An embedding whose ids the entry checks (issue 13), to describe a bad id after the entry
+// returned kEntryIdOutOfRange.
+struct EmbeddingIdCheck {
+  int input = -1;        // the inputs[] index holding the ids, or -1 (computed ids)
+  int64_t vocab = 0;
+  std::string source;    // "input 'ids'"
+  std::string layer;     // "emb"
+};
+
 struct EntryInfo {
   std::string symbol;               // the compiled function's name
   std::vector<TensorSpec> inputs;   // inputs[] order: every Input leaf, in graph order
@@ -87,6 +96,7 @@ struct EntryInfo {
   int64_t workspaceNaiveFixedBytes = 0;  // the same without buffer reuse
   int64_t workspaceNaiveBytesPerBatch = 0;
   int64_t maxBatch = 0;             // the largest batch whose tensors stay within the size limit
+  std::vector<EmbeddingIdCheck> idChecks;
 
   int64_t workspaceBytes(int64_t batch) const { return workspaceFixedBytes + workspaceBytesPerBatch * batch; }
 };

@@ -176,6 +176,12 @@ Result<void> emitAttentionSoftmax(KernelContext& kc);
 Result<void> emitAttentionSoftmaxGrad(KernelContext& kc);
 // EmitRandom.cpp
 Result<void> emitDropoutMask(KernelContext& kc);
+// EmitEmbedding.cpp (issue 13): the gather, its gradient, SGD's sparse step; and the entry
+// point's check that ids lie in [0, vocab) (returns kEntryIdOutOfRange otherwise).
+Result<void> emitEmbedding(KernelContext& kc);
+Result<void> emitEmbeddingGrad(KernelContext& kc);
+Result<void> emitEmbeddingSgdUpdate(KernelContext& kc);
+void emitEmbeddingIdCheck(EntryContext& ec, llvm::IRBuilder<>& b, llvm::Value* ids, llvm::Value* count, int64_t vocab);
 // EmitSoftmaxCrossEntropy.cpp: a row kernel (Kernel::rows, see Lowering.h)
 Result<void> emitRowKernel(KernelContext& kc);
 // EmitAxis.cpp: NaN-aware "candidate beats best" (the interpreter's beatsMax), and the

@@ -45,7 +45,9 @@ class InPlaceCheck {
   // sums in a buffer of its own instead (Lowering.cpp, EmitMatMul.cpp). Convolutions always
   // accumulate in the last member, so theirs stays out of the state.
   bool writtenByElementwiseLoop(const Kernel& kern, NodeId value) const {
-    if (kern.rows) return false;  // a row kernel reads whole rows before it writes any
+    if (kern.rows) return false;
+    // SGD's sparse embedding step (issue 13) reads and writes each touched row at its place.
+    if (g_.node(kern.root).op == OpKind::EmbeddingSgdUpdate) return value == kern.root;  // a row kernel reads whole rows before it writes any
     if (kern.epilogue.empty()) {
       if (loweringKind(g_.node(kern.root).op) != LoweringKind::Fused) return false;
       return value == kern.root || contains(kern.stored, value);
@@ -92,8 +94,10 @@ class InPlaceCheck {
     }
     for (NodeId m : members) {
       const Node& member = g_.node(m);
-      for (NodeId in : member.inputs) {
+      for (size_t i = 0; i < member.inputs.size(); ++i) {
+        NodeId in = member.inputs[i];
         if (lg_.storageRoot(in) != target) continue;
+        if (member.op == OpKind::EmbeddingSgdUpdate && i == 0 && in == target) continue;  // the table it steps
         if (in != target || !readsAtItsOwnPosition(member, space)) return false;
       }
     }

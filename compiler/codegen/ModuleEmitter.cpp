@@ -149,8 +149,24 @@ Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, c
   auto markAt = [&](int kernel) {
     if (profile) b.CreateCall(mark, {b.getInt32(static_cast<uint32_t>(kernel))});
   };
-  int marked = -1;
+  // Embedding ids are checked before anything runs when they are inputs, else just before
+  // their gather (issue 13): an id out of range returns kEntryIdOutOfRange.
+  auto checkIds = [&](int kernel) {
+    for (const Kernel& k : lowered.kernels) {
+      const Node& n = lowered.graph->node(k.root);
+      if (n.op != OpKind::Embedding) continue;
+      NodeId ids = lowered.storageRoot(n.inputs[1]);
+      bool input = lowered.storage[static_cast<size_t>(ids)].kind == StorageKind::Input;
+      bool here = kernel < 0 ? input : (!input && &k == &lowered.kernels[static_cast<size_t>(kernel)]);
+      if (!here || !addressOf.count(ids)) continue;
+      emitEmbeddingIdCheck(ec, b, addressOf.at(ids), extent(elementsOf(lowered.graph->type(n.inputs[1]).shape)),
+                           lowered.graph->type(n.inputs[0]).shape[0]);
+    }
+  };
+  checkIds(-1);
+  int marked = -1, checked = -1;
   for (const TaskCall& call : ec.calls) {
+    if (call.kernel != checked) checkIds(checked = call.kernel);
     if (call.kernel != marked) markAt(marked = call.kernel);
     for (size_t i = 0; i < call.frame.size(); ++i)
       b.CreateStore(addressOf.at(call.frame[i]), b.CreateConstInBoundsGEP1_64(ptr, frame, 1 + i));

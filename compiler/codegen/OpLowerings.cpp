@@ -227,6 +227,9 @@ OpLowering loweringFor(OpKind op) {
     case OpKind::Dropout: return none();
     case OpKind::DropoutMask: return custom(emitDropoutMask);
     case OpKind::BatchNorm: return fused(batchNorm);
+    case OpKind::Embedding: return custom(emitEmbedding);
+    case OpKind::EmbeddingGrad: return custom(emitEmbeddingGrad);
+    case OpKind::EmbeddingSgdUpdate: return custom(emitEmbeddingSgdUpdate);
   }
   return none();  // not reached: the switch names every op
 }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "compiler/interp/Kernels.h"
+#include "compiler/ir/EmbeddingIds.h"
 #include "compiler/ir/ShapeRules.h"
 
 namespace nnc {
@@ -161,6 +162,14 @@ Result<Tensor> loadConstant(const Graph& g, NodeId id, std::optional<int64_t> ba
   return t;
 }
 
+// An embedding's ids must lie in [0, vocab): the one run-time check of an op's operand values.
+Result<void> checkEmbeddingIds(const Graph& g, NodeId id, const Tensor& ids, int64_t vocab) {
+  auto bad = findBadEmbeddingId(ids.size(), vocab, [&](int64_t i) { return ids.data[static_cast<size_t>(i)]; });
+  if (!bad) return {};
+  const Node& n = g.node(id);
+  return makeError(embeddingIdMessage(embeddingIdSource(g, n.inputs[1]), ids.shape, *bad, vocab, embeddingLayerName(g, n)));
+}
+
 // The node's type must be what its shape rule gives for its operands' types: then the
 // operands' concrete shapes satisfy everything the kernel relies on.
 Result<void> checkNodeType(const Graph& g, NodeId id) {
@@ -211,6 +220,8 @@ Result<std::vector<Tensor>> evaluate(const Graph& g, const LeafValues& leaves, c
       auto shape = concreteShape(g, id, *batch);
       if (!shape) return shape.error();
       out = Tensor(n.type.dtype, *shape);
+      if (n.op == OpKind::Embedding)
+        NNC_TRY(checkEmbeddingIds(g, id, values[static_cast<size_t>(n.inputs[1])], g.type(n.inputs[0]).shape[0]));
       KernelArgs args{n, {}, out};
       for (NodeId in : n.inputs) args.in.push_back(&values[static_cast<size_t>(in)]);
       kernel(args);

@@ -51,6 +51,9 @@ Kernel kernelFor(OpKind op) {
     case OpKind::Dropout: return dropoutKernel;
     case OpKind::DropoutMask: return dropoutMaskKernel;
     case OpKind::BatchNorm: return batchNormKernel;
+    case OpKind::Embedding: return embeddingKernel;
+    case OpKind::EmbeddingGrad: return embeddingGradKernel;
+    case OpKind::EmbeddingSgdUpdate: return embeddingSgdUpdateKernel;
   }
   return nullptr;
 }

@@ -73,5 +73,9 @@ void batchNormKernel(const KernelArgs&);
 // AttentionKernels.cpp (multi_head_attention)
 void attentionSoftmaxKernel(const KernelArgs&);
 void attentionSoftmaxGradKernel(const KernelArgs&);
+// EmbeddingKernels.cpp (issue 13)
+void embeddingKernel(const KernelArgs&);
+void embeddingGradKernel(const KernelArgs&);
+void embeddingSgdUpdateKernel(const KernelArgs&);
 
 }  // namespace nnc::interp

@@ -564,6 +564,39 @@ Result<TensorType> recurrenceGrad(OpKind op, const std::vector<TensorType>& in, 
   return TensorType{DType::F32, Shape{in[0].shape[0], in[0].shape[1], c->gradWidth()}};
 }
 
+// ---- Embeddings (issue 13) ------------------------------------------------------------------
+// embedding(table[V, D], ids i32[...]) -> [..., D]; embedding_grad(dy[..., D], ids[...]) with
+// depth V -> [V, D]; embedding_sgd_update(table, dy, ids, lr scalar) -> the table's type.
+Result<TensorType> embeddingLookupRule(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  const bool update = op == OpKind::EmbeddingSgdUpdate;
+  NNC_TRY(expectArity(op, in, op == OpKind::Embedding ? 2 : update ? 4 : 2));
+  const TensorType& ids = op == OpKind::EmbeddingGrad ? in[1] : update ? in[2] : in[1];
+  if (ids.dtype != DType::I32) return err(op, "expects i32 ids, got " + ids.str());
+  Shape table;
+  if (op == OpKind::EmbeddingGrad) {
+    NNC_TRY(expectFloat(op, in[0], "output gradient"));
+    int64_t vocab = a.getInt("depth");
+    if (vocab <= 0) return err(op, "depth (the vocabulary) must be positive");
+    if (in[0].shape.rank() < 1) return err(op, "expects an output gradient of rank >= 1, got " + in[0].str());
+    table = Shape{vocab, in[0].shape.dims.back()};
+  } else {
+    NNC_TRY(expectFloat(op, in[0], "table"));
+    NNC_TRY(expectRank(op, in[0], 2, "a table [vocab, dim]"));
+    if (in[0].shape[0] == kBatch || in[0].shape[1] == kBatch) return err(op, "the table " + in[0].str() + " must be static");
+    table = in[0].shape;
+  }
+  Shape rows = ids.shape;
+  rows.dims.push_back(table[1]);
+  if (op == OpKind::Embedding) return TensorType{DType::F32, rows};
+  const TensorType& dy = op == OpKind::EmbeddingGrad ? in[0] : in[1];
+  if (dy.shape != rows) return err(op, "output gradient " + dy.str() + " does not match ids " + ids.str() + " and dim " + std::to_string(table[1]));
+  if (update) {
+    NNC_TRY(expectFloat(op, in[1], "output gradient"));
+    if (in[3] != TensorType{DType::F32, Shape{}}) return err(op, "the learning rate must be an f32 scalar, not " + in[3].str());
+  }
+  return TensorType{DType::F32, table};
+}
+
 Result<TensorType> leaf(OpKind op, const std::vector<TensorType>&, const Attrs&) {
   return err(op, "a leaf has no shape rule; its type is given");
 }
@@ -613,6 +646,7 @@ Rule ruleFor(OpKind op) {
     case OpKind::AttentionSoftmax: case OpKind::AttentionSoftmaxGrad: return attentionSoftmax;
     case OpKind::Dropout: case OpKind::DropoutMask: return dropout;
     case OpKind::BatchNorm: return batchNorm;
+    case OpKind::Embedding: case OpKind::EmbeddingGrad: case OpKind::EmbeddingSgdUpdate: return embeddingLookupRule;
   }
   return leaf;  // not reached: the switch names every op (-Werror=switch)
 }

@@ -17,7 +17,7 @@ namespace nnc {
 namespace {
 
 // The number of classes an integer input encodes: the depth of a one_hot it feeds (through
-// integer-valued reshapes and the like), else 2.
+// integer-valued reshapes and the like) or the vocabulary of an embedding it indexes, else 2.
 int64_t labelClasses(const Graph& g, NodeId input) {
   std::vector<bool> reached(g.size(), false);
   reached[static_cast<size_t>(input)] = true;
@@ -27,6 +27,9 @@ int64_t labelClasses(const Graph& g, NodeId input) {
     bool fromInput = std::any_of(n.inputs.begin(), n.inputs.end(), [&](NodeId in) { return reached[static_cast<size_t>(in)]; });
     if (!fromInput) continue;
     if (n.op == OpKind::OneHot) classes = std::max(classes, n.attrs.getInt("depth"));
+    // Embedding ids (issue 13): anywhere in the vocabulary.
+    if (n.op == OpKind::Embedding && reached[static_cast<size_t>(n.inputs[1])])
+      classes = std::max(classes, g.type(n.inputs[0]).shape[0]);
     if (n.type.dtype == DType::I32) reached[i] = true;
   }
   return classes > 0 ? classes : 2;

@@ -36,6 +36,18 @@ void addOutputs(Graph& g, const Model& model, const std::vector<NodeId>& fromMod
   for (const Output& o : model.graph.outputs) g.outputs.push_back({o.name, fromModel[static_cast<size_t>(o.node)]});
 }
 
+// Plain SGD (no momentum) leaves a row whose gradient is zero as it is. So a table whose whole
+// gradient is one embedding_grad, without weight decay, takes a sparse step: only the rows the
+// batch's ids name are read and written (issue 13). Every other optimizer changes every row
+// (its state decays), and takes the dense gradient.
+bool takesSparseEmbeddingStep(const Graph& g, const TrainConfig& cfg, const ParamGradient& pg) {
+  if (cfg.optimizer.kind != "sgd") return false;
+  auto momentum = cfg.optimizer.hyper.find("momentum");
+  if (momentum != cfg.optimizer.hyper.end() && momentum->second != 0) return false;
+  if (cfg.weightDecay != 0 && weightDecayApplies(g.node(pg.param))) return false;
+  return g.node(pg.grad).op == OpKind::EmbeddingGrad;
+}
+
 }  // namespace
 
 bool weightDecayApplies(const Node& param) {
@@ -89,7 +101,18 @@ Result<TrainingGraph> buildTrainingStep(const Model& model) {
   Graph& g = tg->graph;
   const TrainConfig& cfg = *model.train;
 
-  std::vector<ParamGradient> decayed = tg->gradients;
+  std::vector<ParamGradient> decayed;
+  for (const ParamGradient& pg : tg->gradients) {
+    if (!takesSparseEmbeddingStep(g, cfg, pg)) {
+      decayed.push_back(pg);
+      continue;
+    }
+    const Node grad = g.node(pg.grad);
+    IRBuilder b(g, grad.loc);
+    NodeId step = b.op(OpKind::EmbeddingSgdUpdate, {pg.param, grad.inputs[0], grad.inputs[1], tg->lr});
+    if (b.failed()) return *b.error();
+    g.updates.push_back({pg.param, step});
+  }
   if (cfg.weightDecay != 0) {
     IRBuilder b(g);
     for (ParamGradient& pg : decayed)

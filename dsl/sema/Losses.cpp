@@ -57,6 +57,25 @@ NodeId warnIfSquashed(Sema& s, const BoundCall& b, const char* argName, const ch
   return n.op == OpKind::Sigmoid ? n.inputs[0] : arg.tensor;
 }
 
+// cross_entropy's general form (issue 13), for label smoothing s > 0 or f32 targets t of
+// the logits' shape (class probabilities): the target distribution
+//   q = (1 - s) * (one_hot(labels) or t) + s / classes
+// and, with class weights w, each class's term weighted:
+//   per-sample loss = -sum_c w_c * q_c * log_softmax(logits)_c
+//   loss            = sum over samples / batch size
+// which is PyTorch's cross_entropy(label_smoothing = s, weight = w, reduction = "sum") divided
+// by the number of samples (and its plain "mean" without weights).
+NodeId smoothedCrossEntropy(Emitter& em, Sema& s, NodeId logp, NodeId target, std::optional<NodeId> weights,
+                            double smoothing, int64_t classes, const Shape& sampleShape, int64_t last) {
+  NodeId q = target;
+  if (smoothing > 0) q = em(OpKind::Add, {em(OpKind::Mul, {target, s.constant(1 - smoothing)}), s.constant(smoothing / double(classes))});
+  if (weights) q = em(OpKind::Mul, {q, *weights});
+  NodeId perSample = em(OpKind::Neg, {em(OpKind::ReduceSum, {em(OpKind::Mul, {q, logp})}, reduceAttrs({last}))});
+  if (!weights) return em(OpKind::ReduceMean, {perSample}, reduceAttrs(allAxes(sampleShape)));
+  NodeId total = em(OpKind::ReduceSum, {perSample}, reduceAttrs(allAxes(sampleShape)));
+  return em(OpKind::Div, {total, em(OpKind::ElementCount, {perSample}, Attrs{{"axes", allAxes(sampleShape)}})});
+}
+
 std::optional<NodeId> buildCrossEntropy(Sema& s, const BoundCall& b) {
   NodeId logits = b.tensor("logits"), labels = b.tensor("labels");
   const TensorType lt = s.type(logits), yt = s.type(labels);
@@ -67,21 +86,39 @@ std::optional<NodeId> buildCrossEntropy(Sema& s, const BoundCall& b) {
     return std::nullopt;
   }
   Shape expected(std::vector<int64_t>(lt.shape.dims.begin(), lt.shape.dims.end() - 1));
-  if (yt.shape != expected) {
+  const bool probabilities = yt.dtype == DType::F32;
+  if (probabilities && yt.shape != lt.shape) {
+    s.error(b.arg("labels").loc, "cross_entropy: f32 targets " + yt.str() + " must have the shape of the logits " +
+                                     lt.str() + " (class probabilities); integer class labels are i32" + expected.str());
+    return std::nullopt;
+  }
+  if (!probabilities && yt.shape != expected) {
     s.error(b.loc, "cross_entropy: labels " + yt.str() + " do not match logits " + lt.str() +
                        ": expected labels of shape " + expected.str());
     return std::nullopt;
   }
+  const double smoothing = b.number("label_smoothing");
   bool weighted = false;
   std::optional<NodeId> w = classWeights(s, b, lt, classes, weighted);
   if (!w) return std::nullopt;
 
   Emitter em(s, b.loc);
   NodeId logp = em(OpKind::LogSoftmax, {logits}, Attrs{{"axis", last}});
+  NodeId loss;
+  if (probabilities || smoothing > 0) {
+    NodeId target = probabilities ? labels : em(OpKind::OneHot, {labels}, Attrs{{"depth", classes}});
+    loss = smoothedCrossEntropy(em, s, logp, target, weighted ? w : std::nullopt, smoothing, classes, expected, last);
+    if (!em.ok()) return std::nullopt;
+    // Probability targets are not class ids the trainer could compare predictions with.
+    if (probabilities)
+      s.recordLoss({loss, AccuracyKind::None, warnIfSquashed(s, b, "logits", "softmax"), labels});
+    else
+      s.recordLoss({loss, AccuracyKind::Categorical, warnIfSquashed(s, b, "logits", "softmax"), labels});
+    return loss;
+  }
   NodeId onehot = em(OpKind::OneHot, {labels}, Attrs{{"depth", classes}});
   NodeId picked = em(OpKind::ReduceSum, {em(OpKind::Mul, {onehot, logp})}, reduceAttrs({last}));
   NodeId perSample = em(OpKind::Neg, {picked});
-  NodeId loss;
   if (!weighted) {
     loss = em(OpKind::ReduceMean, {perSample}, reduceAttrs(allAxes(expected)));
   } else {
@@ -127,6 +164,25 @@ std::optional<NodeId> buildMse(Sema& s, const BoundCall& b) {
   return loss;
 }
 
+// huber(prediction, target, delta = 1) (issue 13), PyTorch's HuberLoss and Keras' Huber:
+// with d = prediction - target, 0.5 * d^2 where |d| <= delta, else delta * (|d| - 0.5 * delta);
+// the mean over every element. Written as m = min(|d|, delta): 0.5 * m^2 + delta * (|d| - m),
+// whose gradient (clip(d, -delta, delta)) needs no select.
+std::optional<NodeId> buildHuber(Sema& s, const BoundCall& b) {
+  if (!sameShapes(s, b, "prediction", "target")) return std::nullopt;
+  NodeId p = b.tensor("prediction"), t = b.tensor("target");
+  const double delta = b.number("delta");
+  Emitter em(s, b.loc);
+  NodeId a = em(OpKind::Abs, {em(OpKind::Sub, {p, t})});
+  NodeId m = em(OpKind::Minimum, {a, s.constant(delta)});
+  NodeId quadratic = em(OpKind::Mul, {em(OpKind::Square, {m}), s.constant(0.5)});
+  NodeId linear = em(OpKind::Mul, {em(OpKind::Sub, {a, m}), s.constant(delta)});
+  NodeId loss = em(OpKind::ReduceMean, {em(OpKind::Add, {quadratic, linear})}, reduceAttrs(allAxes(s.type(p).shape)));
+  if (!em.ok()) return std::nullopt;
+  s.recordLoss({loss, AccuracyKind::None, p, t});
+  return loss;
+}
+
 Callable loss(const char* name, std::vector<ParamSpec> params, TensorBuilder build) {
   Callable c;
   c.name = name;
@@ -141,8 +197,9 @@ Callable loss(const char* name, std::vector<ParamSpec> params, TensorBuilder bui
 void addLosses(Registry& r) {
   r.add(loss("cross_entropy",
              {spec::tensor("logits", spec::req(DTypeReq::F32, 1, -1, "logits", "")),
-              spec::tensor("labels", spec::req(DTypeReq::I32, 0, -1, "labels", "")),
-              spec::floatList("class_weights", spec::unset(), spec::atLeast(0))},
+              spec::tensor("labels", spec::req(DTypeReq::Any, 0, -1, "labels", "")),
+              spec::floatList("class_weights", spec::unset(), spec::atLeast(0)),
+              spec::number("label_smoothing", spec::num(0), spec::between(0, 1))},
              buildCrossEntropy));
   r.add(loss("binary_cross_entropy",
              {spec::tensor("logits", spec::req(DTypeReq::F32, 0, -1, "logits", "")),
@@ -152,6 +209,11 @@ void addLosses(Registry& r) {
              {spec::tensor("prediction", spec::req(DTypeReq::F32, 0, -1, "prediction", "")),
               spec::tensor("target", spec::req(DTypeReq::F32, 0, -1, "target", ""))},
              buildMse));
+  r.add(loss("huber",
+             {spec::tensor("prediction", spec::req(DTypeReq::F32, 0, -1, "prediction", "")),
+              spec::tensor("target", spec::req(DTypeReq::F32, 0, -1, "target", "")),
+              spec::number("delta", spec::num(1), spec::above(0))},
+             buildHuber));
 }
 
 }  // namespace nnc::sema

@@ -4,6 +4,7 @@
 #include "dsl/sema/Builders.h"
 #include "dsl/sema/ConstEval.h"
 #include "dsl/sema/Registry.h"
+#include "compiler/ir/ShapeRules.h"
 
 namespace nnc::sema {
 
@@ -38,6 +39,28 @@ std::optional<NodeId> buildClip(Sema& s, const BoundCall& b) {
   return s.emit(OpKind::Minimum, {*lo, s.constant(b.number("hi"))}, {}, b.loc);
 }
 
+// pow(a, b) and where(cond, a, b) (issue 13), NumPy broadcasting. where picks a where cond
+// is nonzero (an f32 value or mask, or an i32), else b.
+std::optional<NodeId> buildPowCall(Sema& s, const BoundCall& b) {
+  return s.elementwise(OpKind::Pow, b.tensor("a"), b.tensor("b"), "operands of 'pow'", b.loc);
+}
+
+std::optional<NodeId> buildWhereCall(Sema& s, const BoundCall& b) {
+  NodeId cond = b.tensor("cond"), x = b.tensor("a"), y = b.tensor("b");
+  const TensorType tc = s.type(cond), tx = s.type(x), ty = s.type(y);
+  if (tx.dtype != ty.dtype) {
+    s.error(b.loc, "where: a " + tx.str() + " and b " + ty.str() + " have different dtypes");
+    return std::nullopt;
+  }
+  Result<Shape> ab = broadcastShapes(tx.shape, ty.shape);
+  Result<Shape> all = ab ? broadcastShapes(tc.shape, *ab) : ab;
+  if (!all) {
+    s.error(b.loc, "where: cond " + tc.str() + ", a " + tx.str() + " and b " + ty.str() + " cannot be broadcast together");
+    return std::nullopt;
+  }
+  return s.emit(OpKind::Select, {cond, x, y}, {}, b.loc);
+}
+
 }  // namespace
 
 void addMathOps(Registry& r) {
@@ -59,6 +82,19 @@ void addMathOps(Registry& r) {
     c.summaryKind = name;
     r.add(std::move(c));
   }
+  Callable pow;
+  pow.name = "pow";
+  pow.params = {spec::tensor("a"), spec::tensor("b")};
+  pow.build = buildPowCall;
+  pow.summaryKind = "pow";
+  r.add(std::move(pow));
+  Callable where;
+  where.name = "where";
+  where.params = {spec::tensor("cond", spec::req(DTypeReq::Any)), spec::tensor("a", spec::req(DTypeReq::Any)),
+                  spec::tensor("b", spec::req(DTypeReq::Any))};
+  where.build = buildWhereCall;
+  where.summaryKind = "where";
+  r.add(std::move(where));
   Callable clip;
   clip.name = "clip";
   clip.params = {spec::tensor("x"), spec::number("lo", spec::required()), spec::number("hi", spec::required())};

@@ -12,6 +12,7 @@ const Registry& Registry::instance() {
     addPoolingOps(r);
     addLayers(r);
     addConvLayers(r);
+    addEmbeddingLayer(r);
     addRecurrentLayers(r);
     addOnnxLayer(r);
     addAttentionLayers(r);

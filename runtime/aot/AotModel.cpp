@@ -48,8 +48,8 @@ int run(nnc_aot_model* m, const nnc_aot_entry& e, const void* const* inputs, voi
   for (int32_t i = 0; i < e.num_inputs; ++i)
     if (e.inputs[i].used && !inputs[i]) return NNC_AOT_ERR_ARGUMENT;
   if (!ensureWorkspace(m, e.workspace(batch))) return NNC_AOT_ERR_MEMORY;
-  e.run(m->state, inputs, outputs, batch, hypers, m->workspace);
-  return NNC_AOT_OK;
+  // The entry returns 0, or NNC_AOT_ERR_INDEX for an embedding id out of range.
+  return e.run(m->state, inputs, outputs, batch, hypers, m->workspace);
 }
 
 }  // namespace
@@ -188,6 +188,7 @@ const char* nnc_aot_error_string(int code) {
     case NNC_AOT_ERR_SIZE: return "the element count does not match the tensor";
     case NNC_AOT_ERR_MEMORY: return "out of memory";
     case NNC_AOT_ERR_ABI: return "the header and the runtime library disagree on the ABI version";
+    case NNC_AOT_ERR_INDEX: return "an embedding id in the inputs is outside [0, vocab) of its embedding";
     case NNC_AOT_ERR_CPU:
       cpuMessage = "this CPU lacks instruction-set features the object was compiled for";
       if (!missingFeatures.empty()) cpuMessage += " (" + missingFeatures + ")";

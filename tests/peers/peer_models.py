@@ -435,3 +435,61 @@ class Attention(Peer):  # tests/peers/models/attention.nn
         h = b["seq"] + self.self_(ln1, ln1)
         ln2 = self.ln2(h + self.cross(h, b["mem"]))
         return nt.cross_entropy(self.logits(ln2.mean(dim=1)), b["label"], ctx["class_weights"])
+
+
+# ---------------------------------------------------------------------------- issue 13: embedding, huber, pow, where,
+# label smoothing and probability targets
+
+F = torch.nn.functional
+
+
+class EmbedDense(Peer):  # the table as a plain parameter and F.embedding (nn.Embedding's own op)
+    def __init__(self):
+        super().__init__()
+        self.emb = Param("emb.weight", 30, 8)
+        self.h = Dense("h", 8, 10, "relu")
+        self.logits = Dense("logits", 10, 4)
+
+    def loss(self, b, ctx):
+        pooled = F.embedding(b["ids"].long(), self.emb()).mean(dim=1)
+        return nt.cross_entropy(self.logits(self.h(pooled)), b["label"], ctx["class_weights"])
+
+
+class HuberReg(Peer):
+    def __init__(self):
+        super().__init__()
+        self.h = Dense("h", 4, 6, "tanh")
+        self.pred = Dense("pred", 6, 2)
+
+    def loss(self, b, ctx):
+        h = self.h(b["x"])
+        g = torch.where(h - 0.2 != 0, torch.pow(h + 1.5, 1.5), h * 2)
+        return F.huber_loss(self.pred(g), b["y"], delta=0.5)
+
+
+class Smoothing(Peer):
+    def __init__(self):
+        super().__init__()
+        self.h = Dense("h", 5, 8, "relu")
+        self.logits = Dense("logits", 8, 4)
+
+    def loss(self, b, ctx):
+        return F.cross_entropy(self.logits(self.h(b["x"])), b["label"].long(), label_smoothing=0.2)
+
+
+class SmoothingWeighted(Smoothing):  # nnc divides by the batch size: torch's "sum" over N
+    def loss(self, b, ctx):
+        logits = self.logits(self.h(b["x"]))
+        w = torch.tensor([0.5, 1, 2, 1.5], dtype=logits.dtype)
+        total = F.cross_entropy(logits, b["label"].long(), weight=w, label_smoothing=0.15, reduction="sum")
+        return total / logits.shape[0]
+
+
+class ProbTargets(Peer):
+    def __init__(self):
+        super().__init__()
+        self.h = Dense("h", 5, 8, "tanh")
+        self.logits = Dense("logits", 8, 3)
+
+    def loss(self, b, ctx):
+        return F.cross_entropy(self.logits(self.h(b["x"])), b["target"], label_smoothing=0.1)

@@ -99,7 +99,31 @@ def fashion(part):
     return gen
 
 
+def simplex(k):
+    """Rows of k non-negative values that sum to 1 (probability targets)."""
+    return lambda rng, n: rng.dirichlet(np.ones(k), size=n).astype(np.float32)
+
+
 # ---------------------------------------------------------------------------- the cases
+
+def issue13_cases():
+    """embedding (the sparse SGD step and adam's dense gradient), huber with pow and where,
+    label smoothing with and without class weights, probability targets."""
+    ids = {"ids": classes(30, 6), "label": classes(4)}
+    return [
+        Case("embed_dense_sgd", "tests/peers/models/embed_dense.nn", "EmbedDense", ids, 100, 16,
+             note="the sparse step"),
+        Case("embed_dense_adam", "tests/peers/models/embed_dense.nn", "EmbedDense", ids, 100, 16,
+             optimizer="adam(lr = 0.01)", note="the dense gradient"),
+        Case("huber", "tests/peers/models/huber.nn", "HuberReg", {"x": normal(4), "y": normal(2)}, 100, 16),
+        Case("label_smoothing", "tests/peers/models/smoothing.nn", "Smoothing",
+             {"x": normal(5), "label": classes(4)}, 100, 16),
+        Case("label_smoothing_weighted", "tests/peers/models/smoothing_weighted.nn", "SmoothingWeighted",
+             {"x": normal(5), "label": classes(4)}, 100, 16),
+        Case("probability_targets", "tests/peers/models/prob_targets.nn", "ProbTargets",
+             {"x": normal(5), "target": simplex(3)}, 100, 16),
+    ]
+
 
 FASHION = {"image": fashion("images"), "label": fashion("labels")}
 
@@ -146,6 +170,7 @@ def build_cases():
              {"x": normal(12), "label": classes(4)}, 100, 16, init_state=False, optimizer="sgd(lr = 0.1)",
              note="init without running statistics: they start at 0 and 1"),
     ]
+    cases += issue13_cases()
     for c in cases:  # one ctest test for all the small models (each test imports torch once)
         if not c.name.startswith("example_"):
             c.group = "models"

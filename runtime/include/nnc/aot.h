@@ -29,7 +29,8 @@ enum {
   NNC_AOT_ERR_SIZE = -4,          /* the element count given does not match the tensor */
   NNC_AOT_ERR_MEMORY = -5,        /* the workspace could not be allocated */
   NNC_AOT_ERR_ABI = -6,           /* the header and the runtime library disagree on the ABI version */
-  NNC_AOT_ERR_CPU = -7            /* this CPU lacks instruction-set features the object was compiled for */
+  NNC_AOT_ERR_CPU = -7,           /* this CPU lacks instruction-set features the object was compiled for */
+  NNC_AOT_ERR_INDEX = -8          /* an embedding id in the inputs is outside [0, vocab); nothing was run */
 };
 
 enum { NNC_AOT_F32 = 0, NNC_AOT_I32 = 1 };
