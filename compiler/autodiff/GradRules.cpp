@@ -307,6 +307,20 @@ Grads logSoftmax(IRBuilder& b, const GradInput& in) {  // g - softmax(x) * sum(g
   return {b.sub(in.grad, b.mul(b.exp(in.output), s))};
 }
 
+// ---- augmentation (compiler/ir/Augment.h) -------------------------------------------------
+// The same draws (operands step and first_row, attributes seed and salt) moved back: a flip
+// is a symmetric permutation, its own transpose; a translation's transpose is the opposite
+// shift, with zero fill for what came from outside the image.
+Grads augmentImages(IRBuilder& b, const GradInput& in) {
+  Attrs a = in.node.attrs;
+  if (a.getString("transform") == "translation") a.set("inverse", int64_t(a.getInt("inverse") == 0 ? 1 : 0));
+  std::vector<NodeId> operands = in.node.inputs;
+  operands[0] = in.grad;
+  Grads g(operands.size(), kNoNode);
+  g[0] = b.op(OpKind::AugmentImages, operands, a);
+  return g;
+}
+
 // ---- the table: the rule of every op whose registry row says Diff -------------------------
 struct RuleRow {
   OpKind op;
@@ -360,6 +374,7 @@ constexpr RuleRow kRules[] = {
     {OpKind::AvgPool, avgPool},
     {OpKind::Softmax, softmax},
     {OpKind::LogSoftmax, logSoftmax},
+    {OpKind::AugmentImages, augmentImages},
 };
 
 std::vector<GradRule> makeTable() {

@@ -219,6 +219,10 @@ OpLowering loweringFor(OpKind op) {
     case OpKind::Dropout: return none();
     case OpKind::DropoutMask: return custom(emitDropoutMask);
     case OpKind::BatchNorm: return fused(batchNorm);
+    // Augmentation: the identity (a view) outside training, like dropout; AugmentImages in
+    // training graphs.
+    case OpKind::RandomFlip: case OpKind::RandomTranslation: return none();
+    case OpKind::AugmentImages: return custom(emitAugmentImages);
   }
   return none();  // not reached: the switch names every op
 }

@@ -43,6 +43,8 @@ Kernel kernelFor(OpKind op) {
     case OpKind::Dropout: return dropoutKernel;
     case OpKind::DropoutMask: return dropoutMaskKernel;
     case OpKind::BatchNorm: return batchNormKernel;
+    case OpKind::RandomFlip: case OpKind::RandomTranslation: return augmentIdentityKernel;
+    case OpKind::AugmentImages: return augmentImagesKernel;
   }
   return nullptr;
 }

@@ -62,5 +62,8 @@ void avgPoolGradKernel(const KernelArgs&);
 void dropoutKernel(const KernelArgs&);
 void dropoutMaskKernel(const KernelArgs&);
 void batchNormKernel(const KernelArgs&);
+// AugmentKernels.cpp: random_flip, random_translation (identity) and augment_images
+void augmentIdentityKernel(const KernelArgs&);
+void augmentImagesKernel(const KernelArgs&);
 
 }  // namespace nnc::interp

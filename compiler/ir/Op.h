@@ -36,6 +36,7 @@ enum class GradKind {
 enum class AttrFamily {
   None, Alpha, Init, Value, DType, Shape, Axes, Axis, Perm, Slice, Depth, MatMulTranspose, Conv, Window, Rate,
   BatchNorm,
+  Augment,  // random_flip, random_translation, augment_images
 };
 
 // How the `.nn` language names an op (dsl/sema generates these callables from the rows).

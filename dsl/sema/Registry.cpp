@@ -11,6 +11,7 @@ const Registry& Registry::instance() {
     addShapeOps(r);
     addPoolingOps(r);
     addLayers(r);
+    addAugmentations(r);
     addRecurrentLayers(r);
     addLosses(r);
     addInitializers(r);

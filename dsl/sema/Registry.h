@@ -34,6 +34,7 @@ void addReductions(Registry& r);
 void addShapeOps(Registry& r);
 void addPoolingOps(Registry& r);
 void addLayers(Registry& r);
+void addAugmentations(Registry& r);  // random_flip, random_translation
 void addRecurrentLayers(Registry& r);
 void addLosses(Registry& r);
 void addInitializers(Registry& r);
