@@ -48,7 +48,11 @@ INSTANTIATE_TEST_SUITE_P(All, SemaExamples,
                                            ExampleCase{"fashion_cnn.nn", 3274634, 0},
                                            ExampleCase{"sequence_lstm.nn", 8 * 128 + 32 * 128 + 128 + 32 * 5 + 5, 0},
                                            ExampleCase{"maxout_batchnorm.nn", 470538, 256 * 2 + 128 * 2},
-                                           ExampleCase{"explicit_params.nn", 784 * 256 + 256 + 256 * 10 + 10, 0}),
+                                           ExampleCase{"explicit_params.nn", 784 * 256 + 256 + 256 * 10 + 10, 0},
+                                           // convolutions without bias, four batchnorms (their running statistics)
+                                           ExampleCase{"fashion_cnn_augmented.nn",
+                                                       288 + 18432 + 36864 + 3136 * 256 + 256 * 10 + 10 + 4 * (32 + 64 + 64 + 256),
+                                                       2 * (32 + 64 + 64 + 256)}),
                          [](const auto& info) {
                            std::string n = info.param.file;
                            return n.substr(0, n.find('.'));
