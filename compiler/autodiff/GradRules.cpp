@@ -406,6 +406,20 @@ Grads embeddingLookup(IRBuilder& b, const GradInput& in) {
   return {b.op(OpKind::EmbeddingGrad, {in.grad, operand(in, 1)}, Attrs{{"depth", b.shape(table)[0]}}), kNoNode};
 }
 
+// ---- augmentation (compiler/ir/Augment.h) -------------------------------------------------
+// The same draws (operands step and first_row, attributes seed and salt) moved back: a flip
+// is a symmetric permutation, its own transpose; a translation's transpose is the opposite
+// shift, with zero fill for what came from outside the image.
+Grads augmentImages(IRBuilder& b, const GradInput& in) {
+  Attrs a = in.node.attrs;
+  if (a.getString("transform") == "translation") a.set("inverse", int64_t(a.getInt("inverse") == 0 ? 1 : 0));
+  std::vector<NodeId> operands = in.node.inputs;
+  operands[0] = in.grad;
+  Grads g(operands.size(), kNoNode);
+  g[0] = b.op(OpKind::AugmentImages, operands, a);
+  return g;
+}
+
 // ---- the table: the rule of every op whose registry row says Diff -------------------------
 struct RuleRow {
   OpKind op;
@@ -465,6 +479,7 @@ constexpr RuleRow kRules[] = {
     {OpKind::LogSoftmax, logSoftmax},
     {OpKind::AttentionSoftmax, attentionSoftmax},
     {OpKind::Embedding, embeddingLookup},
+    {OpKind::AugmentImages, augmentImages},
 };
 
 std::vector<GradRule> makeTable() {

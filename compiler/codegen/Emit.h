@@ -7,6 +7,7 @@
 // small to share. Because a task names its buffers only through its own frame, kernels of
 // the same structure (an unrolled recurrence's steps) emit identical functions, which
 // mergeIdenticalTasks (TaskMerge.h) then compiles once.
+#include <array>
 #include <functional>
 #include <map>
 #include <span>
@@ -182,6 +183,14 @@ Result<void> emitEmbedding(KernelContext& kc);
 Result<void> emitEmbeddingGrad(KernelContext& kc);
 Result<void> emitEmbeddingSgdUpdate(KernelContext& kc);
 void emitEmbeddingIdCheck(EntryContext& ec, llvm::IRBuilder<>& b, llvm::Value* ids, llvm::Value* count, int64_t vocab);
+// The 24 random bits philox::uniformBits(key, step, index) gives, as an i32: `index` an i64,
+// `step` the i64 step counter.
+llvm::Value* emitPhiloxBits(llvm::IRBuilder<>& b, const std::array<uint32_t, 2>& key, llvm::Value* step,
+                            llvm::Value* index);
+// The f32 step (or first_row) scalar `node` made an integer as philox::stepFromFloat does.
+llvm::Value* emitPhiloxCounter(TaskBuilder& tb, NodeId node);
+// EmitAugment.cpp
+Result<void> emitAugmentImages(KernelContext& kc);
 // EmitSoftmaxCrossEntropy.cpp: a row kernel (Kernel::rows, see Lowering.h)
 Result<void> emitRowKernel(KernelContext& kc);
 // EmitAxis.cpp: NaN-aware "candidate beats best" (the interpreter's beatsMax), and the

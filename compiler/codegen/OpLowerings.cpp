@@ -230,6 +230,10 @@ OpLowering loweringFor(OpKind op) {
     case OpKind::Embedding: return custom(emitEmbedding);
     case OpKind::EmbeddingGrad: return custom(emitEmbeddingGrad);
     case OpKind::EmbeddingSgdUpdate: return custom(emitEmbeddingSgdUpdate);
+    // Augmentation: the identity (a view) outside training, like dropout; AugmentImages in
+    // training graphs.
+    case OpKind::RandomFlip: case OpKind::RandomTranslation: return none();
+    case OpKind::AugmentImages: return custom(emitAugmentImages);
   }
   return none();  // not reached: the switch names every op
 }

@@ -54,6 +54,8 @@ Kernel kernelFor(OpKind op) {
     case OpKind::Embedding: return embeddingKernel;
     case OpKind::EmbeddingGrad: return embeddingGradKernel;
     case OpKind::EmbeddingSgdUpdate: return embeddingSgdUpdateKernel;
+    case OpKind::RandomFlip: case OpKind::RandomTranslation: return augmentIdentityKernel;
+    case OpKind::AugmentImages: return augmentImagesKernel;
   }
   return nullptr;
 }

@@ -39,6 +39,7 @@ enum class AttrFamily {
   Recurrent,  // recurrence, recurrence_grad: cell, units, reverse, activation
   Resample, Pad,  // upsample, pad
   Attention,  // attention_softmax: scale, causal
+  Augment,  // random_flip, random_translation, augment_images
 };
 
 // How the `.nn` language names an op (dsl/sema generates these callables from the rows).

@@ -597,6 +597,39 @@ Result<TensorType> embeddingLookupRule(OpKind op, const std::vector<TensorType>&
   return TensorType{DType::F32, table};
 }
 
+// Augmentation (compiler/ir/Augment.h): random_flip and random_translation (x), and the
+// training form AugmentImages (x, step[, first_row]), on images [batch, h, w, c] or
+// [batch, h, w] (one channel).
+Result<TensorType> augmentImages(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  if (op == OpKind::AugmentImages) {
+    if (in.size() != 2 && in.size() != 3) NNC_TRY(expectArity(op, in, 2));
+    const TensorType scalar{DType::F32, Shape{}};
+    for (size_t i = 1; i < in.size(); ++i)
+      if (in[i] != scalar) return err(op, std::string(i == 1 ? "step" : "first_row") + " must be an f32 scalar, not " + in[i].str());
+  } else {
+    NNC_TRY(expectArity(op, in, 1));
+  }
+  NNC_TRY(expectFloat(op, in[0]));
+  if (in[0].shape.rank() != 3 && in[0].shape.rank() != 4)
+    return err(op, "expects images [batch, height, width, channels] or [batch, height, width], got " + in[0].str());
+  std::string transform = op == OpKind::RandomFlip ? "flip" : op == OpKind::RandomTranslation ? "translation"
+                                                                                                 : a.getString("transform");
+  if (transform == "flip") {
+    std::string mode = a.getString("mode", "horizontal");
+    if (mode != "horizontal" && mode != "vertical" && mode != "both")
+      return err(op, "mode must be horizontal, vertical or both, not '" + mode + "'");
+  } else if (transform == "translation") {
+    for (const char* name : {"height", "width"}) {
+      double f = a.getFloat(name);
+      if (!(f >= 0 && f <= 1))
+        return err(op, std::string(name) + " must be a fraction of the image in [0, 1], got " + attrValueStr(f));
+    }
+  } else {
+    return err(op, "transform must be flip or translation, not '" + transform + "'");
+  }
+  return in[0];
+}
+
 Result<TensorType> leaf(OpKind op, const std::vector<TensorType>&, const Attrs&) {
   return err(op, "a leaf has no shape rule; its type is given");
 }
@@ -647,6 +680,7 @@ Rule ruleFor(OpKind op) {
     case OpKind::Dropout: case OpKind::DropoutMask: return dropout;
     case OpKind::BatchNorm: return batchNorm;
     case OpKind::Embedding: case OpKind::EmbeddingGrad: case OpKind::EmbeddingSgdUpdate: return embeddingLookupRule;
+    case OpKind::RandomFlip: case OpKind::RandomTranslation: case OpKind::AugmentImages: return augmentImages;
   }
   return leaf;  // not reached: the switch names every op (-Werror=switch)
 }

@@ -77,7 +77,8 @@ class Folder {
 
   NodeId visit(NodeId id) {
     const Node& n = rw_.source().node(id);
-    if (isLeaf(n.op) || n.op == OpKind::Dropout || n.op == OpKind::BatchNorm || n.type.shape.isBatched())
+    if (isLeaf(n.op) || n.op == OpKind::Dropout || n.op == OpKind::BatchNorm || n.op == OpKind::RandomFlip ||
+        n.op == OpKind::RandomTranslation || n.type.shape.isBatched())
       return rw_.copy(id);
     std::optional<Attrs> folded = fold(id, n);
     return folded ? rw_.emitConstant(n.type, std::move(*folded)) : rw_.copy(id);

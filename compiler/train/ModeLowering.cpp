@@ -1,11 +1,14 @@
 #include "compiler/train/ModeLowering.h"
 
 #include "compiler/autodiff/IRBuilder.h"
+#include "compiler/ir/Augment.h"
 #include "compiler/train/TrainingGraph.h"
 
 namespace nnc {
 
 namespace {
+
+bool isAugmentation(OpKind k) { return k == OpKind::RandomFlip || k == OpKind::RandomTranslation; }
 
 bool boundByName(OpKind k) { return k == OpKind::Input || k == OpKind::Param || k == OpKind::State || k == OpKind::Hyper; }
 
@@ -28,6 +31,7 @@ struct Lowerer {
   ModeLoweredGraph out;
   IRBuilder b{out.graph};
   int64_t dropoutCount = 0;
+  int64_t augmentCount = 0;
 
   NodeId mapped(NodeId old) const { return out.fromModel[static_cast<size_t>(old)]; }
 
@@ -48,6 +52,22 @@ struct Lowerer {
     if (out.firstRow != kNoNode && b.shape(x).isBatched()) operands.push_back(out.firstRow);
     NodeId mask = b.op(OpKind::DropoutMask, operands, attrs);
     return b.mul(x, mask);
+  }
+
+  // random_flip / random_translation: the identity outside training; in training,
+  // AugmentImages drawing from the train seed, salt kSaltBase + k for the k-th augmentation.
+  NodeId augmentation(const Node& n, NodeId x) {
+    uint64_t salt = augment::kSaltBase + static_cast<uint64_t>(augmentCount++);
+    if (mode == GraphMode::Inference) return x;
+    const bool translation = n.op == OpKind::RandomTranslation;
+    if (translation && n.attrs.getFloat("height") == 0 && n.attrs.getFloat("width") == 0) return x;
+    Attrs attrs = n.attrs;
+    attrs.set("transform", std::string(translation ? "translation" : "flip"));
+    attrs.set("seed", model.train ? static_cast<int64_t>(model.train->seed) : int64_t(0));
+    attrs.set("salt", static_cast<int64_t>(salt));
+    std::vector<NodeId> operands{x, out.step};
+    if (out.firstRow != kNoNode && b.shape(x).isBatched()) operands.push_back(out.firstRow);
+    return b.op(OpKind::AugmentImages, operands, attrs);
   }
 
   NodeId batchNorm(const Node& n, const std::vector<NodeId>& in) {
@@ -92,6 +112,7 @@ struct Lowerer {
       const Node& n = src.nodes()[i];
       if (!need[i]) {
         if (n.op == OpKind::Dropout) ++dropoutCount;  // salts stay stable whatever is copied
+        if (isAugmentation(n.op)) ++augmentCount;
         continue;
       }
       std::vector<NodeId> in;
@@ -102,10 +123,12 @@ struct Lowerer {
         v = dropout(n, in[0]);
       else if (n.op == OpKind::BatchNorm)
         v = batchNorm(n, in);
+      else if (isAugmentation(n.op))
+        v = augmentation(n, in[0]);
       else
         v = out.graph.addWithType(n.op, in, n.attrs, n.type, n.loc, n.name);
       if (b.failed()) return *b.error();
-      if ((n.op == OpKind::Dropout || n.op == OpKind::BatchNorm) && v != in[0] && !n.name.empty())
+      if ((n.op == OpKind::Dropout || n.op == OpKind::BatchNorm || isAugmentation(n.op)) && v != in[0] && !n.name.empty())
         out.graph.node(v).name = n.name;  // the replacement keeps the model's name
       out.fromModel[i] = v;
     }

@@ -15,6 +15,11 @@
 //                updates running_mean <- momentum * running_mean + (1 - momentum) * mean
 //                        running_var  <- momentum * running_var  + (1 - momentum) * var
 //     inference: y = (x - running_mean) * (1 / sqrt(running_var + eps)) * gamma + beta
+//   RandomFlip(x){mode}, RandomTranslation(x){height, width} (compiler/ir/Augment.h)
+//     training:  AugmentImages(x, step){their attributes, transform, seed = train seed,
+//                salt = augment::kSaltBase + k} (k = 0, 1, ... for the model's augmentations
+//                in order; a translation by 0 and 0: x)
+//     inference: x
 //
 // Only the nodes that `roots` depend on are copied (plus every Input, Param, State and Hyper
 // leaf, which the runtime binds by name). A training-mode graph starts with the Hyper leaves
@@ -38,8 +43,9 @@ struct ModeLoweredGraph {
 };
 
 // `shardedBatch` (training mode, data-parallel runs): the batch is one process's rows of a
-// larger one, starting at the Hyper leaf "first_row", which every DropoutMask also takes so
-// that a sample's mask is the one it gets in a single process.
+// larger one, starting at the Hyper leaf "first_row", which every DropoutMask (and
+// AugmentImages) also takes so that a sample's mask (and transform) is the one it gets in a
+// single process.
 Result<ModeLoweredGraph> lowerModes(const Model& model, GraphMode mode, const std::vector<NodeId>& roots,
                                     bool shardedBatch = false);
 

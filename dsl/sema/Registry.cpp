@@ -13,6 +13,7 @@ const Registry& Registry::instance() {
     addLayers(r);
     addConvLayers(r);
     addEmbeddingLayer(r);
+    addAugmentations(r);
     addRecurrentLayers(r);
     addOnnxLayer(r);
     addAttentionLayers(r);

@@ -36,6 +36,7 @@ void addPoolingOps(Registry& r);
 void addLayers(Registry& r);
 void addConvLayers(Registry& r);  // conv1d, depthwise_conv2d, separable_conv2d
 void addEmbeddingLayer(Registry& r);  // EmbeddingLayer.cpp (issue 13)
+void addAugmentations(Registry& r);  // random_flip, random_translation
 void addRecurrentLayers(Registry& r);
 void addOnnxLayer(Registry& r);    // onnx("FILE.onnx", x, ...) (OnnxLayer.cpp)
 void addAttentionLayers(Registry& r);  // layernorm, multi_head_attention

@@ -50,7 +50,11 @@ INSTANTIATE_TEST_SUITE_P(All, SemaExamples,
                                            ExampleCase{"maxout_batchnorm.nn", 470538, 256 * 2 + 128 * 2},
                                            ExampleCase{"explicit_params.nn", 784 * 256 + 256 + 256 * 10 + 10, 0},
                                            // embedding 12x8, bidirectional gru (2 x (8*48 + 16*48 + 48 + 48)), dense 32x2
-                                           ExampleCase{"text_gru.nn", 12 * 8 + 2 * (8 * 48 + 16 * 48 + 48 + 48) + 32 * 2 + 2, 0}),
+                                           ExampleCase{"text_gru.nn", 12 * 8 + 2 * (8 * 48 + 16 * 48 + 48 + 48) + 32 * 2 + 2, 0},
+                                           // convolutions without bias, four batchnorms (their running statistics)
+                                           ExampleCase{"fashion_cnn_augmented.nn",
+                                                       288 + 18432 + 36864 + 3136 * 256 + 256 * 10 + 10 + 4 * (32 + 64 + 64 + 256),
+                                                       2 * (32 + 64 + 64 + 256)}),
                          [](const auto& info) {
                            std::string n = info.param.file;
                            return n.substr(0, n.find('.'));

@@ -668,6 +668,51 @@ def dropout(x, rate, salt, ctx, training=True):
 
 
 # ----------------------------------------------------------------------------------------------
+# augmentation, bit for bit (compiler/ir/Augment.h): sample n draws Philox bits 2n (height axis)
+# and 2n + 1 (width axis), with salt AUGMENT_SALT_BASE + k for the model's k-th augmentation.
+# Written with torch's own flips, pads and slices, so autograd (not nnc's rule) gives the
+# gradient that nnc's must match.
+
+AUGMENT_SALT_BASE = 0x80000000
+
+
+def augment_bits(x, k, ctx):
+    """[batch, 2] int64: the 24 random bits of each sample's height and width draws."""
+    n = x.shape[0]
+    return dropout_keep(ctx["seed"], AUGMENT_SALT_BASE + k, ctx["step"], 2 * n).reshape(n, 2).astype(np.int64)
+
+
+def random_flip(x, mode, k, ctx, training=True):
+    """x is [batch, h, w, c] or [batch, h, w]; each axis flips when its bits are < 2^23."""
+    if not training:
+        return x
+    bits = augment_bits(x, k, ctx)
+    view = (-1,) + (1,) * (x.dim() - 1)
+    if mode in ("vertical", "both"):
+        x = torch.where(torch.from_numpy(bits[:, 0] < (1 << 23)).view(view), x.flip(1), x)
+    if mode in ("horizontal", "both"):
+        x = torch.where(torch.from_numpy(bits[:, 1] < (1 << 23)).view(view), x.flip(2), x)
+    return x
+
+
+def random_translation(x, height, width, k, ctx, training=True):
+    """Shift sample n by (dy, dx) = floor(bits * (2m + 1) / 2^24) - m, m = floor(f * size):
+    out[h, w] = x[h - dy, w - dx], 0 outside."""
+    if not training:
+        return x
+    bits = augment_bits(x, k, ctx)
+    H, W = x.shape[1], x.shape[2]
+    my, mx = int(np.floor(height * H)), int(np.floor(width * W))
+    dy = ((bits[:, 0] * (2 * my + 1)) >> 24) - my
+    dx = ((bits[:, 1] * (2 * mx + 1)) >> 24) - mx
+    pads = [0, 0] * (x.dim() - 3) + [mx, mx, my, my]  # F.pad lists the last axis first
+    padded = F.pad(x, pads)
+    rows = [padded[i, my - int(dy[i]):my - int(dy[i]) + H, mx - int(dx[i]):mx - int(dx[i]) + W]
+            for i in range(x.shape[0])]
+    return torch.stack(rows)
+
+
+# ----------------------------------------------------------------------------------------------
 # losses (means over the batch, as LANGUAGE.md defines them)
 
 def cross_entropy(logits, labels, class_weights=None):

@@ -225,6 +225,20 @@ class DropoutPair(Peer):  # two dropout layers: salts 0 and 1; masks change with
         return nt.cross_entropy(self.logits(d2), b["label"], ctx["class_weights"])
 
 
+class AugmentPair(Peer):  # flips and a translation on the images, and a flip mid-network
+    def __init__(self):
+        super().__init__()
+        self.c = Conv2d("c", 2, 3, 3, act="relu")
+        self.logits = Dense("logits", 6 * 5 * 3, 3)
+
+    def loss(self, b, ctx):
+        f = nt.random_flip(b["image"], "both", 0, ctx)
+        t = nt.random_translation(f, 0.34, 0.5, 1, ctx)
+        c = nhwc(self.c(nchw(t)))
+        m = nt.random_flip(c, "horizontal", 2, ctx)
+        return nt.cross_entropy(self.logits(m.reshape(m.shape[0], -1)), b["label"], ctx["class_weights"])
+
+
 class Binary(Peer):
     def __init__(self):
         super().__init__()
