@@ -3,6 +3,7 @@
 #include "compiler/autodiff/Differentiate.h"
 #include "compiler/autodiff/IRBuilder.h"
 #include "compiler/ir/Verifier.h"
+#include "compiler/passes/RoundProductOperands.h"
 #include "compiler/train/ModeLowering.h"
 
 namespace nnc {
@@ -34,6 +35,20 @@ std::vector<NodeId> outputRoots(const Model& model) {
 
 void addOutputs(Graph& g, const Model& model, const std::vector<NodeId>& fromModel) {
   for (const Output& o : model.graph.outputs) g.outputs.push_back({o.name, fromModel[static_cast<size_t>(o.node)]});
+}
+
+// bf16 mixed precision: rounds the products' operands of a finished graph (differentiated,
+// so that the gradients' products are rounded too), and maps the ids its users hold.
+Result<void> applyPrecision(const Model& model, Graph& g, std::vector<NodeId>& fromModel,
+                            std::vector<NodeId*> ids = {}) {
+  if (model.precision == ProductPrecision::F32) return {};
+  Result<RoundedGraph> r = roundProductOperandsToBf16(g);
+  if (!r) return r.error();
+  auto remap = [&](NodeId id) { return id == kNoNode ? kNoNode : r->fromOld[static_cast<size_t>(id)]; };
+  for (NodeId& id : fromModel) id = remap(id);
+  for (NodeId* id : ids) *id = remap(*id);
+  g = std::move(r->graph);
+  return {};
 }
 
 }  // namespace
@@ -79,6 +94,12 @@ Result<TrainingGraph> buildGradientGraph(const Model& model, bool shardedBatch) 
     else
       tg.gradients.push_back({params[i], grads->grads[i]});
   }
+  std::vector<NodeId*> ids{&tg.lr, &tg.step};
+  for (ParamGradient& pg : tg.gradients) {
+    ids.push_back(&pg.param);
+    ids.push_back(&pg.grad);
+  }
+  NNC_TRY(applyPrecision(model, g, tg.fromModel, ids));
   NNC_TRY(verified(g, "gradient"));
   return tg;
 }
@@ -120,6 +141,7 @@ Result<InferenceGraph> buildInferenceStep(const Model& model, bool withLoss) {
     g.outputs.push_back({"loss", g.loss});
   }
   addOutputs(g, model, lowered->fromModel);
+  NNC_TRY(applyPrecision(model, g, lowered->fromModel));
   NNC_TRY(verified(g, "inference"));
   return InferenceGraph{std::move(g), std::move(lowered->fromModel)};
 }
