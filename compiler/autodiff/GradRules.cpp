@@ -127,6 +127,12 @@ Grads cast(IRBuilder& b, const GradInput& in) {
   bool floatToFloat = in.node.type.isFloat() && b.type(operand(in, 0)).isFloat();
   return {floatToFloat ? in.grad : kNoNode};  // integer results and operands carry none
 }
+// bf16 mixed precision: straight-through (the identity). The rounding pass runs after
+// differentiation, so no training graph needs this today; a graph rounded before it would.
+// The true derivative, 0 almost everywhere, would stop all learning, while the rounding only
+// perturbs a value by at most 2^-9 of itself: the gradient passes as if it were not there,
+// as quantisation-aware training does.
+Grads roundBf16(IRBuilder&, const GradInput& in) { return {in.grad}; }
 
 // ---- broadcasting ------------------------------------------------------------------------
 Grads add(IRBuilder& b, const GradInput& in) {
@@ -450,6 +456,7 @@ constexpr RuleRow kRules[] = {
     {OpKind::Mish, mish},
     {OpKind::Sin, sin},
     {OpKind::Cos, cos},
+    {OpKind::RoundBf16, roundBf16},  // bf16 mixed precision
     {OpKind::Cast, cast},
     {OpKind::Add, add},
     {OpKind::Sub, sub},

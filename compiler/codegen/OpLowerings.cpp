@@ -99,6 +99,17 @@ Value* cos(ScalarContext& s) { return B(s).CreateUnaryIntrinsic(llvm::Intrinsic:
 Value* floor(ScalarContext& s) { return B(s).CreateUnaryIntrinsic(llvm::Intrinsic::floor, x0(s)); }
 Value* ceil(ScalarContext& s) { return B(s).CreateUnaryIntrinsic(llvm::Intrinsic::ceil, x0(s)); }
 Value* round(ScalarContext& s) { return B(s).CreateUnaryIntrinsic(llvm::Intrinsic::roundeven, x0(s)); }
+// bf16 mixed precision: scalar::roundToBf16's integer form, as selects so loops vectorise:
+// bits + 0x7FFF + (bit 16) cut to the top half; a NaN quieted, then cut.
+Value* roundBf16(ScalarContext& s) {
+  llvm::Type* i32 = B(s).getInt32Ty();
+  Value* bits = B(s).CreateBitCast(x0(s), i32);
+  Value* odd = B(s).CreateAnd(B(s).CreateLShr(bits, 16), B(s).getInt32(1));
+  Value* rounded = B(s).CreateAdd(bits, B(s).CreateAdd(B(s).getInt32(0x7FFF), odd));
+  Value* quietNaN = B(s).CreateOr(bits, B(s).getInt32(0x00400000));
+  Value* pick = B(s).CreateSelect(M(s).isNaN(B(s), x0(s)), quietNaN, rounded);
+  return B(s).CreateBitCast(B(s).CreateAnd(pick, B(s).getInt32(static_cast<int32_t>(0xFFFF0000u))), B(s).getFloatTy());
+}
 Value* cast(ScalarContext& s) {
   DType to = s.node.type.dtype, from = s.operandType(0);
   if (to == from) return x0(s);
@@ -183,6 +194,7 @@ OpLowering loweringFor(OpKind op) {
     case OpKind::Floor: return fused(floor);
     case OpKind::Ceil: return fused(ceil);
     case OpKind::Round: return fused(round);
+    case OpKind::RoundBf16: return fused(roundBf16);  // bf16 mixed precision
     case OpKind::Cast: return fused(cast);
     case OpKind::Add: return fused(add);
     case OpKind::Sub: return fused(sub);

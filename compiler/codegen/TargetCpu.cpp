@@ -71,6 +71,12 @@ Result<TargetCpu> namedTargetCpu(const std::string& name) {
   return t;
 }
 
+std::string bf16PathDescription(const TargetCpu& cpu) {
+  return cpu.has("avx512bf16") ? "emulated (f32 products of operands rounded to bf16; this CPU has AVX512_BF16, "
+                                 "whose vdpbf16ps kernels nnc does not have yet)"
+                               : "emulated (f32 products of operands rounded to bf16; this CPU has no AVX512_BF16)";
+}
+
 const TargetCpu& emissionTargetCpu() { return current ? *current : hostTargetCpu(); }
 
 ScopedTargetCpu::ScopedTargetCpu(const TargetCpu& cpu) : previous_(current) { current = &cpu; }

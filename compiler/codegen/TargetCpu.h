@@ -19,6 +19,14 @@ struct TargetCpu {
   bool has(const std::string& feature) const;
 };
 
+// bf16 mixed precision (`precision = bf16`): how this CPU's code computes products of bf16
+// operands. Every CPU runs the emulation today: the operands are rounded to bf16 by
+// round_bf16 nodes and the f32 kernels multiply them exactly, accumulating in f32. A CPU
+// with AVX512_BF16 could run vdpbf16ps on packed pairs instead (twice the products per
+// instruction); docs/architecture.md ("bf16 mixed precision") says what that path needs.
+// "emulated (...)", saying whether the CPU has AVX512_BF16: what `bench` reports.
+std::string bf16PathDescription(const TargetCpu& cpu);
+
 // This machine's CPU and features.
 const TargetCpu& hostTargetCpu();
 

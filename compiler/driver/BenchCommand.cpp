@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "compiler/codegen/CompiledModel.h"
+#include "compiler/codegen/TargetCpu.h"
 #include "compiler/driver/BenchProfile.h"
 #include "compiler/driver/Command.h"
 #include "compiler/driver/Limits.h"
@@ -162,6 +163,8 @@ class BenchCommand : public Command {
       j["workspace_bytes"] = workspaceBytes;
       j["batch"] = batch;
       j["threads"] = threads;
+      j["precision"] = productPrecisionName(model.precision);  // bf16 mixed precision: which path ran
+      if (model.precision == ProductPrecision::BF16) j["bf16_path"] = "emulated";
       std::cout << j.dump(2) << '\n';
       return kExitOk;
     }
@@ -180,6 +183,9 @@ class BenchCommand : public Command {
     std::printf("  %-22s %10s   (state %s, workspace %s at batch %lld)\n", "memory",
                 mib(stateBytes + workspaceBytes).c_str(), mib(stateBytes).c_str(), mib(workspaceBytes).c_str(),
                 (long long)batch);
+    if (model.precision == ProductPrecision::BF16)
+      std::printf("  %-22s %10s   %s\n", "precision", "bf16",
+                  codegen::bf16PathDescription(codegen::hostTargetCpu()).c_str());
     return kExitOk;
   }
 

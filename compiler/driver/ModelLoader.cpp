@@ -11,6 +11,7 @@
 #include "compiler/driver/HyperparameterOptions.h"
 #include "compiler/driver/Limits.h"
 #include "compiler/driver/OnnxModel.h"
+#include "compiler/driver/PrecisionOption.h"
 #include "dsl/Frontend.h"
 
 namespace nnc::driver {
@@ -54,7 +55,11 @@ std::optional<LoadedModel> loadModel(const std::string& path, bool showWarnings)
                           std::to_string(limits.maxSourceBytes) + " bytes (--max-model-mib raises it)");
     return std::nullopt;
   }
-  if (isOnnxPath(path)) return loadOnnxModel(path);
+  if (isOnnxPath(path)) {
+    std::optional<LoadedModel> onnx = loadOnnxModel(path);
+    if (onnx) applyPrecisionOption(onnx->model);
+    return onnx;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     reportError(path, std::string("cannot open the model file: ") + std::strerror(errno));
@@ -88,6 +93,7 @@ std::optional<Model> relowerModel(const LoadedModel& loaded, const Hyperparamete
   const bool failed = !model || diags.hasErrors();
   if (failed || showWarnings) diags.render(std::cerr);  // the errors, or the warnings of a model that compiled
   if (failed) return std::nullopt;
+  applyPrecisionOption(*model);
   return model;
 }
 

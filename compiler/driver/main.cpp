@@ -13,6 +13,7 @@
 #include "compiler/driver/LargeStack.h"
 #include "compiler/driver/Limits.h"
 #include "compiler/driver/PlotCommand.h"
+#include "compiler/driver/PrecisionOption.h"
 #include "compiler/driver/OnnxModel.h"
 #include "support/Suggest.h"
 #include "runtime/support/Interrupt.h"
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
   addLimitOptions(app);
   addHyperparameterOptions(app);  // --set, --hparams: also for every command
   addConstOptions(app);  // --const NAME=FILE.npy (OnnxModel.h)
+  addPrecisionOption(app);  // --precision f32|bf16 (PrecisionOption.h)
   app.fallthrough();
   std::vector<CLI::App*> subs;
   for (const auto& c : commands) {

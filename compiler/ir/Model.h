@@ -31,6 +31,12 @@ enum class SamplingKind { None, Oversample };
 // sigmoid vs 0/1 targets; None for regression losses.
 enum class AccuracyKind { None, Categorical, Binary };
 
+// How products compute (LANGUAGE.md's `precision`): F32, or BF16 mixed precision, where every
+// matrix product and convolution takes its operands rounded to bfloat16 and accumulates in
+// f32 (passes/RoundProductOperands.h; train/TrainingGraph.h applies it to every graph).
+enum class ProductPrecision { F32, BF16 };
+inline const char* productPrecisionName(ProductPrecision p) { return p == ProductPrecision::BF16 ? "bf16" : "f32"; }
+
 struct TrainConfig {
   SourceLoc loc;  // the `train` keyword
   NodeId loss = kNoNode;
@@ -69,6 +75,9 @@ struct Model {
   // that differ only in dropout rates share compiled code. `nnc tune` sets it; off, the
   // graphs (and the AOT interface) are as before.
   bool runtimeDropoutRates = false;
+  // The train block's `precision`, or `--precision`, which overrides it (also for a model
+  // without a train block): every graph built from the model computes its products so.
+  ProductPrecision precision = ProductPrecision::F32;
 };
 
 }  // namespace nnc

@@ -2,6 +2,7 @@
 // Scalar definitions of the elementwise ops, in the numerically careful forms the registry's
 // rows (Ops.def) and the reference kernels use (double in, double out). Each matches PyTorch's definition; where the
 // formula differs from the textbook one, the comment says why it is the same function.
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -65,5 +66,23 @@ inline double wrapI32(int64_t v) { return static_cast<double>(static_cast<int32_
 inline bool beatsMax(double candidate, double best) {
   return candidate > best || (std::isnan(candidate) && !std::isnan(best));
 }
+
+// ---- bf16 mixed precision (`precision = bf16`) ---------------------------------------------
+// x rounded to the nearest bfloat16 (the top 16 bits of an f32), ties to even, returned as
+// the f32 it denotes. The carry of the rounding increment runs into the exponent, so the
+// largest finite values round to inf, inf stays inf and f32 subnormals round among bf16's
+// subnormals, all by the same integer add. A NaN stays a NaN: quieted (the bit below the
+// exponent set) before its low half is cut, which could otherwise leave inf. Same bits as
+// the JIT's emitter (codegen/OpLowerings.cpp) and as torch's round_to_nearest_even for every
+// non-NaN input.
+inline float roundToBf16(float x) {
+  uint32_t bits = std::bit_cast<uint32_t>(x);
+  if (std::isnan(x)) return std::bit_cast<float>((bits | 0x00400000u) & 0xFFFF0000u);
+  bits += 0x7FFFu + ((bits >> 16) & 1u);
+  return std::bit_cast<float>(bits & 0xFFFF0000u);
+}
+// The registry's f64 form: through f32 first (an f64 interpreter run, as gradcheck's, rounds
+// twice; compiled code and the f32 interpreter see f32 operands and round once).
+inline double roundBf16(double x) { return roundToBf16(static_cast<float>(x)); }
 
 }  // namespace nnc::scalar

@@ -176,6 +176,14 @@ bool GradCheckReport::passed() const {
 }
 
 Result<GradCheckReport> gradCheck(const Model& model, const GradCheckOptions& o) {
+  // What is checked is the gradient rules, in f64. Products rounded to bf16 (precision =
+  // bf16) would make the loss piecewise constant, where finite differences mean nothing, so
+  // the check differentiates the model's exact (f32) graph whatever its precision.
+  if (model.precision != ProductPrecision::F32) {
+    Model exact = model;
+    exact.precision = ProductPrecision::F32;
+    return gradCheck(exact, o);
+  }
   Result<TrainingGraph> tg = buildGradientGraph(model);
   if (!tg) return tg.error();
   return gradCheck(model, *tg, o);

@@ -3,6 +3,7 @@
 #include "compiler/autodiff/Differentiate.h"
 #include "compiler/autodiff/IRBuilder.h"
 #include "compiler/ir/Verifier.h"
+#include "compiler/passes/RoundProductOperands.h"
 #include "compiler/train/ModeLowering.h"
 
 namespace nnc {
@@ -41,11 +42,24 @@ void addOutputs(Graph& g, const Model& model, const std::vector<NodeId>& fromMod
 // batch's ids name are read and written (issue 13). Every other optimizer changes every row
 // (its state decays), and takes the dense gradient.
 bool takesSparseEmbeddingStep(const Graph& g, const TrainConfig& cfg, const ParamGradient& pg) {
-  if (cfg.optimizer.kind != "sgd") return false;
-  auto momentum = cfg.optimizer.hyper.find("momentum");
-  if (momentum != cfg.optimizer.hyper.end() && momentum->second != 0) return false;
+  const SgdHyper* sgd = std::get_if<SgdHyper>(&cfg.optimizer.hyper);
+  if (!sgd || sgd->momentum != 0) return false;
   if (cfg.weightDecay != 0 && weightDecayApplies(g.node(pg.param))) return false;
   return g.node(pg.grad).op == OpKind::EmbeddingGrad;
+}
+
+// bf16 mixed precision: rounds the products' operands of a finished graph (differentiated,
+// so that the gradients' products are rounded too), and maps the ids its users hold.
+Result<void> applyPrecision(const Model& model, Graph& g, std::vector<NodeId>& fromModel,
+                            std::vector<NodeId*> ids = {}) {
+  if (model.precision == ProductPrecision::F32) return {};
+  Result<RoundedGraph> r = roundProductOperandsToBf16(g);
+  if (!r) return r.error();
+  auto remap = [&](NodeId id) { return id == kNoNode ? kNoNode : r->fromOld[static_cast<size_t>(id)]; };
+  for (NodeId& id : fromModel) id = remap(id);
+  for (NodeId* id : ids) *id = remap(*id);
+  g = std::move(r->graph);
+  return {};
 }
 
 }  // namespace
@@ -91,6 +105,12 @@ Result<TrainingGraph> buildGradientGraph(const Model& model, bool shardedBatch) 
     else
       tg.gradients.push_back({params[i], grads->grads[i]});
   }
+  std::vector<NodeId*> ids{&tg.lr, &tg.step};
+  for (ParamGradient& pg : tg.gradients) {
+    ids.push_back(&pg.param);
+    ids.push_back(&pg.grad);
+  }
+  NNC_TRY(applyPrecision(model, g, tg.fromModel, ids));
   NNC_TRY(verified(g, "gradient"));
   return tg;
 }
@@ -143,6 +163,7 @@ Result<InferenceGraph> buildInferenceStep(const Model& model, bool withLoss) {
     g.outputs.push_back({"loss", g.loss});
   }
   addOutputs(g, model, lowered->fromModel);
+  NNC_TRY(applyPrecision(model, g, lowered->fromModel));
   NNC_TRY(verified(g, "inference"));
   return InferenceGraph{std::move(g), std::move(lowered->fromModel)};
 }

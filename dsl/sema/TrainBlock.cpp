@@ -108,6 +108,7 @@ void addTrainBlock(Registry& r) {
       spec::integer("early_stop", spec::unset(), spec::between(1, kMaxInt32)),
       spec::wordOrFloatList("class_weights", {"balanced"}, "class_weights", spec::atLeast(0)),
       spec::word("sampling", spec::word("none"), {"none", "oversample"}, "sampling"),
+      spec::word("precision", spec::word("f32"), {"f32", "bf16"}, "precision"),  // bf16 mixed precision
   };
   c.validate = validateTrain;
   r.add(std::move(c));
@@ -146,6 +147,7 @@ void lowerTrainBlock(Sema& s, const ast::Decl& d) {
   if (!classWeights(s, *b, cfg)) return;
   findAccuracy(s, cfg.loss, cfg);
 
+  if (b->word("precision") == "bf16") s.model().precision = ProductPrecision::BF16;
   s.graph().loss = cfg.loss;
   s.model().train = std::move(cfg);
 }

@@ -199,6 +199,12 @@ TEST(TrainStep, ConvNetWithPoolingAndSgdMomentum) { expectStepsMatch(kCnn, 3); }
 TEST(TrainStep, MaxoutBatchnormNesterov) { expectStepsMatch(kMaxoutBatchnorm, 4); }
 TEST(TrainStep, RegressionWithRmsprop) { expectStepsMatch(kRegression, 0); }
 TEST(TrainStep, BinaryCrossEntropyWithAdadelta) { expectStepsMatch(kOtherOptimizers, 0); }
+// bf16 mixed precision: the compiled step rounds the products' operands as the interpreter does.
+TEST(TrainStep, ConvNetInBf16MixedPrecision) {
+  std::string source = kCnn;
+  source.insert(source.find("}\n", source.find("optimizer")), "  precision = bf16\n");
+  expectStepsMatch(source.c_str(), 3);
+}
 
 // Runs `steps` compiled steps from the initial state on `threads` threads; returns the state.
 std::vector<std::byte> train(Compiled& c, int threads, int steps) {

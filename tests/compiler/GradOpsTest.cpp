@@ -44,6 +44,8 @@ TEST(GradOps, EveryDifferentiableUnaryRow) {  // the registry's rows, new ones i
   for (int i = 0; i < numOpKinds(); ++i) {
     const OpInfo& r = opInfo(static_cast<OpKind>(i));
     if (!r.unary || r.grad != GradKind::Rule) continue;
+    // Straight-through by design (bf16 mixed precision): finite differences see a step function.
+    if (r.kind == OpKind::RoundBf16) continue;
     SCOPED_TRACE(r.name);
     bool positive = r.kind == OpKind::Log || r.kind == OpKind::Sqrt;
     OpHarness h;
