@@ -45,7 +45,9 @@ Result<void> emitDepthwiseForward(KernelContext& kc, const GroupedConvDims& gd) 
   const VectorUnit vu = convVectorUnit();
   const int64_t L = vu.lanes, M = gd.Fg;
   // Register block: pixels x vectors accumulators, `vectors` filter vectors, one input vector.
-  int64_t vectors = std::min<int64_t>((d.F + L - 1) / L, 2);
+  // Four vectors (two pixels on AVX2): wider channel runs per block measured faster than
+  // more pixels (56x56x64, 3x3: 0.75-0.93x oneDNN against 0.6-0.7x with two vectors).
+  int64_t vectors = std::min<int64_t>((d.F + L - 1) / L, 4);
   int64_t pixels = std::clamp<int64_t>((vu.registers - vectors - 1) / vectors, 1, 8);
 
   TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
