@@ -121,7 +121,7 @@ Result<void> emitDepthwiseGradInput(KernelContext& kc, const GroupedConvDims& gd
   const Window& geo = d.geo;
   const VectorUnit vu = convVectorUnit();
   const int64_t L = vu.lanes;
-  int64_t vectors = std::min<int64_t>((d.C + L - 1) / L, 2);
+  int64_t vectors = std::min<int64_t>((d.C + L - 1) / L, 4);  // as the forward's blocks
   int64_t pixels = std::clamp<int64_t>((vu.registers - vectors - 1) / vectors, 1, 8);
 
   TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
