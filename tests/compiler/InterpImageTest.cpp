@@ -51,8 +51,8 @@ TEST(InterpImage, ReflectGradientFoldsTheMirroredCellsBack) {
   n.attrs = a;
   Tensor dx(DType::F32, t->shape.dims);
   interp::kernelFor(OpKind::PadGrad)(interp::KernelArgs{n, {&dy}, dx});
-  // x0 <- y2; x1 <- y1, y3, y5; x2 <- y0, y4, y6
-  EXPECT_EQ(dx.data, (std::vector<double>{100, 10 + 1000 + 100000, 1 + 10000 + 1000000}));
+  // y = [x2, x1, x0, x1, x2, x1, x0]: x0 <- y2, y6; x1 <- y1, y3, y5; x2 <- y0, y4
+  EXPECT_EQ(dx.data, (std::vector<double>{100 + 1000000, 10 + 1000 + 100000, 1 + 10000}));
 }
 
 TEST(InterpImage, ShapeRulesRefuseBadGeometry) {

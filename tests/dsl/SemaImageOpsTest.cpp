@@ -70,7 +70,7 @@ TEST(SemaImageOps, Errors) {
   EXPECT_EQ(errs("r = pad(img, [1, 2])"),
             "argument 'padding' of 'pad' must be an integer or a list of [before, after] pairs such as "
             "[[1, 1], [2, 2]], got [1, 2]\n");
-  EXPECT_EQ(errs("r = pad(img, -1)"), "argument 'padding' of 'pad' must be in [0, 1e+06], got -1\n");
+  EXPECT_EQ(errs("r = pad(img, -1)"), "argument 'padding' of 'pad' must be in [0, 1000000], got -1\n");
   EXPECT_EQ(errs("r = pad(img, 1, mode = edge)"), "unknown padding mode 'edge'; expected one of constant, reflect\n");
   EXPECT_EQ(errs("r = upsample(img, 2, mode = bicubic)"),
             "unknown upsampling mode 'bicubic'; expected one of nearest, bilinear\n");

@@ -43,7 +43,7 @@ ResampleTable gatherTable(const AxisTaps& taps, int64_t sources, bool transpose,
   return t;
 }
 
-llvm::GlobalVariable* constantArray(TaskBuilder& tb, llvm::Constant* init, const std::string& name) {
+llvm::GlobalVariable* resampleConstantArray(TaskBuilder& tb, llvm::Constant* init, const std::string& name) {
   auto* gv = new llvm::GlobalVariable(tb.entry().module, init->getType(), true, llvm::GlobalValue::PrivateLinkage, init, name);
   gv->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
   gv->setAlignment(llvm::Align(16));
@@ -58,9 +58,9 @@ TableValues tableGlobals(TaskBuilder& tb, const ResampleTable& t, const std::str
   std::vector<uint64_t> start(t.start.begin(), t.start.end()), offset(t.offset.begin(), t.offset.end());
   std::vector<float> weight = t.weight;
   if (offset.empty()) offset.push_back(0), weight.push_back(0);  // no zero-length arrays
-  return {constantArray(tb, llvm::ConstantDataArray::get(tb.ctx(), start), name + ".start"),
-          constantArray(tb, llvm::ConstantDataArray::get(tb.ctx(), offset), name + ".offset"),
-          constantArray(tb, llvm::ConstantDataArray::get(tb.ctx(), weight), name + ".weight")};
+  return {resampleConstantArray(tb, llvm::ConstantDataArray::get(tb.ctx(), start), name + ".start"),
+          resampleConstantArray(tb, llvm::ConstantDataArray::get(tb.ctx(), offset), name + ".offset"),
+          resampleConstantArray(tb, llvm::ConstantDataArray::get(tb.ctx(), weight), name + ".weight")};
 }
 
 Value* loadAt(TaskBuilder& tb, llvm::GlobalVariable* array, llvm::Type* t, Value* i) {
