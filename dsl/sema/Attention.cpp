@@ -14,7 +14,7 @@ const InitSpec kAttentionGlorot{"glorot_uniform", {}};
 const InitSpec kAttentionZeros{"zeros", {}};
 const InitSpec kAttentionOnes{"ones", {}};
 
-Attrs lastAxisMean(const Shape& s) {
+Attrs layerNormMeanAttrs(const Shape& s) {
   return Attrs{{"axes", std::vector<int64_t>{static_cast<int64_t>(s.rank()) - 1}}, {"keepdims", int64_t(1)}};
 }
 
@@ -28,9 +28,9 @@ std::optional<NodeId> buildLayerNorm(Sema& s, const BoundCall& b) {
   Emitter em(s, b.loc);
   NodeId gamma = em.param(b, "gamma", c, kAttentionOnes);
   NodeId beta = em.param(b, "beta", c, kAttentionZeros);
-  NodeId mean = em(OpKind::ReduceMean, {x}, lastAxisMean(shape));
+  NodeId mean = em(OpKind::ReduceMean, {x}, layerNormMeanAttrs(shape));
   NodeId centred = em(OpKind::Sub, {x, mean});
-  NodeId var = em(OpKind::ReduceMean, {em(OpKind::Square, {centred})}, lastAxisMean(shape));
+  NodeId var = em(OpKind::ReduceMean, {em(OpKind::Square, {centred})}, layerNormMeanAttrs(shape));
   NodeId stddev = em(OpKind::Sqrt, {em(OpKind::Add, {var, s.constant(b.number("eps"))})});
   NodeId normalised = em(OpKind::Div, {centred, stddev});
   NodeId y = em(OpKind::Add, {em(OpKind::Mul, {normalised, gamma}), beta});

@@ -24,7 +24,7 @@ Graph attentionSoftmaxGraph(int64_t queries, int64_t keys, bool causal, bool gra
 
 TEST(AttentionSoftmax, MatchesInterpreter) {
   for (bool causal : {false, true})
-    for (auto [tq, tk] : {std::pair<int64_t, int64_t>{5, 5}, {4, 13}, {9, 3}, {1, 1}})
+    for (auto [tq, tk] : std::vector<std::pair<int64_t, int64_t>>{{5, 5}, {4, 13}, {9, 3}, {1, 1}})
       for (bool grad : {false, true}) {
         SCOPED_TRACE("causal " + std::to_string(causal) + " " + std::to_string(tq) + "x" + std::to_string(tk) +
                      (grad ? " grad" : ""));

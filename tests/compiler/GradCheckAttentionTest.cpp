@@ -2,6 +2,9 @@
 // multi_head_attention, causal and not, through the front end; and the fused softmax op alone.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "compiler/train/GradCheck.h"
 #include "dsl/Frontend.h"
 #include "tests/compiler/GradTestHelpers.h"
@@ -51,6 +54,14 @@ n = layernorm(a)
 train { loss = mse(n + a, t) }
 )", 3);
   }
+}
+
+TEST(GradCheckAttention, TinyTransformerExample) {
+  std::ifstream in(std::string(NNC_SOURCE_DIR) + "/examples/tiny_transformer.nn");
+  std::stringstream text;
+  text << in.rdbuf();
+  ASSERT_FALSE(text.str().empty());
+  expectAttentionGradCheckPasses(text.str(), 0);
 }
 
 TEST(GradCheckAttention, FusedSoftmaxOp) {
