@@ -255,9 +255,19 @@ void addElementwiseOps(OpTable& t) {
     auto x = ctx.in(0), slope = ctx.in(1);
     if (!x) return x.error();
     if (!slope) return slope.error();
+    NodeId k = *slope;
+    // A per-channel slope [C] that NumPy broadcasting cannot place (opset 6 exports of
+    // PyTorch's PReLU(num_parameters = C)) applies along NCHW's channel axis.
+    Shape xs = ctx.shape(*x), ks = ctx.shape(k);
+    if (ks.rank() == 1 && xs.rank() > 2 && ks[0] != 1 && ks[0] != xs.dims.back() && ks[0] == xs[1]) {
+      std::vector<int64_t> dims(xs.rank() - 1, 1);
+      dims[0] = ks[0];
+      TRY_NODE(r, ctx.reshape(k, dims));
+      k = r;
+    }
     B b{ctx};
     TRY_NODE(pos, b.gt(*x, b.k(0)));
-    TRY_NODE(neg, b.mul(*x, *slope));
+    TRY_NODE(neg, b.mul(*x, k));
     TRY_NODE(r, b.sel(pos, *x, neg));
     ctx.setOutput(0, r);
     return {};

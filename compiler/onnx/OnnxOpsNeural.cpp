@@ -259,8 +259,52 @@ Result<void> mapHardmax(ImportContext& ctx) {
   return {};
 }
 
+// 3-D pooling (NCDHW) from nnc's 2-D pooling: a window over (D, H, W) is a window over
+// (H, W) followed by one over D, for max and for an average that does not count padding
+// cells alike (the valid cells of a window are a product of per-axis ranges). Depth joins
+// the channels for the first pass; height and width are merged for the second.
+Result<void> mapPool3D(ImportContext& ctx, OpKind kind) {
+  TRY_NODE(x, ctx.in(0));
+  if (ctx.wantsOutput(1)) return ctx.error("the Indices output is not supported");
+  auto kernel = ctx.attrInts("kernel_shape");
+  if (!kernel || kernel->size() != 3) return ctx.error("kernel_shape must have three values");
+  std::vector<int64_t> st = ctx.attrInts("strides").value_or(std::vector<int64_t>{1, 1, 1});
+  std::vector<int64_t> p = ctx.attrInts("pads").value_or(std::vector<int64_t>(6, 0));
+  if (auto d = ctx.attrInts("dilations"))
+    for (int64_t v : *d)
+      if (v != 1) return ctx.error("dilations other than 1 are not supported");
+  if (st.size() != 3 || p.size() != 6) return ctx.error("strides and pads must match three spatial dimensions");
+  if (ctx.attrString("auto_pad", "NOTSET") != "NOTSET" || ctx.attrInt("ceil_mode", 0))
+    return ctx.error("auto_pad and ceil_mode on 3-D pooling are not supported");
+  if (kind == OpKind::AvgPool && ctx.attrInt("count_include_pad", 0))
+    for (int64_t v : p)
+      if (v) return ctx.error("count_include_pad with padding is not supported");
+  if (ctx.attrInt("storage_order", 0)) return ctx.error("storage_order 1 is not supported");
+  const Shape s = ctx.shape(x);  // [N, C, D, H, W]
+  const int64_t n = s[0], c = s[1], d = s[2], h = s[3], w = s[4];
+  TRY_NODE(t, ctx.transpose(x, {0, 3, 4, 2, 1}));  // [N, H, W, D, C]
+  TRY_NODE(hw, ctx.reshape(t, {n, h, w, d * c}));
+  Attrs first{{"window", std::vector<int64_t>{(*kernel)[1], (*kernel)[2]}},
+              {"strides", std::vector<int64_t>{st[1], st[2]}},
+              {"pads", std::vector<int64_t>{p[1], p[2], p[4], p[5]}}};
+  TRY_NODE(p1, ctx.op(kind, {hw}, first));
+  const int64_t h2 = ctx.shape(p1)[1], w2 = ctx.shape(p1)[2];
+  TRY_NODE(u, ctx.reshape(p1, {n, h2, w2, d, c}));
+  TRY_NODE(dt, ctx.transpose(u, {0, 3, 1, 2, 4}));  // [N, D, H', W', C]
+  TRY_NODE(dm, ctx.reshape(dt, {n, d, h2 * w2, c}));
+  Attrs second{{"window", std::vector<int64_t>{(*kernel)[0], 1}}, {"strides", std::vector<int64_t>{st[0], 1}},
+               {"pads", std::vector<int64_t>{p[0], 0, p[3], 0}}};
+  TRY_NODE(p2, ctx.op(kind, {dm}, second));
+  const int64_t d2 = ctx.shape(p2)[1];
+  TRY_NODE(v, ctx.reshape(p2, {n, d2, h2, w2, c}));
+  TRY_NODE(y, ctx.transpose(v, {0, 4, 1, 2, 3}));
+  ctx.setOutput(0, y);
+  return {};
+}
+
 Result<void> mapPool(ImportContext& ctx, OpKind kind) {
   TRY_NODE(x0, ctx.in(0));
+  if (ctx.rank(x0) == 5) return mapPool3D(ctx, kind);
   NodeId x = x0;
   if (ctx.wantsOutput(1)) return ctx.error("the Indices output is not supported");
   auto kernel = ctx.attrInts("kernel_shape");

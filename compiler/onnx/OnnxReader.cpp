@@ -10,6 +10,7 @@
 #include <google/protobuf/io/coded_stream.h>
 
 #include <exception>
+#include <optional>
 #include <set>
 
 namespace nnc::onnximport {
@@ -81,8 +82,22 @@ Result<ReadModel> readOnnxModel(const std::string& bytes, const std::string& pat
     try {
       model = onnx::version_conversion::ConvertVersion(model, static_cast<int>(kTargetOpset));
     } catch (const std::exception& e) {
-      return makeError(path + ": cannot convert the model from opset " + std::to_string(read.opsetBefore) +
-                       " to opset " + std::to_string(kTargetOpset) + ": " + firstLine(e.what()));
+      // Some adapters need shapes the file does not declare (old exports of Softmin and
+      // Softsign): retry once with the shapes that inference at the file's own opset finds.
+      std::optional<onnx::ModelProto> converted;
+      try {
+        onnx::ModelProto annotated = model;
+        onnx::ShapeInferenceOptions lenient(/*check_type=*/false, /*strict_mode=*/0, /*data_prop=*/false);
+        onnx::shape_inference::InferShapes(annotated, onnx::OpSchemaRegistry::Instance(), lenient);
+        converted = onnx::version_conversion::ConvertVersion(annotated, static_cast<int>(kTargetOpset));
+      } catch (const std::exception&) {
+      }
+      if (converted) {
+        model = std::move(*converted);
+      } else {
+        return makeError(path + ": cannot convert the model from opset " + std::to_string(read.opsetBefore) +
+                         " to opset " + std::to_string(kTargetOpset) + ": " + firstLine(e.what()));
+      }
     }
   }
   try {
