@@ -135,6 +135,10 @@ Attrs windowAttrs(const Window& w, bool pool) {
   return a;
 }
 
+// Bounds on the strides, pads and windows of the 3-D ops below (far beyond any real model;
+// they keep the arithmetic on them from overflowing or dividing by zero).
+constexpr int64_t kMaxSpatialStep = 1 << 20;
+
 // A 2-D convolution of NHWC `x` with HWIO `w` in `groups` groups (channel slices).
 Result<NodeId> groupedConv2D(ImportContext& ctx, NodeId x, NodeId w, int64_t groups, const Attrs& attrs) {
   if (groups == 1) return ctx.op(OpKind::Conv2D, {x, w}, attrs);
@@ -165,6 +169,10 @@ Result<void> mapConv3D(ImportContext& ctx) {
   std::vector<int64_t> st = ctx.attrInts("strides").value_or(std::vector<int64_t>{1, 1, 1});
   std::vector<int64_t> p = ctx.attrInts("pads").value_or(std::vector<int64_t>(6, 0));
   if (st.size() != 3 || p.size() != 6) return ctx.error("strides and pads must match three spatial dimensions");
+  for (int64_t v : st)
+    if (v < 1 || v > kMaxSpatialStep) return ctx.error("strides must be between 1 and " + std::to_string(kMaxSpatialStep));
+  for (int64_t v : p)
+    if (v < 0 || v > kMaxSpatialStep) return ctx.error("pads must be between 0 and " + std::to_string(kMaxSpatialStep));
   const Shape xs = ctx.shape(x), ws = ctx.shape(w);  // [N, C, D, H, W], [O, C/g, kd, kh, kw]
   int64_t groups = ctx.attrInt("group", 1);
   if (groups < 1 || xs[1] % groups != 0 || ws[0] % groups != 0 || ws[1] != xs[1] / groups)
@@ -365,6 +373,12 @@ Result<void> mapPool3D(ImportContext& ctx, OpKind kind) {
     for (int64_t v : *d)
       if (v != 1) return ctx.error("dilations other than 1 are not supported");
   if (st.size() != 3 || p.size() != 6) return ctx.error("strides and pads must match three spatial dimensions");
+  for (int64_t v : st)
+    if (v < 1 || v > kMaxSpatialStep) return ctx.error("strides must be between 1 and " + std::to_string(kMaxSpatialStep));
+  for (int64_t v : p)
+    if (v < 0 || v > kMaxSpatialStep) return ctx.error("pads must be between 0 and " + std::to_string(kMaxSpatialStep));
+  for (int64_t v : *kernel)
+    if (v < 1 || v > kMaxSpatialStep) return ctx.error("kernel_shape must be between 1 and " + std::to_string(kMaxSpatialStep));
   if (ctx.attrString("auto_pad", "NOTSET") != "NOTSET" || ctx.attrInt("ceil_mode", 0))
     return ctx.error("auto_pad and ceil_mode on 3-D pooling are not supported");
   if (kind == OpKind::AvgPool && ctx.attrInt("count_include_pad", 0))

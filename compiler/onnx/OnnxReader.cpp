@@ -69,6 +69,15 @@ Result<ReadModel> readOnnxModel(const std::string& bytes, const std::string& pat
   }
   // libonnx 1.12's shape inference indexes with an unchecked `axis` (LayerNormalization, found
   // by fuzz_onnx): no tensor nnc handles has more than 64 dimensions, so larger axes are refused.
+  // ... and divides by `strides` and `dilations` of Conv and pooling unchecked (a zero
+  // stride raised SIGFPE): they must be positive.
+  for (const auto& n : model.graph().node())
+    for (const auto& a : n.attribute())
+      if (a.name() == "strides" || a.name() == "dilations")
+        for (int64_t v : a.ints())
+          if (v < 1)
+            return makeError(path + ": the ONNX checker refuses the model: node '" + n.name() + "' (" + n.op_type() +
+                             ") has " + a.name() + " " + std::to_string(v) + "; they must be positive");
   for (const auto& n : model.graph().node())
     for (const auto& a : n.attribute())
       if (a.name() == "axis" || a.name() == "axes") {
