@@ -175,6 +175,26 @@ void addElementwiseOps(OpTable& t) {
     ctx.setOutput(0, out, kBool);
     return {};
   };
+  // Trigonometry and rounding through the ops #11 added (sin, cos, round: half to even, as
+  // ONNX's Round); the hyperbolic ones from exp.
+  t["Sin"] = direct(OpKind::Sin);
+  t["Cos"] = direct(OpKind::Cos);
+  t["Round"] = direct(OpKind::Round);
+  t["Tan"] = composite([](ImportContext& c, NodeId x) -> Result<NodeId> {
+    B b{c};
+    TRY_NODE(sn, b.un(OpKind::Sin, x));
+    TRY_NODE(cs, b.un(OpKind::Cos, x));
+    return b.div(sn, cs);
+  });
+  for (bool cosh : {false, true})
+    t[cosh ? "Cosh" : "Sinh"] = composite([cosh](ImportContext& c, NodeId x) -> Result<NodeId> {
+      B b{c};
+      TRY_NODE(ep, b.un(OpKind::Exp, x));
+      TRY_NODE(nx, b.un(OpKind::Neg, x));
+      TRY_NODE(en, b.un(OpKind::Exp, nx));
+      TRY_NODE(s, cosh ? b.add(ep, en) : b.sub(ep, en));
+      return b.mul(s, b.k(0.5));
+    });
   t["Reciprocal"] = composite([](ImportContext& c, NodeId x) { return c.op(OpKind::Div, {c.scalar(1), x}); });
   t["Floor"] = composite([](ImportContext& c, NodeId x) -> Result<NodeId> {
     B b{c};
