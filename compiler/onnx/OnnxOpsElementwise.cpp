@@ -175,6 +175,26 @@ void addElementwiseOps(OpTable& t) {
     ctx.setOutput(0, out, kBool);
     return {};
   };
+  // Trigonometry and rounding through the ops #11 added (sin, cos, round: half to even, as
+  // ONNX's Round); the hyperbolic ones from exp.
+  t["Sin"] = direct(OpKind::Sin);
+  t["Cos"] = direct(OpKind::Cos);
+  t["Round"] = direct(OpKind::Round);
+  t["Tan"] = composite([](ImportContext& c, NodeId x) -> Result<NodeId> {
+    B b{c};
+    TRY_NODE(sn, b.un(OpKind::Sin, x));
+    TRY_NODE(cs, b.un(OpKind::Cos, x));
+    return b.div(sn, cs);
+  });
+  for (bool cosh : {false, true})
+    t[cosh ? "Cosh" : "Sinh"] = composite([cosh](ImportContext& c, NodeId x) -> Result<NodeId> {
+      B b{c};
+      TRY_NODE(ep, b.un(OpKind::Exp, x));
+      TRY_NODE(nx, b.un(OpKind::Neg, x));
+      TRY_NODE(en, b.un(OpKind::Exp, nx));
+      TRY_NODE(s, cosh ? b.add(ep, en) : b.sub(ep, en));
+      return b.mul(s, b.k(0.5));
+    });
   t["Reciprocal"] = composite([](ImportContext& c, NodeId x) { return c.op(OpKind::Div, {c.scalar(1), x}); });
   t["Floor"] = composite([](ImportContext& c, NodeId x) -> Result<NodeId> {
     B b{c};
@@ -255,9 +275,19 @@ void addElementwiseOps(OpTable& t) {
     auto x = ctx.in(0), slope = ctx.in(1);
     if (!x) return x.error();
     if (!slope) return slope.error();
+    NodeId k = *slope;
+    // A per-channel slope [C] that NumPy broadcasting cannot place (opset 6 exports of
+    // PyTorch's PReLU(num_parameters = C)) applies along NCHW's channel axis.
+    Shape xs = ctx.shape(*x), ks = ctx.shape(k);
+    if (ks.rank() == 1 && xs.rank() > 2 && ks[0] != 1 && ks[0] != xs.dims.back() && ks[0] == xs[1]) {
+      std::vector<int64_t> dims(xs.rank() - 1, 1);
+      dims[0] = ks[0];
+      TRY_NODE(r, ctx.reshape(k, dims));
+      k = r;
+    }
     B b{ctx};
     TRY_NODE(pos, b.gt(*x, b.k(0)));
-    TRY_NODE(neg, b.mul(*x, *slope));
+    TRY_NODE(neg, b.mul(*x, k));
     TRY_NODE(r, b.sel(pos, *x, neg));
     ctx.setOutput(0, r);
     return {};

@@ -2,6 +2,7 @@
 // channels-last, ONNX's channels-first: the file's NCHW stays at the boundary and
 // transposes go around these ops (a later pass can sink and cancel them).
 #include <cmath>
+#include <map>
 
 #include "compiler/onnx/OnnxContext.h"
 
@@ -134,9 +135,107 @@ Attrs windowAttrs(const Window& w, bool pool) {
   return a;
 }
 
+// Bounds on the strides, pads and windows of the 3-D ops below (far beyond any real model;
+// they keep the arithmetic on them from overflowing or dividing by zero).
+constexpr int64_t kMaxSpatialStep = 1 << 20;
+
+// A 2-D convolution of NHWC `x` with HWIO `w` in `groups` groups (channel slices).
+Result<NodeId> groupedConv2D(ImportContext& ctx, NodeId x, NodeId w, int64_t groups, const Attrs& attrs) {
+  if (groups == 1) return ctx.op(OpKind::Conv2D, {x, w}, attrs);
+  int64_t ci = ctx.shape(x)[3] / groups, co = ctx.shape(w)[3] / groups;
+  std::vector<NodeId> parts;
+  for (int64_t gi = 0; gi < groups; ++gi) {
+    TRY_NODE(a, ctx.op(OpKind::Slice, {x}, Attrs{{"axis", int64_t(3)}, {"begin", gi * ci}, {"end", (gi + 1) * ci}}));
+    TRY_NODE(b, ctx.op(OpKind::Slice, {w}, Attrs{{"axis", int64_t(3)}, {"begin", gi * co}, {"end", (gi + 1) * co}}));
+    TRY_NODE(c, ctx.op(OpKind::Conv2D, {a, b}, attrs));
+    parts.push_back(c);
+  }
+  return ctx.op(OpKind::Concat, parts, Attrs{{"axis", int64_t(3)}});
+}
+
+// 3-D convolution (NCDHW, OIDHW weights) from nnc's 2-D one: output depth z is the sum over
+// the depth taps t of the 2-D convolution of input depth z * stride + t - pad with the
+// weight's tap t (taps that fall in the padding add nothing). Exact, differentiable, and as
+// many 2-D convolutions as output depths times taps: meant for the small volumes ONNX's
+// tests and 3-D toy models use.
+Result<void> mapConv3D(ImportContext& ctx) {
+  TRY_NODE(x, ctx.in(0));
+  TRY_NODE(w, ctx.in(1));
+  if (ctx.rank(w) != 5) return ctx.error("a 3-D convolution needs a weight of rank 5");
+  if (auto d = ctx.attrInts("dilations"))
+    for (int64_t v : *d)
+      if (v != 1) return ctx.error("dilations other than 1 are not supported");
+  if (ctx.attrString("auto_pad", "NOTSET") != "NOTSET") return ctx.error("auto_pad on 3-D convolutions is not supported");
+  std::vector<int64_t> st = ctx.attrInts("strides").value_or(std::vector<int64_t>{1, 1, 1});
+  std::vector<int64_t> p = ctx.attrInts("pads").value_or(std::vector<int64_t>(6, 0));
+  if (st.size() != 3 || p.size() != 6) return ctx.error("strides and pads must match three spatial dimensions");
+  for (int64_t v : st)
+    if (v < 1 || v > kMaxSpatialStep) return ctx.error("strides must be between 1 and " + std::to_string(kMaxSpatialStep));
+  for (int64_t v : p)
+    if (v < 0 || v > kMaxSpatialStep) return ctx.error("pads must be between 0 and " + std::to_string(kMaxSpatialStep));
+  const Shape xs = ctx.shape(x), ws = ctx.shape(w);  // [N, C, D, H, W], [O, C/g, kd, kh, kw]
+  int64_t groups = ctx.attrInt("group", 1);
+  if (groups < 1 || xs[1] % groups != 0 || ws[0] % groups != 0 || ws[1] != xs[1] / groups)
+    return ctx.error("the weight's shape does not match the input channels and groups");
+  const int64_t n = xs[0], c = xs[1], depth = xs[2], h = xs[3], wd = xs[4], kd = ws[2];
+  const int64_t outDepth = (depth + p[0] + p[3] - kd) / st[0] + 1;
+  if (outDepth < 1 || kd > 64 || outDepth * kd > 1024) return ctx.error("the depth is too large for nnc's 3-D convolution");
+  TRY_NODE(xt, ctx.transpose(x, {0, 2, 3, 4, 1}));  // [N, D, H, W, C]
+  TRY_NODE(wt, ctx.transpose(w, {2, 3, 4, 1, 0}));  // [kd, kh, kw, C/g, O]
+  Attrs attrs{{"strides", std::vector<int64_t>{st[1], st[2]}}, {"pads", std::vector<int64_t>{p[1], p[2], p[4], p[5]}}};
+  std::map<int64_t, NodeId> planes, taps;
+  auto plane = [&](int64_t z) -> Result<NodeId> {
+    if (auto it = planes.find(z); it != planes.end()) return it->second;
+    TRY_NODE(sl, ctx.op(OpKind::Slice, {xt}, Attrs{{"axis", int64_t(1)}, {"begin", z}, {"end", z + 1}}));
+    TRY_NODE(r, ctx.reshape(sl, {n, h, wd, c}));
+    return planes[z] = r;
+  };
+  auto tap = [&](int64_t t) -> Result<NodeId> {
+    if (auto it = taps.find(t); it != taps.end()) return it->second;
+    TRY_NODE(sl, ctx.op(OpKind::Slice, {wt}, Attrs{{"axis", int64_t(0)}, {"begin", t}, {"end", t + 1}}));
+    TRY_NODE(r, ctx.reshape(sl, {ws[3], ws[4], ws[1], ws[0]}));
+    return taps[t] = r;
+  };
+  std::vector<NodeId> depths;
+  for (int64_t z = 0; z < outDepth; ++z) {
+    NodeId sum = kNoNode;
+    for (int64_t t = 0; t < kd; ++t) {
+      int64_t zi = z * st[0] + t - p[0];
+      if (zi < 0 || zi >= depth) continue;
+      TRY_NODE(xp, plane(zi));
+      TRY_NODE(wp, tap(t));
+      TRY_NODE(conv, groupedConv2D(ctx, xp, wp, groups, attrs));
+      if (sum == kNoNode) {
+        sum = conv;
+      } else {
+        TRY_NODE(acc, ctx.op(OpKind::Add, {sum, conv}));
+        sum = acc;
+      }
+    }
+    if (sum == kNoNode) return ctx.error("an output depth lies entirely in the padding");
+    Shape os = ctx.shape(sum);
+    TRY_NODE(r, ctx.reshape(sum, {os[0], 1, os[1], os[2], os[3]}));
+    depths.push_back(r);
+  }
+  NodeId y = depths[0];
+  if (depths.size() > 1) {
+    TRY_NODE(cat, ctx.op(OpKind::Concat, depths, Attrs{{"axis", int64_t(1)}}));
+    y = cat;
+  }
+  if (ctx.hasInput(2)) {
+    TRY_NODE(bias, ctx.in(2));
+    TRY_NODE(yb, ctx.op(OpKind::Add, {y, bias}));
+    y = yb;
+  }
+  TRY_NODE(back, ctx.transpose(y, {0, 4, 1, 2, 3}));
+  ctx.setOutput(0, back);
+  return {};
+}
+
 // Conv over NCHW with OIHW weights: 1-D inputs as height 1; groups as slices.
 Result<void> mapConv(ImportContext& ctx) {
   TRY_NODE(x0, ctx.in(0));
+  if (ctx.rank(x0) == 5) return mapConv3D(ctx);
   TRY_NODE(w0, ctx.in(1));
   NodeId x = x0, w = w0;
   bool oneD = ctx.rank(x) == 3;
@@ -259,8 +358,58 @@ Result<void> mapHardmax(ImportContext& ctx) {
   return {};
 }
 
+// 3-D pooling (NCDHW) from nnc's 2-D pooling: a window over (D, H, W) is a window over
+// (H, W) followed by one over D, for max and for an average that does not count padding
+// cells alike (the valid cells of a window are a product of per-axis ranges). Depth joins
+// the channels for the first pass; height and width are merged for the second.
+Result<void> mapPool3D(ImportContext& ctx, OpKind kind) {
+  TRY_NODE(x, ctx.in(0));
+  if (ctx.wantsOutput(1)) return ctx.error("the Indices output is not supported");
+  auto kernel = ctx.attrInts("kernel_shape");
+  if (!kernel || kernel->size() != 3) return ctx.error("kernel_shape must have three values");
+  std::vector<int64_t> st = ctx.attrInts("strides").value_or(std::vector<int64_t>{1, 1, 1});
+  std::vector<int64_t> p = ctx.attrInts("pads").value_or(std::vector<int64_t>(6, 0));
+  if (auto d = ctx.attrInts("dilations"))
+    for (int64_t v : *d)
+      if (v != 1) return ctx.error("dilations other than 1 are not supported");
+  if (st.size() != 3 || p.size() != 6) return ctx.error("strides and pads must match three spatial dimensions");
+  for (int64_t v : st)
+    if (v < 1 || v > kMaxSpatialStep) return ctx.error("strides must be between 1 and " + std::to_string(kMaxSpatialStep));
+  for (int64_t v : p)
+    if (v < 0 || v > kMaxSpatialStep) return ctx.error("pads must be between 0 and " + std::to_string(kMaxSpatialStep));
+  for (int64_t v : *kernel)
+    if (v < 1 || v > kMaxSpatialStep) return ctx.error("kernel_shape must be between 1 and " + std::to_string(kMaxSpatialStep));
+  if (ctx.attrString("auto_pad", "NOTSET") != "NOTSET" || ctx.attrInt("ceil_mode", 0))
+    return ctx.error("auto_pad and ceil_mode on 3-D pooling are not supported");
+  if (kind == OpKind::AvgPool && ctx.attrInt("count_include_pad", 0))
+    for (int64_t v : p)
+      if (v) return ctx.error("count_include_pad with padding is not supported");
+  if (ctx.attrInt("storage_order", 0)) return ctx.error("storage_order 1 is not supported");
+  const Shape s = ctx.shape(x);  // [N, C, D, H, W]
+  const int64_t n = s[0], c = s[1], d = s[2], h = s[3], w = s[4];
+  TRY_NODE(t, ctx.transpose(x, {0, 3, 4, 2, 1}));  // [N, H, W, D, C]
+  TRY_NODE(hw, ctx.reshape(t, {n, h, w, d * c}));
+  Attrs first{{"window", std::vector<int64_t>{(*kernel)[1], (*kernel)[2]}},
+              {"strides", std::vector<int64_t>{st[1], st[2]}},
+              {"pads", std::vector<int64_t>{p[1], p[2], p[4], p[5]}}};
+  TRY_NODE(p1, ctx.op(kind, {hw}, first));
+  const int64_t h2 = ctx.shape(p1)[1], w2 = ctx.shape(p1)[2];
+  TRY_NODE(u, ctx.reshape(p1, {n, h2, w2, d, c}));
+  TRY_NODE(dt, ctx.transpose(u, {0, 3, 1, 2, 4}));  // [N, D, H', W', C]
+  TRY_NODE(dm, ctx.reshape(dt, {n, d, h2 * w2, c}));
+  Attrs second{{"window", std::vector<int64_t>{(*kernel)[0], 1}}, {"strides", std::vector<int64_t>{st[0], 1}},
+               {"pads", std::vector<int64_t>{p[0], 0, p[3], 0}}};
+  TRY_NODE(p2, ctx.op(kind, {dm}, second));
+  const int64_t d2 = ctx.shape(p2)[1];
+  TRY_NODE(v, ctx.reshape(p2, {n, d2, h2, w2, c}));
+  TRY_NODE(y, ctx.transpose(v, {0, 4, 1, 2, 3}));
+  ctx.setOutput(0, y);
+  return {};
+}
+
 Result<void> mapPool(ImportContext& ctx, OpKind kind) {
   TRY_NODE(x0, ctx.in(0));
+  if (ctx.rank(x0) == 5) return mapPool3D(ctx, kind);
   NodeId x = x0;
   if (ctx.wantsOutput(1)) return ctx.error("the Indices output is not supported");
   auto kernel = ctx.attrInts("kernel_shape");

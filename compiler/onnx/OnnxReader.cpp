@@ -10,6 +10,7 @@
 #include <google/protobuf/io/coded_stream.h>
 
 #include <exception>
+#include <optional>
 #include <set>
 
 namespace nnc::onnximport {
@@ -68,6 +69,15 @@ Result<ReadModel> readOnnxModel(const std::string& bytes, const std::string& pat
   }
   // libonnx 1.12's shape inference indexes with an unchecked `axis` (LayerNormalization, found
   // by fuzz_onnx): no tensor nnc handles has more than 64 dimensions, so larger axes are refused.
+  // ... and divides by `strides` and `dilations` of Conv and pooling unchecked (a zero
+  // stride raised SIGFPE): they must be positive.
+  for (const auto& n : model.graph().node())
+    for (const auto& a : n.attribute())
+      if (a.name() == "strides" || a.name() == "dilations")
+        for (int64_t v : a.ints())
+          if (v < 1)
+            return makeError(path + ": the ONNX checker refuses the model: node '" + n.name() + "' (" + n.op_type() +
+                             ") has " + a.name() + " " + std::to_string(v) + "; they must be positive");
   for (const auto& n : model.graph().node())
     for (const auto& a : n.attribute())
       if (a.name() == "axis" || a.name() == "axes") {
@@ -81,8 +91,22 @@ Result<ReadModel> readOnnxModel(const std::string& bytes, const std::string& pat
     try {
       model = onnx::version_conversion::ConvertVersion(model, static_cast<int>(kTargetOpset));
     } catch (const std::exception& e) {
-      return makeError(path + ": cannot convert the model from opset " + std::to_string(read.opsetBefore) +
-                       " to opset " + std::to_string(kTargetOpset) + ": " + firstLine(e.what()));
+      // Some adapters need shapes the file does not declare (old exports of Softmin and
+      // Softsign): retry once with the shapes that inference at the file's own opset finds.
+      std::optional<onnx::ModelProto> converted;
+      try {
+        onnx::ModelProto annotated = model;
+        onnx::ShapeInferenceOptions lenient(/*check_type=*/false, /*strict_mode=*/0, /*data_prop=*/false);
+        onnx::shape_inference::InferShapes(annotated, onnx::OpSchemaRegistry::Instance(), lenient);
+        converted = onnx::version_conversion::ConvertVersion(annotated, static_cast<int>(kTargetOpset));
+      } catch (const std::exception&) {
+      }
+      if (converted) {
+        model = std::move(*converted);
+      } else {
+        return makeError(path + ": cannot convert the model from opset " + std::to_string(read.opsetBefore) +
+                         " to opset " + std::to_string(kTargetOpset) + ": " + firstLine(e.what()));
+      }
     }
   }
   try {

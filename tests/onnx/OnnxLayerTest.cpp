@@ -207,3 +207,31 @@ TEST(OnnxTransposeSinking, ImportedConvReluConvHasNoTransposeBetweenTheConvoluti
 
 }  // namespace
 }  // namespace nnc::onnxtest
+
+namespace nnc::onnxtest {
+namespace {
+
+// 3-D Conv and pooling are built from 2-D ones; bad geometry is an error, never a division
+// by zero.
+TEST(OnnxThreeD, BadStridesAndPadsAreErrors) {
+  for (const char* op : {"Conv", "MaxPool", "AveragePool"})
+    for (auto [attr, values] : {std::pair<const char*, std::vector<int64_t>>{"strides", {0, 1, 1}},
+                                {"pads", {-1, 0, 0, 0, 0, 0}}}) {
+      onnx::ModelProto m = newModel();
+      addValueInfo(m.mutable_graph()->add_input(), "x", 1, {-1, 1, 3, 3, 3});
+      addValueInfo(m.mutable_graph()->add_output(), "y", 1, {});
+      std::vector<std::string> inputs{"x"};
+      if (std::string(op) == "Conv") {
+        addInitializer(m, "w", 1, {1, 1, 2, 2, 2}, std::vector<double>(8, 1.0));
+        inputs.push_back("w");
+      }
+      auto* n = addNode(m, op, inputs, {"y"});
+      if (std::string(op) != "Conv") addIntsAttr(n, "kernel_shape", {2, 2, 2});
+      addIntsAttr(n, attr, values);
+      auto imported = onnximport::importOnnxBytes(bytes(m), "bad3d.onnx");
+      EXPECT_FALSE(imported.ok()) << op << " " << attr;
+    }
+}
+
+}  // namespace
+}  // namespace nnc::onnxtest
