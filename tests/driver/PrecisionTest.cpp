@@ -14,7 +14,7 @@ namespace nnc::test {
 namespace {
 
 // Bright images in one of two halves (class 0 left, 1 right), noisy.
-void writeImages(const ScratchDir& dir, int64_t samples) {
+void writeBf16Images(const ScratchDir& dir, int64_t samples) {
   SplitMix64 rng(7);
   std::vector<float> x;
   std::vector<int32_t> label;
@@ -28,7 +28,7 @@ void writeImages(const ScratchDir& dir, int64_t samples) {
   writeNpy(dir.file("label.npy"), {samples}, label);
 }
 
-std::string modelText(const std::string& precisionLine) {
+std::string bf16ModelText(const std::string& precisionLine) {
   return "model precision\n"
          "input image: f32[batch, 6, 6]\n"
          "input label: i32[batch]\n"
@@ -45,7 +45,7 @@ std::string modelText(const std::string& precisionLine) {
          precisionLine + "}\n";
 }
 
-std::vector<float> floatsOf(const StoredTensor& t) {
+std::vector<float> bf16TensorFloats(const StoredTensor& t) {
   std::vector<float> v(t.bytes.size() / 4);
   std::memcpy(v.data(), t.bytes.data(), v.size() * 4);
   return v;
@@ -54,10 +54,10 @@ std::vector<float> floatsOf(const StoredTensor& t) {
 class PrecisionOption : public ::testing::Test {
  protected:
   void SetUp() override {
-    writeImages(dir, 40);
+    writeBf16Images(dir, 40);
     data = "npy:image=" + dir.file("image.npy") + ",label=" + dir.file("label.npy");
-    f32Model = dir.write("f32.nn", modelText(""));
-    bf16Model = dir.write("bf16.nn", modelText("  precision = bf16\n"));
+    f32Model = dir.write("f32.nn", bf16ModelText(""));
+    bf16Model = dir.write("bf16.nn", bf16ModelText("  precision = bf16\n"));
   }
   // Trains 2 epochs; returns the checkpoint.
   SafetensorsFile train(const std::string& model, const std::string& name, std::vector<std::string> extra = {}) {
@@ -88,7 +88,7 @@ TEST_F(PrecisionOption, Bf16TrainsCloseToF32AndTheOptionOverridesTheBlock) {
   for (const auto& [name, t] : rounded.tensors) {
     EXPECT_EQ(t.dtype, "F32") << name;
     slots += name.find("/adam.") != std::string::npos;
-    std::vector<float> a = floatsOf(exact.tensors.at(name)), b = floatsOf(t);
+    std::vector<float> a = bf16TensorFloats(exact.tensors.at(name)), b = bf16TensorFloats(t);
     ASSERT_EQ(a.size(), b.size()) << name;
     double diff = 0, norm = 0;
     for (size_t k = 0; k < a.size(); ++k) {
@@ -107,7 +107,7 @@ TEST_F(PrecisionOption, InterpreterAgreesWithTheJit) {
   ASSERT_FALSE(::testing::Test::HasFailure());
   for (const auto& [name, t] : jit.tensors) {
     if (name.find('/') != std::string::npos) continue;  // the parameters
-    std::vector<float> a = floatsOf(t), b = floatsOf(interp.tensors.at(name));
+    std::vector<float> a = bf16TensorFloats(t), b = bf16TensorFloats(interp.tensors.at(name));
     ASSERT_EQ(a.size(), b.size());
     for (size_t k = 0; k < a.size(); ++k) EXPECT_NEAR(a[k], b[k], 1e-3 * (1 + std::fabs(a[k]))) << name << "[" << k << "]";
   }
@@ -118,11 +118,11 @@ TEST_F(PrecisionOption, BadValuesAreErrors) {
   EXPECT_EQ(usage.status, 2) << usage.err;
   EXPECT_NE(usage.err.find("--precision"), std::string::npos) << usage.err;
 
-  const std::string bad = dir.write("bad.nn", modelText("  precision = f16\n"));
+  const std::string bad = dir.write("bad.nn", bf16ModelText("  precision = f16\n"));
   RunResult r = runNnc({bad, "check"});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("bad.nn:14:15: error: unknown precision 'f16'"), std::string::npos) << r.err;
-  RunResult kind = runNnc({dir.write("kind.nn", modelText("  precision = 16\n")), "check"});
+  RunResult kind = runNnc({dir.write("kind.nn", bf16ModelText("  precision = 16\n")), "check"});
   EXPECT_EQ(kind.status, 1);
   EXPECT_NE(kind.err.find("precision"), std::string::npos) << kind.err;
 }
