@@ -9,14 +9,14 @@ namespace {
 
 using namespace nnc::testing;
 
-std::vector<const Node*> recurrences(const Model& m) {
+std::vector<const Node*> recurrentLoops(const Model& m) {
   std::vector<const Node*> out;
   for (const Node& n : m.graph.nodes())
     if (n.op == OpKind::Recurrence) out.push_back(&n);
   return out;
 }
 
-Shape paramShape(const Model& m, const std::string& name) {
+Shape recurrentParamShape(const Model& m, const std::string& name) {
   NodeId id = leaf(m, OpKind::Param, name);
   EXPECT_NE(id, kNoNode) << name;
   return id == kNoNode ? Shape{} : m.graph.type(id).shape;
@@ -26,12 +26,12 @@ TEST(SemaRecurrent, GruParametersAndShapes) {
   Model m = compileOk("model t\ninput x: f32[batch, 7, 5]\nh = gru(x, 6)\nhs = gru(x, 4, sequences = true)\n");
   EXPECT_EQ(typeOf(m, "h"), (TensorType{DType::F32, Shape{kBatch, 6}}));
   EXPECT_EQ(typeOf(m, "hs"), (TensorType{DType::F32, Shape{kBatch, 7, 4}}));
-  EXPECT_EQ(paramShape(m, "h.w_input"), (Shape{5, 18}));
-  EXPECT_EQ(paramShape(m, "h.w_recurrent"), (Shape{6, 18}));
-  EXPECT_EQ(paramShape(m, "h.bias"), (Shape{18}));
-  EXPECT_EQ(paramShape(m, "h.recurrent_bias"), (Shape{18}));
+  EXPECT_EQ(recurrentParamShape(m, "h.w_input"), (Shape{5, 18}));
+  EXPECT_EQ(recurrentParamShape(m, "h.w_recurrent"), (Shape{6, 18}));
+  EXPECT_EQ(recurrentParamShape(m, "h.bias"), (Shape{18}));
+  EXPECT_EQ(recurrentParamShape(m, "h.recurrent_bias"), (Shape{18}));
   EXPECT_EQ(m.graph.node(leaf(m, OpKind::Param, "h.recurrent_bias")).attrs.getString("init"), "zeros");
-  auto loops = recurrences(m);
+  auto loops = recurrentLoops(m);
   ASSERT_EQ(loops.size(), 2u);
   EXPECT_EQ(loops[0]->attrs.getString("cell"), "gru");
   EXPECT_EQ(loops[0]->inputs.size(), 3u);  // xp, w_recurrent, recurrent_bias
@@ -50,12 +50,12 @@ TEST(SemaRecurrent, BidirectionalEveryCell) {
     EXPECT_EQ(typeOf(m, "all"), (TensorType{DType::F32, Shape{kBatch, 6, 4}}));
     for (const char* suffix : {"", "_reverse"}) {
       std::string s = suffix;
-      EXPECT_EQ(paramShape(m, "last.w_input" + s), (Shape{3, 5 * gates}));
-      EXPECT_EQ(paramShape(m, "last.w_recurrent" + s), (Shape{5, 5 * gates}));
-      EXPECT_EQ(paramShape(m, "last.bias" + s), (Shape{5 * gates}));
+      EXPECT_EQ(recurrentParamShape(m, "last.w_input" + s), (Shape{3, 5 * gates}));
+      EXPECT_EQ(recurrentParamShape(m, "last.w_recurrent" + s), (Shape{5, 5 * gates}));
+      EXPECT_EQ(recurrentParamShape(m, "last.bias" + s), (Shape{5 * gates}));
       EXPECT_EQ(leaf(m, OpKind::Param, "last.recurrent_bias" + s) != kNoNode, c == "gru");
     }
-    auto loops = recurrences(m);
+    auto loops = recurrentLoops(m);
     ASSERT_EQ(loops.size(), 4u);
     EXPECT_EQ(loops[0]->attrs.getInt("reverse"), 0);
     EXPECT_EQ(loops[1]->attrs.getInt("reverse"), 1);
