@@ -176,7 +176,9 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"softmax(x, axis = 3)", "softmax: axis 3 is out of range for f32[batch, 10]"},
         ErrorCase{"mean(lab)", "mean expects f32, got i32[batch]"},
         ErrorCase{"clip(x, 1, 0)", "clip: lo (1) must not be greater than hi (0)"},
-        ErrorCase{"cross_entropy(x, x)", "cross_entropy expects i32 labels, got f32[batch, 10]"},
+        ErrorCase{"cross_entropy(x, v)",
+                  "cross_entropy: f32 targets f32[10] must have the shape of the logits f32[batch, 10] (class "
+                  "probabilities); integer class labels are i32[batch]"},
         ErrorCase{"cross_entropy(lab, lab)", "cross_entropy expects f32 logits, got i32[batch]"},
         ErrorCase{"cross_entropy(seq, lab)",
                   "cross_entropy: labels i32[batch] do not match logits f32[batch, 6, 4]: expected labels of shape [batch, 6]"},
