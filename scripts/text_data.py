@@ -5,9 +5,8 @@ Sequences of 24 tokens drawn uniformly from a vocabulary of 12; the label is 1 w
 sequence contains the pattern 3, 1, 4 (three consecutive tokens) anywhere, else 0. Half of
 the sequences have the pattern planted at a random position; the other half are drawn again
 until they do not contain it. Seeing the pattern needs a token's neighbours on both sides, so
-a bidirectional layer reads it from either end. Writes OUT/SPLIT_ids.npy (i32 token ids),
-OUT/SPLIT_tokens.npy (the same tokens one-hot, f32 [samples, steps, vocab]) and
-OUT/SPLIT_label.npy for SPLIT = train and test:
+a bidirectional layer reads it from either end. Writes OUT/SPLIT_ids.npy (i32 token ids,
+[samples, steps]) and OUT/SPLIT_label.npy for SPLIT = train and test:
 
     python3 scripts/text_data.py /tmp/text
     nnc examples/text_gru.nn train --data npy:tokens=/tmp/text/train_tokens.npy,label=/tmp/text/train_label.npy \\
@@ -62,9 +61,8 @@ def main():
     for split, n in (("train", a.train), ("test", a.test)):
         ids, labels = pattern_task(n, a.steps, a.vocab, rng)
         np.save(os.path.join(a.out, split + "_ids.npy"), ids)
-        np.save(os.path.join(a.out, split + "_tokens.npy"), np.eye(a.vocab, dtype=np.float32)[ids])
         np.save(os.path.join(a.out, split + "_label.npy"), labels)
-        print(f"{split}: {n} sequences of {a.steps} tokens -> {a.out}/{split}_ids.npy, _tokens.npy, _label.npy")
+        print(f"{split}: {n} sequences of {a.steps} tokens -> {a.out}/{split}_ids.npy, _label.npy")
 
 
 if __name__ == "__main__":

@@ -22,10 +22,10 @@ bool hasTextPattern(const std::vector<int32_t>& seq) {
   return false;
 }
 
-// Half the sequences with the pattern planted, half drawn until they lack it; tokens one-hot.
+// Half the sequences with the pattern planted, half drawn until they lack it; token ids.
 void writeTextTask(const ScratchDir& dir, const std::string& prefix, int64_t samples, uint64_t seed) {
   SplitMix64 rng(seed);
-  std::vector<float> tokens;
+  std::vector<int32_t> ids;
   std::vector<int32_t> labels;
   for (int64_t i = 0; i < samples; ++i) {
     const bool positive = i % 2 == 1;
@@ -38,26 +38,25 @@ void writeTextTask(const ScratchDir& dir, const std::string& prefix, int64_t sam
       }
     } while (hasTextPattern(seq) != positive);
     labels.push_back(positive ? 1 : 0);
-    for (int32_t t : seq)
-      for (int64_t v = 0; v < kTextVocab; ++v) tokens.push_back(v == t ? 1.0f : 0.0f);
+    ids.insert(ids.end(), seq.begin(), seq.end());
   }
-  writeNpy(dir.file(prefix + "tokens.npy"), {samples, kTextSteps, kTextVocab}, tokens);
+  writeNpy(dir.file(prefix + "ids.npy"), {samples, kTextSteps}, ids);
   writeNpy(dir.file(prefix + "label.npy"), {samples}, labels);
 }
 
 TEST(TextGru, BidirectionalGruLearnsThePatternTask) {
   std::string model = readFileBytes(sourcePath("examples/text_gru.nn"));
-  const std::string fullLength = "f32[batch, 24, 12]";
+  const std::string fullLength = "i32[batch, 24]";
   const size_t at = model.find(fullLength);
   ASSERT_NE(at, std::string::npos) << "the example's input changed; update this test";
-  model.replace(at, fullLength.size(), "f32[batch, " + std::to_string(kTextSteps) + ", 12]");
+  model.replace(at, fullLength.size(), "i32[batch, " + std::to_string(kTextSteps) + "]");
 
   ScratchDir dir;
   const std::string path = dir.write("text_gru.nn", model);
   writeTextTask(dir, "train_", 1200, 1);
   writeTextTask(dir, "test_", 400, 2);
   auto data = [&](const std::string& prefix) {
-    return "npy:tokens=" + dir.file(prefix + "tokens.npy") + ",label=" + dir.file(prefix + "label.npy");
+    return "npy:ids=" + dir.file(prefix + "ids.npy") + ",label=" + dir.file(prefix + "label.npy");
   };
   RunResult trained = runNnc({path, "train", "--data", data("train_"), "--epochs", "8", "--threads", "2", "--save",
                               dir.file("w.safetensors")});
