@@ -41,13 +41,13 @@ class GradCheckExample : public ::testing::TestWithParam<const char*> {};
 // fashion_cnn's convolutions make each loss evaluation slow in the interpreter: fewer
 // sampled entries keep this test short (the command line's default samples 10).
 TEST_P(GradCheckExample, Passes) {
-  bool slow = std::string(GetParam()) == "fashion_cnn.nn";
+  bool slow = std::string(GetParam()) == "fashion_cnn.nn" || std::string(GetParam()) == "fashion_cnn_augmented.nn";
   expectGradCheckPasses(readExample(GetParam()), 0, slow ? 3 : 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, GradCheckExample,
                          ::testing::Values("fashion_mlp.nn", "explicit_params.nn", "maxout_batchnorm.nn",
-                                           "sequence_lstm.nn", "fashion_cnn.nn"),
+                                           "sequence_lstm.nn", "fashion_cnn.nn", "fashion_cnn_augmented.nn"),
                          [](const auto& info) {
                            std::string n = info.param;
                            return n.substr(0, n.find('.'));
@@ -130,6 +130,19 @@ d = dropout(n, 0.3)
 logits = dense(d, 3)
 output probs = softmax(logits)
 train { loss = cross_entropy(logits, label) + 0 * mean(log_softmax(logits)) }
+)"},
+    // Augmentation mid-network, in training mode (the draws of step 0): the gradients of c's
+    // weights pass back through a translation and a flip.
+    {"augment_mid_network", R"(
+model augment_mid_network
+input image: f32[batch, 6, 5, 2]
+input label: i32[batch]
+c = conv2d(image, 3, kernel = 3, activation = tanh)
+t = random_translation(c, height = 0.34, width = 0.4)
+f = random_flip(t, mode = both)
+logits = dense(flatten(f), 3)
+output probs = softmax(logits)
+train { loss = cross_entropy(logits, label) }
 )"},
 };
 
