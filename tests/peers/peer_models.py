@@ -399,6 +399,9 @@ class Conv1dSeq(Peer):  # tests/peers/models/conv1d_seq.nn
     def loss(self, b, ctx):
         c1 = self.c1(b["seq"])
         flat = torch.cat([self.c2(c1).reshape(c1.shape[0], -1), self.c3(c1).reshape(c1.shape[0], -1)], dim=-1)
+        return nt.cross_entropy(self.logits(flat), b["label"], ctx["class_weights"])
+
+
 # ---------------------------------------------------------------------------- image operations
 
 IL = nt.make_image_layer_classes()
