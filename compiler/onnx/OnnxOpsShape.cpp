@@ -40,7 +40,8 @@ Result<std::vector<int64_t>> resolveReshape(ImportContext& ctx, const Shape& in,
   }
   int64_t known = 1;
   for (size_t i = 0; i < target.size(); ++i)
-    if (static_cast<int64_t>(i) != infer && target[i] != kBatchInt) known *= target[i];
+    if (static_cast<int64_t>(i) != infer && target[i] != kBatchInt && __builtin_mul_overflow(known, target[i], &known))
+      return ctx.error("shape's dimensions multiply past 2^63 elements");
   if (infer >= 0) {
     if (known == 0 || perSample % known != 0)
       return ctx.error("cannot reshape " + in.str() + " to a shape with " + std::to_string(known) + " elements per sample");

@@ -115,5 +115,20 @@ TEST_F(OnnxDriver, BadFilesGetALocatedErrorAndStatusOne) {
       << r.err;
 }
 
+// Every file the ONNX fuzz target once failed on (tests/fuzz/regressions/onnx/) is refused by
+// the driver with an error and status 1: never a signal or a sanitizer report (exit 23).
+TEST_F(OnnxDriver, FuzzFindingsAreRefusedWithStatusOne) {
+  const fs::path dir = fs::path(NNC_SOURCE_DIR) / "tests/fuzz/regressions/onnx";
+  int seen = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    SCOPED_TRACE(e.path().string());
+    CliRun r = nnc(e.path().string() + " check");
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_NE(r.err.find(": error: "), std::string::npos) << r.err;
+    ++seen;
+  }
+  EXPECT_GE(seen, 4);
+}
+
 }  // namespace
 }  // namespace nnc::onnxtest
