@@ -370,17 +370,27 @@ Result<TensorType> maxPoolGrad(OpKind op, const std::vector<TensorType>& in, con
   return in[0];
 }
 
-Result<TensorType> avgPoolGrad(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+using ShapeRuleFn = Result<TensorType> (*)(OpKind, const std::vector<TensorType>&, const Attrs&);
+
+// The gradient (dy) -> dx of a one-input image op whose x is [batch, input_hw, channels]:
+// x's type, once the forward rule maps it back to dy's shape.
+Result<TensorType> imageInputOfGradient(OpKind op, const std::vector<TensorType>& in, const Attrs& a,
+                                        OpKind forwardOp, ShapeRuleFn forward) {
   NNC_TRY(expectArity(op, in, 1));
   NNC_TRY(expectRank(op, in[0], 4, "an output gradient"));
   auto hw = intsAttr(op, a, "input_hw", 2);
   if (!hw) return hw.error();
+  if ((*hw)[0] < 1 || (*hw)[1] < 1) return err(op, "input_hw must be positive");
   const Shape& dy = in[0].shape;
   TensorType x{DType::F32, Shape{dy[0], (*hw)[0], (*hw)[1], dy[3]}};
-  auto y = pool(OpKind::AvgPool, {x}, a);
+  auto y = forward(forwardOp, {x}, a);
   if (!y) return y.error();
   if (y->shape != dy) return err(op, "output gradient " + in[0].str() + " does not match " + y->str());
   return x;
+}
+
+Result<TensorType> avgPoolGrad(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+  return imageInputOfGradient(op, in, a, OpKind::AvgPool, pool);
 }
 
 // ---- upsample and pad (image resampling) ----------------------------------------------------
@@ -404,16 +414,7 @@ Result<TensorType> upsample(OpKind op, const std::vector<TensorType>& in, const 
 }
 
 Result<TensorType> upsampleGrad(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
-  NNC_TRY(expectArity(op, in, 1));
-  NNC_TRY(expectRank(op, in[0], 4, "an output gradient"));
-  auto hw = intsAttr(op, a, "input_hw", 2);
-  if (!hw) return hw.error();
-  const Shape& dy = in[0].shape;
-  TensorType x{DType::F32, Shape{dy[0], (*hw)[0], (*hw)[1], dy[3]}};
-  auto y = upsample(OpKind::Upsample, {x}, a);
-  if (!y) return y.error();
-  if (y->shape != dy) return err(op, "output gradient " + in[0].str() + " does not match " + y->str());
-  return x;
+  return imageInputOfGradient(op, in, a, OpKind::Upsample, upsample);
 }
 
 // pads [top, left, bottom, right]; reflect needs each pad smaller than its side (one
@@ -442,17 +443,7 @@ Result<TensorType> pad(OpKind op, const std::vector<TensorType>& in, const Attrs
 }
 
 Result<TensorType> padGrad(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
-  NNC_TRY(expectArity(op, in, 1));
-  NNC_TRY(expectRank(op, in[0], 4, "an output gradient"));
-  auto hw = intsAttr(op, a, "input_hw", 2);
-  if (!hw) return hw.error();
-  const Shape& dy = in[0].shape;
-  TensorType x{DType::F32, Shape{dy[0], (*hw)[0], (*hw)[1], dy[3]}};
-  if ((*hw)[0] < 1 || (*hw)[1] < 1) return err(op, "input_hw must be positive");
-  auto y = pad(OpKind::Pad, {x}, a);
-  if (!y) return y.error();
-  if (y->shape != dy) return err(op, "output gradient " + in[0].str() + " does not match " + y->str());
-  return x;
+  return imageInputOfGradient(op, in, a, OpKind::Pad, pad);
 }
 
 Result<TensorType> softmax(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
