@@ -30,6 +30,9 @@ inline int64_t normAxis(int64_t axis, size_t rank) { return axis < 0 ? axis + st
 // TensorProto element types the importer reads (onnx.proto's DataType numbers).
 inline constexpr int32_t kFloat = 1, kInt64 = 7, kBool = 9;
 
+// The domain of ONNX's training operators; of them nnc maps Gradient (its autodiff answers it).
+inline constexpr const char* kPreviewTrainingDomain = "ai.onnx.preview.training";
+
 // A folded int64 that stands for the run-time batch size (Shape of a batched tensor). Exact
 // in a double; arithmetic on it is refused rather than folded into a wrong number.
 inline constexpr double kBatchMarker = -9007199254740991.0;
@@ -104,6 +107,12 @@ void addNeuralOps(OpTable& t);
 void addReduceOps(OpTable& t);
 void addLossOps(OpTable& t);
 void addMoreOps(OpTable& t);
+// Recurrent layers (LSTM, GRU, RNN) and ai.onnx.preview.training's Gradient (OnnxOpsRecurrent.cpp,
+// OnnxOpsGradient.cpp); PyTorch's batch_first chains around the recurrent nodes rewritten
+// before import (OnnxRecurrentLayout.cpp).
+void addRecurrentOps(OpTable& t);
+void addGradientOps(OpTable& t);
+void rewriteRecurrentBatchFirst(onnx::GraphProto& g);
 // x reversed along `axis` (slices concatenated in reverse order).
 Result<NodeId> reverseAxis(ImportContext& ctx, NodeId x, int64_t axis);
 const OpTable& opTable();

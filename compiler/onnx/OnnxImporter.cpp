@@ -21,6 +21,8 @@ const OpTable& opTable() {
     addReduceOps(t);
     addLossOps(t);
     addMoreOps(t);
+    addRecurrentOps(t);  // recurrent layers and Gradient
+    addGradientOps(t);
     return t;
   }();
   return table;
@@ -190,7 +192,7 @@ class Importer {
 
   Result<void> addNode(const onnx::NodeProto& n) {
     ctx_.node = &n;
-    if (!n.domain().empty() && n.domain() != "ai.onnx")
+    if (!n.domain().empty() && n.domain() != "ai.onnx" && !(n.domain() == kPreviewTrainingDomain && n.op_type() == "Gradient"))
       return ctx_.error("operators of domain '" + n.domain() + "' are not supported");
     for (int i = 0; i < n.input_size(); ++i)
       if (!n.input(i).empty() && !ctx_.values.count(n.input(i)))
@@ -231,6 +233,7 @@ class Importer {
 Result<ImportedModel> importOnnxBytes(const std::string& bytes, const std::string& path, const ImportOptions& options) {
   auto read = readOnnxModel(bytes, path);
   if (!read) return read.error();
+  rewriteRecurrentBatchFirst(*read->model.mutable_graph());
   Importer importer(read->model, options, path);
   auto imported = importer.run();
   if (!imported) return makeError(path + ": " + imported.error().message);

@@ -61,6 +61,10 @@ Value* recurrentActivation(TaskBuilder& tb, const Node& layer, const RecurrentCe
   return opLowering(c.activation).scalar(sc);
 }
 
+// The rows the tasks share: the batch, or a static first dimension (an imported ONNX
+// recurrence over a fixed number of sequences).
+Extent recurrentRows(const Shape& s) { return s.isBatched() ? Extent{1, true} : Extent{s[0], false}; }
+
 }  // namespace
 
 Result<void> emitRecurrence(KernelContext& kc) {
@@ -142,7 +146,7 @@ Result<void> emitRecurrence(KernelContext& kc) {
     }, "s");
   }, "row");
   double perStep = 2.0 * double(u * N) + 30.0 * double(N);
-  tb.finish(Extent{1, true}, workOf(Extent{T, false}, perStep));
+  tb.finish(recurrentRows(n.type.shape), workOf(Extent{T, false}, perStep));
   return {};
 }
 
@@ -238,7 +242,7 @@ Result<void> emitRecurrenceGrad(KernelContext& kc) {
     }, "back");
   }, "row");
   double perStep = 2.0 * double(u * N) + 30.0 * double(N);
-  tb.finish(Extent{1, true}, workOf(Extent{T, false}, perStep));
+  tb.finish(recurrentRows(n.type.shape), workOf(Extent{T, false}, perStep));
   return {};
 }
 
