@@ -7,8 +7,10 @@
 // ConstantOfShape([dirs, batch, H]). With a dynamic batch none of these intermediate tensors
 // has the batch first, which nnc's IR requires. The node's own layout = 1 (batch first) says
 // the same thing without them: this pass switches the node to layout 1 and the chains around it
-// to identities, moves Gather(Y_h, i, axis 0) to axis 1, and drops a zero initial state. A node
-// whose surroundings differ is left as it is (its mapping then says what it cannot do).
+// to identities, moves Gather(Y_h, i, axis 0) and Squeeze(Y_h, [0]) to axis 1, and drops a zero initial state. Stacked
+// layers (num_layers > 1) read the previous layer's squeezed or reshaped Y directly, so the
+// rewrite follows them and switches the whole stack. A node whose surroundings differ is left
+// as it is (its mapping then says what it cannot do).
 #include <algorithm>
 #include <map>
 
@@ -106,72 +108,106 @@ class RecurrentLayoutRewrite {
     return c && c->values == values;
   }
 
-  // initial_h / initial_c that ConstantOfShape fills with zeros (PyTorch's default state).
+  // Whether `name` is all zeros: ConstantOfShape without a value or with 0, seen through
+  // the slices and reshapes that hand each layer of a stacked export its part.
+  bool zeroFilled(const std::string& name, int depth = 0) const {
+    const auto* p = producerOf(name);
+    if (!p || depth > 8) return false;
+    static const std::set<std::string> views = {"Slice", "Squeeze", "Unsqueeze", "Reshape", "Identity", "Expand", "Gather"};
+    if (views.count(p->op_type())) return p->input_size() > 0 && zeroFilled(p->input(0), depth + 1);
+    if (p->op_type() != "ConstantOfShape") return false;
+    for (const auto& a : p->attribute())
+      if (a.name() == "value") {
+        auto v = tensorFromProto(a.t());
+        return v && std::all_of(v->values.begin(), v->values.end(), [](double x) { return x == 0.0; });
+      }
+    return true;
+  }
+
+  // initial_h / initial_c filled with zeros (PyTorch's default state): the loop's own start.
   void dropZeroStates(onnx::NodeProto& n, std::set<std::string>& dropped) {
     for (int k = 5; k <= 6 && k < n.input_size(); ++k) {
-      const auto* p = producerOf(n.input(k));
-      if (!p || p->op_type() != "ConstantOfShape") continue;
-      bool zero = true;
-      for (const auto& a : p->attribute())
-        if (a.name() == "value") {
-          auto v = tensorFromProto(a.t());
-          zero = v && std::all_of(v->values.begin(), v->values.end(), [](double x) { return x == 0.0; });
-        }
-      if (!zero) continue;
+      if (n.input(k).empty() || !zeroFilled(n.input(k))) continue;
       dropped.insert(n.input(k));
       n.set_input(k, "");
     }
   }
 
-  // The batch_first chains around `n`; false (and nothing changed) when they are not there.
-  bool toBatchFirst(onnx::NodeProto& n) {
-    const auto* in = producerOf(n.input(0));
-    if (!isPerm(in, {1, 0, 2}) || !onlyConsumer(n.input(0))) return false;
+  // Squeeze `c` along `axis` instead (a new int64 initializer holds the axes).
+  std::function<void()> squeezeAxisEdit(onnx::NodeProto* c, int64_t axis) {
+    const std::string axes = c->name() + c->output(0) + "/nnc_batch_first_axes";
+    return [this, c, axes, axis] {
+      onnx::TensorProto* a = g_.add_initializer();
+      a->set_name(axes);
+      a->set_data_type(kInt64);
+      a->add_dims(1);
+      a->add_int64_data(axis);
+      c->set_input(1, axes);
+    };
+  }
+
+  // The batch_first chains around `entry` and the layers stacked on it (each reading the
+  // previous one's Y); false (and nothing changed) when they are not all there.
+  bool toBatchFirst(onnx::NodeProto& entry) {
+    const auto* in = producerOf(entry.input(0));
+    if (!isPerm(in, {1, 0, 2}) || !onlyConsumer(entry.input(0))) return false;
     std::vector<std::function<void()>> edits;
-    // Y
-    if (n.output_size() > 0 && !n.output(0).empty() && consumers_.count(n.output(0))) {
-      onnx::NodeProto* c = onlyConsumer(n.output(0));
-      if (!c) return false;
-      if (c->op_type() == "Squeeze" && c->input_size() == 2 && constantIs(c->input(1), {1})) {
-        onnx::NodeProto* t = onlyConsumer(c->output(0));
-        if (!isPerm(t, {1, 0, 2})) return false;
-        const std::string axes = n.name() + n.output(0) + "/nnc_batch_first_axes";
-        edits.push_back([this, c, t, axes] {
-          onnx::TensorProto* a = g_.add_initializer();
-          a->set_name(axes);
-          a->set_data_type(kInt64);
-          a->add_dims(1);
-          a->add_int64_data(2);
-          c->set_input(1, axes);
-          toIdentity(*t);
-        });
-      } else if (isPerm(c, {0, 2, 1, 3})) {
-        onnx::NodeProto* re = onlyConsumer(c->output(0));
-        if (!re || re->op_type() != "Reshape" || re->input_size() < 2 || !constantIs(re->input(1), {0, 0, -1})) return false;
-        onnx::NodeProto* t = onlyConsumer(re->output(0));
-        if (!isPerm(t, {1, 0, 2})) return false;
-        edits.push_back([c, t] {
-          toIdentity(*c);
-          toIdentity(*t);
-        });
-      } else {
-        return false;
+    std::vector<onnx::NodeProto*> layers{&entry};
+    for (size_t l = 0; l < layers.size(); ++l) {
+      onnx::NodeProto& n = *layers[l];
+      if (n.output_size() > 0 && !n.output(0).empty() && consumers_.count(n.output(0))) {
+        // Y [steps, dirs, batch, H] -> V [steps, batch, dirs * H], which is [batch, steps, dirs * H]
+        // once the node is batch-first.
+        onnx::NodeProto* c = onlyConsumer(n.output(0));
+        if (!c) return false;
+        std::string v;
+        if (c->op_type() == "Squeeze" && c->input_size() == 2 && constantIs(c->input(1), {1})) {
+          edits.push_back(squeezeAxisEdit(c, 2));
+          v = c->output(0);
+        } else if (isPerm(c, {0, 2, 1, 3})) {
+          onnx::NodeProto* re = onlyConsumer(c->output(0));
+          if (!re || re->op_type() != "Reshape" || re->input_size() < 2 || !constantIs(re->input(1), {0, 0, -1}))
+            return false;
+          edits.push_back([c] { toIdentity(*c); });
+          v = re->output(0);
+        } else {
+          return false;
+        }
+        // V goes back to batch-first PyTorch tensors, or into the next stacked layer.
+        if (graphOutputs_.count(v) || !consumers_.count(v)) return false;
+        for (int i : consumers_[v]) {
+          onnx::NodeProto* u = g_.mutable_node(i);
+          if (isPerm(u, {1, 0, 2})) {
+            edits.push_back([u] { toIdentity(*u); });
+          } else if ((u->op_type() == "LSTM" || u->op_type() == "GRU" || u->op_type() == "RNN") && u->input(0) == v &&
+                     intAttr(*u, "layout", 0) == 0 && std::count(u->input().begin(), u->input().end(), v) == 1 &&
+                     std::find(layers.begin(), layers.end(), u) == layers.end()) {
+            layers.push_back(u);
+          } else {
+            return false;
+          }
+        }
+      }
+      // Y_h, Y_c: [dirs, batch, H] becomes [batch, dirs, H].
+      for (int k = 1; k < n.output_size(); ++k) {
+        const std::string& name = n.output(k);
+        if (name.empty() || !consumers_.count(name)) continue;
+        if (graphOutputs_.count(name)) return false;
+        for (int i : consumers_[name]) {
+          onnx::NodeProto* c = g_.mutable_node(i);
+          if (c->input(0) != name) return false;
+          if (c->op_type() == "Gather" && intAttr(*c, "axis", 0) == 0)
+            edits.push_back([c] { setIntAttr(*c, "axis", 1); });  // h_n[-1]
+          else if (c->op_type() == "Squeeze" && c->input_size() == 2 && constantIs(c->input(1), {0}))
+            edits.push_back(squeezeAxisEdit(c, 1));  // h_n.squeeze(0)
+          else
+            return false;
+        }
       }
     }
-    // Y_h, Y_c: [dirs, batch, H] becomes [batch, dirs, H].
-    for (int k = 1; k < n.output_size(); ++k) {
-      const std::string& name = n.output(k);
-      if (name.empty() || !consumers_.count(name)) continue;
-      if (graphOutputs_.count(name)) return false;
-      for (int i : consumers_[name]) {
-        onnx::NodeProto* c = g_.mutable_node(i);
-        if (c->op_type() != "Gather" || c->input(0) != name || intAttr(*c, "axis", 0) != 0) return false;
-        edits.push_back([c] { setIntAttr(*c, "axis", 1); });
-      }
-    }
-    batchFirstInputs_[n.input(0)] = in->input(0);
-    n.set_input(0, in->input(0));
-    setIntAttr(n, "layout", 1);
+    batchFirstInputs_[entry.input(0)] = in->input(0);
+    entry.set_input(0, in->input(0));
+    for (onnx::NodeProto* n : layers) setIntAttr(*n, "layout", 1);
     for (auto& e : edits) e();
     return true;
   }

@@ -126,10 +126,11 @@ TEST(OnnxRecurrent, UnsupportedAttributesNameTheNode) {
 
 TEST(OnnxRecurrent, BatchFirstChainsKeepTheBatchFirst) {
   // PyTorch's nn.LSTM(batch_first = True) with a dynamic batch: Transpose, LSTM with a
-  // ConstantOfShape zero state, Squeeze, Transpose.
+  // ConstantOfShape zero state, Squeeze, Transpose; h_n.squeeze(0) as a second output.
   onnx::ModelProto m = newModel();
   addValueInfo(m.mutable_graph()->add_input(), "x", 1, {-1, 3, 1});
   addValueInfo(m.mutable_graph()->add_output(), "y", 1, {-1, 3, 1});
+  addValueInfo(m.mutable_graph()->add_output(), "hn", 1, {-1, 1});
   addInitializer(m, "W", 1, {1, 4, 1}, {1, 1, 1, 1});
   addInitializer(m, "R", 1, {1, 4, 1}, {0, 0, 0, 0});
   addInitializer(m, "one", 7, {1}, {1});
@@ -142,15 +143,16 @@ TEST(OnnxRecurrent, BatchFirstChainsKeepTheBatchFirst) {
   addIntAttr(addNode(m, "LSTM", {"xt", "W", "R", "", "", "h0", "h0"}, {"Y", "Y_h", "Y_c"}, "lstm"), "hidden_size", 1);
   addNode(m, "Squeeze", {"Y", "one"}, {"ys"});
   addIntsAttr(addNode(m, "Transpose", {"ys"}, {"y"}), "perm", {1, 0, 2});
+  addNode(m, "Squeeze", {"Y_h", "zero"}, {"hn"});
   auto r = importOnnxBytes(bytes(m), "m.onnx");
   ASSERT_TRUE(r.ok()) << r.error().message;
   const Graph& g = r->model.graph;
   EXPECT_EQ(g.type(g.outputs[0].node).str(), "f32[batch, 3, 1]");
   auto runner = ForwardRunner::create(r->model);
   ASSERT_TRUE(runner.ok()) << runner.error().message;
-  std::vector<float> x = {1, 2, 3, 0, 0, 0}, y(6);
+  std::vector<float> x = {1, 2, 3, 0, 0, 0}, y(6), hn(2);
   const void* in[] = {x.data()};
-  void* out[] = {y.data()};
+  void* out[] = {y.data(), hn.data()};
   ASSERT_TRUE((*runner)->run(in, out, 2).ok());
   double c = 0;
   for (int t = 0; t < 3; ++t) {
@@ -159,6 +161,8 @@ TEST(OnnxRecurrent, BatchFirstChainsKeepTheBatchFirst) {
     EXPECT_NEAR(y[size_t(t)], sigmoidOf(v) * std::tanh(c), 1e-6) << "step " << t;
   }
   EXPECT_NEAR(y[3], 0.5 * std::tanh(0.0), 1e-6);  // the second sequence: zeros throughout
+  EXPECT_EQ(hn[0], y[2]);
+  EXPECT_EQ(hn[1], y[5]);
 }
 
 TEST(OnnxRecurrent, GradientOpIsAnsweredByAutodiff) {

@@ -4,7 +4,7 @@
 Three models, each exported in eval mode (PyTorch folds the LSTM/GRU weights into W, R, B
 initializers) and in training mode without constant folding (the initializers are the
 modules' own parameters, reordered by Slice/Concat in the graph):
-  - an LSTM classifier (batch_first, the last step's output through a Linear);
+  - a two-layer LSTM classifier (batch_first, the last step's output through a Linear);
   - a bidirectional GRU classifier (the final states h_n[-2], h_n[-1] concatenated);
   - an embedding model (nn.Embedding -> Gather, mean over the tokens, Linear).
 For each export:
@@ -41,7 +41,7 @@ STEPS_T, FEATURES, CLASSES, VOCAB = 7, 6, 10, 50
 class LSTMClassifier(torch.nn.Module):
     def __init__(self):
         super().__init__()
-        self.rnn = torch.nn.LSTM(FEATURES, 12, batch_first=True)
+        self.rnn = torch.nn.LSTM(FEATURES, 12, num_layers=2, batch_first=True)
         self.fc = torch.nn.Linear(12, CLASSES)
 
     def forward(self, x):
