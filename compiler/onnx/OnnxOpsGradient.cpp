@@ -7,7 +7,7 @@
 namespace nnc::onnximport {
 namespace {
 
-Result<NodeId> gradientNodeOf(ImportContext& ctx, const std::string& name, const std::string& role) {
+Result<NodeId> onnxGradientNodeOf(ImportContext& ctx, const std::string& name, const std::string& role) {
   auto it = ctx.values.find(name);
   if (it == ctx.values.end()) return ctx.error(role + " '" + name + "' is not defined before the node");
   if (it->second.node == kNoNode)
@@ -16,7 +16,7 @@ Result<NodeId> gradientNodeOf(ImportContext& ctx, const std::string& name, const
   return it->second.node;
 }
 
-Result<void> mapGradient(ImportContext& ctx) {
+Result<void> mapOnnxGradient(ImportContext& ctx) {
   const auto* xs = ctx.attr("xs");
   if (!xs || xs->strings_size() == 0) return ctx.error("attribute xs (the values to differentiate by) is missing");
   const std::string yName = ctx.attrString("y", "");
@@ -25,7 +25,7 @@ Result<void> mapGradient(ImportContext& ctx) {
   if (static_cast<int>(ctx.numOutputs()) != xs->strings_size())
     return ctx.error("it has " + std::to_string(ctx.numOutputs()) + " outputs for " + std::to_string(xs->strings_size()) +
                      " values in xs");
-  TRY_NODE(y, gradientNodeOf(ctx, yName, "y"));
+  TRY_NODE(y, onnxGradientNodeOf(ctx, yName, "y"));
   NodeId loss = y;
   if (ctx.rank(y) > 0) {
     std::vector<int64_t> axes;
@@ -35,7 +35,7 @@ Result<void> mapGradient(ImportContext& ctx) {
   }
   std::vector<NodeId> wrt;
   for (const auto& name : xs->strings()) {
-    TRY_NODE(x, gradientNodeOf(ctx, name, "xs"));
+    TRY_NODE(x, onnxGradientNodeOf(ctx, name, "xs"));
     wrt.push_back(x);
   }
   auto grads = differentiate(ctx.g, loss, wrt);
@@ -46,6 +46,6 @@ Result<void> mapGradient(ImportContext& ctx) {
 
 }  // namespace
 
-void addGradientOps(OpTable& t) { t["Gradient"] = mapGradient; }
+void addGradientOps(OpTable& t) { t["Gradient"] = mapOnnxGradient; }
 
 }  // namespace nnc::onnximport

@@ -21,6 +21,10 @@
 namespace nnc::onnximport {
 namespace {
 
+// Keeps gates * hidden_size and the weights' shapes far from overflow (the loop's own limit
+// on units is lower: compiler/codegen/kernels/EmitRecurrence.cpp).
+constexpr int64_t kOnnxRecurrentMaxUnits = int64_t(1) << 20;
+
 struct OnnxRecurrentSpec {
   const char* cell;                     // nnc's cell name
   int64_t gates;
@@ -106,7 +110,8 @@ Result<void> mapOnnxRecurrent(ImportContext& ctx) {
   const std::string op = ctx.node->op_type();
   const OnnxRecurrentSpec& spec = onnxRecurrentSpec(op);
   const int64_t H = ctx.attrInt("hidden_size", 0);
-  if (H <= 0) return ctx.error("hidden_size must be given and positive");
+  if (H <= 0 || H > kOnnxRecurrentMaxUnits)
+    return ctx.error("hidden_size must be given, between 1 and " + std::to_string(kOnnxRecurrentMaxUnits));
   const std::string direction = ctx.attrString("direction", "forward");
   if (direction != "forward" && direction != "reverse" && direction != "bidirectional")
     return ctx.error("direction '" + direction + "' is not forward, reverse or bidirectional");

@@ -305,22 +305,25 @@ Result<void> mapGather(ImportContext& ctx) {
     ctx.setOutput(0, r, ctx.elemType(0));
     return {};
   }
-  // Run-time indices along axis 0 (embeddings): one-hot rows times the table.
+  // Run-time indices along axis 0 (embeddings).
   if (axis != 0) return ctx.error("run-time indices are supported along axis 0 only");
   TRY_NODE(idx, ctx.in(1));
   if (ctx.g.type(idx).dtype != DType::I32) return ctx.error("indices must be integers");
   if (ctx.g.type(data).dtype != DType::F32) return ctx.error("run-time gathers read float tables only");
-  // One-hot rows of i and of i + n: a negative index counts from the end, and a row of an
-  // index outside [0, n) is zeros.
-  TRY_NODE(hot0, ctx.op(OpKind::OneHot, {idx}, Attrs{{"depth", n}}));
+  // nnc's embedding gather (PyTorch's nn.Embedding exports this Gather): the table's rows,
+  // not a one-hot product whose cost grows with the vocabulary; its gradient scatters into
+  // the rows read. A negative index counts from the end (i + n where i < 0); an index
+  // outside [-n, n) is a run-time error, as ONNX leaves it undefined.
+  TRY_NODE(zeroI, ctx.materialize(ConstTensor{7, {}, {0.0}}));
+  TRY_NODE(negative, ctx.op(OpKind::Greater, {zeroI, idx}));
+  TRY_NODE(negativeI, ctx.op(OpKind::Cast, {negative}, Attrs{{"dtype", std::string("i32")}}));
   TRY_NODE(nConst, ctx.materialize(ConstTensor{7, {}, {double(n)}}));
-  TRY_NODE(wrapped, ctx.op(OpKind::Add, {idx, nConst}));
-  TRY_NODE(hot1, ctx.op(OpKind::OneHot, {wrapped}, Attrs{{"depth", n}}));
-  TRY_NODE(hot, ctx.op(OpKind::Add, {hot0, hot1}));
+  TRY_NODE(shift, ctx.op(OpKind::Mul, {negativeI, nConst}));
+  TRY_NODE(wrapped, ctx.op(OpKind::Add, {idx, shift}));
   int64_t inner = 1;
   for (size_t i = 1; i < s.rank(); ++i) inner *= s[i];
   TRY_NODE(table, ctx.reshape(data, {n, inner}));
-  TRY_NODE(rows, ctx.op(OpKind::MatMul, {hot, table}));
+  TRY_NODE(rows, ctx.op(OpKind::Embedding, {table, wrapped}));
   std::vector<int64_t> dims = ctx.shape(idx).dims;
   dims.insert(dims.end(), s.dims.begin() + 1, s.dims.end());
   TRY_NODE(r, ctx.reshape(rows, dims));

@@ -30,7 +30,7 @@ class RecurrentLayoutRewrite {
       onnx::NodeProto& n = *g_.mutable_node(i);
       const std::string& op = n.op_type();
       if (!n.domain().empty() && n.domain() != "ai.onnx") continue;
-      if (op != "LSTM" && op != "GRU" && op != "RNN") continue;
+      if ((op != "LSTM" && op != "GRU" && op != "RNN") || n.input_size() == 0 || n.input(0).empty()) continue;
       dropZeroStates(n, dropped);
       if (intAttr(n, "layout", 0) == 0) toBatchFirst(n);
     }
@@ -44,7 +44,8 @@ class RecurrentLayoutRewrite {
     consumers_.clear();
     for (int i = 0; i < g_.node_size(); ++i) {
       const auto& n = g_.node(i);
-      for (const auto& o : n.output()) producer_[o] = i;
+      for (const auto& o : n.output())
+        if (!o.empty()) producer_[o] = i;
       for (int k = 0; k < n.input_size(); ++k) consumers_[n.input(k)].push_back(i);
     }
     for (const auto& o : g_.output()) graphOutputs_.insert(o.name());

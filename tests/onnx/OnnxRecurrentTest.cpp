@@ -14,14 +14,14 @@ namespace {
 
 using onnximport::importOnnxBytes;
 
-void addStringAttr(onnx::NodeProto* n, const std::string& name, const std::string& v) {
+void addRecurrentStringAttr(onnx::NodeProto* n, const std::string& name, const std::string& v) {
   auto* a = n->add_attribute();
   a->set_name(name);
   a->set_type(onnx::AttributeProto::STRING);
   a->set_s(v);
 }
 
-void addStringsAttr(onnx::NodeProto* n, const std::string& name, std::vector<std::string> v) {
+void addRecurrentStringsAttr(onnx::NodeProto* n, const std::string& name, std::vector<std::string> v) {
   auto* a = n->add_attribute();
   a->set_name(name);
   a->set_type(onnx::AttributeProto::STRINGS);
@@ -41,7 +41,7 @@ onnx::ModelProto recurrentModel(const std::string& op, int64_t gates, std::vecto
   return m;
 }
 
-float runOne(const onnx::ModelProto& m, std::vector<float> x) {
+float runRecurrentModel(const onnx::ModelProto& m, std::vector<float> x) {
   auto r = importOnnxBytes(bytes(m), "m.onnx");
   EXPECT_TRUE(r.ok()) << r.error().message;
   if (!r.ok()) return NAN;
@@ -55,19 +55,19 @@ float runOne(const onnx::ModelProto& m, std::vector<float> x) {
   return y;
 }
 
-std::string errorOf(const onnx::ModelProto& m) {
+std::string recurrentErrorOf(const onnx::ModelProto& m) {
   auto r = importOnnxBytes(bytes(m), "m.onnx");
   EXPECT_FALSE(r.ok());
   return r.ok() ? std::string() : r.error().message;
 }
 
-double sigmoidOf(double v) { return 1 / (1 + std::exp(-v)); }
+double recurrentSigmoid(double v) { return 1 / (1 + std::exp(-v)); }
 
 TEST(OnnxRecurrent, RnnWithReluActivationComputes) {
   onnx::ModelProto m = recurrentModel("RNN", 1, {2}, {0.5}, {0.25, 0.25});
-  addStringsAttr(m.mutable_graph()->mutable_node(0), "activations", {"Relu"});
+  addRecurrentStringsAttr(m.mutable_graph()->mutable_node(0), "activations", {"Relu"});
   // h1 = relu(2 * 1 + 0.5) = 2.5; h2 = relu(2 * 3 + 0.5 * 2.5 + 0.5) = 7.75
-  EXPECT_FLOAT_EQ(runOne(m, {1, 3}), 7.75f);
+  EXPECT_FLOAT_EQ(runRecurrentModel(m, {1, 3}), 7.75f);
 }
 
 TEST(OnnxRecurrent, LstmGateOrderIsOnnxs) {
@@ -75,9 +75,9 @@ TEST(OnnxRecurrent, LstmGateOrderIsOnnxs) {
   const double wi = 0.1, wo = 0.2, wf = 0.3, wc = 0.4;
   onnx::ModelProto m = recurrentModel("LSTM", 4, {wi, wo, wf, wc}, {0, 0, 0, 0}, std::vector<double>(8, 0.0));
   const double x0 = 1, x1 = 2;
-  double c = sigmoidOf(wi * x0) * std::tanh(wc * x0);
-  c = sigmoidOf(wf * x1) * c + sigmoidOf(wi * x1) * std::tanh(wc * x1);
-  EXPECT_NEAR(runOne(m, {float(x0), float(x1)}), sigmoidOf(wo * x1) * std::tanh(c), 1e-6);
+  double c = recurrentSigmoid(wi * x0) * std::tanh(wc * x0);
+  c = recurrentSigmoid(wf * x1) * c + recurrentSigmoid(wi * x1) * std::tanh(wc * x1);
+  EXPECT_NEAR(runRecurrentModel(m, {float(x0), float(x1)}), recurrentSigmoid(wo * x1) * std::tanh(c), 1e-6);
 }
 
 TEST(OnnxRecurrent, GruGateOrderAndRecurrentBiasAreOnnxs) {
@@ -87,41 +87,41 @@ TEST(OnnxRecurrent, GruGateOrderAndRecurrentBiasAreOnnxs) {
   addIntAttr(m.mutable_graph()->mutable_node(0), "linear_before_reset", 1);
   double h = 0;
   for (double x : {1.0, -2.0}) {
-    double z = sigmoidOf(wz * x + rz * h), r = sigmoidOf(wr * x + rr * h);
+    double z = recurrentSigmoid(wz * x + rz * h), r = recurrentSigmoid(wr * x + rr * h);
     double n = std::tanh(wh * x + r * (rh * h + rbh));
     h = (1 - z) * n + z * h;
   }
-  EXPECT_NEAR(runOne(m, {1, -2}), h, 1e-6);
+  EXPECT_NEAR(runRecurrentModel(m, {1, -2}), h, 1e-6);
 }
 
 TEST(OnnxRecurrent, UnsupportedAttributesNameTheNode) {
   onnx::ModelProto gru = recurrentModel("GRU", 3, {1, 1, 1}, {1, 1, 1}, std::vector<double>(6, 0.0));
-  EXPECT_NE(errorOf(gru).find("m.onnx: node 'cell' (GRU): linear_before_reset = 0 is not supported"), std::string::npos);
+  EXPECT_NE(recurrentErrorOf(gru).find("m.onnx: node 'cell' (GRU): linear_before_reset = 0 is not supported"), std::string::npos);
 
   onnx::ModelProto clip = recurrentModel("LSTM", 4, {1, 1, 1, 1}, {1, 1, 1, 1}, std::vector<double>(8, 0.0));
   auto* a = clip.mutable_graph()->mutable_node(0)->add_attribute();
   a->set_name("clip");
   a->set_type(onnx::AttributeProto::FLOAT);
   a->set_f(3);
-  EXPECT_NE(errorOf(clip).find("node 'cell' (LSTM): clip is not supported"), std::string::npos);
+  EXPECT_NE(recurrentErrorOf(clip).find("node 'cell' (LSTM): clip is not supported"), std::string::npos);
 
   onnx::ModelProto act = recurrentModel("LSTM", 4, {1, 1, 1, 1}, {1, 1, 1, 1}, std::vector<double>(8, 0.0));
-  addStringsAttr(act.mutable_graph()->mutable_node(0), "activations", {"Sigmoid", "Relu", "Tanh"});
-  EXPECT_NE(errorOf(act).find("node 'cell' (LSTM): activation Relu is not supported"), std::string::npos);
+  addRecurrentStringsAttr(act.mutable_graph()->mutable_node(0), "activations", {"Sigmoid", "Relu", "Tanh"});
+  EXPECT_NE(recurrentErrorOf(act).find("node 'cell' (LSTM): activation Relu is not supported"), std::string::npos);
 
   onnx::ModelProto lens = recurrentModel("RNN", 1, {1}, {1}, {0, 0});
   addInitializer(lens, "lens", 6, {1}, {1});
   lens.mutable_graph()->mutable_initializer(3)->clear_int64_data();
   lens.mutable_graph()->mutable_initializer(3)->add_int32_data(1);
   lens.mutable_graph()->mutable_node(0)->add_input("lens");
-  EXPECT_NE(errorOf(lens).find("node 'cell' (RNN): sequence_lens must be known at import and equal to the 2 steps"),
+  EXPECT_NE(recurrentErrorOf(lens).find("node 'cell' (RNN): sequence_lens must be known at import and equal to the 2 steps"),
             std::string::npos);
 
   onnx::ModelProto init = recurrentModel("RNN", 1, {1}, {1}, {0, 0});
   addValueInfo(init.mutable_graph()->add_input(), "h0", 1, {1, 1, 1});
   init.mutable_graph()->mutable_node(0)->add_input("");
   init.mutable_graph()->mutable_node(0)->add_input("h0");
-  EXPECT_NE(errorOf(init).find("node 'cell' (RNN): a nonzero initial_h is not supported"), std::string::npos);
+  EXPECT_NE(recurrentErrorOf(init).find("node 'cell' (RNN): a nonzero initial_h is not supported"), std::string::npos);
 }
 
 TEST(OnnxRecurrent, BatchFirstChainsKeepTheBatchFirst) {
@@ -157,8 +157,8 @@ TEST(OnnxRecurrent, BatchFirstChainsKeepTheBatchFirst) {
   double c = 0;
   for (int t = 0; t < 3; ++t) {
     double v = x[size_t(t)];
-    c = sigmoidOf(v) * c + sigmoidOf(v) * std::tanh(v);
-    EXPECT_NEAR(y[size_t(t)], sigmoidOf(v) * std::tanh(c), 1e-6) << "step " << t;
+    c = recurrentSigmoid(v) * c + recurrentSigmoid(v) * std::tanh(v);
+    EXPECT_NEAR(y[size_t(t)], recurrentSigmoid(v) * std::tanh(c), 1e-6) << "step " << t;
   }
   EXPECT_NEAR(y[3], 0.5 * std::tanh(0.0), 1e-6);  // the second sequence: zeros throughout
   EXPECT_EQ(hn[0], y[2]);
@@ -178,8 +178,8 @@ TEST(OnnxRecurrent, GradientOpIsAnsweredByAutodiff) {
   addNode(m, "Mul", {"c", "a"}, {"d"});
   auto* grad = addNode(m, "Gradient", {"a", "b"}, {"da", "db"}, "grad");
   grad->set_domain("ai.onnx.preview.training");
-  addStringsAttr(grad, "xs", {"a", "b"});
-  addStringAttr(grad, "y", "d");
+  addRecurrentStringsAttr(grad, "xs", {"a", "b"});
+  addRecurrentStringAttr(grad, "y", "d");
   auto r = importOnnxBytes(bytes(m), "m.onnx");
   ASSERT_TRUE(r.ok()) << r.error().message;
   auto runner = ForwardRunner::create(r->model);
