@@ -104,6 +104,12 @@ void addNeuralOps(OpTable& t);
 void addReduceOps(OpTable& t);
 void addLossOps(OpTable& t);
 void addMoreOps(OpTable& t);
+// Image resampling and transposed convolutions (OnnxOpsImage.cpp): Resize, Upsample,
+// ConvTranspose; and the dilated max pooling MaxPool hands to it.
+void addImageOps(OpTable& t);
+Result<NodeId> dilatedMaxPool(ImportContext& ctx, NodeId x, const std::vector<int64_t>& kernel,
+                              const std::vector<int64_t>& strides, const std::vector<int64_t>& pads,
+                              const std::vector<int64_t>& dilations);
 // x reversed along `axis` (slices concatenated in reverse order).
 Result<NodeId> reverseAxis(ImportContext& ctx, NodeId x, int64_t axis);
 const OpTable& opTable();

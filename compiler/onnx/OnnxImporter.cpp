@@ -21,6 +21,7 @@ const OpTable& opTable() {
     addReduceOps(t);
     addLossOps(t);
     addMoreOps(t);
+    addImageOps(t);
     return t;
   }();
   return table;
