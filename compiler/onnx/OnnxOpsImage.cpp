@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "compiler/ir/ImageTaps.h"
@@ -393,12 +394,89 @@ Result<TransposedWindow> transposedWindow(ImportContext& ctx, const Shape& xs, c
   return t;
 }
 
+// 3-D ConvTranspose (NCDHW, weight [Cin, Cout / group, kd, kh, kw]) from the 2-D one: output
+// depth z sums, over the depth taps t and input depths zi with zi * stride + t * dilation -
+// pad = z, the 2-D transposed convolution of input plane zi with the weight's tap t. Exact and
+// differentiable; as many 2-D ones as output depths times taps (small volumes).
+Result<void> mapConvTranspose3D(ImportContext& ctx, NodeId x, NodeId w, int64_t groups) {
+  const Shape xs = ctx.shape(x), ws = ctx.shape(w);  // [N, C, D, H, W], [C, O / g, kd, kh, kw]
+  auto winR = transposedWindow(ctx, xs, ws, 3);
+  if (!winR) return winR.error();
+  const TransposedWindow& win = *winR;
+  std::vector<int64_t> out(3);
+  for (size_t i = 0; i < 3; ++i) {
+    if (win.pads[i] < 0 || win.pads[i + 3] < 0 || (win.outputPadding[i] >= win.strides[i] && win.outputPadding[i] > 0))
+      return ctx.error("a 3-D transposed convolution needs pads and output_padding that keep the output within the natural one");
+    out[i] = win.strides[i] * (xs[2 + i] - 1) + win.outputPadding[i] + (ws[2 + i] - 1) * win.dilations[i] + 1 -
+             win.pads[i] - win.pads[i + 3];
+    if (out[i] < 1) return ctx.error("the output would be empty along spatial axis " + std::to_string(i));
+  }
+  const int64_t n = xs[0], c = xs[1], depth = xs[2], h = xs[3], wd = xs[4], kd = ws[2], cout = ws[1] * groups;
+  if (kd > 64 || out[0] * kd > 1024) return ctx.error("the depth is too large for nnc's 3-D transposed convolution");
+  TRY_NODE(xt, ctx.transpose(x, {0, 2, 3, 4, 1}));  // [N, D, H, W, C]
+  TRY_NODE(wt, ctx.transpose(w, {2, 3, 4, 1, 0}));  // [kd, kh, kw, O / g, C]
+  Attrs attrs{{"strides", std::vector<int64_t>{win.strides[1], win.strides[2]}},
+              {"pads", std::vector<int64_t>{win.pads[1], win.pads[2], win.pads[4], win.pads[5]}},
+              {"input_hw", std::vector<int64_t>{out[1], out[2]}}};
+  if (win.dilations[1] != 1 || win.dilations[2] != 1) attrs.set("dilations", std::vector<int64_t>{win.dilations[1], win.dilations[2]});
+  if (groups != 1) attrs.set("groups", groups);
+  std::map<int64_t, NodeId> planes, taps;
+  auto plane = [&](int64_t z) -> Result<NodeId> {
+    if (auto it = planes.find(z); it != planes.end()) return it->second;
+    TRY_NODE(sl, ctx.op(OpKind::Slice, {xt}, Attrs{{"axis", int64_t(1)}, {"begin", z}, {"end", z + 1}}));
+    TRY_NODE(r, ctx.reshape(sl, {n, h, wd, c}));
+    return planes[z] = r;
+  };
+  auto tap = [&](int64_t t) -> Result<NodeId> {
+    if (auto it = taps.find(t); it != taps.end()) return it->second;
+    TRY_NODE(sl, ctx.op(OpKind::Slice, {wt}, Attrs{{"axis", int64_t(0)}, {"begin", t}, {"end", t + 1}}));
+    TRY_NODE(r, ctx.reshape(sl, {ws[3], ws[4], ws[1], ws[0]}));
+    return taps[t] = r;
+  };
+  std::vector<NodeId> depths;
+  for (int64_t z = 0; z < out[0]; ++z) {
+    NodeId sum = kNoNode;
+    for (int64_t t = 0; t < kd; ++t) {
+      int64_t num = z + win.pads[0] - t * win.dilations[0];
+      if (num < 0 || num % win.strides[0] != 0 || num / win.strides[0] >= depth) continue;
+      TRY_NODE(xp, plane(num / win.strides[0]));
+      TRY_NODE(wp, tap(t));
+      TRY_NODE(conv, ctx.op(OpKind::Conv2DGradInput, {xp, wp}, attrs));
+      if (sum == kNoNode) {
+        sum = conv;
+      } else {
+        TRY_NODE(acc, ctx.op(OpKind::Add, {sum, conv}));
+        sum = acc;
+      }
+    }
+    if (sum == kNoNode) {  // output padding: no input depth reaches this one
+      TRY_NODE(zero, ctx.op(OpKind::BroadcastTo, {ctx.scalar(0)}, Attrs{{"shape", std::vector<int64_t>{n, out[1], out[2], cout}}}));
+      sum = zero;
+    }
+    TRY_NODE(r, ctx.reshape(sum, {n, 1, out[1], out[2], cout}));
+    depths.push_back(r);
+  }
+  NodeId y = depths[0];
+  if (depths.size() > 1) {
+    TRY_NODE(cat, ctx.op(OpKind::Concat, depths, Attrs{{"axis", int64_t(1)}}));
+    y = cat;
+  }
+  if (ctx.hasInput(2)) {
+    TRY_NODE(bias, ctx.in(2));
+    TRY_NODE(yb, ctx.op(OpKind::Add, {y, bias}));
+    y = yb;
+  }
+  TRY_NODE(back, ctx.transpose(y, {0, 4, 1, 2, 3}));
+  ctx.setOutput(0, back);
+  return {};
+}
+
 Result<void> mapConvTranspose(ImportContext& ctx) {
   TRY_NODE(x0, ctx.in(0));
   TRY_NODE(w0, ctx.in(1));
   NodeId x = x0, w = w0;
   const size_t rank = ctx.rank(x);
-  if (rank != 3 && rank != 4) return ctx.error("only 1-D and 2-D transposed convolutions are supported");
+  if (rank != 3 && rank != 4 && rank != 5) return ctx.error("only 1-D, 2-D and 3-D transposed convolutions are supported");
   if (ctx.rank(w) != rank) return ctx.error("the weight's rank must be the input's");
   const size_t spatial = rank - 2;
   Shape xs = ctx.shape(x), ws = ctx.shape(w);
@@ -406,6 +484,7 @@ Result<void> mapConvTranspose(ImportContext& ctx) {
   if (groups < 1 || ws[0] != xs[1] || xs[1] % groups != 0)
     return ctx.error("the weight " + ws.str() + " does not match the input channels " + std::to_string(xs[1]) +
                      " and group = " + std::to_string(groups));
+  if (spatial == 3) return mapConvTranspose3D(ctx, x, w, groups);
   auto winR = transposedWindow(ctx, xs, ws, spatial);
   if (!winR) return winR.error();
   TransposedWindow win = *winR;
