@@ -91,7 +91,8 @@ std::vector<ImageTap> resizeTaps(const ResizeGeometry& g, int64_t in, int64_t o,
       if (first + i < 0 || first + i >= in) coeffs[static_cast<size_t>(i)] = 0;
       sum += coeffs[static_cast<size_t>(i)];
     }
-    for (double& c : coeffs) c /= sum;
+    if (sum != 0)
+      for (double& c : coeffs) c /= sum;
   }
   std::vector<ImageTap> taps;
   for (int64_t i = 0; i < n; ++i) {
@@ -129,9 +130,13 @@ bool sameResizeTaps(std::vector<ImageTap> a, std::vector<ImageTap> b) {
 
 struct ResizedAxis {
   int64_t in = 0, out = 0;
+  bool unchanged = false;                   // known to be the identity (scale 1): no taps
   std::vector<std::vector<ImageTap>> taps;  // per output cell
   std::vector<bool> outside;                // per output cell (tf_crop_and_resize)
+  std::vector<ImageTap> tapsOf(int64_t o) const { return unchanged ? std::vector<ImageTap>{{o, 1.0}} : taps[size_t(o)]; }
+  bool outsideAt(int64_t o) const { return !unchanged && outside[size_t(o)]; }
   bool identity() const {
+    if (unchanged) return true;
     if (in != out) return false;
     for (int64_t o = 0; o < out; ++o)
       if (outside[size_t(o)] || !sameResizeTaps(taps[size_t(o)], {{o, 1.0}})) return false;
@@ -140,7 +145,7 @@ struct ResizedAxis {
   bool matches(const AxisTaps& t) const {
     if (static_cast<int64_t>(t.size()) != out) return false;
     for (int64_t o = 0; o < out; ++o)
-      if (outside[size_t(o)] || !sameResizeTaps(taps[size_t(o)], t[size_t(o)])) return false;
+      if (outsideAt(o) || !sameResizeTaps(tapsOf(o), t[size_t(o)])) return false;
     return true;
   }
 };
@@ -175,7 +180,7 @@ Result<NodeId> resizeAlongAxis(ImportContext& ctx, NodeId x, size_t axis, const 
   m.dims = {r.in, r.out};
   m.values.assign(static_cast<size_t>(r.in * r.out), 0.0);
   for (int64_t o = 0; o < r.out; ++o)
-    for (const ImageTap& t : r.taps[size_t(o)]) m.values[size_t(t.src * r.out + o)] += t.weight;
+    for (const ImageTap& t : r.tapsOf(o)) m.values[size_t(t.src * r.out + o)] += t.weight;
   TRY_NODE(matrix, ctx.materialize(m));
   TRY_NODE(xt, ctx.transpose(x, perm));
   TRY_NODE(y, ctx.op(OpKind::MatMul, {xt, matrix}));
@@ -201,7 +206,7 @@ Result<std::vector<ResizedAxis>> resizeAxes(ImportContext& ctx, const Shape& xs,
       scale = r.in > 0 ? static_cast<double>(r.out) / static_cast<double>(r.in) : 1;
     } else {
       scale = static_cast<double>(static_cast<float>(scales[a]));
-      if (!(scale > 0) || scale > 1e6) return ctx.error("scale " + std::to_string(scales[a]) + " must be positive");
+      if (!(scale > 0) || scale > 1e6) return ctx.error("scale " + std::to_string(scales[a]) + " must be positive and at most 10^6");
       if (r.in == kBatch) {
         if (scale != 1) return ctx.error("resizing the batch axis is not supported");
         r.out = kBatch;
@@ -211,7 +216,15 @@ Result<std::vector<ResizedAxis>> resizeAxes(ImportContext& ctx, const Shape& xs,
     }
     if (r.in == kBatch) return ctx.error("resizing the batch axis is not supported");
     if (r.out < 1 || r.out > kMaxElements) return ctx.error("output size " + std::to_string(r.out) + " along axis " + std::to_string(a) + " is out of range");
-    if (r.in * r.out > (int64_t(1) << 24) && r.in != r.out)
+    if (r.in < 1) return ctx.error("axis " + std::to_string(a) + " is empty");
+    // Scale 1 under these transformations maps every cell onto itself.
+    static const std::set<std::string> kIdentityAtScaleOne = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"};
+    if (r.out == r.in && scale == 1 && kIdentityAtScaleOne.count(g.transform)) {
+      r.unchanged = true;
+      continue;
+    }
+    constexpr int64_t kMaxMatrix = int64_t(1) << 24;
+    if (r.in > kMaxMatrix || r.out > kMaxMatrix || r.in * r.out > kMaxMatrix)
       return ctx.error("the axis " + std::to_string(a) + " resize from " + std::to_string(r.in) + " to " +
                        std::to_string(r.out) + " is too large for nnc's interpolation matrix");
     double roiStart = roi.size() == 2 * rank ? roi[a] : 0, roiEnd = roi.size() == 2 * rank ? roi[a + rank] : 1;
@@ -242,20 +255,20 @@ Result<void> emitResize(ImportContext& ctx, NodeId x, const ResizeGeometry& g, c
     if (axes[a].out == kBatch || axes[a].identity()) continue;
     TRY_NODE(r, resizeAlongAxis(ctx, y, a, axes[a]));
     y = r;
-    for (bool o : axes[a].outside) anyOutside = anyOutside || o;
+    for (int64_t o = 0; o < axes[a].out; ++o) anyOutside = anyOutside || axes[a].outsideAt(o);
   }
   if (anyOutside && extrapolation != 0) {
     // tf_crop_and_resize: cells outside the input along any axis hold the extrapolation value
     // (their matrix columns are zero).
     ConstTensor e;
-    for (const ResizedAxis& r : axes) e.dims.push_back(r.out == kBatch ? 1 : r.out);
+    for (const ResizedAxis& r : axes) e.dims.push_back(r.out == kBatch || r.unchanged ? 1 : r.out);
     e.values.assign(static_cast<size_t>(elementCount(e.dims)), 0.0);
     for (size_t i = 0; i < e.values.size(); ++i) {
       size_t rest = i;
       bool out = false;
       for (size_t a = axes.size(); a-- > 0;) {
         size_t d = static_cast<size_t>(e.dims[a]);
-        if (axes[a].out != kBatch && axes[a].outside[rest % d]) out = true;
+        if (axes[a].out != kBatch && axes[a].outsideAt(static_cast<int64_t>(rest % d))) out = true;
         rest /= d;
       }
       if (out) e.values[i] = extrapolation;
@@ -376,6 +389,8 @@ Result<TransposedWindow> transposedWindow(ImportContext& ctx, const Shape& xs, c
       std::vector<int64_t> os = *outputShape;
       if (os.size() == spatial + 2) os.erase(os.begin(), os.begin() + 2);
       if (os.size() != spatial) return ctx.error("output_shape must give the " + std::to_string(spatial) + " spatial size(s)");
+      for (int64_t v : os)
+        if (v < 1 || v > (1 << 24)) return ctx.error("output_shape " + std::to_string(v) + " is out of range");
       out = os;
     }
     for (size_t i = 0; i < spatial; ++i) {
@@ -549,6 +564,10 @@ Result<NodeId> dilatedMaxPool(ImportContext& ctx, NodeId x, const std::vector<in
                               const std::vector<int64_t>& strides, const std::vector<int64_t>& pads,
                               const std::vector<int64_t>& dilations) {
   const Shape xs = ctx.shape(x);
+  for (size_t i = 0; i < 2; ++i)
+    if (kernel[i] < 1 || kernel[i] > (1 << 20) || strides[i] < 1 || strides[i] > (1 << 20) || pads[i] < 0 ||
+        pads[i + 2] < 0 || pads[i] > (1 << 20) || pads[i + 2] > (1 << 20))
+      return ctx.error("kernel_shape, strides and pads must be between 1 (0 for pads) and 2^20");
   NodeId padded = x;
   if (pads != std::vector<int64_t>{0, 0, 0, 0}) {
     TRY_NODE(p, ctx.op(OpKind::Pad, {x}, Attrs{{"pads", pads}, {"mode", std::string("constant")}, {"value", double(-FLT_MAX)}}));

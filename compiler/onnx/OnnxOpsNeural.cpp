@@ -108,6 +108,8 @@ Result<Window> windowOf(ImportContext& ctx, const Shape& x, std::vector<int64_t>
     return ctx.error("only two spatial dimensions are supported");
   for (int64_t d : w.dilations)
     if (d < 1 || d > (1 << 20)) return ctx.error("dilations must be between 1 and 2^20");
+  for (int64_t k : kernel)
+    if (k < 1 || k > (1 << 20)) return ctx.error("kernel_shape must be between 1 and 2^20");
   // A dilated window spans (k - 1) * d + 1 cells.
   for (size_t i = 0; i < 2; ++i) kernel[i] = (kernel[i] - 1) * w.dilations[i] + 1;
   std::string autoPad = ctx.attrString("auto_pad", "NOTSET");

@@ -4,6 +4,8 @@
 // and located errors for what neither expresses.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "compiler/onnx/OnnxImport.h"
 #include "compiler/session/ForwardRunner.h"
 #include "tests/onnx/OnnxTestModels.h"
@@ -146,6 +148,37 @@ TEST(OnnxImage, GroupedConvTransposeComputes) {
   std::vector<float> y = imageRun(r->model, {1, 2}, 8);
   std::vector<float> want = {1, 2, 3, 4, 20, 40, 60, 80};
   EXPECT_EQ(y, want);
+}
+
+TEST(OnnxImage, AbsurdGeometryIsALocatedError) {
+  auto message = [](const onnx::ModelProto& m) {
+    auto r = importOnnxBytes(bytes(m), "m.onnx");
+    return r.ok() ? std::string("imported") : r.error().message;
+  };
+  auto nan = imageResizeModel({1, 1, std::nan(""), 2}, {-1, 1, -1, -1}, {});
+  EXPECT_NE(message(nan).find("node 'up' (Resize): scale nan must be positive"), std::string::npos) << message(nan);
+  onnx::ModelProto huge = newModel();  // width 5000 -> 20000000, cubic: a matrix of 10^11 entries
+  addValueInfo(huge.mutable_graph()->add_input(), "x", 1, {1, 1, 2, 5000});
+  addValueInfo(huge.mutable_graph()->add_output(), "y", 1, {1, 1, -1, -1});
+  addInitializer(huge, "scales", 1, {4}, {1, 1, 1, 4000});
+  imageStringAttr(addNode(huge, "Resize", {"x", "", "scales"}, {"y"}, "up"), "mode", "cubic");
+  EXPECT_NE(message(huge).find("node 'up' (Resize): the axis 3 resize from 5000 to 20000000 is too large"), std::string::npos)
+      << message(huge);
+  onnx::ModelProto ct = newModel();
+  addValueInfo(ct.mutable_graph()->add_input(), "x", 1, {1, 1, 3, 3});
+  addValueInfo(ct.mutable_graph()->add_output(), "y", 1, {1, 1, -1, -1});
+  addInitializer(ct, "w", 1, {1, 1, 2, 2}, {1, 1, 1, 1});
+  addIntsAttr(addNode(ct, "ConvTranspose", {"x", "w"}, {"y"}, "up"), "output_shape", {int64_t(1) << 40, 3});
+  EXPECT_NE(message(ct).find("node 'up' (ConvTranspose): output_shape 1099511627776 is out of range"), std::string::npos)
+      << message(ct);
+  onnx::ModelProto pool = newModel();
+  addValueInfo(pool.mutable_graph()->add_input(), "x", 1, {1, 1, 8, 8});
+  addValueInfo(pool.mutable_graph()->add_output(), "y", 1, {1, 1, -1, -1});
+  auto* n = addNode(pool, "MaxPool", {"x"}, {"y"}, "pool");
+  addIntsAttr(n, "kernel_shape", {int64_t(1) << 40, 2});
+  addIntsAttr(n, "dilations", {3, 3});
+  EXPECT_NE(message(pool).find("node 'pool' (MaxPool): kernel_shape must be between 1 and 2^20"), std::string::npos)
+      << message(pool);
 }
 
 }  // namespace
