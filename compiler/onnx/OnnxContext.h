@@ -113,6 +113,12 @@ void addMoreOps(OpTable& t);
 void addRecurrentOps(OpTable& t);
 void addGradientOps(OpTable& t);
 void rewriteRecurrentBatchFirst(onnx::GraphProto& g);
+// Image resampling and transposed convolutions (OnnxOpsImage.cpp): Resize, Upsample,
+// ConvTranspose; and the dilated max pooling MaxPool hands to it.
+void addImageOps(OpTable& t);
+Result<NodeId> dilatedMaxPool(ImportContext& ctx, NodeId x, const std::vector<int64_t>& kernel,
+                              const std::vector<int64_t>& strides, const std::vector<int64_t>& pads,
+                              const std::vector<int64_t>& dilations);
 // x reversed along `axis` (slices concatenated in reverse order).
 Result<NodeId> reverseAxis(ImportContext& ctx, NodeId x, int64_t axis);
 const OpTable& opTable();

@@ -23,6 +23,7 @@ const OpTable& opTable() {
     addMoreOps(t);
     addRecurrentOps(t);  // recurrent layers and Gradient
     addGradientOps(t);
+    addImageOps(t);
     return t;
   }();
   return table;
@@ -83,6 +84,23 @@ std::set<std::string> runningStatistics(const onnx::GraphProto& g) {
   return names;
 }
 
+// Float initializers that only ever feed operands the import must know (Resize's roi and
+// scales, Upsample's scales): import-time values, not parameters.
+std::set<std::string> importTimeFloatOperands(const onnx::GraphProto& g) {
+  static const std::map<std::string, std::set<int>> kOperands = {{"Resize", {1, 2}}, {"Upsample", {1}}};
+  std::set<std::string> wanted, elsewhere;
+  for (const auto& n : g.node()) {
+    auto it = kOperands.find(n.op_type());
+    for (int i = 0; i < n.input_size(); ++i)
+      (it != kOperands.end() && it->second.count(i) ? wanted : elsewhere).insert(n.input(i));
+  }
+  for (const auto& out : g.output()) elsewhere.insert(out.name());
+  std::set<std::string> names;
+  for (const std::string& name : wanted)
+    if (!elsewhere.count(name)) names.insert(name);
+  return names;
+}
+
 class Importer {
  public:
   Importer(const onnx::ModelProto& m, const ImportOptions& o, const std::string& path)
@@ -131,12 +149,12 @@ class Importer {
 
  private:
   Result<void> addInitializers(const onnx::GraphProto& g) {
-    std::set<std::string> stats = runningStatistics(g);
+    std::set<std::string> stats = runningStatistics(g), importTime = importTimeFloatOperands(g);
     for (const auto& init : g.initializer()) {
       auto t = tensorFromProto(init);
       if (!t) return makeError("initializer '" + init.name() + "': " + t.error().message);
       initializerNames_.insert(init.name());
-      if (t->elemType != 1 || options_.constants.count(init.name())) {
+      if (t->elemType != 1 || options_.constants.count(init.name()) || importTime.count(init.name())) {
         Value v;
         v.elemType = t->elemType;
         v.constant = std::move(*t);

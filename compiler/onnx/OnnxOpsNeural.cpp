@@ -94,18 +94,24 @@ Result<void> mapGemm(ImportContext& ctx) {
 // Window geometry of Conv and pooling over the spatial dims of an NCHW input.
 struct Window {
   std::vector<int64_t> kernel, strides, pads;  // pads: top, left, bottom, right
+  std::vector<int64_t> dilations = {1, 1};
+  bool dilated() const { return dilations[0] != 1 || dilations[1] != 1; }
 };
 
 Result<Window> windowOf(ImportContext& ctx, const Shape& x, std::vector<int64_t> kernel) {
   Window w;
   w.kernel = kernel;
   w.strides = ctx.attrInts("strides").value_or(std::vector<int64_t>{1, 1});
-  if (auto d = ctx.attrInts("dilations"))
-    for (int64_t v : *d)
-      if (v != 1) return ctx.error("dilations other than 1 are not supported");
+  w.dilations = ctx.attrInts("dilations").value_or(std::vector<int64_t>{1, 1});
   w.pads = ctx.attrInts("pads").value_or(std::vector<int64_t>{0, 0, 0, 0});
-  if (w.strides.size() != 2 || w.pads.size() != 4 || kernel.size() != 2)
+  if (w.strides.size() != 2 || w.pads.size() != 4 || kernel.size() != 2 || w.dilations.size() != 2)
     return ctx.error("only two spatial dimensions are supported");
+  for (int64_t d : w.dilations)
+    if (d < 1 || d > (1 << 20)) return ctx.error("dilations must be between 1 and 2^20");
+  for (int64_t k : kernel)
+    if (k < 1 || k > (1 << 20)) return ctx.error("kernel_shape must be between 1 and 2^20");
+  // A dilated window spans (k - 1) * d + 1 cells.
+  for (size_t i = 0; i < 2; ++i) kernel[i] = (kernel[i] - 1) * w.dilations[i] + 1;
   std::string autoPad = ctx.attrString("auto_pad", "NOTSET");
   if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
     for (size_t i = 0; i < 2; ++i) {
@@ -132,6 +138,7 @@ Result<Window> windowOf(ImportContext& ctx, const Shape& x, std::vector<int64_t>
 Attrs windowAttrs(const Window& w, bool pool) {
   Attrs a{{"strides", w.strides}, {"pads", w.pads}};
   if (pool) a.set("window", w.kernel);
+  if (w.dilated()) a.set("dilations", w.dilations);
   return a;
 }
 
@@ -140,17 +147,12 @@ Attrs windowAttrs(const Window& w, bool pool) {
 constexpr int64_t kMaxSpatialStep = 1 << 20;
 
 // A 2-D convolution of NHWC `x` with HWIO `w` in `groups` groups (channel slices).
+// (nnc's Conv2D takes `groups` itself: grouped and depthwise kernels.)
 Result<NodeId> groupedConv2D(ImportContext& ctx, NodeId x, NodeId w, int64_t groups, const Attrs& attrs) {
   if (groups == 1) return ctx.op(OpKind::Conv2D, {x, w}, attrs);
-  int64_t ci = ctx.shape(x)[3] / groups, co = ctx.shape(w)[3] / groups;
-  std::vector<NodeId> parts;
-  for (int64_t gi = 0; gi < groups; ++gi) {
-    TRY_NODE(a, ctx.op(OpKind::Slice, {x}, Attrs{{"axis", int64_t(3)}, {"begin", gi * ci}, {"end", (gi + 1) * ci}}));
-    TRY_NODE(b, ctx.op(OpKind::Slice, {w}, Attrs{{"axis", int64_t(3)}, {"begin", gi * co}, {"end", (gi + 1) * co}}));
-    TRY_NODE(c, ctx.op(OpKind::Conv2D, {a, b}, attrs));
-    parts.push_back(c);
-  }
-  return ctx.op(OpKind::Concat, parts, Attrs{{"axis", int64_t(3)}});
+  Attrs grouped = attrs;
+  grouped.set("groups", groups);
+  return ctx.op(OpKind::Conv2D, {x, w}, grouped);
 }
 
 // 3-D convolution (NCDHW, OIDHW weights) from nnc's 2-D one: output depth z is the sum over
@@ -162,9 +164,10 @@ Result<void> mapConv3D(ImportContext& ctx) {
   TRY_NODE(x, ctx.in(0));
   TRY_NODE(w, ctx.in(1));
   if (ctx.rank(w) != 5) return ctx.error("a 3-D convolution needs a weight of rank 5");
-  if (auto d = ctx.attrInts("dilations"))
-    for (int64_t v : *d)
-      if (v != 1) return ctx.error("dilations other than 1 are not supported");
+  std::vector<int64_t> dil = ctx.attrInts("dilations").value_or(std::vector<int64_t>{1, 1, 1});
+  if (dil.size() != 3) return ctx.error("dilations must match three spatial dimensions");
+  for (int64_t v : dil)
+    if (v < 1 || v > kMaxSpatialStep) return ctx.error("dilations must be between 1 and " + std::to_string(kMaxSpatialStep));
   if (ctx.attrString("auto_pad", "NOTSET") != "NOTSET") return ctx.error("auto_pad on 3-D convolutions is not supported");
   std::vector<int64_t> st = ctx.attrInts("strides").value_or(std::vector<int64_t>{1, 1, 1});
   std::vector<int64_t> p = ctx.attrInts("pads").value_or(std::vector<int64_t>(6, 0));
@@ -178,11 +181,12 @@ Result<void> mapConv3D(ImportContext& ctx) {
   if (groups < 1 || xs[1] % groups != 0 || ws[0] % groups != 0 || ws[1] != xs[1] / groups)
     return ctx.error("the weight's shape does not match the input channels and groups");
   const int64_t n = xs[0], c = xs[1], depth = xs[2], h = xs[3], wd = xs[4], kd = ws[2];
-  const int64_t outDepth = (depth + p[0] + p[3] - kd) / st[0] + 1;
+  const int64_t outDepth = (depth + p[0] + p[3] - ((kd - 1) * dil[0] + 1)) / st[0] + 1;
   if (outDepth < 1 || kd > 64 || outDepth * kd > 1024) return ctx.error("the depth is too large for nnc's 3-D convolution");
   TRY_NODE(xt, ctx.transpose(x, {0, 2, 3, 4, 1}));  // [N, D, H, W, C]
   TRY_NODE(wt, ctx.transpose(w, {2, 3, 4, 1, 0}));  // [kd, kh, kw, C/g, O]
   Attrs attrs{{"strides", std::vector<int64_t>{st[1], st[2]}}, {"pads", std::vector<int64_t>{p[1], p[2], p[4], p[5]}}};
+  if (dil[1] != 1 || dil[2] != 1) attrs.set("dilations", std::vector<int64_t>{dil[1], dil[2]});
   std::map<int64_t, NodeId> planes, taps;
   auto plane = [&](int64_t z) -> Result<NodeId> {
     if (auto it = planes.find(z); it != planes.end()) return it->second;
@@ -200,7 +204,7 @@ Result<void> mapConv3D(ImportContext& ctx) {
   for (int64_t z = 0; z < outDepth; ++z) {
     NodeId sum = kNoNode;
     for (int64_t t = 0; t < kd; ++t) {
-      int64_t zi = z * st[0] + t - p[0];
+      int64_t zi = z * st[0] + t * dil[0] - p[0];
       if (zi < 0 || zi >= depth) continue;
       TRY_NODE(xp, plane(zi));
       TRY_NODE(wp, tap(t));
@@ -253,11 +257,13 @@ Result<void> mapConv(ImportContext& ctx) {
     // 1-D attributes name one spatial dim: widen them.
     auto r = [&]() -> Result<Window> {
       if (!oneD) return windowOf(ctx, ctx.shape(x), kernel);
-      if (auto d = ctx.attrInts("dilations"); d && (*d)[0] != 1) return ctx.error("dilations other than 1 are not supported");
+      std::vector<int64_t> d = ctx.attrInts("dilations").value_or(std::vector<int64_t>{1});
       std::vector<int64_t> st = ctx.attrInts("strides").value_or(std::vector<int64_t>{1});
       std::vector<int64_t> p = ctx.attrInts("pads").value_or(std::vector<int64_t>{0, 0});
       if (ctx.attrString("auto_pad", "NOTSET") != "NOTSET") return ctx.error("auto_pad on 1-D convolutions is not supported");
-      return Window{kernel, {1, st[0]}, {0, p[0], 0, p[1]}};
+      if (d.size() != 1 || st.size() != 1 || p.size() != 2) return ctx.error("strides, dilations and pads must match one spatial dimension");
+      if (d[0] < 1 || d[0] > kMaxSpatialStep) return ctx.error("dilations must be between 1 and " + std::to_string(kMaxSpatialStep));
+      return Window{kernel, {1, st[0]}, {0, p[0], 0, p[1]}, {1, d[0]}};
     }();
     if (!r) return r.error();
     win = *r;
@@ -268,23 +274,8 @@ Result<void> mapConv(ImportContext& ctx) {
     return ctx.error("the weight's shape does not match the input channels and groups");
   TRY_NODE(xt, ctx.transpose(x, kToNHWC));
   TRY_NODE(wt, ctx.transpose(w, {2, 3, 1, 0}));
-  std::vector<NodeId> parts;
-  int64_t ci = cin / groups, co = cout / groups;
-  for (int64_t gi = 0; gi < groups; ++gi) {
-    NodeId xs = xt, wsl = wt;
-    if (groups > 1) {
-      TRY_NODE(a, ctx.op(OpKind::Slice, {xt}, Attrs{{"axis", int64_t(3)}, {"begin", gi * ci}, {"end", (gi + 1) * ci}}));
-      TRY_NODE(b, ctx.op(OpKind::Slice, {wt}, Attrs{{"axis", int64_t(3)}, {"begin", gi * co}, {"end", (gi + 1) * co}}));
-      xs = a, wsl = b;
-    }
-    TRY_NODE(c, ctx.op(OpKind::Conv2D, {xs, wsl}, windowAttrs(win, false)));
-    parts.push_back(c);
-  }
-  NodeId y = parts[0];
-  if (parts.size() > 1) {
-    TRY_NODE(c, ctx.op(OpKind::Concat, parts, Attrs{{"axis", int64_t(3)}}));
-    y = c;
-  }
+  TRY_NODE(c, groupedConv2D(ctx, xt, wt, groups, windowAttrs(win, false)));
+  NodeId y = c;
   if (ctx.hasInput(2)) {
     TRY_NODE(bias, ctx.in(2));
     TRY_NODE(s, ctx.op(OpKind::Add, {y, bias}));
@@ -297,43 +288,6 @@ Result<void> mapConv(ImportContext& ctx) {
     TRY_NODE(rr, ctx.reshape(r, {s[0], s[1], s[3]}));
     r = rr;
   }
-  ctx.setOutput(0, r);
-  return {};
-}
-
-// ConvTranspose is the gradient of a convolution with respect to its input: nnc's
-// Conv2DGradInput with the weight [Cin, Cout, kh, kw] read as a Cout -> Cin convolution's.
-Result<void> mapConvTranspose(ImportContext& ctx) {
-  TRY_NODE(x, ctx.in(0));
-  TRY_NODE(w, ctx.in(1));
-  if (ctx.rank(x) != 4 || ctx.rank(w) != 4) return ctx.error("only 2-D transposed convolutions are supported");
-  if (ctx.attrInt("group", 1) != 1) return ctx.error("groups other than 1 are not supported");
-  if (ctx.attr("output_shape")) return ctx.error("output_shape is not supported (give pads and output_padding)");
-  std::string autoPad = ctx.attrString("auto_pad", "NOTSET");
-  if (autoPad != "NOTSET" && autoPad != "VALID") return ctx.error("auto_pad " + autoPad + " is not supported");
-  if (auto d = ctx.attrInts("dilations"))
-    for (int64_t v : *d)
-      if (v != 1) return ctx.error("dilations other than 1 are not supported");
-  Shape xs = ctx.shape(x), ws = ctx.shape(w);
-  if (ws[0] != xs[1]) return ctx.error("the weight's first dimension must be the input channels");
-  std::vector<int64_t> strides = ctx.attrInts("strides").value_or(std::vector<int64_t>{1, 1});
-  std::vector<int64_t> pads = ctx.attrInts("pads").value_or(std::vector<int64_t>{0, 0, 0, 0});
-  std::vector<int64_t> extra = ctx.attrInts("output_padding").value_or(std::vector<int64_t>{0, 0});
-  if (autoPad == "VALID") pads = {0, 0, 0, 0};
-  if (strides.size() != 2 || pads.size() != 4 || extra.size() != 2) return ctx.error("only two spatial dimensions are supported");
-  std::vector<int64_t> hw(2);
-  for (size_t i = 0; i < 2; ++i)
-    hw[i] = strides[i] * (xs[2 + i] - 1) + extra[i] + ws[2 + i] - pads[i] - pads[i + 2];
-  TRY_NODE(xt, ctx.transpose(x, kToNHWC));
-  TRY_NODE(wt, ctx.transpose(w, {2, 3, 1, 0}));
-  TRY_NODE(y0, ctx.op(OpKind::Conv2DGradInput, {xt, wt}, Attrs{{"strides", strides}, {"pads", pads}, {"input_hw", hw}}));
-  NodeId y = y0;
-  if (ctx.hasInput(2)) {
-    TRY_NODE(b, ctx.in(2));
-    TRY_NODE(s, ctx.op(OpKind::Add, {y, b}));
-    y = s;
-  }
-  TRY_NODE(r, ctx.transpose(y, kToNCHW));
   ctx.setOutput(0, r);
   return {};
 }
@@ -422,12 +376,15 @@ Result<void> mapPool(ImportContext& ctx, OpKind kind) {
     Shape s = ctx.shape(x);
     TRY_NODE(xr, ctx.reshape(x, {s[0], s[1], 1, s[2]}));
     x = xr;
-    if (auto d = ctx.attrInts("dilations"); d && (*d)[0] != 1) return ctx.error("dilations other than 1 are not supported");
     if (ctx.attrString("auto_pad", "NOTSET") != "NOTSET" || ctx.attrInt("ceil_mode", 0))
       return ctx.error("auto_pad and ceil_mode on 1-D pooling are not supported");
+    std::vector<int64_t> d = ctx.attrInts("dilations").value_or(std::vector<int64_t>{1});
     std::vector<int64_t> st = ctx.attrInts("strides").value_or(std::vector<int64_t>{1});
     std::vector<int64_t> p = ctx.attrInts("pads").value_or(std::vector<int64_t>{0, 0});
-    win = Window{{1, (*kernel)[0]}, {1, st[0]}, {0, p[0], 0, p[1]}};
+    if (kernel->size() != 1 || d.size() != 1 || st.size() != 1 || p.size() != 2)
+      return ctx.error("kernel_shape, strides, dilations and pads must match one spatial dimension");
+    if (d[0] < 1 || d[0] > kMaxSpatialStep) return ctx.error("dilations must be between 1 and " + std::to_string(kMaxSpatialStep));
+    win = Window{{1, (*kernel)[0]}, {1, st[0]}, {0, p[0], 0, p[1]}, {1, d[0]}};
   } else {
     win = windowOf(ctx, ctx.shape(x), *kernel);
   }
@@ -437,8 +394,17 @@ Result<void> mapPool(ImportContext& ctx, OpKind kind) {
       if (p) return ctx.error("count_include_pad with padding is not supported");
   if (ctx.attrInt("storage_order", 0)) return ctx.error("storage_order 1 is not supported");
   TRY_NODE(xt, ctx.transpose(x, kToNHWC));
-  TRY_NODE(p, ctx.op(kind, {xt}, windowAttrs(*win, true)));
-  TRY_NODE(r, ctx.transpose(p, kToNCHW));
+  NodeId pooled = kNoNode;
+  if (win->dilated()) {
+    // nnc's pooling has no dilations: max over the window's taps (OnnxOpsImage.cpp).
+    if (kind != OpKind::MaxPool) return ctx.error("dilations are supported on MaxPool only");
+    TRY_NODE(p, dilatedMaxPool(ctx, xt, win->kernel, win->strides, win->pads, win->dilations));
+    pooled = p;
+  } else {
+    TRY_NODE(p, ctx.op(kind, {xt}, windowAttrs(*win, true)));
+    pooled = p;
+  }
+  TRY_NODE(r, ctx.transpose(pooled, kToNCHW));
   NodeId y = r;
   if (oneD) {
     Shape s = ctx.shape(r);
@@ -591,7 +557,6 @@ void addNeuralOps(OpTable& t) {
   t["MatMul"] = mapMatMul;
   t["Gemm"] = mapGemm;
   t["Conv"] = mapConv;
-  t["ConvTranspose"] = mapConvTranspose;
   t["Hardmax"] = mapHardmax;
   t["MaxPool"] = [](ImportContext& c) { return mapPool(c, OpKind::MaxPool); };
   t["AveragePool"] = [](ImportContext& c) { return mapPool(c, OpKind::AvgPool); };

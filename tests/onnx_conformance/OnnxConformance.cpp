@@ -103,6 +103,22 @@ std::string runCase(const fs::path& dir, const std::string& modelBytes, const Co
     auto again = importOnnxBytes(modelBytes, "model.onnx", options);
     if (again || attempt == 2) imported = std::move(again);
   }
+  // Last, the inputs the import says it must know (Resize's float scales and roi), bound one
+  // by one as a user would with --const after reading the error.
+  ImportOptions named;
+  for (int attempt = 0; attempt < 4 && !imported; ++attempt) {
+    const std::string& message = imported.error().message;
+    size_t at = message.find("') must be known when the model is compiled");
+    size_t open = at == std::string::npos ? at : message.rfind('\'', at - 1);
+    if (open == std::string::npos) break;
+    std::string name = message.substr(open + 1, at - open - 1);
+    auto it = std::find_if(data->inputs.begin(), data->inputs.end(), [&](const auto& in) { return in.first == name; });
+    if (it == data->inputs.end() || named.constants.count(name)) break;
+    for (auto& [n, t] : data->inputs)
+      if (t.elemType == 7) named.constants[n] = t;
+    named.constants[name] = it->second;
+    imported = importOnnxBytes(modelBytes, "model.onnx", named);
+  }
   if (!imported) return imported.error().message;
   auto runner = ForwardRunner::create(imported->model, co);
   if (!runner) return "compile: " + runner.error().message;
