@@ -78,8 +78,8 @@ constexpr int64_t kMinColumnPanels = 4;
 
 using ScalarAt = std::function<Value*(int r, Value* k)>;
 using VectorAt = std::function<Value*(Value* k, int v)>;
-// B's vectors for W consecutive values of k from k0, [kk * vectors + v].
-using VectorBlockAt = std::function<std::vector<Value*>(Value* k0)>;
+// Vector v of B's columns for W consecutive values of k from k0, [kk].
+using VectorBlockAt = std::function<std::vector<Value*>(Value* k0, int v)>;
 
 // Loops, branches and index arithmetic in whichever function is being built (a task or one
 // of the shared helpers). Offsets are non-negative: no wrap.
@@ -206,29 +206,37 @@ void emitTile(Ir& ir, const GemmBlocking& g, int mrT, int vT, Value* mrv, Value*
   });
 
   // The FMA chains, in k order: W values of k at a time when B comes in blocks, then the rest.
-  auto step = [&](Value* k, Value* const* bv) {
-    for (int r = 0; r < mrT; ++r) {
-      Value* a = b.CreateVectorSplat(static_cast<unsigned>(W), aAt(r, k));
-      for (int v = 0; v < vT; ++v) {
-        Value* s = b.CreateLoad(vec, accAt(r, v));
-        b.CreateStore(b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec}, {a, bv[v], s}), accAt(r, v));
-      }
-    }
+  auto fma = [&](int r, int v, Value* a, Value* bv) {
+    Value* s = b.CreateLoad(vec, accAt(r, v));
+    b.CreateStore(b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec}, {a, bv, s}), accAt(r, v));
   };
   Value* kRest = ir.c(0);
   if (bBlockAt) {
+    // Vector by vector: only one block of B is live, and the chains of the next vector
+    // (independent of this one's) overlap its FMA latency.
     Value* kBlocks = b.CreateUDiv(kcv, ir.c(W));
     ir.loop(ir.c(0), kBlocks, [&](Value* kb) {
       Value* k0 = ir.mul(kb, ir.c(W));
-      std::vector<Value*> block = bBlockAt(k0);  // [kk * vT + v]
-      for (int kk = 0; kk < W; ++kk) step(ir.add(k0, ir.c(kk)), &block[static_cast<size_t>(kk * vT)]);
+      std::vector<std::vector<Value*>> aSplat(static_cast<size_t>(W));
+      for (int kk = 0; kk < W; ++kk)
+        for (int r = 0; r < mrT; ++r)
+          aSplat[static_cast<size_t>(kk)].push_back(b.CreateVectorSplat(static_cast<unsigned>(W), aAt(r, ir.add(k0, ir.c(kk)))));
+      for (int v = 0; v < vT; ++v) {
+        std::vector<Value*> block = bBlockAt(k0, v);
+        for (int kk = 0; kk < W; ++kk)
+          for (int r = 0; r < mrT; ++r)
+            fma(r, v, aSplat[static_cast<size_t>(kk)][static_cast<size_t>(r)], block[static_cast<size_t>(kk)]);
+      }
     }, "kb");
     kRest = ir.mul(kBlocks, ir.c(W));
   }
   ir.loop(kRest, kcv, [&](Value* k) {
     std::vector<Value*> bv;
     for (int v = 0; v < vT; ++v) bv.push_back(bAt(k, v));
-    step(k, bv.data());
+    for (int r = 0; r < mrT; ++r) {
+      Value* a = b.CreateVectorSplat(static_cast<unsigned>(W), aAt(r, k));
+      for (int v = 0; v < vT; ++v) fma(r, v, a, bv[static_cast<size_t>(v)]);
+    }
   }, "k");
 
   ir.ifElse(full, [&] {
@@ -294,12 +302,15 @@ std::vector<Value*> transposeSquare(llvm::IRBuilder<>& b, std::vector<Value*> ro
 // packing B would cost as much as the product). Rows of a task go R at a time.
 constexpr int kSmallRowsMax = 4;
 
-// How many vectors of columns the R-row kernel holds: R accumulators per vector, plus one
-// register per B vector and one broadcast of A (at most 4 vectors: enough to hide the FMA
-// latency with one row).
-int smallVectors(const GemmBlocking& g, int rows) {
+// Vectors of columns per small-M tile, as many as fit the registers: R accumulators per
+// vector, plus one register per B vector (the W of one transposed block) and one broadcast
+// of A. Up to 4 vectors as stored (independent chains that hide the FMA latency with one
+// row); up to 2 transposed, where the shuffles are the limit.
+int smallVectors(const GemmBlocking& g, int rows, bool transposed) {
   int registers = g.lanes == 16 ? 32 : 16;
-  return std::min(4, (registers - 1) / (rows + 1));
+  int v = transposed ? 2 : 4;
+  while (v > 1 && rows * v + (transposed ? g.lanes : v) + 1 > registers) --v;
+  return v;
 }
 
 // small(a, xsA, ksA, b, xsB, ksB, K, c, ldc, rows, n): c[r * ldc + j] = sum over k of
@@ -312,7 +323,7 @@ int smallVectors(const GemmBlocking& g, int rows) {
 llvm::Function* smallHelper(llvm::Module& m, const GemmBlocking& g, int R, bool transposed) {
   llvm::LLVMContext& ctx = m.getContext();
   llvm::Type *ptr = llvm::PointerType::get(ctx, 0), *i64 = llvm::Type::getInt64Ty(ctx);
-  const int W = g.lanes, V = transposed ? 1 : smallVectors(g, R);
+  const int W = g.lanes, V = smallVectors(g, R, transposed);
   const int64_t width = int64_t{W} * V;
   std::string name = std::string("nnc.gemm.small.") + (transposed ? "bt." : "b.") + std::to_string(R) + "x" +
                      std::to_string(width);
@@ -329,21 +340,23 @@ llvm::Function* smallHelper(llvm::Module& m, const GemmBlocking& g, int R, bool 
     ir.blocks(ir.c(0), n, width, [&](Value*, Value* j, Value* nrv) {
       Value* cTile = ir.at(C, j);
       if (transposed) {
-        std::vector<Value*> bRow;  // row j + e of B^T
-        for (int e = 0; e < W; ++e) bRow.push_back(ir.at(bp, ir.mul(ir.min(ir.add(j, ir.c(e)), ir.sub(n, ir.c(1))), xsB)));
-        auto bAt = [&](Value* k, int) -> Value* {
-          Value* v = llvm::PoisonValue::get(vec);
+        std::vector<Value*> bRow;  // row j + x of B^T, x in [0, width)
+        for (int64_t x = 0; x < width; ++x)
+          bRow.push_back(ir.at(bp, ir.mul(ir.min(ir.add(j, ir.c(x)), ir.sub(n, ir.c(1))), xsB)));
+        auto bAt = [&](Value* k, int v) -> Value* {
+          Value* out = llvm::PoisonValue::get(vec);
           for (int e = 0; e < W; ++e)
-            v = b.CreateInsertElement(v, b.CreateLoad(f32, ir.at(bRow[static_cast<size_t>(e)], k)), static_cast<uint64_t>(e));
-          return v;
+            out = b.CreateInsertElement(out, b.CreateLoad(f32, ir.at(bRow[static_cast<size_t>(v * W + e)], k)),
+                                        static_cast<uint64_t>(e));
+          return out;
         };
-        auto bBlockAt = [&](Value* k0) {
+        auto bBlockAt = [&](Value* k0, int v) {
           std::vector<Value*> block;
           for (int e = 0; e < W; ++e)
-            block.push_back(b.CreateAlignedLoad(vec, ir.at(bRow[static_cast<size_t>(e)], k0), llvm::Align(4)));
+            block.push_back(b.CreateAlignedLoad(vec, ir.at(bRow[static_cast<size_t>(v * W + e)], k0), llvm::Align(4)));
           return transposeSquare(b, std::move(block));
         };
-        emitTile(ir, g, R, 1, rows, nrv, K, aAt, bAt, cTile, ldc, b.getTrue(), bBlockAt);
+        emitTile(ir, g, R, V, rows, nrv, K, aAt, bAt, cTile, ldc, b.getTrue(), bBlockAt);
         return;
       }
       auto bPtr = [&](Value* k, int v) { return ir.at(bp, ir.add(ir.mul(k, ksB), ir.add(j, ir.c(int64_t{v} * W)))); };
