@@ -10,17 +10,21 @@
 //                                        first K block starts at 0, later ones reload C
 //
 // Edges: packing pads with zeros so the microkernel always runs a whole tile; partial
-// tiles go through a small stack tile on their way to and from C. When a task has only a
-// handful of rows and B is not transposed, packing does not pay (batch-1 inference): a
-// one-row kernel reads A and B in place, 4 vectors of columns at a time, with masked loads
-// at the right edge. Both paths compute the same FMA chain per element, so which one runs
-// never changes a result.
+// tiles go through a small stack tile on their way to and from C.
+//
+// Small M: when a task has only a handful of rows (inference at a small batch), packing B
+// would cost as much as the product, so small-M kernels of 1, 2 or 4 rows read A and B in
+// place: B as stored a few vectors of a row at a time (masked loads at the right edge); B
+// transposed (PyTorch's [out, in] Linear weight) W rows of B^T at a time, each W x W block
+// of them transposed in registers. All paths compute the same FMA chain per element (from
+// +0, k in order), so which one runs never changes a result: a sample's outputs are the
+// same bits at batch 1 and batch 64.
 //
 // Parallel range (static, from the shape): panels of NR output columns when N spans at
 // least four of them (each task then packs only its own columns of B), else output rows.
 // K is never split, so the result does not depend on the thread count.
 //
-// Code size: the loop nest above (the driver), the microkernel, the one-row kernel and the
+// Code size: the loop nest above (the driver), the microkernel, the small-M kernels and the
 // packing routines are helper functions shared by every product in the module (never
 // inlined). A product's task only splits its work and calls the driver; its fused epilogue,
 // if any, is a small function of its own that the driver calls on each finished block of C.
@@ -32,7 +36,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 
 #include <llvm/IR/Intrinsics.h>
 
@@ -69,11 +72,11 @@ GemmBlocking hostGemmBlocking() {
 
 namespace {
 
-// At most this many rows in a task: no packing (the small-M kernels). TEMP tuning knob.
-int64_t directRows() {
-  const char* e = std::getenv("NNC_GEMM_DIRECT_ROWS");
-  return e ? std::atoll(e) : 8;
-}
+// At most this many rows in a task: no packing (the small-M kernels). Each R-row block of
+// the task reads all of B again, and B^T is transposed again, so beyond these packing B once
+// pays (measured on Zen 3 against both paths at M = 4, 8 and 16).
+constexpr int64_t kDirectRowsB = 8;
+constexpr int64_t kDirectRowsBT = 4;
 constexpr int64_t kMinColumnPanels = 4;
 
 using ScalarAt = std::function<Value*(int r, Value* k)>;
@@ -485,8 +488,8 @@ std::pair<Value*, Value*> encodeTile(Ir& ir, Value* n, Value* row, Value* rows, 
 }
 
 // Rows [i0, i1) x columns [j0, j1) of C = A @ B: A(i, k) at A[i * xsA + k * ksA], B(k, j) at
-// B[j * xsB + k * ksB], C(i, j) at C[i * N + j]. `direct` (i1): a few rows may skip packing
-// (B's columns contiguous).
+// B[j * xsB + k * ksB], C(i, j) at C[i * N + j]. `direct` (i1): a task with a few rows may
+// skip packing (the small-M kernels).
 struct LoopNestArgs {
   Value *A, *B, *C, *K, *N, *xsA, *ksA, *xsB, *ksB, *i0, *i1, *j0, *j1, *direct;
   int bTransposed = -1;  // B's layout when known where the nest is emitted (0, 1), else -1: from xsB
@@ -547,7 +550,11 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
     done(b.CreateAnd(b.CreateICmpSLT(a.i0, a.i1), b.CreateICmpSLT(a.j0, a.j1)), a.i0, ir.sub(a.i1, a.i0), a.j0,
          ir.sub(a.j1, a.j0));
   };
-  ir.ifElse(b.CreateAnd(a.direct, b.CreateICmpSLE(ir.sub(a.i1, a.i0), ir.c(directRows()))), direct, packed);
+  Value* directRows = a.bTransposed == 1   ? ir.c(kDirectRowsBT)
+                      : a.bTransposed == 0 ? ir.c(kDirectRowsB)
+                                           : b.CreateSelect(b.CreateICmpEQ(a.xsB, ir.c(1)), ir.c(kDirectRowsB),
+                                                            ir.c(kDirectRowsBT));
+  ir.ifElse(b.CreateAnd(a.direct, b.CreateICmpSLE(ir.sub(a.i1, a.i0), directRows)), direct, packed);
 }
 
 // driver(A, B, C, K, N, xsA, ksA, xsB, ksB, i0, i1, j0, j1, rowBase, direct, epilogue, frame):
