@@ -395,8 +395,9 @@ llvm::Function* smallHelper(llvm::Module& m, const GemmBlocking& g, int R, bool 
 // - contiguous along x (B as stored): k by k, each row's whole run of x into every panel;
 // - contiguous along k (B transposed): x by x, its run of k in vectors whose W values go to
 //   W rows of the panel.
-// A's panels (MR rows, not a whole number of vectors) stay element by element: A is small
-// and in cache, where the element loop is as fast, without W extracts per load.
+// A's panels (MR rows, fewer than a vector) are transposed the same way when A is stored
+// along k (a vector's last lanes spill into the next slot: the packed buffer has W floats of
+// slack), else go element by element.
 llvm::Function* packHelper(llvm::Module& m, const GemmBlocking& g, int64_t P) {
   llvm::LLVMContext& ctx = m.getContext();
   llvm::Type *ptr = llvm::PointerType::get(ctx, 0), *i64 = llvm::Type::getInt64Ty(ctx);
@@ -467,6 +468,34 @@ llvm::Function* packHelper(llvm::Module& m, const GemmBlocking& g, int64_t P) {
       }, "panel");
       scalarPanels(whole, panels);
     };
+    // Panels narrower than a vector (A's MR rows) along k: W values of k from each of the P
+    // rows (the last row repeated to fill W), transposed, and each k's vector stored whole in
+    // k order, so its W - P lanes past the panel row land where the next k (or the next
+    // panel, or the buffer's slack) is written later.
+    auto kContiguousNarrow = [&] {
+      Value* kBlocks = b.CreateUDiv(kc, ir.c(W));
+      ir.loop(ir.c(0), whole, [&](Value* panel) {
+        Value* x0 = ir.mul(panel, ir.c(P));
+        ir.loop(ir.c(0), kBlocks, [&](Value* kb) {
+          Value* k0 = ir.mul(kb, ir.c(W));
+          std::vector<Value*> runs;
+          for (int64_t e = 0; e < W; ++e)
+            runs.push_back(b.CreateAlignedLoad(
+                vec, ir.at(src, ir.add(ir.mul(ir.add(x0, ir.c(std::min(e, P - 1))), xs), k0)), llvm::Align(4)));
+          std::vector<Value*> columns = transposeSquare(b, std::move(runs));
+          for (int64_t kk = 0; kk < W; ++kk) {
+            Value* to = ir.at(dst, ir.mul(ir.add(ir.mul(panel, kc), ir.add(k0, ir.c(kk))), ir.c(P)));
+            b.CreateAlignedStore(columns[static_cast<size_t>(kk)], to, llvm::Align(4));
+          }
+        }, "kb");
+        ir.loop(ir.mul(kBlocks, ir.c(W)), kc, [&](Value* k) {
+          ir.loop(ir.c(0), ir.c(P), [&](Value* x) { put(panel, k, x, get(x0, k, x)); }, "x");
+        }, "k");
+      }, "panel");
+      scalarPanels(whole, panels);
+    };
+    if (P < W)
+      return ir.ifElse(b.CreateICmpEQ(ks, ir.c(1)), kContiguousNarrow, [&] { scalarPanels(ir.c(0), panels); });
     if (P % W != 0) return scalarPanels(ir.c(0), panels);
     ir.ifElse(b.CreateICmpEQ(xs, ir.c(1)), xContiguous, [&] {
       ir.ifElse(b.CreateICmpEQ(ks, ir.c(1)), kContiguous, [&] { scalarPanels(ir.c(0), panels); });
@@ -505,7 +534,8 @@ using BlockDone = std::function<void(Value* when, Value* r, Value* rows, Value* 
 void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNestArgs& a, const BlockDone& done) {
   llvm::IRBuilder<>& b = ir.b;
   llvm::Function *tile = tileHelper(m, g), *packA = packHelper(m, g, g.mr), *packB = packHelper(m, g, g.nr);
-  llvm::AllocaInst* aBuf = ir.local(llvm::ArrayType::get(b.getFloatTy(), static_cast<uint64_t>(g.mc) * g.kc), "packedA", 64);
+  llvm::AllocaInst* aBuf =
+      ir.local(llvm::ArrayType::get(b.getFloatTy(), static_cast<uint64_t>(g.mc) * g.kc + g.lanes), "packedA", 64);
   llvm::AllocaInst* bBuf = ir.local(llvm::ArrayType::get(b.getFloatTy(), static_cast<uint64_t>(g.kc) * g.nc), "packedB", 64);
   auto packed = [&] {
     Value* kBlocks = ir.max(ir.ceilDiv(a.K, g.kc), ir.c(1));  // K = 0 still writes the zeros
