@@ -149,6 +149,12 @@ std::vector<Shape> shapes() {
     v.push_back({"mlp_dx_" + tag, 64, l.in, l.out, false, true, true});
     v.push_back({"mlp_dw_" + tag, l.in, l.out, 64, true, false, true});
   }
+  // Small M (batch 1 to 64 inference) through a dense layer, B as stored ([in, out], .nn's
+  // dense) and transposed ([out, in], PyTorch's Linear imported from ONNX).
+  for (int64_t m : {1, 4, 8, 16, 64})
+    for (bool tb : {false, true})
+      v.push_back({"smallm_" + std::to_string(m) + "x784x256" + (tb ? "_bt" : ""), m, 256, 784, false, tb, true});
+  v.push_back({"smallm_1x1568x128_bt", 1, 128, 1568, false, true, true});  // onnx_layer_speed's fc
   return v;
 }
 

@@ -10,17 +10,21 @@
 //                                        first K block starts at 0, later ones reload C
 //
 // Edges: packing pads with zeros so the microkernel always runs a whole tile; partial
-// tiles go through a small stack tile on their way to and from C. When a task has only a
-// handful of rows and B is not transposed, packing does not pay (batch-1 inference): a
-// one-row kernel reads A and B in place, 4 vectors of columns at a time, with masked loads
-// at the right edge. Both paths compute the same FMA chain per element, so which one runs
-// never changes a result.
+// tiles go through a small stack tile on their way to and from C.
+//
+// Small M: when a task has only a handful of rows (inference at a small batch), packing B
+// would cost as much as the product, so small-M kernels of 1, 2 or 4 rows read A and B in
+// place: B as stored a few vectors of a row at a time (masked loads at the right edge); B
+// transposed (PyTorch's [out, in] Linear weight) W rows of B^T at a time, each W x W block
+// of them transposed in registers. All paths compute the same FMA chain per element (from
+// +0, k in order), so which one runs never changes a result: a sample's outputs are the
+// same bits at batch 1 and batch 64.
 //
 // Parallel range (static, from the shape): panels of NR output columns when N spans at
 // least four of them (each task then packs only its own columns of B), else output rows.
 // K is never split, so the result does not depend on the thread count.
 //
-// Code size: the loop nest above (the driver), the microkernel, the one-row kernel and the
+// Code size: the loop nest above (the driver), the microkernel, the small-M kernels and the
 // packing routines are helper functions shared by every product in the module (never
 // inlined). A product's task only splits its work and calls the driver; its fused epilogue,
 // if any, is a small function of its own that the driver calls on each finished block of C.
@@ -68,12 +72,17 @@ GemmBlocking hostGemmBlocking() {
 
 namespace {
 
-constexpr int kDirectVectors = 4;   // columns per step of the direct path, in vectors
-constexpr int64_t kDirectRows = 4;  // at most this many rows in a task: no packing
+// At most this many rows in a task: no packing (the small-M kernels). Each R-row block of
+// the task reads all of B again, and B^T is transposed again, so beyond these packing B once
+// pays (measured on Zen 3 against both paths at M = 4, 8 and 16).
+constexpr int64_t kDirectRowsB = 8;
+constexpr int64_t kDirectRowsBT = 4;
 constexpr int64_t kMinColumnPanels = 4;
 
 using ScalarAt = std::function<Value*(int r, Value* k)>;
 using VectorAt = std::function<Value*(Value* k, int v)>;
+// Vector v of B's columns for W consecutive values of k from k0, [kk].
+using VectorBlockAt = std::function<std::vector<Value*>(Value* k0, int v)>;
 
 // Loops, branches and index arithmetic in whichever function is being built (a task or one
 // of the shared helpers). Offsets are non-negative: no wrap.
@@ -167,7 +176,7 @@ llvm::Function* helper(llvm::Module& m, const std::string& name, std::vector<llv
 // [0, nrv) of C (row stride ldc) over kcv values of k, starting from zero when `first`, else
 // from C. Partial tiles pass through a stack tile, so C is touched only where valid.
 void emitTile(Ir& ir, const GemmBlocking& g, int mrT, int vT, Value* mrv, Value* nrv, Value* kcv, const ScalarAt& aAt,
-              const VectorAt& bAt, Value* C, Value* ldc, Value* first) {
+              const VectorAt& bAt, Value* C, Value* ldc, Value* first, const VectorBlockAt& bBlockAt = nullptr) {
   llvm::IRBuilder<>& b = ir.b;
   const int W = g.lanes, nrT = W * vT;
   auto* vec = llvm::FixedVectorType::get(b.getFloatTy(), static_cast<unsigned>(W));
@@ -199,16 +208,37 @@ void emitTile(Ir& ir, const GemmBlocking& g, int mrT, int vT, Value* mrv, Value*
     });
   });
 
-  // The FMA chains, in k order.
-  ir.loop(ir.c(0), kcv, [&](Value* k) {
+  // The FMA chains, in k order: W values of k at a time when B comes in blocks, then the rest.
+  auto fma = [&](int r, int v, Value* a, Value* bv) {
+    Value* s = b.CreateLoad(vec, accAt(r, v));
+    b.CreateStore(b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec}, {a, bv, s}), accAt(r, v));
+  };
+  Value* kRest = ir.c(0);
+  if (bBlockAt) {
+    // Vector by vector: only one block of B is live, and the chains of the next vector
+    // (independent of this one's) overlap its FMA latency.
+    Value* kBlocks = b.CreateUDiv(kcv, ir.c(W));
+    ir.loop(ir.c(0), kBlocks, [&](Value* kb) {
+      Value* k0 = ir.mul(kb, ir.c(W));
+      std::vector<std::vector<Value*>> aSplat(static_cast<size_t>(W));
+      for (int kk = 0; kk < W; ++kk)
+        for (int r = 0; r < mrT; ++r)
+          aSplat[static_cast<size_t>(kk)].push_back(b.CreateVectorSplat(static_cast<unsigned>(W), aAt(r, ir.add(k0, ir.c(kk)))));
+      for (int v = 0; v < vT; ++v) {
+        std::vector<Value*> block = bBlockAt(k0, v);
+        for (int kk = 0; kk < W; ++kk)
+          for (int r = 0; r < mrT; ++r)
+            fma(r, v, aSplat[static_cast<size_t>(kk)][static_cast<size_t>(r)], block[static_cast<size_t>(kk)]);
+      }
+    }, "kb");
+    kRest = ir.mul(kBlocks, ir.c(W));
+  }
+  ir.loop(kRest, kcv, [&](Value* k) {
     std::vector<Value*> bv;
     for (int v = 0; v < vT; ++v) bv.push_back(bAt(k, v));
     for (int r = 0; r < mrT; ++r) {
       Value* a = b.CreateVectorSplat(static_cast<unsigned>(W), aAt(r, k));
-      for (int v = 0; v < vT; ++v) {
-        Value* s = b.CreateLoad(vec, accAt(r, v));
-        b.CreateStore(b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec}, {a, bv[static_cast<size_t>(v)], s}), accAt(r, v));
-      }
+      for (int v = 0; v < vT; ++v) fma(r, v, a, bv[static_cast<size_t>(v)]);
     }
   }, "k");
 
@@ -248,41 +278,109 @@ llvm::Function* tileHelper(llvm::Module& m, const GemmBlocking& g) {
   });
 }
 
-// row(a, as, b, ldb, K, c, n): c[0, n) = sum over k of a[k * as] * b[k * ldb + 0..n), with A
-// and B read in place: the direct path for tasks with a few rows.
-llvm::Function* rowHelper(llvm::Module& m, const GemmBlocking& g) {
+// Transposes a W x W block held as W row vectors, by log2(W) rounds that swap the
+// off-diagonal g x g blocks of every 2g x 2g block (g = 1, 2, 4, ...): one two-source shuffle
+// per vector and round, which x86 lowers to blends, unpacks and lane permutes.
+std::vector<Value*> transposeSquare(llvm::IRBuilder<>& b, std::vector<Value*> rows) {
+  const int W = static_cast<int>(rows.size());
+  for (int g = 1; g < W; g *= 2) {
+    std::vector<int> lo(static_cast<size_t>(W)), hi(static_cast<size_t>(W));
+    for (int p = 0; p < W; ++p) {
+      int c = p / (2 * g) * (2 * g), o = p % (2 * g);
+      lo[static_cast<size_t>(p)] = o < g ? c + o : W + c + o - g;  // upper row: its left block, then the lower's
+      hi[static_cast<size_t>(p)] = o < g ? c + g + o : W + c + o;  // lower row: the upper's right block, then its own
+    }
+    std::vector<Value*> next(rows);
+    for (int i = 0; i < W; ++i)
+      if ((i & g) == 0) {
+        next[static_cast<size_t>(i)] = b.CreateShuffleVector(rows[static_cast<size_t>(i)], rows[static_cast<size_t>(i + g)], lo);
+        next[static_cast<size_t>(i + g)] = b.CreateShuffleVector(rows[static_cast<size_t>(i)], rows[static_cast<size_t>(i + g)], hi);
+      }
+    rows = std::move(next);
+  }
+  return rows;
+}
+
+// Small-M kernels: A and B read in place, no packing (inference at a small batch, where
+// packing B would cost as much as the product). Rows of a task go R at a time.
+constexpr int kSmallRowsMax = 4;
+
+// Vectors of columns per small-M tile, as many as fit the registers: R accumulators per
+// vector, plus one register per B vector (the W of one transposed block) and one broadcast
+// of A. Up to 4 vectors as stored (independent chains that hide the FMA latency with one
+// row); up to 2 transposed, where the shuffles are the limit.
+int smallVectors(const GemmBlocking& g, int rows, bool transposed) {
+  int registers = g.lanes == 16 ? 32 : 16;
+  int v = transposed ? 2 : 4;
+  while (v > 1 && rows * v + (transposed ? g.lanes : v) + 1 > registers) --v;
+  return v;
+}
+
+// small(a, xsA, ksA, b, xsB, ksB, K, c, ldc, rows, n): c[r * ldc + j] = sum over k of
+// A(r, k) B(k, j) for r in [0, rows), rows <= R, j in [0, n), A(r, k) at a[r * xsA + k * ksA].
+// B as stored (`transposed` false): B(k, j) at b[k * ksB + j], read a few vectors of a row
+// at a time, masked at the right edge. B transposed: B(k, j) at b[j * xsB + k]; W columns go
+// together, their rows of B^T read W values of k at a time and transposed in registers. Rows
+// past `rows` and columns past n repeat the last valid one (never out of bounds) and are
+// dropped when the tile is stored. The same FMA chain per element as the packed path.
+llvm::Function* smallHelper(llvm::Module& m, const GemmBlocking& g, int R, bool transposed) {
   llvm::LLVMContext& ctx = m.getContext();
   llvm::Type *ptr = llvm::PointerType::get(ctx, 0), *i64 = llvm::Type::getInt64Ty(ctx);
-  const int W = g.lanes;
-  const int64_t width = int64_t{W} * kDirectVectors;
-  return helper(m, "nnc.gemm.row." + std::to_string(width), {ptr, i64, ptr, i64, i64, ptr, i64}, g,
-                [&](Ir& ir, llvm::Function* f) {
-    Value *a = f->getArg(0), *as = f->getArg(1), *bp = f->getArg(2), *ldb = f->getArg(3), *K = f->getArg(4);
-    Value *C = f->getArg(5), *n = f->getArg(6);
+  const int W = g.lanes, V = smallVectors(g, R, transposed);
+  const int64_t width = int64_t{W} * V;
+  std::string name = std::string("nnc.gemm.small.") + (transposed ? "bt." : "b.") + std::to_string(R) + "x" +
+                     std::to_string(width);
+  return helper(m, name, {ptr, i64, i64, ptr, i64, i64, i64, ptr, i64, i64, i64}, g, [&](Ir& ir, llvm::Function* f) {
+    Value *a = f->getArg(0), *xsA = f->getArg(1), *ksA = f->getArg(2), *bp = f->getArg(3), *xsB = f->getArg(4);
+    Value *ksB = f->getArg(5), *K = f->getArg(6), *C = f->getArg(7), *ldc = f->getArg(8), *rows = f->getArg(9);
+    Value* n = f->getArg(10);
     llvm::IRBuilder<>& b = ir.b;
-    auto* vec = llvm::FixedVectorType::get(b.getFloatTy(), static_cast<unsigned>(W));
+    llvm::Type* f32 = b.getFloatTy();
+    auto* vec = llvm::FixedVectorType::get(f32, static_cast<unsigned>(W));
+    std::vector<Value*> aRow;
+    for (int r = 0; r < R; ++r) aRow.push_back(ir.at(a, ir.mul(ir.min(ir.c(r), ir.sub(rows, ir.c(1))), xsA)));
+    auto aAt = [&](int r, Value* k) { return b.CreateLoad(f32, ir.at(aRow[static_cast<size_t>(r)], ir.mul(k, ksA))); };
     ir.blocks(ir.c(0), n, width, [&](Value*, Value* j, Value* nrv) {
-      auto aAt = [&](int, Value* k) { return b.CreateLoad(b.getFloatTy(), ir.at(a, ir.mul(k, as))); };
-      auto bPtr = [&](Value* k, int v) { return ir.at(bp, ir.add(ir.mul(k, ldb), ir.add(j, ir.c(int64_t{v} * W)))); };
-      Value* cRow = ir.at(C, j);
+      Value* cTile = ir.at(C, j);
+      if (transposed) {
+        std::vector<Value*> bRow;  // row j + x of B^T, x in [0, width)
+        for (int64_t x = 0; x < width; ++x)
+          bRow.push_back(ir.at(bp, ir.mul(ir.min(ir.add(j, ir.c(x)), ir.sub(n, ir.c(1))), xsB)));
+        auto bAt = [&](Value* k, int v) -> Value* {
+          Value* out = llvm::PoisonValue::get(vec);
+          for (int e = 0; e < W; ++e)
+            out = b.CreateInsertElement(out, b.CreateLoad(f32, ir.at(bRow[static_cast<size_t>(v * W + e)], k)),
+                                        static_cast<uint64_t>(e));
+          return out;
+        };
+        auto bBlockAt = [&](Value* k0, int v) {
+          std::vector<Value*> block;
+          for (int e = 0; e < W; ++e)
+            block.push_back(b.CreateAlignedLoad(vec, ir.at(bRow[static_cast<size_t>(v * W + e)], k0), llvm::Align(4)));
+          return transposeSquare(b, std::move(block));
+        };
+        emitTile(ir, g, R, V, rows, nrv, K, aAt, bAt, cTile, ldc, b.getTrue(), bBlockAt);
+        return;
+      }
+      auto bPtr = [&](Value* k, int v) { return ir.at(bp, ir.add(ir.mul(k, ksB), ir.add(j, ir.c(int64_t{v} * W)))); };
       ir.ifElse(b.CreateICmpEQ(nrv, ir.c(width)), [&] {
-        emitTile(ir, g, 1, kDirectVectors, ir.c(1), nrv, K, aAt,
-                 [&](Value* k, int v) { return b.CreateAlignedLoad(vec, bPtr(k, v), llvm::Align(4)); }, cRow, ir.c(0),
+        emitTile(ir, g, R, V, rows, nrv, K, aAt,
+                 [&](Value* k, int v) { return b.CreateAlignedLoad(vec, bPtr(k, v), llvm::Align(4)); }, cTile, ldc,
                  b.getTrue());
       }, [&] {
         // Right edge: masked loads never touch memory past the row's end.
         std::vector<Value*> masks;
-        for (int v = 0; v < kDirectVectors; ++v) {
+        for (int v = 0; v < V; ++v) {
           std::vector<llvm::Constant*> lanes;
           for (int e = 0; e < W; ++e) lanes.push_back(b.getInt64(static_cast<uint64_t>(v * W + e)));
           masks.push_back(b.CreateICmpSLT(llvm::ConstantVector::get(lanes), b.CreateVectorSplat(static_cast<unsigned>(W), nrv)));
         }
-        emitTile(ir, g, 1, kDirectVectors, ir.c(1), nrv, K, aAt, [&](Value* k, int v) -> Value* {
+        emitTile(ir, g, R, V, rows, nrv, K, aAt, [&](Value* k, int v) -> Value* {
           return b.CreateMaskedLoad(vec, bPtr(k, v), llvm::Align(4), masks[static_cast<size_t>(v)],
                                     llvm::Constant::getNullValue(vec));
-        }, cRow, ir.c(0), b.getTrue());
+        }, cTile, ldc, b.getTrue());
       });
-    }, "jd");
+    }, "js");
   });
 }
 
@@ -297,8 +395,9 @@ llvm::Function* rowHelper(llvm::Module& m, const GemmBlocking& g) {
 // - contiguous along x (B as stored): k by k, each row's whole run of x into every panel;
 // - contiguous along k (B transposed): x by x, its run of k in vectors whose W values go to
 //   W rows of the panel.
-// A's panels (MR rows, not a whole number of vectors) stay element by element: A is small
-// and in cache, where the element loop is as fast, without W extracts per load.
+// A's panels (MR rows, fewer than a vector) are transposed the same way when A is stored
+// along k (a vector's last lanes spill into the next slot: the packed buffer has W floats of
+// slack), else go element by element.
 llvm::Function* packHelper(llvm::Module& m, const GemmBlocking& g, int64_t P) {
   llvm::LLVMContext& ctx = m.getContext();
   llvm::Type *ptr = llvm::PointerType::get(ctx, 0), *i64 = llvm::Type::getInt64Ty(ctx);
@@ -346,18 +445,57 @@ llvm::Function* packHelper(llvm::Module& m, const GemmBlocking& g, int64_t P) {
       Value* kBlocks = b.CreateUDiv(kc, ir.c(W));
       ir.loop(ir.c(0), whole, [&](Value* panel) {
         Value* x0 = ir.mul(panel, ir.c(P));
-        ir.loop(ir.c(0), ir.c(P), [&](Value* x) {  // run-time loops: the pack stays small
+        // W x W blocks (W values of x, W of k), transposed in registers: whole vectors in
+        // and out, where one extract and one scalar store per element made this pack slow.
+        ir.loop(ir.c(0), ir.c(P / W), [&](Value* xg) {  // run-time loops: the pack stays small
+          Value* xw = ir.mul(xg, ir.c(W));
           ir.loop(ir.c(0), kBlocks, [&](Value* kb) {
             Value* k0 = ir.mul(kb, ir.c(W));
-            Value* run = b.CreateAlignedLoad(vec, ir.at(src, ir.add(ir.mul(ir.add(x0, x), xs), k0)), llvm::Align(4));
-            for (int64_t kk = 0; kk < W; ++kk)
-              put(panel, ir.add(k0, ir.c(kk)), x, b.CreateExtractElement(run, static_cast<uint64_t>(kk)));
+            std::vector<Value*> runs;
+            for (int64_t e = 0; e < W; ++e)
+              runs.push_back(b.CreateAlignedLoad(
+                  vec, ir.at(src, ir.add(ir.mul(ir.add(x0, ir.add(xw, ir.c(e))), xs), k0)), llvm::Align(4)));
+            std::vector<Value*> columns = transposeSquare(b, std::move(runs));
+            for (int64_t kk = 0; kk < W; ++kk) {
+              Value* to = ir.at(dst, ir.add(ir.mul(ir.add(ir.mul(panel, kc), ir.add(k0, ir.c(kk))), ir.c(P)), xw));
+              b.CreateAlignedStore(columns[static_cast<size_t>(kk)], to, llvm::Align(static_cast<uint64_t>(W) * 4));
+            }
           }, "kb");
+        }, "xg");
+        ir.loop(ir.c(0), ir.c(P), [&](Value* x) {
           ir.loop(ir.mul(kBlocks, ir.c(W)), kc, [&](Value* k) { put(panel, k, x, get(x0, k, x)); }, "k");
         }, "x");
       }, "panel");
       scalarPanels(whole, panels);
     };
+    // Panels narrower than a vector (A's MR rows) along k: W values of k from each of the P
+    // rows (the last row repeated to fill W), transposed, and each k's vector stored whole in
+    // k order, so its W - P lanes past the panel row land where the next k (or the next
+    // panel, or the buffer's slack) is written later.
+    auto kContiguousNarrow = [&] {
+      Value* kBlocks = b.CreateUDiv(kc, ir.c(W));
+      ir.loop(ir.c(0), whole, [&](Value* panel) {
+        Value* x0 = ir.mul(panel, ir.c(P));
+        ir.loop(ir.c(0), kBlocks, [&](Value* kb) {
+          Value* k0 = ir.mul(kb, ir.c(W));
+          std::vector<Value*> runs;
+          for (int64_t e = 0; e < W; ++e)
+            runs.push_back(b.CreateAlignedLoad(
+                vec, ir.at(src, ir.add(ir.mul(ir.add(x0, ir.c(std::min(e, P - 1))), xs), k0)), llvm::Align(4)));
+          std::vector<Value*> columns = transposeSquare(b, std::move(runs));
+          for (int64_t kk = 0; kk < W; ++kk) {
+            Value* to = ir.at(dst, ir.mul(ir.add(ir.mul(panel, kc), ir.add(k0, ir.c(kk))), ir.c(P)));
+            b.CreateAlignedStore(columns[static_cast<size_t>(kk)], to, llvm::Align(4));
+          }
+        }, "kb");
+        ir.loop(ir.mul(kBlocks, ir.c(W)), kc, [&](Value* k) {
+          ir.loop(ir.c(0), ir.c(P), [&](Value* x) { put(panel, k, x, get(x0, k, x)); }, "x");
+        }, "k");
+      }, "panel");
+      scalarPanels(whole, panels);
+    };
+    if (P < W)
+      return ir.ifElse(b.CreateICmpEQ(ks, ir.c(1)), kContiguousNarrow, [&] { scalarPanels(ir.c(0), panels); });
     if (P % W != 0) return scalarPanels(ir.c(0), panels);
     ir.ifElse(b.CreateICmpEQ(xs, ir.c(1)), xContiguous, [&] {
       ir.ifElse(b.CreateICmpEQ(ks, ir.c(1)), kContiguous, [&] { scalarPanels(ir.c(0), panels); });
@@ -379,10 +517,11 @@ std::pair<Value*, Value*> encodeTile(Ir& ir, Value* n, Value* row, Value* rows, 
 }
 
 // Rows [i0, i1) x columns [j0, j1) of C = A @ B: A(i, k) at A[i * xsA + k * ksA], B(k, j) at
-// B[j * xsB + k * ksB], C(i, j) at C[i * N + j]. `direct` (i1): a few rows may skip packing
-// (B's columns contiguous).
+// B[j * xsB + k * ksB], C(i, j) at C[i * N + j]. `direct` (i1): a task with a few rows may
+// skip packing (the small-M kernels).
 struct LoopNestArgs {
   Value *A, *B, *C, *K, *N, *xsA, *ksA, *xsB, *ksB, *i0, *i1, *j0, *j1, *direct;
+  int bTransposed = -1;  // B's layout when known where the nest is emitted (0, 1), else -1: from xsB
 };
 // Runs the epilogue, when `when`, on the finished block rows [r, r + rows) (from i0's
 // origin) x columns [col, col + cols).
@@ -395,8 +534,8 @@ using BlockDone = std::function<void(Value* when, Value* r, Value* rows, Value* 
 void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNestArgs& a, const BlockDone& done) {
   llvm::IRBuilder<>& b = ir.b;
   llvm::Function *tile = tileHelper(m, g), *packA = packHelper(m, g, g.mr), *packB = packHelper(m, g, g.nr);
-  llvm::Function* row = rowHelper(m, g);
-  llvm::AllocaInst* aBuf = ir.local(llvm::ArrayType::get(b.getFloatTy(), static_cast<uint64_t>(g.mc) * g.kc), "packedA", 64);
+  llvm::AllocaInst* aBuf =
+      ir.local(llvm::ArrayType::get(b.getFloatTy(), static_cast<uint64_t>(g.mc) * g.kc + g.lanes), "packedA", 64);
   llvm::AllocaInst* bBuf = ir.local(llvm::ArrayType::get(b.getFloatTy(), static_cast<uint64_t>(g.kc) * g.nc), "packedB", 64);
   auto packed = [&] {
     Value* kBlocks = ir.max(ir.ceilDiv(a.K, g.kc), ir.c(1));  // K = 0 still writes the zeros
@@ -423,15 +562,29 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
       }, "kb");
     }, "jc");
   };
+  // Rows kSmallRowsMax at a time, the remainder by the kernel of its size (or the next
+  // larger one), with B's layout known here or tested at run time.
+  auto smallRows = [&](bool transposed, Value* i, Value* rows) {
+    std::vector<Value*> args{ir.at(a.A, ir.mul(i, a.xsA)), a.xsA, a.ksA, ir.at(a.B, ir.mul(a.j0, a.xsB)), a.xsB, a.ksB, a.K,
+                             ir.at(a.C, ir.add(ir.mul(i, a.N), a.j0)), a.N, rows, ir.sub(a.j1, a.j0)};
+    auto call = [&](int R) { b.CreateCall(smallHelper(m, g, R, transposed), args); };
+    ir.ifElse(b.CreateICmpEQ(rows, ir.c(1)), [&] { call(1); }, [&] {
+      ir.ifElse(b.CreateICmpEQ(rows, ir.c(2)), [&] { call(2); }, [&] { call(kSmallRowsMax); });
+    });
+  };
   auto direct = [&] {
-    ir.loop(a.i0, a.i1, [&](Value* i) {
-      b.CreateCall(row, {ir.at(a.A, ir.mul(i, a.xsA)), a.ksA, ir.at(a.B, a.j0), a.ksB, a.K,
-                         ir.at(a.C, ir.add(ir.mul(i, a.N), a.j0)), ir.sub(a.j1, a.j0)});
-    }, "i");
+    ir.blocks(a.i0, ir.sub(a.i1, a.i0), kSmallRowsMax, [&](Value*, Value* i, Value* rows) {
+      if (a.bTransposed == 0 || a.bTransposed == 1) return smallRows(a.bTransposed == 1, i, rows);
+      ir.ifElse(b.CreateICmpEQ(a.xsB, ir.c(1)), [&] { smallRows(false, i, rows); }, [&] { smallRows(true, i, rows); });
+    }, "is");
     done(b.CreateAnd(b.CreateICmpSLT(a.i0, a.i1), b.CreateICmpSLT(a.j0, a.j1)), a.i0, ir.sub(a.i1, a.i0), a.j0,
          ir.sub(a.j1, a.j0));
   };
-  ir.ifElse(b.CreateAnd(a.direct, b.CreateICmpSLE(ir.sub(a.i1, a.i0), ir.c(kDirectRows))), direct, packed);
+  Value* directRows = a.bTransposed == 1   ? ir.c(kDirectRowsBT)
+                      : a.bTransposed == 0 ? ir.c(kDirectRowsB)
+                                           : b.CreateSelect(b.CreateICmpEQ(a.xsB, ir.c(1)), ir.c(kDirectRowsB),
+                                                            ir.c(kDirectRowsBT));
+  ir.ifElse(b.CreateAnd(a.direct, b.CreateICmpSLE(ir.sub(a.i1, a.i0), directRows)), direct, packed);
 }
 
 // driver(A, B, C, K, N, xsA, ksA, xsB, ksB, i0, i1, j0, j1, rowBase, direct, epilogue, frame):
@@ -513,7 +666,8 @@ void GemmTask::slice(Value* l, Value* i0, Value* i1, Value* j0, Value* j1, bool 
                  i1,
                  j0,
                  j1,
-                 ir_.b.getInt1(!p_.transB)};  // B's columns strided: always pack
+                 ir_.b.getInt1(true)};
+  a.bTransposed = p_.transB ? 1 : 0;
   llvm::Module& m = tb_.entry().module;
   if (!shared) {
     emitLoopNest(ir_, m, g_, a, [&](Value* when, Value* r, Value* rows, Value* col, Value* cols) {

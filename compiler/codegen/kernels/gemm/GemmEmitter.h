@@ -4,7 +4,8 @@
 // columns of accumulators, NR a whole number of vector registers) computes each output tile.
 //
 // Numerics: every output element is ONE fused multiply-add chain from +0 in k order,
-// whatever the blocking, the path (packed or direct) or the thread split. Between K blocks
+// whatever the blocking, the path (packed or small-M direct, either B layout) or the thread
+// split, so a row's result does not depend on M either. Between K blocks
 // the partial sum goes through the output (stored, reloaded: no extra rounding), so the
 // result is bit-identical for every thread count and every split of the work.
 #include <functional>
