@@ -13,8 +13,8 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include "compiler/codegen/jit/Jit.h"
-#include "compiler/codegen/KernelCost.h"
-#include "compiler/codegen/Lowering.h"
+#include "compiler/lowering/KernelCost.h"
+#include "compiler/lowering/Lowering.h"
 #include "compiler/codegen/ModuleEmitter.h"
 #include "compiler/codegen/TaskMerge.h"
 #include "compiler/ir/EmbeddingIds.h"
@@ -103,7 +103,7 @@ EntryInfo describeEntry(const LoweredGraph& lg, const std::string& symbol) {
   for (NodeId h : lg.hypers) info.hypers.push_back(g.node(h).name);
   info.kernels = static_cast<int>(lg.kernels.size());
   info.kernelListing = describeKernels(lg);
-  info.kernelCosts = codegen::kernelCosts(lg);
+  info.kernelCosts = kernelCosts(lg);
   info.workspaceFixedBytes = lg.memory.fixedBytes;
   info.workspaceBytesPerBatch = lg.memory.bytesPerBatch;
   info.workspaceNaiveFixedBytes = lg.memory.naiveFixedBytes;

@@ -19,7 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "compiler/codegen/StateLayout.h"
+#include "compiler/lowering/KernelCost.h"
+#include "compiler/lowering/StateLayout.h"
 #include "compiler/ir/Graph.h"
 #include "support/Result.h"
 
@@ -54,17 +55,6 @@ struct CompileTimes {
   bool diskCacheHit = false;  // ... or by an earlier one (codegen is the loading and linking)
   int mergedTasks = 0;    // task functions identical to another, compiled once (TaskMerge.h)
   int compileParts = 0;   // pieces of the module optimised and compiled in parallel
-};
-
-// What one kernel does at a given batch, for the profile's rates: floating-point operations
-// (2 per multiply-add in products and convolutions, one per element and op elsewhere) and the
-// bytes of the tensors it reads from and writes to memory (each counted once).
-struct KernelCost {
-  std::string label;  // "k3 matmul %41 [epilogue: add relu]"
-  double flopsFixed = 0, flopsPerSample = 0;
-  double bytesFixed = 0, bytesPerSample = 0;
-  double flops(int64_t batch) const { return flopsFixed + flopsPerSample * double(batch); }
-  double bytes(int64_t batch) const { return bytesFixed + bytesPerSample * double(batch); }
 };
 
 struct TensorSpec {

@@ -18,7 +18,7 @@
 #include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 
-#include "compiler/codegen/Lowering.h"
+#include "compiler/lowering/Lowering.h"
 
 namespace nnc::codegen {
 

@@ -12,7 +12,7 @@
 
 #include <llvm/IR/Module.h>
 
-#include "compiler/codegen/Lowering.h"
+#include "compiler/lowering/Lowering.h"
 #include "support/Result.h"
 
 namespace nnc::codegen {

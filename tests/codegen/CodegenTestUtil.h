@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "compiler/codegen/CompiledModel.h"
-#include "compiler/codegen/Lowering.h"
+#include "compiler/lowering/Lowering.h"
 #include "compiler/interp/Interpreter.h"
 #include "compiler/ir/Graph.h"
 #include "runtime/include/nnc/runtime.h"

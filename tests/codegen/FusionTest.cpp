@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "compiler/codegen/Lowering.h"
+#include "compiler/lowering/Lowering.h"
 #include "compiler/train/TrainingGraph.h"
 #include "dsl/Frontend.h"
 #include "tests/codegen/CodegenTestUtil.h"

@@ -3,7 +3,7 @@
 // checks the numbers of whole compiled steps against the interpreter.
 #include <gtest/gtest.h>
 
-#include "compiler/codegen/Lowering.h"
+#include "compiler/lowering/Lowering.h"
 #include "compiler/interp/Interpreter.h"
 #include "tests/codegen/CodegenTestUtil.h"
 

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "compiler/codegen/OpLoweringTable.h"
-#include "compiler/codegen/Lowering.h"
-#include "compiler/codegen/MemoryPlan.h"
+#include "compiler/lowering/Lowering.h"
+#include "compiler/lowering/MemoryPlan.h"
 #include "tests/codegen/CodegenTestUtil.h"
 
 namespace nnc {

@@ -18,7 +18,7 @@
 #include <llvm/TargetParser/SubtargetFeature.h>
 
 #include "compiler/codegen/jit/Jit.h"
-#include "compiler/codegen/Lowering.h"
+#include "compiler/lowering/Lowering.h"
 #include "compiler/codegen/ModuleEmitter.h"
 #include "compiler/codegen/TargetCpu.h"
 

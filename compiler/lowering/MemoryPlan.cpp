@@ -1,4 +1,4 @@
-#include "compiler/codegen/MemoryPlan.h"
+#include "compiler/lowering/MemoryPlan.h"
 
 #include <algorithm>
 #include <numeric>

@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "compiler/codegen/MemoryPlan.h"
-#include "compiler/codegen/StateLayout.h"
+#include "compiler/lowering/MemoryPlan.h"
+#include "compiler/lowering/StateLayout.h"
 #include "compiler/ir/Graph.h"
 #include "support/Result.h"
 

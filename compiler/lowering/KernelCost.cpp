@@ -1,8 +1,8 @@
-#include "compiler/codegen/KernelCost.h"
+#include "compiler/lowering/KernelCost.h"
 
 #include <set>
 
-namespace nnc::codegen {
+namespace nnc {
 
 namespace {
 
@@ -84,4 +84,4 @@ std::vector<KernelCost> kernelCosts(const LoweredGraph& lg) {
   return costs;
 }
 
-}  // namespace nnc::codegen
+}  // namespace nnc

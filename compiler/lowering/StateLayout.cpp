@@ -1,12 +1,12 @@
-#include "compiler/codegen/StateLayout.h"
+#include "compiler/lowering/StateLayout.h"
 
 #include "compiler/ir/ShapeRules.h"
 
 namespace nnc {
 
 namespace {
-constexpr int64_t kAlign = 64;  // a cache line; also keeps AVX-512 loads aligned
-int64_t alignUp(int64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+constexpr int64_t kStateAlign = 64;  // a cache line; also keeps AVX-512 loads aligned
+int64_t alignStateOffset(int64_t v) { return (v + kStateAlign - 1) / kStateAlign * kStateAlign; }
 }  // namespace
 
 Result<StateLayout> StateLayout::build(const std::vector<const Graph*>& graphs) {
@@ -29,7 +29,7 @@ Result<StateLayout> StateLayout::build(const std::vector<const Graph*>& graphs) 
       }
       NNC_TRY(checkShapeSize(n.type.shape));
       StateEntry e{n.name, trainable, n.type, layout.bytes_, n.type.shape.numElements() * 4, n.attrs};
-      layout.bytes_ = alignUp(layout.bytes_ + e.bytes);
+      layout.bytes_ = alignStateOffset(layout.bytes_ + e.bytes);
       layout.entries_.push_back(std::move(e));
     }
   }

@@ -1,4 +1,4 @@
-#include "compiler/codegen/Lowering.h"
+#include "compiler/lowering/Lowering.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -6,7 +6,7 @@
 #include <queue>
 #include <set>
 
-#include "compiler/codegen/InPlaceUpdates.h"
+#include "compiler/lowering/InPlaceUpdates.h"
 #include "compiler/ir/Verifier.h"
 
 namespace nnc {

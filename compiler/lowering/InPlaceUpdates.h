@@ -8,7 +8,7 @@
 // before it, and each element is read before it is overwritten.
 #include <vector>
 
-#include "compiler/codegen/Lowering.h"
+#include "compiler/lowering/Lowering.h"
 
 namespace nnc {
 

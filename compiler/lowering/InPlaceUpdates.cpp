@@ -1,4 +1,4 @@
-#include "compiler/codegen/InPlaceUpdates.h"
+#include "compiler/lowering/InPlaceUpdates.h"
 
 #include <algorithm>
 #include <map>
