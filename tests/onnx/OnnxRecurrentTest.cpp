@@ -1,6 +1,6 @@
-// ONNX LSTM / GRU / RNN on nnc's recurrence op, PyTorch's batch_first chains, and the
-// ai.onnx.preview.training Gradient op: results computed by the compiled model, and located
-// errors for what the recurrence cannot express.
+// ONNX LSTM / GRU / RNN on nnc's recurrence op, PyTorch's batch_first chains, the
+// ai.onnx.preview.training Gradient op and Gather by run-time indices (nn.Embedding): results
+// computed by the compiled model, and located errors for what the recurrence cannot express.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -92,6 +92,32 @@ TEST(OnnxRecurrent, GruGateOrderAndRecurrentBiasAreOnnxs) {
     h = (1 - z) * n + z * h;
   }
   EXPECT_NEAR(runRecurrentModel(m, {1, -2}), h, 1e-6);
+}
+
+TEST(OnnxRecurrent, BidirectionalOutputsInLayoutZero) {
+  // Y [steps, dirs, batch, H] and Y_h [dirs, batch, H]; the reverse direction starts at the
+  // last step and its Y_h is the state at the first.
+  onnx::ModelProto m = newModel();
+  addValueInfo(m.mutable_graph()->add_input(), "X", 1, {2, 1, 1});
+  addValueInfo(m.mutable_graph()->add_output(), "Y", 1, {2, 2, 1, 1});
+  addValueInfo(m.mutable_graph()->add_output(), "Y_h", 1, {2, 1, 1});
+  addInitializer(m, "W", 1, {2, 1, 1}, {1, 2});
+  addInitializer(m, "R", 1, {2, 1, 1}, {0.5, 0.25});
+  auto* n = addNode(m, "RNN", {"X", "W", "R"}, {"Y", "Y_h"}, "bi");
+  addIntAttr(n, "hidden_size", 1);
+  addRecurrentStringAttr(n, "direction", "bidirectional");
+  addRecurrentStringsAttr(n, "activations", {"Relu", "Relu"});
+  auto r = importOnnxBytes(bytes(m), "m.onnx");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  auto runner = ForwardRunner::create(r->model);
+  ASSERT_TRUE(runner.ok()) << runner.error().message;
+  std::vector<float> x = {1, 3}, y(4), yh(2);
+  const void* in[] = {x.data()};
+  void* out[] = {y.data(), yh.data()};
+  ASSERT_TRUE((*runner)->run(in, out, 1).ok());
+  // forward: relu(1) = 1, relu(3 + 0.5 * 1) = 3.5; reverse: relu(2 * 3) = 6, relu(2 * 1 + 0.25 * 6) = 3.5
+  EXPECT_EQ(y, (std::vector<float>{1, 3.5, 3.5, 6}));
+  EXPECT_EQ(yh, (std::vector<float>{3.5, 3.5}));
 }
 
 TEST(OnnxRecurrent, UnsupportedAttributesNameTheNode) {
@@ -196,6 +222,27 @@ TEST(OnnxRecurrent, GradientOpIsAnsweredByAutodiff) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("node 'grad' (Gradient): y 'nowhere' is not defined before the node"), std::string::npos)
       << bad.error().message;
+}
+
+TEST(OnnxEmbeddingGather, RunTimeIndicesReadRowsAndCountNegativesFromTheEnd) {
+  onnx::ModelProto m = newModel();
+  addValueInfo(m.mutable_graph()->add_input(), "ids", 7, {-1, 2});
+  addValueInfo(m.mutable_graph()->add_output(), "rows", 1, {-1, 2, 2});
+  addInitializer(m, "table", 1, {3, 2}, {1, 2, 3, 4, 5, 6});
+  addNode(m, "Gather", {"table", "ids"}, {"rows"}, "emb");
+  auto r = importOnnxBytes(bytes(m), "m.onnx");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  bool embedding = false;
+  for (const Node& n : r->model.graph.nodes()) embedding = embedding || n.op == OpKind::Embedding;
+  EXPECT_TRUE(embedding);
+  auto runner = ForwardRunner::create(r->model);
+  ASSERT_TRUE(runner.ok()) << runner.error().message;
+  std::vector<int32_t> ids = {0, -1, 1, -3};
+  std::vector<float> rows(8);
+  const void* in[] = {ids.data()};
+  void* out[] = {rows.data()};
+  ASSERT_TRUE((*runner)->run(in, out, 2).ok());
+  EXPECT_EQ(rows, (std::vector<float>{1, 2, 5, 6, 3, 4, 1, 2}));
 }
 
 }  // namespace
