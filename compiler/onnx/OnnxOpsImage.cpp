@@ -159,8 +159,8 @@ Result<NodeId> resizeAsUpsample(ImportContext& ctx, NodeId x, const std::vector<
     bool fits = true;
     for (size_t a = 2; a < 4 && fits; ++a) {
       const ResizedAxis& r = axes[a];
-      fits = r.in > 0 && r.out % r.in == 0 && r.matches(upsampleTaps(r.in, r.out / r.in, mode[0] == 'b'));
-      scale.push_back(fits ? r.out / r.in : 0);
+      fits = r.unchanged || (r.in > 0 && r.out % r.in == 0 && r.matches(upsampleTaps(r.in, r.out / r.in, mode[0] == 'b')));
+      scale.push_back(r.unchanged ? 1 : fits ? r.out / r.in : 0);
     }
     if (!fits) continue;
     TRY_NODE(t, ctx.transpose(x, kResizeToNHWC));
@@ -244,6 +244,10 @@ Result<void> emitResize(ImportContext& ctx, NodeId x, const ResizeGeometry& g, c
   auto axesR = resizeAxes(ctx, xs, g, scales, sizes, roi);
   if (!axesR) return axesR.error();
   const std::vector<ResizedAxis>& axes = *axesR;
+  if (std::all_of(axes.begin(), axes.end(), [](const ResizedAxis& r) { return r.identity(); })) {
+    ctx.setOutput(0, x);
+    return {};
+  }
   TRY_NODE(up, resizeAsUpsample(ctx, x, axes));
   if (up != kNoNode) {
     ctx.setOutput(0, up);

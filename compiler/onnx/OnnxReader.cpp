@@ -10,8 +10,10 @@
 #include <google/protobuf/io/coded_stream.h>
 
 #include <exception>
+#include <map>
 #include <optional>
 #include <set>
+#include <vector>
 
 namespace nnc::onnximport {
 
@@ -107,6 +109,36 @@ Result<ReadModel> readOnnxModel(const std::string& bytes, const std::string& pat
         return makeError(path + ": cannot convert the model from opset " + std::to_string(read.opsetBefore) +
                          " to opset " + std::to_string(kTargetOpset) + ": " + firstLine(e.what()));
       }
+    }
+  }
+  // ... and, for a ConvTranspose without kernel_shape, reads the kernel from the weight's
+  // dims past the first two without checking their count against the input's (a weight of
+  // rank 2 read past an empty vector: SIGSEGV, found by fuzz_onnx). The attribute, which the
+  // spec says is inferred from the weight anyway, takes its checked path: give it.
+  {
+    std::map<std::string, std::vector<int64_t>> staticDims;  // initializers, graph inputs with static dims
+    for (const auto& v : model.graph().input()) {
+      if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) continue;
+      std::vector<int64_t> dims;
+      bool known = true;
+      for (const auto& d : v.type().tensor_type().shape().dim()) {
+        known = known && d.has_dim_value();
+        dims.push_back(d.dim_value());
+      }
+      if (known) staticDims[v.name()] = dims;
+    }
+    for (const auto& t : model.graph().initializer())
+      staticDims[t.name()] = std::vector<int64_t>(t.dims().begin(), t.dims().end());
+    for (auto& n : *model.mutable_graph()->mutable_node()) {
+      if (n.op_type() != "ConvTranspose" || (!n.domain().empty() && n.domain() != "ai.onnx") || n.input_size() < 2) continue;
+      bool hasKernel = false;
+      for (const auto& a : n.attribute()) hasKernel = hasKernel || a.name() == "kernel_shape";
+      auto it = staticDims.find(n.input(1));
+      if (hasKernel || it == staticDims.end()) continue;
+      auto* kernel = n.add_attribute();
+      kernel->set_name("kernel_shape");
+      kernel->set_type(onnx::AttributeProto::INTS);
+      for (size_t i = 2; i < it->second.size(); ++i) kernel->add_ints(it->second[i]);
     }
   }
   try {
