@@ -368,14 +368,6 @@ llvm::Function* smallHelper(llvm::Module& m, const GemmBlocking& g, int R, bool 
                  [&](Value* k, int v) { return b.CreateAlignedLoad(vec, bPtr(k, v), llvm::Align(4)); }, cTile, ldc,
                  b.getTrue());
       }, [&] {
-        if (R > 1) {  // the right edge row by row, by the one-row kernel: one masked variant to compile
-          llvm::Function* one = smallHelper(m, g, 1, false);
-          ir.loop(ir.c(0), rows, [&](Value* r) {
-            b.CreateCall(one, {ir.at(a, ir.mul(r, xsA)), xsA, ksA, ir.at(bp, j), xsB, ksB, K,
-                               ir.at(cTile, ir.mul(r, ldc)), ldc, ir.c(1), nrv});
-          }, "re");
-          return;
-        }
         // Right edge: masked loads never touch memory past the row's end.
         std::vector<Value*> masks;
         for (int v = 0; v < V; ++v) {
