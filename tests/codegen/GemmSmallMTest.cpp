@@ -32,7 +32,7 @@ struct SmallProduct {
 };
 
 // x[batch, K] @ w, w stored [K, N] or [N, K] (transpose_b).
-Graph productGraph(const SmallProduct& p, bool weightIsParam, bool epilogue) {
+Graph smallMProductGraph(const SmallProduct& p, bool weightIsParam, bool epilogue) {
   Graph g;
   NodeId x = input(g, "x", DType::F32, {kBatch, p.k});
   std::vector<int64_t> wDims = p.transB ? std::vector<int64_t>{p.n, p.k} : std::vector<int64_t>{p.k, p.n};
@@ -43,27 +43,27 @@ Graph productGraph(const SmallProduct& p, bool weightIsParam, bool epilogue) {
   return g;
 }
 
-std::string describe(const SmallProduct& p) {
+std::string describeSmallM(const SmallProduct& p) {
   return "K " + std::to_string(p.k) + " N " + std::to_string(p.n) + (p.transB ? " B^T" : " B");
 }
 
 // Shapes across the tiles' edges: K with a tail after the W-blocks of k and beyond one K block
 // of the packed path (256), N below one vector, between tiles and past several.
-const std::vector<SmallProduct> kShapes{{37, 29, false}, {37, 29, true}, {300, 70, false},
-                                        {300, 70, true}, {5, 3, false},  {5, 3, true}};
+const std::vector<SmallProduct> kSmallMShapes{{37, 29, false}, {37, 29, true}, {300, 70, false},
+                                              {300, 70, true}, {5, 3, false},  {5, 3, true}};
 
 TEST(GemmSmallM, MatchesTheInterpreterBothLayouts) {
-  for (const SmallProduct& p : kShapes) {
-    SCOPED_TRACE(describe(p));
-    testing::expectMatchesInterpreter(productGraph(p, true, false), {}, kSmallBatches);
+  for (const SmallProduct& p : kSmallMShapes) {
+    SCOPED_TRACE(describeSmallM(p));
+    testing::expectMatchesInterpreter(smallMProductGraph(p, true, false), {}, kSmallBatches);
   }
 }
 
 TEST(GemmSmallM, FusedEpilogueMatchesTheInterpreter) {
   for (const SmallProduct& p : {SmallProduct{300, 70, true}, SmallProduct{37, 29, true}, SmallProduct{300, 70, false}}) {
-    SCOPED_TRACE(describe(p));
+    SCOPED_TRACE(describeSmallM(p));
     // Small weights: sums near zero carry little absolute rounding before the relu.
-    testing::expectMatchesInterpreter(productGraph(p, true, true), {{"x", {-1, 1}}, {"w", {-0.3, 0.3}}},
+    testing::expectMatchesInterpreter(smallMProductGraph(p, true, true), {{"x", {-1, 1}}, {"w", {-0.3, 0.3}}},
                                       kSmallBatches);
   }
 }
@@ -72,8 +72,8 @@ TEST(GemmSmallM, FusedEpilogueMatchesTheInterpreter) {
 // expects each result to be, bit for bit, the first rows of the 64-row result (the packed
 // path), at 1 and 2 threads.
 void expectRowsIndependentOfM(const SmallProduct& p) {
-  SCOPED_TRACE(describe(p));
-  Graph g = productGraph(p, false, false);
+  SCOPED_TRACE(describeSmallM(p));
+  Graph g = smallMProductGraph(p, false, false);
   CompileOptions opt;
   opt.chunkWork = 1;  // split every product across the threads
   auto compiled = jitCompile(g, nullptr, opt);
@@ -105,7 +105,7 @@ void expectRowsIndependentOfM(const SmallProduct& p) {
 }
 
 TEST(GemmSmallM, ARowsBitsDoNotDependOnM) {
-  for (const SmallProduct& p : kShapes) expectRowsIndependentOfM(p);
+  for (const SmallProduct& p : kSmallMShapes) expectRowsIndependentOfM(p);
 }
 
 // The transposes and tiles of the other vector widths, generated on whatever CPU runs the
@@ -116,8 +116,8 @@ TEST(GemmSmallM, OtherVectorWidths) {
     codegen::overrideGemmLanes(lanes);
     for (const SmallProduct& p : {SmallProduct{300, 70, true}, SmallProduct{37, 29, true}, SmallProduct{37, 29, false}}) {
       expectRowsIndependentOfM(p);
-      SCOPED_TRACE(describe(p));
-      testing::expectMatchesInterpreter(productGraph(p, true, false), {}, {1, 3, 5, 17});
+      SCOPED_TRACE(describeSmallM(p));
+      testing::expectMatchesInterpreter(smallMProductGraph(p, true, false), {}, {1, 3, 5, 17});
     }
     codegen::overrideGemmLanes(0);
   }

@@ -13,7 +13,7 @@
 // tiles go through a small stack tile on their way to and from C.
 //
 // Small M: when a task has only a handful of rows (inference at a small batch), packing B
-// would cost as much as the product, so small-M kernels of 1, 2 or 4 rows read A and B in
+// would cost as much as the product, so small-M kernels of 1 or 4 rows read A and B in
 // place: B as stored a few vectors of a row at a time (masked loads at the right edge); B
 // transposed (PyTorch's [out, in] Linear weight) W rows of B^T at a time, each W x W block
 // of them transposed in registers. All paths compute the same FMA chain per element (from
@@ -302,7 +302,7 @@ std::vector<Value*> transposeSquare(llvm::IRBuilder<>& b, std::vector<Value*> ro
 }
 
 // Small-M kernels: A and B read in place, no packing (inference at a small batch, where
-// packing B would cost as much as the product). Rows of a task go R at a time.
+// packing B would cost as much as the product). Rows of a task go 4 at a time, or 1.
 constexpr int kSmallRowsMax = 4;
 
 // Vectors of columns per small-M tile, as many as fit the registers: R accumulators per
@@ -562,15 +562,14 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
       }, "kb");
     }, "jc");
   };
-  // Rows kSmallRowsMax at a time, the remainder by the kernel of its size (or the next
-  // larger one), with B's layout known here or tested at run time.
+  // Rows kSmallRowsMax at a time, a single row by the one-row kernel and 2 or 3 by the
+  // larger one (B is read once either way, and two variants compile faster than four), with
+  // B's layout known here or tested at run time.
   auto smallRows = [&](bool transposed, Value* i, Value* rows) {
     std::vector<Value*> args{ir.at(a.A, ir.mul(i, a.xsA)), a.xsA, a.ksA, ir.at(a.B, ir.mul(a.j0, a.xsB)), a.xsB, a.ksB, a.K,
                              ir.at(a.C, ir.add(ir.mul(i, a.N), a.j0)), a.N, rows, ir.sub(a.j1, a.j0)};
     auto call = [&](int R) { b.CreateCall(smallHelper(m, g, R, transposed), args); };
-    ir.ifElse(b.CreateICmpEQ(rows, ir.c(1)), [&] { call(1); }, [&] {
-      ir.ifElse(b.CreateICmpEQ(rows, ir.c(2)), [&] { call(2); }, [&] { call(kSmallRowsMax); });
-    });
+    ir.ifElse(b.CreateICmpEQ(rows, ir.c(1)), [&] { call(1); }, [&] { call(kSmallRowsMax); });
   };
   auto direct = [&] {
     ir.blocks(a.i0, ir.sub(a.i1, a.i0), kSmallRowsMax, [&](Value*, Value* i, Value* rows) {
