@@ -11,7 +11,7 @@
 // their whole window row is inside the input, (kx, c) is one contiguous run of the input row
 // and of the filter: their innermost loop is a single loop over kx*C + c.
 //
-// A fused epilogue (Kernel::epilogue: bias add, activation, ... see Lowering.h) runs on
+// A fused epilogue (Kernel::epilogue: bias add, activation, ... see Lowering.cpp) runs on
 // each register block right after it is stored, while its few cache lines are still in L1:
 // the convolution's value never makes a separate pass through memory.
 #include <algorithm>
