@@ -91,6 +91,17 @@ Error describeBadEmbeddingId(const EntryInfo& info, std::span<const void* const>
 
 }  // namespace
 
+LoweringOptions loweringOptionsFromEnvironment() {
+  auto on = [](const char* name) {
+    const char* v = std::getenv(name);
+    return !v || std::string(v) != "0";
+  };
+  LoweringOptions o;
+  o.fuseEpilogues = on("NNC_FUSE_EPILOGUES");
+  o.fuseRows = on("NNC_FUSE_ROWS");
+  return o;
+}
+
 EntryInfo describeEntry(const LoweredGraph& lg, const std::string& symbol) {
   const Graph& g = *lg.graph;
   EntryInfo info;
@@ -225,7 +236,7 @@ Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph& inference, const 
   auto layout = StateLayout::build({training, &inference, update});
   if (!layout) return layout.error();
   model->layout_ = std::move(*layout);
-  LoweringOptions lowering = LoweringOptions::fromEnvironment();
+  const LoweringOptions& lowering = options.lowering;
   auto loweredInference = lowerGraph(inference, model->layout_, lowering);
   if (!loweredInference) return loweredInference.error();
   std::optional<LoweredGraph> loweredTraining;
@@ -236,7 +247,7 @@ Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph& inference, const 
   }
   std::optional<LoweredGraph> loweredUpdate;
   if (update) {
-    auto lu = lowerGraph(*update, model->layout_);
+    auto lu = lowerGraph(*update, model->layout_, lowering);
     if (!lu) return lu.error();
     loweredUpdate = std::move(*lu);
   }

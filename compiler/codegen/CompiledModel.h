@@ -20,11 +20,16 @@
 #include <vector>
 
 #include "compiler/lowering/KernelCost.h"
+#include "compiler/lowering/LoweringOptions.h"
 #include "compiler/lowering/StateLayout.h"
 #include "compiler/ir/Graph.h"
 #include "support/Result.h"
 
 namespace nnc {
+
+// The planner's options with the debugging knobs NNC_FUSE_EPILOGUES and NNC_FUSE_ROWS read
+// from the environment (codegen/README.md); the planner itself reads no environment.
+LoweringOptions loweringOptionsFromEnvironment();
 
 struct CompileOptions {
   int optLevel = 3;      // LLVM pipeline: 0 (none) to 3 (O3, the default)
@@ -42,6 +47,8 @@ struct CompileOptions {
   // A profiling build: the entries time each kernel (runtime/profile/KernelProfile.h), for
   // `bench --profile`. Off by default: ordinary builds contain no marks.
   bool profile = false;
+  // The planner's choices (compiler/lowering/LoweringOptions.h).
+  LoweringOptions lowering = loweringOptionsFromEnvironment();
 };
 
 // Seconds spent per stage, for `bench` and the compile-time targets.

@@ -58,9 +58,13 @@ Value* storageAddress(llvm::IRBuilder<>& b, EntryContext& ec, NodeId root, Value
     }
     case StorageKind::Global:
       return ec.global(root);
-    default:
-      return llvm::ConstantPointerNull::get(b.getPtrTy());  // never stored: nothing reads it
+    case StorageKind::None:
+    case StorageKind::Inline:
+    case StorageKind::Uniform:
+    case StorageKind::View:
+      break;
   }
+  return llvm::ConstantPointerNull::get(b.getPtrTy());  // never stored: nothing reads it
 }
 
 }  // namespace

@@ -14,32 +14,32 @@ struct Amount {
 
 constexpr double kElementBytes = 4;  // f32 and i32, every dtype today
 
-// Multiply-adds per output element of a product or convolution, or 0 for other ops.
+// Multiply-adds per output element of a product or convolution (the OutFusable ops), or 0
+// for other ops.
 double macsPerOutput(const Graph& g, const Node& n) {
   auto dim = [&](NodeId id, int fromEnd) {
     const Shape& s = g.type(id).shape;
     return double(s[s.rank() - size_t(fromEnd)]);
   };
-  switch (n.op) {
-    case OpKind::MatMul:  // a[..., M, K] (or [..., K, M] transposed)
-      return n.attrs.getInt("transpose_a", 0) ? dim(n.inputs[0], 2) : dim(n.inputs[0], 1);
-    case OpKind::Conv2D: {  // w[kh, kw, C, F]: kh * kw * C per output
-      const Shape& w = g.type(n.inputs[1]).shape;
-      return double(w[0] * w[1] * w[2]);
-    }
-    case OpKind::Conv2DGradInput: {  // (dy, w): dx element = sum over kh, kw, F (strided: fewer)
-      const Shape& w = g.type(n.inputs[1]).shape;
-      double dyElems = 1, dxElems = 1;
-      for (int64_t d : g.type(n.inputs[0]).shape.dims) dyElems *= d == kBatch ? 1 : double(d);
-      for (int64_t d : n.type.shape.dims) dxElems *= d == kBatch ? 1 : double(d);
-      return double(w[0] * w[1] * w[2] * w[3]) * dyElems / double(w[3]) / dxElems;
-    }
-    case OpKind::Conv2DGradFilter: {  // (x, dy): dw element = sum over N, OH, OW (per sample here)
-      const Shape& dy = g.type(n.inputs[1]).shape;
-      return double(dy[1] * dy[2]);
-    }
-    default: return 0;
+  if (opCategory(n.op) != OpCategory::OutFusable) return 0;
+  if (n.op == OpKind::MatMul)  // a[..., M, K] (or [..., K, M] transposed)
+    return n.attrs.getInt("transpose_a", 0) ? dim(n.inputs[0], 2) : dim(n.inputs[0], 1);
+  if (n.op == OpKind::Conv2D) {  // w[kh, kw, C, F]: kh * kw * C per output
+    const Shape& w = g.type(n.inputs[1]).shape;
+    return double(w[0] * w[1] * w[2]);
   }
+  if (n.op == OpKind::Conv2DGradInput) {  // (dy, w): dx element = sum over kh, kw, F (strided: fewer)
+    const Shape& w = g.type(n.inputs[1]).shape;
+    double dyElems = 1, dxElems = 1;
+    for (int64_t d : g.type(n.inputs[0]).shape.dims) dyElems *= d == kBatch ? 1 : double(d);
+    for (int64_t d : n.type.shape.dims) dxElems *= d == kBatch ? 1 : double(d);
+    return double(w[0] * w[1] * w[2] * w[3]) * dyElems / double(w[3]) / dxElems;
+  }
+  if (n.op == OpKind::Conv2DGradFilter) {  // (x, dy): dw element = sum over N, OH, OW (per sample here)
+    const Shape& dy = g.type(n.inputs[1]).shape;
+    return double(dy[1] * dy[2]);
+  }
+  return 0;  // an OutFusable op this table does not know yet: counted as elementwise work
 }
 
 }  // namespace
@@ -64,7 +64,7 @@ std::vector<KernelCost> kernelCosts(const LoweredGraph& lg) {
       flops.add(out, 2.0 * macs);
     }
     // Elementwise work runs over the output, a reduction's over its operand.
-    const bool reduces = root.op == OpKind::ReduceSum || root.op == OpKind::ReduceMean || root.op == OpKind::ReduceMax;
+    const bool reduces = loweringKind(root.op) == LoweringKind::Reduce;
     const Extent space = reduces ? elementsOf(g.type(root.inputs[0]).shape) : out;
     flops.add(space, double(kern.fused.size() + kern.epilogue.size()) + (macs > 0 ? 0.0 : 1.0));
     std::set<NodeId> touched(kern.reads.begin(), kern.reads.end());

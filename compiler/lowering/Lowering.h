@@ -16,10 +16,17 @@
 // Producers are considered from the highest id down, so when a producer is examined every
 // member that could use it is already known. Operands that stay outside are read from
 // memory, with stride 0 along broadcast dimensions.
+//
+// The steps, one file each: Liveness (live nodes, their users, leaf storage), Fusion (the
+// kernels, with FusionRoles naming what the emitters fuse beyond the category lattice),
+// KernelOrder (execution order, what each kernel reads), StoragePlan (in-place updates,
+// buffers and their lifetimes, the copies, the arena plan of MemoryPlan). This library
+// neither links nor includes LLVM.
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "compiler/lowering/LoweringOptions.h"
 #include "compiler/lowering/MemoryPlan.h"
 #include "compiler/lowering/StateLayout.h"
 #include "compiler/ir/Graph.h"
@@ -28,18 +35,6 @@
 namespace nnc {
 
 // How each op becomes code is its registry row's LoweringKind (compiler/ir/Op.h).
-
-// The planner's choices. Compilation reads them from the environment once, at its start
-// (fromEnvironment); the planner itself reads no environment.
-struct LoweringOptions {
-  // Matmuls and forward convolutions take their elementwise consumers as an epilogue
-  // (Kernel::epilogue). NNC_FUSE_EPILOGUES=0 turns it off (a debugging knob).
-  bool fuseEpilogues = true;
-  // Softmax, one_hot and sums over the last axis fuse into row kernels (Kernel::rows).
-  // NNC_FUSE_ROWS=0 turns it off.
-  bool fuseRows = true;
-  static LoweringOptions fromEnvironment();
-};
 
 // A loop extent or element count: k, times the run-time batch when `batched`.
 struct Extent {

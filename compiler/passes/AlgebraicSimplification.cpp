@@ -115,17 +115,17 @@ NodeId identityOperand(Site& s) {
   return kNoNode;
 }
 
-// 0 - x, x * -1, -1 * x, x / -1 -> neg(x)
-NodeId negation(Site& s) {
-  switch (s.node.op) {
-    case OpKind::Sub: return s.fill(0, 0.0) ? s.emit(OpKind::Neg, {s.in[1]}) : kNoNode;
-    case OpKind::Mul:
-      if (s.fill(1, -1.0)) return s.emit(OpKind::Neg, {s.in[0]});
-      return s.fill(0, -1.0) ? s.emit(OpKind::Neg, {s.in[1]}) : kNoNode;
-    case OpKind::Div: return s.fill(1, -1.0) ? s.emit(OpKind::Neg, {s.in[0]}) : kNoNode;
-    default: return kNoNode;
-  }
+// 0 - x -> neg(x)
+NodeId negationBySubtraction(Site& s) { return s.fill(0, 0.0) ? s.emit(OpKind::Neg, {s.in[1]}) : kNoNode; }
+
+// x * -1, -1 * x -> neg(x)
+NodeId negationByProduct(Site& s) {
+  if (s.fill(1, -1.0)) return s.emit(OpKind::Neg, {s.in[0]});
+  return s.fill(0, -1.0) ? s.emit(OpKind::Neg, {s.in[1]}) : kNoNode;
 }
+
+// x / -1 -> neg(x)
+NodeId negationByDivision(Site& s) { return s.fill(1, -1.0) ? s.emit(OpKind::Neg, {s.in[0]}) : kNoNode; }
 
 // x + neg(y) -> x - y;  neg(x) + y -> y - x;  x - neg(y) -> x + y
 NodeId absorbNegation(Site& s) {
@@ -414,7 +414,9 @@ const std::vector<RuleEntry>& rules() {
   using K = OpKind;
   static const std::vector<RuleEntry> table = {
       {{K::Add, K::Sub, K::Mul, K::Div, K::Pow}, identityOperand},
-      {{K::Sub, K::Mul, K::Div}, negation},
+      {{K::Sub}, negationBySubtraction},
+      {{K::Mul}, negationByProduct},
+      {{K::Div}, negationByDivision},
       {{K::Add, K::Sub}, absorbNegation},
       {{K::Add}, sumOfPaddedPieces},
       {{K::Pow}, powerOfTwo},

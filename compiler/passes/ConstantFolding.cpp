@@ -58,17 +58,17 @@ std::optional<int64_t> foldWork(const Node& n, const std::vector<const Node*>& o
   switch (opCategory(n.op)) {
     case OpCategory::Elementwise: case OpCategory::Broadcast: case OpCategory::Injective: case OpCategory::Reduction:
       return sizes;
-    default: break;
+    case OpCategory::Leaf: case OpCategory::OutFusable: case OpCategory::Opaque:
+      break;
   }
-  switch (n.op) {
-    case OpKind::MatMul: {
-      const Shape& a = operands[0]->type.shape;
-      int64_t k = a[a.rank() - (n.attrs.getInt("transpose_a") != 0 ? 2 : 1)];
-      return sizes + n.type.shape.numElements() * k;
-    }
-    case OpKind::Softmax: case OpKind::LogSoftmax: case OpKind::DropoutMask: return sizes;
-    default: return std::nullopt;
+  // Of the other categories only these ops are folded; any other is not, which is always safe.
+  if (n.op == OpKind::MatMul) {
+    const Shape& a = operands[0]->type.shape;
+    int64_t k = a[a.rank() - (n.attrs.getInt("transpose_a") != 0 ? 2 : 1)];
+    return sizes + n.type.shape.numElements() * k;
   }
+  if (n.op == OpKind::Softmax || n.op == OpKind::LogSoftmax || n.op == OpKind::DropoutMask) return sizes;
+  return std::nullopt;
 }
 
 class Folder {
@@ -120,26 +120,27 @@ class Folder {
       if (!f) return std::nullopt;
       fills.push_back(*f);
     }
-    switch (n.op) {
-      case OpKind::BroadcastTo: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Slice:
-        return fillAttrs(fills[0]);
-      case OpKind::Concat:
-        for (double f : fills)
-          if (!(f == fills[0] && std::signbit(f) == std::signbit(fills[0]))) return std::nullopt;
-        return fillAttrs(fills[0]);
-      case OpKind::ReduceMean: case OpKind::ReduceMax: {
-        std::optional<int64_t> count = reducedCount(operands[0]->type.shape, n.attrs);
-        if (!count || *count == 0) return std::nullopt;
-        return fillAttrs(fills[0]);
-      }
-      case OpKind::ReduceSum: {
-        std::optional<int64_t> count = reducedCount(operands[0]->type.shape, n.attrs);
-        if (!count) return std::nullopt;
-        double sum = fills[0] * static_cast<double>(*count);
-        if (n.type.dtype == DType::I32 && !(std::fabs(sum) < 2147483648.0)) return std::nullopt;
-        return fillAttrs(roundTo(sum, n.type.dtype, opts_.foldPrecision));
-      }
-      default: break;
+    // The ops named here move or reduce their operand; an op not named (one_hot, argmax, ...)
+    // is not folded this way, which is always safe.
+    OpKind op = n.op;
+    if (op == OpKind::BroadcastTo || op == OpKind::Reshape || op == OpKind::Transpose || op == OpKind::Slice)
+      return fillAttrs(fills[0]);
+    if (op == OpKind::Concat) {
+      for (double f : fills)
+        if (!(f == fills[0] && std::signbit(f) == std::signbit(fills[0]))) return std::nullopt;
+      return fillAttrs(fills[0]);
+    }
+    if (op == OpKind::ReduceMean || op == OpKind::ReduceMax) {
+      std::optional<int64_t> count = reducedCount(operands[0]->type.shape, n.attrs);
+      if (!count || *count == 0) return std::nullopt;
+      return fillAttrs(fills[0]);
+    }
+    if (op == OpKind::ReduceSum) {
+      std::optional<int64_t> count = reducedCount(operands[0]->type.shape, n.attrs);
+      if (!count) return std::nullopt;
+      double sum = fills[0] * static_cast<double>(*count);
+      if (n.type.dtype == DType::I32 && !(std::fabs(sum) < 2147483648.0)) return std::nullopt;
+      return fillAttrs(roundTo(sum, n.type.dtype, opts_.foldPrecision));
     }
     if (!isElementwiseLike(n.op)) return std::nullopt;
     // Evaluate the op once on scalars holding the fill values.

@@ -33,40 +33,33 @@ Result<LeafValues> InterpreterExecutor::bind(const Graph& g, std::span<const voi
   LeafValues leaves;
   for (size_t id = 0; id < g.size(); ++id) {
     const Node& n = g.nodes()[id];
-    switch (n.op) {
-      case OpKind::Input: {
-        size_t k = 0;
-        while (k < inputs_.size() && inputs_[k].name != n.name) ++k;
-        if (k >= inputs_.size()) return makeError("no data for input '" + n.name + "'");
-        // Inputs given no data (labels, when predicting) are left out: the interpreter
-        // reports them only if the values asked for need them.
-        if (k >= inputs.size() || !inputs[k]) break;
-        std::vector<int64_t> shape = n.type.shape.dims;
-        if (n.type.shape.isBatched()) shape[0] = batch;
-        Tensor t(n.type.dtype, shape);
-        if (n.type.dtype == DType::I32) {
-          const int32_t* src = static_cast<const int32_t*>(inputs[k]);
-          for (int64_t i = 0; i < t.size(); ++i) t.data[size_t(i)] = src[i];
-        } else {
-          const float* src = static_cast<const float*>(inputs[k]);
-          for (int64_t i = 0; i < t.size(); ++i) t.data[size_t(i)] = src[i];
-        }
-        leaves.emplace(NodeId(id), std::move(t));
-        break;
+    // The leaves the caller provides; the interpreter evaluates every other node (constants
+    // included) itself.
+    if (n.op == OpKind::Input) {
+      size_t k = 0;
+      while (k < inputs_.size() && inputs_[k].name != n.name) ++k;
+      if (k >= inputs_.size()) return makeError("no data for input '" + n.name + "'");
+      // Inputs given no data (labels, when predicting) are left out: the interpreter
+      // reports them only if the values asked for need them.
+      if (k >= inputs.size() || !inputs[k]) continue;
+      std::vector<int64_t> shape = n.type.shape.dims;
+      if (n.type.shape.isBatched()) shape[0] = batch;
+      Tensor t(n.type.dtype, shape);
+      if (n.type.dtype == DType::I32) {
+        const int32_t* src = static_cast<const int32_t*>(inputs[k]);
+        for (int64_t i = 0; i < t.size(); ++i) t.data[size_t(i)] = src[i];
+      } else {
+        const float* src = static_cast<const float*>(inputs[k]);
+        for (int64_t i = 0; i < t.size(); ++i) t.data[size_t(i)] = src[i];
       }
-      case OpKind::Param:
-      case OpKind::State: {
-        std::span<float> v = state_.values(n.name);
-        leaves.emplace(NodeId(id), Tensor(n.type.dtype, n.type.shape.dims, std::vector<double>(v.begin(), v.end())));
-        break;
-      }
-      case OpKind::Hyper:
-        leaves.emplace(NodeId(id), Tensor::scalar(n.name == kLearningRateName ? lr
-                                                  : n.name == kStepName  ? step
-                                                                         : dropoutRates_[n.name]));
-        break;
-      default:
-        break;
+      leaves.emplace(NodeId(id), std::move(t));
+    } else if (n.op == OpKind::Param || n.op == OpKind::State) {
+      std::span<float> v = state_.values(n.name);
+      leaves.emplace(NodeId(id), Tensor(n.type.dtype, n.type.shape.dims, std::vector<double>(v.begin(), v.end())));
+    } else if (n.op == OpKind::Hyper) {
+      leaves.emplace(NodeId(id), Tensor::scalar(n.name == kLearningRateName ? lr
+                                                : n.name == kStepName  ? step
+                                                                       : dropoutRates_[n.name]));
     }
   }
   return leaves;

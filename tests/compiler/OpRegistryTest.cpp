@@ -1,7 +1,7 @@
 // The op registry (Ops.def) against every table that dispatches on ops: each op has its
 // entry in each, and the entries agree with the row (arity, grad kind, scalar functions).
-// Code generation's table is checked in tests/codegen/LoweringTest.cpp, the DSL's names in
-// tests/dsl/SemaOpsTest.cpp.
+// Code generation's table is checked in tests/codegen/LoweringTest.cpp, the planner's in
+// tests/codegen/LoweringRegistryTest.cpp, the DSL's names in tests/dsl/SemaOpsTest.cpp.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -42,6 +42,15 @@ TEST(OpRegistry, EveryNonLeafHasAReferenceKernelAndAShapeRule) {
     if (opInfo(k).arity != kVariadic) {
       EXPECT_FALSE(t) << "7 operands accepted";
     }
+  }
+}
+
+TEST(OpRegistry, EveryShapeRuleRejectsMissingOperands) {
+  // Variadic ops too: no rule falls back to a shape when it has nothing to infer it from.
+  for (OpKind k : allOps()) {
+    if (isLeaf(k)) continue;
+    SCOPED_TRACE(opName(k));
+    EXPECT_FALSE(inferType(k, {}, {})) << "no operands accepted";
   }
 }
 

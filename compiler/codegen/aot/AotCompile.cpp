@@ -32,12 +32,11 @@ struct LoweredModel {
   std::optional<LoweredGraph> inference, training;
 };
 
-Result<LoweredModel> lowerModel(const Graph& inference, const Graph* training) {
+Result<LoweredModel> lowerModel(const Graph& inference, const Graph* training, const LoweringOptions& lowering) {
   LoweredModel m;
   auto layout = StateLayout::build({training, &inference});
   if (!layout) return layout.error();
   m.layout = std::move(*layout);
-  LoweringOptions lowering = LoweringOptions::fromEnvironment();
   auto li = lowerGraph(inference, m.layout, lowering);
   if (!li) return li.error();
   m.inference = std::move(*li);
@@ -127,7 +126,7 @@ Result<AotModel> aotCompile(const Graph& inference, const Graph* training, const
   }
   // The kernels' vector widths and blockings follow the target, not the host.
   codegen::ScopedTargetCpu scopedCpu(cpu);
-  auto lowered = lowerModel(inference, training);
+  auto lowered = lowerModel(inference, training, options.lowering);
   if (!lowered) return lowered.error();
   AotModel out;
   const std::string forward = options.prefix + "_nnc_forward", train = options.prefix + "_nnc_train_step",
@@ -166,7 +165,7 @@ Result<AotModel> aotCompile(const Graph& inference, const Graph* training, const
 }
 
 Result<std::string> optimizedLLVMIR(const Graph& inference, const Graph* training, const CompileOptions& options) {
-  auto lowered = lowerModel(inference, training);
+  auto lowered = lowerModel(inference, training, options.lowering);
   if (!lowered) return lowered.error();
   llvm::LLVMContext ctx;
   llvm::Module module("nnc_model", ctx);

@@ -26,6 +26,7 @@ struct AotCompileOptions {
   int optLevel = 3;
   int64_t chunkWork = 32768;   // CompileOptions::chunkWork
   std::string cpu;             // an LLVM CPU name ("x86-64-v2", "znver4"); empty: this machine's
+  LoweringOptions lowering = loweringOptionsFromEnvironment();  // CompileOptions::lowering
 };
 
 // A state tensor's initial values (its element count of f32), or an empty span for zeros.

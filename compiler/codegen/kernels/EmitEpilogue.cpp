@@ -1,4 +1,4 @@
-// A fused epilogue (Kernel::epilogue, see Lowering.cpp) on one output element, for kernel
+// A fused epilogue (Kernel::epilogue, see Lowering.h) on one output element, for kernel
 // emitters whose output is [rows..., cols] and that apply it to each block they finish while
 // the block is still in cache (convolutions, and the matrix product's tile hook). The
 // kernel's value is read back from `out`, the members are computed in

@@ -2,7 +2,7 @@
 // shapes become a GemmProblem, which GemmEmitter turns into packed panels and a register-
 // blocked microkernel (see GemmEmitter.h for the numerics and the parallel split).
 //
-// A fused epilogue (Kernel::epilogue: bias add, activation, ... see Lowering.cpp) runs on
+// A fused epilogue (Kernel::epilogue: bias add, activation, ... see Lowering.h) runs on
 // each block of output tiles right after their sums are complete, while they are still in
 // L1: the product's value is read back, the members are computed per element by the op
 // table's scalar functions, and every stored member is written. It is emitted once, as a

@@ -1,0 +1,344 @@
+#include "compiler/lowering/Fusion.h"
+
+#include <algorithm>
+#include <queue>
+#include <set>
+
+#include "compiler/lowering/FusionRoles.h"
+
+namespace nnc::lowering {
+
+namespace {
+
+bool isFillConstant(const Node& n) { return n.op == OpKind::Constant && !n.attrs.has("values"); }
+
+// Fusion follows the category lattice (Ops.def): a Fused member of category Elementwise or
+// Broadcast reads its operands at the position it writes; an Injective one (transpose, slice)
+// reads them at remapped positions, so they must be in memory.
+bool remapsPositions(OpKind op) { return opCategory(op) == OpCategory::Injective; }
+
+// Operands of a fused member that may themselves fuse: not those of a remapping member;
+// BatchNorm's statistics have another shape anyway.
+bool operandsMayFuse(const Node& member) { return !remapsPositions(member.op); }
+
+class Partitioner {
+ public:
+  Partitioner(const Graph& g, NodeUses& uses, LoweredGraph& out, const LoweringOptions& options)
+      : g_(g),
+        out_(out),
+        needsBuffer_(uses.needsBuffer),
+        pinned_(uses.pinned),
+        users_(uses.users),
+        coveredUsers_(g.size()),
+        fuseEpilogues_(options.fuseEpilogues),
+        fuseRows_(options.fuseRows) {}
+
+  Result<void> partition() {
+    for (size_t i = g_.size(); i-- > 0;) {
+      if (!out_.live[i] || out_.kernelOf[i] >= 0) continue;
+      NodeId id = static_cast<NodeId>(i);
+      const Node& nd = g_.node(id);
+      LoweringKind kind = loweringKind(nd.op);
+      switch (kind) {
+        case LoweringKind::Leaf:
+          // A fill constant that something must read from memory becomes a fill kernel.
+          if (isFillConstant(nd) && needsBuffer_[i]) {
+            newKernel(id);
+            out_.storage[i] = {StorageKind::Arena, 0};
+          }
+          break;
+        case LoweringKind::View:
+          out_.storage[i] = {StorageKind::View, nd.inputs[0]};
+          needsBuffer_[static_cast<size_t>(nd.inputs[0])] = true;
+          break;
+        case LoweringKind::Uniform:
+          if (needsBuffer_[i]) {
+            newKernel(id);
+            out_.storage[i] = {StorageKind::Arena, 0};
+          } else {
+            out_.storage[i] = {StorageKind::Uniform, 0};
+          }
+          break;
+        case LoweringKind::Fused:
+        case LoweringKind::Reduce:
+          if (!growRowKernel(id)) growFusedKernel(newKernel(id));
+          out_.storage[i] = {StorageKind::Arena, 0};
+          break;
+        case LoweringKind::Custom:
+          if (recomputedEverywhere(id)) {
+            out_.storage[i] = {StorageKind::Inline, 0};
+            break;
+          }
+          if (!fuseAsEpilogueHost(id)) {
+            newKernel(id);
+            out_.storage[i] = {StorageKind::Arena, 0};
+          }
+          for (NodeId in : nd.inputs) needsBuffer_[static_cast<size_t>(in)] = true;
+          break;
+      }
+    }
+    return {};
+  }
+
+ private:
+  int newKernel(NodeId root) {
+    out_.kernels.push_back(Kernel{root, {}, {}, {}, {}, false});
+    int k = static_cast<int>(out_.kernels.size()) - 1;
+    out_.kernelOf[static_cast<size_t>(root)] = k;
+    return k;
+  }
+
+  // Epilogue fusion (NNC_FUSE_EPILOGUES=0 turns it off): a matmul or forward convolution whose every user is in one elementwise kernel E, reading it at
+  // the same position, takes E over. E's members become the matmul kernel's epilogue, applied
+  // to each output tile after its last K block; the product itself is never stored (its
+  // partial sums live in E's output buffer). The kernel runs where E ran, after all of E's
+  // other operands and the matmul's own. Members that remap positions (transpose, slice) or
+  // an E that is a reduction keep the two kernels apart.
+  bool fuseAsEpilogueHost(NodeId mm) {
+    size_t mi = static_cast<size_t>(mm);
+    const Node& m = g_.node(mm);
+    if (!fuseEpilogues_) return false;
+    if (fusionRole(m.op) != FusionRole::EpilogueHost || pinned_[mi] || needsBuffer_[mi] || users_[mi].empty()) return false;
+    int e = out_.kernelOf[static_cast<size_t>(users_[mi].front())];
+    if (e < 0) return false;
+    Kernel& kern = out_.kernels[static_cast<size_t>(e)];
+    const Node& root = g_.node(kern.root);
+    if (loweringKind(root.op) != LoweringKind::Fused || kern.rows || !kern.epilogue.empty() || root.type.dtype != DType::F32 ||
+        !(root.type.shape == m.type.shape))
+      return false;
+    for (NodeId u : users_[mi])
+      if (out_.kernelOf[static_cast<size_t>(u)] != e) return false;
+    std::vector<NodeId> members = kern.fused;
+    members.push_back(kern.root);
+    for (NodeId x : members) {
+      OpKind op = g_.node(x).op;
+      if (remapsPositions(op)) return false;
+      // So does a broadcast_to of the product itself (an identity here, since members have the
+      // product's shape): a rule kept from the first partitioner, whose reason is not recorded.
+      if (op == OpKind::BroadcastTo && g_.node(x).inputs[0] == mm) return false;
+    }
+    kern.epilogue = members;  // ascending: fused is sorted and the root is the highest id
+    kern.stored.push_back(kern.root);
+    kern.fused.clear();
+    kern.root = mm;
+    out_.kernelOf[mi] = e;
+    out_.storage[mi] = {StorageKind::Inline, 0};
+    return true;
+  }
+
+  // ---- row kernels (Kernel::rows) -------------------------------------------------------
+  // A sum over exactly the last axis of a [rows..., A] operand.
+  bool isRowSum(const Node& n) const {
+    if (fusionRole(n.op) != FusionRole::RowSum || n.type.dtype != DType::F32) return false;
+    const Shape& s = g_.type(n.inputs[0]).shape;
+    std::vector<int64_t> axes = n.attrs.getInts("axes");
+    return s.rank() >= 1 && axes.size() == 1 && normalizeAxis(axes[0], s.rank()) == static_cast<int64_t>(s.rank()) - 1;
+  }
+
+  // Whether `p` may be a member of a row kernel over `space`, and whether its operands then
+  // join the search (recomputed members read theirs from memory).
+  bool rowMemberKind(const Node& p, const Shape& space, bool* offer) const {
+    *offer = true;
+    int64_t last = static_cast<int64_t>(space.rank()) - 1;
+    if (fusionRole(p.op) == FusionRole::RowNormalization) {
+      *offer = false;
+      return p.type.shape == space && p.type.dtype == DType::F32 &&
+             normalizeAxis(p.attrs.getInt("axis", -1), space.rank()) == last;
+    }
+    if (fusionRole(p.op) == FusionRole::RowIndicator) {
+      *offer = false;
+      return p.type.shape == space && g_.type(p.inputs[0]).dtype == DType::I32;
+    }
+    // A per-row sum used inside the row: only with keepdims, which broadcasts along the row.
+    if (isRowSum(p)) return g_.type(p.inputs[0]).shape == space && p.attrs.getInt("keepdims", 0) != 0;
+    // broadcast_to reads its operand at the broadcast position (a per-row value, as autodiff
+    // writes the loss gradient, or a per-class one); transpose and slice remap positions.
+    if (loweringKind(p.op) != LoweringKind::Fused || p.type.shape != space) return false;
+    return isElementwiseLike(p.op);  // not transpose or slice (Injective), nor batchnorm (Opaque)
+  }
+
+  // Tries to make `root` (elementwise over [rows..., A], or a sum over the last axis of such
+  // an operand) a row kernel: claims producers as growFusedKernel does, and also sums over the
+  // last axis (used with keepdims) and softmax / log_softmax / one_hot, which it recomputes.
+  // Only a kernel that recomputes one of those is worth a row kernel; otherwise nothing is
+  // claimed and the caller grows an ordinary fused kernel.
+  bool growRowKernel(NodeId root) {
+    if (!fuseRows_) return false;
+    const Node& r = g_.node(root);
+    bool reduce = loweringKind(r.op) == LoweringKind::Reduce;
+    if (reduce && !isRowSum(r)) return false;
+    if (!reduce && !isElementwiseLike(r.op)) return false;
+    const Shape& space = reduce ? g_.type(r.inputs[0]).shape : r.type.shape;
+    if (space.rank() < 1 || space.dims.back() == kBatch || space.dims.back() < 1) return false;
+    std::set<NodeId> members{root};
+    std::vector<NodeId> fused, stored, recomputed;
+    std::set<NodeId> readFirst;
+    std::priority_queue<NodeId> work;
+    std::set<NodeId> queued;
+    auto offer = [&](NodeId member) {
+      for (NodeId in : g_.node(member).inputs)
+        if (queued.insert(in).second) work.push(in);
+    };
+    offer(root);
+    while (!work.empty()) {
+      NodeId p = work.top();
+      work.pop();
+      size_t pi = static_cast<size_t>(p);
+      const Node& pn = g_.node(p);
+      bool offerOperands = true;
+      // The operand of a recomputed member is read before the row's last pass: never a member.
+      // A recomputable one another row kernel stores is still recomputed here: that kernel
+      // may run after this one.
+      bool claimed = out_.kernelOf[pi] >= 0;
+      if ((claimed && !recomputedInRows(pn.op)) || readFirst.count(p) || !rowMemberKind(pn, space, &offerOperands)) continue;
+      if (recomputedInRows(pn.op)) {
+        members.insert(p);
+        fused.push_back(p);
+        recomputed.push_back(p);
+        readFirst.insert(pn.inputs[0]);
+        // Needed in memory too (an output: the probabilities next to the loss)? Stored by
+        // this kernel when every reader that does not recompute it runs later.
+        bool inMemory = pinned_[pi] || needsBuffer_[pi], later = true;
+        for (NodeId u : users_[pi]) {
+          if (members.count(u) || coveredUsers_[pi].count(u)) continue;
+          inMemory = true;
+          later = later && u > root;
+        }
+        if (inMemory && later && !claimed) stored.push_back(p);
+        continue;
+      }
+      bool allInside = true, outsideAfter = true;
+      for (NodeId u : users_[pi]) {
+        if (members.count(u)) continue;
+        allInside = false;
+        outsideAfter = outsideAfter && u > root;
+      }
+      bool inlined = allInside && !pinned_[pi] && !needsBuffer_[pi];
+      if (!inlined && !outsideAfter) continue;
+      members.insert(p);
+      fused.push_back(p);
+      if (!inlined) stored.push_back(p);
+      if (offerOperands) offer(p);
+    }
+    if (recomputed.empty()) return false;
+    // Siblings: another softmax / log_softmax of a recomputed one's operand that must be in
+    // memory (the probabilities output next to the loss) is stored by this kernel too, from
+    // the statistics it computes anyway, when everything that reads it runs later.
+    for (size_t i = 0, n = recomputed.size(); i < n; ++i) {
+      const Node& l = g_.node(recomputed[i]);
+      if (fusionRole(l.op) != FusionRole::RowNormalization) continue;
+      for (NodeId u : users_[static_cast<size_t>(l.inputs[0])]) {
+        size_t ui = static_cast<size_t>(u);
+        const Node& un = g_.node(u);
+        bool offerOperands = true;
+        if (members.count(u) || out_.kernelOf[ui] >= 0 || fusionRole(un.op) != FusionRole::RowNormalization ||
+            !rowMemberKind(un, space, &offerOperands))
+          continue;
+        bool needed = pinned_[ui], later = true;
+        for (NodeId w : users_[ui]) {
+          if (coveredUsers_[ui].count(w)) continue;
+          needed = true;
+          later = later && w > root;
+        }
+        if (!needed || !later) continue;
+        members.insert(u);
+        fused.push_back(u);
+        recomputed.push_back(u);
+        stored.push_back(u);
+      }
+    }
+    int k = newKernel(root);
+    Kernel& kern = out_.kernels[static_cast<size_t>(k)];
+    kern.rows = true;
+    std::sort(fused.begin(), fused.end());
+    std::sort(stored.begin(), stored.end());
+    kern.fused = fused;
+    kern.stored = stored;
+    for (NodeId p : fused) {
+      bool isStored = std::binary_search(stored.begin(), stored.end(), p);
+      if (recomputedInRows(g_.node(p).op)) {
+        // Its operand (logits, labels) is read from memory; its users here need no copy of it.
+        needsBuffer_[static_cast<size_t>(g_.node(p).inputs[0])] = true;
+        for (NodeId u : users_[static_cast<size_t>(p)])
+          if (members.count(u)) coveredUsers_[static_cast<size_t>(p)].insert(u);
+        if (!isStored) continue;
+      }
+      out_.kernelOf[static_cast<size_t>(p)] = k;
+      out_.storage[static_cast<size_t>(p)] = {isStored ? StorageKind::Arena : StorageKind::Inline, 0};
+    }
+    return true;
+  }
+
+  // A member a row kernel recomputes without storing: it belongs to no kernel.
+
+  // A softmax / log_softmax / one_hot that every user recomputes in a row kernel: no kernel
+  // of its own, never stored.
+  bool recomputedEverywhere(NodeId id) const {
+    size_t i = static_cast<size_t>(id);
+    if (!recomputedInRows(g_.node(id).op) || pinned_[i] || needsBuffer_[i] || users_[i].empty()) return false;
+    for (NodeId u : users_[i])
+      if (!coveredUsers_[i].count(u)) return false;
+    return true;
+  }
+
+  // Claims same-shape elementwise producers for kernel k, highest id first (see the header).
+  void growFusedKernel(int k) {
+    NodeId root = out_.kernels[static_cast<size_t>(k)].root;
+    const Node& r = g_.node(root);
+    bool reduce = loweringKind(r.op) == LoweringKind::Reduce;
+    // The loop's shape: the output for Fused, the operand for Reduce.
+    const Shape& space = reduce ? g_.type(r.inputs[0]).shape : r.type.shape;
+    std::priority_queue<NodeId> work;
+    std::set<NodeId> queued;
+    auto offerOperands = [&](NodeId member) {
+      const Node& m = g_.node(member);
+      if (!operandsMayFuse(m)) return;
+      for (NodeId in : m.inputs)
+        if (queued.insert(in).second) work.push(in);
+    };
+    offerOperands(root);
+    Kernel& kern = out_.kernels[static_cast<size_t>(k)];
+    while (!work.empty()) {
+      NodeId p = work.top();
+      work.pop();
+      const Node& pn = g_.node(p);
+      size_t pi = static_cast<size_t>(p);
+      if (loweringKind(pn.op) != LoweringKind::Fused || out_.kernelOf[pi] >= 0 || !(pn.type.shape == space)) continue;
+      // Users outside the kernel: none (inline), or all after it (stored).
+      bool allInside = true, outsideAfter = true;
+      for (NodeId u : users_[pi]) {
+        if (out_.kernelOf[static_cast<size_t>(u)] == k) continue;
+        allInside = false;
+        outsideAfter = outsideAfter && u > root;
+      }
+      bool inlined = allInside && !pinned_[pi] && !needsBuffer_[pi];
+      bool stored = !inlined && !reduce && outsideAfter;
+      if (!inlined && !stored) continue;
+      out_.kernelOf[pi] = k;
+      out_.storage[pi] = {inlined ? StorageKind::Inline : StorageKind::Arena, 0};
+      kern.fused.push_back(p);
+      if (stored) kern.stored.push_back(p);
+      offerOperands(p);
+    }
+    std::sort(kern.fused.begin(), kern.fused.end());
+    std::sort(kern.stored.begin(), kern.stored.end());
+  }
+
+  const Graph& g_;
+  LoweredGraph& out_;
+  std::vector<bool>& needsBuffer_;  // read from memory by some user (or leaves the graph)
+  std::vector<bool>& pinned_;       // an output or update value
+  const std::vector<std::vector<NodeId>>& users_;
+  std::vector<std::set<NodeId>> coveredUsers_;  // users that recompute a node in their row kernel
+  bool fuseEpilogues_;
+  bool fuseRows_;
+};
+
+}  // namespace
+
+Result<void> partitionKernels(const Graph& g, NodeUses& uses, LoweredGraph& out, const LoweringOptions& options) {
+  Partitioner p(g, uses, out, options);
+  return p.partition();
+}
+
+}  // namespace nnc::lowering

@@ -1,0 +1,17 @@
+#pragma once
+// The planner's choices. Whoever compiles fills them in (codegen's CompileOptions reads the
+// debugging knobs below from the environment when it is made); the planner reads no
+// environment.
+
+namespace nnc {
+
+struct LoweringOptions {
+  // Matmuls and forward convolutions take their elementwise consumers as an epilogue
+  // (Kernel::epilogue). NNC_FUSE_EPILOGUES=0 turns it off (a debugging knob).
+  bool fuseEpilogues = true;
+  // Softmax, one_hot and sums over the last axis fuse into row kernels (Kernel::rows).
+  // NNC_FUSE_ROWS=0 turns it off.
+  bool fuseRows = true;
+};
+
+}  // namespace nnc
