@@ -8,6 +8,7 @@
 
 #include "compiler/codegen/InPlaceUpdates.h"
 #include "compiler/ir/Verifier.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc {
 
@@ -30,7 +31,7 @@ NodeId LoweredGraph::storageRoot(NodeId id) const {
 
 namespace {
 
-bool isFillConstant(const Node& n) { return n.op == OpKind::Constant && !n.attrs.has("values"); }
+bool isFillConstant(const Node& n) { return n.op == OpKind::Constant && ConstantAttr::of(n).isFill(); }
 
 // Fusion follows the category lattice (Ops.def): a Fused member of category Elementwise or
 // Broadcast reads its operands at the position it writes; an Injective one (transpose, slice)
@@ -118,10 +119,10 @@ class Partitioner {
           break;
         }
         case OpKind::Constant:
-          if (!nd.attrs.has("values") && !nd.attrs.has("value"))
+          if (!ConstantAttr::of(nd).invalid().empty())
             return makeError("internal: constant %" + std::to_string(i) + " has neither 'value' nor 'values'", nd.loc);
-          if (nd.attrs.has("values")) {
-            size_t count = std::max(nd.attrs.getFloats("values").size(), nd.attrs.getInts("values").size());
+          if (!ConstantAttr::of(nd).isFill()) {
+            size_t count = ConstantAttr::of(nd).values->size();
             if (nd.type.shape.isBatched() || static_cast<int64_t>(count) != nd.type.shape.numElements())
               return makeError("internal: constant %" + std::to_string(i) + " lists " + std::to_string(count) +
                                    " values for " + nd.type.str(),
@@ -235,7 +236,7 @@ class Partitioner {
   bool isRowSum(const Node& n) const {
     if (n.op != OpKind::ReduceSum || n.type.dtype != DType::F32) return false;
     const Shape& s = g_.type(n.inputs[0]).shape;
-    std::vector<int64_t> axes = n.attrs.getInts("axes");
+    std::vector<int64_t> axes = AxesAttr::of(n).axes;
     return s.rank() >= 1 && axes.size() == 1 && normalizeAxis(axes[0], s.rank()) == static_cast<int64_t>(s.rank()) - 1;
   }
 
@@ -247,14 +248,14 @@ class Partitioner {
     if (p.op == OpKind::LogSoftmax || p.op == OpKind::Softmax) {
       *offer = false;
       return p.type.shape == space && p.type.dtype == DType::F32 &&
-             normalizeAxis(p.attrs.getInt("axis", -1), space.rank()) == last;
+             normalizeAxis(AxisAttr::of(p).axis, space.rank()) == last;
     }
     if (p.op == OpKind::OneHot) {
       *offer = false;
       return p.type.shape == space && g_.type(p.inputs[0]).dtype == DType::I32;
     }
     // A per-row sum used inside the row: only with keepdims, which broadcasts along the row.
-    if (isRowSum(p)) return g_.type(p.inputs[0]).shape == space && p.attrs.getInt("keepdims", 0) != 0;
+    if (isRowSum(p)) return g_.type(p.inputs[0]).shape == space && AxesAttr::of(p).keepdims;
     // broadcast_to reads its operand at the broadcast position (a per-row value, as autodiff
     // writes the loss gradient, or a per-class one); transpose and slice remap positions.
     if (loweringKind(p.op) != LoweringKind::Fused || p.type.shape != space) return false;
