@@ -34,7 +34,7 @@ NodeId operand(const GradInput& in, size_t i) { return in.node.inputs[i]; }
 std::vector<int64_t> reductionAxes(const IRBuilder& b, const GradInput& in) {
   size_t rank = b.shape(operand(in, 0)).rank();
   std::vector<int64_t> axes;
-  for (int64_t a : in.node.attrs.getInts("axes")) {
+  for (int64_t a : AxesAttr::of(in.node).axes) {
     int64_t n = normalizeAxis(a, rank);
     if (n >= 0) axes.push_back(n);
   }
@@ -43,8 +43,8 @@ std::vector<int64_t> reductionAxes(const IRBuilder& b, const GradInput& in) {
   return axes;
 }
 
-int64_t axisAttr(const IRBuilder& b, const GradInput& in, int64_t fallback = -1) {
-  return normalizeAxis(in.node.attrs.getInt("axis", fallback), b.shape(operand(in, 0)).rank());
+int64_t axisAttr(const IRBuilder& b, const GradInput& in) {
+  return normalizeAxis(AxisAttr::of(in.node).axis, b.shape(operand(in, 0)).rank());
 }
 
 // The gradients of a two-operand broadcasting op, given g*d(out)/da and g*d(out)/db at the
@@ -183,7 +183,7 @@ Grads select(IRBuilder& b, const GradInput& in) {
 Grads broadcastTo(IRBuilder& b, const GradInput& in) { return {b.sumTo(in.grad, b.shape(operand(in, 0)))}; }
 
 // ---- reductions --------------------------------------------------------------------------
-bool keepdims(const GradInput& in) { return in.node.attrs.getInt("keepdims") != 0; }
+bool keepdims(const GradInput& in) { return AxesAttr::of(in.node).keepdims; }
 
 Grads reduceSum(IRBuilder& b, const GradInput& in) {
   return {b.expandTo(in.grad, reductionAxes(b, in), keepdims(in), b.shape(operand(in, 0)))};
@@ -205,10 +205,10 @@ Grads reduceMax(IRBuilder& b, const GradInput& in) {
 // ---- data movement -----------------------------------------------------------------------
 Grads reshape(IRBuilder& b, const GradInput& in) { return {b.reshape(in.grad, b.shape(operand(in, 0)))}; }
 Grads transpose(IRBuilder& b, const GradInput& in) {
-  std::vector<int64_t> perm = in.node.attrs.getInts("perm");
+  std::vector<int64_t> perm = PermAttr::of(in.node).perm;
   std::vector<int64_t> inverse(perm.size());
   for (size_t i = 0; i < perm.size(); ++i) inverse[static_cast<size_t>(perm[i])] = static_cast<int64_t>(i);
-  return {b.op(OpKind::Transpose, {in.grad}, Attrs{{"perm", inverse}})};
+  return {b.op(OpKind::Transpose, {in.grad}, PermAttr{inverse}.attrs())};
 }
 Grads concat(IRBuilder& b, const GradInput& in) {
   int64_t axis = axisAttr(b, in);
@@ -216,16 +216,17 @@ Grads concat(IRBuilder& b, const GradInput& in) {
   int64_t offset = 0;
   for (size_t i = 0; i < in.node.inputs.size(); ++i) {
     int64_t len = b.shape(operand(in, i))[static_cast<size_t>(axis)];
-    out.push_back(in.wanted[i] ? b.op(OpKind::Slice, {in.grad}, Attrs{{"axis", axis}, {"begin", offset}, {"end", offset + len}})
+    out.push_back(in.wanted[i] ? b.op(OpKind::Slice, {in.grad}, SliceAttr{axis, offset, offset + len}.attrs())
                                : kNoNode);
     offset += len;
   }
   return out;
 }
 Grads slice(IRBuilder& b, const GradInput& in) {  // zeros on both sides of the slice
-  int64_t axis = axisAttr(b, in, 0);
+  const SliceAttr sl = SliceAttr::of(in.node);
+  int64_t axis = normalizeAxis(sl.axis, b.shape(operand(in, 0)).rank());
   const Shape full = b.shape(operand(in, 0));
-  int64_t begin = in.node.attrs.getInt("begin"), end = in.node.attrs.getInt("end");
+  int64_t begin = sl.begin, end = sl.end;
   std::vector<NodeId> parts;
   auto zeros = [&](int64_t len) {
     Shape s = full;
@@ -235,7 +236,7 @@ Grads slice(IRBuilder& b, const GradInput& in) {  // zeros on both sides of the 
   if (begin > 0) parts.push_back(zeros(begin));
   parts.push_back(in.grad);
   if (end < full[static_cast<size_t>(axis)]) parts.push_back(zeros(full[static_cast<size_t>(axis)] - end));
-  return {parts.size() == 1 ? in.grad : b.op(OpKind::Concat, parts, Attrs{{"axis", axis}})};
+  return {parts.size() == 1 ? in.grad : b.op(OpKind::Concat, parts, AxisAttr{axis}.attrs())};
 }
 
 // ---- products ----------------------------------------------------------------------------
@@ -244,7 +245,7 @@ NodeId transposeLast2(IRBuilder& b, NodeId x) {
   std::vector<int64_t> perm(b.shape(x).rank());
   for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int64_t>(i);
   std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
-  return b.op(OpKind::Transpose, {x}, Attrs{{"perm", perm}});
+  return b.op(OpKind::Transpose, {x}, PermAttr{perm}.attrs());
 }
 // C = op(a) @ op(b) with op = transpose or not.
 //   dA = G B^T,  dB = A^T G (A = op(a), B = op(b)), then undo op() on each.
@@ -252,7 +253,8 @@ NodeId transposeLast2(IRBuilder& b, NodeId x) {
 // gradient is the per-matrix product summed over the leading axes (batch included).
 Grads matmul(IRBuilder& b, const GradInput& in) {
   NodeId a = operand(in, 0), w = operand(in, 1), g = in.grad;
-  bool ta = in.node.attrs.getInt("transpose_a") != 0, tb = in.node.attrs.getInt("transpose_b") != 0;
+  const MatMulTransposeAttr t = MatMulTransposeAttr::of(in.node);
+  bool ta = t.transA, tb = t.transB;
   size_t ra = b.shape(a).rank(), rb = b.shape(w).rank();
   NodeId da = kNoNode, dw = kNoNode;
   if (in.wanted[0]) {
@@ -279,20 +281,16 @@ Grads matmul(IRBuilder& b, const GradInput& in) {
 }
 Grads conv2d(IRBuilder& b, const GradInput& in) {
   NodeId x = operand(in, 0), w = operand(in, 1);
-  Attrs base{{"strides", in.node.attrs.getInts("strides")}, {"pads", in.node.attrs.getInts("pads")}};
-  // Dilated and grouped convolutions: their adjoints take the same dilations and groups.
-  if (in.node.attrs.has("dilations")) base.set("dilations", in.node.attrs.getInts("dilations"));
-  if (in.node.attrs.has("groups")) base.set("groups", in.node.attrs.getInt("groups"));
+  // Dilated and grouped convolutions: their adjoints take the same geometry, dilations and groups.
+  const ConvAttr base = ConvAttr::of(in.node);
   NodeId dx = kNoNode, dw = kNoNode;
   if (in.wanted[0]) {
-    Attrs a = base;
-    a.set("input_hw", std::vector<int64_t>{b.shape(x)[1], b.shape(x)[2]});
-    dx = b.op(OpKind::Conv2DGradInput, {in.grad, w}, a);
+    const ConvGradInputAttr a{base, {{b.shape(x)[1], b.shape(x)[2]}}};
+    dx = b.op(OpKind::Conv2DGradInput, {in.grad, w}, a.attrs());
   }
   if (in.wanted[1]) {
-    Attrs a = base;
-    a.set("kernel", std::vector<int64_t>{b.shape(w)[0], b.shape(w)[1]});
-    dw = b.op(OpKind::Conv2DGradFilter, {x, in.grad}, a);
+    const ConvGradFilterAttr a{base, {b.shape(w)[0], b.shape(w)[1]}};
+    dw = b.op(OpKind::Conv2DGradFilter, {x, in.grad}, a.attrs());
   }
   return {dx, dw};
 }
@@ -301,15 +299,12 @@ Grads conv2d(IRBuilder& b, const GradInput& in) {
 // input and output gradient swapped; every geometry attribute but input_hw carries over.
 Grads conv2dTranspose(IRBuilder& b, const GradInput& in) {
   NodeId x = operand(in, 0), w = operand(in, 1);
-  Attrs geometry;
-  for (const auto& [name, value] : in.node.attrs.entries())
-    if (name != "input_hw") geometry.set(name, value);
+  const ConvAttr geometry = ConvAttr::of(in.node);
   NodeId dx = kNoNode, dw = kNoNode;
-  if (in.wanted[0]) dx = b.op(OpKind::Conv2D, {in.grad, w}, geometry);
+  if (in.wanted[0]) dx = b.op(OpKind::Conv2D, {in.grad, w}, geometry.attrs());
   if (in.wanted[1]) {
-    Attrs a = geometry;
-    a.set("kernel", std::vector<int64_t>{b.shape(w)[0], b.shape(w)[1]});
-    dw = b.op(OpKind::Conv2DGradFilter, {in.grad, x}, a);
+    const ConvGradFilterAttr a{geometry, {b.shape(w)[0], b.shape(w)[1]}};
+    dw = b.op(OpKind::Conv2DGradFilter, {in.grad, x}, a.attrs());
   }
   return {dx, dw};
 }
@@ -317,21 +312,22 @@ Grads maxPool(IRBuilder& b, const GradInput& in) {
   return {b.op(OpKind::MaxPoolGrad, {operand(in, 0), in.grad}, in.node.attrs)};
 }
 Grads avgPool(IRBuilder& b, const GradInput& in) {
-  Attrs a = in.node.attrs;
   const Shape& x = b.shape(operand(in, 0));
-  a.set("input_hw", std::vector<int64_t>{x[1], x[2]});
-  return {b.op(OpKind::AvgPoolGrad, {in.grad}, a)};
+  const WindowGradAttr a{WindowAttr::of(in.node), {{x[1], x[2]}}};
+  return {b.op(OpKind::AvgPoolGrad, {in.grad}, a.attrs())};
 }
 
 // ---- upsample and pad: the gradient gathers each output cell back to its sources ----------
-Grads resample(IRBuilder& b, const GradInput& in, OpKind gradOp) {
-  Attrs a = in.node.attrs;
+InputHwAttr inputHwOf(IRBuilder& b, const GradInput& in) {
   const Shape& x = b.shape(operand(in, 0));
-  a.set("input_hw", std::vector<int64_t>{x[1], x[2]});
-  return {b.op(gradOp, {in.grad}, a)};
+  return InputHwAttr{{x[1], x[2]}};
 }
-Grads upsample(IRBuilder& b, const GradInput& in) { return resample(b, in, OpKind::UpsampleGrad); }
-Grads pad(IRBuilder& b, const GradInput& in) { return resample(b, in, OpKind::PadGrad); }
+Grads upsample(IRBuilder& b, const GradInput& in) {
+  return {b.op(OpKind::UpsampleGrad, {in.grad}, ResampleGradAttr{ResampleAttr::of(in.node), inputHwOf(b, in)}.attrs())};
+}
+Grads pad(IRBuilder& b, const GradInput& in) {
+  return {b.op(OpKind::PadGrad, {in.grad}, PadGradAttr{PadAttr::of(in.node), inputHwOf(b, in)}.attrs())};
+}
 
 // ---- normalised exponentials -------------------------------------------------------------
 Grads softmax(IRBuilder& b, const GradInput& in) {  // y * (g - sum(g * y))
@@ -352,7 +348,7 @@ Grads logSoftmax(IRBuilder& b, const GradInput& in) {  // g - softmax(x) * sum(g
 // projection's own rule). Only the h columns of the saved states carry gradient: the other
 // columns are read by the backward loop alone.
 NodeId recurrentSlice(IRBuilder& b, NodeId x, int64_t axis, int64_t begin, int64_t end) {
-  return b.op(OpKind::Slice, {x}, Attrs{{"axis", axis}, {"begin", begin}, {"end", end}});
+  return b.op(OpKind::Slice, {x}, SliceAttr{axis, begin, end}.attrs());
 }
 
 // rnn: act'(p) for every step's pre-activation p, from the activation's own rule.
@@ -367,7 +363,7 @@ NodeId recurrentActivationDerivative(IRBuilder& b, const GradInput& in, const Re
   act.node.op = c.activation;
   act.node.inputs = {p};
   act.node.type = b.type(p);
-  if (in.node.attrs.has("alpha")) act.node.attrs.set("alpha", in.node.attrs.getFloat("alpha"));
+  act.node.attrs = AlphaAttr{RecurrentAttr::of(in.node).alpha}.attrs();
   act.output = h;
   act.grad = ones;
   act.wanted = {true};
@@ -409,7 +405,7 @@ Grads attentionSoftmax(IRBuilder& b, const GradInput& in) {
 // The table's gradient is dy's rows summed into the rows the ids name; the ids are integers.
 Grads embeddingLookup(IRBuilder& b, const GradInput& in) {
   NodeId table = operand(in, 0);
-  return {b.op(OpKind::EmbeddingGrad, {in.grad, operand(in, 1)}, Attrs{{"depth", b.shape(table)[0]}}), kNoNode};
+  return {b.op(OpKind::EmbeddingGrad, {in.grad, operand(in, 1)}, DepthAttr{b.shape(table)[0]}.attrs()), kNoNode};
 }
 
 // ---- augmentation (compiler/ir/Augment.h) -------------------------------------------------
@@ -417,8 +413,9 @@ Grads embeddingLookup(IRBuilder& b, const GradInput& in) {
 // is a symmetric permutation, its own transpose; a translation's transpose is the opposite
 // shift, with zero fill for what came from outside the image.
 Grads augmentImages(IRBuilder& b, const GradInput& in) {
-  Attrs a = in.node.attrs;
-  if (a.getString("transform") == "translation") a.set("inverse", int64_t(a.getInt("inverse") == 0 ? 1 : 0));
+  AugmentAttr aug = AugmentAttr::of(in.node);
+  if (aug.translation()) aug.inverse = !aug.inverse;
+  const Attrs a = aug.attrs();
   std::vector<NodeId> operands = in.node.inputs;
   operands[0] = in.grad;
   Grads g(operands.size(), kNoNode);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "compiler/ir/TypedAttrs.h"
+
 namespace nnc {
 
 bool IRBuilder::bad(const std::vector<NodeId>& ids) const {
@@ -32,29 +34,29 @@ NodeId IRBuilder::scalar(double value) {
 NodeId IRBuilder::fill(double value, Shape shape) {
   if (error_) return kNoNode;
   if (shape.isBatched()) return broadcastTo(scalar(value), shape);
-  return g_.addLeaf(OpKind::Constant, "", TensorType{DType::F32, shape}, Attrs{{"value", value}}, loc_);
+  return g_.addLeaf(OpKind::Constant, "", TensorType{DType::F32, shape}, ConstantAttr{value, std::nullopt}.attrs(), loc_);
 }
 
 NodeId IRBuilder::reshape(NodeId x, Shape s) {
   if (bad({x})) return kNoNode;
   if (shape(x) == s) return x;
-  return op(OpKind::Reshape, {x}, Attrs{{"shape", s.dims}});
+  return op(OpKind::Reshape, {x}, ShapeAttr{s.dims}.attrs());
 }
 
 NodeId IRBuilder::broadcastTo(NodeId x, Shape s) {
   if (bad({x})) return kNoNode;
   if (shape(x) == s) return x;
-  return op(OpKind::BroadcastTo, {x}, Attrs{{"shape", s.dims}});
+  return op(OpKind::BroadcastTo, {x}, ShapeAttr{s.dims}.attrs());
 }
 
 NodeId IRBuilder::reduceSum(NodeId x, std::vector<int64_t> axes, bool keepdims) {
   if (bad({x})) return kNoNode;
   if (axes.empty()) return x;
-  return op(OpKind::ReduceSum, {x}, Attrs{{"axes", std::move(axes)}, {"keepdims", int64_t(keepdims)}});
+  return op(OpKind::ReduceSum, {x}, AxesAttr{std::move(axes), keepdims}.attrs());
 }
 
 NodeId IRBuilder::matmul(NodeId a, NodeId b, bool transposeA, bool transposeB) {
-  return op(OpKind::MatMul, {a, b}, Attrs{{"transpose_a", int64_t(transposeA)}, {"transpose_b", int64_t(transposeB)}});
+  return op(OpKind::MatMul, {a, b}, MatMulTransposeAttr{transposeA, transposeB}.attrs());
 }
 
 NodeId IRBuilder::sumTo(NodeId g, Shape target) {
@@ -86,7 +88,7 @@ NodeId IRBuilder::reducedCount(NodeId x, const std::vector<int64_t>& axes) {
   double n = 1;
   for (int64_t a : axes) {
     int64_t d = s[static_cast<size_t>(a)];
-    if (d == kBatch) return op(OpKind::ElementCount, {x}, Attrs{{"axes", axes}});
+    if (d == kBatch) return op(OpKind::ElementCount, {x}, AxesAttr{axes}.attrs());
     n *= static_cast<double>(d);
   }
   return scalar(n);

@@ -6,6 +6,7 @@
 
 #include "compiler/codegen/Emit.h"
 #include "compiler/codegen/MathEmitter.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc::codegen {
 
@@ -15,9 +16,7 @@ namespace {
 
 llvm::Constant* constantArray(llvm::Module& m, const std::string& name, const Node& n) {
   llvm::LLVMContext& ctx = m.getContext();
-  std::vector<double> values = n.attrs.getFloats("values");
-  if (values.empty())
-    for (int64_t v : n.attrs.getInts("values")) values.push_back(static_cast<double>(v));
+  std::vector<double> values = ConstantAttr::of(n).values.value_or(std::vector<double>{});
   llvm::Constant* init;
   if (n.type.dtype == DType::F32) {
     std::vector<float> f(values.begin(), values.end());

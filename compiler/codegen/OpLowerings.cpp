@@ -153,7 +153,7 @@ Value* identity(ScalarContext& s) { return x0(s); }
 // Inference batch normalisation: (x - mean) / sqrt(var + eps) * gamma + beta, operands
 // (x, gamma, beta, running_mean, running_var) broadcast along the last axis.
 Value* batchNorm(ScalarContext& s) {
-  double eps = s.node.attrs.getFloat("eps", 1e-3);
+  double eps = BatchNormAttr::of(s.node).eps;
   Value* d = B(s).CreateFSub(s.args[0], s.args[3]);
   Value* sd = M(s).sqrt(B(s), B(s).CreateFAdd(s.args[4], f(s, eps)));
   return B(s).CreateFAdd(B(s).CreateFMul(B(s).CreateFDiv(d, sd), s.args[1]), s.args[2]);

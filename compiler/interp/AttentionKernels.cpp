@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "compiler/interp/Kernels.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc::interp {
 
@@ -22,8 +23,8 @@ struct AttentionRows {
 AttentionRows attentionRows(const KernelArgs& k) {
   const std::vector<int64_t>& s = k.in[0]->shape;
   int64_t keys = s.back(), queries = s[s.size() - 2];
-  return {Tensor::count(s) / std::max<int64_t>(keys, 1), queries, keys, k.node.attrs.getFloat("scale", 1.0),
-          k.node.attrs.getInt("causal", 0) != 0};
+  return {Tensor::count(s) / std::max<int64_t>(keys, 1), queries, keys, AttentionAttr::of(k.node).scale,
+          AttentionAttr::of(k.node).causal};
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ void forEachTap(const Window& g, int64_t batch, int64_t outH, int64_t outW, int6
 // (ci its index in the group's filter slice) and filter f of the same group.
 struct ConvGroupsRef {
   int64_t groups, cg, fg;  // groups, channels and filters per group
-  ConvGroupsRef(const Attrs& a, int64_t C, int64_t F) : groups(convGroupsAttr(a)), cg(C / groups), fg(F / groups) {}
+  ConvGroupsRef(const Attrs& a, int64_t C, int64_t F) : groups(ConvAttr::of(a).groups), cg(C / groups), fg(F / groups) {}
   template <class Body>
   void each(Body&& body) const {
     for (int64_t g = 0; g < groups; ++g)
@@ -54,7 +54,7 @@ void conv2dKernel(const KernelArgs& k) {
   const std::vector<int64_t>& ys = k.out.shape;
   int64_t Cg = w.shape[2], F = w.shape[3];
   ConvGroupsRef groups(k.node.attrs, x.shape[3], F);
-  Window g = Window::from(k.node.attrs, w.shape[0], w.shape[1]);
+  Window g = ConvAttr::of(k.node).window(w.shape[0], w.shape[1]);
   forEachTap(g, ys[0], ys[1], ys[2], x.shape[1], x.shape[2],
              [&](int64_t n, int64_t oh, int64_t ow, int64_t i, int64_t j, int64_t h, int64_t wc) {
                double* y = k.out.data.data() + nhwc(ys, n, oh, ow, 0);
@@ -70,7 +70,7 @@ void conv2dGradInputKernel(const KernelArgs& k) {
   const std::vector<int64_t>& xs = k.out.shape;
   int64_t Cg = w.shape[2], F = w.shape[3];
   ConvGroupsRef groups(k.node.attrs, xs[3], F);
-  Window g = Window::from(k.node.attrs, w.shape[0], w.shape[1]);
+  Window g = ConvAttr::of(k.node).window(w.shape[0], w.shape[1]);
   forEachTap(g, dy.shape[0], dy.shape[1], dy.shape[2], xs[1], xs[2],
              [&](int64_t n, int64_t oh, int64_t ow, int64_t i, int64_t j, int64_t h, int64_t wc) {
                const double* d = dy.data.data() + nhwc(dy.shape, n, oh, ow, 0);
@@ -86,7 +86,7 @@ void conv2dGradFilterKernel(const KernelArgs& k) {
   const std::vector<int64_t>& ws = k.out.shape;
   int64_t Cg = ws[2], F = ws[3];
   ConvGroupsRef groups(k.node.attrs, x.shape[3], F);
-  Window g = Window::from(k.node.attrs, ws[0], ws[1]);
+  Window g = ConvAttr::of(k.node).window(ws[0], ws[1]);
   forEachTap(g, dy.shape[0], dy.shape[1], dy.shape[2], x.shape[1], x.shape[2],
              [&](int64_t n, int64_t oh, int64_t ow, int64_t i, int64_t j, int64_t h, int64_t wc) {
                const double* d = dy.data.data() + nhwc(dy.shape, n, oh, ow, 0);

@@ -32,7 +32,7 @@ void forEachImageTap(const Node& node, const std::vector<int64_t>& xs, const std
 
 void resampleForward(const KernelArgs& k) {
   const Tensor& x = *k.in[0];
-  double value = k.node.attrs.getFloat("value", 0.0);
+  double value = PadAttr::of(k.node).value;
   auto at = [&](int64_t n, int64_t oh, int64_t ow, int64_t c) -> double& {
     return k.out.data[static_cast<size_t>(nhwc(k.out.shape, n, oh, ow, c))];
   };

@@ -14,6 +14,7 @@
 #include "compiler/interp/Kernels.h"
 #include "compiler/ir/EmbeddingIds.h"
 #include "compiler/ir/ShapeRules.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc {
 
@@ -145,16 +146,15 @@ Result<Tensor> loadConstant(const Graph& g, NodeId id, std::optional<int64_t> ba
   auto shape = concreteShape(g, id, batch);
   if (!shape) return shape.error();
   Tensor t(n.type.dtype, *shape);
-  if (n.attrs.has("values")) {
-    std::vector<double> values = n.attrs.getFloats("values");
-    if (values.empty())
-      for (int64_t v : n.attrs.getInts("values")) values.push_back(static_cast<double>(v));
+  const ConstantAttr c = ConstantAttr::of(n);
+  if (c.values) {
+    std::vector<double> values = *c.values;
     if (static_cast<int64_t>(values.size()) != t.size())
       return makeError("interpreter: " + describe(g, id) + " lists " + std::to_string(values.size()) +
                        " values for its shape " + dimsStr(*shape) + " of " + std::to_string(t.size()) + " elements");
     t.data = std::move(values);
-  } else if (n.attrs.has("value")) {
-    std::fill(t.data.begin(), t.data.end(), n.attrs.getFloat("value"));
+  } else if (c.value) {
+    std::fill(t.data.begin(), t.data.end(), *c.value);
   } else {
     return makeError("interpreter: " + describe(g, id) + " has neither a 'value' nor a 'values' attribute");
   }

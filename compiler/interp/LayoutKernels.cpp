@@ -4,6 +4,7 @@
 
 #include "compiler/interp/Kernels.h"
 #include "compiler/interp/TensorIndex.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc::interp {
 
@@ -13,7 +14,7 @@ void reshapeKernel(const KernelArgs& k) { k.out.data = k.in[0]->data; }
 // out[i0, ..., in] = x[the same index permuted back]: output axis d reads input axis perm[d].
 void transposeKernel(const KernelArgs& k) {
   const Tensor& x = *k.in[0];
-  std::vector<int64_t> perm = k.node.attrs.getInts("perm");
+  std::vector<int64_t> perm = PermAttr::of(k.node).perm;
   std::vector<int64_t> inStrides = rowMajorStrides(x.shape);
   std::array<std::vector<int64_t>, 1> strides{std::vector<int64_t>(perm.size())};
   for (size_t d = 0; d < perm.size(); ++d) strides[0][d] = inStrides[static_cast<size_t>(perm[d])];
@@ -25,7 +26,7 @@ void transposeKernel(const KernelArgs& k) {
 // Operands laid side by side along `axis`: for each index before the axis, each operand's
 // block (its extent along the axis times everything after it) in turn.
 void concatKernel(const KernelArgs& k) {
-  size_t axis = static_cast<size_t>(normalizeAxis(k.node.attrs.getInt("axis", -1), k.out.shape.size()));
+  size_t axis = static_cast<size_t>(normalizeAxis(AxisAttr::of(k.node).axis, k.out.shape.size()));
   int64_t outer = product(k.out.shape, 0, axis), inner = product(k.out.shape, axis + 1, k.out.shape.size());
   size_t pos = 0;
   for (int64_t o = 0; o < outer; ++o)
@@ -38,8 +39,9 @@ void concatKernel(const KernelArgs& k) {
 // Elements [begin, end) along `axis`.
 void sliceKernel(const KernelArgs& k) {
   const Tensor& x = *k.in[0];
-  size_t axis = static_cast<size_t>(normalizeAxis(k.node.attrs.getInt("axis"), x.shape.size()));
-  int64_t begin = k.node.attrs.getInt("begin");
+  const SliceAttr sl = SliceAttr::of(k.node);
+  size_t axis = static_cast<size_t>(normalizeAxis(sl.axis, x.shape.size()));
+  int64_t begin = sl.begin;
   int64_t outer = product(x.shape, 0, axis), inner = product(x.shape, axis + 1, x.shape.size());
   int64_t inBlock = x.shape[axis] * inner, outBlock = k.out.shape[axis] * inner;
   for (int64_t o = 0; o < outer; ++o)

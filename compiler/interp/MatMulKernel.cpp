@@ -2,12 +2,14 @@
 // (one b per leading index, the leading dims equal), either operand optionally transposed
 // in its last two axes: transpose_a reads a as [..., K, M], transpose_b reads b as [..., N, K].
 #include "compiler/interp/Kernels.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc::interp {
 
 void matMulKernel(const KernelArgs& k) {
   const Tensor &a = *k.in[0], &b = *k.in[1];
-  bool ta = k.node.attrs.getInt("transpose_a") != 0, tb = k.node.attrs.getInt("transpose_b") != 0;
+  const MatMulTransposeAttr t = MatMulTransposeAttr::of(k.node);
+  bool ta = t.transA, tb = t.transB;
   size_t ra = a.shape.size(), rb = b.shape.size();
   int64_t m = k.out.shape[k.out.shape.size() - 2], n = k.out.shape.back();
   int64_t kDim = ta ? a.shape[ra - 2] : a.shape[ra - 1];

@@ -20,8 +20,9 @@ void dropoutKernel(const KernelArgs& k) { k.out.data = k.in[0]->data; }
 void dropoutMaskKernel(const KernelArgs& k) {
   const DropoutMaskOperands operands = dropoutMaskOperands(k.node);
   auto scalarOperand = [&](int i) { return k.in[i]->data.empty() ? 0.0 : k.in[i]->data[0]; };
-  double rate = operands.rate >= 0 ? scalarOperand(operands.rate) : k.node.attrs.getFloat("rate");
-  uint64_t seed = seedAttr(k.node.attrs, "seed"), salt = seedAttr(k.node.attrs, "salt");
+  const DropoutMaskAttr mask = DropoutMaskAttr::of(k.node);
+  double rate = operands.rate >= 0 ? scalarOperand(operands.rate) : mask.rate.value_or(0.0);
+  uint64_t seed = mask.seed.value, salt = mask.salt.value;
   uint64_t step = philox::stepFromFloat(scalarOperand(1));
   uint32_t threshold = philox::dropoutThreshold(rate);
   double scale = 1.0 / (1.0 - rate);
@@ -42,7 +43,7 @@ void batchNormKernel(const KernelArgs& k) {
   const Tensor& x = *k.in[0];
   const std::vector<double>&gamma = k.in[1]->data, &beta = k.in[2]->data, &mean = k.in[3]->data,
                           &var = k.in[4]->data;
-  double eps = k.node.attrs.getFloat("eps", 1e-3);
+  double eps = BatchNormAttr::of(k.node).eps;
   size_t c = x.shape.empty() ? 1 : static_cast<size_t>(x.shape.back());
   if (c == 0) return;
   for (size_t i = 0; i < x.data.size(); ++i) {

@@ -11,6 +11,7 @@
 #include "compiler/interp/Kernels.h"
 #include "compiler/ir/ScalarMath.h"
 #include "compiler/interp/Window.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc::interp {
 
@@ -59,7 +60,7 @@ int64_t argMaxInWindow(const Tensor& x, int64_t n, int64_t c, const Cells& cells
 
 void maxPoolKernel(const KernelArgs& k) {
   const Tensor& x = *k.in[0];
-  Window g = Window::from(k.node.attrs, "window");
+  Window g = WindowAttr::of(k.node).geometry();
   forEachWindow(g, k.out.shape, x.shape[1], x.shape[2], [&](int64_t n, int64_t oh, int64_t ow, int64_t c, const Cells& cells) {
     int64_t at = argMaxInWindow(x, n, c, cells);
     k.out.data[static_cast<size_t>(nhwc(k.out.shape, n, oh, ow, c))] =
@@ -69,7 +70,7 @@ void maxPoolKernel(const KernelArgs& k) {
 
 void maxPoolGradKernel(const KernelArgs& k) {
   const Tensor &x = *k.in[0], &dy = *k.in[1];
-  Window g = Window::from(k.node.attrs, "window");
+  Window g = WindowAttr::of(k.node).geometry();
   forEachWindow(g, dy.shape, x.shape[1], x.shape[2], [&](int64_t n, int64_t oh, int64_t ow, int64_t c, const Cells& cells) {
     int64_t at = argMaxInWindow(x, n, c, cells);
     if (at >= 0) k.out.data[static_cast<size_t>(at)] += dy.data[static_cast<size_t>(nhwc(dy.shape, n, oh, ow, c))];
@@ -78,7 +79,7 @@ void maxPoolGradKernel(const KernelArgs& k) {
 
 void avgPoolKernel(const KernelArgs& k) {
   const Tensor& x = *k.in[0];
-  Window g = Window::from(k.node.attrs, "window");
+  Window g = WindowAttr::of(k.node).geometry();
   forEachWindow(g, k.out.shape, x.shape[1], x.shape[2], [&](int64_t n, int64_t oh, int64_t ow, int64_t c, const Cells& cells) {
     double sum = 0;
     for (int64_t h = cells.h0; h < cells.h1; ++h)
@@ -91,7 +92,7 @@ void avgPoolKernel(const KernelArgs& k) {
 void avgPoolGradKernel(const KernelArgs& k) {
   const Tensor& dy = *k.in[0];
   const std::vector<int64_t>& xs = k.out.shape;
-  Window g = Window::from(k.node.attrs, "window");
+  Window g = WindowAttr::of(k.node).geometry();
   forEachWindow(g, dy.shape, xs[1], xs[2], [&](int64_t n, int64_t oh, int64_t ow, int64_t c, const Cells& cells) {
     int64_t count = cells.count();
     if (count == 0) return;

@@ -8,6 +8,7 @@
 #include "compiler/interp/Kernels.h"
 #include "compiler/ir/ScalarMath.h"
 #include "compiler/interp/TensorIndex.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc::interp {
 
@@ -18,7 +19,7 @@ namespace {
 // reduction is the identity and element_count is 1.
 std::vector<bool> reducedAxes(const Attrs& attrs, size_t rank) {
   std::vector<bool> reduced(rank, false);
-  for (int64_t a : attrs.getInts("axes")) {
+  for (int64_t a : AxesAttr::of(attrs).axes) {
     int64_t n = normalizeAxis(a, rank);
     if (n >= 0) reduced[static_cast<size_t>(n)] = true;
   }
@@ -74,7 +75,7 @@ void reduceKernel(const KernelArgs& k) {
 // numpy.argmax); a NaN counts as the maximum. 0 for an empty axis.
 void argMaxKernel(const KernelArgs& k) {
   const Tensor& x = *k.in[0];
-  AxisSplit s = splitAt(x.shape, k.node.attrs.getInt("axis", -1));
+  AxisSplit s = splitAt(x.shape, AxisAttr::of(k.node).axis);
   for (int64_t o = 0; o < s.outer; ++o)
     for (int64_t in = 0; in < s.inner; ++in) {
       const double* row = x.data.data() + o * s.dim * s.inner + in;
@@ -102,7 +103,7 @@ void elementCountKernel(const KernelArgs& k) {
 void softmaxKernel(const KernelArgs& k) {
   const Tensor& x = *k.in[0];
   bool logForm = k.node.op == OpKind::LogSoftmax;
-  AxisSplit s = splitAt(x.shape, k.node.attrs.getInt("axis", -1));
+  AxisSplit s = splitAt(x.shape, AxisAttr::of(k.node).axis);
   for (int64_t o = 0; o < s.outer; ++o)
     for (int64_t in = 0; in < s.inner; ++in) {
       int64_t base = o * s.dim * s.inner + in;

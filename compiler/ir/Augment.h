@@ -63,17 +63,18 @@ struct Spec {
 
 inline Spec specOf(const Attrs& a, int64_t H, int64_t W) {
   Spec s;
-  s.translation = a.getString("transform") == "translation";
-  std::string mode = a.getString("mode", "horizontal");
+  const AugmentAttr at = AugmentAttr::of(a);
+  s.translation = at.translation();
+  const std::string& mode = at.mode;
   s.flipHeight = !s.translation && (mode == "vertical" || mode == "both");
   s.flipWidth = !s.translation && (mode == "horizontal" || mode == "both");
   if (s.translation) {
-    s.maxDy = maxShift(a.getFloat("height"), H);
-    s.maxDx = maxShift(a.getFloat("width"), W);
+    s.maxDy = maxShift(at.height, H);
+    s.maxDx = maxShift(at.width, W);
   }
-  s.inverse = a.getInt("inverse") != 0;
-  s.seed = seedAttr(a, "seed");
-  s.salt = seedAttr(a, "salt");
+  s.inverse = at.inverse;
+  s.seed = at.seed.value;
+  s.salt = at.salt.value;
   return s;
 }
 

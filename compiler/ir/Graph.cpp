@@ -1,6 +1,7 @@
 #include "compiler/ir/Graph.h"
 
 #include "compiler/ir/ShapeRules.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc {
 
@@ -10,7 +11,7 @@ NodeId Graph::addLeaf(OpKind op, std::string leafName, TensorType type, Attrs at
 }
 
 NodeId Graph::addScalar(double value) {
-  return addLeaf(OpKind::Constant, "", TensorType{DType::F32, Shape{}}, Attrs{{"value", value}});
+  return addLeaf(OpKind::Constant, "", TensorType{DType::F32, Shape{}}, ConstantAttr{value, std::nullopt}.attrs());
 }
 
 Result<NodeId> Graph::add(OpKind op, std::vector<NodeId> inputs, Attrs attrs, SourceLoc loc,

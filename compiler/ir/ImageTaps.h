@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "compiler/ir/Attrs.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc {
 
@@ -59,11 +60,13 @@ inline AxisTaps padTaps(int64_t in, int64_t before, int64_t after, bool reflect)
 // (axis 1), for an input side `in` (attributes as the shape rules checked them).
 inline AxisTaps resampleAxisTaps(bool isPad, const Attrs& a, int axis, int64_t in) {
   if (isPad) {
-    std::vector<int64_t> p = a.getInts("pads");
-    return padTaps(in, p.size() == 4 ? p[axis] : 0, p.size() == 4 ? p[axis + 2] : 0, a.getString("mode") == "reflect");
+    const PadAttr pa = PadAttr::of(a);
+    const std::vector<int64_t>& p = pa.pads;
+    return padTaps(in, p.size() == 4 ? p[axis] : 0, p.size() == 4 ? p[axis + 2] : 0, pa.reflect());
   }
-  std::vector<int64_t> s = a.getInts("scale");
-  return upsampleTaps(in, s.size() == 2 ? s[axis] : 1, a.getString("mode") == "bilinear");
+  const ResampleAttr ra = ResampleAttr::of(a);
+  const std::vector<int64_t>& s = ra.scale;
+  return upsampleTaps(in, s.size() == 2 ? s[axis] : 1, ra.bilinear());
 }
 
 }  // namespace nnc

@@ -32,7 +32,8 @@ enum class GradKind {
   None,      // not differentiable, or never in a graph being differentiated
 };
 
-// The family of an op's attributes (compiler/ir/OpAttrs.h reads the typed ones).
+// The family of an op's attributes: one struct each in compiler/ir/TypedAttrs.h, which the
+// verifier checks every node against (AttrSchema.h).
 enum class AttrFamily {
   None, Alpha, Init, Value, DType, Shape, Axes, Axis, Perm, Slice, Depth, MatMulTranspose, Conv, Window, Rate,
   BatchNorm,
@@ -40,6 +41,8 @@ enum class AttrFamily {
   Resample, Pad,  // upsample, pad
   Attention,  // attention_softmax: scale, causal
   Augment,  // random_flip, random_translation, augment_images
+  // The gradient and training forms whose attributes extend their forward op's (TypedAttrs.h).
+  ConvGradInput, ConvGradFilter, WindowGrad, ResampleGrad, PadGrad, DropoutMask, Flip, Translation,
 };
 
 // How the `.nn` language names an op (dsl/sema generates these callables from the rows).

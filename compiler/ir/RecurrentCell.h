@@ -27,6 +27,7 @@
 
 #include "compiler/ir/Attrs.h"
 #include "compiler/ir/Op.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc {
 
@@ -55,7 +56,8 @@ struct RecurrentCell {
 // reason they do not describe one.
 inline std::optional<RecurrentCell> recurrentCellOf(const Attrs& a, std::string* why = nullptr) {
   RecurrentCell c;
-  std::string cell = a.getString("cell");
+  const RecurrentAttr r = RecurrentAttr::of(a);
+  const std::string& cell = r.cell;
   if (cell == "rnn") c.kind = RecurrentCellKind::Rnn;
   else if (cell == "lstm") c.kind = RecurrentCellKind::Lstm;
   else if (cell == "gru") c.kind = RecurrentCellKind::Gru;
@@ -63,14 +65,14 @@ inline std::optional<RecurrentCell> recurrentCellOf(const Attrs& a, std::string*
     if (why) *why = "attribute 'cell' must be rnn, lstm or gru, got '" + cell + "'";
     return std::nullopt;
   }
-  c.units = a.getInt("units", 0);
+  c.units = r.units;
   if (c.units <= 0) {
     if (why) *why = "attribute 'units' must be positive";
     return std::nullopt;
   }
-  c.reverse = a.getInt("reverse", 0) != 0;
+  c.reverse = r.reverse;
   if (c.kind == RecurrentCellKind::Rnn) {
-    std::string act = a.getString("activation", "tanh");
+    const std::string& act = r.activation;
     if (act == "none") {
       c.identity = true;
     } else {

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "compiler/ir/AttrSchema.h"
 #include "compiler/ir/OpAttrs.h"
 #include "compiler/ir/RecurrentCell.h"
 #include "compiler/ir/Window.h"
@@ -41,37 +42,6 @@ Result<void> expectRank(OpKind op, const TensorType& t, size_t rank, const char*
   return {};
 }
 
-Result<std::vector<int64_t>> intsAttr(OpKind op, const Attrs& a, const char* name, size_t n) {
-  std::vector<int64_t> v = a.getInts(name);
-  if (v.size() != n) return err(op, std::string("attribute '") + name + "' needs " + std::to_string(n) + " integers");
-  return v;
-}
-
-// Window-op geometry: window, strides, pads attributes, all checked (the one place that
-// checks them; the interpreter and codegen read them with Window::from).
-Result<Window> windowAttrs(OpKind op, const Attrs& a, const char* windowName, std::vector<int64_t> window = {}) {
-  if (window.empty()) {
-    auto w = intsAttr(op, a, windowName, 2);
-    if (!w) return w.error();
-    window = *w;
-  }
-  auto s = intsAttr(op, a, "strides", 2);
-  if (!s) return s.error();
-  auto p = intsAttr(op, a, "pads", 4);
-  if (!p) return p.error();
-  Window g{window[0], window[1], (*s)[0], (*s)[1], (*p)[0], (*p)[1], (*p)[2], (*p)[3]};
-  if (g.kh <= 0 || g.kw <= 0) return err(op, "window sizes must be positive");
-  if (g.sh <= 0 || g.sw <= 0) return err(op, "strides must be positive");
-  if (g.pt < 0 || g.pl < 0 || g.pb < 0 || g.pr < 0) return err(op, "padding must not be negative");
-  if (a.has("dilations")) {
-    auto d = intsAttr(op, a, "dilations", 2);
-    if (!d) return d.error();
-    g.dh = (*d)[0], g.dw = (*d)[1];
-    if (g.dh <= 0 || g.dw <= 0) return err(op, "dilations must be positive");
-  }
-  return g;
-}
-
 Result<std::pair<int64_t, int64_t>> windowOut(OpKind op, const Window& g, int64_t h, int64_t w) {
   int64_t oh = windowOutput(h, g.spanH(), g.sh, g.pt, g.pb);
   int64_t ow = windowOutput(w, g.spanW(), g.sw, g.pl, g.pr);
@@ -91,8 +61,7 @@ Result<TensorType> unary(OpKind op, const std::vector<TensorType>& in, const Att
 
 Result<TensorType> cast(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
   NNC_TRY(expectArity(op, in, 1));
-  std::string to = a.getString("dtype");
-  if (to != "f32" && to != "i32") return err(op, "attribute 'dtype' must be f32 or i32");
+  std::string to = DTypeAttr::of(a).dtype;  // f32 or i32 (its family's check)
   return TensorType{to == "f32" ? DType::F32 : DType::I32, in[0].shape};
 }
 
@@ -119,7 +88,7 @@ Result<TensorType> select(OpKind op, const std::vector<TensorType>& in, const At
 
 Result<TensorType> broadcastTo(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
   NNC_TRY(expectArity(op, in, 1));
-  Shape target(a.getInts("shape"));
+  Shape target(ShapeAttr::of(a).shape);
   auto s = broadcastShapes(in[0].shape, target);
   if (!s || *s != target)
     return err(op, "cannot broadcast " + in[0].shape.str() + " to " + target.str());
@@ -128,7 +97,7 @@ Result<TensorType> broadcastTo(OpKind op, const std::vector<TensorType>& in, con
 
 Result<std::vector<bool>> reducedAxes(OpKind op, const Shape& s, const Attrs& a) {
   std::vector<bool> reduced(s.rank(), false);
-  for (int64_t ax : a.getInts("axes")) {
+  for (int64_t ax : AxesAttr::of(a).axes) {
     int64_t n = normalizeAxis(ax, s.rank());
     if (n < 0) return err(op, "axis " + std::to_string(ax) + " is out of range for " + s.str());
     if (reduced[static_cast<size_t>(n)]) return err(op, "axis " + std::to_string(ax) + " is listed twice");
@@ -142,7 +111,7 @@ Result<TensorType> reduce(OpKind op, const std::vector<TensorType>& in, const At
   if (op != OpKind::ReduceSum && op != OpKind::ReduceMax) NNC_TRY(expectFloat(op, in[0]));
   auto reduced = reducedAxes(op, in[0].shape, a);
   if (!reduced) return reduced.error();
-  bool keep = a.getInt("keepdims") != 0;
+  bool keep = AxesAttr::of(a).keepdims;
   Shape out;
   for (size_t i = 0; i < in[0].shape.rank(); ++i) {
     if (!(*reduced)[i])
@@ -158,8 +127,8 @@ Result<TensorType> reduce(OpKind op, const std::vector<TensorType>& in, const At
 
 Result<TensorType> argmax(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
   NNC_TRY(expectArity(op, in, 1));
-  int64_t ax = normalizeAxis(a.getInt("axis", -1), in[0].shape.rank());
-  if (ax < 0) return err(op, "axis " + std::to_string(a.getInt("axis", -1)) + " is out of range for " + in[0].shape.str());
+  int64_t ax = normalizeAxis(AxisAttr::of(a).axis, in[0].shape.rank());
+  if (ax < 0) return err(op, "axis " + std::to_string(AxisAttr::of(a).axis) + " is out of range for " + in[0].shape.str());
   Shape out = in[0].shape;
   out.dims.erase(out.dims.begin() + ax);
   return TensorType{DType::I32, out};
@@ -174,7 +143,7 @@ Result<TensorType> elementCount(OpKind op, const std::vector<TensorType>& in, co
 
 Result<TensorType> reshape(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
   NNC_TRY(expectArity(op, in, 1));
-  Shape target(a.getInts("shape"));
+  Shape target(ShapeAttr::of(a).shape);
   for (size_t i = 0; i < target.rank(); ++i) {
     if (target[i] == kBatch && i != 0) return err(op, "batch may only be the first dimension of " + target.str());
     if (target[i] < 0 && target[i] != kBatch) return err(op, "negative dimension in " + target.str());
@@ -192,7 +161,7 @@ Result<TensorType> reshape(OpKind op, const std::vector<TensorType>& in, const A
 
 Result<TensorType> transpose(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
   NNC_TRY(expectArity(op, in, 1));
-  std::vector<int64_t> perm = a.getInts("perm");
+  std::vector<int64_t> perm = PermAttr::of(a).perm;
   const Shape& s = in[0].shape;
   if (perm.size() != s.rank())
     return err(op, "permutation of " + std::to_string(perm.size()) + " axes for a tensor of rank " + std::to_string(s.rank()));
@@ -211,8 +180,8 @@ Result<TensorType> transpose(OpKind op, const std::vector<TensorType>& in, const
 Result<TensorType> concat(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
   if (in.empty()) return err(op, "expects at least one operand");
   const Shape& s0 = in[0].shape;
-  int64_t ax = normalizeAxis(a.getInt("axis", -1), s0.rank());
-  if (ax < 0) return err(op, "axis " + std::to_string(a.getInt("axis", -1)) + " is out of range for " + s0.str());
+  int64_t ax = normalizeAxis(AxisAttr::of(a).axis, s0.rank());
+  if (ax < 0) return err(op, "axis " + std::to_string(AxisAttr::of(a).axis) + " is out of range for " + s0.str());
   if (s0[static_cast<size_t>(ax)] == kBatch) return err(op, "cannot concatenate along the batch axis");
   Shape out = s0;
   for (size_t i = 1; i < in.size(); ++i) {
@@ -230,11 +199,12 @@ Result<TensorType> concat(OpKind op, const std::vector<TensorType>& in, const At
 
 Result<TensorType> slice(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
   NNC_TRY(expectArity(op, in, 1));
-  int64_t ax = normalizeAxis(a.getInt("axis"), in[0].shape.rank());
+  const SliceAttr sl = SliceAttr::of(a);
+  int64_t ax = normalizeAxis(sl.axis, in[0].shape.rank());
   if (ax < 0) return err(op, "axis is out of range for " + in[0].shape.str());
   int64_t dim = in[0].shape[static_cast<size_t>(ax)];
   if (dim == kBatch) return err(op, "cannot slice the batch axis");
-  int64_t b = a.getInt("begin"), e = a.getInt("end");
+  int64_t b = sl.begin, e = sl.end;
   if (b < 0 || e > dim || b >= e)
     return err(op, "range [" + std::to_string(b) + ", " + std::to_string(e) + ") is not within axis " +
                        std::to_string(ax) + " of " + in[0].shape.str());
@@ -246,7 +216,7 @@ Result<TensorType> slice(OpKind op, const std::vector<TensorType>& in, const Att
 Result<TensorType> oneHot(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
   NNC_TRY(expectArity(op, in, 1));
   if (in[0].dtype != DType::I32) return err(op, "expects i32 labels, got " + in[0].str());
-  int64_t depth = a.getInt("depth");
+  int64_t depth = DepthAttr::of(a).depth;
   if (depth <= 0) return err(op, "depth must be positive");
   Shape out = in[0].shape;
   out.dims.push_back(depth);
@@ -260,7 +230,8 @@ Result<TensorType> matmul(OpKind op, const std::vector<TensorType>& in, const At
   const Shape &sa = in[0].shape, &sb = in[1].shape;
   if (sa.rank() < 2 || sb.rank() < 2) return err(op, "expects operands of rank >= 2, got " + typeList(in));
   size_t ra = sa.rank(), rb = sb.rank();
-  bool ta = a.getInt("transpose_a") != 0, tb = a.getInt("transpose_b") != 0;
+  const MatMulTransposeAttr t = MatMulTransposeAttr::of(a);
+  bool ta = t.transA, tb = t.transB;
   int64_t m = ta ? sa[ra - 1] : sa[ra - 2], ka = ta ? sa[ra - 2] : sa[ra - 1];
   int64_t kb = tb ? sb[rb - 1] : sb[rb - 2], n = tb ? sb[rb - 2] : sb[rb - 1];
   if (rb != 2 && rb != ra)
@@ -283,8 +254,7 @@ Result<TensorType> matmul(OpKind op, const std::vector<TensorType>& in, const At
 // Grouped convolutions: `groups` (OpAttrs.h) must be positive and divide both the input
 // channels and the filters.
 Result<int64_t> convGroups(OpKind op, const Attrs& a, int64_t channels, int64_t filters) {
-  int64_t groups = convGroupsAttr(a);
-  if (groups <= 0) return err(op, "groups must be positive, got " + std::to_string(groups));
+  int64_t groups = ConvAttr::of(a).groups;  // positive (its family's check)
   if (channels % groups != 0)
     return err(op, "groups = " + std::to_string(groups) + " does not divide the " + std::to_string(channels) +
                        " input channels");
@@ -307,9 +277,7 @@ Result<TensorType> conv2d(OpKind op, const std::vector<TensorType>& in, const At
                        std::to_string(w[2] * *groups) +
                        (*groups > 1 ? " (" + std::to_string(w[2]) + " per group x " + std::to_string(*groups) + " groups)"
                                     : std::string()));
-  auto g = windowAttrs(op, a, "", {w[0], w[1]});
-  if (!g) return g.error();
-  auto o = windowOut(op, *g, x[1], x[2]);
+  auto o = windowOut(op, ConvAttr::of(a).window(w[0], w[1]), x[1], x[2]);
   if (!o) return o.error();
   return TensorType{DType::F32, Shape{x[0], o->first, o->second, w[3]}};
 }
@@ -319,13 +287,11 @@ Result<TensorType> conv2dGradInput(OpKind op, const std::vector<TensorType>& in,
   NNC_TRY(expectRank(op, in[0], 4, "an output gradient"));
   NNC_TRY(expectRank(op, in[1], 4, "a filter"));
   const Shape &dy = in[0].shape, &w = in[1].shape;
-  auto hw = intsAttr(op, a, "input_hw", 2);
-  if (!hw) return hw.error();
-  int64_t groups = convGroupsAttr(a);
-  if (groups <= 0 || w[3] % groups != 0) return err(op, "groups = " + std::to_string(groups) + " does not divide the filters of " + w.str());
-  auto g = windowAttrs(op, a, "", {w[0], w[1]});
-  if (!g) return g.error();
-  auto o = windowOut(op, *g, (*hw)[0], (*hw)[1]);
+  const ConvGradInputAttr c = ConvGradInputAttr::of(a);
+  const std::vector<int64_t>* hw = &c.inputHw;  // [h, w], positive
+  int64_t groups = c.groups;
+  if (w[3] % groups != 0) return err(op, "groups = " + std::to_string(groups) + " does not divide the filters of " + w.str());
+  auto o = windowOut(op, c.window(w[0], w[1]), (*hw)[0], (*hw)[1]);
   if (!o) return o.error();
   if (o->first != dy[1] || o->second != dy[2] || dy[3] != w[3])
     return err(op, "output gradient " + dy.str() + " does not match filter " + w.str() + " and input size");
@@ -339,21 +305,21 @@ Result<TensorType> conv2dGradFilter(OpKind op, const std::vector<TensorType>& in
   const Shape &x = in[0].shape, &dy = in[1].shape;
   auto groups = convGroups(op, a, x[3], dy[3]);
   if (!groups) return groups.error();
-  auto g = windowAttrs(op, a, "kernel");
-  if (!g) return g.error();
-  auto o = windowOut(op, *g, x[1], x[2]);
+  const ConvGradFilterAttr c = ConvGradFilterAttr::of(a);
+  const Window g = c.window(c.kernel[0], c.kernel[1]);
+  auto o = windowOut(op, g, x[1], x[2]);
   if (!o) return o.error();
   if (o->first != dy[1] || o->second != dy[2] || x[0] != dy[0])
     return err(op, "output gradient " + dy.str() + " does not match input " + x.str());
-  return TensorType{DType::F32, Shape{g->kh, g->kw, x[3] / *groups, dy[3]}};
+  return TensorType{DType::F32, Shape{g.kh, g.kw, x[3] / *groups, dy[3]}};
 }
 
 Result<TensorType> pool(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
   NNC_TRY(expectArity(op, in, 1));
   NNC_TRY(expectRank(op, in[0], 4, "an input [batch, height, width, channels]"));
   NNC_TRY(expectFloat(op, in[0]));
-  auto g = windowAttrs(op, a, "window");
-  if (!g) return g.error();
+  const Window geo = WindowAttr::of(a).geometry();
+  const Window* g = &geo;
   if (g->pt >= g->kh || g->pb >= g->kh || g->pl >= g->kw || g->pr >= g->kw)
     return err(op, "padding must be smaller than the window");
   auto o = windowOut(op, *g, in[0].shape[1], in[0].shape[2]);
@@ -378,9 +344,8 @@ Result<TensorType> imageInputOfGradient(OpKind op, const std::vector<TensorType>
                                         OpKind forwardOp, ShapeRuleFn forward) {
   NNC_TRY(expectArity(op, in, 1));
   NNC_TRY(expectRank(op, in[0], 4, "an output gradient"));
-  auto hw = intsAttr(op, a, "input_hw", 2);
-  if (!hw) return hw.error();
-  if ((*hw)[0] < 1 || (*hw)[1] < 1) return err(op, "input_hw must be positive");
+  const std::vector<int64_t> hwValues = InputHwAttr::of(a).inputHw;  // [h, w], positive
+  const std::vector<int64_t>* hw = &hwValues;
   const Shape& dy = in[0].shape;
   TensorType x{DType::F32, Shape{dy[0], (*hw)[0], (*hw)[1], dy[3]}};
   auto y = forward(forwardOp, {x}, a);
@@ -394,13 +359,10 @@ Result<TensorType> avgPoolGrad(OpKind op, const std::vector<TensorType>& in, con
 }
 
 // ---- upsample and pad (image resampling) ----------------------------------------------------
-Result<std::pair<int64_t, int64_t>> upsampleScale(OpKind op, const Attrs& a) {
-  auto s = intsAttr(op, a, "scale", 2);
-  if (!s) return s.error();
-  if ((*s)[0] < 1 || (*s)[1] < 1) return err(op, "scale factors must be at least 1");
-  std::string mode = a.getString("mode");
-  if (mode != "nearest" && mode != "bilinear") return err(op, "mode must be nearest or bilinear, got '" + mode + "'");
-  return std::pair{(*s)[0], (*s)[1]};
+Result<std::pair<int64_t, int64_t>> upsampleScale(OpKind, const Attrs& a) {
+  // The factors are at least 1 and the mode nearest or bilinear (the family's check).
+  const std::vector<int64_t> s = ResampleAttr::of(a).scale;
+  return std::pair{s[0], s[1]};
 }
 
 Result<TensorType> upsample(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
@@ -423,14 +385,11 @@ Result<TensorType> pad(OpKind op, const std::vector<TensorType>& in, const Attrs
   NNC_TRY(expectArity(op, in, 1));
   NNC_TRY(expectRank(op, in[0], 4, "an input [batch, height, width, channels]"));
   NNC_TRY(expectFloat(op, in[0]));
-  auto p = intsAttr(op, a, "pads", 4);
-  if (!p) return p.error();
-  for (int64_t v : *p)
-    if (v < 0) return err(op, "padding must not be negative");
-  std::string mode = a.getString("mode");
-  if (mode != "constant" && mode != "reflect") return err(op, "mode must be constant or reflect, got '" + mode + "'");
+  // Non-negative pads, constant or reflect (the family's check).
+  const PadAttr pa = PadAttr::of(a);
+  const std::vector<int64_t>* p = &pa.pads;
   const Shape& x = in[0].shape;
-  if (mode == "reflect") {
+  if (pa.reflect()) {
     const char* sides[] = {"top", "left", "bottom", "right"};
     for (size_t i = 0; i < 4; ++i) {
       int64_t side = x[1 + i % 2];
@@ -449,13 +408,13 @@ Result<TensorType> padGrad(OpKind op, const std::vector<TensorType>& in, const A
 Result<TensorType> softmax(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
   NNC_TRY(expectArity(op, in, 1));
   NNC_TRY(expectFloat(op, in[0]));
-  if (normalizeAxis(a.getInt("axis", -1), in[0].shape.rank()) < 0)
-    return err(op, "axis " + std::to_string(a.getInt("axis", -1)) + " is out of range for " + in[0].shape.str());
+  if (normalizeAxis(AxisAttr::of(a).axis, in[0].shape.rank()) < 0)
+    return err(op, "axis " + std::to_string(AxisAttr::of(a).axis) + " is out of range for " + in[0].shape.str());
   return in[0];
 }
 
 // attention_softmax(s[..., Tq, Tk]) and attention_softmax_grad(y, dy) (multi_head_attention).
-Result<TensorType> attentionSoftmax(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+Result<TensorType> attentionSoftmax(OpKind op, const std::vector<TensorType>& in, const Attrs&) {
   const bool grad = op == OpKind::AttentionSoftmaxGrad;
   NNC_TRY(expectArity(op, in, grad ? 2 : 1));
   for (const TensorType& t : in) NNC_TRY(expectFloat(op, t));
@@ -463,17 +422,14 @@ Result<TensorType> attentionSoftmax(OpKind op, const std::vector<TensorType>& in
   if (sc.rank() < 2 || sc[sc.rank() - 2] == kBatch || sc[sc.rank() - 1] == kBatch)
     return err(op, "expects scores [..., queries, keys] with static queries and keys, got " + in[0].str());
   if (grad && in[1] != in[0]) return err(op, "output gradient " + in[1].str() + " does not match " + in[0].str());
-  double scale = a.getFloat("scale", 1.0);
-  if (!(scale > 0) || !std::isfinite(scale)) return err(op, "scale must be positive and finite");
-  int64_t causal = a.getInt("causal", 0);
-  if (causal != 0 && causal != 1) return err(op, "causal must be 0 or 1");
+  // scale positive and finite, causal 0 or 1: the family's check.
   return in[0];
 }
 
 Result<TensorType> dropout(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
   // DropoutMask: (x, step[, rate][, first_row]) (OpAttrs.h's dropoutMaskOperands): the rate
   // is an operand exactly when the `rate` attribute is absent.
-  const bool runtimeRate = op == OpKind::DropoutMask && !a.has("rate");
+  const bool runtimeRate = op == OpKind::DropoutMask && !DropoutMaskAttr::of(a).rate;
   if (op == OpKind::Dropout) {
     NNC_TRY(expectArity(op, in, 1));
   } else {
@@ -485,8 +441,7 @@ Result<TensorType> dropout(OpKind op, const std::vector<TensorType>& in, const A
   if (runtimeRate) {
     if (in[2] != scalar) return err(op, "the rate operand must be an f32 scalar, not " + in[2].str());
   } else {
-    double rate = a.getFloat("rate");
-    if (!(rate >= 0 && rate < 1)) return err(op, "rate must be in [0, 1)");
+    // The rate is in [0, 1) (the family's check).
   }
   const size_t firstRow = runtimeRate ? 3 : 2;
   if (op == OpKind::DropoutMask && in.size() > firstRow && in[firstRow] != scalar)
@@ -566,8 +521,7 @@ Result<TensorType> embeddingLookupRule(OpKind op, const std::vector<TensorType>&
   Shape table;
   if (op == OpKind::EmbeddingGrad) {
     NNC_TRY(expectFloat(op, in[0], "output gradient"));
-    int64_t vocab = a.getInt("depth");
-    if (vocab <= 0) return err(op, "depth (the vocabulary) must be positive");
+    int64_t vocab = DepthAttr::of(a).depth;  // positive (the family's check)
     if (in[0].shape.rank() < 1) return err(op, "expects an output gradient of rank >= 1, got " + in[0].str());
     table = Shape{vocab, in[0].shape.dims.back()};
   } else {
@@ -591,7 +545,7 @@ Result<TensorType> embeddingLookupRule(OpKind op, const std::vector<TensorType>&
 // Augmentation (compiler/ir/Augment.h): random_flip and random_translation (x), and the
 // training form AugmentImages (x, step[, first_row]), on images [batch, h, w, c] or
 // [batch, h, w] (one channel).
-Result<TensorType> augmentImages(OpKind op, const std::vector<TensorType>& in, const Attrs& a) {
+Result<TensorType> augmentImages(OpKind op, const std::vector<TensorType>& in, const Attrs&) {
   if (op == OpKind::AugmentImages) {
     if (in.size() != 2 && in.size() != 3) NNC_TRY(expectArity(op, in, 2));
     const TensorType scalar{DType::F32, Shape{}};
@@ -603,21 +557,7 @@ Result<TensorType> augmentImages(OpKind op, const std::vector<TensorType>& in, c
   NNC_TRY(expectFloat(op, in[0]));
   if (in[0].shape.rank() != 3 && in[0].shape.rank() != 4)
     return err(op, "expects images [batch, height, width, channels] or [batch, height, width], got " + in[0].str());
-  std::string transform = op == OpKind::RandomFlip ? "flip" : op == OpKind::RandomTranslation ? "translation"
-                                                                                                 : a.getString("transform");
-  if (transform == "flip") {
-    std::string mode = a.getString("mode", "horizontal");
-    if (mode != "horizontal" && mode != "vertical" && mode != "both")
-      return err(op, "mode must be horizontal, vertical or both, not '" + mode + "'");
-  } else if (transform == "translation") {
-    for (const char* name : {"height", "width"}) {
-      double f = a.getFloat(name);
-      if (!(f >= 0 && f <= 1))
-        return err(op, std::string(name) + " must be a fraction of the image in [0, 1], got " + attrValueStr(f));
-    }
-  } else {
-    return err(op, "transform must be flip or translation, not '" + transform + "'");
-  }
+  // The transform, mode and fractions: the families' checks (FlipAttr, TranslationAttr, AugmentAttr).
   return in[0];
 }
 
@@ -723,6 +663,8 @@ Result<void> checkShapeSize(const Shape& s) {
 }
 
 Result<TensorType> inferType(OpKind op, const std::vector<TensorType>& inputs, const Attrs& attrs) {
+  // The rules read attributes typed (TypedAttrs.h): the family's check comes first.
+  if (auto ok = checkOpAttrs(op, attrs); !ok) return err(op, ok.error().message);
   Result<TensorType> t = ruleFor(op)(op, inputs, attrs);
   if (!t) return t;
   if (auto ok = checkShapeSize(t->shape); !ok) return err(op, ok.error().message);

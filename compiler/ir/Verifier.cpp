@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "compiler/ir/AttrSchema.h"
 #include "compiler/ir/ShapeRules.h"
 
 namespace nnc {
@@ -19,6 +20,8 @@ bool inRange(const Graph& g, NodeId id) { return id >= 0 && static_cast<size_t>(
 Result<void> verifyGraph(const Graph& g) {
   for (size_t i = 0; i < g.size(); ++i) {
     const Node& n = g.nodes()[i];
+    // Attributes against the op's family (AttrSchema.h), before anything reads them.
+    if (auto ok = checkOpAttrs(n.op, n.attrs); !ok) return bad(g, i, ok.error().message);
     if (isLeaf(n.op)) {
       if (!n.inputs.empty()) return bad(g, i, "a leaf has operands");
       if ((n.op == OpKind::Input || n.op == OpKind::Param || n.op == OpKind::State || n.op == OpKind::Hyper) &&

@@ -4,13 +4,14 @@
 #include <queue>
 #include <set>
 
+#include "compiler/ir/TypedAttrs.h"
 #include "compiler/lowering/FusionRoles.h"
 
 namespace nnc::lowering {
 
 namespace {
 
-bool isFillConstant(const Node& n) { return n.op == OpKind::Constant && !n.attrs.has("values"); }
+bool isFillConstant(const Node& n) { return n.op == OpKind::Constant && ConstantAttr::of(n).isFill(); }
 
 // Fusion follows the category lattice (Ops.def): a Fused member of category Elementwise or
 // Broadcast reads its operands at the position it writes; an Injective one (transpose, slice)
@@ -131,7 +132,7 @@ class Partitioner {
   bool isRowSum(const Node& n) const {
     if (fusionRole(n.op) != FusionRole::RowSum || n.type.dtype != DType::F32) return false;
     const Shape& s = g_.type(n.inputs[0]).shape;
-    std::vector<int64_t> axes = n.attrs.getInts("axes");
+    std::vector<int64_t> axes = AxesAttr::of(n).axes;
     return s.rank() >= 1 && axes.size() == 1 && normalizeAxis(axes[0], s.rank()) == static_cast<int64_t>(s.rank()) - 1;
   }
 
@@ -143,14 +144,14 @@ class Partitioner {
     if (fusionRole(p.op) == FusionRole::RowNormalization) {
       *offer = false;
       return p.type.shape == space && p.type.dtype == DType::F32 &&
-             normalizeAxis(p.attrs.getInt("axis", -1), space.rank()) == last;
+             normalizeAxis(AxisAttr::of(p).axis, space.rank()) == last;
     }
     if (fusionRole(p.op) == FusionRole::RowIndicator) {
       *offer = false;
       return p.type.shape == space && g_.type(p.inputs[0]).dtype == DType::I32;
     }
     // A per-row sum used inside the row: only with keepdims, which broadcasts along the row.
-    if (isRowSum(p)) return g_.type(p.inputs[0]).shape == space && p.attrs.getInt("keepdims", 0) != 0;
+    if (isRowSum(p)) return g_.type(p.inputs[0]).shape == space && AxesAttr::of(p).keepdims;
     // broadcast_to reads its operand at the broadcast position (a per-row value, as autodiff
     // writes the loss gradient, or a per-class one); transpose and slice remap positions.
     if (loweringKind(p.op) != LoweringKind::Fused || p.type.shape != space) return false;

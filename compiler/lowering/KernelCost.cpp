@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "compiler/ir/TypedAttrs.h"
+
 namespace nnc {
 
 namespace {
@@ -23,7 +25,7 @@ double macsPerOutput(const Graph& g, const Node& n) {
   };
   if (opCategory(n.op) != OpCategory::OutFusable) return 0;
   if (n.op == OpKind::MatMul)  // a[..., M, K] (or [..., K, M] transposed)
-    return n.attrs.getInt("transpose_a", 0) ? dim(n.inputs[0], 2) : dim(n.inputs[0], 1);
+    return MatMulTransposeAttr::of(n).transA ? dim(n.inputs[0], 2) : dim(n.inputs[0], 1);
   if (n.op == OpKind::Conv2D) {  // w[kh, kw, C, F]: kh * kw * C per output
     const Shape& w = g.type(n.inputs[1]).shape;
     return double(w[0] * w[1] * w[2]);

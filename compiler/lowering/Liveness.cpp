@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "compiler/ir/TypedAttrs.h"
+
 namespace nnc::lowering {
 
 Result<NodeUses> markLive(const Graph& g, LoweredGraph& out) {
@@ -57,10 +59,10 @@ Result<void> assignLeafStorage(const Graph& g, const StateLayout& layout, Lowere
         return makeError("internal: " + std::string(opName(nd.op)) + " '" + nd.name + "' is not in the state layout");
       s = {StorageKind::State, e->offset};
     } else if (nd.op == OpKind::Constant) {
-      if (!nd.attrs.has("values") && !nd.attrs.has("value"))
+      if (!ConstantAttr::of(nd).invalid().empty())
         return makeError("internal: constant %" + std::to_string(i) + " has neither 'value' nor 'values'", nd.loc);
-      if (nd.attrs.has("values")) {
-        size_t count = std::max(nd.attrs.getFloats("values").size(), nd.attrs.getInts("values").size());
+      if (!ConstantAttr::of(nd).isFill()) {
+        size_t count = ConstantAttr::of(nd).values->size();
         if (nd.type.shape.isBatched() || static_cast<int64_t>(count) != nd.type.shape.numElements())
           return makeError("internal: constant %" + std::to_string(i) + " lists " + std::to_string(count) +
                                " values for " + nd.type.str(),

@@ -2,6 +2,7 @@
 #include "compiler/onnx/OnnxContext.h"
 
 #include "compiler/passes/ConstantValues.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc::onnximport {
 
@@ -43,7 +44,7 @@ Result<NodeId> ImportContext::materialize(const ConstTensor& t) {
   std::vector<double> vals = t.values;
   if (!integer)
     for (double& v : vals) v = static_cast<double>(static_cast<float>(v));
-  return g.addLeaf(OpKind::Constant, "", type, vals.empty() ? Attrs{{"value", 0.0}} : constantAttrs(vals));
+  return g.addLeaf(OpKind::Constant, "", type, vals.empty() ? ConstantAttr{0.0, std::nullopt}.attrs() : constantAttrs(vals));
 }
 
 Result<NodeId> ImportContext::in(size_t i) {
@@ -67,14 +68,14 @@ Result<NodeId> ImportContext::op(OpKind k, std::vector<NodeId> inputs, Attrs att
 
 Result<NodeId> ImportContext::reshape(NodeId x, std::vector<int64_t> dims) {
   if (shape(x).dims == dims) return x;
-  return op(OpKind::Reshape, {x}, Attrs{{"shape", dims}});
+  return op(OpKind::Reshape, {x}, ShapeAttr{dims}.attrs());
 }
 
 Result<NodeId> ImportContext::transpose(NodeId x, std::vector<int64_t> perm) {
   bool identity = true;
   for (size_t i = 0; i < perm.size(); ++i) identity = identity && perm[i] == static_cast<int64_t>(i);
   if (identity) return x;
-  return op(OpKind::Transpose, {x}, Attrs{{"perm", perm}});
+  return op(OpKind::Transpose, {x}, PermAttr{perm}.attrs());
 }
 
 void ImportContext::setOutput(size_t i, NodeId id, int32_t elemType) {

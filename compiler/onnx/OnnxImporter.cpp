@@ -9,6 +9,7 @@
 #include "compiler/onnx/OnnxReader.h"
 #include "compiler/passes/DeadCodeElimination.h"
 #include "compiler/passes/TransposeSinking.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc::onnximport {
 
@@ -167,7 +168,7 @@ class Importer {
       bool state = stats.count(init.name()) > 0;
       std::vector<double> vals = t->values;
       for (double& x : vals) x = static_cast<double>(static_cast<float>(x));
-      Attrs attrs{{"init", std::string("values")}, {"init_args", vals}};
+      Attrs attrs = InitAttr{"values", vals}.attrs();
       NodeId id = ctx_.g.addLeaf(state ? OpKind::State : OpKind::Param, init.name(),
                                  TensorType{DType::F32, Shape(t->dims)}, std::move(attrs));
       Value v;

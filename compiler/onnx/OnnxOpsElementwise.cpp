@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "compiler/ir/TypedAttrs.h"
 #include "compiler/onnx/OnnxContext.h"
 
 namespace nnc::onnximport {
@@ -94,9 +95,9 @@ OpMapper compare(OpKind k, bool swap, bool negate) {
 
 // floor and ceil through a truncating cast (exact for |x| < 2^31).
 Result<NodeId> truncated(ImportContext& c, NodeId x) {
-  auto i = c.op(OpKind::Cast, {x}, Attrs{{"dtype", std::string("i32")}});
+  auto i = c.op(OpKind::Cast, {x}, DTypeAttr{"i32"}.attrs());
   if (!i) return i;
-  return c.op(OpKind::Cast, {*i}, Attrs{{"dtype", std::string("f32")}});
+  return c.op(OpKind::Cast, {*i}, DTypeAttr{"f32"}.attrs());
 }
 
 }  // namespace
@@ -113,8 +114,8 @@ void addElementwiseOps(OpTable& t) {
   t["Sigmoid"] = direct(OpKind::Sigmoid);
   t["Tanh"] = direct(OpKind::Tanh);
   t["Softplus"] = direct(OpKind::Softplus);
-  t["LeakyRelu"] = direct(OpKind::LeakyRelu, 0, [](ImportContext& c) { return Attrs{{"alpha", c.attrFloat("alpha", 0.01)}}; });
-  t["Elu"] = direct(OpKind::Elu, 0, [](ImportContext& c) { return Attrs{{"alpha", c.attrFloat("alpha", 1.0)}}; });
+  t["LeakyRelu"] = direct(OpKind::LeakyRelu, 0, [](ImportContext& c) { return AlphaAttr{c.attrFloat("alpha", 0.01)}.attrs(); });
+  t["Elu"] = direct(OpKind::Elu, 0, [](ImportContext& c) { return AlphaAttr{c.attrFloat("alpha", 1.0)}.attrs(); });
   t["Add"] = direct(OpKind::Add);
   t["Sub"] = direct(OpKind::Sub);
   t["Mul"] = direct(OpKind::Mul);
@@ -326,7 +327,7 @@ void addElementwiseOps(OpTable& t) {
       if (!n) return n.error();
       r = *n;
     } else if (toInt != fromInt && (toInt || to == 1)) {
-      auto n = ctx.op(OpKind::Cast, {r}, Attrs{{"dtype", std::string(toInt ? "i32" : "f32")}});
+      auto n = ctx.op(OpKind::Cast, {r}, DTypeAttr{toInt ? "i32" : "f32"}.attrs());
       if (!n) return n.error();
       r = *n;
     } else if (!toInt && to != 1) {

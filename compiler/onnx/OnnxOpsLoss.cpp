@@ -1,6 +1,7 @@
 // NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss as composites: the target's one-hot
 // rows pick the log-probabilities (and the class weights). A target outside [0, C) gives an
 // all-zero row, so such a sample (ignore_index = -1, say) weighs nothing, as ONNX wants.
+#include "compiler/ir/TypedAttrs.h"
 #include "compiler/onnx/OnnxContext.h"
 
 namespace nnc::onnximport {
@@ -19,11 +20,11 @@ Result<NodeId> nllLoss(ImportContext& ctx, NodeId logp, NodeId target, std::opti
   if (ctx.g.type(target).dtype != DType::I32) return ctx.error("the target must be integers");
   int64_t classes = s[1];
   int64_t r = static_cast<int64_t>(s.rank());
-  TRY_NODE(hot, ctx.op(OpKind::OneHot, {target}, Attrs{{"depth", classes}}));  // [N, d..., C]
+  TRY_NODE(hot, ctx.op(OpKind::OneHot, {target}, DepthAttr{classes}.attrs()));  // [N, d..., C]
   std::vector<int64_t> perm = {0, r - 1};
   for (int64_t i = 1; i < r - 1; ++i) perm.push_back(i);
   TRY_NODE(hotT, ctx.transpose(hot, perm));  // [N, C, d...]
-  Attrs overClasses{{"axes", std::vector<int64_t>{1}}, {"keepdims", int64_t(0)}};
+  Attrs overClasses = AxesAttr{{1}}.attrs();
   TRY_NODE(prod, ctx.op(OpKind::Mul, {logp, hotT}));
   TRY_NODE(picked, ctx.op(OpKind::ReduceSum, {prod}, overClasses));
   NodeId w = hotT;
@@ -50,7 +51,7 @@ Result<NodeId> nllLoss(ImportContext& ctx, NodeId logp, NodeId target, std::opti
   TRY_NODE(loss, ctx.op(OpKind::Neg, {pw}));
   std::string reduction = ctx.attrString("reduction", "mean");
   if (reduction == "none") return loss;
-  Attrs all{{"axes", iota(0, int64_t(ctx.rank(loss)))}, {"keepdims", int64_t(0)}};
+  Attrs all = AxesAttr{iota(0, int64_t(ctx.rank(loss)))}.attrs();
   TRY_NODE(total, ctx.op(OpKind::ReduceSum, {loss}, all));
   if (reduction == "sum") return total;
   if (reduction != "mean") return ctx.error("reduction '" + reduction + "' is not one of none, sum, mean");
@@ -79,7 +80,7 @@ Result<void> mapSoftmaxCrossEntropy(ImportContext& ctx) {
     TRY_NODE(wv, ctx.in(2));
     w = wv;
   }
-  TRY_NODE(logp, ctx.op(OpKind::LogSoftmax, {x}, Attrs{{"axis", int64_t(1)}}));
+  TRY_NODE(logp, ctx.op(OpKind::LogSoftmax, {x}, AxisAttr{int64_t(1)}.attrs()));
   TRY_NODE(loss, nllLoss(ctx, logp, t, w));
   ctx.setOutput(0, loss, ctx.elemType(0));
   ctx.setOutput(1, logp, ctx.elemType(0));

@@ -2,6 +2,7 @@
 // with known indices (one-hot rows), and a helper that reverses an axis.
 #include <cmath>
 
+#include "compiler/ir/TypedAttrs.h"
 #include "compiler/onnx/OnnxContext.h"
 
 namespace nnc::onnximport {
@@ -9,7 +10,7 @@ namespace {
 
 Result<NodeId> slice(ImportContext& ctx, NodeId x, int64_t axis, int64_t b, int64_t e) {
   if (b == 0 && e == ctx.shape(x)[size_t(axis)]) return x;
-  return ctx.op(OpKind::Slice, {x}, Attrs{{"axis", axis}, {"begin", b}, {"end", e}});
+  return ctx.op(OpKind::Slice, {x}, SliceAttr{axis, b, e}.attrs());
 }
 
 Result<void> mapTrilu(ImportContext& ctx) {
@@ -40,7 +41,7 @@ Result<void> mapMod(ImportContext& ctx) {
   TRY_NODE(a0, ctx.in(0));
   TRY_NODE(b0, ctx.in(1));
   bool integer = ctx.g.type(a0).dtype == DType::I32;
-  Attrs toF{{"dtype", std::string("f32")}}, toI{{"dtype", std::string("i32")}};
+  Attrs toF = DTypeAttr{"f32"}.attrs(), toI = DTypeAttr{"i32"}.attrs();
   NodeId a = a0, b = b0;
   if (integer) {
     TRY_NODE(af, ctx.op(OpKind::Cast, {a0}, toF));
@@ -105,7 +106,7 @@ Result<void> mapPad(ImportContext& ctx) {
         ConstTensor one{ctx.elemType(0) == 1 ? 1 : ctx.elemType(0), {}, {fill}};
         auto v = ctx.materialize(one);
         if (!v) return v.error();
-        auto bl = ctx.op(OpKind::BroadcastTo, {*v}, Attrs{{"shape", dims}});
+        auto bl = ctx.op(OpKind::BroadcastTo, {*v}, ShapeAttr{dims}.attrs());
         if (!bl) return bl.error();
         parts.push_back(*bl);
         return {};
@@ -124,7 +125,7 @@ Result<void> mapPad(ImportContext& ctx) {
     NNC_TRY(block(before, true));
     parts.push_back(cur);
     NNC_TRY(block(after, false));
-    TRY_NODE(c, ctx.op(OpKind::Concat, parts, Attrs{{"axis", int64_t(a)}}));
+    TRY_NODE(c, ctx.op(OpKind::Concat, parts, AxisAttr{int64_t(a)}.attrs()));
     cur = c;
   }
   ctx.setOutput(0, cur, ctx.elemType(0));
@@ -154,7 +155,7 @@ Result<void> mapGatherElements(ImportContext& ctx) {
     if (v < 0 || v >= double(n)) return ctx.error("index out of range");
   }
   TRY_NODE(iv, ctx.materialize(fixed));
-  TRY_NODE(hot, ctx.op(OpKind::OneHot, {iv}, Attrs{{"depth", n}}));  // idx dims + [n]
+  TRY_NODE(hot, ctx.op(OpKind::OneHot, {iv}, DepthAttr{n}.attrs()));  // idx dims + [n]
   // x with its axis moved last and a 1 in its place: [.., 1, .., n].
   std::vector<int64_t> perm;
   for (int64_t i = 0; i < r; ++i)
@@ -165,7 +166,7 @@ Result<void> mapGatherElements(ImportContext& ctx) {
   dims.insert(dims.begin() + axis, 1);
   TRY_NODE(xr, ctx.reshape(xt, dims));
   TRY_NODE(prod, ctx.op(OpKind::Mul, {hot, xr}));
-  TRY_NODE(sum, ctx.op(OpKind::ReduceSum, {prod}, Attrs{{"axes", std::vector<int64_t>{r}}, {"keepdims", int64_t(0)}}));
+  TRY_NODE(sum, ctx.op(OpKind::ReduceSum, {prod}, AxesAttr{{r}}.attrs()));
   ctx.setOutput(0, sum, ctx.elemType(0));
   return {};
 }
@@ -225,7 +226,7 @@ Result<NodeId> reverseAxis(ImportContext& ctx, NodeId x, int64_t axis) {
     if (!s) return s;
     parts.push_back(*s);
   }
-  return ctx.op(OpKind::Concat, parts, Attrs{{"axis", axis}});
+  return ctx.op(OpKind::Concat, parts, AxisAttr{axis}.attrs());
 }
 
 void addMoreOps(OpTable& t) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "compiler/ir/TypedAttrs.h"
 #include "compiler/onnx/OnnxContext.h"
 
 namespace nnc::onnximport {
@@ -49,7 +50,7 @@ Result<void> mapMatMul(ImportContext& ctx) {
       dims.push_back(ctx.shape(v)[rank - 2]);
       dims.push_back(ctx.shape(v)[rank - 1]);
       if (dims == ctx.shape(v).dims) return v;
-      return ctx.op(OpKind::BroadcastTo, {v}, Attrs{{"shape", dims}});
+      return ctx.op(OpKind::BroadcastTo, {v}, ShapeAttr{dims}.attrs());
     };
     TRY_NODE(aw, widen(a));
     TRY_NODE(bw, widen(b));
@@ -67,9 +68,7 @@ Result<void> mapMatMul(ImportContext& ctx) {
 Result<void> mapGemm(ImportContext& ctx) {
   TRY_NODE(a, ctx.in(0));
   TRY_NODE(b, ctx.in(1));
-  Attrs attrs;
-  if (ctx.attrInt("transA", 0)) attrs.set("transpose_a", int64_t(1));
-  if (ctx.attrInt("transB", 0)) attrs.set("transpose_b", int64_t(1));
+  Attrs attrs = MatMulTransposeAttr{ctx.attrInt("transA", 0) != 0, ctx.attrInt("transB", 0) != 0}.attrs();
   TRY_NODE(m, ctx.op(OpKind::MatMul, {a, b}, attrs));
   NodeId r = m;
   double alpha = ctx.attrFloat("alpha", 1.0), beta = ctx.attrFloat("beta", 1.0);
@@ -136,10 +135,10 @@ Result<Window> windowOf(ImportContext& ctx, const Shape& x, std::vector<int64_t>
 }
 
 Attrs windowAttrs(const Window& w, bool pool) {
-  Attrs a{{"strides", w.strides}, {"pads", w.pads}};
-  if (pool) a.set("window", w.kernel);
-  if (w.dilated()) a.set("dilations", w.dilations);
-  return a;
+  if (pool) return WindowAttr{w.kernel, w.strides, w.pads}.attrs();
+  ConvAttr conv{w.strides, w.pads};
+  if (w.dilated()) conv.dilations = w.dilations;
+  return conv.attrs();
 }
 
 // Bounds on the strides, pads and windows of the 3-D ops below (far beyond any real model;
@@ -185,18 +184,19 @@ Result<void> mapConv3D(ImportContext& ctx) {
   if (outDepth < 1 || kd > 64 || outDepth * kd > 1024) return ctx.error("the depth is too large for nnc's 3-D convolution");
   TRY_NODE(xt, ctx.transpose(x, {0, 2, 3, 4, 1}));  // [N, D, H, W, C]
   TRY_NODE(wt, ctx.transpose(w, {2, 3, 4, 1, 0}));  // [kd, kh, kw, C/g, O]
-  Attrs attrs{{"strides", std::vector<int64_t>{st[1], st[2]}}, {"pads", std::vector<int64_t>{p[1], p[2], p[4], p[5]}}};
-  if (dil[1] != 1 || dil[2] != 1) attrs.set("dilations", std::vector<int64_t>{dil[1], dil[2]});
+  ConvAttr conv{{st[1], st[2]}, {p[1], p[2], p[4], p[5]}};
+  if (dil[1] != 1 || dil[2] != 1) conv.dilations = {dil[1], dil[2]};
+  Attrs attrs = conv.attrs();
   std::map<int64_t, NodeId> planes, taps;
   auto plane = [&](int64_t z) -> Result<NodeId> {
     if (auto it = planes.find(z); it != planes.end()) return it->second;
-    TRY_NODE(sl, ctx.op(OpKind::Slice, {xt}, Attrs{{"axis", int64_t(1)}, {"begin", z}, {"end", z + 1}}));
+    TRY_NODE(sl, ctx.op(OpKind::Slice, {xt}, SliceAttr{int64_t(1), z, z + 1}.attrs()));
     TRY_NODE(r, ctx.reshape(sl, {n, h, wd, c}));
     return planes[z] = r;
   };
   auto tap = [&](int64_t t) -> Result<NodeId> {
     if (auto it = taps.find(t); it != taps.end()) return it->second;
-    TRY_NODE(sl, ctx.op(OpKind::Slice, {wt}, Attrs{{"axis", int64_t(0)}, {"begin", t}, {"end", t + 1}}));
+    TRY_NODE(sl, ctx.op(OpKind::Slice, {wt}, SliceAttr{int64_t(0), t, t + 1}.attrs()));
     TRY_NODE(r, ctx.reshape(sl, {ws[3], ws[4], ws[1], ws[0]}));
     return taps[t] = r;
   };
@@ -223,7 +223,7 @@ Result<void> mapConv3D(ImportContext& ctx) {
   }
   NodeId y = depths[0];
   if (depths.size() > 1) {
-    TRY_NODE(cat, ctx.op(OpKind::Concat, depths, Attrs{{"axis", int64_t(1)}}));
+    TRY_NODE(cat, ctx.op(OpKind::Concat, depths, AxisAttr{int64_t(1)}.attrs()));
     y = cat;
   }
   if (ctx.hasInput(2)) {
@@ -299,8 +299,8 @@ Result<void> mapHardmax(ImportContext& ctx) {
   int64_t axis = ctx.attrInt("axis", -1);
   if (axis < 0) axis += rank;
   if (axis < 0 || axis >= rank) return ctx.error("axis out of range");
-  TRY_NODE(am, ctx.op(OpKind::ArgMax, {x}, Attrs{{"axis", axis}}));
-  TRY_NODE(hot, ctx.op(OpKind::OneHot, {am}, Attrs{{"depth", ctx.shape(x)[size_t(axis)]}}));
+  TRY_NODE(am, ctx.op(OpKind::ArgMax, {x}, AxisAttr{axis}.attrs()));
+  TRY_NODE(hot, ctx.op(OpKind::OneHot, {am}, DepthAttr{ctx.shape(x)[size_t(axis)]}.attrs()));
   std::vector<int64_t> perm;
   for (int64_t i = 0; i < rank - 1; ++i) {
     if (i == axis) perm.push_back(rank - 1);
@@ -343,16 +343,13 @@ Result<void> mapPool3D(ImportContext& ctx, OpKind kind) {
   const int64_t n = s[0], c = s[1], d = s[2], h = s[3], w = s[4];
   TRY_NODE(t, ctx.transpose(x, {0, 3, 4, 2, 1}));  // [N, H, W, D, C]
   TRY_NODE(hw, ctx.reshape(t, {n, h, w, d * c}));
-  Attrs first{{"window", std::vector<int64_t>{(*kernel)[1], (*kernel)[2]}},
-              {"strides", std::vector<int64_t>{st[1], st[2]}},
-              {"pads", std::vector<int64_t>{p[1], p[2], p[4], p[5]}}};
+  Attrs first = WindowAttr{{(*kernel)[1], (*kernel)[2]}, {st[1], st[2]}, {p[1], p[2], p[4], p[5]}}.attrs();
   TRY_NODE(p1, ctx.op(kind, {hw}, first));
   const int64_t h2 = ctx.shape(p1)[1], w2 = ctx.shape(p1)[2];
   TRY_NODE(u, ctx.reshape(p1, {n, h2, w2, d, c}));
   TRY_NODE(dt, ctx.transpose(u, {0, 3, 1, 2, 4}));  // [N, D, H', W', C]
   TRY_NODE(dm, ctx.reshape(dt, {n, d, h2 * w2, c}));
-  Attrs second{{"window", std::vector<int64_t>{(*kernel)[0], 1}}, {"strides", std::vector<int64_t>{st[0], 1}},
-               {"pads", std::vector<int64_t>{p[0], 0, p[3], 0}}};
+  Attrs second = WindowAttr{{(*kernel)[0], 1}, {st[0], 1}, {p[0], 0, p[3], 0}}.attrs();
   TRY_NODE(p2, ctx.op(kind, {dm}, second));
   const int64_t d2 = ctx.shape(p2)[1];
   TRY_NODE(v, ctx.reshape(p2, {n, d2, h2, w2, c}));
@@ -424,7 +421,7 @@ std::vector<int64_t> range(int64_t from, int64_t to) {
 Result<void> mapGlobalPool(ImportContext& ctx, OpKind reduce) {
   TRY_NODE(x, ctx.in(0));
   if (ctx.rank(x) < 3) return ctx.error("the input needs spatial dimensions");
-  TRY_NODE(r, ctx.op(reduce, {x}, Attrs{{"axes", range(2, int64_t(ctx.rank(x)))}, {"keepdims", int64_t(1)}}));
+  TRY_NODE(r, ctx.op(reduce, {x}, AxesAttr{range(2, int64_t(ctx.rank(x))), true}.attrs()));
   ctx.setOutput(0, r);
   return {};
 }
@@ -460,7 +457,7 @@ Result<void> mapBatchNorm(ImportContext& ctx) {
     TRY_NODE(t, ctx.transpose(x, toLast));
     xl = t;
   }
-  Attrs attrs{{"momentum", ctx.attrFloat("momentum", 0.9)}, {"eps", ctx.attrFloat("epsilon", 1e-5)}};
+  Attrs attrs = BatchNormAttr{ctx.attrFloat("momentum", 0.9), ctx.attrFloat("epsilon", 1e-5)}.attrs();
   TRY_NODE(bn, ctx.op(OpKind::BatchNorm, {xl, in[0], in[1], in[2], in[3]}, attrs));
   NodeId y = bn;
   if (rank > 2) {
@@ -474,7 +471,7 @@ Result<void> mapBatchNorm(ImportContext& ctx) {
 // (x - mean) / sqrt(var + eps) over `axes`, with the biased variance.
 Result<NodeId> normalize(ImportContext& ctx, NodeId x, std::vector<int64_t> axes, double eps,
                          NodeId* meanOut = nullptr, NodeId* sdOut = nullptr) {
-  Attrs a{{"axes", axes}, {"keepdims", int64_t(1)}};
+  Attrs a = AxesAttr{axes, true}.attrs();
   TRY_NODE(mean, ctx.op(OpKind::ReduceMean, {x}, a));
   TRY_NODE(xc, ctx.op(OpKind::Sub, {x, mean}));
   TRY_NODE(sq, ctx.op(OpKind::Square, {xc}));
@@ -545,7 +542,7 @@ OpMapper softmaxLike(OpKind k) {
   return [k](ImportContext& ctx) -> Result<void> {
     TRY_NODE(x, ctx.in(0));
     int64_t axis = normAxis(ctx.attrInt("axis", -1), ctx.rank(x));
-    TRY_NODE(r, ctx.op(k, {x}, Attrs{{"axis", axis}}));
+    TRY_NODE(r, ctx.op(k, {x}, AxisAttr{axis}.attrs()));
     ctx.setOutput(0, r);
     return {};
   };

@@ -2,6 +2,7 @@
 // and ArgMax/ArgMin.
 #include <algorithm>
 
+#include "compiler/ir/TypedAttrs.h"
 #include "compiler/onnx/OnnxContext.h"
 
 namespace nnc::onnximport {
@@ -41,7 +42,7 @@ OpMapper reduce(OpKind k, Pre pre, Post post) {
       TRY_NODE(p, ctx.op(preOp[int(pre)], {v}));
       v = p;
     }
-    TRY_NODE(r, ctx.op(k, {v}, Attrs{{"axes", axes}, {"keepdims", ctx.attrInt("keepdims", 1)}}));
+    TRY_NODE(r, ctx.op(k, {v}, AxesAttr{axes, ctx.attrInt("keepdims", 1) != 0}.attrs()));
     NodeId out = r;
     static const OpKind postOp[] = {OpKind::Neg, OpKind::Neg, OpKind::Sqrt, OpKind::Log};
     if (post != Post::None) {
@@ -75,7 +76,7 @@ Result<void> mapReduceProd(ImportContext& ctx) {
   }
   std::sort(axes.begin(), axes.end());
   axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
-  Attrs red{{"axes", axes}, {"keepdims", ctx.attrInt("keepdims", 1)}};
+  Attrs red = AxesAttr{axes, ctx.attrInt("keepdims", 1) != 0}.attrs();
   TRY_NODE(ab, ctx.op(OpKind::Abs, {x}));
   TRY_NODE(lg, ctx.op(OpKind::Log, {ab}));
   TRY_NODE(sl, ctx.op(OpKind::ReduceSum, {lg}, red));
@@ -83,8 +84,8 @@ Result<void> mapReduceProd(ImportContext& ctx) {
   TRY_NODE(neg, ctx.op(OpKind::Greater, {ctx.scalar(0), x}));
   TRY_NODE(count, ctx.op(OpKind::ReduceSum, {neg}, red));
   TRY_NODE(half, ctx.op(OpKind::Mul, {count, ctx.scalar(0.5)}));
-  TRY_NODE(hi, ctx.op(OpKind::Cast, {half}, Attrs{{"dtype", std::string("i32")}}));
-  TRY_NODE(hf, ctx.op(OpKind::Cast, {hi}, Attrs{{"dtype", std::string("f32")}}));
+  TRY_NODE(hi, ctx.op(OpKind::Cast, {half}, DTypeAttr{"i32"}.attrs()));
+  TRY_NODE(hf, ctx.op(OpKind::Cast, {hi}, DTypeAttr{"f32"}.attrs()));
   TRY_NODE(odd, ctx.op(OpKind::Sub, {half, hf}));        // 0.5 when the count is odd
   TRY_NODE(twice, ctx.op(OpKind::Mul, {odd, ctx.scalar(-4)}));
   TRY_NODE(sign, ctx.op(OpKind::Add, {twice, ctx.scalar(1)}));  // 1 or -1
@@ -111,7 +112,7 @@ OpMapper argExtreme(bool min) {
       TRY_NODE(rev, reverseAxis(ctx, v, axis));
       v = rev;
     }
-    TRY_NODE(r, ctx.op(OpKind::ArgMax, {v}, Attrs{{"axis", axis}}));
+    TRY_NODE(r, ctx.op(OpKind::ArgMax, {v}, AxisAttr{axis}.attrs()));
     NodeId out = r;
     if (last) {
       TRY_NODE(top, ctx.materialize(ConstTensor{7, {}, {double(ctx.shape(x)[size_t(axis)] - 1)}}));

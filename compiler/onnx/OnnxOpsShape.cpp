@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "compiler/ir/TypedAttrs.h"
 #include "compiler/onnx/OnnxContext.h"
 
 namespace nnc::onnximport {
@@ -144,7 +145,7 @@ Result<void> mapConcat(ImportContext& ctx) {
   int64_t axis = normAxis(ctx.attrInt("axis", 0), ctx.rank(in[0]));
   NodeId r = in[0];
   if (in.size() > 1) {
-    TRY_NODE(c, ctx.op(OpKind::Concat, in, Attrs{{"axis", axis}}));
+    TRY_NODE(c, ctx.op(OpKind::Concat, in, AxisAttr{axis}.attrs()));
     r = c;
   }
   ctx.setOutput(0, r, ctx.elemType(0));
@@ -156,7 +157,7 @@ Result<NodeId> sliceAxis(ImportContext& ctx, NodeId x, int64_t axis, int64_t beg
   int64_t d = ctx.shape(x)[size_t(axis)];
   if (begin == 0 && (end == d || d == kBatch)) return x;
   if (d == kBatch) return ctx.error("slicing the batch dimension is not supported");
-  return ctx.op(OpKind::Slice, {x}, Attrs{{"axis", axis}, {"begin", begin}, {"end", end}});
+  return ctx.op(OpKind::Slice, {x}, SliceAttr{axis, begin, end}.attrs());
 }
 
 Result<void> mapSlice(ImportContext& ctx) {
@@ -243,7 +244,7 @@ Result<void> mapTile(ImportContext& ctx) {
     if (r < 1) return ctx.error("repeats below 1 are not supported");
     if (r == 1) continue;
     if (ctx.shape(cur)[a] == kBatch) return ctx.error("tiling the batch dimension is not supported");
-    TRY_NODE(c, ctx.op(OpKind::Concat, std::vector<NodeId>(size_t(r), cur), Attrs{{"axis", int64_t(a)}}));
+    TRY_NODE(c, ctx.op(OpKind::Concat, std::vector<NodeId>(size_t(r), cur), AxisAttr{int64_t(a)}.attrs()));
     cur = c;
   }
   ctx.setOutput(0, cur, ctx.elemType(0));
@@ -268,7 +269,7 @@ Result<void> mapExpand(ImportContext& ctx) {
   }
   NodeId r = x;
   if (out != ctx.shape(x).dims) {
-    TRY_NODE(b, ctx.op(OpKind::BroadcastTo, {x}, Attrs{{"shape", out}}));
+    TRY_NODE(b, ctx.op(OpKind::BroadcastTo, {x}, ShapeAttr{out}.attrs()));
     r = b;
   }
   ctx.setOutput(0, r, ctx.elemType(0));
@@ -296,7 +297,7 @@ Result<void> mapGather(ImportContext& ctx) {
     if (parts.empty()) return ctx.error("empty indices are not supported");
     NodeId cat = parts[0];
     if (parts.size() > 1) {
-      TRY_NODE(c, ctx.op(OpKind::Concat, parts, Attrs{{"axis", axis}}));
+      TRY_NODE(c, ctx.op(OpKind::Concat, parts, AxisAttr{axis}.attrs()));
       cat = c;
     }
     outDims.insert(outDims.end(), idx->dims.begin(), idx->dims.end());
@@ -316,7 +317,7 @@ Result<void> mapGather(ImportContext& ctx) {
   // outside [-n, n) is a run-time error, as ONNX leaves it undefined.
   TRY_NODE(zeroI, ctx.materialize(ConstTensor{7, {}, {0.0}}));
   TRY_NODE(negative, ctx.op(OpKind::Greater, {zeroI, idx}));
-  TRY_NODE(negativeI, ctx.op(OpKind::Cast, {negative}, Attrs{{"dtype", std::string("i32")}}));
+  TRY_NODE(negativeI, ctx.op(OpKind::Cast, {negative}, DTypeAttr{"i32"}.attrs()));
   TRY_NODE(nConst, ctx.materialize(ConstTensor{7, {}, {double(n)}}));
   TRY_NODE(shift, ctx.op(OpKind::Mul, {negativeI, nConst}));
   TRY_NODE(wrapped, ctx.op(OpKind::Add, {idx, shift}));
@@ -395,7 +396,7 @@ void addShapeOps(OpTable& t) {
     if (!ctx.outputUsed(1) && ratioKnown && ctx.elemType(0) == kFloat) {
       double rate = ratio ? ratio->values[0] : 0.5;
       if (!(rate >= 0 && rate < 1)) return ctx.error("the ratio must be in [0, 1)");
-      TRY_NODE(d, ctx.op(OpKind::Dropout, {x}, Attrs{{"rate", rate}}));
+      TRY_NODE(d, ctx.op(OpKind::Dropout, {x}, RateAttr{rate}.attrs()));
       ctx.setOutput(0, d);
       return {};
     }

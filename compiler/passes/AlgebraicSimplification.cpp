@@ -21,6 +21,7 @@
 #include <cmath>
 
 #include "compiler/ir/ShapeRules.h"
+#include "compiler/ir/TypedAttrs.h"
 #include "compiler/passes/ConstantValues.h"
 #include "compiler/passes/GraphRewriter.h"
 
@@ -74,7 +75,7 @@ struct Site {
   NodeId as(NodeId v) {
     if (rw.newType(v) == node.type) return v;
     if (rw.newType(v).dtype != node.type.dtype) return kNoNode;
-    return emit(OpKind::BroadcastTo, {v}, Attrs{{"shape", node.type.shape.dims}});
+    return emit(OpKind::BroadcastTo, {v}, ShapeAttr{node.type.shape.dims}.attrs());
   }
 };
 
@@ -151,7 +152,7 @@ struct Piece {
 std::optional<std::vector<Piece>> concatPieces(const Site& s, size_t i, size_t axis) {
   const Node& c = s.operand(i);
   if (c.op != OpKind::Concat || c.type != s.node.type) return std::nullopt;
-  if (normalizeAxis(c.attrs.getInt("axis", -1), c.type.shape.rank()) != static_cast<int64_t>(axis)) return std::nullopt;
+  if (normalizeAxis(AxisAttr::of(c).axis, c.type.shape.rank()) != static_cast<int64_t>(axis)) return std::nullopt;
   std::vector<Piece> pieces;
   int64_t at = 0;
   for (NodeId part : c.inputs) {
@@ -166,12 +167,12 @@ std::optional<std::vector<Piece>> concatPieces(const Site& s, size_t i, size_t a
 NodeId zerosLike(GraphRewriter& rw, TensorType t) {
   if (!t.shape.isBatched()) return rw.emitConstant(std::move(t), fillAttrs(0.0));
   NodeId zero = rw.emitConstant(TensorType{t.dtype, Shape{}}, fillAttrs(0.0));
-  return rw.emit(OpKind::BroadcastTo, {zero}, Attrs{{"shape", t.shape.dims}}, t);
+  return rw.emit(OpKind::BroadcastTo, {zero}, ShapeAttr{t.shape.dims}.attrs(), t);
 }
 
 NodeId sumOfPaddedPieces(Site& s) {
   if (!s.is(0, OpKind::Concat) || s.node.type.shape.rank() == 0) return kNoNode;
-  int64_t ax = normalizeAxis(s.operand(0).attrs.getInt("axis", -1), s.node.type.shape.rank());
+  int64_t ax = normalizeAxis(AxisAttr::of(s.operand(0)).axis, s.node.type.shape.rank());
   if (ax < 0) return kNoNode;
   size_t axis = static_cast<size_t>(ax);
   std::optional<std::vector<Piece>> a = concatPieces(s, 0, axis), b = concatPieces(s, 1, axis);
@@ -216,7 +217,7 @@ NodeId sumOfPaddedPieces(Site& s) {
     parts.push_back(z);
   }
   if (parts.size() == 1) return s.same(parts[0]);
-  return s.emit(OpKind::Concat, std::move(parts), Attrs{{"axis", ax}});
+  return s.emit(OpKind::Concat, std::move(parts), AxisAttr{ax}.attrs());
 }
 
 // x ** 2 -> square(x)
@@ -261,7 +262,7 @@ NodeId hoistOverBroadcast(Site& s) {
   if (!s.is(0, OpKind::BroadcastTo)) return kNoNode;
   NodeId fy = s.rw.emit(s.node.op, {s.inner(0)}, s.node.attrs);
   if (fy == kNoNode) return kNoNode;
-  return s.emit(OpKind::BroadcastTo, {fy}, Attrs{{"shape", s.node.type.shape.dims}});
+  return s.emit(OpKind::BroadcastTo, {fy}, ShapeAttr{s.node.type.shape.dims}.attrs());
 }
 
 // neg(neg(x)) -> x
@@ -280,10 +281,10 @@ NodeId castToSameType(Site& s) { return s.same(s.in[0]); }
 
 // transpose by the identity -> x; transpose(transpose(x, p), q) -> transpose(x, p∘q)
 NodeId transposes(Site& s) {
-  std::vector<int64_t> perm = s.node.attrs.getInts("perm");
+  std::vector<int64_t> perm = PermAttr::of(s.node).perm;
   NodeId x = s.in[0];
   if (s.is(0, OpKind::Transpose)) {
-    std::vector<int64_t> first = s.operand(0).attrs.getInts("perm");
+    std::vector<int64_t> first = PermAttr::of(s.operand(0)).perm;
     if (first.size() != perm.size()) return kNoNode;
     std::vector<int64_t> composed(perm.size());
     for (size_t i = 0; i < perm.size(); ++i) {
@@ -294,7 +295,7 @@ NodeId transposes(Site& s) {
     x = s.inner(0);
   }
   if (isIdentityPerm(perm)) return s.same(x);
-  return x != s.in[0] ? s.emit(OpKind::Transpose, {x}, Attrs{{"perm", perm}}) : kNoNode;
+  return x != s.in[0] ? s.emit(OpKind::Transpose, {x}, PermAttr{perm}.attrs()) : kNoNode;
 }
 
 // reshape to the operand's shape -> x; reshape(reshape(x)) -> reshape(x);
@@ -309,7 +310,7 @@ NodeId reshapes(Site& s) {
   const Shape& ys = s.rw.newType(y).shape;
   bool oneElement = !ys.isBatched() && ys.numElements() == 1;
   if (!oneElement && !sameUpToLeadingOnes(s.type(0).shape, s.node.type.shape)) return kNoNode;
-  return s.emit(OpKind::BroadcastTo, {y}, Attrs{{"shape", s.node.type.shape.dims}});
+  return s.emit(OpKind::BroadcastTo, {y}, ShapeAttr{s.node.type.shape.dims}.attrs());
 }
 
 // broadcast_to its own shape -> x; broadcast_to(broadcast_to(x)) -> broadcast_to(x), also
@@ -328,27 +329,28 @@ NodeId broadcasts(Site& s) {
 // x itself, or a reshape of it.
 NodeId trivialReduction(Site& s) {
   const Shape& shape = s.type(0).shape;
-  for (int64_t ax : s.node.attrs.getInts("axes")) {
+  for (int64_t ax : AxesAttr::of(s.node).axes) {
     int64_t a = normalizeAxis(ax, shape.rank());
     if (a < 0 || shape[static_cast<size_t>(a)] != 1) return kNoNode;
   }
   if (NodeId x = s.same(s.in[0]); x != kNoNode) return x;
-  return s.emit(OpKind::Reshape, {s.in[0]}, Attrs{{"shape", s.node.type.shape.dims}});
+  return s.emit(OpKind::Reshape, {s.in[0]}, ShapeAttr{s.node.type.shape.dims}.attrs());
 }
 
 // slice of a whole axis -> x; slice(slice(x)) on one axis -> one slice
 NodeId slices(Site& s) {
   const Shape& shape = s.type(0).shape;
-  int64_t axis = normalizeAxis(s.node.attrs.getInt("axis"), shape.rank());
+  const SliceAttr sl = SliceAttr::of(s.node);
+  int64_t axis = normalizeAxis(sl.axis, shape.rank());
   if (axis < 0) return kNoNode;
-  int64_t begin = s.node.attrs.getInt("begin"), end = s.node.attrs.getInt("end");
+  int64_t begin = sl.begin, end = sl.end;
   if (begin == 0 && end == shape[static_cast<size_t>(axis)]) return s.same(s.in[0]);
   if (!s.is(0, OpKind::Slice)) return kNoNode;
   NodeId x = s.inner(0);
-  const Attrs& innerAttrs = s.operand(0).attrs;
-  if (normalizeAxis(innerAttrs.getInt("axis"), s.rw.newType(x).shape.rank()) != axis) return kNoNode;
-  int64_t offset = innerAttrs.getInt("begin");
-  return s.emit(OpKind::Slice, {x}, Attrs{{"axis", axis}, {"begin", offset + begin}, {"end", offset + end}});
+  const SliceAttr inner = SliceAttr::of(s.operand(0));
+  if (normalizeAxis(inner.axis, s.rw.newType(x).shape.rank()) != axis) return kNoNode;
+  int64_t offset = inner.begin;
+  return s.emit(OpKind::Slice, {x}, SliceAttr{axis, offset + begin, offset + end}.attrs());
 }
 
 // slice(concat(a, b, ...)) on the concat's axis, inside one piece -> that piece, or a slice
@@ -358,14 +360,15 @@ NodeId sliceOfConcatPiece(Site& s) {
   if (!s.is(0, OpKind::Concat)) return kNoNode;
   const Node& c = s.operand(0);
   const size_t rank = s.type(0).shape.rank();
-  int64_t axis = normalizeAxis(s.node.attrs.getInt("axis"), rank);
-  if (axis < 0 || normalizeAxis(c.attrs.getInt("axis", -1), rank) != axis) return kNoNode;
-  int64_t begin = s.node.attrs.getInt("begin"), end = s.node.attrs.getInt("end"), at = 0;
+  const SliceAttr sl = SliceAttr::of(s.node);
+  int64_t axis = normalizeAxis(sl.axis, rank);
+  if (axis < 0 || normalizeAxis(AxisAttr::of(c).axis, rank) != axis) return kNoNode;
+  int64_t begin = sl.begin, end = sl.end, at = 0;
   for (NodeId part : c.inputs) {
     int64_t len = s.rw.newType(part).shape[static_cast<size_t>(axis)];
     if (begin >= at && end <= at + len) {
       if (begin == at && end == at + len) return s.same(part);
-      return s.emit(OpKind::Slice, {part}, Attrs{{"axis", axis}, {"begin", begin - at}, {"end", end - at}});
+      return s.emit(OpKind::Slice, {part}, SliceAttr{axis, begin - at, end - at}.attrs());
     }
     at += len;
   }
@@ -379,21 +382,21 @@ NodeId singleConcat(Site& s) { return s.in.size() == 1 ? s.same(s.in[0]) : kNoNo
 // the transpose only swaps the last two axes: the kernel reads either layout.
 NodeId matmulTransposes(Site& s) {
   std::vector<NodeId> ins = s.in;
-  Attrs attrs = s.node.attrs;
+  MatMulTransposeAttr t = MatMulTransposeAttr::of(s.node);
   bool changed = false;
-  const char* flags[2] = {"transpose_a", "transpose_b"};
+  bool* flags[2] = {&t.transA, &t.transB};
   for (size_t i = 0; i < 2; ++i) {
     if (!s.is(i, OpKind::Transpose)) continue;
-    std::vector<int64_t> perm = s.operand(i).attrs.getInts("perm");
+    std::vector<int64_t> perm = PermAttr::of(s.operand(i)).perm;
     size_t r = perm.size();
     if (r < 2 || perm[r - 1] != static_cast<int64_t>(r - 2) || perm[r - 2] != static_cast<int64_t>(r - 1)) continue;
     perm.resize(r - 2);
     if (!isIdentityPerm(perm)) continue;
     ins[i] = s.inner(i);
-    attrs.set(flags[i], int64_t{attrs.getInt(flags[i]) != 0 ? 0 : 1});
+    *flags[i] = !*flags[i];
     changed = true;
   }
-  return changed ? s.emit(OpKind::MatMul, std::move(ins), std::move(attrs)) : kNoNode;
+  return changed ? s.emit(OpKind::MatMul, std::move(ins), t.attrs()) : kNoNode;
 }
 
 // Every op of a category (so that an op added to Ops.def gets the category's rules).

@@ -23,6 +23,7 @@
 
 #include "compiler/interp/Interpreter.h"
 #include "compiler/ir/ShapeRules.h"
+#include "compiler/ir/TypedAttrs.h"
 #include "compiler/passes/ConstantValues.h"
 #include "compiler/passes/GraphRewriter.h"
 
@@ -38,7 +39,7 @@ double roundTo(double v, DType t, Precision p) {
 // Also nothing for an empty axis list: the shape rules read it as "no axes" but the
 // interpreter as "every axis", so such a node is left for them to agree on.
 std::optional<int64_t> reducedCount(const Shape& s, const Attrs& attrs) {
-  std::vector<int64_t> axes = attrs.getInts("axes");
+  std::vector<int64_t> axes = AxesAttr::of(attrs).axes;
   if (axes.empty()) return std::nullopt;
   int64_t n = 1;
   for (int64_t ax : axes) {
@@ -64,7 +65,7 @@ std::optional<int64_t> foldWork(const Node& n, const std::vector<const Node*>& o
   // Of the other categories only these ops are folded; any other is not, which is always safe.
   if (n.op == OpKind::MatMul) {
     const Shape& a = operands[0]->type.shape;
-    int64_t k = a[a.rank() - (n.attrs.getInt("transpose_a") != 0 ? 2 : 1)];
+    int64_t k = a[a.rank() - (MatMulTransposeAttr::of(n).transA ? 2 : 1)];
     return sizes + n.type.shape.numElements() * k;
   }
   if (n.op == OpKind::Softmax || n.op == OpKind::LogSoftmax || n.op == OpKind::DropoutMask) return sizes;
@@ -94,7 +95,7 @@ class Folder {
       if (!count) return std::nullopt;
       return fillAttrs(roundTo(static_cast<double>(*count), DType::F32, opts_.foldPrecision));
     }
-    if (opCategory(n.op) == OpCategory::Reduction && n.op != OpKind::ArgMax && n.attrs.getInts("axes").empty())
+    if (opCategory(n.op) == OpCategory::Reduction && n.op != OpKind::ArgMax && AxesAttr::of(n).axes.empty())
       return std::nullopt;  // see reducedCount
     std::vector<NodeId> ins = rw_.mappedInputs(id);
     std::vector<const Node*> operands;

@@ -3,6 +3,8 @@
 #include <bit>
 #include <variant>
 
+#include "compiler/ir/TypedAttrs.h"
+
 namespace nnc {
 
 namespace {
@@ -11,12 +13,9 @@ bool sameBits(double a, double b) { return std::bit_cast<uint64_t>(a) == std::bi
 
 std::optional<double> constantFill(const Node& n) {
   if (n.op != OpKind::Constant) return std::nullopt;
-  if (const AttrValue* v = n.attrs.find("value")) {
-    if (std::holds_alternative<double>(*v)) return std::get<double>(*v);
-    if (std::holds_alternative<int64_t>(*v)) return static_cast<double>(std::get<int64_t>(*v));
-    return std::nullopt;
-  }
-  std::vector<double> values = n.attrs.getFloats("values");
+  const ConstantAttr c = ConstantAttr::of(n);
+  if (c.value) return c.value;
+  std::vector<double> values = c.values.value_or(std::vector<double>{});
   if (values.empty()) return std::nullopt;
   for (double x : values)
     if (!sameBits(x, values[0])) return std::nullopt;
@@ -28,7 +27,7 @@ Attrs constantAttrs(const std::vector<double>& values) {
   for (double x : values)
     if (!sameBits(x, values[0])) uniform = false;
   if (uniform) return fillAttrs(values[0]);
-  return Attrs{{"values", values}};
+  return ConstantAttr{std::nullopt, values}.attrs();
 }
 
 }  // namespace nnc

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "compiler/ir/Graph.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc {
 
@@ -15,6 +16,6 @@ std::optional<double> constantFill(const Node& n);
 
 // The attributes of a Constant holding `values`: a fill when they are all equal (bitwise).
 Attrs constantAttrs(const std::vector<double>& values);
-inline Attrs fillAttrs(double v) { return Attrs{{"value", v}}; }
+inline Attrs fillAttrs(double v) { return ConstantAttr{v, std::nullopt}.attrs(); }
 
 }  // namespace nnc

@@ -4,6 +4,7 @@
 #include "compiler/passes/TransposeSinking.h"
 
 #include "compiler/passes/GraphRewriter.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc {
 
@@ -27,7 +28,7 @@ Perm inversePermutation(const Perm& p) {
 std::optional<Perm> transposePerm(const GraphRewriter& rw, NodeId v) {
   const Node& n = rw.newNode(v);
   if (n.op != OpKind::Transpose) return std::nullopt;
-  Perm p = n.attrs.getInts("perm");
+  Perm p = PermAttr::of(n).perm;
   if (p.size() != rw.newType(n.inputs[0]).shape.rank()) return std::nullopt;
   return p;
 }
@@ -37,14 +38,14 @@ struct Sinker {
 
   NodeId transposeTo(NodeId x, const Perm& p, const TensorType& expected) {
     if (isIdentityPermutation(p)) return rw.newType(x) == expected ? x : kNoNode;
-    return rw.emit(OpKind::Transpose, {x}, Attrs{{"perm", p}}, expected);
+    return rw.emit(OpKind::Transpose, {x}, PermAttr{p}.attrs(), expected);
   }
 
   // transpose(transpose(x, p), q) -> transpose(x, p then q)
   NodeId composed(const Node& n, const std::vector<NodeId>& in) {
     std::optional<Perm> first = transposePerm(rw, in[0]);
     if (!first) return kNoNode;
-    Perm q = n.attrs.getInts("perm");
+    Perm q = PermAttr::of(n).perm;
     if (q.size() != first->size()) return kNoNode;
     Perm p(q.size());
     for (size_t i = 0; i < q.size(); ++i) p[i] = (*first)[static_cast<size_t>(q[i])];
@@ -89,10 +90,10 @@ struct Sinker {
       if (t.shape.rank() != out.rank()) {
         std::vector<int64_t> dims(out.rank() - t.shape.rank(), 1);
         dims.insert(dims.end(), t.shape.dims.begin(), t.shape.dims.end());
-        full = rw.emit(OpKind::Reshape, {v}, Attrs{{"shape", dims}});
+        full = rw.emit(OpKind::Reshape, {v}, ShapeAttr{dims}.attrs());
         if (full == kNoNode) return kNoNode;
       }
-      NodeId c = rw.emit(OpKind::Transpose, {full}, Attrs{{"perm", inverse}});
+      NodeId c = rw.emit(OpKind::Transpose, {full}, PermAttr{inverse}.attrs());
       if (c == kNoNode) return kNoNode;
       moved.push_back(c);
     }

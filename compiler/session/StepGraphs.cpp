@@ -1,6 +1,7 @@
 #include "compiler/session/StepGraphs.h"
 
 #include "compiler/train/TrainingGraph.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc {
 
@@ -13,7 +14,7 @@ Result<NodeId> addPrediction(Graph& g, const Model& model, const std::vector<Nod
   if (logits == kNoNode || size_t(logits) >= fromModel.size() || fromModel[size_t(logits)] == kNoNode) return kNoNode;
   NodeId x = fromModel[size_t(logits)];
   Result<NodeId> p = model.train->accuracy == AccuracyKind::Categorical
-                         ? g.add(OpKind::ArgMax, {x}, Attrs{{"axis", int64_t(-1)}}, {}, "prediction")
+                         ? g.add(OpKind::ArgMax, {x}, AxisAttr{int64_t(-1)}.attrs(), {}, "prediction")
                          : g.add(OpKind::Greater, {x, g.addScalar(0)}, {}, {}, "prediction");
   if (!p) return p.error();
   g.outputs.push_back({"prediction", *p});

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "compiler/interp/Interpreter.h"
+#include "compiler/ir/TypedAttrs.h"
 #include "support/Philox.h"
 #include "compiler/train/Initializers.h"
 #include "compiler/train/TrainingGraph.h"
@@ -26,7 +27,7 @@ int64_t labelClasses(const Graph& g, NodeId input) {
     const Node& n = g.nodes()[i];
     bool fromInput = std::any_of(n.inputs.begin(), n.inputs.end(), [&](NodeId in) { return reached[static_cast<size_t>(in)]; });
     if (!fromInput) continue;
-    if (n.op == OpKind::OneHot) classes = std::max(classes, n.attrs.getInt("depth"));
+    if (n.op == OpKind::OneHot) classes = std::max(classes, DepthAttr::of(n).depth);
     // Embedding ids (issue 13): anywhere in the vocabulary.
     if (n.op == OpKind::Embedding && reached[static_cast<size_t>(n.inputs[1])])
       classes = std::max(classes, g.type(n.inputs[0]).shape[0]);

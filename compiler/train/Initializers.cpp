@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "support/Philox.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc {
 
@@ -72,8 +73,9 @@ Result<Tensor> initialValue(const Node& leaf, uint64_t seed) {
   for (int64_t d : leaf.type.shape.dims)
     if (d < 0) return makeError("cannot initialise '" + leaf.name + "' of type " + leaf.type.str() + ": its shape is not static", leaf.loc);
   Tensor t(leaf.type.dtype, leaf.type.shape.dims);
-  std::string init = leaf.attrs.getString("init", defaultInit(leaf));
-  std::vector<double> args = leaf.attrs.getFloats("init_args");
+  const InitAttr ia = InitAttr::of(leaf);
+  std::string init = ia.init.value_or(defaultInit(leaf));
+  std::vector<double> args = ia.args;
   Stream rng{seed, fnv1a64(leaf.name)};
   Fans fans = computeFans(leaf.type.shape);
 

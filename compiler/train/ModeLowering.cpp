@@ -2,6 +2,7 @@
 
 #include "compiler/autodiff/IRBuilder.h"
 #include "compiler/ir/Augment.h"
+#include "compiler/ir/TypedAttrs.h"
 #include "compiler/train/TrainingGraph.h"
 
 namespace nnc {
@@ -37,20 +38,21 @@ struct Lowerer {
 
   NodeId dropout(const Node& n, NodeId x) {
     int64_t salt = dropoutCount++;
-    double rate = n.attrs.getFloat("rate");
+    double rate = RateAttr::of(n).rate;
     if (mode == GraphMode::Inference) return x;
-    int64_t seed = model.train ? static_cast<int64_t>(model.train->seed) : 0;
+    DropoutMaskAttr attrs;
+    attrs.seed.value = model.train ? model.train->seed : 0;
+    attrs.salt.value = static_cast<uint64_t>(salt);
     std::vector<NodeId> operands{x, out.step};
-    Attrs attrs{{"seed", seed}, {"salt", salt}};
     if (model.runtimeDropoutRates) {
       // The rate is a run-time input (even 0: the compiled step must not depend on it).
       operands.push_back(out.graph.addLeaf(OpKind::Hyper, dropoutRateName(salt), TensorType{DType::F32, Shape{}}));
     } else {
       if (rate == 0) return x;
-      attrs.set("rate", rate);
+      attrs.rate = rate;
     }
     if (out.firstRow != kNoNode && b.shape(x).isBatched()) operands.push_back(out.firstRow);
-    NodeId mask = b.op(OpKind::DropoutMask, operands, attrs);
+    NodeId mask = b.op(OpKind::DropoutMask, operands, attrs.attrs());
     return b.mul(x, mask);
   }
 
@@ -60,24 +62,31 @@ struct Lowerer {
     uint64_t salt = augment::kSaltBase + static_cast<uint64_t>(augmentCount++);
     if (mode == GraphMode::Inference) return x;
     const bool translation = n.op == OpKind::RandomTranslation;
-    if (translation && n.attrs.getFloat("height") == 0 && n.attrs.getFloat("width") == 0) return x;
-    Attrs attrs = n.attrs;
-    attrs.set("transform", std::string(translation ? "translation" : "flip"));
-    attrs.set("seed", model.train ? static_cast<int64_t>(model.train->seed) : int64_t(0));
-    attrs.set("salt", static_cast<int64_t>(salt));
+    AugmentAttr attrs;
+    attrs.transform = translation ? "translation" : "flip";
+    if (translation) {
+      const TranslationAttr t = TranslationAttr::of(n);
+      if (t.height == 0 && t.width == 0) return x;
+      attrs.height = t.height, attrs.width = t.width;
+    } else {
+      attrs.mode = FlipAttr::of(n).mode;
+    }
+    attrs.seed.value = model.train ? model.train->seed : 0;
+    attrs.salt.value = salt;
     std::vector<NodeId> operands{x, out.step};
     if (out.firstRow != kNoNode && b.shape(x).isBatched()) operands.push_back(out.firstRow);
-    return b.op(OpKind::AugmentImages, operands, attrs);
+    return b.op(OpKind::AugmentImages, operands, attrs.attrs());
   }
 
   NodeId batchNorm(const Node& n, const std::vector<NodeId>& in) {
     NodeId x = in[0], gamma = in[1], beta = in[2], runMean = in[3], runVar = in[4];
-    double momentum = n.attrs.getFloat("momentum", 0.99), eps = n.attrs.getFloat("eps", 1e-3);
+    const BatchNormAttr bn = BatchNormAttr::of(n);
+    double momentum = bn.momentum, eps = bn.eps;
     NodeId centered, var;
     if (mode == GraphMode::Training) {
       std::vector<int64_t> axes;
       for (size_t i = 0; i + 1 < b.shape(x).rank(); ++i) axes.push_back(static_cast<int64_t>(i));
-      Attrs reduce{{"axes", axes}, {"keepdims", int64_t(0)}};
+      Attrs reduce = AxesAttr{axes, false}.attrs();
       NodeId mean = b.op(OpKind::ReduceMean, {x}, reduce);
       centered = b.sub(x, mean);
       var = b.op(OpKind::ReduceMean, {b.square(centered)}, reduce);  // biased

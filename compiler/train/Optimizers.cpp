@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "compiler/autodiff/IRBuilder.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc {
 
@@ -129,9 +130,8 @@ Result<void> emitOptimizerUpdates(Graph& g, const OptimizerConfig& opt, const st
           const Node param = g.node(pg.param);
           Step s{b, pg.param, pg.grad, lr, step, shared, {}, kNoNode, {}};
           for (const Slot& slot : slotList) {
-            Attrs init = slot.initial == 0 ? Attrs{{"init", std::string("zeros")}}
-                                           : Attrs{{"init", std::string("constant")},
-                                                   {"init_args", std::vector<double>{slot.initial}}};
+            Attrs init = slot.initial == 0 ? InitAttr{"zeros", {}}.attrs()
+                                           : InitAttr{"constant", std::vector<double>{slot.initial}}.attrs();
             s.slots.push_back(g.addLeaf(OpKind::State, optimizerSlotName(param.name, name, slot.name), param.type, init));
           }
           update(s, hyper);

@@ -69,7 +69,7 @@ bool weightDecayApplies(const Node& param) {
   const std::string& n = param.name;
   const std::string suffix = ".weight";
   if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) return true;
-  bool layerParam = param.attrs.has("layer") || n.find('.') != std::string::npos;
+  bool layerParam = n.find('.') != std::string::npos;
   return !layerParam && param.type.shape.rank() >= 2;
 }
 

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "compiler/ir/Model.h"
+#include "compiler/ir/TypedAttrs.h"
 #include "support/Result.h"
 #include "compiler/train/Optimizers.h"
 
@@ -47,7 +48,7 @@ inline std::vector<std::pair<std::string, float>> dropoutRates(const Model& mode
   if (!model.runtimeDropoutRates) return out;
   int64_t k = 0;
   for (const Node& n : model.graph.nodes())
-    if (n.op == OpKind::Dropout) out.push_back({dropoutRateName(k++), static_cast<float>(n.attrs.getFloat("rate"))});
+    if (n.op == OpKind::Dropout) out.push_back({dropoutRateName(k++), static_cast<float>(RateAttr::of(n).rate)});
   return out;
 }
 

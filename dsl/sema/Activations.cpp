@@ -2,6 +2,7 @@
 // log_softmax) as attributes. They double as the names `activation =` accepts on layers.
 // Adding one is a row in compiler/ir/Ops.def: nothing here.
 #include "compiler/ir/Op.h"
+#include "compiler/ir/TypedAttrs.h"
 #include "dsl/sema/Builders.h"
 #include "dsl/sema/Registry.h"
 
@@ -43,11 +44,11 @@ std::optional<NodeId> buildActivation(Sema& s, const BoundCall& b) {
   NodeId x = b.tensor("x");
   Attrs attrs;
   AttrFamily family = opInfo(d->op).attrs;
-  if (family == AttrFamily::Alpha) attrs.set("alpha", b.number("alpha"));
+  if (family == AttrFamily::Alpha) attrs = AlphaAttr{b.number("alpha")}.attrs();
   if (family == AttrFamily::Axis) {
     std::optional<int64_t> axis = axisArg(s, b, "axis", x);
     if (!axis) return std::nullopt;
-    attrs.set("axis", *axis);
+    attrs = AxisAttr{*axis}.attrs();
   }
   return s.emit(d->op, {x}, std::move(attrs), b.loc);
 }

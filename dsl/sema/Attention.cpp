@@ -3,6 +3,7 @@
 // scale, causal mask and softmax are one op (attention_softmax) with a fused kernel.
 #include <cmath>
 
+#include "compiler/ir/TypedAttrs.h"
 #include "dsl/sema/Builders.h"
 #include "dsl/sema/Registry.h"
 
@@ -15,7 +16,7 @@ const InitSpec kAttentionZeros{"zeros", {}};
 const InitSpec kAttentionOnes{"ones", {}};
 
 Attrs layerNormMeanAttrs(const Shape& s) {
-  return Attrs{{"axes", std::vector<int64_t>{static_cast<int64_t>(s.rank()) - 1}}, {"keepdims", int64_t(1)}};
+  return AxesAttr{{static_cast<int64_t>(s.rank()) - 1}, true}.attrs();
 }
 
 // (x - mean) / sqrt(var + eps) * gamma + beta, mean and biased variance over the last axis.
@@ -38,7 +39,7 @@ std::optional<NodeId> buildLayerNorm(Sema& s, const BoundCall& b) {
 }
 
 Attrs attentionMatMul(bool transposeB) {
-  return Attrs{{"transpose_a", int64_t(0)}, {"transpose_b", int64_t(transposeB ? 1 : 0)}};
+  return MatMulTransposeAttr{false, transposeB}.attrs();
 }
 
 // x [batch, time, F] @ W [F, heads*d] + bias, as [batch, heads, time, d].
@@ -50,7 +51,7 @@ NodeId projectHeads(Sema& s, Emitter& em, const BoundCall& b, NodeId x, const st
   NodeId projected = em(OpKind::Add, {em(OpKind::MatMul, {x, w}, attentionMatMul(false)), bias});
   if (!em.ok()) return kNoNode;
   NodeId split = em.use(s.reshape(projected, {shape[0], shape[1], heads, keyDim}, b.loc));
-  return em(OpKind::Transpose, {split}, Attrs{{"perm", std::vector<int64_t>{0, 2, 1, 3}}});
+  return em(OpKind::Transpose, {split}, PermAttr{{0, 2, 1, 3}}.attrs());
 }
 
 // Keras' MultiHeadAttention with keys = values: per head, softmax(Q K^T / sqrt(d)) V (keys j > i
@@ -89,10 +90,9 @@ std::optional<NodeId> buildMultiHeadAttention(Sema& s, const BoundCall& b) {
   NodeId v = projectHeads(s, em, b, value, "value", heads, keyDim);
   NodeId scores = em(OpKind::MatMul, {q, k}, attentionMatMul(true));
   NodeId probs = em(OpKind::AttentionSoftmax, {scores},
-                    Attrs{{"scale", 1.0 / std::sqrt(static_cast<double>(keyDim))},
-                          {"causal", int64_t(b.flag("causal") ? 1 : 0)}});
+                    AttentionAttr{1.0 / std::sqrt(static_cast<double>(keyDim)), b.flag("causal")}.attrs());
   NodeId mixed = em(OpKind::MatMul, {probs, v}, attentionMatMul(false));
-  NodeId merged = em(OpKind::Transpose, {mixed}, Attrs{{"perm", std::vector<int64_t>{0, 2, 1, 3}}});
+  NodeId merged = em(OpKind::Transpose, {mixed}, PermAttr{{0, 2, 1, 3}}.attrs());
   if (!em.ok()) return std::nullopt;
   NodeId flat = em.use(s.reshape(merged, {qs[0], qs[1], heads * keyDim}, b.loc));
   NodeId wo = em.param(b, "output", Shape{heads * keyDim, qs[2]}, kAttentionGlorot);

@@ -1,6 +1,7 @@
 // Data augmentation: random_flip and random_translation on images [batch, h, w, c] or
 // [batch, h, w]. Both are the identity outside training; mode lowering draws their transforms
 // from the train block's seed (compiler/ir/Augment.h).
+#include "compiler/ir/TypedAttrs.h"
 #include "dsl/sema/Builders.h"
 #include "dsl/sema/Registry.h"
 
@@ -11,12 +12,12 @@ namespace {
 const TensorReq kAugmentImages{DTypeReq::F32, 3, 4, "an input", "[batch, height, width, channels] or [batch, height, width]"};
 
 std::optional<NodeId> buildRandomFlip(Sema& s, const BoundCall& b) {
-  return s.emit(OpKind::RandomFlip, {b.tensor("x")}, Attrs{{"mode", b.word("mode")}}, b.loc);
+  return s.emit(OpKind::RandomFlip, {b.tensor("x")}, FlipAttr{b.word("mode")}.attrs(), b.loc);
 }
 
 std::optional<NodeId> buildRandomTranslation(Sema& s, const BoundCall& b) {
   return s.emit(OpKind::RandomTranslation, {b.tensor("x")},
-                Attrs{{"height", b.number("height")}, {"width", b.number("width")}}, b.loc);
+                TranslationAttr{b.number("height"), b.number("width")}.attrs(), b.loc);
 }
 
 }  // namespace

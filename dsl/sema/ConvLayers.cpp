@@ -3,6 +3,7 @@
 // (depthwise, then a 1x1 convolution). A depthwise filter [kh, kw, in, multiplier] has the
 // memory layout of a grouped filter [kh, kw, 1, in * multiplier] whose output channel
 // c * multiplier + m belongs to group c, so it is that filter, reshaped.
+#include "compiler/ir/TypedAttrs.h"
 #include "dsl/sema/Builders.h"
 #include "dsl/sema/Registry.h"
 
@@ -11,12 +12,10 @@ namespace nnc::sema {
 Attrs convAttrs(const BoundCall& b, const Shape& shape, int64_t kh, int64_t kw, int64_t groups) {
   auto [sh, sw] = b.pair("stride");
   auto [dh, dw] = b.has("dilation") ? b.pair("dilation") : std::pair<int64_t, int64_t>{1, 1};
-  Attrs a{{"strides", std::vector<int64_t>{sh, sw}},
-          {"pads", windowPads(b.word("padding") == "same", shape[1], shape[2], (kh - 1) * dh + 1, (kw - 1) * dw + 1,
-                              sh, sw)}};
-  if (dh != 1 || dw != 1) a.set("dilations", std::vector<int64_t>{dh, dw});
-  if (groups != 1) a.set("groups", groups);
-  return a;
+  return ConvAttr{{sh, sw},
+                  windowPads(b.word("padding") == "same", shape[1], shape[2], (kh - 1) * dh + 1, (kw - 1) * dw + 1, sh, sw),
+                  {dh, dw}, groups}
+      .attrs();
 }
 
 namespace {
@@ -58,7 +57,7 @@ std::optional<NodeId> buildSeparableConv2D(Sema& s, const BoundCall& b) {
   NodeId pwt = em.param(b, "pointwise", Shape{1, 1, shape[3], filters}, initSpec(*b.arg("init").call));
   NodeId d = depthwise(s, b, em, x, dwt, kh, kw, 1);
   NodeId y = em(OpKind::Conv2D, {d, pwt},
-                Attrs{{"strides", std::vector<int64_t>{1, 1}}, {"pads", std::vector<int64_t>{0, 0, 0, 0}}});
+                ConvAttr{{1, 1}, {0, 0, 0, 0}}.attrs());
   return convFinish(s, b, em, y, filters);
 }
 
@@ -75,9 +74,7 @@ std::optional<NodeId> buildConv1D(Sema& s, const BoundCall& b) {
   int64_t st = b.integer("stride"), dl = b.integer("dilation");
   bool same = b.word("padding") == "same";
   std::vector<int64_t> pads = windowPads(same, 1, shape[1], 1, (k - 1) * dl + 1, 1, st);
-  Attrs a{{"strides", std::vector<int64_t>{1, st}}, {"pads", pads}};
-  if (dl != 1) a.set("dilations", std::vector<int64_t>{1, dl});
-  NodeId y = em(OpKind::Conv2D, {image, w2}, a);
+  NodeId y = em(OpKind::Conv2D, {image, w2}, ConvAttr{{1, st}, pads, {1, dl}}.attrs());
   if (!em.ok()) return std::nullopt;
   const Shape ys = s.type(y).shape;
   y = em.use(s.reshape(y, {ys[0], ys[2], ys[3]}, b.loc));

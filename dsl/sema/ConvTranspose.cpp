@@ -3,6 +3,7 @@
 // the filter of a conv2d from `filters` channels to `in`. `same` gives in * stride outputs (the
 // pads of a `same` conv2d from that size back to `in`, extra cell at the bottom/right); `valid`
 // gives (in - 1) * stride + kernel.
+#include "compiler/ir/TypedAttrs.h"
 #include "dsl/sema/Builders.h"
 #include "dsl/sema/Registry.h"
 
@@ -22,9 +23,7 @@ std::optional<NodeId> buildConv2DTranspose(Sema& s, const BoundCall& b) {
   Emitter em(s, b.loc);
   NodeId w = em.param(b, "weight", Shape{kh, kw, filters, shape[3]}, initSpec(*b.arg("init").call));
   NodeId y = em(OpKind::Conv2DGradInput, {x, w},
-                Attrs{{"strides", std::vector<int64_t>{sh, sw}},
-                      {"pads", windowPads(same, outH, outW, kh, kw, sh, sw)},
-                      {"input_hw", std::vector<int64_t>{outH, outW}}});
+                ConvGradInputAttr{{{sh, sw}, windowPads(same, outH, outW, kh, kw, sh, sw)}, {{outH, outW}}}.attrs());
   if (b.flag("bias")) y = em(OpKind::Add, {y, em.param(b, "bias", Shape{filters}, InitSpec{"zeros", {}})});
   if (!em.ok()) return std::nullopt;
   return s.activation(b.word("activation"), y, b.loc);

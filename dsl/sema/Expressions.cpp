@@ -3,6 +3,7 @@
 // registry and handed to their builders.
 #include <cctype>
 
+#include "compiler/ir/TypedAttrs.h"
 #include "dsl/sema/ArgBinder.h"
 #include "dsl/sema/Registry.h"
 #include "dsl/sema/Sema.h"
@@ -98,7 +99,7 @@ std::optional<NodeId> matmul(Sema& s, NodeId a, NodeId b, SourceLoc loc) {
     b2 = *r;
   }
   std::optional<NodeId> m =
-      s.emit(OpKind::MatMul, {a2, b2}, Attrs{{"transpose_a", int64_t(0)}, {"transpose_b", int64_t(0)}}, loc);
+      s.emit(OpKind::MatMul, {a2, b2}, MatMulTransposeAttr{}.attrs(), loc);
   if (!m || (ra > 1 && rb > 1)) return m;
   std::vector<int64_t> dims = s.type(*m).shape.dims;
   if (rb == 1) dims.pop_back();

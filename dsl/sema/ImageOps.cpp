@@ -4,6 +4,7 @@
 // image of height 1 (factors, pads and windows then apply to the time axis).
 #include <string>
 
+#include "compiler/ir/TypedAttrs.h"
 #include "dsl/sema/Builders.h"
 #include "dsl/sema/Registry.h"
 
@@ -47,7 +48,7 @@ std::optional<NodeId> buildUpsample(Sema& s, const BoundCall& b) {
   std::optional<NodeId> image = asImage(s, x, b.loc);
   if (!image) return std::nullopt;
   std::optional<NodeId> y = s.emit(OpKind::Upsample, {*image},
-                                   Attrs{{"scale", std::vector<int64_t>{fh, fw}}, {"mode", b.word("mode")}}, b.loc);
+                                   ResampleAttr{{fh, fw}, b.word("mode")}.attrs(), b.loc);
   return likeInput(s, x, y, b.loc);
 }
 
@@ -81,8 +82,7 @@ std::optional<NodeId> buildPad(Sema& s, const BoundCall& b) {
   std::optional<NodeId> image = asImage(s, x, b.loc);
   if (!image) return std::nullopt;
   std::optional<NodeId> y = s.emit(OpKind::Pad, {*image},
-                                   Attrs{{"pads", std::vector<int64_t>{p[0], p[2], p[1], p[3]}},
-                                         {"mode", b.word("mode")}, {"value", b.number("value")}},
+                                   PadAttr{{p[0], p[2], p[1], p[3]}, b.word("mode"), b.number("value")}.attrs(),
                                    b.loc);
   return likeInput(s, x, y, b.loc);
 }
@@ -90,7 +90,7 @@ std::optional<NodeId> buildPad(Sema& s, const BoundCall& b) {
 std::optional<NodeId> buildGlobalMaxPool(Sema& s, const BoundCall& b) {
   NodeId x = b.tensor("x");
   std::vector<int64_t> axes = s.type(x).shape.rank() == 4 ? std::vector<int64_t>{1, 2} : std::vector<int64_t>{1};
-  return s.emit(OpKind::ReduceMax, {x}, Attrs{{"axes", axes}, {"keepdims", int64_t(0)}}, b.loc);
+  return s.emit(OpKind::ReduceMax, {x}, AxesAttr{axes}.attrs(), b.loc);
 }
 
 Callable imageOp(const char* name, std::vector<ParamSpec> params, TensorBuilder build, const char* kind) {

@@ -1,5 +1,6 @@
 // Layers that create parameters (dense, conv2d, maxout, batchnorm) and dropout. Each expands
 // into primitives of the IR; parameters are named "<layer name>.<suffix>" (Builders.h).
+#include "compiler/ir/TypedAttrs.h"
 #include "dsl/sema/Builders.h"
 #include "dsl/sema/Registry.h"
 
@@ -50,7 +51,7 @@ std::optional<NodeId> buildMaxout(Sema& s, const BoundCall& b) {
   Emitter em(s, b.loc);
   NodeId runs = em.use(s.reshape(*y, dims, b.loc));
   NodeId out = em(OpKind::ReduceMax, {runs},
-                  Attrs{{"axes", std::vector<int64_t>{static_cast<int64_t>(dims.size()) - 1}}, {"keepdims", int64_t(0)}});
+                  AxesAttr{{static_cast<int64_t>(dims.size()) - 1}}.attrs());
   return em.result(out);
 }
 
@@ -64,12 +65,12 @@ std::optional<NodeId> buildBatchNorm(Sema& s, const BoundCall& b) {
   NodeId mean = em.param(b, "running_mean", c, kZeros, OpKind::State);
   NodeId var = em.param(b, "running_var", c, kOnes, OpKind::State);
   NodeId y = em(OpKind::BatchNorm, {x, gamma, beta, mean, var},
-                Attrs{{"momentum", b.number("momentum")}, {"eps", b.number("eps")}});
+                BatchNormAttr{b.number("momentum"), b.number("eps")}.attrs());
   return em.result(y);
 }
 
 std::optional<NodeId> buildDropout(Sema& s, const BoundCall& b) {
-  return s.emit(OpKind::Dropout, {b.tensor("x")}, Attrs{{"rate", b.number("rate")}}, b.loc);
+  return s.emit(OpKind::Dropout, {b.tensor("x")}, RateAttr{b.number("rate")}.attrs(), b.loc);
 }
 
 }  // namespace
@@ -100,7 +101,7 @@ std::optional<NodeId> affine(Sema& s, const BoundCall& layer, NodeId x, int64_t 
   int64_t in = s.type(x).shape.dims.back();
   Emitter em(s, layer.loc);
   NodeId w = em.param(layer, "weight", Shape{in, units}, init);
-  NodeId y = em(OpKind::MatMul, {x, w}, Attrs{{"transpose_a", int64_t(0)}, {"transpose_b", int64_t(0)}});
+  NodeId y = em(OpKind::MatMul, {x, w}, MatMulTransposeAttr{}.attrs());
   if (bias) y = em(OpKind::Add, {y, em.param(layer, "bias", Shape{units}, kZeros)});
   return em.result(y);
 }

@@ -6,6 +6,7 @@
 //                                      (PyTorch's BCEWithLogitsLoss; softplus(-|x|) is the log term)
 //   mse(prediction, target)            mean of (prediction - target)^2
 // Each records what accuracy means for it, for the train block.
+#include "compiler/ir/TypedAttrs.h"
 #include "dsl/sema/Builders.h"
 #include "dsl/sema/ConstEval.h"
 #include "dsl/sema/Registry.h"
@@ -20,7 +21,7 @@ std::vector<int64_t> allAxes(const Shape& s) {
   return axes;
 }
 
-Attrs reduceAttrs(std::vector<int64_t> axes) { return Attrs{{"axes", std::move(axes)}, {"keepdims", int64_t(0)}}; }
+Attrs reduceAttrs(std::vector<int64_t> axes) { return AxesAttr{std::move(axes)}.attrs(); }
 
 // The class-weight vector cross_entropy multiplies by: its own list, the train block's
 // (a State leaf the runtime fills), or none.
@@ -73,7 +74,7 @@ NodeId smoothedCrossEntropy(Emitter& em, Sema& s, NodeId logp, NodeId target, st
   NodeId perSample = em(OpKind::Neg, {em(OpKind::ReduceSum, {em(OpKind::Mul, {q, logp})}, reduceAttrs({last}))});
   if (!weights) return em(OpKind::ReduceMean, {perSample}, reduceAttrs(allAxes(sampleShape)));
   NodeId total = em(OpKind::ReduceSum, {perSample}, reduceAttrs(allAxes(sampleShape)));
-  return em(OpKind::Div, {total, em(OpKind::ElementCount, {perSample}, Attrs{{"axes", allAxes(sampleShape)}})});
+  return em(OpKind::Div, {total, em(OpKind::ElementCount, {perSample}, AxesAttr{allAxes(sampleShape)}.attrs())});
 }
 
 std::optional<NodeId> buildCrossEntropy(Sema& s, const BoundCall& b) {
@@ -103,10 +104,10 @@ std::optional<NodeId> buildCrossEntropy(Sema& s, const BoundCall& b) {
   if (!w) return std::nullopt;
 
   Emitter em(s, b.loc);
-  NodeId logp = em(OpKind::LogSoftmax, {logits}, Attrs{{"axis", last}});
+  NodeId logp = em(OpKind::LogSoftmax, {logits}, AxisAttr{last}.attrs());
   NodeId loss;
   if (probabilities || smoothing > 0) {
-    NodeId target = probabilities ? labels : em(OpKind::OneHot, {labels}, Attrs{{"depth", classes}});
+    NodeId target = probabilities ? labels : em(OpKind::OneHot, {labels}, DepthAttr{classes}.attrs());
     loss = smoothedCrossEntropy(em, s, logp, target, weighted ? w : std::nullopt, smoothing, classes, expected, last);
     if (!em.ok()) return std::nullopt;
     // Probability targets are not class ids the trainer could compare predictions with.
@@ -116,7 +117,7 @@ std::optional<NodeId> buildCrossEntropy(Sema& s, const BoundCall& b) {
       s.recordLoss({loss, AccuracyKind::Categorical, warnIfSquashed(s, b, "logits", "softmax"), labels});
     return loss;
   }
-  NodeId onehot = em(OpKind::OneHot, {labels}, Attrs{{"depth", classes}});
+  NodeId onehot = em(OpKind::OneHot, {labels}, DepthAttr{classes}.attrs());
   NodeId picked = em(OpKind::ReduceSum, {em(OpKind::Mul, {onehot, logp})}, reduceAttrs({last}));
   NodeId perSample = em(OpKind::Neg, {picked});
   if (!weighted) {
@@ -124,7 +125,7 @@ std::optional<NodeId> buildCrossEntropy(Sema& s, const BoundCall& b) {
   } else {
     NodeId sampleWeight = em(OpKind::ReduceSum, {em(OpKind::Mul, {onehot, *w})}, reduceAttrs({last}));
     NodeId total = em(OpKind::ReduceSum, {em(OpKind::Mul, {perSample, sampleWeight})}, reduceAttrs(allAxes(expected)));
-    NodeId count = em(OpKind::ElementCount, {perSample}, Attrs{{"axes", allAxes(expected)}});
+    NodeId count = em(OpKind::ElementCount, {perSample}, AxesAttr{allAxes(expected)}.attrs());
     loss = em(OpKind::Div, {total, count});
   }
   if (!em.ok()) return std::nullopt;

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "compiler/onnx/OnnxImport.h"
+#include "compiler/ir/TypedAttrs.h"
 #include "dsl/sema/Builders.h"
 #include "dsl/sema/Registry.h"
 
@@ -100,7 +101,7 @@ std::optional<NodeId> buildOnnxLayer(Sema& s, const BoundCall& b) {
       // Frozen weights are state that nothing updates: no gradient, no optimizer slot.
       OpKind kind = n.op == OpKind::Param && trainable ? OpKind::Param : OpKind::State;
       std::optional<NodeId> leaf = layerParam(s, b, n.name, n.type.shape,
-                                              InitSpec{n.attrs.getString("init"), n.attrs.getFloats("init_args")}, kind);
+                                              InitSpec{InitAttr::of(n).init.value_or(""), InitAttr::of(n).args}, kind);
       if (!leaf) ok = false;
       else mapped[i] = *leaf;
     } else {

@@ -3,6 +3,7 @@
 // also pools a sequence [batch, time, channels] along time (one-dimensional windows), as an
 // image of height 1.
 #include "compiler/ir/ShapeRules.h"
+#include "compiler/ir/TypedAttrs.h"
 #include "dsl/sema/Builders.h"
 #include "dsl/sema/Registry.h"
 
@@ -42,7 +43,7 @@ std::optional<NodeId> buildPool(Sema& s, const BoundCall& b) {
   std::vector<int64_t> pads = windowPads(b.word("padding") == "same", shape[1], shape[2], kh, kw, sh, sw);
   OpKind op = b.callee->name == "maxpool" ? OpKind::MaxPool : OpKind::AvgPool;
   std::optional<NodeId> y =
-      s.emit(op, {x}, Attrs{{"window", std::vector<int64_t>{kh, kw}}, {"strides", std::vector<int64_t>{sh, sw}}, {"pads", pads}},
+      s.emit(op, {x}, WindowAttr{{kh, kw}, {sh, sw}, pads}.attrs(),
              b.loc);
   if (!y || !sequence) return y;
   const Shape& ys = s.type(*y).shape;
@@ -52,7 +53,7 @@ std::optional<NodeId> buildPool(Sema& s, const BoundCall& b) {
 std::optional<NodeId> buildGlobalAvgPool(Sema& s, const BoundCall& b) {
   NodeId x = b.tensor("x");
   std::vector<int64_t> axes = s.type(x).shape.rank() == 4 ? std::vector<int64_t>{1, 2} : std::vector<int64_t>{1};
-  return s.emit(OpKind::ReduceMean, {x}, Attrs{{"axes", axes}, {"keepdims", int64_t(0)}}, b.loc);
+  return s.emit(OpKind::ReduceMean, {x}, AxesAttr{axes}.attrs(), b.loc);
 }
 
 }  // namespace

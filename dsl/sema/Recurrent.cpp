@@ -21,13 +21,13 @@ const InitSpec kGlorot{"glorot_uniform", {}};
 const InitSpec kZeros{"zeros", {}};
 
 Attrs recurrentSliceAttrs(int64_t axis, int64_t begin, int64_t end) {
-  return Attrs{{"axis", axis}, {"begin", begin}, {"end", end}};
+  return SliceAttr{axis, begin, end}.attrs();
 }
 
 // One direction of the layer: its parameters, its loop, and its h as [batch, time, units]
 // or, without `sequences`, the state after the last step it visits ([batch, units]).
-NodeId recurrentDirection(Sema& s, const BoundCall& b, Emitter& em, Attrs attrs, bool reverse) {
-  const RecurrentCell cell = *recurrentCellOf(attrs);
+NodeId recurrentDirection(Sema& s, const BoundCall& b, Emitter& em, RecurrentAttr attrs, bool reverse) {
+  const RecurrentCell cell = *recurrentCellOf(attrs.attrs());
   const std::string suffix = reverse ? "_reverse" : "";
   NodeId x = b.tensor("x");
   const Shape shape = s.type(x).shape;
@@ -36,23 +36,25 @@ NodeId recurrentDirection(Sema& s, const BoundCall& b, Emitter& em, Attrs attrs,
   NodeId wr = em.param(b, "w_recurrent" + suffix, Shape{u, width}, kGlorot);
   NodeId bias = em.param(b, "bias" + suffix, Shape{width}, kZeros);
   std::vector<NodeId> operands;
-  operands.push_back(em(OpKind::Add, {em(OpKind::MatMul, {x, wi}, Attrs{{"transpose_a", int64_t(0)}, {"transpose_b", int64_t(0)}}), bias}));
+  operands.push_back(em(OpKind::Add, {em(OpKind::MatMul, {x, wi}, MatMulTransposeAttr{}.attrs()), bias}));
   operands.push_back(wr);
   if (cell.kind == RecurrentCellKind::Gru) operands.push_back(em.param(b, "recurrent_bias" + suffix, Shape{width}, kZeros));
-  attrs.set("reverse", int64_t(reverse));
-  NodeId saved = em(OpKind::Recurrence, operands, attrs);
+  attrs.reverse = reverse;
+  NodeId saved = em(OpKind::Recurrence, operands, attrs.attrs());
   NodeId h = em(OpKind::Slice, {saved}, recurrentSliceAttrs(2, 0, u));
   if (b.flag("sequences") || !em.ok()) return h;
   const int64_t last = reverse ? 0 : steps - 1;
   NodeId step = em(OpKind::Slice, {h}, recurrentSliceAttrs(1, last, last + 1));
-  return em(OpKind::Reshape, {step}, Attrs{{"shape", std::vector<int64_t>{shape[0], u}}});
+  return em(OpKind::Reshape, {step}, ShapeAttr{{shape[0], u}}.attrs());
 }
 
 std::optional<NodeId> buildRecurrent(Sema& s, const BoundCall& b, const char* cellName) {
-  Attrs attrs{{"cell", std::string(cellName)}, {"units", b.integer("units")}};
-  if (std::string(cellName) == "rnn") attrs.set("activation", b.word("activation"));
+  RecurrentAttr attrs;
+  attrs.cell = cellName;
+  attrs.units = b.integer("units");
+  if (std::string(cellName) == "rnn") attrs.activation = b.word("activation");
   std::string why;
-  if (!recurrentCellOf(attrs, &why)) {
+  if (!recurrentCellOf(attrs.attrs(), &why)) {
     // Only an rnn's activation can be refused: the loop applies it element by element.
     s.error(b.loc, std::string(cellName) + ": activation '" + b.word("activation") +
                        "' is not elementwise; a recurrence needs one of the elementwise activations or none");
@@ -71,7 +73,7 @@ std::optional<NodeId> buildRecurrent(Sema& s, const BoundCall& b, const char* ce
   NodeId forward = recurrentDirection(s, b, em, attrs, false);
   if (!b.flag("bidirectional")) return em.result(forward);
   NodeId backward = recurrentDirection(s, b, em, attrs, true);
-  return em.result(em(OpKind::Concat, {forward, backward}, Attrs{{"axis", int64_t(-1)}}));
+  return em.result(em(OpKind::Concat, {forward, backward}, AxisAttr{-1}.attrs()));
 }
 
 std::optional<NodeId> buildRnn(Sema& s, const BoundCall& b) { return buildRecurrent(s, b, "rnn"); }

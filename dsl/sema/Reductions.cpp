@@ -1,5 +1,6 @@
 // Reductions: sum, mean, max over `axis` (an integer or a list; every axis when omitted),
 // optionally keeping the reduced axes; argmax (i32 indices) along one axis.
+#include "compiler/ir/TypedAttrs.h"
 #include "dsl/sema/Builders.h"
 #include "dsl/sema/Registry.h"
 
@@ -27,14 +28,14 @@ std::optional<NodeId> buildReduction(Sema& s, const BoundCall& b) {
   NodeId x = b.tensor("x");
   std::optional<std::vector<int64_t>> axes = axesArg(s, b, "axis", x);
   if (!axes) return std::nullopt;
-  return s.emit(def->op, {x}, Attrs{{"axes", *axes}, {"keepdims", int64_t(b.flag("keepdims") ? 1 : 0)}}, b.loc);
+  return s.emit(def->op, {x}, AxesAttr{*axes, b.flag("keepdims")}.attrs(), b.loc);
 }
 
 std::optional<NodeId> buildArgmax(Sema& s, const BoundCall& b) {
   NodeId x = b.tensor("x");
   std::optional<int64_t> axis = axisArg(s, b, "axis", x);
   if (!axis) return std::nullopt;
-  return s.emit(OpKind::ArgMax, {x}, Attrs{{"axis", *axis}}, b.loc);
+  return s.emit(OpKind::ArgMax, {x}, AxisAttr{*axis}.attrs(), b.loc);
 }
 
 }  // namespace

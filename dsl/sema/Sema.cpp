@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "compiler/ir/ShapeRules.h"
+#include "compiler/ir/TypedAttrs.h"
 #include "support/Suggest.h"
 #include "dsl/sema/ArgBinder.h"
 #include "dsl/sema/Registry.h"
@@ -48,12 +49,12 @@ std::optional<NodeId> Sema::emit(OpKind op, std::vector<NodeId> inputs, Attrs at
 }
 
 NodeId Sema::constant(double value, DType dtype) {
-  return graph().addLeaf(OpKind::Constant, "", TensorType{dtype, Shape{}}, Attrs{{"value", value}});
+  return graph().addLeaf(OpKind::Constant, "", TensorType{dtype, Shape{}}, ConstantAttr{value, std::nullopt}.attrs());
 }
 
 NodeId Sema::constantVector(const std::vector<double>& values) {
   return graph().addLeaf(OpKind::Constant, "", TensorType{DType::F32, Shape{static_cast<int64_t>(values.size())}},
-                         Attrs{{"values", values}});
+                         ConstantAttr{std::nullopt, values}.attrs());
 }
 
 std::optional<NodeId> Sema::literal(const ConstValue& v, DType like, const std::string& subject) {
@@ -97,7 +98,7 @@ std::optional<NodeId> Sema::activation(const std::string& name, NodeId x, Source
 }
 
 std::optional<NodeId> Sema::reshape(NodeId x, std::vector<int64_t> dims, SourceLoc loc) {
-  return emit(OpKind::Reshape, {x}, Attrs{{"shape", std::move(dims)}}, loc);
+  return emit(OpKind::Reshape, {x}, ShapeAttr{std::move(dims)}.attrs(), loc);
 }
 
 namespace {
@@ -138,8 +139,7 @@ std::optional<NodeId> Sema::createLeaf(OpKind kind, const std::string& name, con
     }
   if (!checkTensorSize("parameter '" + name + "'", shape, loc)) return std::nullopt;
   leafNames_.emplace(name, loc);
-  Attrs attrs{{"init", init}};
-  if (!initArgs.empty()) attrs.set("init_args", initArgs);
+  Attrs attrs = InitAttr{init, initArgs}.attrs();
   NodeId id = graph().addLeaf(kind, name, TensorType{DType::F32, shape}, std::move(attrs), loc);
   (kind == OpKind::Param ? trainableCreated_ : nonTrainableCreated_) += shape.numElements();
   return id;
@@ -196,7 +196,7 @@ std::optional<NodeId> Sema::classWeightsState(int64_t classes, SourceLoc loc) {
   }
   leafNames_.emplace(name, loc);
   classWeightsState_ = graph().addLeaf(OpKind::State, name, TensorType{DType::F32, Shape{classes}},
-                                       Attrs{{"init", std::string("class_weights")}}, loc);
+                                       InitAttr{"class_weights", {}}.attrs(), loc);
   return classWeightsState_;
 }
 

@@ -1,6 +1,7 @@
 // Data movement: flatten, reshape (the shape of one sample; -1 inferred), transpose, concat.
 #include <cstdio>
 
+#include "compiler/ir/TypedAttrs.h"
 #include "dsl/sema/Builders.h"
 #include "dsl/sema/Registry.h"
 
@@ -99,7 +100,7 @@ std::optional<NodeId> buildTranspose(Sema& s, const BoundCall& b) {
     s.error(loc, "transpose: the batch axis must stay first, got perm " + permStr() + " for " + t.str());
     return std::nullopt;
   }
-  return s.emit(OpKind::Transpose, {x}, Attrs{{"perm", perm}}, b.loc);
+  return s.emit(OpKind::Transpose, {x}, PermAttr{perm}.attrs(), b.loc);
 }
 
 std::optional<NodeId> buildConcat(Sema& s, const BoundCall& b) {
@@ -125,7 +126,7 @@ std::optional<NodeId> buildConcat(Sema& s, const BoundCall& b) {
       return std::nullopt;
     }
   }
-  return s.emit(OpKind::Concat, xs, Attrs{{"axis", n}}, b.loc);
+  return s.emit(OpKind::Concat, xs, AxisAttr{n}.attrs(), b.loc);
 }
 
 Callable make(const char* name, std::vector<ParamSpec> params, TensorBuilder build, const char* kind) {

@@ -176,11 +176,11 @@ TEST(Augment, ShapeRuleErrors) {
     Result<Tensor> r = interp_test::runOp(op, in, a);
     return r ? std::string() : r.error().message;
   };
-  EXPECT_NE(error({x, step}, shiftAttrs(1.5, 0)).find("height must be a fraction of the image in [0, 1]"), std::string::npos);
-  EXPECT_NE(error({x, step}, shiftAttrs(0, -0.1)).find("width must be"), std::string::npos);
-  EXPECT_NE(error({x, step}, flipAttrs("sideways")).find("mode must be horizontal, vertical or both, not 'sideways'"),
+  EXPECT_NE(error({x, step}, shiftAttrs(1.5, 0)).find("attribute 'height' must be in [0, 1], got 1.5"), std::string::npos);
+  EXPECT_NE(error({x, step}, shiftAttrs(0, -0.1)).find("attribute 'width' must be in [0, 1]"), std::string::npos);
+  EXPECT_NE(error({x, step}, flipAttrs("sideways")).find("attribute 'mode' must be horizontal, vertical or both, got 'sideways'"),
             std::string::npos);
-  EXPECT_NE(error({x}, Attrs{{"mode", std::string("up")}}, OpKind::RandomFlip).find("mode must be"), std::string::npos);
+  EXPECT_NE(error({x}, Attrs{{"mode", std::string("up")}}, OpKind::RandomFlip).find("attribute 'mode' must be"), std::string::npos);
   EXPECT_NE(error({tensor({2, 3}, {1, 2, 3, 4, 5, 6}), step}, flipAttrs("both")).find("expects images"), std::string::npos);
   EXPECT_NE(error({x, tensor({1}, {0})}, flipAttrs("both")).find("step must be an f32 scalar"), std::string::npos);
   EXPECT_NE(error({x, step}, Attrs{{"transform", std::string("rotate")}}).find("flip or translation"), std::string::npos);

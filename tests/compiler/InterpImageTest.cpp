@@ -66,13 +66,13 @@ TEST(InterpImage, ShapeRulesRefuseBadGeometry) {
   EXPECT_EQ(message(OpKind::Pad, Attrs{{"pads", V{0, 0, 0, 4}}, {"mode", std::string("reflect")}}),
             "pad: reflect padding right = 4 must be smaller than the image's width 4");
   EXPECT_EQ(message(OpKind::Pad, Attrs{{"pads", V{0, 0, -1, 0}}, {"mode", std::string("constant")}}),
-            "pad: padding must not be negative");
+            "pad: attribute 'pads' must be non-negative, got [0, 0, -1, 0]");
   EXPECT_EQ(message(OpKind::Pad, Attrs{{"pads", V{3, 0, 0, 0}}, {"mode", std::string("constant")}}),
             "accepted: f32[batch, 6, 4, 2]");
   EXPECT_EQ(message(OpKind::Upsample, Attrs{{"scale", V{2, 0}}, {"mode", std::string("nearest")}}),
-            "upsample: scale factors must be at least 1");
+            "upsample: attribute 'scale' must be positive, got [2, 0]");
   EXPECT_EQ(message(OpKind::Upsample, Attrs{{"scale", V{2, 3}}, {"mode", std::string("cubic")}}),
-            "upsample: mode must be nearest or bilinear, got 'cubic'");
+            "upsample: attribute 'mode' must be nearest or bilinear, got 'cubic'");
   EXPECT_EQ(message(OpKind::Upsample, Attrs{{"scale", V{2, 3}}, {"mode", std::string("bilinear")}}),
             "accepted: f32[batch, 6, 12, 2]");
 }

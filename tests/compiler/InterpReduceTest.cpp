@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "compiler/ir/ShapeRules.h"
 #include "tests/compiler/InterpTestUtil.h"
 
 namespace nnc {
@@ -39,7 +40,11 @@ TEST(InterpReduce, KeepdimsKeepsSizeOneAxes) {
 TEST(InterpReduce, EmptyAxesReduceNothing) {
   EXPECT_TRUE(matches(run(OpKind::ReduceSum, {m23()}, axes({})), {2, 3}, m23().data));
   EXPECT_TRUE(matches(run(OpKind::ReduceMean, {m23()}, axes({}, true)), {2, 3}, m23().data));
-  EXPECT_TRUE(matches(run(OpKind::ReduceMax, {m23()}, Attrs{}), {2, 3}, m23().data));
+  EXPECT_TRUE(matches(run(OpKind::ReduceMax, {m23()}, axes({})), {2, 3}, m23().data));
+  // A missing list is not an empty one: `axes` is required (compiler/ir/TypedAttrs.h).
+  Result<TensorType> missing = inferType(OpKind::ReduceMax, {TensorType{DType::F32, Shape{2, 3}}}, Attrs{});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message, "reduce_max: lacks the required attribute 'axes'");
   EXPECT_TRUE(matches(run(OpKind::ReduceSum, {tensor({}, {4})}, axes({})), {}, {4}));
 }
 

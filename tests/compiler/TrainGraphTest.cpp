@@ -2,6 +2,7 @@
 // weight decay's reach, batch normalisation in both modes, dropout's lowering and masks.
 #include <gtest/gtest.h>
 
+#include "compiler/ir/AttrSchema.h"
 #include "compiler/train/Initializers.h"
 #include "compiler/train/TrainingGraph.h"
 #include "tests/compiler/GradTestHelpers.h"
@@ -59,12 +60,11 @@ TEST(TrainGraph, NoTrainBlockOrLossIsAnError) {
 }
 
 TEST(TrainGraph, WeightDecayReach) {
-  auto param = [](const std::string& name, Shape s, bool layerAttr = false) {
+  auto param = [](const std::string& name, Shape s) {
     Node n;
     n.op = OpKind::Param;
     n.name = name;
     n.type = TensorType{DType::F32, std::move(s)};
-    if (layerAttr) n.attrs.set("layer", std::string("dense"));
     return n;
   };
   EXPECT_TRUE(weightDecayApplies(param("h1.weight", Shape{3, 4})));
@@ -74,7 +74,9 @@ TEST(TrainGraph, WeightDecayReach) {
   EXPECT_FALSE(weightDecayApplies(param("bn.gamma", Shape{4})));
   EXPECT_TRUE(weightDecayApplies(param("w1", Shape{784, 256})));          // explicit, rank 2
   EXPECT_FALSE(weightDecayApplies(param("b1", Shape{256})));              // explicit, rank 1
-  EXPECT_FALSE(weightDecayApplies(param("w_layer", Shape{3, 4}, true)));  // marked as a layer's
+  // A layer's parameters are named "<layer>.<suffix>"; no `layer` attribute marks them (a
+  // Param's attributes are its initializer's: compiler/ir/TypedAttrs.h).
+  EXPECT_FALSE(checkOpAttrs(OpKind::Param, Attrs{{"layer", std::string("dense")}}));
 }
 
 TEST(TrainGraph, UnreachedParamIsNotUpdated) {

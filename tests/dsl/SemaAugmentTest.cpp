@@ -2,6 +2,7 @@
 // their summary rows, and their located errors.
 #include <gtest/gtest.h>
 
+#include "compiler/ir/TypedAttrs.h"
 #include "tests/dsl/SemaTestHelpers.h"
 
 namespace nnc::testing {
@@ -21,11 +22,11 @@ TEST(SemaAugment, FlipAndTranslationBecomeTheirModeDependentOps) {
       "t = random_translation(v, height = 0.1, width = 0.25)\n"));
   const Node* flip = firstOf(m, OpKind::RandomFlip);
   ASSERT_NE(flip, nullptr);
-  EXPECT_EQ(flip->attrs.getString("mode"), "horizontal");  // the default
+  EXPECT_EQ(FlipAttr::of(*flip).mode, "horizontal");  // the default
   const Node* shift = firstOf(m, OpKind::RandomTranslation);
   ASSERT_NE(shift, nullptr);
-  EXPECT_DOUBLE_EQ(shift->attrs.getFloat("height"), 0.1);
-  EXPECT_DOUBLE_EQ(shift->attrs.getFloat("width"), 0.25);
+  EXPECT_DOUBLE_EQ(TranslationAttr::of(*shift).height, 0.1);
+  EXPECT_DOUBLE_EQ(TranslationAttr::of(*shift).width, 0.25);
   EXPECT_EQ(typeOf(m, "t"), (TensorType{DType::F32, Shape{kBatch, 28, 28, 1}}));
   ASSERT_GE(m.layers.size(), 3u);
   EXPECT_EQ(m.layers[m.layers.size() - 3].kind, "RandomFlip");

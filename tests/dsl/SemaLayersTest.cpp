@@ -2,6 +2,7 @@
 // type of their result.
 #include <gtest/gtest.h>
 
+#include "compiler/ir/TypedAttrs.h"
 #include "tests/dsl/SemaTestHelpers.h"
 
 namespace nnc::testing {
@@ -144,7 +145,7 @@ TEST(SemaLayers, RnnLastStateAndSequences) {
   EXPECT_EQ(countOps(m, OpKind::Tanh), 0);
   std::vector<std::string> acts;
   for (const Node& n : m.graph.nodes())
-    if (n.op == OpKind::Recurrence) acts.push_back(n.attrs.getString("activation"));
+    if (n.op == OpKind::Recurrence) acts.push_back(RecurrentAttr::of(n).activation);
   EXPECT_EQ(acts, (std::vector<std::string>{"tanh", "relu"}));
   EXPECT_EQ(m.layers.back().kind, "SimpleRNN");
   EXPECT_EQ(m.layers.back().trainableParams, 4 * 3 + 3 * 3 + 3);

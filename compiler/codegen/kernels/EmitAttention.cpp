@@ -14,6 +14,7 @@
 
 #include "compiler/codegen/Emit.h"
 #include "compiler/codegen/MathEmitter.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc::codegen {
 
@@ -36,8 +37,8 @@ AttentionRowSpace attentionRowSpace(const KernelContext& kc) {
   a.queries = s[s.rank() - 2];
   a.rows = elementsOf(s);
   a.rows.k /= a.keys;
-  a.scale = n.attrs.getFloat("scale", 1.0);
-  a.causal = n.attrs.getInt("causal", 0) != 0;
+  a.scale = AttentionAttr::of(n).scale;
+  a.causal = AttentionAttr::of(n).causal;
   return a;
 }
 

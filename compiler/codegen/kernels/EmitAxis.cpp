@@ -5,6 +5,7 @@
 
 #include "compiler/codegen/Emit.h"
 #include "compiler/codegen/MathEmitter.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc::codegen {
 
@@ -50,7 +51,7 @@ Result<void> emitSoftmax(KernelContext& kc) {
   const Node& n = kc.root();
   NodeId x = n.inputs[0], y = kc.kernel.root;
   bool logForm = n.op == OpKind::LogSoftmax;
-  AxisSplit sp = splitAt(kc.graph().type(x).shape, n.attrs.getInt("axis", -1));
+  AxisSplit sp = splitAt(kc.graph().type(x).shape, AxisAttr::of(n).axis);
   TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
   auto& b = tb.b();
   llvm::Type* f32 = b.getFloatTy();
@@ -91,7 +92,7 @@ Result<void> emitSoftmax(KernelContext& kc) {
 Result<void> emitArgMax(KernelContext& kc) {
   const Node& n = kc.root();
   NodeId x = n.inputs[0], y = kc.kernel.root;
-  AxisSplit sp = splitAt(kc.graph().type(x).shape, n.attrs.getInt("axis", -1));
+  AxisSplit sp = splitAt(kc.graph().type(x).shape, AxisAttr::of(n).axis);
   TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
   auto& b = tb.b();
   llvm::AllocaInst* bestValue = tb.local(b.getFloatTy(), "best");

@@ -10,6 +10,7 @@
 #include "compiler/codegen/Emit.h"
 #include "compiler/codegen/MathEmitter.h"
 #include "compiler/codegen/TargetCpu.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc::codegen {
 
@@ -60,12 +61,13 @@ class FusedLoop {
     std::vector<int64_t> rm = rowMajorStrides(qs);
     Access a{q, 0, std::vector<int64_t>(space_.rank(), 0)};
     if (m.op == OpKind::Transpose) {
-      std::vector<int64_t> perm = m.attrs.getInts("perm");
+      std::vector<int64_t> perm = PermAttr::of(m).perm;
       for (size_t d = 0; d < space_.rank(); ++d) a.strides[d] = rm[static_cast<size_t>(perm[d])];
     } else if (m.op == OpKind::Slice) {
-      int64_t axis = normalizeAxis(m.attrs.getInt("axis"), qs.rank());
+      const SliceAttr sl = SliceAttr::of(m);
+      int64_t axis = normalizeAxis(sl.axis, qs.rank());
       a.strides = rm;
-      a.offset = m.attrs.getInt("begin") * rm[static_cast<size_t>(axis)];
+      a.offset = sl.begin * rm[static_cast<size_t>(axis)];
     } else {
       size_t lead = space_.rank() - qs.rank();
       for (size_t d = lead; d < space_.rank(); ++d)
@@ -260,7 +262,7 @@ Value* uniformValue(TaskBuilder& tb, NodeId node) {
   if (n.op == OpKind::ElementCount) {
     // The interpreter's convention: no axes listed means all of them.
     const Shape& s = tb.graph().type(n.inputs[0]).shape;
-    std::vector<int64_t> axes = n.attrs.getInts("axes");
+    std::vector<int64_t> axes = AxesAttr::of(n).axes;
     std::vector<bool> reduced(s.rank(), axes.empty());
     for (int64_t a : axes) {
       int64_t ax = normalizeAxis(a, s.rank());
@@ -276,7 +278,7 @@ Value* uniformValue(TaskBuilder& tb, NodeId node) {
       }
     return tb.b().CreateSIToFP(tb.extent(count), tb.b().getFloatTy());
   }
-  double v = n.attrs.getFloat("value");
+  double v = ConstantAttr::of(n).value.value_or(0.0);
   if (n.type.dtype == DType::I32) return tb.b().getInt32(static_cast<uint32_t>(static_cast<int32_t>(v)));
   return tb.f32(v);
 }
@@ -360,7 +362,7 @@ Result<void> emitReduceKernel(KernelContext& kc) {
   bool isMax = rn.op == OpKind::ReduceMax;
 
   std::vector<bool> reduced(space.rank(), false);
-  for (int64_t a : rn.attrs.getInts("axes")) {
+  for (int64_t a : AxesAttr::of(rn).axes) {
     int64_t ax = normalizeAxis(a, space.rank());
     if (ax >= 0) reduced[static_cast<size_t>(ax)] = true;
   }

@@ -1,6 +1,7 @@
 // Data movement that is not a strided read of one operand: concatenation and one-hot rows.
 // (Reshape is a view; transpose, slice and broadcast are strided reads inside fused loops.)
 #include "compiler/codegen/Emit.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc::codegen {
 
@@ -27,7 +28,7 @@ Extent span(const Shape& s, size_t from, size_t to) {
 Result<void> emitConcat(KernelContext& kc) {
   const Node& n = kc.root();
   const Shape& out = n.type.shape;
-  size_t axis = static_cast<size_t>(normalizeAxis(n.attrs.getInt("axis", -1), out.rank()));
+  size_t axis = static_cast<size_t>(normalizeAxis(AxisAttr::of(n).axis, out.rank()));
   Extent outer = span(out, 0, axis);
   int64_t inner = span(out, axis + 1, out.rank()).k;
   int64_t outBlock = out[axis] * inner;

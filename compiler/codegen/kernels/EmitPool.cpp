@@ -8,7 +8,7 @@
 #include <cmath>
 
 #include "compiler/codegen/Emit.h"
-#include "compiler/ir/Window.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc::codegen {
 
@@ -43,7 +43,7 @@ Result<void> emitPoolForward(KernelContext& kc, bool isMax) {
   const Node& n = kc.root();
   NodeId X = n.inputs[0], Y = kc.kernel.root;
   const Shape &xs = kc.graph().type(X).shape, &ys = n.type.shape;
-  Window geo = Window::from(n.attrs, "window");
+  Window geo = WindowAttr::of(n).geometry();
   PoolShape s{dimExtent(xs[0]), xs[1], xs[2], xs[3], ys[1], ys[2]};
   TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
   auto& b = tb.b();
@@ -89,7 +89,7 @@ Result<void> emitMaxPoolGrad(KernelContext& kc) {
   const Node& n = kc.root();
   NodeId X = n.inputs[0], DY = n.inputs[1], DX = kc.kernel.root;
   const Shape &xs = kc.graph().type(X).shape, &dys = kc.graph().type(DY).shape;
-  Window geo = Window::from(n.attrs, "window");
+  Window geo = WindowAttr::of(n).geometry();
   PoolShape s{dimExtent(xs[0]), xs[1], xs[2], xs[3], dys[1], dys[2]};
   TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
   auto& b = tb.b();
@@ -132,7 +132,7 @@ Result<void> emitAvgPoolGrad(KernelContext& kc) {
   const Node& n = kc.root();
   NodeId DY = n.inputs[0], DX = kc.kernel.root;
   const Shape &xs = n.type.shape, &dys = kc.graph().type(DY).shape;
-  Window geo = Window::from(n.attrs, "window");
+  Window geo = WindowAttr::of(n).geometry();
   PoolShape s{dimExtent(xs[0]), xs[1], xs[2], xs[3], dys[1], dys[2]};
   TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
   auto& b = tb.b();

@@ -46,8 +46,8 @@ Result<void> emitDropoutMask(KernelContext& kc) {
   const Node& n = kc.root();
   NodeId Y = kc.kernel.root, stepNode = n.inputs[1];
   const DropoutMaskOperands operands = dropoutMaskOperands(n);
-  double rate = operands.rate < 0 ? n.attrs.getFloat("rate") : 0.0;
-  philox::Key key = philox::makeKey(seedAttr(n.attrs, "seed"), seedAttr(n.attrs, "salt"));
+  double rate = operands.rate < 0 ? DropoutMaskAttr::of(n).rate.value_or(0.0) : 0.0;
+  philox::Key key = philox::makeKey(DropoutMaskAttr::of(n).seed.value, DropoutMaskAttr::of(n).salt.value);
 
   TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
   auto& b = tb.b();

@@ -55,7 +55,7 @@ Value* recurrentActivation(TaskBuilder& tb, const Node& layer, const RecurrentCe
   Node act;
   act.op = c.activation;
   act.inputs = {layer.inputs[0]};
-  if (layer.attrs.has("alpha")) act.attrs.set("alpha", layer.attrs.getFloat("alpha"));
+  act.attrs = AlphaAttr{RecurrentAttr::of(layer).alpha}.attrs();
   Value* args[] = {p};
   ScalarContext sc{tb, act, std::span<Value* const>(args, 1)};
   return opLowering(c.activation).scalar(sc);

@@ -81,7 +81,7 @@ Result<void> emitResample(KernelContext& kc, bool isPad, bool gradient) {
     for (size_t j = 0; j + 1 < cols.start.size(); ++j)
       most = std::max(most, (rows.start[i + 1] - rows.start[i]) * (cols.start[j + 1] - cols.start[j]));
   }
-  const double fill = isPad && !gradient ? n.attrs.getFloat("value", 0.0) : 0.0;
+  const double fill = isPad && !gradient ? PadAttr::of(n).value : 0.0;
 
   TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
   auto& b = tb.b();

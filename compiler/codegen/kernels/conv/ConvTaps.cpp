@@ -10,15 +10,15 @@ using llvm::Value;
 
 GroupedConvDims groupedConvDims(const Node& n, const Shape& x, const Shape& w, const Shape& y) {
   GroupedConvDims g;
-  g.G = convGroupsAttr(n.attrs);
-  g.d = ConvDims{x[1], x[2], x[3], w[0], w[1], w[3], y[1], y[2], Window::from(n.attrs, w[0], w[1])};
+  g.G = ConvAttr::of(n).groups;
+  g.d = ConvDims{x[1], x[2], x[3], w[0], w[1], w[3], y[1], y[2], ConvAttr::of(n).window(w[0], w[1])};
   g.Cg = x[3] / g.G;
   g.Fg = w[3] / g.G;
   return g;
 }
 
 bool needsGroupedConv(const Node& n) {
-  return convGroupsAttr(n.attrs) != 1 || Window::from(n.attrs, 1, 1).dilated();
+  return ConvAttr::of(n).groups != 1 || ConvAttr::of(n).window(1, 1).dilated();
 }
 
 TapColumn tapColumn(TaskBuilder& tb, const Window& geo, int64_t width, Value* ow, Value* kx) {

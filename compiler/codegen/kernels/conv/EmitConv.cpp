@@ -19,6 +19,7 @@
 
 #include "compiler/codegen/kernels/conv/ConvKernels.h"
 #include "compiler/codegen/kernels/conv/ConvTaps.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc::codegen {
 
@@ -33,7 +34,7 @@ Result<void> emitConv2D(KernelContext& kc) {
   NodeId X = n.inputs[0], Wt = n.inputs[1], Y = epilogue ? kc.kernel.epilogue.back() : kc.kernel.root;
   const Shape &xs = g.type(X).shape, &ws = g.type(Wt).shape, &ys = n.type.shape;
   ConvDims d{xs[1], xs[2], xs[3], ws[0], ws[1], ws[3], ys[1], ys[2], {}};
-  d.geo = Window::from(n.attrs, d.KH, d.KW);
+  d.geo = ConvAttr::of(n).window(d.KH, d.KW);
   const Window& geo = d.geo;
 
   const VectorUnit vu = convVectorUnit();

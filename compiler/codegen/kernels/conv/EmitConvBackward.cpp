@@ -27,6 +27,7 @@
 
 #include "compiler/codegen/kernels/conv/ConvKernels.h"
 #include "compiler/codegen/kernels/conv/ConvTaps.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc::codegen {
 
@@ -39,7 +40,7 @@ Result<void> emitConv2DGradInput(KernelContext& kc) {
   NodeId DY = n.inputs[0], Wt = n.inputs[1], DX = kc.kernel.root;
   const Shape &dys = g.type(DY).shape, &ws = g.type(Wt).shape, &xs = n.type.shape;
   ConvDims d{xs[1], xs[2], xs[3], ws[0], ws[1], ws[3], dys[1], dys[2], {}};
-  d.geo = Window::from(n.attrs, d.KH, d.KW);
+  d.geo = ConvAttr::of(n).window(d.KH, d.KW);
   const Window& geo = d.geo;
 
   const VectorUnit vu = convVectorUnit();
@@ -171,7 +172,7 @@ Result<void> emitConv2DGradFilter(KernelContext& kc) {
   NodeId X = n.inputs[0], DY = n.inputs[1], DW = kc.kernel.root;
   const Shape &xs = g.type(X).shape, &dys = g.type(DY).shape, &dws = n.type.shape;
   ConvDims d{xs[1], xs[2], xs[3], dws[0], dws[1], dws[3], dys[1], dys[2], {}};
-  d.geo = Window::from(n.attrs, d.KH, d.KW);
+  d.geo = ConvAttr::of(n).window(d.KH, d.KW);
   const Window& geo = d.geo;
   Extent N = dimExtent(xs[0]);
 

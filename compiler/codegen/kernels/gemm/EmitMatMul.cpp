@@ -9,6 +9,7 @@
 // function of its own that the shared GEMM driver calls (GemmEmitter.h).
 #include "compiler/codegen/Emit.h"
 #include "compiler/codegen/kernels/gemm/GemmEmitter.h"
+#include "compiler/ir/TypedAttrs.h"
 
 namespace nnc::codegen {
 
@@ -41,8 +42,8 @@ Result<void> emitMatMul(KernelContext& kc) {
   p.b = n.inputs[1];
   p.c = kc.kernel.root;
   const Shape &sa = g.type(p.a).shape, &sb = g.type(p.b).shape;
-  p.transA = n.attrs.getInt("transpose_a") != 0;
-  p.transB = n.attrs.getInt("transpose_b") != 0;
+  p.transA = MatMulTransposeAttr::of(n).transA;
+  p.transB = MatMulTransposeAttr::of(n).transB;
   size_t ra = sa.rank(), rb = sb.rank();
   p.m = dimExtent(p.transA ? sa[ra - 1] : sa[ra - 2]);
   p.k = dimExtent(p.transA ? sa[ra - 2] : sa[ra - 1]);
