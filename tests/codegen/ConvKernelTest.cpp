@@ -5,7 +5,6 @@
 // and 7, and bit-identical on 1 and 2 threads with every kernel split as finely as possible.
 #include <gtest/gtest.h>
 
-#include <cstring>
 
 #include "compiler/codegen/kernels/conv/ConvVectorUnit.h"
 #include "tests/codegen/CodegenTestUtil.h"
@@ -65,41 +64,13 @@ void expectConvMatches(const ConvShape& s) {
   SCOPED_TRACE(describe(s));
   Graph g = convGraph(s);
   for (const Output& o : g.outputs) ASSERT_NE(o.node, kNoNode);
-  CompileOptions opt;
-  opt.chunkWork = 1;  // split every kernel into single rows / units
-  auto compiled = jitCompile(g, nullptr, opt);
-  ASSERT_TRUE(compiled.ok()) << compiled.error().message;
-  CompiledModel& m = **compiled;
-  std::vector<NodeId> wanted;
-  for (const Output& o : g.outputs) wanted.push_back(o.node);
-  for (int64_t batch : {1, 7}) {
-    std::mt19937_64 rng(static_cast<uint64_t>(batch * 131 + s.c * 7 + s.f));
-    Leaves l = makeLeaves(g, m, batch, rng);
-    auto want = interpret(g, l.values, wanted, Precision::F32);
-    ASSERT_TRUE(want.ok()) << want.error().message;
-    std::vector<std::vector<HostTensor>> byThreads;
-    for (int threads : {1, 2}) {
-      ThreadsScope ts(threads);
-      std::vector<HostTensor> outs;
-      for (const TensorSpec& t : m.inference().outputs) outs.push_back(hostBuffer(t.type, batch));
-      std::vector<const void*> in;
-      for (HostTensor& h : l.inputs) in.push_back(h.data());
-      std::vector<void*> out;
-      for (HostTensor& h : outs) out.push_back(h.data());
-      auto ok = m.forward(in, out, batch);
-      ASSERT_TRUE(ok.ok()) << ok.error().message;
-      for (size_t i = 0; i < outs.size(); ++i)
-        EXPECT_TRUE(closeTo((*want)[i], outs[i], 1e-3))
-            << "output " << g.outputs[i].name << " batch " << batch << " threads " << threads;
-      byThreads.push_back(std::move(outs));
-    }
-    for (size_t i = 0; i < byThreads[0].size(); ++i) {
-      const std::vector<float>&a = byThreads[0][i].f, &b = byThreads[1][i].f;
-      ASSERT_EQ(a.size(), b.size());
-      EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0)
-          << "output " << g.outputs[i].name << " batch " << batch << " differs between 1 and 2 threads";
-    }
-  }
+  MatchOptions o;
+  o.batches = {1, 7};
+  o.rtol = 1e-3;
+  o.chunkWork = 1;  // split every kernel into single rows / units
+  o.bitIdenticalAcrossThreads = true;
+  o.seed = [&](int64_t batch) { return static_cast<uint64_t>(batch * 131 + s.c * 7 + s.f); };
+  expectMatchesInterpreter(g, o);
 }
 
 // Channel counts around the vector widths (4, 8, 16 lanes) and the register blocks.

@@ -36,6 +36,7 @@ class ConvVectors {
   explicit ConvVectors(TaskBuilder& tb);
 
   int lanes() const { return lanes_; }
+  TaskBuilder& builder() { return tb_; }
   llvm::Value* zero();
   llvm::Value* splat(llvm::Value* scalar);
   llvm::Value* load(NodeId node, llvm::Value* index, int64_t active);

@@ -22,6 +22,22 @@ struct GroupedConvDims {
 };
 GroupedConvDims groupedConvDims(const Node& n, const Shape& x, const Shape& w, const Shape& y);
 
+// The state the grouped and depthwise emitters share: the task, its vectors and the
+// convolution's sizes.
+struct GroupedConvEmitter {
+  GroupedConvEmitter(KernelContext& kc, const GroupedConvDims& gd)
+      : kc(kc), gd(gd), d(this->gd.d), geo(this->gd.d.geo), tb(kc.entry, kc.taskName(), kc.buffers()), v(tb), b(tb.b()),
+        L(v.lanes()) {}
+  KernelContext& kc;
+  const GroupedConvDims gd;
+  const ConvDims& d;
+  const Window& geo;
+  TaskBuilder tb;
+  ConvVectors v;
+  llvm::IRBuilder<>& b;
+  const int64_t L;
+};
+
 // True when the convolution needs the grouped/dilated emitters (groups > 1 or a dilation).
 bool needsGroupedConv(const Node& n);
 
