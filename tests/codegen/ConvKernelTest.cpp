@@ -131,6 +131,32 @@ TEST(ConvKernel, FashionCnnShapes) {
   expectConvMatches({14, 14, 32, 64, 5, 1, true});
 }
 
+// The input gradient's paths: the dot product over filters (fewer channels than a vector,
+// or a filter too large for a task's stack copy), the forward convolution of dy with a
+// flipped copy of the filter (stride 1; padding at most the kernel less one), and phase
+// blocks over a transposed copy (strides, larger padding; dilations and groups:
+// GroupedConvKernelTest).
+TEST(ConvKernel, InputGradientPaths) {
+  expectConvMatches({6, 7, 9, 10, 3, 1, true});
+  expectConvMatches({6, 7, 9, 10, 3, 1, false});
+  expectConvMatches({7, 8, 16, 12, 4, 2, true});
+  expectConvMatches({4, 5, 96, 100, 3, 1, true});  // 3 x 3 x 96 x 100 floats: past the copy's limit
+  ConvShape wide{2, 60, 8, 3, 1, 1, true};  // the forward's one-pixel fallback
+  wide.kw = 59;
+  expectConvMatches(wide);
+  // Padding of 3 around a 2 x 2 kernel.
+  Attrs geo{{"strides", std::vector<int64_t>{1, 1}}, {"pads", std::vector<int64_t>{3, 3, 3, 3}}};
+  Graph g;
+  NodeId dy = input(g, "dy", DType::F32, {kBatch, 11, 12, 9});
+  NodeId w = param(g, "w", {2, 2, 8, 9});
+  geo.set("input_hw", std::vector<int64_t>{6, 7});
+  g.outputs.push_back({"dx", op(g, OpKind::Conv2DGradInput, {dy, w}, geo)});
+  MatchOptions o;
+  o.rtol = 1e-3;
+  o.bitIdenticalAcrossThreads = true;
+  expectMatchesInterpreter(g, o);
+}
+
 // The AVX-512 blocking (16 lanes, 32 registers), the AVX2 one (8 lanes, 16 registers) and
 // the SSE one (4 lanes), emitted on whatever CPU runs the test: LLVM splits or joins the
 // vectors, so their indexing and masks are checked here even where they are not fast.

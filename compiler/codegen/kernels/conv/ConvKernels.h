@@ -40,6 +40,8 @@ class ConvVectors {
   llvm::Value* zero();
   llvm::Value* splat(llvm::Value* scalar);
   llvm::Value* load(NodeId node, llvm::Value* index, int64_t active);
+  // A vector at `address` in the task's own scratch (an alloca: no alias metadata needed).
+  llvm::Value* loadAt(llvm::Value* address, int64_t active);
   void store(NodeId node, llvm::Value* index, llvm::Value* value, int64_t active);
   llvm::Value* fma(llvm::Value* a, llvm::Value* b, llvm::Value* acc);
   // The sum of the lanes (a fixed tree: the same for every call on this CPU).
@@ -86,6 +88,13 @@ llvm::Value* endValidOutput(TaskBuilder& tb, llvm::Value* k, int64_t pad, int64_
 // channels x vectors of filters (the first layer): blocks of window columns x one vector of
 // filters instead (EmitConvGradFilterFewChannels.cpp). N: the images.
 Result<void> emitConv2DGradFilterFewChannels(KernelContext& kc, const ConvDims& d, Extent N);
+
+// A stride-1, undilated input gradient as the forward convolution of dy with a flipped,
+// transposed copy of the filter on each task's stack (EmitConv.cpp), when the copy fits
+// kMaxFlippedWeightFloats and C fills a vector.
+constexpr int64_t kMaxFlippedWeightFloats = 65536;  // 256 KiB
+bool gradInputRunsForward(const ConvDims& d, int64_t lanes);
+Result<void> emitConv2DGradInputAsForward(KernelContext& kc, const ConvDims& d);
 
 // Signed index arithmetic: window positions may be negative before they are clamped.
 inline llvm::Value* sAdd(llvm::IRBuilder<>& b, llvm::Value* x, llvm::Value* y) { return b.CreateNSWAdd(x, y); }

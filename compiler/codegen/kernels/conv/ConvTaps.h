@@ -89,6 +89,11 @@ llvm::Value* keepInside(TaskBuilder& tb, llvm::Value* value, llvm::Value* inside
 
 namespace nnc::codegen {
 
+// The input gradient through a transposed copy of the filter (EmitConvGradInputTransposed.cpp),
+// when a group has at least a vector of channels and the copy fits a task's stack.
+bool gradInputTransposesWeights(const GroupedConvDims& gd, int64_t lanes);
+Result<void> emitConv2DGradInputTransposedWeights(KernelContext& kc, const GroupedConvDims& gd);
+
 // The generic grouped/dilated emitters (EmitConvGrouped.cpp).
 Result<void> emitGroupedConv2D(KernelContext& kc);
 Result<void> emitGroupedConv2DGradInput(KernelContext& kc);

@@ -43,15 +43,20 @@ struct DirectForwardBlock {
   Value* f0;
 };
 
+// What a direct forward convolution reads: the forward itself, or a stride-1 input gradient
+// seen as the forward convolution of dy with the filter flipped and transposed (`flipped`:
+// w is the gradient's [KH, KW, d.F, d.C] filter, read through that copy).
+struct DirectForwardSource {
+  NodeId x, w;
+  ConvDims d;
+  bool flipped = false;
+};
+
 class DirectConvForward {
  public:
-  explicit DirectConvForward(KernelContext& kc)
-      : kc_(kc), n_(kc.root()), out_(convOutput(kc)), tb_(kc.entry, kc.taskName(), kc.buffers()), v_(tb_), b_(tb_.b()) {
-    const Graph& g = kc.graph();
-    X_ = n_.inputs[0];
-    Wt_ = n_.inputs[1];
-    const Shape &xs = g.type(X_).shape, &ws = g.type(Wt_).shape, &ys = out_.shape;
-    d_ = ConvDims{xs[1], xs[2], xs[3], ws[0], ws[1], ws[3], ys[1], ys[2], Window::from(n_.attrs, ws[0], ws[1])};
+  DirectConvForward(KernelContext& kc, const DirectForwardSource& src)
+      : kc_(kc), out_(convOutput(kc)), X_(src.x), Wt_(src.w), d_(src.d), flipped_(src.flipped),
+        tb_(kc.entry, kc.taskName(), kc.buffers()), v_(tb_), b_(tb_.b()) {
     const VectorUnit vu = convVectorUnit();
     L_ = vu.lanes;
     // Register block: `vectors` filter vectors + one broadcast + pixels * vectors accumulators.
@@ -66,6 +71,7 @@ class DirectConvForward {
 
   void emit() {
     const Window& geo = d_.geo;
+    if (flipped_) flipTransposeWeights();
     tb_.loop(tb_.begin(), tb_.end(), [&](Value* r) {  // r = n * OH + oh
       Value* oh = b_.CreateURem(r, tb_.i64(d_.OH));
       Value* ihBase = sAdd(b_, sMul(b_, oh, geo.sh), -geo.pt);
@@ -90,6 +96,26 @@ class DirectConvForward {
     for (auto [ow0, np] : plan_.fixed) block(row, {tb_.i64(ow0), np, ow0, false, f0}, fWidth);
     forBlocks(tb_, plan_.loopLo, plan_.loopHi, pixels_,
               [&](Value* ow0, int64_t np) { block(row, {ow0, np, std::nullopt, false, f0}, fWidth); }, "owb");
+  }
+
+  // The copy of a gradient's filter, once per task (the runtime runs at most one task per
+  // thread): wT[ky, kx, c, f] = w[KH - 1 - ky, KW - 1 - kx, f, c], written in order.
+  void flipTransposeWeights() {
+    const int64_t taps = d_.KH * d_.KW;
+    wT_ = tb_.local(llvm::ArrayType::get(b_.getFloatTy(), static_cast<uint64_t>(taps * d_.C * d_.F)), "wT");
+    tb_.loop(tb_.i64(0), tb_.i64(taps * d_.C), [&](Value* tc) {  // tc = tap * C + c
+      Value* mirror = b_.CreateNSWSub(tb_.i64(taps - 1), b_.CreateUDiv(tc, tb_.i64(d_.C)));
+      Value* from = sAdd(b_, sMul(b_, mirror, d_.F * d_.C), b_.CreateURem(tc, tb_.i64(d_.C)));
+      tb_.loop(tb_.i64(0), tb_.i64(d_.F), [&](Value* f) {
+        Value* to = b_.CreateInBoundsGEP(b_.getFloatTy(), wT_, sAdd(b_, sMul(b_, tc, d_.F), f));
+        b_.CreateStore(tb_.load(Wt_, sAdd(b_, from, sMul(b_, f, d_.C))), to);
+      }, "tf");
+    }, "tc");
+  }
+
+  Value* weights(Value* index, int64_t active) {
+    if (!flipped_) return v_.load(Wt_, index, active);
+    return v_.loadAt(b_.CreateInBoundsGEP(b_.getFloatTy(), wT_, index), active);
   }
 
   bool valid(const DirectForwardBlock& k, int64_t p, int64_t kx) const {
@@ -117,7 +143,7 @@ class DirectConvForward {
   // FMAs of the pixels `ps` for one (kx, c) position: filter at wAt, input at xAt[p] + t.
   void step(RegisterBlock& acc, Value* wAt, const std::vector<int64_t>& ps, const std::vector<Value*>& xAt, Value* t) {
     std::vector<Value*> wv;
-    for (int64_t j = 0; j < acc.cols(); ++j) wv.push_back(v_.load(Wt_, sAdd(b_, wAt, j * L_), acc.active(j)));
+    for (int64_t j = 0; j < acc.cols(); ++j) wv.push_back(weights(sAdd(b_, wAt, j * L_), acc.active(j)));
     acc.outer(wv, [&](int64_t p) { return v_.splat(tb_.load(X_, sAdd(b_, xAt[static_cast<size_t>(p)], t))); }, ps);
   }
 
@@ -158,10 +184,11 @@ class DirectConvForward {
   }
 
   KernelContext& kc_;
-  const Node& n_;
   ConvOutput out_;
-  NodeId X_ = kNoNode, Wt_ = kNoNode;
+  NodeId X_, Wt_;
   ConvDims d_;
+  bool flipped_;
+  llvm::AllocaInst* wT_ = nullptr;
   int64_t L_ = 8, vectors_ = 1, pixels_ = 1;
   PixelPlan plan_;
   TaskBuilder tb_;
@@ -172,8 +199,29 @@ class DirectConvForward {
 }  // namespace
 
 Result<void> emitConv2D(KernelContext& kc) {
-  if (needsGroupedConv(kc.root())) return emitConv2DVariant(kc);  // grouped, depthwise, dilated: ConvTaps.h
-  DirectConvForward(kc).emit();
+  const Node& n = kc.root();
+  if (needsGroupedConv(n)) return emitConv2DVariant(kc);  // grouped, depthwise, dilated: ConvTaps.h
+  const Shape &xs = kc.graph().type(n.inputs[0]).shape, &ws = kc.graph().type(n.inputs[1]).shape, &ys = n.type.shape;
+  ConvDims d{xs[1], xs[2], xs[3], ws[0], ws[1], ws[3], ys[1], ys[2], Window::from(n.attrs, ws[0], ws[1])};
+  DirectConvForward(kc, {n.inputs[0], n.inputs[1], d}).emit();
+  return {};
+}
+
+bool gradInputRunsForward(const ConvDims& d, int64_t lanes) {
+  const Window& geo = d.geo;
+  return geo.sh == 1 && geo.sw == 1 && !geo.dilated() && d.C >= lanes && geo.pt < d.KH && geo.pl < d.KW &&
+         d.KH * d.KW * d.C * d.F <= kMaxFlippedWeightFloats;
+}
+
+Result<void> emitConv2DGradInputAsForward(KernelContext& kc, const ConvDims& d) {
+  const Node& n = kc.root();
+  // dx is the forward convolution of dy (OH x OW x F) with padding KH - 1 - pt, KW - 1 - pl.
+  ConvDims fd{d.OH, d.OW, d.F, d.KH, d.KW, d.C, d.H, d.W, d.geo};
+  fd.geo.pt = d.KH - 1 - d.geo.pt;
+  fd.geo.pl = d.KW - 1 - d.geo.pl;
+  fd.geo.pb = d.KH - 1 - d.geo.pb;
+  fd.geo.pr = d.KW - 1 - d.geo.pr;
+  DirectConvForward(kc, {n.inputs[0], n.inputs[1], fd, true}).emit();
   return {};
 }
 

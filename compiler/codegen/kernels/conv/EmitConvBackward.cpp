@@ -297,7 +297,12 @@ class DirectConvGradFilter {
 }  // namespace
 
 Result<void> emitConv2DGradInput(KernelContext& kc) {
-  if (needsGroupedConv(kc.root())) return emitConv2DGradInputVariant(kc);  // grouped, depthwise, dilated: ConvTaps.h
+  const Node& n = kc.root();
+  GroupedConvDims gd = groupedConvDims(n, n.type.shape, kc.graph().type(n.inputs[1]).shape, kc.graph().type(n.inputs[0]).shape);
+  const int64_t lanes = convVectorUnit().lanes;
+  if (gd.G == 1 && gradInputRunsForward(gd.d, lanes)) return emitConv2DGradInputAsForward(kc, gd.d);
+  if (gradInputTransposesWeights(gd, lanes)) return emitConv2DGradInputTransposedWeights(kc, gd);
+  if (needsGroupedConv(n)) return emitConv2DGradInputVariant(kc);  // grouped, depthwise, dilated: ConvTaps.h
   DirectConvGradInput(kc).emit();
   return {};
 }
