@@ -96,13 +96,6 @@ constexpr int64_t kMaxFlippedWeightFloats = 65536;  // 256 KiB
 bool gradInputRunsForward(const ConvDims& d, int64_t lanes);
 Result<void> emitConv2DGradInputAsForward(KernelContext& kc, const ConvDims& d);
 
-// Signed index arithmetic: window positions may be negative before they are clamped.
-inline llvm::Value* sAdd(llvm::IRBuilder<>& b, llvm::Value* x, llvm::Value* y) { return b.CreateNSWAdd(x, y); }
-inline llvm::Value* sAdd(llvm::IRBuilder<>& b, llvm::Value* x, int64_t k) {
-  return k == 0 ? x : b.CreateNSWAdd(x, b.getInt64(static_cast<uint64_t>(k)));
-}
-inline llvm::Value* sMul(llvm::IRBuilder<>& b, llvm::Value* x, int64_t k) {
-  return k == 1 ? x : b.CreateNSWMul(x, b.getInt64(static_cast<uint64_t>(k)));
-}
+// sAdd, sMul: LoopBuilder.h (through Emit.h).
 
 }  // namespace nnc::codegen
