@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -81,31 +82,15 @@ struct Compiled {
   std::vector<std::vector<float>> inputs;  // in the entry's inputs[] order
 };
 
-// One-op graph of the pass; its operands are Inputs (so they are not part of the state).
-Compiled& compiledFor(const ConvShape& s, Pass p) {
+// The graph `build` makes (its operands Inputs, so they are not part of the state), compiled
+// once per key, with random inputs for batch n.
+Compiled& compileOnce(const std::string& key, int64_t n, const std::function<nnc::Result<NodeId>(Graph&)>& build) {
   static std::map<std::string, Compiled> cache;
-  std::string key = s.name + passName(p);
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
   Compiled& out = cache[key];
   Graph g;
-  auto f32 = [](std::vector<int64_t> d) { return nnc::TensorType{DType::F32, nnc::Shape(std::move(d))}; };
-  std::vector<int64_t> pads{s.padBefore(), s.padBefore(), s.padAfter(), s.padAfter()};
-  nnc::Attrs geo{{"strides", std::vector<int64_t>{s.stride, s.stride}}, {"pads", pads}};
-  if (s.dilation != 1) geo.set("dilations", std::vector<int64_t>{s.dilation, s.dilation});
-  if (s.groups != 1) geo.set("groups", s.groups);
-  NodeId x = g.addLeaf(OpKind::Input, "x", f32({kBatch, s.h, s.w, s.c}));
-  NodeId w = g.addLeaf(OpKind::Input, "w", f32({s.k, s.k, s.c / s.groups, s.f}));
-  NodeId dy = g.addLeaf(OpKind::Input, "dy", f32({kBatch, s.oh(), s.ow(), s.f}));
-  nnc::Result<NodeId> r = [&] {
-    if (p == Pass::Forward) return g.add(OpKind::Conv2D, {x, w}, geo);
-    if (p == Pass::BackwardData) {
-      geo.set("input_hw", std::vector<int64_t>{s.h, s.w});
-      return g.add(OpKind::Conv2DGradInput, {dy, w}, geo);
-    }
-    geo.set("kernel", std::vector<int64_t>{s.k, s.k});
-    return g.add(OpKind::Conv2DGradFilter, {x, dy}, geo);
-  }();
+  nnc::Result<NodeId> r = build(g);
   if (!r.ok()) {
     std::fprintf(stderr, "%s: %s\n", key.c_str(), r.error().message.c_str());
     return out;
@@ -118,51 +103,80 @@ Compiled& compiledFor(const ConvShape& s, Pass p) {
   }
   out.model = std::move(*m);
   for (const nnc::TensorSpec& t : out.model->inference().inputs)
-    out.inputs.push_back(randomData(static_cast<size_t>(t.type.shape.numElements(s.n)), out.inputs.size() + 1));
+    out.inputs.push_back(randomData(static_cast<size_t>(t.type.shape.numElements(n)), out.inputs.size() + 1));
   return out;
 }
 
-void setCounters(benchmark::State& state, const ConvShape& s) {
-  state.counters["FLOPS"] = benchmark::Counter(s.flops(), benchmark::Counter::kIsIterationInvariantRate);
+nnc::TensorType f32(std::vector<int64_t> d) { return nnc::TensorType{DType::F32, nnc::Shape(std::move(d))}; }
+
+// One-op graph of the pass.
+Compiled& compiledFor(const ConvShape& s, Pass p) {
+  return compileOnce(s.name + passName(p), s.n, [&](Graph& g) {
+    std::vector<int64_t> pads{s.padBefore(), s.padBefore(), s.padAfter(), s.padAfter()};
+    nnc::Attrs geo{{"strides", std::vector<int64_t>{s.stride, s.stride}}, {"pads", pads}};
+    if (s.dilation != 1) geo.set("dilations", std::vector<int64_t>{s.dilation, s.dilation});
+    if (s.groups != 1) geo.set("groups", s.groups);
+    NodeId x = g.addLeaf(OpKind::Input, "x", f32({kBatch, s.h, s.w, s.c}));
+    NodeId w = g.addLeaf(OpKind::Input, "w", f32({s.k, s.k, s.c / s.groups, s.f}));
+    NodeId dy = g.addLeaf(OpKind::Input, "dy", f32({kBatch, s.oh(), s.ow(), s.f}));
+    if (p == Pass::Forward) return g.add(OpKind::Conv2D, {x, w}, geo);
+    if (p == Pass::BackwardData) {
+      geo.set("input_hw", std::vector<int64_t>{s.h, s.w});
+      return g.add(OpKind::Conv2DGradInput, {dy, w}, geo);
+    }
+    geo.set("kernel", std::vector<int64_t>{s.k, s.k});
+    return g.add(OpKind::Conv2DGradFilter, {x, dy}, geo);
+  });
 }
 
-void runNnc(benchmark::State& state, ConvShape s, Pass p, int threads) {
+void setFlops(benchmark::State& state, double flops) {
+  state.counters["FLOPS"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// Runs a compiled pass at batch n; its output stays in the workspace (see the top).
+void runCompiled(benchmark::State& state, Compiled& c, int64_t n, int threads, double flops) {
   nnc_set_num_threads(threads);
-  Compiled& c = compiledFor(s, p);
   if (!c.model) {
     state.SkipWithError("compile failed");
     return;
   }
   std::vector<const void*> in;
   for (auto& v : c.inputs) in.push_back(v.data());
-  std::vector<void*> outs{nullptr};  // see the top: no copy out
+  std::vector<void*> outs{nullptr};
   for (auto _ : state) {
-    auto ok = c.model->forward(in, outs, s.n);
+    auto ok = c.model->forward(in, outs, n);
     if (!ok.ok()) {
       state.SkipWithError(ok.error().message.c_str());
       break;
     }
   }
-  setCounters(state, s);
+  setFlops(state, flops);
+}
+
+void runNnc(benchmark::State& state, ConvShape s, Pass p, int threads) {
+  runCompiled(state, compiledFor(s, p), s.n, threads, s.flops());
 }
 
 #ifdef NNC_BENCH_HAVE_DNNL
-void runDnnl(benchmark::State& state, ConvShape s, Pass p, int threads) {
+// oneDNN's NHWC activations and weights in the layout it prefers, for one primitive family
+// (convolution or deconvolution: Fwd, BwdData, BwdWeights).
+struct DnnlGeometry {
+  dnnl::memory::dims src, wei, dst, strides, dilates, padL, padR;
+};
+
+template <class Fwd, class BwdData, class BwdWeights>
+void runDnnlPass(benchmark::State& state, Pass p, int threads, dnnl::algorithm alg, const DnnlGeometry& geo,
+                 double flops) {
   using namespace dnnl;
   using tag = memory::format_tag;
   using dt = memory::data_type;
   omp_set_num_threads(threads);
   engine eng(engine::kind::cpu, 0);
   stream strm(eng);
-  memory::dims src{s.n, s.c, s.h, s.w}, dst{s.n, s.f, s.oh(), s.ow()};
-  memory::dims wei = s.groups == 1 ? memory::dims{s.f, s.c, s.k, s.k}
-                                   : memory::dims{s.groups, s.f / s.groups, s.c / s.groups, s.k, s.k};
-  memory::dims strides{s.stride, s.stride}, padL{s.padBefore(), s.padBefore()}, padR{s.padAfter(), s.padAfter()};
-  memory::dims dilates{s.dilation - 1, s.dilation - 1};  // oneDNN counts the gaps
-  memory::desc srcMd(src, dt::f32, tag::nhwc), dstMd(dst, dt::f32, tag::nhwc), weiAny(wei, dt::f32, tag::any);
-  convolution_forward::desc fd(prop_kind::forward_training, algorithm::convolution_direct, srcMd, weiAny, dstMd,
-                               strides, dilates, padL, padR);
-  convolution_forward::primitive_desc fpd(fd, eng);
+  memory::desc srcMd(geo.src, dt::f32, tag::nhwc), dstMd(geo.dst, dt::f32, tag::nhwc), weiAny(geo.wei, dt::f32, tag::any);
+  typename Fwd::desc fd(prop_kind::forward_training, alg, srcMd, weiAny, dstMd, geo.strides, geo.dilates, geo.padL,
+                        geo.padR);
+  typename Fwd::primitive_desc fpd(fd, eng);
   auto filled = [&](const memory::desc& md, uint64_t seed) {
     memory m(md, eng);
     std::vector<float> v = randomData(md.get_size() / sizeof(float), seed);
@@ -172,23 +186,21 @@ void runDnnl(benchmark::State& state, ConvShape s, Pass p, int threads) {
   primitive prim;
   std::unordered_map<int, memory> args;
   if (p == Pass::Forward) {
-    prim = convolution_forward(fpd);
+    prim = Fwd(fpd);
     args = {{DNNL_ARG_SRC, filled(fpd.src_desc(), 1)},
             {DNNL_ARG_WEIGHTS, filled(fpd.weights_desc(), 2)},
             {DNNL_ARG_DST, memory(fpd.dst_desc(), eng)}};
   } else if (p == Pass::BackwardData) {
-    convolution_backward_data::desc bd(algorithm::convolution_direct, srcMd, weiAny, dstMd, strides, dilates, padL,
-                                       padR);
-    convolution_backward_data::primitive_desc bpd(bd, eng, fpd);
-    prim = convolution_backward_data(bpd);
+    typename BwdData::desc bd(alg, srcMd, weiAny, dstMd, geo.strides, geo.dilates, geo.padL, geo.padR);
+    typename BwdData::primitive_desc bpd(bd, eng, fpd);
+    prim = BwdData(bpd);
     args = {{DNNL_ARG_DIFF_DST, filled(bpd.diff_dst_desc(), 1)},
             {DNNL_ARG_WEIGHTS, filled(bpd.weights_desc(), 2)},
             {DNNL_ARG_DIFF_SRC, memory(bpd.diff_src_desc(), eng)}};
   } else {
-    convolution_backward_weights::desc bd(algorithm::convolution_direct, srcMd, weiAny, dstMd, strides, dilates, padL,
-                                          padR);
-    convolution_backward_weights::primitive_desc bpd(bd, eng, fpd);
-    prim = convolution_backward_weights(bpd);
+    typename BwdWeights::desc bd(alg, srcMd, weiAny, dstMd, geo.strides, geo.dilates, geo.padL, geo.padR);
+    typename BwdWeights::primitive_desc bpd(bd, eng, fpd);
+    prim = BwdWeights(bpd);
     args = {{DNNL_ARG_SRC, filled(bpd.src_desc(), 1)},
             {DNNL_ARG_DIFF_DST, filled(bpd.diff_dst_desc(), 2)},
             {DNNL_ARG_DIFF_WEIGHTS, memory(bpd.diff_weights_desc(), eng)}};
@@ -197,7 +209,22 @@ void runDnnl(benchmark::State& state, ConvShape s, Pass p, int threads) {
     prim.execute(strm, args);
     strm.wait();
   }
-  setCounters(state, s);
+  setFlops(state, flops);
+}
+
+void runDnnl(benchmark::State& state, ConvShape s, Pass p, int threads) {
+  using dnnl::memory;
+  DnnlGeometry geo;
+  geo.src = {s.n, s.c, s.h, s.w};
+  geo.dst = {s.n, s.f, s.oh(), s.ow()};
+  geo.wei = s.groups == 1 ? memory::dims{s.f, s.c, s.k, s.k}
+                          : memory::dims{s.groups, s.f / s.groups, s.c / s.groups, s.k, s.k};
+  geo.strides = {s.stride, s.stride};
+  geo.dilates = {s.dilation - 1, s.dilation - 1};  // oneDNN counts the gaps
+  geo.padL = {s.padBefore(), s.padBefore()};
+  geo.padR = {s.padAfter(), s.padAfter()};
+  runDnnlPass<dnnl::convolution_forward, dnnl::convolution_backward_data, dnnl::convolution_backward_weights>(
+      state, p, threads, dnnl::algorithm::convolution_direct, geo, s.flops());
 }
 #endif
 

@@ -18,6 +18,7 @@
 #include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 
+#include "compiler/codegen/LoopBuilder.h"
 #include "compiler/lowering/Lowering.h"
 
 namespace nnc::codegen {
@@ -70,8 +71,8 @@ class TaskBuilder {
   // k, or k * batch.
   llvm::Value* extent(Extent e);
   // Index arithmetic: offsets are non-negative and far below 2^63, so no wrap is possible.
-  llvm::Value* add(llvm::Value* a, llvm::Value* c) { return b_.CreateAdd(a, c, "", true, true); }
-  llvm::Value* mul(llvm::Value* a, llvm::Value* c) { return b_.CreateMul(a, c, "", true, true); }
+  llvm::Value* add(llvm::Value* a, llvm::Value* c) { return loops_.add(a, c); }
+  llvm::Value* mul(llvm::Value* a, llvm::Value* c) { return loops_.mul(a, c); }
   llvm::Value* mulAdd(llvm::Value* a, int64_t k, llvm::Value* c);  // a * k + c
   llvm::Value* smin(llvm::Value* a, llvm::Value* c);
   llvm::Value* smax(llvm::Value* a, llvm::Value* c);
@@ -101,6 +102,7 @@ class TaskBuilder {
 
   EntryContext& ec_;
   llvm::IRBuilder<> b_;
+  LoopBuilder loops_{b_};
   llvm::Function* fn_ = nullptr;
   llvm::BasicBlock* entryBlock_ = nullptr;
   llvm::Value* batch_ = nullptr;

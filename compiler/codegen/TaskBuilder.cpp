@@ -79,8 +79,8 @@ Value* TaskBuilder::mulAdd(Value* a, int64_t k, Value* c) {
   return c ? add(p, c) : p;
 }
 
-Value* TaskBuilder::smin(Value* a, Value* c) { return b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, a, c); }
-Value* TaskBuilder::smax(Value* a, Value* c) { return b_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, a, c); }
+Value* TaskBuilder::smin(Value* a, Value* c) { return loops_.smin(a, c); }
+Value* TaskBuilder::smax(Value* a, Value* c) { return loops_.smax(a, c); }
 
 Value* TaskBuilder::pointer(NodeId node, unsigned* scope) {
   NodeId root = ec_.lowered.storageRoot(node);
@@ -133,37 +133,12 @@ void TaskBuilder::markAccess(llvm::Instruction* inst, NodeId node) {
 }
 
 void TaskBuilder::loop(Value* lo, Value* hi, const std::function<void(Value*)>& body, const char* name) {
-  llvm::BasicBlock* pre = b_.GetInsertBlock();
-  llvm::BasicBlock* header = llvm::BasicBlock::Create(ec_.ctx, std::string(name) + ".head", fn_);
-  llvm::BasicBlock* bodyBlock = llvm::BasicBlock::Create(ec_.ctx, std::string(name) + ".body", fn_);
-  llvm::BasicBlock* exit = llvm::BasicBlock::Create(ec_.ctx, std::string(name) + ".exit", fn_);
-  b_.CreateBr(header);
-  b_.SetInsertPoint(header);
-  llvm::PHINode* iv = b_.CreatePHI(b_.getInt64Ty(), 2, name);
-  iv->addIncoming(lo, pre);
-  b_.CreateCondBr(b_.CreateICmpSLT(iv, hi), bodyBlock, exit);
-  b_.SetInsertPoint(bodyBlock);
-  body(iv);
-  Value* next = b_.CreateAdd(iv, i64(1), std::string(name) + ".next", true, true);
-  iv->addIncoming(next, b_.GetInsertBlock());
-  b_.CreateBr(header);
-  b_.SetInsertPoint(exit);
+  loops_.loop(lo, hi, body, name);
 }
 
-void TaskBuilder::ifThen(Value* cond, const std::function<void()>& then) {
-  llvm::BasicBlock* thenBlock = llvm::BasicBlock::Create(ec_.ctx, "then", fn_);
-  llvm::BasicBlock* merge = llvm::BasicBlock::Create(ec_.ctx, "endif", fn_);
-  b_.CreateCondBr(cond, thenBlock, merge);
-  b_.SetInsertPoint(thenBlock);
-  then();
-  b_.CreateBr(merge);
-  b_.SetInsertPoint(merge);
-}
+void TaskBuilder::ifThen(Value* cond, const std::function<void()>& then) { loops_.ifThen(cond, then); }
 
-llvm::AllocaInst* TaskBuilder::local(llvm::Type* t, const char* name) {
-  llvm::IRBuilder<> eb(entryBlock_, entryBlock_->begin());
-  return eb.CreateAlloca(t, nullptr, name);
-}
+llvm::AllocaInst* TaskBuilder::local(llvm::Type* t, const char* name) { return loops_.local(t, name); }
 
 void TaskBuilder::finish(Extent range, Extent work) {
   b_.CreateRetVoid();

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <functional>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -162,23 +165,44 @@ struct ThreadsScope {
   ~ThreadsScope() { nnc_set_num_threads(before); }
 };
 
-// Runs `g` compiled and interpreted at each batch size and thread count and compares every
-// output. `chunkWork` 1 splits even tiny kernels across threads.
-inline void expectMatchesInterpreter(const Graph& g, const std::map<std::string, Range>& ranges = {},
-                                     std::vector<int64_t> batches = {1, 7, 16}, double rtol = 1e-4,
-                                     int64_t chunkWork = 1) {
+// How expectMatchesInterpreter runs and judges a graph.
+struct MatchOptions {
+  std::map<std::string, Range> ranges;  // random leaf values by name (default [-2, 2])
+  std::vector<int64_t> batches{1, 7, 16};
+  double rtol = 1e-4;
+  int64_t chunkWork = 1;  // 1 splits even tiny kernels across threads
+  // Also require every output to be bit-identical on 1 and 2 threads: for kernels whose sums
+  // run in an order fixed by the shape, never by the thread split.
+  bool bitIdenticalAcrossThreads = false;
+  // The random seed of each batch's leaves (default batch * 7919).
+  std::function<uint64_t(int64_t batch)> seed;
+};
+
+inline ::testing::AssertionResult sameBits(const HostTensor& a, const HostTensor& b) {
+  if (a.size() != b.size()) return ::testing::AssertionFailure() << "size " << a.size() << " != " << b.size();
+  size_t bytes = a.dtype == DType::F32 ? a.f.size() * sizeof(float) : a.i.size() * sizeof(int32_t);
+  const void* pa = a.dtype == DType::F32 ? static_cast<const void*>(a.f.data()) : a.i.data();
+  const void* pb = b.dtype == DType::F32 ? static_cast<const void*>(b.f.data()) : b.i.data();
+  if (std::memcmp(pa, pb, bytes) == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "the bits differ";
+}
+
+// Runs `g` compiled and interpreted at each batch size and on 1 and 2 threads and compares
+// every output.
+inline void expectMatchesInterpreter(const Graph& g, const MatchOptions& o) {
   CompileOptions opt;
-  opt.chunkWork = chunkWork;
+  opt.chunkWork = o.chunkWork;
   auto compiled = jitCompile(g, nullptr, opt);
   ASSERT_TRUE(compiled.ok()) << compiled.error().message;
   CompiledModel& m = **compiled;
   std::vector<NodeId> wanted;
-  for (const Output& o : g.outputs) wanted.push_back(o.node);
-  for (int64_t batch : batches) {
-    std::mt19937_64 rng(static_cast<uint64_t>(batch) * 7919u);
-    Leaves l = makeLeaves(g, m, batch, rng, ranges);
+  for (const Output& out : g.outputs) wanted.push_back(out.node);
+  for (int64_t batch : o.batches) {
+    std::mt19937_64 rng(o.seed ? o.seed(batch) : static_cast<uint64_t>(batch) * 7919u);
+    Leaves l = makeLeaves(g, m, batch, rng, o.ranges);
     auto want = interpret(g, l.values, wanted, Precision::F32);
     ASSERT_TRUE(want.ok()) << want.error().message;
+    std::vector<std::vector<HostTensor>> byThreads;
     for (int threads : {1, 2}) {
       ThreadsScope ts(threads);
       std::vector<HostTensor> outs;
@@ -190,10 +214,26 @@ inline void expectMatchesInterpreter(const Graph& g, const std::map<std::string,
       auto ok = m.forward(in, out, batch);
       ASSERT_TRUE(ok.ok()) << ok.error().message;
       for (size_t i = 0; i < outs.size(); ++i)
-        EXPECT_TRUE(closeTo((*want)[i], outs[i], rtol))
+        EXPECT_TRUE(closeTo((*want)[i], outs[i], o.rtol))
             << "output " << g.outputs[i].name << " batch " << batch << " threads " << threads;
+      byThreads.push_back(std::move(outs));
     }
+    if (!o.bitIdenticalAcrossThreads) continue;
+    for (size_t i = 0; i < byThreads[0].size(); ++i)
+      EXPECT_TRUE(sameBits(byThreads[0][i], byThreads[1][i]))
+          << "output " << g.outputs[i].name << " batch " << batch << " differs between 1 and 2 threads";
   }
+}
+
+inline void expectMatchesInterpreter(const Graph& g, const std::map<std::string, Range>& ranges = {},
+                                     std::vector<int64_t> batches = {1, 7, 16}, double rtol = 1e-4,
+                                     int64_t chunkWork = 1) {
+  MatchOptions o;
+  o.ranges = ranges;
+  o.batches = std::move(batches);
+  o.rtol = rtol;
+  o.chunkWork = chunkWork;
+  expectMatchesInterpreter(g, o);
 }
 
 }  // namespace nnc::testing

@@ -5,7 +5,6 @@
 // and 7, and bit-identical on 1 and 2 threads with every kernel split as finely as possible.
 #include <gtest/gtest.h>
 
-#include <cstring>
 
 #include "compiler/codegen/kernels/conv/ConvVectorUnit.h"
 #include "tests/codegen/CodegenTestUtil.h"
@@ -65,41 +64,13 @@ void expectConvMatches(const ConvShape& s) {
   SCOPED_TRACE(describe(s));
   Graph g = convGraph(s);
   for (const Output& o : g.outputs) ASSERT_NE(o.node, kNoNode);
-  CompileOptions opt;
-  opt.chunkWork = 1;  // split every kernel into single rows / units
-  auto compiled = jitCompile(g, nullptr, opt);
-  ASSERT_TRUE(compiled.ok()) << compiled.error().message;
-  CompiledModel& m = **compiled;
-  std::vector<NodeId> wanted;
-  for (const Output& o : g.outputs) wanted.push_back(o.node);
-  for (int64_t batch : {1, 7}) {
-    std::mt19937_64 rng(static_cast<uint64_t>(batch * 131 + s.c * 7 + s.f));
-    Leaves l = makeLeaves(g, m, batch, rng);
-    auto want = interpret(g, l.values, wanted, Precision::F32);
-    ASSERT_TRUE(want.ok()) << want.error().message;
-    std::vector<std::vector<HostTensor>> byThreads;
-    for (int threads : {1, 2}) {
-      ThreadsScope ts(threads);
-      std::vector<HostTensor> outs;
-      for (const TensorSpec& t : m.inference().outputs) outs.push_back(hostBuffer(t.type, batch));
-      std::vector<const void*> in;
-      for (HostTensor& h : l.inputs) in.push_back(h.data());
-      std::vector<void*> out;
-      for (HostTensor& h : outs) out.push_back(h.data());
-      auto ok = m.forward(in, out, batch);
-      ASSERT_TRUE(ok.ok()) << ok.error().message;
-      for (size_t i = 0; i < outs.size(); ++i)
-        EXPECT_TRUE(closeTo((*want)[i], outs[i], 1e-3))
-            << "output " << g.outputs[i].name << " batch " << batch << " threads " << threads;
-      byThreads.push_back(std::move(outs));
-    }
-    for (size_t i = 0; i < byThreads[0].size(); ++i) {
-      const std::vector<float>&a = byThreads[0][i].f, &b = byThreads[1][i].f;
-      ASSERT_EQ(a.size(), b.size());
-      EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0)
-          << "output " << g.outputs[i].name << " batch " << batch << " differs between 1 and 2 threads";
-    }
-  }
+  MatchOptions o;
+  o.batches = {1, 7};
+  o.rtol = 1e-3;
+  o.chunkWork = 1;  // split every kernel into single rows / units
+  o.bitIdenticalAcrossThreads = true;
+  o.seed = [&](int64_t batch) { return static_cast<uint64_t>(batch * 131 + s.c * 7 + s.f); };
+  expectMatchesInterpreter(g, o);
 }
 
 // Channel counts around the vector widths (4, 8, 16 lanes) and the register blocks.
@@ -158,6 +129,32 @@ TEST(ConvKernel, FewChannelFilterGradientColumnBlocks) {
 TEST(ConvKernel, FashionCnnShapes) {
   expectConvMatches({28, 28, 1, 32, 5, 1, true});
   expectConvMatches({14, 14, 32, 64, 5, 1, true});
+}
+
+// The input gradient's paths: the dot product over filters (fewer channels than a vector,
+// or a filter too large for a task's stack copy), the forward convolution of dy with a
+// flipped copy of the filter (stride 1; padding at most the kernel less one), and phase
+// blocks over a transposed copy (strides, larger padding; dilations and groups:
+// GroupedConvKernelTest).
+TEST(ConvKernel, InputGradientPaths) {
+  expectConvMatches({6, 7, 9, 10, 3, 1, true});
+  expectConvMatches({6, 7, 9, 10, 3, 1, false});
+  expectConvMatches({7, 8, 16, 12, 4, 2, true});
+  expectConvMatches({4, 5, 96, 100, 3, 1, true});  // 3 x 3 x 96 x 100 floats: past the copy's limit
+  ConvShape wide{2, 60, 8, 3, 1, 1, true};  // the forward's one-pixel fallback
+  wide.kw = 59;
+  expectConvMatches(wide);
+  // Padding of 3 around a 2 x 2 kernel.
+  Attrs geo{{"strides", std::vector<int64_t>{1, 1}}, {"pads", std::vector<int64_t>{3, 3, 3, 3}}};
+  Graph g;
+  NodeId dy = input(g, "dy", DType::F32, {kBatch, 11, 12, 9});
+  NodeId w = param(g, "w", {2, 2, 8, 9});
+  geo.set("input_hw", std::vector<int64_t>{6, 7});
+  g.outputs.push_back({"dx", op(g, OpKind::Conv2DGradInput, {dy, w}, geo)});
+  MatchOptions o;
+  o.rtol = 1e-3;
+  o.bitIdenticalAcrossThreads = true;
+  expectMatchesInterpreter(g, o);
 }
 
 // The AVX-512 blocking (16 lanes, 32 registers), the AVX2 one (8 lanes, 16 registers) and

@@ -6,7 +6,6 @@
 // finely as possible, and for the AVX-512, AVX2 and SSE blockings.
 #include <gtest/gtest.h>
 
-#include <cstring>
 
 #include "compiler/codegen/kernels/conv/ConvVectorUnit.h"
 #include "tests/codegen/CodegenTestUtil.h"
@@ -67,41 +66,12 @@ void expectGroupedConvMatches(const GroupedConvShape& s) {
   SCOPED_TRACE(describeGrouped(s));
   Graph g = groupedConvGraph(s);
   for (const Output& o : g.outputs) ASSERT_NE(o.node, kNoNode);
-  CompileOptions opt;
-  opt.chunkWork = 1;
-  auto compiled = jitCompile(g, nullptr, opt);
-  ASSERT_TRUE(compiled.ok()) << compiled.error().message;
-  CompiledModel& m = **compiled;
-  std::vector<NodeId> wanted;
-  for (const Output& o : g.outputs) wanted.push_back(o.node);
-  for (int64_t batch : {1, 5}) {
-    std::mt19937_64 rng(static_cast<uint64_t>(batch * 977 + s.c * 13 + s.f + s.groups));
-    Leaves l = makeLeaves(g, m, batch, rng);
-    auto want = interpret(g, l.values, wanted, Precision::F32);
-    ASSERT_TRUE(want.ok()) << want.error().message;
-    std::vector<std::vector<HostTensor>> byThreads;
-    for (int threads : {1, 2}) {
-      ThreadsScope ts(threads);
-      std::vector<HostTensor> outs;
-      for (const TensorSpec& t : m.inference().outputs) outs.push_back(hostBuffer(t.type, batch));
-      std::vector<const void*> in;
-      for (HostTensor& h : l.inputs) in.push_back(h.data());
-      std::vector<void*> out;
-      for (HostTensor& h : outs) out.push_back(h.data());
-      auto ok = m.forward(in, out, batch);
-      ASSERT_TRUE(ok.ok()) << ok.error().message;
-      for (size_t i = 0; i < outs.size(); ++i)
-        EXPECT_TRUE(closeTo((*want)[i], outs[i], 1e-3))
-            << "output " << g.outputs[i].name << " batch " << batch << " threads " << threads;
-      byThreads.push_back(std::move(outs));
-    }
-    for (size_t i = 0; i < byThreads[0].size(); ++i) {
-      const std::vector<float>&a = byThreads[0][i].f, &b = byThreads[1][i].f;
-      ASSERT_EQ(a.size(), b.size());
-      EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0)
-          << "output " << g.outputs[i].name << " batch " << batch << " differs between 1 and 2 threads";
-    }
-  }
+  MatchOptions o;
+  o.batches = {1, 5};
+  o.rtol = 1e-3;
+  o.bitIdenticalAcrossThreads = true;
+  o.seed = [&](int64_t batch) { return static_cast<uint64_t>(batch * 977 + s.c * 13 + s.f + s.groups); };
+  expectMatchesInterpreter(g, o);
 }
 
 TEST(GroupedConvKernel, Dilated) {
@@ -130,6 +100,29 @@ TEST(GroupedConvKernel, Depthwise) {
   expectGroupedConvMatches({10, 12, 20, 20, 3, 1, 2, 20, true});
   expectGroupedConvMatches({8, 9, 5, 10, 5, 2, 2, 5, true});
   expectGroupedConvMatches({16, 16, 24, 24, 5, 1, 1, 24, true});  // 25 taps: two tap blocks
+}
+
+// A bias and an activation after the convolution run as its epilogue, on each register
+// block right after it is stored (grouped, dilated and depthwise forward alike).
+TEST(GroupedConvKernel, Epilogue) {
+  for (int64_t groups : {1, 4, 12}) {
+    SCOPED_TRACE("groups " + std::to_string(groups));
+    Attrs geo{{"strides", std::vector<int64_t>{1, 1}},
+              {"pads", std::vector<int64_t>{2, 2, 2, 2}},
+              {"dilations", std::vector<int64_t>{2, 2}},
+              {"groups", groups}};
+    Graph g;
+    NodeId x = input(g, "x", DType::F32, {kBatch, 9, 11, 12});
+    NodeId w = param(g, "w", {3, 3, 12 / groups, 12});
+    NodeId bias = param(g, "bias", {12});
+    NodeId y = op(g, OpKind::Add, {op(g, OpKind::Conv2D, {x, w}, geo), bias});
+    g.outputs.push_back({"y", op(g, OpKind::Relu, {y})});
+    MatchOptions o;
+    o.batches = {1, 5};
+    o.rtol = 1e-3;
+    o.bitIdenticalAcrossThreads = true;
+    expectMatchesInterpreter(g, o);
+  }
 }
 
 struct GroupedVectorUnitScope {

@@ -64,6 +64,12 @@ Value* ConvVectors::load(NodeId node, Value* index, int64_t active) {
   return v;
 }
 
+Value* ConvVectors::loadAt(Value* address, int64_t active) {
+  auto& b = tb_.b();
+  if (active >= lanes_) return b.CreateAlignedLoad(type_, address, llvm::Align(4));
+  return b.CreateMaskedLoad(type_, address, llvm::Align(4), mask(active), zero());
+}
+
 void ConvVectors::store(NodeId node, Value* index, Value* value, int64_t active) {
   auto& b = tb_.b();
   Value* p = tb_.address(node, index);

@@ -36,9 +36,12 @@ class ConvVectors {
   explicit ConvVectors(TaskBuilder& tb);
 
   int lanes() const { return lanes_; }
+  TaskBuilder& builder() { return tb_; }
   llvm::Value* zero();
   llvm::Value* splat(llvm::Value* scalar);
   llvm::Value* load(NodeId node, llvm::Value* index, int64_t active);
+  // A vector at `address` in the task's own scratch (an alloca: no alias metadata needed).
+  llvm::Value* loadAt(llvm::Value* address, int64_t active);
   void store(NodeId node, llvm::Value* index, llvm::Value* value, int64_t active);
   llvm::Value* fma(llvm::Value* a, llvm::Value* b, llvm::Value* acc);
   // The sum of the lanes (a fixed tree: the same for every call on this CPU).
@@ -86,13 +89,13 @@ llvm::Value* endValidOutput(TaskBuilder& tb, llvm::Value* k, int64_t pad, int64_
 // filters instead (EmitConvGradFilterFewChannels.cpp). N: the images.
 Result<void> emitConv2DGradFilterFewChannels(KernelContext& kc, const ConvDims& d, Extent N);
 
-// Signed index arithmetic: window positions may be negative before they are clamped.
-inline llvm::Value* sAdd(llvm::IRBuilder<>& b, llvm::Value* x, llvm::Value* y) { return b.CreateNSWAdd(x, y); }
-inline llvm::Value* sAdd(llvm::IRBuilder<>& b, llvm::Value* x, int64_t k) {
-  return k == 0 ? x : b.CreateNSWAdd(x, b.getInt64(static_cast<uint64_t>(k)));
-}
-inline llvm::Value* sMul(llvm::IRBuilder<>& b, llvm::Value* x, int64_t k) {
-  return k == 1 ? x : b.CreateNSWMul(x, b.getInt64(static_cast<uint64_t>(k)));
-}
+// A stride-1, undilated input gradient as the forward convolution of dy with a flipped,
+// transposed copy of the filter on each task's stack (EmitConv.cpp), when the copy fits
+// kMaxFlippedWeightFloats and C fills a vector.
+constexpr int64_t kMaxFlippedWeightFloats = 65536;  // 256 KiB
+bool gradInputRunsForward(const ConvDims& d, int64_t lanes);
+Result<void> emitConv2DGradInputAsForward(KernelContext& kc, const ConvDims& d);
+
+// sAdd, sMul: LoopBuilder.h (through Emit.h).
 
 }  // namespace nnc::codegen

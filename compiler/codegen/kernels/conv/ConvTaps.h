@@ -22,6 +22,22 @@ struct GroupedConvDims {
 };
 GroupedConvDims groupedConvDims(const Node& n, const Shape& x, const Shape& w, const Shape& y);
 
+// The state the grouped and depthwise emitters share: the task, its vectors and the
+// convolution's sizes.
+struct GroupedConvEmitter {
+  GroupedConvEmitter(KernelContext& kc, const GroupedConvDims& gd)
+      : kc(kc), gd(gd), d(this->gd.d), geo(this->gd.d.geo), tb(kc.entry, kc.taskName(), kc.buffers()), v(tb), b(tb.b()),
+        L(v.lanes()) {}
+  KernelContext& kc;
+  const GroupedConvDims gd;
+  const ConvDims& d;
+  const Window& geo;
+  TaskBuilder tb;
+  ConvVectors v;
+  llvm::IRBuilder<>& b;
+  const int64_t L;
+};
+
 // True when the convolution needs the grouped/dilated emitters (groups > 1 or a dilation).
 bool needsGroupedConv(const Node& n);
 
@@ -72,6 +88,11 @@ llvm::Value* keepInside(TaskBuilder& tb, llvm::Value* value, llvm::Value* inside
 }  // namespace nnc::codegen
 
 namespace nnc::codegen {
+
+// The input gradient through a transposed copy of the filter (EmitConvGradInputTransposed.cpp),
+// when a group has at least a vector of channels and the copy fits a task's stack.
+bool gradInputTransposesWeights(const GroupedConvDims& gd, int64_t lanes);
+Result<void> emitConv2DGradInputTransposedWeights(KernelContext& kc, const GroupedConvDims& gd);
 
 // The generic grouped/dilated emitters (EmitConvGrouped.cpp).
 Result<void> emitGroupedConv2D(KernelContext& kc);

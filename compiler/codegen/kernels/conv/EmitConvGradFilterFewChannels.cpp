@@ -19,144 +19,142 @@
 // every thread count.
 #include <algorithm>
 
-#include "compiler/codegen/kernels/conv/ConvKernels.h"
+#include "compiler/codegen/kernels/conv/ConvRegisterBlock.h"
 
 namespace nnc::codegen {
 
 using llvm::Value;
 
-Result<void> emitConv2DGradFilterFewChannels(KernelContext& kc, const ConvDims& d, Extent N) {
-  const Node& n = kc.root();
-  NodeId X = n.inputs[0], DY = n.inputs[1], DW = kc.kernel.root;
-  const Window& geo = d.geo;
-  const VectorUnit vu = convVectorUnit();
-  const int64_t L = vu.lanes;
+namespace {
 
-  const int64_t fVectors = (d.F + L - 1) / L, fTail = d.F % L;
-  // Registers: nk accumulators (two sets when nk is under the 8 chains that hide the FMA
-  // latency), the dy vector and one broadcast.
-  const int64_t nk = pickBlock(d.KW, (vu.registers - 2) / 2);
-  const int64_t kBlocks = (d.KW + nk - 1) / nk, kTail = d.KW % nk;
-  const int64_t units = d.KH * kBlocks * d.C * fVectors;
+// A unit u = ((ky * kBlocks + column block) * C + c) * fVectors + f vector, and its valid
+// output rows in the current tile.
+struct FewChannelsUnit {
+  Value *ky, *kx0, *c, *f0, *lastBlock, *lastVector;
+  Value *img, *ohLo, *ohHi;
+};
 
-  TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
-  ConvVectors v(tb);
-  auto& b = tb.b();
+class FewChannelsGradFilter {
+ public:
+  FewChannelsGradFilter(KernelContext& kc, const ConvDims& d, Extent N)
+      : kc_(kc), d_(d), N_(N), tb_(kc.entry, kc.taskName(), kc.buffers()), v_(tb_), b_(tb_.b()) {
+    const VectorUnit vu = convVectorUnit();
+    L_ = vu.lanes;
+    fVectors_ = (d.F + L_ - 1) / L_;
+    // Registers: nk accumulators (two sets when nk is under the 8 chains that hide the FMA
+    // latency), the dy vector and one broadcast.
+    nk_ = pickBlock(d.KW, (vu.registers - 2) / 2);
+    kBlocks_ = (d.KW + nk_ - 1) / nk_;
+  }
 
-  // A unit u = ((ky * kBlocks + column block) * C + c) * fVectors + f vector.
-  struct Unit {
-    Value *ky, *kx0, *c, *f0, *lastBlock, *lastVector;
-  };
-  auto unitOf = [&](Value* u) {
-    Value* fv = b.CreateURem(u, tb.i64(fVectors));
-    Value* rest = b.CreateUDiv(u, tb.i64(fVectors));
-    Value* c = b.CreateURem(rest, tb.i64(d.C));
-    Value* kk = b.CreateUDiv(rest, tb.i64(d.C));
-    Value* kb = b.CreateURem(kk, tb.i64(kBlocks));
-    return Unit{b.CreateUDiv(kk, tb.i64(kBlocks)), sMul(b, kb, nk), c, sMul(b, fv, L),
-                b.CreateICmpEQ(kb, tb.i64(kBlocks - 1)), b.CreateICmpEQ(fv, tb.i64(fVectors - 1))};
-  };
+  void emit() {
+    const Window& geo = d_.geo;
+    // Output rows in tiles whose dy (about 16 KiB) stays in L1 while every unit of the task
+    // reads it.
+    const int64_t tileRows = std::clamp<int64_t>(16384 / std::max<int64_t>(1, d_.OW * d_.F * 4), 1, d_.OH);
+    auto zero = [&](Value* u) {
+      FewChannelsUnit un = unitOf(u);
+      withWidths(un, [&](int64_t nc, int64_t active) {
+        for (int64_t k = 0; k < nc; ++k) v_.store(kc_.kernel.root, dwAt(un, k), v_.zero(), active);
+      });
+    };
+    forFilterGradientTiles(tb_, N_, d_.OH, tileRows, zero, [&](Value* img, Value* tileLo, Value* u) {
+      FewChannelsUnit un = unitOf(u);
+      un.img = img;
+      withWidths(un, [&](int64_t nc, int64_t active) {
+        un.ohLo = tb_.smax(firstValidOutput(tb_, un.ky, geo.pt, geo.sh), tileLo);
+        un.ohHi = tb_.smin(endValidOutput(tb_, un.ky, geo.pt, geo.sh, d_.H, d_.OH), sAdd(b_, tileLo, tileRows));
+        block(un, nc, active);
+      });
+    });
+    int64_t units = d_.KH * kBlocks_ * d_.C * fVectors_;
+    tb_.finish(Extent{units, false}, Extent{N_.k * d_.OH * d_.OW * nk_ * L_ * 2, N_.batched});
+  }
+
+ private:
+  FewChannelsUnit unitOf(Value* u) {
+    Value* fv = b_.CreateURem(u, tb_.i64(fVectors_));
+    Value* rest = b_.CreateUDiv(u, tb_.i64(fVectors_));
+    Value* c = b_.CreateURem(rest, tb_.i64(d_.C));
+    Value* kk = b_.CreateUDiv(rest, tb_.i64(d_.C));
+    Value* kb = b_.CreateURem(kk, tb_.i64(kBlocks_));
+    return FewChannelsUnit{b_.CreateUDiv(kk, tb_.i64(kBlocks_)), sMul(b_, kb, nk_), c, sMul(b_, fv, L_),
+                           b_.CreateICmpEQ(kb, tb_.i64(kBlocks_ - 1)), b_.CreateICmpEQ(fv, tb_.i64(fVectors_ - 1)),
+                           nullptr, nullptr, nullptr};
+  }
+
   // Runs body(columns, lanes) with the unit's compile-time widths (the last column block and
   // the last vector of f may be narrower).
-  auto withWidths = [&](const Unit& un, const std::function<void(int64_t, int64_t)>& body) {
-    auto lanes = [&](int64_t columns) {
-      if (fTail == 0) return body(columns, L);
-      tb.ifThen(b.CreateNot(un.lastVector), [&] { body(columns, L); });
-      tb.ifThen(un.lastVector, [&] { body(columns, fTail); });
-    };
-    if (kTail == 0) return lanes(nk);
-    tb.ifThen(b.CreateNot(un.lastBlock), [&] { lanes(nk); });
-    tb.ifThen(un.lastBlock, [&] { lanes(kTail); });
-  };
-  // dw of column k of the unit's block, at its vector of f.
-  auto dwAt = [&](const Unit& un, int64_t k) {
-    Value* kx = sAdd(b, un.kx0, k);
-    return sAdd(b, sMul(b, sAdd(b, sMul(b, sAdd(b, sMul(b, un.ky, d.KW), kx), d.C), un.c), d.F), un.f0);
-  };
-
-  // Zero this task's blocks of dw: the sums start from +0.
-  tb.loop(tb.begin(), tb.end(), [&](Value* u) {
-    Unit un = unitOf(u);
-    withWidths(un, [&](int64_t nc, int64_t active) {
-      for (int64_t k = 0; k < nc; ++k) v.store(DW, dwAt(un, k), v.zero(), active);
+  void withWidths(const FewChannelsUnit& un, const std::function<void(int64_t, int64_t)>& body) {
+    withTailWidth(tb_, un.lastBlock, nk_, d_.KW % nk_, [&](int64_t columns) {
+      withTailWidth(tb_, un.lastVector, L_, d_.F % L_, [&](int64_t lanes) { body(columns, lanes); });
     });
-  }, "zero");
+  }
 
-  // Output rows are visited in tiles whose dy (about 16 KiB) stays in L1 while every unit
-  // of the task reads it.
-  const int64_t tileRows = std::clamp<int64_t>(16384 / std::max<int64_t>(1, d.OW * d.F * 4), 1, d.OH);
-  const int64_t tiles = (d.OH + tileRows - 1) / tileRows;
-  tb.loop(tb.i64(0), tb.extent(N), [&](Value* img) {
-    tb.loop(tb.i64(0), tb.i64(tiles), [&](Value* tile) {
-      Value* tileLo = sMul(b, tile, tileRows);
-      tb.loop(tb.begin(), tb.end(), [&](Value* u) {
-        Unit un = unitOf(u);
-        withWidths(un, [&](int64_t nc, int64_t active) {
-          Value* ohLo = tb.smax(firstValidOutput(tb, un.ky, geo.pt, geo.sh), tileLo);
-          Value* ohHi = tb.smin(endValidOutput(tb, un.ky, geo.pt, geo.sh, d.H, d.OH), sAdd(b, tileLo, tileRows));
-          // Column k's valid pixels are [lo[k], hi[k]); both fall as k grows, so the pixels
-          // valid for every column of the block are [lo[0], hi[nc - 1]).
-          std::vector<Value*> lo, hi;
-          for (int64_t k = 0; k < nc; ++k) {
-            Value* kx = sAdd(b, un.kx0, k);
-            lo.push_back(firstValidOutput(tb, kx, geo.pl, geo.sw));
-            hi.push_back(endValidOutput(tb, kx, geo.pl, geo.sw, d.W, d.OW));
-          }
-          Value* interiorLo = lo[0];
-          Value* interiorHi = tb.smax(hi[static_cast<size_t>(nc - 1)], interiorLo);
+  // dw of column k of the unit's block, at its vector of f.
+  Value* dwAt(const FewChannelsUnit& un, int64_t k) {
+    Value* kx = sAdd(b_, un.kx0, k);
+    return sAdd(b_, sMul(b_, sAdd(b_, sMul(b_, sAdd(b_, sMul(b_, un.ky, d_.KW), kx), d_.C), un.c), d_.F), un.f0);
+  }
 
-          const int64_t setsHere = nc >= 8 ? 1 : 2;
-          std::vector<llvm::AllocaInst*> acc = v.accumulators(static_cast<size_t>(setsHere * nc));
-          for (int64_t k = 0; k < nc; ++k) {
-            v.set(acc[static_cast<size_t>(k)], v.load(DW, dwAt(un, k), active));
-            if (setsHere == 2) v.set(acc[static_cast<size_t>(nc + k)], v.zero());
-          }
-          tb.loop(ohLo, ohHi, [&](Value* oh) {
-            Value* ih = sAdd(b, sAdd(b, sMul(b, oh, geo.sh), un.ky), -geo.pt);
-            Value* xRow = sMul(b, sAdd(b, sMul(b, img, d.H), ih), d.W);
-            Value* dyRow = sMul(b, sAdd(b, sMul(b, img, d.OH), oh), d.OW);
-            // Output pixel ow into columns [k0, k1) of set `set`.
-            auto pixel = [&](Value* ow, int64_t k0, int64_t k1, int64_t set) {
-              Value* dyv = v.load(DY, sAdd(b, sMul(b, sAdd(b, dyRow, ow), d.F), un.f0), active);
-              Value* iw0 = sAdd(b, sAdd(b, sMul(b, ow, geo.sw), un.kx0), -geo.pl);  // column 0's
-              for (int64_t k = k0; k < k1; ++k) {
-                Value* xb = v.splat(tb.load(X, sAdd(b, sMul(b, sAdd(b, sAdd(b, xRow, iw0), k), d.C), un.c)));
-                llvm::AllocaInst* a = acc[static_cast<size_t>(set * nc + k)];
-                v.set(a, v.fma(xb, dyv, v.get(a)));
-              }
-            };
-            // Left border: column k alone over [lo[k], interiorLo).
-            for (int64_t k = 1; k < nc; ++k)
-              tb.loop(lo[static_cast<size_t>(k)], tb.smin(interiorLo, hi[static_cast<size_t>(k)]),
-                      [&](Value* ow) { pixel(ow, k, k + 1, 0); }, "owl");
-            if (setsHere == 1) {
-              tb.loop(interiorLo, interiorHi, [&](Value* ow) { pixel(ow, 0, nc, 0); }, "ow");
-            } else {
-              Value* count = b.CreateNSWSub(interiorHi, interiorLo);
-              Value* pairs = b.CreateUDiv(count, tb.i64(2));
-              tb.loop(tb.i64(0), pairs, [&](Value* i) {
-                Value* ow = sAdd(b, interiorLo, sMul(b, i, 2));
-                pixel(ow, 0, nc, 0);
-                pixel(sAdd(b, ow, 1), 0, nc, 1);
-              }, "ow2");
-              tb.ifThen(b.CreateICmpNE(b.CreateURem(count, tb.i64(2)), tb.i64(0)),
-                        [&] { pixel(sAdd(b, interiorLo, sMul(b, pairs, 2)), 0, nc, 0); });
-            }
-            // Right border: column k alone over [interiorHi, hi[k]).
-            for (int64_t k = 0; k + 1 < nc; ++k)
-              tb.loop(tb.smax(interiorHi, lo[static_cast<size_t>(k)]), hi[static_cast<size_t>(k)],
-                      [&](Value* ow) { pixel(ow, k, k + 1, 0); }, "owr");
-          }, "oh");
-          for (int64_t k = 0; k < nc; ++k) {
-            Value* sum = v.get(acc[static_cast<size_t>(k)]);
-            if (setsHere == 2) sum = b.CreateFAdd(sum, v.get(acc[static_cast<size_t>(nc + k)]));
-            v.store(DW, dwAt(un, k), sum, active);
-          }
-        });
-      }, "unit");
-    }, "tile");
-  }, "n");
-  tb.finish(Extent{units, false}, Extent{N.k * d.OH * d.OW * nk * L * 2, N.batched});
+  // The unit's nc columns over its rows of the tile. Each output row's pixels split into an
+  // interior, where every column of the block lands inside the image, and borders where
+  // column k runs alone.
+  void block(const FewChannelsUnit& un, int64_t nc, int64_t active) {
+    const Window& geo = d_.geo;
+    // Column k's valid pixels are [lo[k], hi[k]); both fall as k grows, so the pixels valid
+    // for every column of the block are [lo[0], hi[nc - 1]).
+    std::vector<Value*> lo, hi;
+    for (int64_t k = 0; k < nc; ++k) {
+      Value* kx = sAdd(b_, un.kx0, k);
+      lo.push_back(firstValidOutput(tb_, kx, geo.pl, geo.sw));
+      hi.push_back(endValidOutput(tb_, kx, geo.pl, geo.sw, d_.W, d_.OW));
+    }
+    Value* interiorLo = lo[0];
+    Value* interiorHi = tb_.smax(hi[static_cast<size_t>(nc - 1)], interiorLo);
+    const int64_t sets = nc >= 8 ? 1 : 2;
+    RegisterBlock acc(v_, nc, 1, active, sets);
+    acc.load(kc_.kernel.root, [&](int64_t k) { return dwAt(un, k); });
+    tb_.loop(un.ohLo, un.ohHi, [&](Value* oh) {
+      Value* ih = sAdd(b_, sAdd(b_, sMul(b_, oh, geo.sh), un.ky), -geo.pt);
+      Value* xRow = sMul(b_, sAdd(b_, sMul(b_, un.img, d_.H), ih), d_.W);
+      Value* dyRow = sMul(b_, sAdd(b_, sMul(b_, un.img, d_.OH), oh), d_.OW);
+      // Output pixel ow into columns [k0, k1) of set `set`.
+      auto pixel = [&](Value* ow, int64_t k0, int64_t k1, int64_t set) {
+        Value* dyv = v_.load(kc_.root().inputs[1], sAdd(b_, sMul(b_, sAdd(b_, dyRow, ow), d_.F), un.f0), active);
+        Value* iw0 = sAdd(b_, sAdd(b_, sMul(b_, ow, geo.sw), un.kx0), -geo.pl);  // column 0's
+        std::vector<int64_t> ks;
+        for (int64_t k = k0; k < k1; ++k) ks.push_back(k);
+        acc.outer({dyv}, [&](int64_t k) {
+          return v_.splat(tb_.load(kc_.root().inputs[0], sAdd(b_, sMul(b_, sAdd(b_, sAdd(b_, xRow, iw0), k), d_.C), un.c)));
+        }, ks, set);
+      };
+      // Left border: column k alone over [lo[k], interiorLo).
+      for (int64_t k = 1; k < nc; ++k)
+        tb_.loop(lo[static_cast<size_t>(k)], tb_.smin(interiorLo, hi[static_cast<size_t>(k)]),
+                 [&](Value* ow) { pixel(ow, k, k + 1, 0); }, "owl");
+      forPixelSets(tb_, interiorLo, interiorHi, sets, [&](Value* ow, int64_t set) { pixel(ow, 0, nc, set); });
+      // Right border: column k alone over [interiorHi, hi[k]).
+      for (int64_t k = 0; k + 1 < nc; ++k)
+        tb_.loop(tb_.smax(interiorHi, lo[static_cast<size_t>(k)]), hi[static_cast<size_t>(k)],
+                 [&](Value* ow) { pixel(ow, k, k + 1, 0); }, "owr");
+    }, "oh");
+    acc.store(kc_.kernel.root, [&](int64_t k) { return dwAt(un, k); });
+  }
+
+  KernelContext& kc_;
+  ConvDims d_;
+  Extent N_;
+  TaskBuilder tb_;
+  ConvVectors v_;
+  llvm::IRBuilder<>& b_;
+  int64_t L_ = 8, fVectors_ = 1, nk_ = 1, kBlocks_ = 1;
+};
+
+}  // namespace
+
+Result<void> emitConv2DGradFilterFewChannels(KernelContext& kc, const ConvDims& d, Extent N) {
+  FewChannelsGradFilter(kc, d, N).emit();
   return {};
 }
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "compiler/codegen/kernels/conv/ConvRegisterBlock.h"
 #include "compiler/codegen/kernels/conv/ConvTaps.h"
 
 namespace nnc::codegen {
@@ -36,249 +37,256 @@ Value* depthwiseInput(TaskBuilder& tb, ConvVectors& v, NodeId X, Value* xPixel, 
   return b.CreateShuffleVector(raw, mask);
 }
 
-Result<void> emitDepthwiseForward(KernelContext& kc, const GroupedConvDims& gd) {
-  const Node& n = kc.root();
-  bool epilogue = !kc.kernel.epilogue.empty();
-  NodeId X = n.inputs[0], Wt = n.inputs[1], Y = epilogue ? kc.kernel.epilogue.back() : kc.kernel.root;
-  const Shape& ys = n.type.shape;
-  const ConvDims& d = gd.d;
-  const Window& geo = d.geo;
-  const VectorUnit vu = convVectorUnit();
-  const int64_t L = vu.lanes, M = gd.Fg;
-  // Register block: pixels x vectors accumulators, `vectors` filter vectors, one input vector.
-  // Four vectors (two pixels on AVX2): wider channel runs per block measured faster than
-  // more pixels (56x56x64, 3x3: 0.75-0.93x oneDNN against 0.6-0.7x with two vectors).
-  int64_t vectors = std::min<int64_t>((d.F + L - 1) / L, 4);
-  int64_t pixels = std::clamp<int64_t>((vu.registers - vectors - 1) / vectors, 1, 8);
+// Parallel range: output rows (n, oh). Register block: `pixels` output pixels x `vectors`
+// vectors of channels. With a narrow window, a block's taps of one filter row share their
+// input columns: each column's vectors are loaded once and feed every (pixel, kx) that reads
+// them, against the KW x vectors filter vectors held in registers (4 pixels x 2 vectors on
+// AVX2: 18 loads for 24 FMAs per 3x3 filter row, where loading per tap took 12 for 8; one
+// vector of 8 pixels measured slower, its pixels' channels a half cache line apart). Wider
+// windows load per tap, with four vectors of channels (two pixels on AVX2). Either way each
+// accumulator sums its taps in (ky, kx) order.
+class DepthwiseConvForward : GroupedConvEmitter {
+ public:
+  DepthwiseConvForward(KernelContext& kc, const GroupedConvDims& gd) : GroupedConvEmitter(kc, gd), out_(convOutput(kc)) {
+    const int64_t registers = convVectorUnit().registers, fVectors = (d.F + L - 1) / L;
+    vectors_ = std::min<int64_t>(fVectors, 2);
+    pixels_ = std::min<int64_t>((registers - d.KW * vectors_ - 1) / vectors_, 8);
+    sharedColumns_ = pixels_ >= 4;
+    if (!sharedColumns_) {
+      vectors_ = std::min<int64_t>(fVectors, 4);
+      pixels_ = std::clamp<int64_t>((registers - vectors_ - 1) / vectors_, 1, 8);
+    }
+  }
 
-  TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
-  ConvVectors v(tb);
-  auto& b = tb.b();
-  tb.loop(tb.begin(), tb.end(), [&](Value* r) {  // r = n * OH + oh
-    Value* img = b.CreateUDiv(r, tb.i64(d.OH));
-    Value* oh = b.CreateURem(r, tb.i64(d.OH));
-    Value* ihBase = sAdd(b, sMul(b, oh, geo.sh), -geo.pt);
-    Value* xImageRow = sMul(b, img, d.H);
-    Value* yRow = sMul(b, r, d.OW * d.F);
-    // Pixel blocks outside, channel blocks inside: the block's input pixels (all channels)
-    // stay in L1 while every channel block reads them.
-    forBlocks(tb, 0, d.OW, pixels, [&](Value* ow0, int64_t np) {
-      forBlocks(tb, 0, d.F, vectors * L, [&](Value* f0, int64_t fWidth) {
-        int64_t nv = (fWidth + L - 1) / L;
-        auto active = [&](int64_t j) { return std::min<int64_t>(L, fWidth - j * L); };
-        std::vector<llvm::AllocaInst*> acc = v.accumulators(static_cast<size_t>(np * nv));
-        for (llvm::AllocaInst* a : acc) v.set(a, v.zero());
-        splitInterior(tb, blockInterior(tb, geo, d.W, ow0, np), [&](bool interior) {
-          tb.loop(tb.i64(0), tb.i64(d.KH), [&](Value* ky) {
-            Value* ih = sAdd(b, ihBase, sMul(b, ky, geo.dh));
-            Value* rowInside = b.CreateAnd(b.CreateICmpSGE(ih, tb.i64(0)), b.CreateICmpSLT(ih, tb.i64(d.H)));
-            tb.ifThen(rowInside, [&] {
-              Value* xRow = sMul(b, sAdd(b, xImageRow, ih), d.W);
-              tb.loop(tb.i64(0), tb.i64(d.KW), [&](Value* kx) {
-                Value* wAt = sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), kx), d.F), f0);
-                std::vector<Value*> wv;
-                for (int64_t j = 0; j < nv; ++j) wv.push_back(v.load(Wt, sAdd(b, wAt, j * L), active(j)));
-                for (int64_t p = 0; p < np; ++p) {
-                  TapColumn t = tapColumn(tb, geo, d.W, sAdd(b, ow0, p), kx);
-                  Value* xPixel = sMul(b, sAdd(b, xRow, interior ? t.column : t.clamped), d.C);
-                  for (int64_t j = 0; j < nv; ++j) {
-                    Value* xv = depthwiseInput(tb, v, X, xPixel, sAdd(b, f0, j * L), M, active(j));
-                    if (!interior) xv = keepInside(tb, xv, t.inside);
-                    llvm::AllocaInst* a = acc[static_cast<size_t>(p * nv + j)];
-                    v.set(a, v.fma(xv, wv[static_cast<size_t>(j)], v.get(a)));
-                  }
-                }
-              }, "kx");
-            });
-          }, "ky");
+  void emit() {
+    tb.loop(tb.begin(), tb.end(), [&](Value* r) {  // r = n * OH + oh
+      // Pixel blocks outside, channel blocks inside: the block's input pixels (all channels)
+      // stay in L1 while every channel block reads them.
+      forBlocks(tb, 0, d.OW, pixels_, [&](Value* ow0, int64_t np) {
+        forBlocks(tb, 0, d.F, vectors_ * L, [&](Value* f0, int64_t fWidth) { block(r, ow0, np, f0, fWidth); }, "fb");
+      }, "owb");
+    }, "row");
+    const Shape& ys = out_.shape;
+    Extent rows{(ys[0] == kBatch ? 1 : ys[0]) * d.OH, ys.isBatched()};
+    tb.finish(rows, Extent{d.OW * d.KH * d.KW * d.F * 2, false});
+  }
+
+ private:
+  void block(Value* r, Value* ow0, int64_t np, Value* f0, int64_t fWidth) {
+    Value* ihBase = sAdd(b, sMul(b, b.CreateURem(r, tb.i64(d.OH)), geo.sh), -geo.pt);
+    Value* xImageRow = sMul(b, b.CreateUDiv(r, tb.i64(d.OH)), d.H);
+    RegisterBlock acc(v, np, (fWidth + L - 1) / L, fWidth);
+    splitInterior(tb, blockInterior(tb, geo, d.W, ow0, np), [&](bool interior) {
+      tb.loop(tb.i64(0), tb.i64(d.KH), [&](Value* ky) {
+        Value* ih = sAdd(b, ihBase, sMul(b, ky, geo.dh));
+        Value* rowInside = b.CreateAnd(b.CreateICmpSGE(ih, tb.i64(0)), b.CreateICmpSLT(ih, tb.i64(d.H)));
+        tb.ifThen(rowInside, [&] {
+          Value* xRow = sMul(b, sAdd(b, xImageRow, ih), d.W);
+          if (sharedColumns_) return filterRow(acc, interior, ow0, xRow, ky, f0);
+          tb.loop(tb.i64(0), tb.i64(d.KW), [&](Value* kx) { tap(acc, interior, ow0, xRow, ky, kx, f0); }, "kx");
         });
-        for (int64_t p = 0; p < np; ++p) {
-          Value* yAt = sAdd(b, sAdd(b, yRow, sMul(b, sAdd(b, ow0, p), d.F)), f0);
-          for (int64_t j = 0; j < nv; ++j)
-            v.store(Y, sAdd(b, yAt, j * L), v.get(acc[static_cast<size_t>(p * nv + j)]), active(j));
-          if (epilogue) {
-            Value* pixel = sAdd(b, sMul(b, r, d.OW), sAdd(b, ow0, p));
-            tb.loop(tb.i64(0), tb.i64(fWidth), [&](Value* c) {
-              emitEpilogueElement(tb, kc.kernel, Y, ys, pixel, sAdd(b, f0, c), sAdd(b, yAt, c));
-            }, "ec");
-          }
-        }
-      }, "fb");
-    }, "owb");
-  }, "row");
-  Extent rows{(ys[0] == kBatch ? 1 : ys[0]) * d.OH, ys.isBatched()};
-  tb.finish(rows, Extent{d.OW * d.KH * d.KW * d.F * 2, false});
-  return {};
-}
+      }, "ky");
+    });
+    storeOutputBlock(kc, tb, acc, out_, r, ow0, d.OW, d.F, f0);
+  }
+
+  // Filter row ky of the block: input column e (from the block's first) feeds pixel p at tap
+  // kx when p * sw + kx * dw = e; columns outside the input read as zero unless interior.
+  void filterRow(RegisterBlock& acc, bool interior, Value* ow0, Value* xRow, Value* ky, Value* f0) {
+    std::vector<std::vector<Value*>> wv(static_cast<size_t>(d.KW));
+    for (int64_t kx = 0; kx < d.KW; ++kx) {
+      Value* wAt = sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), kx), d.F), f0);
+      for (int64_t j = 0; j < acc.cols(); ++j)
+        wv[static_cast<size_t>(kx)].push_back(v.load(kc.root().inputs[1], sAdd(b, wAt, j * L), acc.active(j)));
+    }
+    Value* first = sAdd(b, sMul(b, ow0, geo.sw), -geo.pl);
+    for (int64_t e = 0; e <= (acc.rows() - 1) * geo.sw + (d.KW - 1) * geo.dw; ++e) {
+      std::vector<std::pair<int64_t, int64_t>> users;  // (pixel, kx)
+      for (int64_t kx = 0; kx < d.KW; ++kx)
+        if (e >= kx * geo.dw && (e - kx * geo.dw) % geo.sw == 0 && (e - kx * geo.dw) / geo.sw < acc.rows())
+          users.push_back({(e - kx * geo.dw) / geo.sw, kx});
+      if (users.empty()) continue;
+      Value* col = sAdd(b, first, e);
+      Value* inside = b.CreateAnd(b.CreateICmpSGE(col, tb.i64(0)), b.CreateICmpSLT(col, tb.i64(d.W)));
+      if (!interior) col = tb.smin(tb.smax(col, tb.i64(0)), tb.i64(d.W - 1));
+      Value* xPixel = sMul(b, sAdd(b, xRow, col), d.C);
+      for (int64_t j = 0; j < acc.cols(); ++j) {
+        Value* xv = depthwiseInput(tb, v, kc.root().inputs[0], xPixel, sAdd(b, f0, j * L), gd.Fg, acc.active(j));
+        if (!interior) xv = keepInside(tb, xv, inside);
+        for (auto [p, kx] : users) acc.fma(p, j, xv, wv[static_cast<size_t>(kx)][static_cast<size_t>(j)]);
+      }
+    }
+  }
+
+  void tap(RegisterBlock& acc, bool interior, Value* ow0, Value* xRow, Value* ky, Value* kx, Value* f0) {
+    Value* wAt = sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), kx), d.F), f0);
+    std::vector<Value*> wv;
+    for (int64_t j = 0; j < acc.cols(); ++j) wv.push_back(v.load(kc.root().inputs[1], sAdd(b, wAt, j * L), acc.active(j)));
+    for (int64_t p = 0; p < acc.rows(); ++p) {
+      TapColumn t = tapColumn(tb, geo, d.W, sAdd(b, ow0, p), kx);
+      Value* xPixel = sMul(b, sAdd(b, xRow, interior ? t.column : t.clamped), d.C);
+      for (int64_t j = 0; j < acc.cols(); ++j) {
+        Value* xv = depthwiseInput(tb, v, kc.root().inputs[0], xPixel, sAdd(b, f0, j * L), gd.Fg, acc.active(j));
+        acc.fma(p, j, interior ? xv : keepInside(tb, xv, t.inside), wv[static_cast<size_t>(j)]);
+      }
+    }
+  }
+
+  ConvOutput out_;
+  int64_t vectors_ = 1, pixels_ = 1;
+  bool sharedColumns_ = false;
+};
 
 // Input gradient with M = 1: dx[n, ih, iw, c] = sum over (ky, kx) of dy[n, oh, ow, c] * w[ky, kx, 0, c]
 // where oh*sh = ih + pt - ky*dh and ow*sw = iw + pl - kx*dw. Vectors over c, blocks of
 // `pixels` input columns; parallel range: input rows (n, ih).
-Result<void> emitDepthwiseGradInput(KernelContext& kc, const GroupedConvDims& gd) {
-  const Node& n = kc.root();
-  NodeId DY = n.inputs[0], Wt = n.inputs[1], DX = kc.kernel.root;
-  const Shape& xs = n.type.shape;
-  const ConvDims& d = gd.d;
-  const Window& geo = d.geo;
-  const VectorUnit vu = convVectorUnit();
-  const int64_t L = vu.lanes;
-  int64_t vectors = std::min<int64_t>((d.C + L - 1) / L, 4);  // as the forward's blocks
-  int64_t pixels = std::clamp<int64_t>((vu.registers - vectors - 1) / vectors, 1, 8);
+class DepthwiseConvGradInput : GroupedConvEmitter {
+ public:
+  DepthwiseConvGradInput(KernelContext& kc, const GroupedConvDims& gd) : GroupedConvEmitter(kc, gd) {
+    vectors_ = std::min<int64_t>((d.C + L - 1) / L, 4);  // as the forward's blocks
+    pixels_ = std::clamp<int64_t>((convVectorUnit().registers - vectors_ - 1) / vectors_, 1, 8);
+  }
 
-  TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
-  ConvVectors v(tb);
-  auto& b = tb.b();
-  tb.loop(tb.begin(), tb.end(), [&](Value* r) {  // r = n * H + ih
-    Value* img = b.CreateUDiv(r, tb.i64(d.H));
+  void emit() {
+    tb.loop(tb.begin(), tb.end(), [&](Value* r) {  // r = n * H + ih
+      // Pixels outside, as the forward; in phases, so that a block's taps are valid together.
+      forPhaseBlocks(tb, d.W, geo.sw, pixels_, [&](int64_t ph, Value* q0, int64_t np) {
+        forBlocks(tb, 0, d.C, vectors_ * L, [&](Value* c0, int64_t cWidth) { block(r, ph, q0, np, c0, cWidth); }, "cb");
+      });
+    }, "row");
+    const Shape& xs = kc.root().type.shape;
+    Extent rows{(xs[0] == kBatch ? 1 : xs[0]) * d.H, xs.isBatched()};
+    tb.finish(rows, Extent{d.W * d.KH * d.KW * d.C * 2, false});
+  }
+
+ private:
+  void block(Value* r, int64_t ph, Value* q0, int64_t np, Value* c0, int64_t cWidth) {
     Value* ih = b.CreateURem(r, tb.i64(d.H));
-    Value* dyImageRow = sMul(b, img, d.OH);
-    Value* dxRow = sMul(b, r, d.W * d.C);
-    // Pixels outside, as the forward; in phases, so that a block's taps are valid together.
-    forPhaseBlocks(tb, d.W, geo.sw, pixels, [&](int64_t ph, Value* q0, int64_t np) {
-      forBlocks(tb, 0, d.C, vectors * L, [&](Value* c0, int64_t cWidth) {
-        int64_t nv = (cWidth + L - 1) / L;
-        auto active = [&](int64_t j) { return std::min<int64_t>(L, cWidth - j * L); };
-        std::vector<llvm::AllocaInst*> acc = v.accumulators(static_cast<size_t>(np * nv));
-        for (llvm::AllocaInst* a : acc) v.set(a, v.zero());
-        Value* interior = phaseBlockInterior(tb, ph, geo.pl, geo.sw, geo.dw, d.KW, d.OW, q0, np);
-        splitInterior(tb, interior, [&](bool inner) {
-          tb.loop(tb.i64(0), tb.i64(d.KH), [&](Value* ky) {
-            auto [oh, rowOk] =
-                gradientOutput(tb, b.CreateNSWSub(sAdd(b, ih, geo.pt), sMul(b, ky, geo.dh)), geo.sh, d.OH);
-            tb.ifThen(rowOk, [&] {
-              Value* dyRow = sMul(b, sAdd(b, dyImageRow, oh), d.OW);
-              tb.loop(tb.i64(0), tb.i64(d.KW), [&](Value* kx) {
-                PhaseTap tap = phaseTap(tb, ph, geo.pl, geo.sw, geo.dw, d.OW, kx, q0, np);
-                tb.ifThen(tap.uniform, [&] {
-                  Value* wAt = sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), kx), d.F), c0);
-                  std::vector<Value*> wv;
-                  for (int64_t j = 0; j < nv; ++j) wv.push_back(v.load(Wt, sAdd(b, wAt, j * L), active(j)));
-                  for (int64_t p = 0; p < np; ++p) {
-                    const size_t pi = static_cast<size_t>(p);
-                    Value* dyAt = sAdd(b, sMul(b, sAdd(b, dyRow, inner ? tap.unclamped[pi] : tap.column[pi]), d.F), c0);
-                    for (int64_t j = 0; j < nv; ++j) {
-                      Value* dyv = v.load(DY, sAdd(b, dyAt, j * L), active(j));
-                      if (!inner) dyv = keepInside(tb, dyv, tap.inside[pi]);
-                      llvm::AllocaInst* a = acc[static_cast<size_t>(p * nv + j)];
-                      v.set(a, v.fma(dyv, wv[static_cast<size_t>(j)], v.get(a)));
-                    }
-                  }
-                });
-              }, "kx");
-            });
-          }, "ky");
+    Value* dyImageRow = sMul(b, b.CreateUDiv(r, tb.i64(d.H)), d.OH);
+    RegisterBlock acc(v, np, (cWidth + L - 1) / L, cWidth);
+    Value* interior = phaseBlockInterior(tb, ph, geo.pl, geo.sw, geo.dw, d.KW, d.OW, q0, np);
+    splitInterior(tb, interior, [&](bool inner) {
+      tb.loop(tb.i64(0), tb.i64(d.KH), [&](Value* ky) {
+        auto [oh, rowOk] = gradientOutput(tb, b.CreateNSWSub(sAdd(b, ih, geo.pt), sMul(b, ky, geo.dh)), geo.sh, d.OH);
+        tb.ifThen(rowOk, [&] {
+          Value* dyRow = sMul(b, sAdd(b, dyImageRow, oh), d.OW);
+          tb.loop(tb.i64(0), tb.i64(d.KW), [&](Value* kx) {
+            PhaseTap t = phaseTap(tb, ph, geo.pl, geo.sw, geo.dw, d.OW, kx, q0, np);
+            tb.ifThen(t.uniform, [&] { tap(acc, inner, t, dyRow, ky, kx, c0); });
+          }, "kx");
         });
-        for (int64_t p = 0; p < np; ++p) {
-          Value* iw = sAdd(b, sMul(b, sAdd(b, q0, p), geo.sw), ph);
-          Value* at = sAdd(b, sAdd(b, dxRow, sMul(b, iw, d.C)), c0);
-          for (int64_t j = 0; j < nv; ++j)
-            v.store(DX, sAdd(b, at, j * L), v.get(acc[static_cast<size_t>(p * nv + j)]), active(j));
-        }
-      }, "cb");
+      }, "ky");
     });
-  }, "row");
-  Extent rows{(xs[0] == kBatch ? 1 : xs[0]) * d.H, xs.isBatched()};
-  tb.finish(rows, Extent{d.W * d.KH * d.KW * d.C * 2, false});
-  return {};
-}
+    Value* dxRow = sMul(b, r, d.W * d.C);
+    acc.store(kc.kernel.root, [&](int64_t p) {
+      Value* iw = sAdd(b, sMul(b, sAdd(b, q0, p), geo.sw), ph);
+      return sAdd(b, sAdd(b, dxRow, sMul(b, iw, d.C)), c0);
+    });
+  }
+
+  void tap(RegisterBlock& acc, bool inner, const PhaseTap& t, Value* dyRow, Value* ky, Value* kx, Value* c0) {
+    Value* wAt = sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), kx), d.F), c0);
+    std::vector<Value*> wv;
+    for (int64_t j = 0; j < acc.cols(); ++j) wv.push_back(v.load(kc.root().inputs[1], sAdd(b, wAt, j * L), acc.active(j)));
+    for (int64_t p = 0; p < acc.rows(); ++p) {
+      const size_t pi = static_cast<size_t>(p);
+      Value* dyAt = sAdd(b, sMul(b, sAdd(b, dyRow, inner ? t.unclamped[pi] : t.column[pi]), d.F), c0);
+      for (int64_t j = 0; j < acc.cols(); ++j) {
+        Value* dyv = v.load(kc.root().inputs[0], sAdd(b, dyAt, j * L), acc.active(j));
+        acc.fma(p, j, inner ? dyv : keepInside(tb, dyv, t.inside[pi]), wv[static_cast<size_t>(j)]);
+      }
+    }
+  }
+
+  int64_t vectors_ = 1, pixels_ = 1;
+};
 
 // Filter gradient: dw[ky, kx, 0, f] = sum over (n, oh, ow) of x[n, ih, iw, f / M] * dy[n, oh, ow, f].
 // Parallel range: units (vector of filters, block of taps); each unit keeps one accumulator
 // per tap of its block in registers over a tile of output rows (one pass over its dy), taps
 // on padding zeroed (ConvTaps.h), then stores; tiles are shared by the units while in L2.
-Result<void> emitDepthwiseGradFilter(KernelContext& kc, const GroupedConvDims& gd) {
-  const Graph& g = kc.graph();
-  const Node& n = kc.root();
-  NodeId X = n.inputs[0], DY = n.inputs[1], DW = kc.kernel.root;
-  const Shape& xs = g.type(X).shape;
-  const ConvDims& d = gd.d;
-  const Window& geo = d.geo;
-  Extent N = dimExtent(xs[0]);
-  const VectorUnit vu = convVectorUnit();
-  const int64_t L = vu.lanes, M = gd.Fg;
-  const int64_t taps = d.KH * d.KW;
-  int64_t tapBlock = std::clamp<int64_t>(vu.registers - 3, 1, taps);
-  int64_t tapBlocks = (taps + tapBlock - 1) / tapBlock;
-  int64_t fBlocks = (d.F + L - 1) / L, fTail = d.F % L;
+class DepthwiseConvGradFilter : GroupedConvEmitter {
+ public:
+  DepthwiseConvGradFilter(KernelContext& kc, const GroupedConvDims& gd, Extent N) : GroupedConvEmitter(kc, gd), N_(N) {
+    taps_ = d.KH * d.KW;
+    tapBlock_ = std::clamp<int64_t>(convVectorUnit().registers - 3, 1, taps_);
+    tapBlocks_ = (taps_ + tapBlock_ - 1) / tapBlock_;
+    fBlocks_ = (d.F + L - 1) / L;
+  }
 
-  TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
-  ConvVectors v(tb);
-  auto& b = tb.b();
-  // Calls body(f0, active lanes, first tap) for unit u = tap block * fBlocks + filter vector.
-  auto forUnit = [&](Value* u, const std::function<void(Value*, int64_t, int64_t)>& body) {
-    Value* fb = b.CreateURem(u, tb.i64(fBlocks));
-    Value* tblk = b.CreateUDiv(u, tb.i64(fBlocks));
-    Value* f0 = sMul(b, fb, L);
-    for (int64_t tbk = 0; tbk < tapBlocks; ++tbk) {
-      tb.ifThen(b.CreateICmpEQ(tblk, tb.i64(tbk)), [&] {
-        if (fTail == 0) return body(f0, L, tbk * tapBlock);
-        Value* last = b.CreateICmpEQ(fb, tb.i64(fBlocks - 1));
-        tb.ifThen(b.CreateNot(last), [&] { body(f0, L, tbk * tapBlock); });
-        tb.ifThen(last, [&] { body(f0, fTail, tbk * tapBlock); });
+  void emit() {
+    // Output rows in tiles whose x and dy (about 128 KiB) stay in L2 while every unit of the
+    // task reads its channels of them: without tiling each unit would stream the whole of both.
+    int64_t rowBytes = d.OW * d.F * 4 + d.W * d.C * 4 * std::max<int64_t>(1, geo.sh);
+    int64_t tileRows = std::clamp<int64_t>(131072 / std::max<int64_t>(1, rowBytes), 1, d.OH);
+    auto zero = [&](Value* u) {
+      forUnit(u, [&](Value* f0, int64_t act, int64_t t0) {
+        for (int64_t t = t0; t < std::min(t0 + tapBlock_, taps_); ++t)
+          v.store(kc.kernel.root, sAdd(b, f0, t * d.F), v.zero(), act);
       });
-    }
-  };
-  // Zero this task's blocks of dw: the sums start from +0.
-  tb.loop(tb.begin(), tb.end(), [&](Value* u) {
-    forUnit(u, [&](Value* f0, int64_t act, int64_t t0) {
-      for (int64_t t = t0; t < std::min(t0 + tapBlock, taps); ++t) v.store(DW, sAdd(b, f0, t * d.F), v.zero(), act);
-    });
-  }, "zero");
-  // Output rows in tiles whose x and dy (about 128 KiB) stay in L2 while every unit of the task
-  // reads its channels of them: without tiling each unit would stream the whole of both.
-  // Each unit's accumulators are reloaded per tile: every element stays one FMA chain over
-  // (n, oh, ow) in order.
-  int64_t rowBytes = d.OW * d.F * 4 + d.W * d.C * 4 * std::max<int64_t>(1, geo.sh);
-  int64_t tileRows = std::clamp<int64_t>(131072 / std::max<int64_t>(1, rowBytes), 1, d.OH);
-  int64_t tiles = (d.OH + tileRows - 1) / tileRows;
-  tb.loop(tb.i64(0), tb.extent(N), [&](Value* img) {
-    tb.loop(tb.i64(0), tb.i64(tiles), [&](Value* tile) {
-      Value* ohLo = sMul(b, tile, tileRows);
+    };
+    forFilterGradientTiles(tb, N_, d.OH, tileRows, zero, [&](Value* img, Value* ohLo, Value* u) {
       Value* ohHi = tb.smin(sAdd(b, ohLo, tileRows), tb.i64(d.OH));
-      tb.loop(tb.begin(), tb.end(), [&](Value* u) {
-        forUnit(u, [&](Value* f0, int64_t act, int64_t t0) {
-          int64_t nt = std::min(tapBlock, taps - t0);
-          std::vector<llvm::AllocaInst*> acc = v.accumulators(static_cast<size_t>(nt));
-          for (int64_t t = 0; t < nt; ++t) v.set(acc[static_cast<size_t>(t)], v.load(DW, sAdd(b, f0, (t0 + t) * d.F), act));
-          tb.loop(ohLo, ohHi, [&](Value* oh) {
-            Value* ihBase = sAdd(b, sMul(b, oh, geo.sh), -geo.pt);
-            Value* rowsInside = b.CreateAnd(b.CreateICmpSGE(ihBase, tb.i64(0)),
-                                            b.CreateICmpSLT(sAdd(b, ihBase, (d.KH - 1) * geo.dh), tb.i64(d.H)));
-            Value* dyRow = sMul(b, sAdd(b, sMul(b, img, d.OH), oh), d.OW);
-            Value* xImageRow = sMul(b, img, d.H);
-            tb.loop(tb.i64(0), tb.i64(d.OW), [&](Value* ow) {
-              Value* dyv = v.load(DY, sAdd(b, sMul(b, sAdd(b, dyRow, ow), d.F), f0), act);
-              Value* interior = b.CreateAnd(rowsInside, blockInterior(tb, geo, d.W, ow, 1));
-              splitInterior(tb, interior, [&](bool inner) {
-                for (int64_t t = 0; t < nt; ++t) {
-                  int64_t ky = (t0 + t) / d.KW, kx = (t0 + t) % d.KW;
-                  Value* ih = sAdd(b, ihBase, ky * geo.dh);
-                  TapColumn col = tapColumn(tb, geo, d.W, ow, tb.i64(kx));
-                  Value* inside = nullptr;
-                  if (!inner) {
-                    inside = b.CreateAnd(col.inside, b.CreateAnd(b.CreateICmpSGE(ih, tb.i64(0)),
-                                                                 b.CreateICmpSLT(ih, tb.i64(d.H))));
-                    ih = tb.smin(tb.smax(ih, tb.i64(0)), tb.i64(d.H - 1));
-                  }
-                  Value* xPixel =
-                      sMul(b, sAdd(b, sMul(b, sAdd(b, xImageRow, ih), d.W), inner ? col.column : col.clamped), d.C);
-                  Value* xv = depthwiseInput(tb, v, X, xPixel, f0, M, act);
-                  if (!inner) xv = keepInside(tb, xv, inside);
-                  llvm::AllocaInst* a = acc[static_cast<size_t>(t)];
-                  v.set(a, v.fma(xv, dyv, v.get(a)));
-                }
-              });
-            }, "ow");
-          }, "oh");
-          for (int64_t t = 0; t < nt; ++t)
-            v.store(DW, sAdd(b, f0, (t0 + t) * d.F), v.get(acc[static_cast<size_t>(t)]), act);
-        });
-      }, "unit");
-    }, "tile");
-  }, "n");
-  tb.finish(Extent{fBlocks * tapBlocks, false}, Extent{N.k * d.OH * d.OW * L * std::min(tapBlock, taps) * 2, N.batched});
-  return {};
-}
+      forUnit(u, [&](Value* f0, int64_t act, int64_t t0) { unitTile(img, ohLo, ohHi, f0, act, t0); });
+    });
+    tb.finish(Extent{fBlocks_ * tapBlocks_, false},
+              Extent{N_.k * d.OH * d.OW * L * std::min(tapBlock_, taps_) * 2, N_.batched});
+  }
+
+ private:
+  // Calls body(f0, active lanes, first tap) for unit u = tap block * fBlocks + filter vector.
+  void forUnit(Value* u, const std::function<void(Value*, int64_t, int64_t)>& body) {
+    Value* fb = b.CreateURem(u, tb.i64(fBlocks_));
+    Value* tblk = b.CreateUDiv(u, tb.i64(fBlocks_));
+    Value* f0 = sMul(b, fb, L);
+    for (int64_t tbk = 0; tbk < tapBlocks_; ++tbk)
+      tb.ifThen(b.CreateICmpEQ(tblk, tb.i64(tbk)), [&] {
+        withTailWidth(tb, b.CreateICmpEQ(fb, tb.i64(fBlocks_ - 1)), L, d.F % L,
+                      [&](int64_t act) { body(f0, act, tbk * tapBlock_); });
+      });
+  }
+
+  void unitTile(Value* img, Value* ohLo, Value* ohHi, Value* f0, int64_t act, int64_t t0) {
+    const NodeId DW = kc.kernel.root;
+    int64_t nt = std::min(tapBlock_, taps_ - t0);
+    RegisterBlock acc(v, nt, 1, act);
+    auto dwAt = [&](int64_t t) { return sAdd(b, f0, (t0 + t) * d.F); };
+    acc.load(DW, dwAt);
+    tb.loop(ohLo, ohHi, [&](Value* oh) {
+      Value* ihBase = sAdd(b, sMul(b, oh, geo.sh), -geo.pt);
+      Value* rowsInside = b.CreateAnd(b.CreateICmpSGE(ihBase, tb.i64(0)),
+                                      b.CreateICmpSLT(sAdd(b, ihBase, (d.KH - 1) * geo.dh), tb.i64(d.H)));
+      Value* dyRow = sMul(b, sAdd(b, sMul(b, img, d.OH), oh), d.OW);
+      tb.loop(tb.i64(0), tb.i64(d.OW), [&](Value* ow) {
+        Value* dyv = v.load(kc.root().inputs[1], sAdd(b, sMul(b, sAdd(b, dyRow, ow), d.F), f0), act);
+        Value* interior = b.CreateAnd(rowsInside, blockInterior(tb, geo, d.W, ow, 1));
+        splitInterior(tb, interior, [&](bool inner) { pixel(acc, inner, img, ihBase, ow, dyv, f0, t0); });
+      }, "ow");
+    }, "oh");
+    acc.store(DW, dwAt);
+  }
+
+  // Output pixel ow's FMAs into the taps [t0, t0 + rows) of the block.
+  void pixel(RegisterBlock& acc, bool inner, Value* img, Value* ihBase, Value* ow, Value* dyv, Value* f0, int64_t t0) {
+    Value* xImageRow = sMul(b, img, d.H);
+    for (int64_t t = 0; t < acc.rows(); ++t) {
+      int64_t ky = (t0 + t) / d.KW, kx = (t0 + t) % d.KW;
+      Value* ih = sAdd(b, ihBase, ky * geo.dh);
+      TapColumn col = tapColumn(tb, geo, d.W, ow, tb.i64(kx));
+      Value* inside = nullptr;
+      if (!inner) {
+        inside = b.CreateAnd(col.inside, b.CreateAnd(b.CreateICmpSGE(ih, tb.i64(0)), b.CreateICmpSLT(ih, tb.i64(d.H))));
+        ih = tb.smin(tb.smax(ih, tb.i64(0)), tb.i64(d.H - 1));
+      }
+      Value* xPixel = sMul(b, sAdd(b, sMul(b, sAdd(b, xImageRow, ih), d.W), inner ? col.column : col.clamped), d.C);
+      Value* xv = depthwiseInput(tb, v, kc.root().inputs[0], xPixel, f0, gd.Fg, acc.active(0));
+      acc.fma(t, 0, inner ? xv : keepInside(tb, xv, inside), dyv);
+    }
+  }
+
+  Extent N_;
+  int64_t taps_ = 1, tapBlock_ = 1, tapBlocks_ = 1, fBlocks_ = 1;
+};
 
 }  // namespace
 
@@ -286,24 +294,27 @@ Result<void> emitConv2DVariant(KernelContext& kc) {
   const Graph& g = kc.graph();
   const Node& n = kc.root();
   GroupedConvDims gd = groupedConvDims(n, g.type(n.inputs[0]).shape, g.type(n.inputs[1]).shape, n.type.shape);
-  if (depthwiseFits(gd, convVectorUnit().lanes)) return emitDepthwiseForward(kc, gd);
-  return emitGroupedConv2D(kc);
+  if (!depthwiseFits(gd, convVectorUnit().lanes)) return emitGroupedConv2D(kc);
+  DepthwiseConvForward(kc, gd).emit();
+  return {};
 }
 
 Result<void> emitConv2DGradInputVariant(KernelContext& kc) {
   const Graph& g = kc.graph();
   const Node& n = kc.root();
   GroupedConvDims gd = groupedConvDims(n, n.type.shape, g.type(n.inputs[1]).shape, g.type(n.inputs[0]).shape);
-  if (gd.Cg == 1 && gd.Fg == 1) return emitDepthwiseGradInput(kc, gd);
-  return emitGroupedConv2DGradInput(kc);
+  if (gd.Cg != 1 || gd.Fg != 1) return emitGroupedConv2DGradInput(kc);
+  DepthwiseConvGradInput(kc, gd).emit();
+  return {};
 }
 
 Result<void> emitConv2DGradFilterVariant(KernelContext& kc) {
   const Graph& g = kc.graph();
   const Node& n = kc.root();
   GroupedConvDims gd = groupedConvDims(n, g.type(n.inputs[0]).shape, n.type.shape, g.type(n.inputs[1]).shape);
-  if (depthwiseFits(gd, convVectorUnit().lanes)) return emitDepthwiseGradFilter(kc, gd);
-  return emitGroupedConv2DGradFilter(kc);
+  if (!depthwiseFits(gd, convVectorUnit().lanes)) return emitGroupedConv2DGradFilter(kc);
+  DepthwiseConvGradFilter(kc, gd, dimExtent(g.type(n.inputs[0]).shape[0])).emit();
+  return {};
 }
 
 }  // namespace nnc::codegen

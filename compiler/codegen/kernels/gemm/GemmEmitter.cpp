@@ -86,49 +86,20 @@ using VectorBlockAt = std::function<std::vector<Value*>(Value* k0, int v)>;
 
 // Loops, branches and index arithmetic in whichever function is being built (a task or one
 // of the shared helpers). Offsets are non-negative: no wrap.
-struct Ir {
+// The GEMM emitter's LoopBuilder (LoopBuilder.h), with its own short names.
+struct Ir : LoopBuilder {
+  Ir(llvm::IRBuilder<>& b, llvm::Function* fn) : LoopBuilder(b), b(b), fn(fn) {}
   llvm::IRBuilder<>& b;
   llvm::Function* fn;
 
   llvm::LLVMContext& ctx() { return b.getContext(); }
-  Value* c(int64_t v) { return b.getInt64(static_cast<uint64_t>(v)); }
-  Value* add(Value* x, Value* y) { return b.CreateAdd(x, y, "", true, true); }
-  Value* mul(Value* x, Value* y) { return b.CreateMul(x, y, "", true, true); }
+  Value* c(int64_t v) { return i64(v); }
   Value* sub(Value* x, Value* y) { return b.CreateSub(x, y); }
-  Value* min(Value* x, Value* y) { return b.CreateBinaryIntrinsic(llvm::Intrinsic::smin, x, y); }
-  Value* max(Value* x, Value* y) { return b.CreateBinaryIntrinsic(llvm::Intrinsic::smax, x, y); }
+  Value* min(Value* x, Value* y) { return smin(x, y); }
+  Value* max(Value* x, Value* y) { return smax(x, y); }
   Value* ceilDiv(Value* x, int64_t d) { return b.CreateUDiv(add(x, c(d - 1)), c(d)); }
   Value* at(Value* base, Value* index) { return b.CreateInBoundsGEP(b.getFloatTy(), base, index); }
 
-  void loop(Value* lo, Value* hi, const std::function<void(Value*)>& body, const char* name) {
-    llvm::BasicBlock* pre = b.GetInsertBlock();
-    auto* header = llvm::BasicBlock::Create(ctx(), std::string(name) + ".head", fn);
-    auto* bodyBlock = llvm::BasicBlock::Create(ctx(), std::string(name) + ".body", fn);
-    auto* exit = llvm::BasicBlock::Create(ctx(), std::string(name) + ".exit", fn);
-    b.CreateBr(header);
-    b.SetInsertPoint(header);
-    llvm::PHINode* iv = b.CreatePHI(b.getInt64Ty(), 2, name);
-    iv->addIncoming(lo, pre);
-    b.CreateCondBr(b.CreateICmpSLT(iv, hi), bodyBlock, exit);
-    b.SetInsertPoint(bodyBlock);
-    body(iv);
-    iv->addIncoming(b.CreateAdd(iv, c(1), "", true, true), b.GetInsertBlock());
-    b.CreateBr(header);
-    b.SetInsertPoint(exit);
-  }
-  void ifElse(Value* cond, const std::function<void()>& then, const std::function<void()>& otherwise) {
-    auto* thenBlock = llvm::BasicBlock::Create(ctx(), "then", fn);
-    auto* elseBlock = llvm::BasicBlock::Create(ctx(), "else", fn);
-    auto* merge = llvm::BasicBlock::Create(ctx(), "endif", fn);
-    b.CreateCondBr(cond, thenBlock, elseBlock);
-    b.SetInsertPoint(thenBlock);
-    then();
-    b.CreateBr(merge);
-    b.SetInsertPoint(elseBlock);
-    otherwise();
-    b.CreateBr(merge);
-    b.SetInsertPoint(merge);
-  }
   // for (blk = 0; blk < ceil(len / size); ++blk) body(blk, lo + blk * size, its count)
   void blocks(Value* lo, Value* len, int64_t size, const std::function<void(Value*, Value*, Value*)>& body,
               const char* name) {
@@ -136,13 +107,6 @@ struct Ir {
       Value* off = mul(blk, c(size));
       body(blk, add(lo, off), min(c(size), b.CreateSub(len, off, "", true, true)));
     }, name);
-  }
-  llvm::AllocaInst* local(llvm::Type* t, const char* name, unsigned align = 0) {
-    llvm::BasicBlock& entry = fn->getEntryBlock();
-    llvm::IRBuilder<> eb(&entry, entry.begin());
-    llvm::AllocaInst* a = eb.CreateAlloca(t, nullptr, name);
-    if (align) a->setAlignment(llvm::Align(align));
-    return a;
   }
 };
 
