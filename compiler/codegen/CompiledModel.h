@@ -41,6 +41,11 @@ struct CompileOptions {
   // A profiling build: the entries time each kernel (runtime/profile/KernelProfile.h), for
   // `bench --profile`. Off by default: ordinary builds contain no marks.
   bool profile = false;
+  // The training entry (the gradient half of a split step) writes updates whose target it
+  // never reads straight into the state and calls nnc_update_ready after the kernel that
+  // finishes each (UpdateSignals.h), so data-parallel training can reduce gradients while
+  // the backward pass goes on. Only JitExecutor's split step sets it.
+  bool signalUpdates = false;
 };
 
 // Seconds spent per stage, for `bench` and the compile-time targets.

@@ -44,7 +44,8 @@ bool operandsMayFuse(const Node& member) { return !remapsPositions(member.op); }
 class Partitioner {
  public:
   Partitioner(const Graph& g, const StateLayout& layout, LoweredGraph& out, const LoweringOptions& options)
-      : g_(g), layout_(layout), out_(out), fuseEpilogues_(options.fuseEpilogues), fuseRows_(options.fuseRows) {}
+      : g_(g), layout_(layout), out_(out), fuseEpilogues_(options.fuseEpilogues), fuseRows_(options.fuseRows),
+        writeOnlyUpdatesInPlace_(options.writeOnlyUpdatesInPlace) {}
 
   Result<void> run() {
     size_t n = g_.size();
@@ -467,7 +468,7 @@ class Partitioner {
     std::vector<int64_t> bufferOf(g_.size(), -1);
     // Update values written straight into their targets' bytes: views of the target, so the
     // kernel's loads of the old value and stores of the new share one alias scope.
-    std::vector<bool> inPlace = inPlaceUpdates(out_);
+    std::vector<bool> inPlace = inPlaceUpdates(out_, writeOnlyUpdatesInPlace_);
     for (size_t i = 0; i < g_.updates.size(); ++i)
       if (inPlace[i]) out_.storage[static_cast<size_t>(g_.updates[i].value)] = {StorageKind::View, g_.updates[i].target};
     for (size_t k = 0; k < out_.kernels.size(); ++k) {
@@ -555,6 +556,7 @@ class Partitioner {
   std::vector<std::set<NodeId>> coveredUsers_;  // users that recompute a node in their row kernel
   bool fuseEpilogues_;
   bool fuseRows_;
+  bool writeOnlyUpdatesInPlace_;
 };
 
 }  // namespace
