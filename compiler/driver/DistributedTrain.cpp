@@ -95,7 +95,9 @@ void reportStepTimes(distributed::DataParallelJob& job, const distributed::DataP
     const auto& s = o->stats();
     os << "; overlap: " << o->bucketsPerStep() << " buckets a step, " << s.readyDuringEntry << " of " << s.buckets
        << " ready during the backward pass (" << s.startedDuringEntry << " started during it), reduction thread busy "
-       << s.reduceSeconds << " s";
+       << s.reduceSeconds << " s; buckets complete at";
+    for (double f : s.readyFraction) os << ' ' << int(100 * f / double(std::max<int64_t>(s.planSteps, 1)) + 0.5) << '%';
+    os << " of the forward and backward pass";
   } else {
     os << "; no overlap";
   }

@@ -88,6 +88,7 @@ void OverlappedReduction::updateReady(void* state, int64_t byteOffset, int64_t b
   int b = bucketOf_[size_t(t)];
   if (!active_ || b < 0 || ready_[size_t(b)] || --missing_[size_t(b)] > 0) return;
   ready_[size_t(b)] = true;
+  readyAt_[size_t(b)] = secondsSince(entryStart_);
   ++stats_.readyDuringEntry;
   wake_.notify_all();
 }
@@ -133,13 +134,16 @@ Result<void> OverlappedReduction::run(float weight, const std::function<Result<v
     weight_ = weight;
     entryDone_ = false;
     error_.reset();
+    readyAt_.assign(plan_.size(), -1);
+    entryStart_ = std::chrono::steady_clock::now();
     active_ = true;
   }
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = entryStart_;
   setUpdateListener(this);
   Result<void> entryResult = entry();
   setUpdateListener(nullptr);
-  stats_.entrySeconds += secondsSince(t0);
+  double entrySeconds = secondsSince(t0);
+  stats_.entrySeconds += entrySeconds;
   t0 = std::chrono::steady_clock::now();
   std::optional<Error> reduceError;
   {
@@ -154,6 +158,10 @@ Result<void> OverlappedReduction::run(float weight, const std::function<Result<v
     reduceError = error_;
   }
   stats_.waitSeconds += secondsSince(t0);
+  stats_.readyFraction.resize(plan_.size(), 0.0);
+  for (size_t b = 0; b < plan_.size(); ++b)
+    stats_.readyFraction[b] += readyAt_[b] < 0 || entrySeconds <= 0 ? 1.0 : std::min(readyAt_[b] / entrySeconds, 1.0);
+  ++stats_.planSteps;
   ++stats_.steps;
   stats_.buckets += int64_t(plan_.size());
   if (reduceError) return entryResult ? *reduceError : entryResult.error();
@@ -193,6 +201,8 @@ Result<void> OverlappedReduction::adoptLearnedPlan() {
   if (lo != hi) return {};  // keep the first step's plan: correct, without overlap
   std::lock_guard<std::mutex> lock(mutex_);
   plan_ = std::move(plan);
+  stats_.readyFraction.assign(plan_.size(), 0.0);
+  stats_.planSteps = 0;
   bucketOf_.assign(tensors_.size(), -1);
   for (size_t b = 0; b < plan_.size(); ++b)
     for (int t : plan_[b].tensors) bucketOf_[size_t(t)] = int(b);

@@ -14,6 +14,7 @@
 // The first step learns the order (its buckets are those of adjacent tensors, all reduced
 // after the entry); the processes check they learned the same plan before using it, and
 // keep the first step's plan if they did not.
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -68,6 +69,11 @@ class OverlappedReduction final : public UpdateListener {
     double entrySeconds = 0;          // in the gradient entry (the reductions overlap it)
     double waitSeconds = 0;           // after it, waiting for the reductions to finish
     double reduceSeconds = 0;         // the reduction thread's busy time
+    // Per bucket of the current plan: when it was complete, as a fraction of its entry's
+    // time, summed over the steps that used the plan (planSteps; 1.0 for the buckets
+    // completed only by the entry's return).
+    std::vector<double> readyFraction;
+    int64_t planSteps = 0;
   };
   const Stats& stats() const { return stats_; }
   int64_t bucketsPerStep() const { return int64_t(plan_.size()); }
@@ -93,6 +99,8 @@ class OverlappedReduction final : public UpdateListener {
   size_t next_ = 0;             // the next bucket the thread reduces
   bool active_ = false;         // a step is under way
   bool entryDone_ = false;
+  std::chrono::steady_clock::time_point entryStart_;
+  std::vector<double> readyAt_;  // per bucket: seconds into the entry, or -1
   bool stop_ = false;
   float weight_ = 1;
   std::optional<Error> error_;
