@@ -12,9 +12,9 @@ const float* paddedEndOf(const float* p) {
 }
 
 // `b` starts where `a` ends, up to alignment padding.
-bool follows(const float* aEnd, const float* b) { return b == aEnd || b == paddedEndOf(aEnd); }
+bool followsInMemory(const float* aEnd, const float* b) { return b == aEnd || b == paddedEndOf(aEnd); }
 
-double secondsSince(std::chrono::steady_clock::time_point t) {
+double overlapSecondsSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
@@ -30,10 +30,10 @@ std::vector<Bucket> planBuckets(const std::vector<std::span<float>>& tensors, co
     float* newLo = nullptr;
     float* newHi = nullptr;
     if (!out.empty() && i != closedAfter) {
-      if (follows(hi, t.data())) {
+      if (followsInMemory(hi, t.data())) {
         newLo = lo;
         newHi = t.data() + t.size();
-      } else if (follows(t.data() + t.size(), lo)) {
+      } else if (followsInMemory(t.data() + t.size(), lo)) {
         newLo = t.data();
         newHi = hi;
       }
@@ -88,7 +88,7 @@ void OverlappedReduction::updateReady(void* state, int64_t byteOffset, int64_t b
   int b = bucketOf_[size_t(t)];
   if (!active_ || b < 0 || ready_[size_t(b)] || --missing_[size_t(b)] > 0) return;
   ready_[size_t(b)] = true;
-  readyAt_[size_t(b)] = secondsSince(entryStart_);
+  readyAt_[size_t(b)] = overlapSecondsSince(entryStart_);
   ++stats_.readyDuringEntry;
   wake_.notify_all();
 }
@@ -116,7 +116,7 @@ void OverlappedReduction::reductionLoop() {
     auto t0 = std::chrono::steady_clock::now();
     // After a failed collective the job is ending (the driver aborts it): skip the rest.
     Result<void> r = failed ? Result<void>() : reduce(bucket, weight);
-    double busy = secondsSince(t0);
+    double busy = overlapSecondsSince(t0);
     lock.lock();
     stats_.reduceSeconds += busy;
     if (!r && !error_) error_ = r.error();
@@ -142,7 +142,7 @@ Result<void> OverlappedReduction::run(float weight, const std::function<Result<v
   setUpdateListener(this);
   Result<void> entryResult = entry();
   setUpdateListener(nullptr);
-  double entrySeconds = secondsSince(t0);
+  double entrySeconds = overlapSecondsSince(t0);
   stats_.entrySeconds += entrySeconds;
   t0 = std::chrono::steady_clock::now();
   std::optional<Error> reduceError;
@@ -157,7 +157,7 @@ Result<void> OverlappedReduction::run(float weight, const std::function<Result<v
     active_ = false;
     reduceError = error_;
   }
-  stats_.waitSeconds += secondsSince(t0);
+  stats_.waitSeconds += overlapSecondsSince(t0);
   stats_.readyFraction.resize(plan_.size(), 0.0);
   for (size_t b = 0; b < plan_.size(); ++b)
     stats_.readyFraction[b] += readyAt_[b] < 0 || entrySeconds <= 0 ? 1.0 : std::min(readyAt_[b] / entrySeconds, 1.0);
