@@ -241,7 +241,9 @@ Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph& inference, const 
   if (!loweredInference) return loweredInference.error();
   std::optional<LoweredGraph> loweredTraining;
   if (training) {
-    auto lt = lowerGraph(*training, model->layout_, lowering);
+    LoweringOptions trainingLowering = lowering;
+    trainingLowering.writeOnlyUpdatesInPlace = options.signalUpdates;
+    auto lt = lowerGraph(*training, model->layout_, trainingLowering);
     if (!lt) return lt.error();
     loweredTraining = std::move(*lt);
   }
@@ -260,7 +262,10 @@ Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph& inference, const 
   NNC_TRY(codegen::emitEntryPoint(*module, *loweredInference, kForwardSymbol, options.chunkWork, options.profile));
   std::vector<std::string> symbols{kForwardSymbol};
   if (loweredTraining) {
-    NNC_TRY(codegen::emitEntryPoint(*module, *loweredTraining, kTrainSymbol, options.chunkWork, options.profile));
+    std::vector<std::vector<UpdateSignal>> signals;
+    if (options.signalUpdates) signals = updateSignals(*loweredTraining);
+    NNC_TRY(codegen::emitEntryPoint(*module, *loweredTraining, kTrainSymbol, options.chunkWork, options.profile,
+                                    options.signalUpdates ? &signals : nullptr));
     symbols.push_back(kTrainSymbol);
   }
   if (loweredUpdate) {

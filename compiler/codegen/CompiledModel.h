@@ -49,6 +49,11 @@ struct CompileOptions {
   bool profile = false;
   // The planner's choices (compiler/lowering/LoweringOptions.h).
   LoweringOptions lowering = loweringOptionsFromEnvironment();
+  // The training entry (the gradient half of a split step) writes updates whose target it
+  // never reads straight into the state and calls nnc_update_ready after the kernel that
+  // finishes each (UpdateSignals.h), so data-parallel training can reduce gradients while
+  // the backward pass goes on. Only JitExecutor's split step sets it.
+  bool signalUpdates = false;
 };
 
 // Seconds spent per stage, for `bench` and the compile-time targets.

@@ -69,7 +69,7 @@ Value* storageAddress(llvm::IRBuilder<>& b, EntryContext& ec, NodeId root, Value
 }  // namespace
 
 Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, const std::string& name,
-                            int64_t chunkWork, bool profile) {
+                            int64_t chunkWork, bool profile, const std::vector<std::vector<UpdateSignal>>* signals) {
   chunkWork = std::max<int64_t>(chunkWork, 1);
   llvm::LLVMContext& ctx = module.getContext();
   MathEmitter math(module);
@@ -166,9 +166,21 @@ Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, c
                            lowered.graph->type(n.inputs[0]).shape[0]);
     }
   };
+  // Updates final after kernels [0, upTo): signalled once, before the next kernel's tasks (a
+  // kernel with no tasks signals with the next one that has some, or before the copies).
+  size_t signalled = 0;
+  auto signalUpTo = [&](size_t upTo) {
+    if (!signals) return;
+    llvm::FunctionCallee ready = module.getOrInsertFunction(
+        "nnc_update_ready", llvm::FunctionType::get(b.getVoidTy(), {ptr, i64, i64}, false));
+    for (; signalled < std::min(upTo, signals->size()); ++signalled)
+      for (const UpdateSignal& s : (*signals)[signalled])
+        b.CreateCall(ready, {state, b.getInt64(static_cast<uint64_t>(s.stateOffset)), b.getInt64(static_cast<uint64_t>(s.bytes))});
+  };
   checkIds(-1);
   int marked = -1, checked = -1;
   for (const TaskCall& call : ec.calls) {
+    if (call.kernel >= 0) signalUpTo(static_cast<size_t>(call.kernel));
     if (call.kernel != checked) checkIds(checked = call.kernel);
     if (call.kernel != marked) markAt(marked = call.kernel);
     for (size_t i = 0; i < call.frame.size(); ++i)
@@ -185,6 +197,7 @@ Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, c
     }
   }
 
+  signalUpTo(lowered.kernels.size());
   markAt(-2);  // profile::kCopies
 
   // Copies: outputs, update values through temporaries, updates.

@@ -12,6 +12,7 @@
 
 #include <llvm/IR/Module.h>
 
+#include "compiler/codegen/UpdateSignals.h"
 #include "compiler/lowering/Lowering.h"
 #include "support/Result.h"
 
@@ -20,7 +21,10 @@ namespace nnc::codegen {
 // `chunkWork`: the least work worth a parallel chunk (CompileOptions::chunkWork).
 // `profile`: the entry calls nnc_profile_mark around each kernel's tasks
 // (runtime/profile/KernelProfile.h; CompileOptions::profile).
+// `signals` (per kernel, UpdateSignals.h): the entry calls nnc_update_ready for each once that
+// kernel's tasks have run (CompileOptions::signalUpdates).
 Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, const std::string& name,
-                            int64_t chunkWork, bool profile = false);
+                            int64_t chunkWork, bool profile = false,
+                            const std::vector<std::vector<UpdateSignal>>* signals = nullptr);
 
 }  // namespace nnc::codegen

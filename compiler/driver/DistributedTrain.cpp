@@ -57,18 +57,30 @@ std::string describeWeights(training::Executor& exec) {
   return os.str();
 }
 
+// NNC_MPI_OVERLAP=0 reduces after the backward pass (for measuring what overlap gains);
+// NNC_MPI_BUCKET_BYTES=N caps a collective's bytes (default 4 MiB).
+distributed::DataParallelOptions reductionOptions() {
+  distributed::DataParallelOptions o;
+  if (const char* v = std::getenv("NNC_MPI_OVERLAP")) o.overlap = std::string(v) != "0";
+  if (const char* v = std::getenv("NNC_MPI_BUCKET_BYTES"); v && std::atoll(v) > 0) o.bucketBytes = std::atoll(v);
+  return o;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<distributed::DataParallelExecutor>> joinDataParallel(
     distributed::DataParallelJob& job, const Model& model, const training::TrainingPlan& plan, const ModelData& feed,
     const CheckpointInfo& start, training::Executor& exec, const std::atomic<bool>* interrupt) {
+  distributed::DataParallelOptions options = reductionOptions();
   NNC_TRY(job.checkAgreement({{"the model", printGraph(model.graph)},
                               {"the training data", describeData(feed)},
                               {"the training options", describeOptions(model, plan, start)},
-                              {"the starting weights", describeWeights(exec)}}));
+                              {"the starting weights", describeWeights(exec)},
+                              {"NNC_MPI_OVERLAP or NNC_MPI_BUCKET_BYTES",
+                               std::to_string(options.overlap) + " " + std::to_string(options.bucketBytes)}}));
   auto* split = dynamic_cast<distributed::SplitStepExecutor*>(&exec);
   if (!split || !split->isSplit()) return makeError("internal: the executor cannot run split training steps");
-  return std::make_unique<distributed::DataParallelExecutor>(exec, *split, job.comm(), interrupt);
+  return std::make_unique<distributed::DataParallelExecutor>(exec, *split, job.comm(), interrupt, options);
 }
 
 void reportStepTimes(distributed::DataParallelJob& job, const distributed::DataParallelExecutor& exec) {
@@ -78,7 +90,18 @@ void reportStepTimes(distributed::DataParallelJob& job, const distributed::DataP
   std::ostringstream os;
   os << "nnc: process " << job.comm().rank() << " of " << job.comm().size() << ": " << t.steps << " steps, compute "
      << t.computeSeconds << " s, reduce " << t.reduceSeconds << " s, " << exec.reducedBytesPerStep()
-     << " bytes reduced per step\n";
+     << " bytes reduced per step";
+  if (const distributed::OverlappedReduction* o = exec.overlap()) {
+    const auto& s = o->stats();
+    os << "; overlap: " << o->bucketsPerStep() << " buckets a step, " << s.readyDuringEntry << " of " << s.buckets
+       << " ready during the backward pass (" << s.startedDuringEntry << " started during it), reduction thread busy "
+       << s.reduceSeconds << " s; buckets complete at";
+    for (double f : s.readyFraction) os << ' ' << int(100 * f / double(std::max<int64_t>(s.planSteps, 1)) + 0.5) << '%';
+    os << " of the forward and backward pass";
+  } else {
+    os << "; no overlap";
+  }
+  os << "\n";
   std::cerr << os.str();
 }
 

@@ -19,9 +19,10 @@ bool readsAtItsOwnPosition(const Node& member, const Shape& space) {
 
 class InPlaceCheck {
  public:
-  explicit InPlaceCheck(const LoweredGraph& lg) : lg_(lg), g_(*lg.graph) {}
+  InPlaceCheck(const LoweredGraph& lg, bool writeOnlyTargets) : lg_(lg), g_(*lg.graph), writeOnlyTargets_(writeOnlyTargets) {}
 
   bool allowed(const Update& u, size_t index) const {
+    if (writeOnlyTargets_ && allowedAsWriteOnly(u, index)) return true;
     const Storage& target = lg_.storage[static_cast<size_t>(u.target)];
     if (target.kind != StorageKind::State) return false;
     if (!(g_.type(u.value).shape == g_.type(u.target).shape)) return false;
@@ -39,6 +40,25 @@ class InPlaceCheck {
   }
 
  private:
+  // A target that no kernel reads and that is no output (a split step's gradient slot): any
+  // kernel that writes the value whole may write it there. Not the last member of a
+  // convolution's epilogue, which holds the partial sums (see writtenByElementwiseLoop).
+  bool allowedAsWriteOnly(const Update& u, size_t index) const {
+    if (lg_.storage[static_cast<size_t>(u.target)].kind != StorageKind::State) return false;
+    if (!(g_.type(u.value).shape == g_.type(u.target).shape)) return false;
+    if (lg_.storageRoot(u.value) != u.value) return false;
+    int k = lg_.kernelOf[static_cast<size_t>(u.value)];
+    if (k < 0) return false;
+    const Kernel& kern = lg_.kernels[static_cast<size_t>(k)];
+    bool written = kern.epilogue.empty() ? (u.value == kern.root || contains(kern.stored, u.value))
+                                         : contains(kern.stored, u.value) &&
+                                               (u.value != kern.epilogue.back() || g_.node(kern.root).op == OpKind::MatMul);
+    if (!written || !onlyUpdateOf(u, index) || readAtTheEnd(u.target)) return false;
+    for (const Kernel& other : lg_.kernels)
+      if (readsTarget(other.reads, u.target)) return false;
+    return true;
+  }
+
   // The value is the root of an elementwise kernel or one of its stored members, or a stored
   // member of a matmul or convolution epilogue. The last epilogue member normally holds the
   // partial sums while the product accumulates; when it goes in place, the matmul keeps its
@@ -106,13 +126,14 @@ class InPlaceCheck {
 
   const LoweredGraph& lg_;
   const Graph& g_;
+  bool writeOnlyTargets_;
 };
 
 }  // namespace
 
-std::vector<bool> inPlaceUpdates(const LoweredGraph& lg) {
+std::vector<bool> inPlaceUpdates(const LoweredGraph& lg, bool writeOnlyTargets) {
   const Graph& g = *lg.graph;
-  InPlaceCheck check(lg);
+  InPlaceCheck check(lg, writeOnlyTargets);
   std::vector<bool> inPlace(g.updates.size(), false);
   for (size_t i = 0; i < g.updates.size(); ++i) inPlace[i] = check.allowed(g.updates[i], i);
   return inPlace;

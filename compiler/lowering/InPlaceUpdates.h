@@ -14,6 +14,9 @@ namespace nnc {
 
 // For each update of lg.graph (by index), whether its value may live in its target's bytes.
 // Needs lg's kernels in execution order with their reads collected, and the leaves' storage.
-std::vector<bool> inPlaceUpdates(const LoweredGraph& lg);
+// `writeOnlyTargets` (LoweringOptions::writeOnlyUpdatesInPlace): an update whose target no
+// kernel reads may also be written in place by a kernel that is not an elementwise loop (a
+// matmul, a convolution's gradient, a reduction): nothing sees the target's old bytes.
+std::vector<bool> inPlaceUpdates(const LoweredGraph& lg, bool writeOnlyTargets = false);
 
 }  // namespace nnc

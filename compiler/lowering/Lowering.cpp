@@ -39,7 +39,7 @@ Result<LoweredGraph> lowerGraph(const Graph& g, const StateLayout& layout, const
   NNC_TRY(lowering::partitionKernels(g, *uses, out, options));
   lowering::orderKernels(out);
   lowering::collectReads(out);
-  lowering::planStorage(out);
+  lowering::planStorage(out, options);
   return out;
 }
 

@@ -12,6 +12,11 @@ struct LoweringOptions {
   // Softmax, one_hot and sums over the last axis fuse into row kernels (Kernel::rows).
   // NNC_FUSE_ROWS=0 turns it off.
   bool fuseRows = true;
+  // Updates whose target no kernel reads (a split step's "<param>/grad" slots) are written
+  // straight into the target by whatever kernel computes them (InPlaceUpdates.h), so that
+  // they are final in the state before the entry ends (UpdateSignals.h). Set only for the
+  // data-parallel gradient entry (CompileOptions::signalUpdates).
+  bool writeOnlyUpdatesInPlace = false;
 };
 
 }  // namespace nnc

@@ -7,7 +7,7 @@
 
 namespace nnc::lowering {
 
-void planStorage(LoweredGraph& out) {
+void planStorage(LoweredGraph& out, const LoweringOptions& options) {
   const Graph& g = *out.graph;
   auto bytesOf = [&](NodeId n) {
     Extent e = elementsOf(g.type(n).shape);
@@ -18,7 +18,7 @@ void planStorage(LoweredGraph& out) {
   std::vector<int64_t> bufferOf(g.size(), -1);
   // Update values written straight into their targets' bytes: views of the target, so the
   // kernel's loads of the old value and stores of the new share one alias scope.
-  std::vector<bool> inPlace = inPlaceUpdates(out);
+  std::vector<bool> inPlace = inPlaceUpdates(out, options.writeOnlyUpdatesInPlace);
   for (size_t i = 0; i < g.updates.size(); ++i)
     if (inPlace[i]) out.storage[static_cast<size_t>(g.updates[i].value)] = {StorageKind::View, g.updates[i].target};
   for (size_t k = 0; k < out.kernels.size(); ++k) {

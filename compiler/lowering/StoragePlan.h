@@ -7,6 +7,7 @@
 namespace nnc::lowering {
 
 // Needs out's kernels in execution order with their reads collected.
-void planStorage(LoweredGraph& out);
+// `options.writeOnlyUpdatesInPlace` widens the in-place rule (InPlaceUpdates.h).
+void planStorage(LoweredGraph& out, const LoweringOptions& options);
 
 }  // namespace nnc::lowering

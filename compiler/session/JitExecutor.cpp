@@ -52,8 +52,12 @@ Result<std::unique_ptr<JitExecutor>> JitExecutor::create(const Model& model, con
     e->gradientNames_ = split->gradientStates;
     e->statisticNames_ = split->statistics;
   }
+  // A split step's gradient entry tells the runtime when each gradient is final, so the
+  // data-parallel reduction overlaps the rest of the backward pass (UpdateSignals.h).
+  CompileOptions compileOptions;
+  compileOptions.signalUpdates = e->split_;
   Result<std::unique_ptr<CompiledModel>> compiled =
-      jitCompile(inference, training, CompileOptions{}, split ? &split->update : nullptr);
+      jitCompile(inference, training, compileOptions, split ? &split->update : nullptr);
   if (!compiled) return compiled.error();
   e->compiled_ = std::move(*compiled);
   for (const auto& [name, rate] : dropoutRates(model)) e->compiled_->setRuntimeScalar(name, rate);

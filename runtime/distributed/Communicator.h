@@ -19,6 +19,10 @@ class Communicator {
   virtual Result<void> sum(double* data, int64_t n) = 0;
   // Element-wise minimum and maximum over every process of values[0..n).
   virtual Result<void> minMax(const uint64_t* values, uint64_t* mins, uint64_t* maxs, int n) = 0;
+  // Whether the calls above may come from a thread other than the one that created the
+  // communicator, one thread at a time (MPI_THREAD_SERIALIZED): the gradient reduction then
+  // runs on a thread of its own while the backward pass computes (OverlappedReduction.h).
+  virtual bool serializedThreads() const { return false; }
   // Ends every process of the job with `code` (MPI_Abort): for an error one process has
   // alone, which would otherwise leave the others waiting in a collective forever.
   [[noreturn]] virtual void abortJob(int code) = 0;

@@ -6,14 +6,10 @@
 
 namespace nnc::distributed {
 
-namespace {
-
 // Gradients are summed in buckets of adjacent tensors (the state buffer keeps them together)
-// of up to this many floats, as Horovod's tensor fusion and DDP's buckets do: one collective
-// per bucket instead of one per tensor, so small tensors (biases) do not pay a latency each.
-constexpr int64_t kBucketFloats = int64_t(4) << 20;  // 16 MiB
-
-}  // namespace
+// of up to DataParallelOptions::bucketBytes, as Horovod's tensor fusion and DDP's buckets
+// do: one collective per bucket instead of one per tensor, so small tensors (biases) do not
+// pay a latency each.
 
 std::pair<int64_t, int64_t> shareOf(int64_t batch, int rank, int size) {
   // batch * rank may overflow for absurd batches; __int128 keeps the split exact.
@@ -23,8 +19,14 @@ std::pair<int64_t, int64_t> shareOf(int64_t batch, int rank, int size) {
 }
 
 DataParallelExecutor::DataParallelExecutor(training::Executor& inner, SplitStepExecutor& split, Communicator& comm,
-                                           const std::atomic<bool>* localInterrupt)
-    : inner_(inner), split_(split), comm_(comm), localInterrupt_(localInterrupt) {}
+                                           const std::atomic<bool>* localInterrupt, DataParallelOptions options)
+    : inner_(inner), split_(split), comm_(comm), localInterrupt_(localInterrupt), options_(options) {
+  if (options_.overlap && comm_.size() > 1 && comm_.serializedThreads()) {
+    std::vector<std::span<float>> tensors = split_.gradients();
+    for (std::span<float> s : split_.statistics()) tensors.push_back(s);
+    overlap_ = std::make_unique<OverlappedReduction>(comm_, std::move(tensors), std::max<int64_t>(options_.bucketBytes / 4, 1));
+  }
+}
 
 std::vector<const void*> DataParallelExecutor::rowsFrom(std::span<const void* const> inputs, int64_t first) const {
   std::vector<const void*> out(inputs.size());
@@ -48,6 +50,7 @@ Result<void> DataParallelExecutor::averageTensors(std::vector<std::span<float>> 
   }
   // Tensors that follow each other in the state buffer (only the 64-byte alignment padding,
   // zeros on every process, between them) form one bucket.
+  const int64_t bucketFloats = std::max<int64_t>(options_.bucketBytes / 4, 1);
   auto paddedEnd = [](const float* p) {
     return reinterpret_cast<const float*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t(63));
   };
@@ -56,12 +59,12 @@ Result<void> DataParallelExecutor::averageTensors(std::vector<std::span<float>> 
     float* end = begin + tensors[i].size();
     size_t j = i + 1;
     while (j < tensors.size() && (tensors[j].data() == end || tensors[j].data() == paddedEnd(end)) &&
-           (tensors[j].data() + tensors[j].size()) - begin <= kBucketFloats)
+           (tensors[j].data() + tensors[j].size()) - begin <= bucketFloats)
     {
       end = tensors[j].data() + tensors[j].size();
       ++j;
     }
-    for (float* p = begin; p < end; p += kBucketFloats) NNC_TRY(comm_.sum(p, std::min<int64_t>(kBucketFloats, end - p)));
+    for (float* p = begin; p < end; p += bucketFloats) NNC_TRY(comm_.sum(p, std::min<int64_t>(bucketFloats, end - p)));
     i = j;
   }
   return {};
@@ -80,32 +83,51 @@ Result<training::BatchResult> DataParallelExecutor::sumResults(const training::B
   return r;
 }
 
+Result<training::BatchResult> DataParallelExecutor::gradientHalf(std::span<const void* const> inputs, int64_t batch,
+                                                                 float lr, float step, int64_t first, int64_t rows) {
+  training::BatchResult local;
+  // The gradient of the batch's mean loss is the rows-weighted mean of the shares' gradients.
+  // Running statistics: momentum * running + (1 - momentum) * share statistic, averaged with
+  // the same weights, is the update with the rows-weighted mean of the shares' statistics.
+  float weight = float(double(rows) / double(batch));
+  auto entry = [&]() -> Result<void> {
+    if (rows == 0) return {};
+    Result<training::BatchResult> r = split_.gradientStep(rowsFrom(inputs, first), rows, lr, step, first);
+    if (!r) return r.error();
+    local = std::move(*r);
+    return {};
+  };
+  if (overlap_) {
+    double before = overlap_->stats().entrySeconds;
+    NNC_TRY(overlap_->run(weight, entry));
+    lastEntrySeconds_ = overlap_->stats().entrySeconds - before;
+    return local;
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  NNC_TRY(entry());
+  lastEntrySeconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  NNC_TRY(averageTensors(split_.gradients(), weight));
+  NNC_TRY(averageTensors(split_.statistics(), weight));
+  return local;
+}
+
 Result<training::BatchResult> DataParallelExecutor::trainStep(std::span<const void* const> inputs, int64_t batch,
                                                               float lr, float step) {
   using Clock = std::chrono::steady_clock;
   auto seconds = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
   auto t0 = Clock::now();
   auto [first, rows] = shareOf(batch, comm_.rank(), comm_.size());
-  training::BatchResult local;
-  if (rows > 0) {
-    Result<training::BatchResult> r = split_.gradientStep(rowsFrom(inputs, first), rows, lr, step, first);
-    if (!r) return r.error();
-    local = std::move(*r);
-  }
-  // The gradient of the batch's mean loss is the rows-weighted mean of the shares' gradients.
-  auto t1 = Clock::now();
-  float weight = float(double(rows) / double(batch));
-  NNC_TRY(averageTensors(split_.gradients(), weight));
-  // Running statistics: momentum * running + (1 - momentum) * share statistic, averaged with
-  // the same weights, is the update with the rows-weighted mean of the shares' statistics.
-  NNC_TRY(averageTensors(split_.statistics(), weight));
-  Result<training::BatchResult> global = sumResults(local, rows, batch);
+  Result<training::BatchResult> local = gradientHalf(inputs, batch, lr, step, first, rows);
+  if (!local) return local.error();
+  Result<training::BatchResult> global = sumResults(*local, rows, batch);
   if (!global) return global;
   auto t2 = Clock::now();
   NNC_TRY(split_.updateStep(lr, step));
   ++times_.steps;
-  times_.computeSeconds += seconds(t0, t1) + seconds(t2, Clock::now());
-  times_.reduceSeconds += seconds(t1, t2);
+  // The gradient half's time is its entry's; the rest of it is waiting for the reductions
+  // that the entry did not hide.
+  times_.computeSeconds += lastEntrySeconds_ + seconds(t2, Clock::now());
+  times_.reduceSeconds += seconds(t0, t2) - lastEntrySeconds_;
   return global;
 }
 

@@ -8,9 +8,11 @@
 // batch's figures and takes the same decisions (NaN stop, validation, early stopping).
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <utility>
 
 #include "runtime/distributed/Communicator.h"
+#include "runtime/distributed/OverlappedReduction.h"
 #include "runtime/distributed/SplitStepExecutor.h"
 
 namespace nnc::distributed {
@@ -18,12 +20,24 @@ namespace nnc::distributed {
 // Rows [first, first + count) of a batch of `batch` rows for process `rank` of `size`.
 std::pair<int64_t, int64_t> shareOf(int64_t batch, int rank, int size);
 
+struct DataParallelOptions {
+  // Reduce gradients while the backward pass computes (OverlappedReduction.h), when the
+  // communicator allows a thread of its own; otherwise, or when false, after it.
+  bool overlap = true;
+  // The most bytes one collective sums (Horovod's fusion buffer, DDP's bucket_cap_mb). Small
+  // enough that a model's last layers make buckets of their own, complete early in the
+  // backward pass (fashion_cnn: output layer, dense layer, convolutions); large enough that
+  // a collective's latency (tens of microseconds) is nothing against its transfer (4 ms at
+  // 1 GB/s). A larger tensor is one bucket, summed in pieces of this size.
+  int64_t bucketBytes = int64_t(4) << 20;
+};
+
 class DataParallelExecutor final : public training::Executor {
  public:
   // `localInterrupt` (may be null): this process's interrupt flag. The processes agree on
   // it once a step (an OR over processes); the loop must read globalInterrupt() instead.
   DataParallelExecutor(training::Executor& inner, SplitStepExecutor& split, Communicator& comm,
-                       const std::atomic<bool>* localInterrupt = nullptr);
+                       const std::atomic<bool>* localInterrupt = nullptr, DataParallelOptions options = {});
 
   const std::vector<training::TensorSpec>& inputs() const override { return inner_.inputs(); }
   const std::vector<training::TensorSpec>& stateTensors() const override { return inner_.stateTensors(); }
@@ -46,9 +60,11 @@ class DataParallelExecutor final : public training::Executor {
   struct StepTimes {
     int64_t steps = 0;
     double computeSeconds = 0;  // gradient and update halves
-    double reduceSeconds = 0;   // scaling and summing gradients, statistics and figures
+    double reduceSeconds = 0;   // waiting for sums after the gradient half: what overlap did not hide
   };
   const StepTimes& stepTimes() const { return times_; }
+  // With overlap: the buckets and how many were reduced while the backward pass computed.
+  const OverlappedReduction* overlap() const { return overlap_.get(); }
   // Bytes each process sends into the gradient sums per step (the scaling model's numerator).
   int64_t reducedBytesPerStep() const;
 
@@ -57,13 +73,18 @@ class DataParallelExecutor final : public training::Executor {
   // Sums {loss * rows, correct, counted, interrupt} and returns the global batch's figures.
   Result<training::BatchResult> sumResults(const training::BatchResult& local, int64_t rows, int64_t batch);
   Result<void> averageTensors(std::vector<std::span<float>> tensors, float weight);
+  Result<training::BatchResult> gradientHalf(std::span<const void* const> inputs, int64_t batch, float lr, float step,
+                                             int64_t first, int64_t rows);
 
   training::Executor& inner_;
   SplitStepExecutor& split_;
   Communicator& comm_;
   const std::atomic<bool>* localInterrupt_;
   std::atomic<bool> globalInterrupt_{false};
+  DataParallelOptions options_;
+  std::unique_ptr<OverlappedReduction> overlap_;
   StepTimes times_;
+  double lastEntrySeconds_ = 0;
 };
 
 }  // namespace nnc::distributed

@@ -26,6 +26,7 @@
 #include "compiler/codegen/OptimizationPipeline.h"
 #include "compiler/codegen/TaskMerge.h"
 #include "runtime/include/nnc/runtime.h"
+#include "runtime/distributed/UpdateSignal.h"
 #include "runtime/profile/KernelProfile.h"
 #include "support/Stopwatch.h"
 
@@ -228,6 +229,7 @@ Result<std::shared_ptr<JitCode>> link(llvm::orc::JITTargetMachineBuilder jtmb,
   };
   define("nnc_parallel_for", reinterpret_cast<void*>(&nnc_parallel_for));
   define("nnc_profile_mark", reinterpret_cast<void*>(&nnc_profile_mark));  // profiling builds only
+  define("nnc_update_ready", reinterpret_cast<void*>(&nnc_update_ready));  // data-parallel gradient entries only
   define("erff", reinterpret_cast<void*>(static_cast<float (*)(float)>(&::erff)));
   define("erfcf", reinterpret_cast<void*>(static_cast<float (*)(float)>(&::erfcf)));
   define("powf", reinterpret_cast<void*>(static_cast<float (*)(float, float)>(&::powf)));
