@@ -7,6 +7,7 @@
 #include <set>
 
 #include "compiler/codegen/InPlaceUpdates.h"
+#include "compiler/codegen/InPlaceAccumulations.h"
 #include "compiler/ir/Verifier.h"
 
 namespace nnc {
@@ -467,6 +468,8 @@ class Partitioner {
     std::vector<int64_t> bufferOf(g_.size(), -1);
     // Update values written straight into their targets' bytes: views of the target, so the
     // kernel's loads of the old value and stores of the new share one alias scope.
+    // Accumulations into a persistent buffer, likewise (InPlaceAccumulations.h).
+    for (NodeId a : inPlaceAccumulations(out_)) out_.storage[static_cast<size_t>(a)] = {StorageKind::View, g_.node(a).inputs[0]};
     std::vector<bool> inPlace = inPlaceUpdates(out_);
     for (size_t i = 0; i < g_.updates.size(); ++i)
       if (inPlace[i]) out_.storage[static_cast<size_t>(g_.updates[i].value)] = {StorageKind::View, g_.updates[i].target};
