@@ -319,7 +319,7 @@ const std::vector<std::vector<int32_t>> kBufferStepIds = {
     {0, 3, 3, 3, 39, 17, 22, 22, 8, 39},
 };
 
-bool hasOp(const Graph& g, OpKind op) {
+bool hasEmbeddingBufferOp(const Graph& g, OpKind op) {
   for (const Node& n : g.nodes())
     if (n.op == op) return true;
   return false;
@@ -334,7 +334,7 @@ TEST(EmbeddingGradBuffer, EveryStatefulOptimizerMatchesTheInterpreter) {
     std::string src = embeddingModelSource(opt);
     auto c = compileEmbeddingSource(src);
     ASSERT_TRUE(c);
-    EXPECT_TRUE(hasOp(c->training, OpKind::EmbeddingGradAccumulate));
+    EXPECT_TRUE(hasEmbeddingBufferOp(c->training, OpKind::EmbeddingGradAccumulate));
     expectEmbeddingStepsMatch(src, 40, 3, 0.01f);
   }
 }
@@ -347,7 +347,7 @@ TEST(EmbeddingGradBuffer, BitIdenticalToTheDenseGradient) {
     std::string src = embeddingModelSource(opt);
     auto sparse = compileEmbeddingSource(src, true), dense = compileEmbeddingSource(src, false);
     ASSERT_TRUE(sparse && dense);
-    EXPECT_FALSE(hasOp(dense->training, OpKind::EmbeddingGradAccumulate));
+    EXPECT_FALSE(hasEmbeddingBufferOp(dense->training, OpKind::EmbeddingGradAccumulate));
     auto init = initialValues(dense->training, 7);
     ASSERT_TRUE(init.ok()) << init.error().message;
     for (int threads : {1, 2}) {
@@ -388,7 +388,9 @@ TEST(EmbeddingGradBuffer, AccumulatesAndClearsInPlace) {
   bool accumulates = false, clears = false;
   for (size_t i = 0; i < g.size(); ++i) {
     const Node& n = g.nodes()[i];
-    if (n.op == OpKind::EmbeddingGrad) EXPECT_FALSE(lg.live[i]) << "a dense embedding gradient is computed";
+    if (n.op == OpKind::EmbeddingGrad) {
+      EXPECT_FALSE(lg.live[i]) << "a dense embedding gradient is computed";
+    }
     if (n.op == OpKind::EmbeddingGradAccumulate) {
       accumulates = true;
       EXPECT_EQ(lg.storageRoot(NodeId(i)), buffer) << describeKernels(lg);
