@@ -11,6 +11,12 @@ three runs alternate, ROUNDS times, so every round sees the same machine load; t
 the spread (min..max) of each, and of the ratios, are printed.
 
   /usr/bin/python3 bench/peers/embedding_compare.py --nnc build/bin/nnc [--threads 2] [--steps 200] [--rounds 5]
+
+--optimizer adam trains with Adam (lr 0.001) instead: nnc's dense-gradient semantics (the
+moments of every row decay each step), which PyTorch's torch.optim.Adam shares with a dense
+nn.Embedding; with sparse=True PyTorch needs SparseAdam for the table (its moments change only
+in the batch's rows: other results, less work) and Adam for the dense layer. --baseline NNC
+adds a second nnc binary (say, a build from before a change) to every round.
 """
 
 import argparse
@@ -23,7 +29,9 @@ import tempfile
 
 VOCAB, DIM, IDS, CLASSES, BATCH = 50000, 64, 20, 10, 64
 
-MODEL = f"""
+OPTIMIZERS = {"sgd": "sgd(lr = 0.1)", "adam": "adam(lr = 0.001)"}
+
+MODEL = """
 model embedding_bench
 input ids: i32[batch, {IDS}]
 input label: i32[batch]
@@ -32,7 +40,7 @@ pooled = mean(emb, axis = 1)
 logits = dense(pooled, {CLASSES})
 train {{
   loss      = cross_entropy(logits, label)
-  optimizer = sgd(lr = 0.1)
+  optimizer = {OPTIMIZER}
   batch     = {BATCH}
 }}
 """
@@ -45,17 +53,25 @@ ids = torch.from_numpy(np.load(sys.argv[1]).astype(np.int64))
 labels = torch.from_numpy(np.load(sys.argv[2]).astype(np.int64))
 sparse = sys.argv[3] == "sparse"
 torch.set_num_threads(int(sys.argv[4]))
+adam = sys.argv[5] == "adam"
 torch.manual_seed(0)
 emb = torch.nn.Embedding(%d, %d, sparse=sparse)
 fc = torch.nn.Linear(%d, %d)
-opt = torch.optim.SGD(list(emb.parameters()) + list(fc.parameters()), lr=0.1)
+if not adam:
+    opts = [torch.optim.SGD(list(emb.parameters()) + list(fc.parameters()), lr=0.1)]
+elif sparse:
+    opts = [torch.optim.SparseAdam(list(emb.parameters()), lr=0.001), torch.optim.Adam(fc.parameters(), lr=0.001)]
+else:
+    opts = [torch.optim.Adam(list(emb.parameters()) + list(fc.parameters()), lr=0.001)]
 def epoch():
     for first in range(0, ids.shape[0], %d):
         x, y = ids[first:first + %d], labels[first:first + %d]
-        opt.zero_grad()
+        for opt in opts:
+            opt.zero_grad()
         loss = torch.nn.functional.cross_entropy(fc(emb(x).mean(dim=1)), y)
         loss.backward()
-        opt.step()
+        for opt in opts:
+            opt.step()
 epoch()  # warm-up
 t0 = time.perf_counter()
 epoch()
@@ -76,6 +92,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="sgd")
+    ap.add_argument("--baseline", help="a second nnc binary to measure in every round")
     args = ap.parse_args()
     import numpy as np
 
@@ -87,39 +105,45 @@ def main():
     np.save(labels_path, rng.integers(0, CLASSES, size=n).astype(np.int32))
     model_path = os.path.join(work, "embedding_bench.nn")
     with open(model_path, "w") as f:
-        f.write(MODEL)
+        f.write(MODEL.format(VOCAB=VOCAB, DIM=DIM, IDS=IDS, CLASSES=CLASSES, BATCH=BATCH,
+                             OPTIMIZER=OPTIMIZERS[args.optimizer]))
     script = os.path.join(work, "torch_embedding.py")
     with open(script, "w") as f:
         f.write(TORCH)
 
-    def nnc_run():
+    def nnc_run(binary):
         log = os.path.join(work, "log.jsonl")
         if os.path.exists(log):
             os.remove(log)
         # two epochs: the first warms the caches, the second is measured
-        subprocess.run([args.nnc, model_path, "train", "--data", f"npy:ids={ids_path},label={labels_path}",
+        subprocess.run([binary, model_path, "train", "--data", f"npy:ids={ids_path},label={labels_path}",
                         "--epochs", "2", "--no-shuffle", "--threads", str(args.threads), "--log", log],
                        check=True, stdout=subprocess.DEVNULL)
         with open(log) as f:
             return [json.loads(line) for line in f if line.strip()][-1]["samples_per_second"]
 
     def torch_run(kind):
-        out = subprocess.run([sys.executable, script, ids_path, labels_path, kind, str(args.threads)], env=peer_env(),
+        out = subprocess.run([sys.executable, script, ids_path, labels_path, kind, str(args.threads), args.optimizer],
+                             env=peer_env(),
                              check=True, capture_output=True, text=True).stdout
         return json.loads(out.strip().splitlines()[-1])["samples_per_second"]
 
     rows = {"nnc": [], "torch dense": [], "torch sparse": []}
+    if args.baseline:
+        rows["nnc baseline"] = []
     for r in range(args.rounds):
-        rows["nnc"].append(nnc_run())
+        rows["nnc"].append(nnc_run(args.nnc))
+        if args.baseline:
+            rows["nnc baseline"].append(nnc_run(args.baseline))
         rows["torch dense"].append(torch_run("dense"))
         rows["torch sparse"].append(torch_run("sparse"))
         print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.0f}" for k, v in rows.items()), flush=True)
 
-    print(f"\nvocab {VOCAB}, dim {DIM}, {IDS} ids per sample, batch {BATCH}, sgd, {args.threads} threads, "
+    print(f"\nvocab {VOCAB}, dim {DIM}, {IDS} ids per sample, batch {BATCH}, {args.optimizer}, {args.threads} threads, "
           f"{args.rounds} rounds of {args.steps} steps; samples/s, median (min..max)")
     for k, v in rows.items():
         print(f"| {k} | {statistics.median(v):.0f} ({min(v):.0f}..{max(v):.0f}) |")
-    for peer in ("torch dense", "torch sparse"):
+    for peer in ("torch dense", "torch sparse") + (("nnc baseline",) if args.baseline else ()):
         ratios = [a / b for a, b in zip(rows["nnc"], rows[peer])]
         print(f"| nnc / {peer} | {statistics.median(ratios):.2f}x ({min(ratios):.2f}..{max(ratios):.2f}) per round |")
 

@@ -184,6 +184,9 @@ Result<void> emitDropoutMask(KernelContext& kc);
 Result<void> emitEmbedding(KernelContext& kc);
 Result<void> emitEmbeddingGrad(KernelContext& kc);
 Result<void> emitEmbeddingSgdUpdate(KernelContext& kc);
+// The persistent gradient buffer's scatter-add and its clearing of the rows ids name.
+Result<void> emitEmbeddingGradAccumulate(KernelContext& kc);
+Result<void> emitEmbeddingGradClear(KernelContext& kc);
 void emitEmbeddingIdCheck(EntryContext& ec, llvm::IRBuilder<>& b, llvm::Value* ids, llvm::Value* count, int64_t vocab);
 // The 24 random bits philox::uniformBits(key, step, index) gives, as an i32: `index` an i64,
 // `step` the i64 step counter.

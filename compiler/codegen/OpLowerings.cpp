@@ -242,6 +242,8 @@ OpLowering loweringFor(OpKind op) {
     case OpKind::Embedding: return custom(emitEmbedding);
     case OpKind::EmbeddingGrad: return custom(emitEmbeddingGrad);
     case OpKind::EmbeddingSgdUpdate: return custom(emitEmbeddingSgdUpdate);
+    case OpKind::EmbeddingGradAccumulate: return custom(emitEmbeddingGradAccumulate);
+    case OpKind::EmbeddingGradClear: return custom(emitEmbeddingGradClear);
     // Augmentation: the identity (a view) outside training, like dropout; AugmentImages in
     // training graphs.
     case OpKind::RandomFlip: case OpKind::RandomTranslation: return none();

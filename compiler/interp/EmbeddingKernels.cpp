@@ -47,4 +47,24 @@ void embeddingSgdUpdateKernel(const KernelArgs& k) {
   for (size_t i = 0; i < table.data.size(); ++i) k.out.data[i] = table.data[i] - lr * grad.data[i];
 }
 
+// out = buffer + embedding_grad(dy, ids): the persistent gradient buffer's scatter-add,
+// summing in the order embeddingGradKernel does (so from a zero buffer it gives the same bits).
+void embeddingGradAccumulateKernel(const KernelArgs& k) {
+  k.out.data = k.in[0]->data;
+  KernelArgs g{k.node, {k.in[1], k.in[2]}, k.out};
+  embeddingGradKernel(g);
+}
+
+// out = g with the rows ids name set to zero.
+void embeddingGradClearKernel(const KernelArgs& k) {
+  const Tensor& ids = *k.in[1];
+  int64_t vocab = k.out.shape[0], dim = k.out.shape[1];
+  k.out.data = k.in[0]->data;
+  for (int64_t i = 0; i < ids.size(); ++i) {
+    double id = ids.data[static_cast<size_t>(i)];
+    if (!embeddingIdInRange(id, vocab)) continue;
+    for (int64_t d = 0; d < dim; ++d) k.out.data[static_cast<size_t>(static_cast<int64_t>(id) * dim + d)] = 0;
+  }
+}
+
 }  // namespace nnc::interp

@@ -54,6 +54,8 @@ Kernel kernelFor(OpKind op) {
     case OpKind::Embedding: return embeddingKernel;
     case OpKind::EmbeddingGrad: return embeddingGradKernel;
     case OpKind::EmbeddingSgdUpdate: return embeddingSgdUpdateKernel;
+    case OpKind::EmbeddingGradAccumulate: return embeddingGradAccumulateKernel;
+    case OpKind::EmbeddingGradClear: return embeddingGradClearKernel;
     case OpKind::RandomFlip: case OpKind::RandomTranslation: return augmentIdentityKernel;
     case OpKind::AugmentImages: return augmentImagesKernel;
   }

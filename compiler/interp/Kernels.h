@@ -77,6 +77,8 @@ void attentionSoftmaxGradKernel(const KernelArgs&);
 void embeddingKernel(const KernelArgs&);
 void embeddingGradKernel(const KernelArgs&);
 void embeddingSgdUpdateKernel(const KernelArgs&);
+void embeddingGradAccumulateKernel(const KernelArgs&);
+void embeddingGradClearKernel(const KernelArgs&);
 // AugmentKernels.cpp: random_flip, random_translation (identity) and augment_images
 void augmentIdentityKernel(const KernelArgs&);
 void augmentImagesKernel(const KernelArgs&);

@@ -542,6 +542,27 @@ Result<TensorType> embeddingLookupRule(OpKind op, const std::vector<TensorType>&
   return TensorType{DType::F32, table};
 }
 
+// The persistent embedding gradient buffer (issue 13): embedding_grad_accumulate(buffer[V, D],
+// dy[..., D], ids[...]) and embedding_grad_clear(g[V, D], ids[...]) -> the buffer's type.
+Result<TensorType> embeddingGradBufferRule(OpKind op, const std::vector<TensorType>& in, const Attrs&) {
+  const bool accumulate = op == OpKind::EmbeddingGradAccumulate;
+  NNC_TRY(expectArity(op, in, accumulate ? 3 : 2));
+  NNC_TRY(expectFloat(op, in[0], "gradient buffer"));
+  NNC_TRY(expectRank(op, in[0], 2, "a gradient buffer [vocab, dim]"));
+  if (in[0].shape[0] == kBatch || in[0].shape[1] == kBatch) return err(op, "the buffer " + in[0].str() + " must be static");
+  const TensorType& ids = in.back();
+  if (ids.dtype != DType::I32) return err(op, "expects i32 ids, got " + ids.str());
+  if (accumulate) {
+    NNC_TRY(expectFloat(op, in[1], "output gradient"));
+    Shape rows = ids.shape;
+    rows.dims.push_back(in[0].shape[1]);
+    if (in[1].shape != rows)
+      return err(op, "output gradient " + in[1].str() + " does not match ids " + ids.str() + " and dim " +
+                         std::to_string(in[0].shape[1]));
+  }
+  return TensorType{DType::F32, in[0].shape};
+}
+
 // Augmentation (compiler/ir/Augment.h): random_flip and random_translation (x), and the
 // training form AugmentImages (x, step[, first_row]), on images [batch, h, w, c] or
 // [batch, h, w] (one channel).
@@ -611,6 +632,7 @@ Rule ruleFor(OpKind op) {
     case OpKind::Dropout: case OpKind::DropoutMask: return dropout;
     case OpKind::BatchNorm: return batchNorm;
     case OpKind::Embedding: case OpKind::EmbeddingGrad: case OpKind::EmbeddingSgdUpdate: return embeddingLookupRule;
+    case OpKind::EmbeddingGradAccumulate: case OpKind::EmbeddingGradClear: return embeddingGradBufferRule;
     case OpKind::RandomFlip: case OpKind::RandomTranslation: case OpKind::AugmentImages: return augmentImages;
   }
   return leaf;  // not reached: the switch names every op (-Werror=switch)

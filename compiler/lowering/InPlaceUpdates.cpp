@@ -68,6 +68,8 @@ class InPlaceCheck {
     if (kern.rows) return false;
     // SGD's sparse embedding step (issue 13) reads and writes each touched row at its place.
     if (g_.node(kern.root).op == OpKind::EmbeddingSgdUpdate) return value == kern.root;  // a row kernel reads whole rows before it writes any
+    // So does the clearing of an embedding's gradient buffer (EmbeddingGradBuffers.h).
+    if (g_.node(kern.root).op == OpKind::EmbeddingGradClear) return value == kern.root;
     if (kern.epilogue.empty()) {
       if (loweringKind(g_.node(kern.root).op) != LoweringKind::Fused) return false;
       return value == kern.root || contains(kern.stored, value);
@@ -118,6 +120,7 @@ class InPlaceCheck {
         NodeId in = member.inputs[i];
         if (lg_.storageRoot(in) != target) continue;
         if (member.op == OpKind::EmbeddingSgdUpdate && i == 0 && in == target) continue;  // the table it steps
+        if (member.op == OpKind::EmbeddingGradClear && i == 0) continue;  // the buffer it clears, or its accumulation there
         if (in != target || !readsAtItsOwnPosition(member, space)) return false;
       }
     }

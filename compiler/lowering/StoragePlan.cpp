@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "compiler/lowering/InPlaceAccumulations.h"
 #include "compiler/lowering/InPlaceUpdates.h"
 
 namespace nnc::lowering {
@@ -18,6 +19,8 @@ void planStorage(LoweredGraph& out, const LoweringOptions& options) {
   std::vector<int64_t> bufferOf(g.size(), -1);
   // Update values written straight into their targets' bytes: views of the target, so the
   // kernel's loads of the old value and stores of the new share one alias scope.
+  // Accumulations into a persistent buffer, likewise (InPlaceAccumulations.h).
+  for (NodeId a : inPlaceAccumulations(out)) out.storage[static_cast<size_t>(a)] = {StorageKind::View, g.node(a).inputs[0]};
   std::vector<bool> inPlace = inPlaceUpdates(out, options.writeOnlyUpdatesInPlace);
   for (size_t i = 0; i < g.updates.size(); ++i)
     if (inPlace[i]) out.storage[static_cast<size_t>(g.updates[i].value)] = {StorageKind::View, g.updates[i].target};

@@ -1,5 +1,6 @@
 #include "compiler/session/StateStore.h"
 
+#include "compiler/train/EmbeddingGradBuffers.h"
 #include "compiler/train/Initializers.h"
 
 namespace nnc {
@@ -17,6 +18,7 @@ void collect(const Graph& g, OpKind kind, uint64_t seed, std::vector<training::T
     }
     std::vector<float> v(init->data.begin(), init->data.end());
     values.emplace(n.name, std::move(v));
+    if (isEmbeddingGradBuffer(n.name)) continue;  // scratch, zero between steps: not checkpointed
     specs.push_back({n.name, data::DType::F32, n.type.shape.dims, kind == OpKind::Param});
   }
 }

@@ -15,7 +15,8 @@ namespace nnc {
 class StateStore {
  public:
   // Every Param and State leaf of the graphs: parameters first, in the order they appear,
-  // then the rest. Values from their initializers with `seed`.
+  // then the rest. Values from their initializers with `seed`. An embedding's gradient
+  // buffer (EmbeddingGradBuffers.h) has values but no spec: it is scratch, not checkpointed.
   static Result<StateStore> create(const StepGraphs& graphs, uint64_t seed);
 
   const std::vector<training::TensorSpec>& specs() const { return specs_; }

@@ -4,6 +4,7 @@
 #include "compiler/autodiff/IRBuilder.h"
 #include "compiler/ir/Verifier.h"
 #include "compiler/passes/RoundProductOperands.h"
+#include "compiler/train/EmbeddingGradBuffers.h"
 #include "compiler/train/ModeLowering.h"
 
 namespace nnc {
@@ -115,7 +116,7 @@ Result<TrainingGraph> buildGradientGraph(const Model& model, bool shardedBatch) 
   return tg;
 }
 
-Result<TrainingGraph> buildTrainingStep(const Model& model) {
+Result<TrainingGraph> buildTrainingStep(const Model& model, bool embeddingGradBuffers) {
   Result<TrainingGraph> tg = buildGradientGraph(model);
   if (!tg) return tg;
   Graph& g = tg->graph;
@@ -133,6 +134,12 @@ Result<TrainingGraph> buildTrainingStep(const Model& model) {
     if (b.failed()) return *b.error();
     g.updates.push_back({pg.param, step});
   }
+  std::vector<EmbeddingGradBuffer> buffers;
+  if (embeddingGradBuffers) {
+    Result<std::vector<EmbeddingGradBuffer>> added = accumulateEmbeddingGradients(g, decayed);
+    if (!added) return added.error();
+    buffers = std::move(*added);
+  }
   if (cfg.weightDecay != 0) {
     IRBuilder b(g);
     for (ParamGradient& pg : decayed)
@@ -140,12 +147,13 @@ Result<TrainingGraph> buildTrainingStep(const Model& model) {
     if (b.failed()) return *b.error();
   }
   NNC_TRY(emitOptimizerUpdates(g, cfg.optimizer, decayed, tg->lr, tg->step));
+  NNC_TRY(clearEmbeddingGradBuffers(g, buffers));
   NNC_TRY(verified(g, "training"));
   return tg;
 }
 
-Result<Graph> buildTrainingGraph(const Model& model) {
-  Result<TrainingGraph> tg = buildTrainingStep(model);
+Result<Graph> buildTrainingGraph(const Model& model, bool embeddingGradBuffers) {
+  Result<TrainingGraph> tg = buildTrainingStep(model, embeddingGradBuffers);
   if (!tg) return tg.error();
   return std::move(tg->graph);
 }

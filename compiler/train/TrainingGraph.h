@@ -54,7 +54,10 @@ inline std::vector<std::pair<std::string, float>> dropoutRates(const Model& mode
 
 // Errors (located): the model has no train block or loss; an op on the path to the loss has
 // no gradient rule.
-Result<Graph> buildTrainingGraph(const Model& model);
+// `embeddingGradBuffers`: a table whose gradient is one embedding_grad keeps it in a
+// persistent buffer that the step writes only in the batch's rows (EmbeddingGradBuffers.h);
+// false builds the dense gradient instead (for tests comparing the two).
+Result<Graph> buildTrainingGraph(const Model& model, bool embeddingGradBuffers = true);
 
 // The forward graph for predict/eval: Dropout is the identity, BatchNorm uses its running
 // statistics, no loss (unless `withLoss` and the model has one: eval reports it), no updates.
@@ -85,7 +88,7 @@ Result<TrainingGraph> buildGradientGraph(const Model& model, bool shardedBatch =
 
 // buildGradientGraph + weight decay + the optimizer's updates: the whole training step
 // (buildTrainingGraph returns its graph). `gradients` still lists the loss's gradients.
-Result<TrainingGraph> buildTrainingStep(const Model& model);
+Result<TrainingGraph> buildTrainingStep(const Model& model, bool embeddingGradBuffers = true);
 
 // Whether `weight_decay` applies to this Param (see above).
 bool weightDecayApplies(const Node& param);

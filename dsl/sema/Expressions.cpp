@@ -177,7 +177,8 @@ std::optional<NodeId> lowerCall(Sema& s, const ast::Expr& e, bool root) {
     }
     bound->layerName = name.present ? name.word : s.assignName();
   }
-  if (root) s.setRootCallee(c);
+  const std::string summaryKind = c->summaryKindOf ? c->summaryKindOf(s, *bound) : c->summaryKind;
+  if (root) s.setRootCallee(c, summaryKind);
   if (!c->build) {
     s.error(e.loc, "internal: '" + c->name + "' has no builder");
     return std::nullopt;
@@ -190,7 +191,7 @@ std::optional<NodeId> lowerCall(Sema& s, const ast::Expr& e, bool root) {
   // Layers nested in this one's arguments have rows of their own.
   for (size_t i = inner; i < s.nestedLayers().size(); ++i)
     trainable += s.nestedLayers()[i].trainable, nonTrainable += s.nestedLayers()[i].nonTrainable;
-  s.recordNestedLayer({bound->layerName, c->summaryKind, *out, s.trainableCreated() - trainable,
+  s.recordNestedLayer({bound->layerName, summaryKind, *out, s.trainableCreated() - trainable,
                        s.nonTrainableCreated() - nonTrainable});
   return out;
 }

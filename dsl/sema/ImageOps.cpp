@@ -93,12 +93,26 @@ std::optional<NodeId> buildGlobalMaxPool(Sema& s, const BoundCall& b) {
   return s.emit(OpKind::ReduceMax, {x}, AxesAttr{axes}.attrs(), b.loc);
 }
 
-Callable imageOp(const char* name, std::vector<ParamSpec> params, TensorBuilder build, const char* kind) {
+// Summary kinds name the form taken, as Keras' layers do: "UpSampling1D" for a sequence,
+// "UpSampling2D" for an image.
+std::string imageOpKindFor(Sema& s, const BoundCall& b, const std::string& base) {
+  return base + (s.type(b.tensor("x")).shape.rank() == 3 ? "1D" : "2D");
+}
+std::string upsampleSummaryKind(Sema& s, const BoundCall& b) { return imageOpKindFor(s, b, "UpSampling"); }
+std::string globalMaxPoolSummaryKind(Sema& s, const BoundCall& b) { return imageOpKindFor(s, b, "GlobalMaxPooling"); }
+// Keras' ZeroPadding for zeros; reflect mode and other constants are PyTorch's
+// ReflectionPad / ConstantPad, in the same form.
+std::string padSummaryKind(Sema& s, const BoundCall& b) {
+  if (b.word("mode") == "reflect") return imageOpKindFor(s, b, "ReflectionPadding");
+  return imageOpKindFor(s, b, b.number("value") == 0 ? "ZeroPadding" : "ConstantPadding");
+}
+
+Callable imageOp(const char* name, std::vector<ParamSpec> params, TensorBuilder build, SummaryKindOf kind) {
   Callable c;
   c.name = name;
   c.params = std::move(params);
   c.build = build;
-  c.summaryKind = kind;
+  c.summaryKindOf = kind;
   return c;
 }
 
@@ -108,13 +122,13 @@ void addImageOps(Registry& r) {
   r.add(imageOp("upsample",
                 {spec::tensor("x", kImageOrSequence), spec::intOrPair("size", spec::num(2), spec::between(1, 1024)),
                  spec::word("mode", spec::word("nearest"), {"nearest", "bilinear"}, "upsampling mode")},
-                buildUpsample, "UpSampling2D"));
+                buildUpsample, upsampleSummaryKind));
   r.add(imageOp("pad",
                 {spec::tensor("x", kImageOrSequence), spec::intPairs("padding", spec::required(), spec::between(0, kMaxWindow)),
                  spec::word("mode", spec::word("constant"), {"constant", "reflect"}, "padding mode"),
                  spec::number("value", spec::num(0))},
-                buildPad, "ZeroPadding2D"));
-  r.add(imageOp("global_maxpool", {spec::tensor("x", kImageOrSequence)}, buildGlobalMaxPool, "GlobalMaxPooling2D"));
+                buildPad, padSummaryKind));
+  r.add(imageOp("global_maxpool", {spec::tensor("x", kImageOrSequence)}, buildGlobalMaxPool, globalMaxPoolSummaryKind));
 }
 
 }  // namespace nnc::sema

@@ -162,7 +162,7 @@ class ModuleLowering {
     Node& n = s_.graph().node(*v);
     if (static_cast<size_t>(*v) >= firstNew && n.name.empty()) n.name = d.name;
     const sema::Callable* root = s_.rootCallee();
-    row(d.name, root ? root->summaryKind : "Lambda", *v, s_.trainableCreated(), s_.nonTrainableCreated());
+    row(d.name, root ? s_.rootSummaryKind() : "Lambda", *v, s_.trainableCreated(), s_.nonTrainableCreated());
     if (d.isOutput) addOutput(d.name, *v, d.nameLoc);
   }
 

@@ -56,6 +56,15 @@ std::optional<NodeId> buildGlobalAvgPool(Sema& s, const BoundCall& b) {
   return s.emit(OpKind::ReduceMean, {x}, AxesAttr{axes}.attrs(), b.loc);
 }
 
+// "MaxPooling1D" over a sequence, "MaxPooling2D" over an image (Keras' names).
+std::string poolingKindFor(Sema& s, const BoundCall& b, const std::string& base) {
+  return base + (s.type(b.tensor("x")).shape.rank() == 3 ? "1D" : "2D");
+}
+std::string windowPoolSummaryKind(Sema& s, const BoundCall& b) {
+  return poolingKindFor(s, b, b.callee->name == "maxpool" ? "MaxPooling" : "AveragePooling");
+}
+std::string globalAvgPoolSummaryKind(Sema& s, const BoundCall& b) { return poolingKindFor(s, b, "GlobalAveragePooling"); }
+
 }  // namespace
 
 std::vector<int64_t> windowPads(bool same, int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t sh, int64_t sw) {
@@ -73,14 +82,14 @@ void addPoolingOps(Registry& r) {
                 spec::intOrPair("stride", spec::unset(), spec::atLeast(1)),
                 spec::word("padding", spec::word("valid"), {"same", "valid"}, "padding")};
     c.build = buildPool;
-    c.summaryKind = std::string(name) == "maxpool" ? "MaxPooling2D" : "AveragePooling2D";
+    c.summaryKindOf = windowPoolSummaryKind;
     r.add(std::move(c));
   }
   Callable g;
   g.name = "global_avgpool";
   g.params = {spec::tensor("x", kImage)};
   g.build = buildGlobalAvgPool;
-  g.summaryKind = "GlobalAveragePooling2D";
+  g.summaryKindOf = globalAvgPoolSummaryKind;
   r.add(std::move(g));
 }
 

@@ -178,6 +178,7 @@ void Sema::beginDeclaration(const std::string& assignName, bool redefinition) {
   redefinition_ = redefinition;
   trainableCreated_ = nonTrainableCreated_ = 0;
   rootCallee_ = nullptr;
+  rootSummaryKind_.clear();
   nestedLayers_.clear();
 }
 

@@ -97,8 +97,13 @@ class Sema {
   const std::string& assignName() const { return assignName_; }
   int64_t trainableCreated() const { return trainableCreated_; }
   int64_t nonTrainableCreated() const { return nonTrainableCreated_; }
-  void setRootCallee(const Callable* c) { rootCallee_ = c; }
+  void setRootCallee(const Callable* c, std::string summaryKind) {
+    rootCallee_ = c;
+    rootSummaryKind_ = std::move(summaryKind);
+  }
   const Callable* rootCallee() const { return rootCallee_; }
+  // The root call's summary kind (Callable::summaryKindOf, else its summaryKind).
+  const std::string& rootSummaryKind() const { return rootSummaryKind_; }
 
   // A layer called inside an expression (`mse(dense(h, 1, name = "aux"), y)`), so that the
   // train block can give it a row of its own in `nnc summary`.
@@ -135,6 +140,7 @@ class Sema {
   int64_t trainableCreated_ = 0;
   int64_t nonTrainableCreated_ = 0;
   const Callable* rootCallee_ = nullptr;
+  std::string rootSummaryKind_;
   std::vector<LossRecord> losses_;
   std::vector<NestedLayer> nestedLayers_;
   NodeId classWeightsState_ = kNoNode;

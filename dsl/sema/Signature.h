@@ -84,6 +84,9 @@ struct ParamSpec {
 using TensorBuilder = std::optional<NodeId> (*)(Sema&, const BoundCall&);
 // Checks relations between arguments (uniform: lo < hi); reports its own errors.
 using Validator = bool (*)(Sema&, const BoundCall&);
+// The summary kind of one call, when it depends on the arguments (a sequence pooled is
+// MaxPooling1D, an image MaxPooling2D; pad's mode names its kind).
+using SummaryKindOf = std::string (*)(Sema&, const BoundCall&);
 
 struct Callable {
   std::string name;
@@ -96,6 +99,7 @@ struct Callable {
   bool createsParams = false;
   bool isActivation = false;  // usable as `activation = NAME` of layers
   std::string summaryKind;    // the `nnc summary` kind of an assignment whose value this is
+  SummaryKindOf summaryKindOf = nullptr;  // when set, the kind of each call instead
 };
 
 // One checked argument. Which fields hold the value depends on the parameter's kind.

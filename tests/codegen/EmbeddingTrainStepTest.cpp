@@ -7,6 +7,7 @@
 #include <cstring>
 #include <set>
 
+#include "compiler/train/EmbeddingGradBuffers.h"
 #include "compiler/train/Initializers.h"
 #include "compiler/train/TrainingGraph.h"
 #include "dsl/Frontend.h"
@@ -41,14 +42,15 @@ struct EmbeddingCompiled {
   std::unique_ptr<CompiledModel> code;
 };
 
-std::unique_ptr<EmbeddingCompiled> compileEmbeddingSource(const std::string& source) {
+// `gradBuffers` false: the dense embedding gradient of before the persistent buffers.
+std::unique_ptr<EmbeddingCompiled> compileEmbeddingSource(const std::string& source, bool gradBuffers = true) {
   DiagnosticEngine diags("test.nn", source);
   std::optional<Model> model = compileModel(source, diags);
   EXPECT_TRUE(model.has_value()) << diags.renderToString();
   if (!model) return nullptr;
   auto c = std::make_unique<EmbeddingCompiled>();
   c->model = std::move(*model);
-  auto tg = buildTrainingGraph(c->model);
+  auto tg = buildTrainingGraph(c->model, gradBuffers);
   EXPECT_TRUE(tg.ok()) << (tg.ok() ? "" : tg.error().message);
   auto ig = buildInferenceGraph(c->model);
   EXPECT_TRUE(ig.ok()) << (ig.ok() ? "" : ig.error().message);
@@ -90,7 +92,7 @@ Leaves embeddingInputs(const Graph& g, const CompiledModel& m, int64_t batch, ui
   return l;
 }
 
-void expectEmbeddingStepsMatch(const std::string& source, int64_t vocab, int64_t classes) {
+void expectEmbeddingStepsMatch(const std::string& source, int64_t vocab, int64_t classes, float lrValue = 0.5f) {
   auto c = compileEmbeddingSource(source);
   ASSERT_TRUE(c);
   const Graph& g = c->training;
@@ -106,7 +108,6 @@ void expectEmbeddingStepsMatch(const std::string& source, int64_t vocab, int64_t
       Leaves in = embeddingInputs(g, m, batch, 300 + static_cast<uint64_t>(step), vocab, classes);
       LeafValues leaves = state;
       for (auto& [id, t] : in.values) leaves[id] = t;
-      float lrValue = 0.5f;
       if (lr != kNoNode) leaves[lr] = Tensor::scalar(lrValue);
       if (stepLeaf != kNoNode) leaves[stepLeaf] = Tensor::scalar(step);
       auto want = interpret(g, leaves, wanted, Precision::F32);
@@ -294,6 +295,144 @@ train {
 
 TEST(EmbeddingTrainStep, ProbabilityTargetsHuberPowWhereMatchTheInterpreter) {
   expectEmbeddingStepsMatch(kProbabilityTargets, 0, 0);
+}
+
+// ---- The persistent gradient buffer (EmbeddingGradBuffers.h) ---------------------------------
+
+const char* const kBufferOptimizers[] = {
+    "adam(lr = 0.01)",
+    "sgd(lr = 0.1, momentum = 0.9)",
+    "sgd(lr = 0.1, momentum = 0.9, nesterov = true)",
+    "rmsprop(lr = 0.01)",
+    "rmsprop(lr = 0.01, momentum = 0.5)",
+    "adadelta(lr = 1)",
+    "adagrad(lr = 0.1)",
+    "sgd(lr = 0.5)\n  weight_decay = 0.01",
+    "adam(lr = 0.01)\n  weight_decay = 0.1",
+};
+
+// Ids for three steps of two samples: repeated ids, then ids disjoint from the first step's,
+// then the first step's rows again.
+const std::vector<std::vector<int32_t>> kBufferStepIds = {
+    {3, 3, 17, 0, 22, 17, 3, 8, 8, 0},
+    {1, 2, 4, 5, 6, 7, 9, 10, 11, 12},
+    {0, 3, 3, 3, 39, 17, 22, 22, 8, 39},
+};
+
+bool hasEmbeddingBufferOp(const Graph& g, OpKind op) {
+  for (const Node& n : g.nodes())
+    if (n.op == op) return true;
+  return false;
+}
+
+// Every optimizer but plain SGD keeps the table's gradient in a buffer; their steps agree
+// with the interpreter's (at a rate where RMSprop's first steps, +-lr / sqrt(1 - rho), stay
+// well conditioned in f32).
+TEST(EmbeddingGradBuffer, EveryStatefulOptimizerMatchesTheInterpreter) {
+  for (const char* opt : kBufferOptimizers) {
+    SCOPED_TRACE(opt);
+    std::string src = embeddingModelSource(opt);
+    auto c = compileEmbeddingSource(src);
+    ASSERT_TRUE(c);
+    EXPECT_TRUE(hasEmbeddingBufferOp(c->training, OpKind::EmbeddingGradAccumulate));
+    expectEmbeddingStepsMatch(src, 40, 3, 0.01f);
+  }
+}
+
+// The buffer's step gives the dense gradient's results bit for bit, step after step, with
+// repeated and disjoint ids, on one thread and two.
+TEST(EmbeddingGradBuffer, BitIdenticalToTheDenseGradient) {
+  for (const char* opt : kBufferOptimizers) {
+    SCOPED_TRACE(opt);
+    std::string src = embeddingModelSource(opt);
+    auto sparse = compileEmbeddingSource(src, true), dense = compileEmbeddingSource(src, false);
+    ASSERT_TRUE(sparse && dense);
+    EXPECT_FALSE(hasEmbeddingBufferOp(dense->training, OpKind::EmbeddingGradAccumulate));
+    auto init = initialValues(dense->training, 7);
+    ASSERT_TRUE(init.ok()) << init.error().message;
+    for (int threads : {1, 2}) {
+      ThreadsScope ts(threads);
+      loadEmbeddingState(dense->training, *init, *dense->code);
+      loadEmbeddingState(dense->training, *init, *sparse->code);
+      for (size_t step = 0; step < kBufferStepIds.size(); ++step) {
+        std::vector<int32_t> ids = kBufferStepIds[step];
+        std::vector<int32_t> labels{int32_t(step % 3), int32_t((step + 1) % 3)};
+        const void* inputs[] = {ids.data(), labels.data()};
+        float lossDense = 0, lossSparse = 0;
+        ASSERT_TRUE(dense->code->trainStep(inputs, 2, 0.05f, float(step), &lossDense).ok());
+        ASSERT_TRUE(sparse->code->trainStep(inputs, 2, 0.05f, float(step), &lossSparse).ok());
+        EXPECT_EQ(std::memcmp(&lossDense, &lossSparse, sizeof(float)), 0) << "step " << step;
+        for (const StateEntry& e : dense->code->stateLayout().entries()) {
+          std::span<float> a = dense->code->tensor(e.name), b = sparse->code->tensor(e.name);
+          ASSERT_EQ(a.size(), b.size()) << e.name;
+          EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size_bytes()), 0)
+              << e.name << " differs after step " << step << " with " << threads << " threads";
+        }
+        std::span<float> buffer = sparse->code->tensor(std::string("e.weight") + kEmbeddingGradBufferSuffix);
+        ASSERT_EQ(buffer.size(), 40u * 6u);
+        for (float v : buffer) ASSERT_EQ(v, 0.0f) << "the buffer is not zero after step " << step;
+      }
+    }
+  }
+}
+
+// The plan: the accumulation and the clearing live in the buffer's own bytes, and no kernel
+// computes a dense gradient.
+TEST(EmbeddingGradBuffer, AccumulatesAndClearsInPlace) {
+  auto c = compileEmbeddingSource(embeddingModelSource("adam(lr = 0.01)"));
+  ASSERT_TRUE(c);
+  const Graph& g = c->training;
+  LoweredGraph lg = lowerOrFail(g);
+  NodeId buffer = g.findLeaf(OpKind::State, std::string("e.weight") + kEmbeddingGradBufferSuffix);
+  ASSERT_NE(buffer, kNoNode);
+  bool accumulates = false, clears = false;
+  for (size_t i = 0; i < g.size(); ++i) {
+    const Node& n = g.nodes()[i];
+    if (n.op == OpKind::EmbeddingGrad) {
+      EXPECT_FALSE(lg.live[i]) << "a dense embedding gradient is computed";
+    }
+    if (n.op == OpKind::EmbeddingGradAccumulate) {
+      accumulates = true;
+      EXPECT_EQ(lg.storageRoot(NodeId(i)), buffer) << describeKernels(lg);
+    }
+  }
+  for (const Update& u : g.updates) {
+    if (u.target != buffer) continue;
+    clears = g.node(u.value).op == OpKind::EmbeddingGradClear;
+    EXPECT_EQ(lg.storageRoot(u.value), buffer) << describeKernels(lg);
+  }
+  EXPECT_TRUE(accumulates && clears);
+  // No workspace buffer the size of the table.
+  for (size_t b = 0; b < lg.buffers.size(); ++b)
+    EXPECT_NE(lg.buffers[b].bytes, 40 * 6 * 4) << "buffer " << b << " holds %" << lg.bufferNode[b];
+}
+
+// At run time: a step writes the buffer only in the rows its ids name. A value planted in an
+// untouched row survives the step (a kernel writing the whole table would overwrite it),
+// and every touched row is zero again afterwards.
+TEST(EmbeddingGradBuffer, StepWritesOnlyTheRowsTheIdsName) {
+  auto c = compileEmbeddingSource(embeddingModelSource("adam(lr = 0.01)"));
+  ASSERT_TRUE(c);
+  CompiledModel& m = *c->code;
+  auto init = initialValues(c->training, 5);
+  ASSERT_TRUE(init.ok());
+  loadEmbeddingState(c->training, *init, m);
+  std::span<float> buffer = m.tensor(std::string("e.weight") + kEmbeddingGradBufferSuffix);
+  ASSERT_EQ(buffer.size(), 40u * 6u);
+  const std::vector<int32_t>& ids = kBufferStepIds[0];
+  std::set<int32_t> touched(ids.begin(), ids.end());
+  for (int threads : {1, 2}) {
+    ThreadsScope ts(threads);
+    for (size_t k = 0; k < buffer.size(); ++k) buffer[k] = touched.count(int32_t(k / 6)) ? 0.0f : 1234.5f;
+    std::vector<int32_t> labels{1, 2};
+    const void* inputs[] = {ids.data(), labels.data()};
+    float loss = 0;
+    ASSERT_TRUE(m.trainStep(inputs, 2, 0.01f, 0.0f, &loss).ok());
+    for (size_t k = 0; k < buffer.size(); ++k) {
+      float want = touched.count(int32_t(k / 6)) ? 0.0f : 1234.5f;
+      ASSERT_EQ(buffer[k], want) << "row " << k / 6 << " column " << k % 6 << " with " << threads << " threads";
+    }
+  }
 }
 
 }  // namespace

@@ -89,6 +89,37 @@ TEST(EmbeddingCli, IdOutOfRangeIsExitOneNamingTheInputWithEveryBackend) {
   EXPECT_NE(p.err.find("input 'ids': id 12 at [6, 2]"), std::string::npos) << p.err;
 }
 
+// Under Adam the table's gradient lives in a persistent buffer (EmbeddingGradBuffers.h): it is
+// scratch, so checkpoints hold the table and its moments but not the buffer, and such a
+// checkpoint starts training again with either backend.
+TEST(EmbeddingCli, GradientBufferIsNotCheckpointed) {
+  ScratchDir dir;
+  std::string src = kEmbeddingCliModel;
+  src.replace(src.find("sgd(lr = 0.5)"), 13, "adam(lr = 0.01)");
+  std::string model = dir.write("text.nn", src);
+  std::vector<int32_t> ids, labels;
+  for (int i = 0; i < 10; ++i) {
+    for (int j = 0; j < 4; ++j) ids.push_back((i * 7 + j * 5) % 12);
+    labels.push_back(i % 3);
+  }
+  writeNpy(dir.file("ids.npy"), {10, 4}, ids);
+  writeNpy(dir.file("label.npy"), {10}, labels);
+  std::string data = "npy:ids=" + dir.file("ids.npy") + ",label=" + dir.file("label.npy");
+  for (const char* backend : {"jit", "interpreter"}) {
+    SCOPED_TRACE(backend);
+    std::string saved = dir.file(std::string(backend) + ".safetensors");
+    RunResult r = runNnc({model, "train", "--data", data, "--backend", backend, "--save", saved});
+    ASSERT_EQ(r.status, 0) << r.err;
+    SafetensorsFile f = readSafetensorsFile(saved);
+    EXPECT_TRUE(f.tensors.count("emb.weight"));
+    EXPECT_TRUE(f.tensors.count("emb.weight/adam.m"));
+    for (const auto& [name, t] : f.tensors) EXPECT_EQ(name.find("grad_buffer"), std::string::npos) << name;
+    RunResult again = runNnc({model, "train", "--data", data, "--backend", backend, "--init", saved});
+    EXPECT_EQ(again.status, 0) << again.err;
+    EXPECT_EQ(again.err.find("warning"), std::string::npos) << again.err;
+  }
+}
+
 TEST(EmbeddingCli, LocatedErrorsForWrongDtypesAndShapes) {
   ScratchDir dir;
   struct Bad {

@@ -39,6 +39,34 @@ TEST(SemaImageOps, ResultTypes) {
   EXPECT_EQ(typeOfExpr("maxpool(seq, 3, stride = 1)"), F({B, 8, 4}));
 }
 
+// Summary rows name the form (1D for a sequence, 2D for an image) and pad's mode, as Keras'
+// layers and PyTorch's ReflectionPad do.
+TEST(SemaImageOps, SummaryKindsNameTheFormAndThePaddingMode) {
+  auto kindOf = [](const std::string& expr) {
+    Model m = compileOk(std::string(kImageInputs) + "r = " + expr + "\n");
+    return m.layers.empty() ? std::string("(no row)") : m.layers.back().kind;
+  };
+  EXPECT_EQ(kindOf("maxpool(seq, 2)"), "MaxPooling1D");
+  EXPECT_EQ(kindOf("maxpool(img, 2)"), "MaxPooling2D");
+  EXPECT_EQ(kindOf("avgpool(seq, 3, stride = 2, padding = same)"), "AveragePooling1D");
+  EXPECT_EQ(kindOf("avgpool(img, 2)"), "AveragePooling2D");
+  EXPECT_EQ(kindOf("global_maxpool(seq)"), "GlobalMaxPooling1D");
+  EXPECT_EQ(kindOf("global_maxpool(img)"), "GlobalMaxPooling2D");
+  EXPECT_EQ(kindOf("global_avgpool(seq)"), "GlobalAveragePooling1D");
+  EXPECT_EQ(kindOf("global_avgpool(img)"), "GlobalAveragePooling2D");
+  EXPECT_EQ(kindOf("upsample(seq, 3)"), "UpSampling1D");
+  EXPECT_EQ(kindOf("upsample(img)"), "UpSampling2D");
+  EXPECT_EQ(kindOf("pad(img, 2, mode = reflect)"), "ReflectionPadding2D");
+  EXPECT_EQ(kindOf("pad(seq, [[3, 1]], mode = reflect)"), "ReflectionPadding1D");
+  EXPECT_EQ(kindOf("pad(img, [[1, 2], [0, 3]])"), "ZeroPadding2D");
+  EXPECT_EQ(kindOf("pad(seq, 1)"), "ZeroPadding1D");
+  EXPECT_EQ(kindOf("pad(img, 1, value = -1)"), "ConstantPadding2D");
+  // Nested in a layer's argument, the kind is the call's too (the layer has the row).
+  Model nested = compileOk(std::string(kImageInputs) + "r = dense(global_maxpool(maxpool(seq, 2)), 3)\n");
+  ASSERT_FALSE(nested.layers.empty());
+  EXPECT_EQ(nested.layers.back().kind, "Dense");
+}
+
 TEST(SemaImageOps, TransposedConvolutionParametersAndIr) {
   Model m = compileOk(std::string(kImageInputs) + "up = conv2d_transpose(img, 5, kernel = 4, stride = 2, activation = relu)\n");
   NodeId w = leaf(m, OpKind::Param, "up.weight"), b = leaf(m, OpKind::Param, "up.bias");

@@ -11,6 +11,12 @@
 //    lives (InPlaceUpdates.cpp makes it an in-place update): only the rows the ids name are
 //    read or written, split by columns as above. When the result has a buffer of its own (it
 //    could not go in place), the table is copied there first.
+//  - embedding_grad_accumulate / embedding_grad_clear: the persistent gradient buffer of a
+//    table under a stateful optimizer (EmbeddingGradBuffers.h): dy's rows added into the
+//    buffer, and after the optimizer has read it those rows set back to zero, both split by
+//    columns as above and both in the buffer's own bytes (InPlaceAccumulations.h), so the
+//    step writes only the rows the ids name. Either copies its whole operand first when its
+//    result could not share the operand's bytes.
 #include "compiler/codegen/Emit.h"
 #include "compiler/ir/EmbeddingIds.h"
 
@@ -45,6 +51,19 @@ void forEachIdByColumnBlocks(TaskBuilder& tb, NodeId ids, Extent count, int64_t 
       tb.loop(lo, hi, [&](Value* d) { body(row, i, d); }, "d");
     }, "i");
   }, "block");
+}
+
+// When `out` does not share the bytes of `from` ([vocab, dim]), a task copying it there.
+void copyTableUnlessInPlace(KernelContext& kc, NodeId from, NodeId out, int64_t vocab, int64_t dim) {
+  if (kc.entry.lowered.storageRoot(out) == kc.entry.lowered.storageRoot(from)) return;
+  TaskBuilder copy(kc.entry, kc.taskName("_copy"), kc.buffers());
+  copy.loop(copy.begin(), copy.end(), [&](Value* r) {
+    Value* base = copy.mul(r, copy.i64(dim));
+    copy.loop(copy.i64(0), copy.i64(dim), [&](Value* d) {
+      copy.store(out, copy.add(base, d), copy.load(from, copy.add(base, d)));
+    }, "d");
+  }, "r");
+  copy.finish(Extent{vocab, false}, Extent{dim, false});
 }
 
 }  // namespace
@@ -93,17 +112,7 @@ Result<void> emitEmbeddingSgdUpdate(KernelContext& kc) {
   NodeId table = n.inputs[0], dy = n.inputs[1], ids = n.inputs[2], lr = n.inputs[3], out = kc.kernel.root;
   int64_t vocab = n.type.shape[0], dim = n.type.shape[1];
   Extent count = elementsOf(kc.graph().type(ids).shape);
-  if (kc.entry.lowered.storageRoot(out) != kc.entry.lowered.storageRoot(table)) {
-    // Not in place: the whole table first, then the step on it.
-    TaskBuilder copy(kc.entry, kc.taskName("_copy"), kc.buffers());
-    copy.loop(copy.begin(), copy.end(), [&](Value* r) {
-      Value* base = copy.mul(r, copy.i64(dim));
-      copy.loop(copy.i64(0), copy.i64(dim), [&](Value* d) {
-        copy.store(out, copy.add(base, d), copy.load(table, copy.add(base, d)));
-      }, "d");
-    }, "r");
-    copy.finish(Extent{vocab, false}, Extent{dim, false});
-  }
+  copyTableUnlessInPlace(kc, table, out, vocab, dim);  // not in place: the whole table first, then the step on it
   TaskBuilder tb(kc.entry, kc.taskName("_step"), kc.buffers());
   auto& b = tb.b();
   Value* rate = tb.load(lr, tb.i64(0));
@@ -113,6 +122,36 @@ Result<void> emitEmbeddingSgdUpdate(KernelContext& kc) {
     tb.store(out, at, b.CreateFSub(tb.load(out, at), step));
   });
   tb.finish(Extent{embeddingColumnBlocks(dim), false}, Extent{count.k * kEmbeddingColumnBlock * 2, count.batched});
+  return {};
+}
+
+Result<void> emitEmbeddingGradAccumulate(KernelContext& kc) {
+  const Node& n = kc.root();
+  NodeId buffer = n.inputs[0], dy = n.inputs[1], ids = n.inputs[2], out = kc.kernel.root;
+  int64_t vocab = n.type.shape[0], dim = n.type.shape[1];
+  Extent count = elementsOf(kc.graph().type(ids).shape);
+  copyTableUnlessInPlace(kc, buffer, out, vocab, dim);
+  TaskBuilder tb(kc.entry, kc.taskName("_scatter"), kc.buffers());
+  auto& b = tb.b();
+  forEachIdByColumnBlocks(tb, ids, count, vocab, dim, [&](Value* row, Value* i, Value* d) {
+    Value* at = tb.add(tb.mul(row, tb.i64(dim)), d);
+    tb.store(out, at, b.CreateFAdd(tb.load(out, at), tb.load(dy, tb.add(tb.mul(i, tb.i64(dim)), d))));
+  });
+  tb.finish(Extent{embeddingColumnBlocks(dim), false}, Extent{count.k * kEmbeddingColumnBlock * 2, count.batched});
+  return {};
+}
+
+Result<void> emitEmbeddingGradClear(KernelContext& kc) {
+  const Node& n = kc.root();
+  NodeId grad = n.inputs[0], ids = n.inputs[1], out = kc.kernel.root;
+  int64_t vocab = n.type.shape[0], dim = n.type.shape[1];
+  Extent count = elementsOf(kc.graph().type(ids).shape);
+  copyTableUnlessInPlace(kc, grad, out, vocab, dim);
+  TaskBuilder tb(kc.entry, kc.taskName("_clear"), kc.buffers());
+  forEachIdByColumnBlocks(tb, ids, count, vocab, dim, [&](Value* row, Value*, Value* d) {
+    tb.store(out, tb.add(tb.mul(row, tb.i64(dim)), d), tb.f32(0.0));
+  });
+  tb.finish(Extent{embeddingColumnBlocks(dim), false}, Extent{count.k * kEmbeddingColumnBlock, count.batched});
   return {};
 }
 
