@@ -2,6 +2,7 @@
 // each value named in `xs`, answered by nnc's reverse-mode autodiff (compiler/autodiff) on the
 // graph imported so far. A non-scalar y is summed first (ONNX seeds every element with 1).
 #include "compiler/autodiff/Differentiate.h"
+#include "compiler/ir/TypedAttrs.h"
 #include "compiler/onnx/OnnxContext.h"
 
 namespace nnc::onnximport {
@@ -30,7 +31,7 @@ Result<void> mapOnnxGradient(ImportContext& ctx) {
   if (ctx.rank(y) > 0) {
     std::vector<int64_t> axes;
     for (size_t i = 0; i < ctx.rank(y); ++i) axes.push_back(static_cast<int64_t>(i));
-    TRY_NODE(sum, ctx.op(OpKind::ReduceSum, {y}, Attrs{{"axes", axes}, {"keepdims", int64_t(0)}}));
+    TRY_NODE(sum, ctx.op(OpKind::ReduceSum, {y}, AxesAttr{axes, false}.attrs()));
     loss = sum;
   }
   std::vector<NodeId> wrt;

@@ -16,6 +16,7 @@
 #include <set>
 
 #include "compiler/ir/ImageTaps.h"
+#include "compiler/ir/TypedAttrs.h"
 #include "compiler/onnx/OnnxContext.h"
 
 namespace nnc::onnximport {
@@ -164,7 +165,7 @@ Result<NodeId> resizeAsUpsample(ImportContext& ctx, NodeId x, const std::vector<
     }
     if (!fits) continue;
     TRY_NODE(t, ctx.transpose(x, kResizeToNHWC));
-    TRY_NODE(u, ctx.op(OpKind::Upsample, {t}, Attrs{{"scale", scale}, {"mode", std::string(mode)}}));
+    TRY_NODE(u, ctx.op(OpKind::Upsample, {t}, ResampleAttr{scale, mode}.attrs()));
     return ctx.transpose(u, kResizeToNCHW);
   }
   return kNoNode;
@@ -434,21 +435,23 @@ Result<void> mapConvTranspose3D(ImportContext& ctx, NodeId x, NodeId w, int64_t 
   if (kd > 64 || out[0] * kd > 1024) return ctx.error("the depth is too large for nnc's 3-D transposed convolution");
   TRY_NODE(xt, ctx.transpose(x, {0, 2, 3, 4, 1}));  // [N, D, H, W, C]
   TRY_NODE(wt, ctx.transpose(w, {2, 3, 4, 1, 0}));  // [kd, kh, kw, O / g, C]
-  Attrs attrs{{"strides", std::vector<int64_t>{win.strides[1], win.strides[2]}},
-              {"pads", std::vector<int64_t>{win.pads[1], win.pads[2], win.pads[4], win.pads[5]}},
-              {"input_hw", std::vector<int64_t>{out[1], out[2]}}};
-  if (win.dilations[1] != 1 || win.dilations[2] != 1) attrs.set("dilations", std::vector<int64_t>{win.dilations[1], win.dilations[2]});
-  if (groups != 1) attrs.set("groups", groups);
+  ConvGradInputAttr adjoint;
+  adjoint.strides = {win.strides[1], win.strides[2]};
+  adjoint.pads = {win.pads[1], win.pads[2], win.pads[4], win.pads[5]};
+  adjoint.dilations = {win.dilations[1], win.dilations[2]};
+  adjoint.groups = groups;
+  adjoint.inputHw = {out[1], out[2]};
+  const Attrs attrs = adjoint.attrs();
   std::map<int64_t, NodeId> planes, taps;
   auto plane = [&](int64_t z) -> Result<NodeId> {
     if (auto it = planes.find(z); it != planes.end()) return it->second;
-    TRY_NODE(sl, ctx.op(OpKind::Slice, {xt}, Attrs{{"axis", int64_t(1)}, {"begin", z}, {"end", z + 1}}));
+    TRY_NODE(sl, ctx.op(OpKind::Slice, {xt}, SliceAttr{int64_t(1), z, z + 1}.attrs()));
     TRY_NODE(r, ctx.reshape(sl, {n, h, wd, c}));
     return planes[z] = r;
   };
   auto tap = [&](int64_t t) -> Result<NodeId> {
     if (auto it = taps.find(t); it != taps.end()) return it->second;
-    TRY_NODE(sl, ctx.op(OpKind::Slice, {wt}, Attrs{{"axis", int64_t(0)}, {"begin", t}, {"end", t + 1}}));
+    TRY_NODE(sl, ctx.op(OpKind::Slice, {wt}, SliceAttr{int64_t(0), t, t + 1}.attrs()));
     TRY_NODE(r, ctx.reshape(sl, {ws[3], ws[4], ws[1], ws[0]}));
     return taps[t] = r;
   };
@@ -469,7 +472,7 @@ Result<void> mapConvTranspose3D(ImportContext& ctx, NodeId x, NodeId w, int64_t 
       }
     }
     if (sum == kNoNode) {  // output padding: no input depth reaches this one
-      TRY_NODE(zero, ctx.op(OpKind::BroadcastTo, {ctx.scalar(0)}, Attrs{{"shape", std::vector<int64_t>{n, out[1], out[2], cout}}}));
+      TRY_NODE(zero, ctx.op(OpKind::BroadcastTo, {ctx.scalar(0)}, ShapeAttr{{n, out[1], out[2], cout}}.attrs()));
       sum = zero;
     }
     TRY_NODE(r, ctx.reshape(sum, {n, 1, out[1], out[2], cout}));
@@ -477,7 +480,7 @@ Result<void> mapConvTranspose3D(ImportContext& ctx, NodeId x, NodeId w, int64_t 
   }
   NodeId y = depths[0];
   if (depths.size() > 1) {
-    TRY_NODE(cat, ctx.op(OpKind::Concat, depths, Attrs{{"axis", int64_t(1)}}));
+    TRY_NODE(cat, ctx.op(OpKind::Concat, depths, AxisAttr{1}.attrs()));
     y = cat;
   }
   if (ctx.hasInput(2)) {
@@ -528,15 +531,18 @@ Result<void> mapConvTranspose(ImportContext& ctx) {
     hw[i] = win.strides[i] * (xs[2 + i] - 1) + extra + span - begin - end;
     if (hw[i] < 1) return ctx.error("the output would be empty along spatial axis " + std::to_string(i));
   }
-  Attrs attrs{{"strides", win.strides}, {"pads", pads}, {"input_hw", hw}};
-  if (win.dilations != std::vector<int64_t>{1, 1}) attrs.set("dilations", win.dilations);
-  if (groups != 1) attrs.set("groups", groups);
+  ConvGradInputAttr adjoint;
+  adjoint.strides = win.strides;
+  adjoint.pads = pads;
+  adjoint.dilations = win.dilations;
+  adjoint.groups = groups;
+  adjoint.inputHw = hw;
   TRY_NODE(xt, ctx.transpose(x, kResizeToNHWC));
   TRY_NODE(wt, ctx.transpose(w, {2, 3, 1, 0}));  // [kh, kw, Cout / groups, Cin]
-  TRY_NODE(y0, ctx.op(OpKind::Conv2DGradInput, {xt, wt}, attrs));
+  TRY_NODE(y0, ctx.op(OpKind::Conv2DGradInput, {xt, wt}, adjoint.attrs()));
   NodeId y = y0;
   if (zeros != std::vector<int64_t>{0, 0, 0, 0}) {
-    TRY_NODE(p, ctx.op(OpKind::Pad, {y}, Attrs{{"pads", zeros}, {"mode", std::string("constant")}, {"value", 0.0}}));
+    TRY_NODE(p, ctx.op(OpKind::Pad, {y}, PadAttr{zeros, "constant", 0.0}.attrs()));
     y = p;
   }
   if (ctx.hasInput(2)) {
@@ -574,7 +580,7 @@ Result<NodeId> dilatedMaxPool(ImportContext& ctx, NodeId x, const std::vector<in
       return ctx.error("kernel_shape, strides and pads must be between 1 (0 for pads) and 2^20");
   NodeId padded = x;
   if (pads != std::vector<int64_t>{0, 0, 0, 0}) {
-    TRY_NODE(p, ctx.op(OpKind::Pad, {x}, Attrs{{"pads", pads}, {"mode", std::string("constant")}, {"value", double(-FLT_MAX)}}));
+    TRY_NODE(p, ctx.op(OpKind::Pad, {x}, PadAttr{pads, "constant", double(-FLT_MAX)}.attrs()));
     padded = p;
   }
   int64_t out[2];
@@ -585,13 +591,12 @@ Result<NodeId> dilatedMaxPool(ImportContext& ctx, NodeId x, const std::vector<in
   }
   const std::vector<int64_t> noPads{0, 0, 0, 0};
   if (strides[0] % dilations[0] == 0 && strides[1] % dilations[1] == 0) {
-    TRY_NODE(grid, ctx.op(OpKind::MaxPool, {padded}, Attrs{{"window", std::vector<int64_t>{1, 1}}, {"strides", dilations}, {"pads", noPads}}));
-    TRY_NODE(pooled, ctx.op(OpKind::MaxPool, {grid}, Attrs{{"window", kernel}, {"pads", noPads},
-                                                           {"strides", std::vector<int64_t>{strides[0] / dilations[0], strides[1] / dilations[1]}}}));
+    TRY_NODE(grid, ctx.op(OpKind::MaxPool, {padded}, WindowAttr{{1, 1}, dilations, noPads}.attrs()));
+    TRY_NODE(pooled, ctx.op(OpKind::MaxPool, {grid}, WindowAttr{kernel, {strides[0] / dilations[0], strides[1] / dilations[1]}, noPads}.attrs()));
     NodeId y = pooled;
     for (int64_t axis = 1; axis <= 2; ++axis)
       if (ctx.shape(y)[size_t(axis)] > out[axis - 1]) {
-        TRY_NODE(cut, ctx.op(OpKind::Slice, {y}, Attrs{{"axis", axis}, {"begin", int64_t(0)}, {"end", out[axis - 1]}}));
+        TRY_NODE(cut, ctx.op(OpKind::Slice, {y}, SliceAttr{axis, 0, out[axis - 1]}.attrs()));
         y = cut;
       }
     return y;
@@ -601,12 +606,11 @@ Result<NodeId> dilatedMaxPool(ImportContext& ctx, NodeId x, const std::vector<in
   for (int64_t i = 0; i < kernel[0]; ++i)
     for (int64_t j = 0; j < kernel[1]; ++j) {
       int64_t r0 = i * dilations[0], c0 = j * dilations[1];
-      TRY_NODE(rows, ctx.op(OpKind::Slice, {padded}, Attrs{{"axis", int64_t(1)}, {"begin", r0}, {"end", r0 + (out[0] - 1) * strides[0] + 1}}));
-      TRY_NODE(cols, ctx.op(OpKind::Slice, {rows}, Attrs{{"axis", int64_t(2)}, {"begin", c0}, {"end", c0 + (out[1] - 1) * strides[1] + 1}}));
+      TRY_NODE(rows, ctx.op(OpKind::Slice, {padded}, SliceAttr{1, r0, r0 + (out[0] - 1) * strides[0] + 1}.attrs()));
+      TRY_NODE(cols, ctx.op(OpKind::Slice, {rows}, SliceAttr{2, c0, c0 + (out[1] - 1) * strides[1] + 1}.attrs()));
       NodeId tap = cols;
       if (strides[0] != 1 || strides[1] != 1) {
-        TRY_NODE(s, ctx.op(OpKind::MaxPool, {cols}, Attrs{{"window", std::vector<int64_t>{1, 1}}, {"strides", strides},
-                                                          {"pads", std::vector<int64_t>{0, 0, 0, 0}}}));
+        TRY_NODE(s, ctx.op(OpKind::MaxPool, {cols}, WindowAttr{{1, 1}, strides, {0, 0, 0, 0}}.attrs()));
         tap = s;
       }
       if (y == kNoNode) {

@@ -149,9 +149,9 @@ constexpr int64_t kMaxSpatialStep = 1 << 20;
 // (nnc's Conv2D takes `groups` itself: grouped and depthwise kernels.)
 Result<NodeId> groupedConv2D(ImportContext& ctx, NodeId x, NodeId w, int64_t groups, const Attrs& attrs) {
   if (groups == 1) return ctx.op(OpKind::Conv2D, {x, w}, attrs);
-  Attrs grouped = attrs;
-  grouped.set("groups", groups);
-  return ctx.op(OpKind::Conv2D, {x, w}, grouped);
+  ConvAttr grouped = ConvAttr::of(attrs);
+  grouped.groups = groups;
+  return ctx.op(OpKind::Conv2D, {x, w}, grouped.attrs());
 }
 
 // 3-D convolution (NCDHW, OIDHW weights) from nnc's 2-D one: output depth z is the sum over

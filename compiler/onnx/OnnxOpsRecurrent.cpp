@@ -16,6 +16,7 @@
 #include <cctype>
 
 #include "compiler/ir/RecurrentCell.h"
+#include "compiler/ir/TypedAttrs.h"
 #include "compiler/onnx/OnnxContext.h"
 
 namespace nnc::onnximport {
@@ -46,7 +47,7 @@ std::string recurrentLower(std::string s) {
 
 Result<NodeId> recurrentSlice(ImportContext& ctx, NodeId x, int64_t axis, int64_t b, int64_t e) {
   if (b == 0 && e == ctx.shape(x)[size_t(axis)]) return x;
-  return ctx.op(OpKind::Slice, {x}, Attrs{{"axis", axis}, {"begin", b}, {"end", e}});
+  return ctx.op(OpKind::Slice, {x}, SliceAttr{axis, b, e}.attrs());
 }
 
 // Blocks of `width` along `axis` put in nnc's gate order.
@@ -60,7 +61,7 @@ Result<NodeId> recurrentReorderGates(ImportContext& ctx, NodeId x, int64_t axis,
     TRY_NODE(part, recurrentSlice(ctx, x, axis, block * width, (block + 1) * width));
     blocks.push_back(part);
   }
-  return ctx.op(OpKind::Concat, blocks, Attrs{{"axis", axis}});
+  return ctx.op(OpKind::Concat, blocks, AxisAttr{axis}.attrs());
 }
 
 // Direction d of a [dirs, ...] tensor, without its first axis.
@@ -160,7 +161,7 @@ Result<void> mapOnnxRecurrent(ImportContext& ctx) {
     const bool reverse = direction == "reverse" || d == 1;
     TRY_NODE(wd0, recurrentDirectionOf(ctx, w, d));
     TRY_NODE(wd, recurrentReorderGates(ctx, wd0, 0, H, spec.gateOrder));
-    TRY_NODE(proj, ctx.op(OpKind::MatMul, {x, wd}, Attrs{{"transpose_a", int64_t(0)}, {"transpose_b", int64_t(1)}}));
+    TRY_NODE(proj, ctx.op(OpKind::MatMul, {x, wd}, MatMulTransposeAttr{false, true}.attrs()));
     TRY_NODE(rd0, recurrentDirectionOf(ctx, r, d));
     TRY_NODE(rd1, recurrentReorderGates(ctx, rd0, 0, H, spec.gateOrder));
     TRY_NODE(rd, ctx.transpose(rd1, {1, 0}));
@@ -184,8 +185,12 @@ Result<void> mapOnnxRecurrent(ImportContext& ctx) {
       TRY_NODE(zeros, ctx.materialize(ConstTensor{kFloat, {G}, std::vector<double>(size_t(G), 0.0)}));
       recurrentBias = zeros;
     }
-    Attrs attrs{{"cell", std::string(spec.cell)}, {"units", H}, {"reverse", int64_t(reverse)}};
-    if (op == "RNN") attrs.set("activation", (*activations)[size_t(d)]);
+    RecurrentAttr recurrence;
+    recurrence.cell = spec.cell;
+    recurrence.units = H;
+    recurrence.reverse = reverse;
+    if (op == "RNN") recurrence.activation = (*activations)[size_t(d)];
+    const Attrs attrs = recurrence.attrs();
     std::string why;
     if (!recurrentCellOf(attrs, &why))
       return ctx.error("activation " + (*activations)[size_t(d)] + " is not supported: " + why);
@@ -208,7 +213,7 @@ Result<void> mapOnnxRecurrent(ImportContext& ctx) {
   // the steps and directions first.
   auto join = [&](const std::vector<NodeId>& parts, int64_t axis) -> Result<NodeId> {
     if (parts.size() == 1) return parts[0];
-    return ctx.op(OpKind::Concat, parts, Attrs{{"axis", axis}});
+    return ctx.op(OpKind::Concat, parts, AxisAttr{axis}.attrs());
   };
   if (ctx.wantsOutput(0)) {
     TRY_NODE(y, join(ys, 2));
