@@ -62,7 +62,7 @@ class InPlaceCheck {
   // The value is the root of an elementwise kernel or one of its stored members, or a stored
   // member of a matmul or convolution epilogue. The last epilogue member normally holds the
   // partial sums while the product accumulates; when it goes in place, the matmul keeps its
-  // sums in a buffer of its own instead (Lowering.cpp, EmitMatMul.cpp). Convolutions always
+  // sums in a buffer of its own instead (StoragePlan.cpp, EmitMatMul.cpp). Convolutions always
   // accumulate in the last member, so theirs stays out of the state.
   bool writtenByElementwiseLoop(const Kernel& kern, NodeId value) const {
     if (kern.rows) return false;

@@ -54,8 +54,8 @@ class RegisterBlock {
 };
 
 // Where a forward convolution kernel writes: with a fused epilogue (Kernel::epilogue: bias
-// add, activation, ... see Lowering.cpp) the last member's buffer receives the sums, then
-// the epilogue's result.
+// add, activation, ... see compiler/lowering/Fusion.cpp) the last member's buffer receives
+// the sums, then the epilogue's result.
 struct ConvOutput {
   NodeId node;
   bool epilogue;
