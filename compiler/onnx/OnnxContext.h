@@ -119,6 +119,23 @@ void addImageOps(OpTable& t);
 Result<NodeId> dilatedMaxPool(ImportContext& ctx, NodeId x, const std::vector<int64_t>& kernel,
                               const std::vector<int64_t>& strides, const std::vector<int64_t>& pads,
                               const std::vector<int64_t>& dilations);
+// A 3-D convolution (Conv, ConvTranspose) computed as 2-D ones: x [N, C, D, H, W] read as one
+// NHWC plane per depth, w [A, B, kd, kh, kw] as one [kh, kw, B, A] filter per depth tap, each
+// sliced once however many output depths use it.
+class DepthSlices {
+ public:
+  static Result<DepthSlices> of(ImportContext& ctx, NodeId x, NodeId w);
+  Result<NodeId> plane(int64_t z);
+  Result<NodeId> tap(int64_t t);
+
+ private:
+  DepthSlices(ImportContext& ctx, NodeId xt, NodeId wt, Shape xs, Shape ws)
+      : ctx_(&ctx), xt_(xt), wt_(wt), xs_(std::move(xs)), ws_(std::move(ws)) {}
+  ImportContext* ctx_;
+  NodeId xt_, wt_;
+  Shape xs_, ws_;
+  std::map<int64_t, NodeId> planes_, taps_;
+};
 // x reversed along `axis` (slices concatenated in reverse order).
 Result<NodeId> reverseAxis(ImportContext& ctx, NodeId x, int64_t axis);
 const OpTable& opTable();

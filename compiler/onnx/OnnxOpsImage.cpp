@@ -431,10 +431,10 @@ Result<void> mapConvTranspose3D(ImportContext& ctx, NodeId x, NodeId w, int64_t 
              win.pads[i] - win.pads[i + 3];
     if (out[i] < 1) return ctx.error("the output would be empty along spatial axis " + std::to_string(i));
   }
-  const int64_t n = xs[0], c = xs[1], depth = xs[2], h = xs[3], wd = xs[4], kd = ws[2], cout = ws[1] * groups;
+  const int64_t n = xs[0], depth = xs[2], kd = ws[2], cout = ws[1] * groups;
   if (kd > 64 || out[0] * kd > 1024) return ctx.error("the depth is too large for nnc's 3-D transposed convolution");
-  TRY_NODE(xt, ctx.transpose(x, {0, 2, 3, 4, 1}));  // [N, D, H, W, C]
-  TRY_NODE(wt, ctx.transpose(w, {2, 3, 4, 1, 0}));  // [kd, kh, kw, O / g, C]
+  auto slices = DepthSlices::of(ctx, x, w);
+  if (!slices) return slices.error();
   ConvGradInputAttr adjoint;
   adjoint.strides = {win.strides[1], win.strides[2]};
   adjoint.pads = {win.pads[1], win.pads[2], win.pads[4], win.pads[5]};
@@ -442,27 +442,14 @@ Result<void> mapConvTranspose3D(ImportContext& ctx, NodeId x, NodeId w, int64_t 
   adjoint.groups = groups;
   adjoint.inputHw = {out[1], out[2]};
   const Attrs attrs = adjoint.attrs();
-  std::map<int64_t, NodeId> planes, taps;
-  auto plane = [&](int64_t z) -> Result<NodeId> {
-    if (auto it = planes.find(z); it != planes.end()) return it->second;
-    TRY_NODE(sl, ctx.op(OpKind::Slice, {xt}, SliceAttr{int64_t(1), z, z + 1}.attrs()));
-    TRY_NODE(r, ctx.reshape(sl, {n, h, wd, c}));
-    return planes[z] = r;
-  };
-  auto tap = [&](int64_t t) -> Result<NodeId> {
-    if (auto it = taps.find(t); it != taps.end()) return it->second;
-    TRY_NODE(sl, ctx.op(OpKind::Slice, {wt}, SliceAttr{int64_t(0), t, t + 1}.attrs()));
-    TRY_NODE(r, ctx.reshape(sl, {ws[3], ws[4], ws[1], ws[0]}));
-    return taps[t] = r;
-  };
   std::vector<NodeId> depths;
   for (int64_t z = 0; z < out[0]; ++z) {
     NodeId sum = kNoNode;
     for (int64_t t = 0; t < kd; ++t) {
       int64_t num = z + win.pads[0] - t * win.dilations[0];
       if (num < 0 || num % win.strides[0] != 0 || num / win.strides[0] >= depth) continue;
-      TRY_NODE(xp, plane(num / win.strides[0]));
-      TRY_NODE(wp, tap(t));
+      TRY_NODE(xp, slices->plane(num / win.strides[0]));
+      TRY_NODE(wp, slices->tap(t));
       TRY_NODE(conv, ctx.op(OpKind::Conv2DGradInput, {xp, wp}, attrs));
       if (sum == kNoNode) {
         sum = conv;

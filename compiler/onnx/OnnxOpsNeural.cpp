@@ -8,6 +8,27 @@
 #include "compiler/onnx/OnnxContext.h"
 
 namespace nnc::onnximport {
+
+Result<DepthSlices> DepthSlices::of(ImportContext& ctx, NodeId x, NodeId w) {
+  TRY_NODE(xt, ctx.transpose(x, {0, 2, 3, 4, 1}));  // [N, D, H, W, C]
+  TRY_NODE(wt, ctx.transpose(w, {2, 3, 4, 1, 0}));  // [kd, kh, kw, B, A]
+  return DepthSlices(ctx, xt, wt, ctx.shape(x), ctx.shape(w));
+}
+
+Result<NodeId> DepthSlices::plane(int64_t z) {
+  if (auto it = planes_.find(z); it != planes_.end()) return it->second;
+  TRY_NODE(sl, ctx_->op(OpKind::Slice, {xt_}, SliceAttr{int64_t(1), z, z + 1}.attrs()));
+  TRY_NODE(r, ctx_->reshape(sl, {xs_[0], xs_[3], xs_[4], xs_[1]}));
+  return planes_[z] = r;
+}
+
+Result<NodeId> DepthSlices::tap(int64_t t) {
+  if (auto it = taps_.find(t); it != taps_.end()) return it->second;
+  TRY_NODE(sl, ctx_->op(OpKind::Slice, {wt_}, SliceAttr{int64_t(0), t, t + 1}.attrs()));
+  TRY_NODE(r, ctx_->reshape(sl, {ws_[3], ws_[4], ws_[1], ws_[0]}));
+  return taps_[t] = r;
+}
+
 namespace {
 
 const std::vector<int64_t> kToNHWC = {0, 2, 3, 1}, kToNCHW = {0, 3, 1, 2};
@@ -179,35 +200,22 @@ Result<void> mapConv3D(ImportContext& ctx) {
   int64_t groups = ctx.attrInt("group", 1);
   if (groups < 1 || xs[1] % groups != 0 || ws[0] % groups != 0 || ws[1] != xs[1] / groups)
     return ctx.error("the weight's shape does not match the input channels and groups");
-  const int64_t n = xs[0], c = xs[1], depth = xs[2], h = xs[3], wd = xs[4], kd = ws[2];
+  const int64_t depth = xs[2], kd = ws[2];
   const int64_t outDepth = (depth + p[0] + p[3] - ((kd - 1) * dil[0] + 1)) / st[0] + 1;
   if (outDepth < 1 || kd > 64 || outDepth * kd > 1024) return ctx.error("the depth is too large for nnc's 3-D convolution");
-  TRY_NODE(xt, ctx.transpose(x, {0, 2, 3, 4, 1}));  // [N, D, H, W, C]
-  TRY_NODE(wt, ctx.transpose(w, {2, 3, 4, 1, 0}));  // [kd, kh, kw, C/g, O]
+  auto slices = DepthSlices::of(ctx, x, w);
+  if (!slices) return slices.error();
   ConvAttr conv{{st[1], st[2]}, {p[1], p[2], p[4], p[5]}};
   if (dil[1] != 1 || dil[2] != 1) conv.dilations = {dil[1], dil[2]};
   Attrs attrs = conv.attrs();
-  std::map<int64_t, NodeId> planes, taps;
-  auto plane = [&](int64_t z) -> Result<NodeId> {
-    if (auto it = planes.find(z); it != planes.end()) return it->second;
-    TRY_NODE(sl, ctx.op(OpKind::Slice, {xt}, SliceAttr{int64_t(1), z, z + 1}.attrs()));
-    TRY_NODE(r, ctx.reshape(sl, {n, h, wd, c}));
-    return planes[z] = r;
-  };
-  auto tap = [&](int64_t t) -> Result<NodeId> {
-    if (auto it = taps.find(t); it != taps.end()) return it->second;
-    TRY_NODE(sl, ctx.op(OpKind::Slice, {wt}, SliceAttr{int64_t(0), t, t + 1}.attrs()));
-    TRY_NODE(r, ctx.reshape(sl, {ws[3], ws[4], ws[1], ws[0]}));
-    return taps[t] = r;
-  };
   std::vector<NodeId> depths;
   for (int64_t z = 0; z < outDepth; ++z) {
     NodeId sum = kNoNode;
     for (int64_t t = 0; t < kd; ++t) {
       int64_t zi = z * st[0] + t * dil[0] - p[0];
       if (zi < 0 || zi >= depth) continue;
-      TRY_NODE(xp, plane(zi));
-      TRY_NODE(wp, tap(t));
+      TRY_NODE(xp, slices->plane(zi));
+      TRY_NODE(wp, slices->tap(t));
       TRY_NODE(conv, groupedConv2D(ctx, xp, wp, groups, attrs));
       if (sum == kNoNode) {
         sum = conv;

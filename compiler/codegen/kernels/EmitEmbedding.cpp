@@ -66,6 +66,19 @@ void copyTableUnlessInPlace(KernelContext& kc, NodeId from, NodeId out, int64_t 
   copy.finish(Extent{vocab, false}, Extent{dim, false});
 }
 
+// out[ids[i]] += dy[i], row by row: the scatter-add that embedding_grad (into zeros) and
+// embedding_grad_accumulate (into the persistent buffer) share.
+void scatterAddEmbeddingRows(KernelContext& kc, NodeId dy, NodeId ids, NodeId out, int64_t vocab, int64_t dim) {
+  Extent count = elementsOf(kc.graph().type(ids).shape);
+  TaskBuilder tb(kc.entry, kc.taskName("_scatter"), kc.buffers());
+  auto& b = tb.b();
+  forEachIdByColumnBlocks(tb, ids, count, vocab, dim, [&](Value* row, Value* i, Value* d) {
+    Value* at = tb.add(tb.mul(row, tb.i64(dim)), d);
+    tb.store(out, at, b.CreateFAdd(tb.load(out, at), tb.load(dy, tb.add(tb.mul(i, tb.i64(dim)), d))));
+  });
+  tb.finish(Extent{embeddingColumnBlocks(dim), false}, Extent{count.k * kEmbeddingColumnBlock * 2, count.batched});
+}
+
 }  // namespace
 
 Result<void> emitEmbedding(KernelContext& kc) {
@@ -88,7 +101,6 @@ Result<void> emitEmbeddingGrad(KernelContext& kc) {
   const Node& n = kc.root();
   NodeId dy = n.inputs[0], ids = n.inputs[1], out = kc.kernel.root;
   int64_t vocab = n.type.shape[0], dim = n.type.shape[1];
-  Extent count = elementsOf(kc.graph().type(ids).shape);
   {
     TaskBuilder zero(kc.entry, kc.taskName("_zero"), kc.buffers());
     zero.loop(zero.begin(), zero.end(), [&](Value* r) {
@@ -97,13 +109,7 @@ Result<void> emitEmbeddingGrad(KernelContext& kc) {
     }, "r");
     zero.finish(Extent{vocab, false}, Extent{dim, false});
   }
-  TaskBuilder tb(kc.entry, kc.taskName("_scatter"), kc.buffers());
-  auto& b = tb.b();
-  forEachIdByColumnBlocks(tb, ids, count, vocab, dim, [&](Value* row, Value* i, Value* d) {
-    Value* at = tb.add(tb.mul(row, tb.i64(dim)), d);
-    tb.store(out, at, b.CreateFAdd(tb.load(out, at), tb.load(dy, tb.add(tb.mul(i, tb.i64(dim)), d))));
-  });
-  tb.finish(Extent{embeddingColumnBlocks(dim), false}, Extent{count.k * kEmbeddingColumnBlock * 2, count.batched});
+  scatterAddEmbeddingRows(kc, dy, ids, out, vocab, dim);
   return {};
 }
 
@@ -129,15 +135,8 @@ Result<void> emitEmbeddingGradAccumulate(KernelContext& kc) {
   const Node& n = kc.root();
   NodeId buffer = n.inputs[0], dy = n.inputs[1], ids = n.inputs[2], out = kc.kernel.root;
   int64_t vocab = n.type.shape[0], dim = n.type.shape[1];
-  Extent count = elementsOf(kc.graph().type(ids).shape);
   copyTableUnlessInPlace(kc, buffer, out, vocab, dim);
-  TaskBuilder tb(kc.entry, kc.taskName("_scatter"), kc.buffers());
-  auto& b = tb.b();
-  forEachIdByColumnBlocks(tb, ids, count, vocab, dim, [&](Value* row, Value* i, Value* d) {
-    Value* at = tb.add(tb.mul(row, tb.i64(dim)), d);
-    tb.store(out, at, b.CreateFAdd(tb.load(out, at), tb.load(dy, tb.add(tb.mul(i, tb.i64(dim)), d))));
-  });
-  tb.finish(Extent{embeddingColumnBlocks(dim), false}, Extent{count.k * kEmbeddingColumnBlock * 2, count.batched});
+  scatterAddEmbeddingRows(kc, dy, ids, out, vocab, dim);
   return {};
 }
 
