@@ -157,6 +157,33 @@ TEST(ConvKernel, InputGradientPaths) {
   expectMatchesInterpreter(g, o);
 }
 
+// A bias and an activation fused after the direct forward convolution (its epilogue, run on
+// each register block as it is stored): at the CNN's shapes, with a narrow last vector of
+// channels, and with padding wider than the kernel, where some output rows have no filter
+// row inside the image and are the bias alone.
+TEST(ConvKernel, ForwardEpilogue) {
+  struct Case {
+    int64_t h, w, c, f, k, pad;
+  };
+  for (Case cs : {Case{14, 14, 32, 64, 5, 2}, Case{9, 23, 5, 21, 3, 1}, Case{6, 7, 3, 9, 2, 3}}) {
+    SCOPED_TRACE(std::to_string(cs.h) + "x" + std::to_string(cs.w) + "x" + std::to_string(cs.c) + " -> " +
+                 std::to_string(cs.f) + ", kernel " + std::to_string(cs.k) + ", pad " + std::to_string(cs.pad));
+    Attrs geo{{"strides", std::vector<int64_t>{1, 1}}, {"pads", std::vector<int64_t>{cs.pad, cs.pad, cs.pad, cs.pad}}};
+    Graph g;
+    NodeId x = input(g, "x", DType::F32, {kBatch, cs.h, cs.w, cs.c});
+    NodeId w = param(g, "w", {cs.k, cs.k, cs.c, cs.f});
+    NodeId bias = param(g, "bias", {cs.f});
+    NodeId y = op(g, OpKind::Add, {op(g, OpKind::Conv2D, {x, w}, geo), bias});
+    g.outputs.push_back({"y", op(g, OpKind::Relu, {y})});
+    MatchOptions o;
+    o.batches = {1, 5};
+    o.rtol = 1e-3;
+    o.chunkWork = 1;
+    o.bitIdenticalAcrossThreads = true;
+    expectMatchesInterpreter(g, o);
+  }
+}
+
 // The AVX-512 blocking (16 lanes, 32 registers), the AVX2 one (8 lanes, 16 registers) and
 // the SSE one (4 lanes), emitted on whatever CPU runs the test: LLVM splits or joins the
 // vectors, so their indexing and masks are checked here even where they are not fast.

@@ -102,6 +102,17 @@ TEST(GroupedConvKernel, Depthwise) {
   expectGroupedConvMatches({16, 16, 24, 24, 5, 1, 1, 24, true});  // 25 taps: two tap blocks
 }
 
+// Depthwise filter gradients over rows wider than one strip (the units take turns over strips
+// of an output row that fit L1): several strips, strips with an odd pixel left after the
+// pairs, stride 2, a dilated 5 x 5 window (two tap blocks on AVX2), multiplier 2, and a
+// channel count that leaves a narrow last vector.
+TEST(GroupedConvKernel, DepthwiseFilterGradientStrips) {
+  expectGroupedConvMatches({5, 75, 40, 40, 3, 1, 1, 40, true});
+  expectGroupedConvMatches({6, 75, 40, 80, 3, 2, 1, 40, false});
+  expectGroupedConvMatches({5, 70, 36, 36, 5, 1, 2, 36, true});
+  expectGroupedConvMatches({4, 90, 27, 27, 3, 2, 1, 27, true});
+}
+
 // A bias and an activation after the convolution run as its epilogue, on each register
 // block right after it is stored (grouped, dilated and depthwise forward alike).
 TEST(GroupedConvKernel, Epilogue) {

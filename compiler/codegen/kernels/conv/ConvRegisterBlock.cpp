@@ -116,4 +116,22 @@ void forFilterGradientTiles(TaskBuilder& tb, Extent N, int64_t OH, int64_t tileR
   }, "n");
 }
 
+void forFilterGradientStrips(TaskBuilder& tb, Extent N, int64_t OH, int64_t OW, int64_t stripCols,
+                             const std::function<void(Value*)>& zero,
+                             const std::function<void(Value*, Value*, Value*, Value*, Value*)>& body) {
+  auto& b = tb.b();
+  const int64_t strips = (OW + std::max<int64_t>(stripCols, 1) - 1) / std::max<int64_t>(stripCols, 1);
+  tb.loop(tb.begin(), tb.end(), zero, "zero");
+  tb.loop(tb.i64(0), tb.extent(N), [&](Value* img) {
+    tb.loop(tb.i64(0), tb.i64(OH * strips), [&](Value* tile) {
+      // Strips cut as evenly as possible: strip s is [s * OW / strips, (s + 1) * OW / strips).
+      Value* oh = b.CreateUDiv(tile, tb.i64(strips));
+      Value* s = b.CreateURem(tile, tb.i64(strips));
+      Value* owLo = b.CreateUDiv(sMul(b, s, OW), tb.i64(strips));
+      Value* owHi = b.CreateUDiv(sMul(b, sAdd(b, s, 1), OW), tb.i64(strips));
+      tb.loop(tb.begin(), tb.end(), [&](Value* u) { body(img, oh, owLo, owHi, u); }, "unit");
+    }, "strip");
+  }, "n");
+}
+
 }  // namespace nnc::codegen

@@ -89,4 +89,14 @@ void forFilterGradientTiles(TaskBuilder& tb, Extent N, int64_t OH, int64_t tileR
                             const std::function<void(llvm::Value* u)>& zero,
                             const std::function<void(llvm::Value* img, llvm::Value* tileLo, llvm::Value* u)>& body);
 
+// As forFilterGradientTiles, for units that share the cache lines of each pixel (a unit
+// per vector of channels): each output row is cut into strips of at most stripCols columns,
+// small enough that a strip's x and dy stay in L1 while every unit of the task reads its
+// channels of them; body(img, oh, owLo, owHi, u). Each unit's block is reloaded per strip,
+// so every element stays one FMA chain over (n, oh, ow) in order.
+void forFilterGradientStrips(TaskBuilder& tb, Extent N, int64_t OH, int64_t OW, int64_t stripCols,
+                             const std::function<void(llvm::Value* u)>& zero,
+                             const std::function<void(llvm::Value* img, llvm::Value* oh, llvm::Value* owLo,
+                                                      llvm::Value* owHi, llvm::Value* u)>& body);
+
 }  // namespace nnc::codegen

@@ -133,7 +133,32 @@ class FewChannelsGradFilter {
       for (int64_t k = 1; k < nc; ++k)
         tb_.loop(lo[static_cast<size_t>(k)], tb_.smin(interiorLo, hi[static_cast<size_t>(k)]),
                  [&](Value* ow) { pixel(ow, k, k + 1, 0); }, "owl");
-      forPixelSets(tb_, interiorLo, interiorHi, sets, [&](Value* ow, int64_t set) { pixel(ow, 0, nc, set); });
+      // The interior. With two sets, in pairs (ow to set 0, ow + 1 to set 1, as forPixelSets
+      // splits them) whose columns share their x values: nc + sw broadcasts, not 2 nc.
+      auto pair = [&](Value* ow) {
+        Value* dyv[2];
+        for (int64_t p = 0; p < 2; ++p)
+          dyv[p] = v_.load(kc_.root().inputs[1], sAdd(b_, sMul(b_, sAdd(b_, dyRow, sAdd(b_, ow, p)), d_.F), un.f0), active);
+        Value* iw0 = sAdd(b_, sAdd(b_, sMul(b_, ow, geo.sw), un.kx0), -geo.pl);  // pixel 0's column 0
+        for (int64_t e = 0; e < nc + geo.sw; ++e) {
+          Value* xv = nullptr;
+          for (int64_t p = 0; p < 2; ++p) {
+            int64_t k = e - p * geo.sw;
+            if (k < 0 || k >= nc) continue;
+            if (!xv) xv = v_.splat(tb_.load(kc_.root().inputs[0], sAdd(b_, sMul(b_, sAdd(b_, xRow, sAdd(b_, iw0, e)), d_.C), un.c)));
+            acc.fma(k, 0, xv, dyv[p], p);
+          }
+        }
+      };
+      if (sets == 1) {
+        forPixelSets(tb_, interiorLo, interiorHi, 1, [&](Value* ow, int64_t set) { pixel(ow, 0, nc, set); });
+      } else {
+        Value* count = tb_.smax(b_.CreateNSWSub(interiorHi, interiorLo), tb_.i64(0));
+        Value* pairs = b_.CreateUDiv(count, tb_.i64(2));
+        tb_.loop(tb_.i64(0), pairs, [&](Value* i) { pair(sAdd(b_, interiorLo, sMul(b_, i, 2))); }, "ow2");
+        tb_.ifThen(b_.CreateICmpNE(b_.CreateURem(count, tb_.i64(2)), tb_.i64(0)),
+                   [&] { pixel(sAdd(b_, interiorLo, sMul(b_, pairs, 2)), 0, nc, 0); });
+      }
       // Right border: column k alone over [interiorHi, hi[k]).
       for (int64_t k = 0; k + 1 < nc; ++k)
         tb_.loop(tb_.smax(interiorHi, lo[static_cast<size_t>(k)]), hi[static_cast<size_t>(k)],

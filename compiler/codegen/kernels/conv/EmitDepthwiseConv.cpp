@@ -203,8 +203,11 @@ class DepthwiseConvGradInput : GroupedConvEmitter {
 
 // Filter gradient: dw[ky, kx, 0, f] = sum over (n, oh, ow) of x[n, ih, iw, f / M] * dy[n, oh, ow, f].
 // Parallel range: units (vector of filters, block of taps); each unit keeps one accumulator
-// per tap of its block in registers over a tile of output rows (one pass over its dy), taps
-// on padding zeroed (ConvTaps.h), then stores; tiles are shared by the units while in L2.
+// per tap of its block in registers, taps on padding zeroed (ConvTaps.h). The units of a task
+// share the cache lines of every pixel (a unit reads one vector of its channels), so they take
+// turns over strips of an output row small enough to stay in L1 (forFilterGradientStrips);
+// without strips each unit would fetch every line from L2 again. Pixels go in pairs, whose
+// taps share input columns (stride 1: 4 columns per filter row for the pair's 6 taps).
 class DepthwiseConvGradFilter : GroupedConvEmitter {
  public:
   DepthwiseConvGradFilter(KernelContext& kc, const GroupedConvDims& gd, Extent N) : GroupedConvEmitter(kc, gd), N_(N) {
@@ -215,19 +218,19 @@ class DepthwiseConvGradFilter : GroupedConvEmitter {
   }
 
   void emit() {
-    // Output rows in tiles whose x and dy (about 128 KiB) stay in L2 while every unit of the
-    // task reads its channels of them: without tiling each unit would stream the whole of both.
-    int64_t rowBytes = d.OW * d.F * 4 + d.W * d.C * 4 * std::max<int64_t>(1, geo.sh);
-    int64_t tileRows = std::clamp<int64_t>(131072 / std::max<int64_t>(1, rowBytes), 1, d.OH);
+    // The widest strip whose x (KH input rows of its columns) and dy fit 24 KiB of L1.
+    const int64_t span = (d.KW - 1) * geo.dw + 1, budget = 24576;
+    auto stripBytes = [&](int64_t cols) { return (d.KH * ((cols - 1) * geo.sw + span) * d.C + cols * d.F) * 4; };
+    int64_t stripCols = 2;
+    while (stripCols < d.OW && stripBytes(stripCols + 1) <= budget) ++stripCols;
     auto zero = [&](Value* u) {
       forUnit(u, [&](Value* f0, int64_t act, int64_t t0) {
         for (int64_t t = t0; t < std::min(t0 + tapBlock_, taps_); ++t)
           v.store(kc.kernel.root, sAdd(b, f0, t * d.F), v.zero(), act);
       });
     };
-    forFilterGradientTiles(tb, N_, d.OH, tileRows, zero, [&](Value* img, Value* ohLo, Value* u) {
-      Value* ohHi = tb.smin(sAdd(b, ohLo, tileRows), tb.i64(d.OH));
-      forUnit(u, [&](Value* f0, int64_t act, int64_t t0) { unitTile(img, ohLo, ohHi, f0, act, t0); });
+    forFilterGradientStrips(tb, N_, d.OH, d.OW, stripCols, zero, [&](Value* img, Value* oh, Value* owLo, Value* owHi, Value* u) {
+      forUnit(u, [&](Value* f0, int64_t act, int64_t t0) { unitStrip(img, oh, owLo, owHi, f0, act, t0); });
     });
     tb.finish(Extent{fBlocks_ * tapBlocks_, false},
               Extent{N_.k * d.OH * d.OW * L * std::min(tapBlock_, taps_) * 2, N_.batched});
@@ -246,41 +249,66 @@ class DepthwiseConvGradFilter : GroupedConvEmitter {
       });
   }
 
-  void unitTile(Value* img, Value* ohLo, Value* ohHi, Value* f0, int64_t act, int64_t t0) {
+  // The unit's taps over the output pixels [owLo, owHi) of row oh, in pairs.
+  void unitStrip(Value* img, Value* oh, Value* owLo, Value* owHi, Value* f0, int64_t act, int64_t t0) {
     const NodeId DW = kc.kernel.root;
     int64_t nt = std::min(tapBlock_, taps_ - t0);
     RegisterBlock acc(v, nt, 1, act);
     auto dwAt = [&](int64_t t) { return sAdd(b, f0, (t0 + t) * d.F); };
     acc.load(DW, dwAt);
-    tb.loop(ohLo, ohHi, [&](Value* oh) {
-      Value* ihBase = sAdd(b, sMul(b, oh, geo.sh), -geo.pt);
-      Value* rowsInside = b.CreateAnd(b.CreateICmpSGE(ihBase, tb.i64(0)),
-                                      b.CreateICmpSLT(sAdd(b, ihBase, (d.KH - 1) * geo.dh), tb.i64(d.H)));
-      Value* dyRow = sMul(b, sAdd(b, sMul(b, img, d.OH), oh), d.OW);
-      tb.loop(tb.i64(0), tb.i64(d.OW), [&](Value* ow) {
-        Value* dyv = v.load(kc.root().inputs[1], sAdd(b, sMul(b, sAdd(b, dyRow, ow), d.F), f0), act);
-        Value* interior = b.CreateAnd(rowsInside, blockInterior(tb, geo, d.W, ow, 1));
-        splitInterior(tb, interior, [&](bool inner) { pixel(acc, inner, img, ihBase, ow, dyv, f0, t0); });
-      }, "ow");
-    }, "oh");
+    Value* ihBase = sAdd(b, sMul(b, oh, geo.sh), -geo.pt);
+    Value* rowsInside = b.CreateAnd(b.CreateICmpSGE(ihBase, tb.i64(0)),
+                                    b.CreateICmpSLT(sAdd(b, ihBase, (d.KH - 1) * geo.dh), tb.i64(d.H)));
+    Value* dyRow = sMul(b, sAdd(b, sMul(b, img, d.OH), oh), d.OW);
+    auto run = [&](Value* ow0, int64_t np) {
+      std::vector<Value*> dyv;
+      for (int64_t p = 0; p < np; ++p)
+        dyv.push_back(v.load(kc.root().inputs[1], sAdd(b, sMul(b, sAdd(b, dyRow, sAdd(b, ow0, p)), d.F), f0), act));
+      Value* interior = b.CreateAnd(rowsInside, blockInterior(tb, geo, d.W, ow0, np));
+      splitInterior(tb, interior, [&](bool inner) { pixels(acc, inner, img, ihBase, ow0, dyv, f0, t0); });
+    };
+    Value* count = b.CreateNSWSub(owHi, owLo);
+    Value* pairs = b.CreateUDiv(count, tb.i64(2));
+    tb.loop(tb.i64(0), pairs, [&](Value* i) { run(sAdd(b, owLo, sMul(b, i, 2)), 2); }, "ow2");
+    tb.ifThen(b.CreateICmpNE(b.CreateURem(count, tb.i64(2)), tb.i64(0)), [&] { run(b.CreateNSWSub(owHi, tb.i64(1)), 1); });
     acc.store(DW, dwAt);
   }
 
-  // Output pixel ow's FMAs into the taps [t0, t0 + rows) of the block.
-  void pixel(RegisterBlock& acc, bool inner, Value* img, Value* ihBase, Value* ow, Value* dyv, Value* f0, int64_t t0) {
+  // The FMAs of the output pixels ow0 + p (dy vectors dyv[p]) into the taps [t0, t0 + rows)
+  // of the block. Each input column of a filter row is loaded once for every (pixel, tap)
+  // that reads it; columns go left to right, so each tap takes its pixels in order.
+  void pixels(RegisterBlock& acc, bool inner, Value* img, Value* ihBase, Value* ow0, const std::vector<Value*>& dyv,
+              Value* f0, int64_t t0) {
+    const int64_t np = static_cast<int64_t>(dyv.size());
     Value* xImageRow = sMul(b, img, d.H);
-    for (int64_t t = 0; t < acc.rows(); ++t) {
-      int64_t ky = (t0 + t) / d.KW, kx = (t0 + t) % d.KW;
+    Value* first = sAdd(b, sMul(b, ow0, geo.sw), -geo.pl);  // pixel 0's column at kx = 0
+    for (int64_t ky = t0 / d.KW; ky <= (t0 + acc.rows() - 1) / d.KW; ++ky) {
       Value* ih = sAdd(b, ihBase, ky * geo.dh);
-      TapColumn col = tapColumn(tb, geo, d.W, ow, tb.i64(kx));
-      Value* inside = nullptr;
+      Value* rowInside = nullptr;
       if (!inner) {
-        inside = b.CreateAnd(col.inside, b.CreateAnd(b.CreateICmpSGE(ih, tb.i64(0)), b.CreateICmpSLT(ih, tb.i64(d.H))));
+        rowInside = b.CreateAnd(b.CreateICmpSGE(ih, tb.i64(0)), b.CreateICmpSLT(ih, tb.i64(d.H)));
         ih = tb.smin(tb.smax(ih, tb.i64(0)), tb.i64(d.H - 1));
       }
-      Value* xPixel = sMul(b, sAdd(b, sMul(b, sAdd(b, xImageRow, ih), d.W), inner ? col.column : col.clamped), d.C);
-      Value* xv = depthwiseInput(tb, v, kc.root().inputs[0], xPixel, f0, gd.Fg, acc.active(0));
-      acc.fma(t, 0, inner ? xv : keepInside(tb, xv, inside), dyv);
+      Value* xRow = sMul(b, sAdd(b, xImageRow, ih), d.W);
+      for (int64_t e = 0; e <= (np - 1) * geo.sw + (d.KW - 1) * geo.dw; ++e) {
+        std::vector<std::pair<int64_t, int64_t>> users;  // (pixel, tap of the block)
+        for (int64_t p = 0; p < np; ++p) {
+          int64_t rest = e - p * geo.sw;
+          if (rest < 0 || rest % geo.dw != 0 || rest / geo.dw >= d.KW) continue;
+          int64_t t = ky * d.KW + rest / geo.dw - t0;
+          if (t >= 0 && t < acc.rows()) users.push_back({p, t});
+        }
+        if (users.empty()) continue;
+        Value* col = sAdd(b, first, e);
+        Value* inside = nullptr;
+        if (!inner) {
+          inside = b.CreateAnd(rowInside, b.CreateAnd(b.CreateICmpSGE(col, tb.i64(0)), b.CreateICmpSLT(col, tb.i64(d.W))));
+          col = tb.smin(tb.smax(col, tb.i64(0)), tb.i64(d.W - 1));
+        }
+        Value* xv = depthwiseInput(tb, v, kc.root().inputs[0], sMul(b, sAdd(b, xRow, col), d.C), f0, gd.Fg, acc.active(0));
+        if (!inner) xv = keepInside(tb, xv, inside);
+        for (auto [p, t] : users) acc.fma(t, 0, xv, dyv[static_cast<size_t>(p)]);
+      }
     }
   }
 
