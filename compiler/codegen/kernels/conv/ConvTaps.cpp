@@ -83,6 +83,25 @@ std::pair<Value*, Value*> gradientOutput(TaskBuilder& tb, Value* t, int64_t s, i
   return {tb.smin(tb.smax(o, tb.i64(0)), tb.i64(size - 1)), ok};
 }
 
+void forPhaseBlockTaps(TaskBuilder& tb, const ConvDims& d, Value* ih, Value* dyImageRow, int64_t ph, Value* q0, int64_t np,
+                       const PhaseTapBody& tap) {
+  auto& b = tb.b();
+  const Window& geo = d.geo;
+  Value* interior = phaseBlockInterior(tb, ph, geo.pl, geo.sw, geo.dw, d.KW, d.OW, q0, np);
+  splitInterior(tb, interior, [&](bool inner) {
+    tb.loop(tb.i64(0), tb.i64(d.KH), [&](Value* ky) {
+      auto [oh, rowOk] = gradientOutput(tb, b.CreateNSWSub(sAdd(b, ih, geo.pt), sMul(b, ky, geo.dh)), geo.sh, d.OH);
+      tb.ifThen(rowOk, [&] {
+        Value* dyRow = sMul(b, sAdd(b, dyImageRow, oh), d.OW);
+        tb.loop(tb.i64(0), tb.i64(d.KW), [&](Value* kx) {
+          PhaseTap t = phaseTap(tb, ph, geo.pl, geo.sw, geo.dw, d.OW, kx, q0, np);
+          tb.ifThen(t.uniform, [&] { tap(inner, t, dyRow, ky, kx); });
+        }, "kx");
+      });
+    }, "ky");
+  });
+}
+
 Value* keepInside(TaskBuilder& tb, Value* value, Value* inside) {
   return tb.b().CreateSelect(inside, value, llvm::Constant::getNullValue(value->getType()));
 }

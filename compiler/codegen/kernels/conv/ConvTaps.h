@@ -82,6 +82,15 @@ llvm::Value* phaseBlockInterior(TaskBuilder& tb, int64_t ph, int64_t pad, int64_
 // dilation): (o clamped into [0, size), whether t names a real output).
 std::pair<llvm::Value*, llvm::Value*> gradientOutput(TaskBuilder& tb, llvm::Value* t, int64_t s, int64_t size);
 
+// The taps of an input-gradient block (forPhaseBlocks: phase ph, pixel p at column ph + s *
+// (q0 + p)) of input row ih, dy rows from dyImageRow: for each filter row ky whose dy row
+// exists and each kx that reads columns for the whole block (PhaseTap::uniform),
+// tap(inner, t, dyRow, ky, kx), with inner true when no column needs clamping or zeroing
+// (the block is emitted twice, under a run-time test: splitInterior).
+using PhaseTapBody = std::function<void(bool inner, const PhaseTap& t, llvm::Value* dyRow, llvm::Value* ky, llvm::Value* kx)>;
+void forPhaseBlockTaps(TaskBuilder& tb, const ConvDims& d, llvm::Value* ih, llvm::Value* dyImageRow, int64_t ph,
+                       llvm::Value* q0, int64_t np, const PhaseTapBody& tap);
+
 // Zero when `inside` is false (a scalar or a vector).
 llvm::Value* keepInside(TaskBuilder& tb, llvm::Value* value, llvm::Value* inside);
 

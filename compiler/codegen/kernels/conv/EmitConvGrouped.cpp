@@ -126,18 +126,8 @@ class GroupedConvGradInput : GroupedConvEmitter {
     Value* dyImageRow = sMul(b, b.CreateUDiv(r, tb.i64(d.H)), d.OH);
     Value* fG = sMul(b, grp, gd.Fg);
     RegisterBlock acc(v, np, nc);
-    Value* interior = phaseBlockInterior(tb, ph, geo.pl, geo.sw, geo.dw, d.KW, d.OW, q0, np);
-    splitInterior(tb, interior, [&](bool inner) {
-      tb.loop(tb.i64(0), tb.i64(d.KH), [&](Value* ky) {
-        auto [oh, rowOk] = gradientOutput(tb, b.CreateNSWSub(sAdd(b, ih, geo.pt), sMul(b, ky, geo.dh)), geo.sh, d.OH);
-        tb.ifThen(rowOk, [&] {
-          Value* dyRow = sMul(b, sAdd(b, dyImageRow, oh), d.OW);
-          tb.loop(tb.i64(0), tb.i64(d.KW), [&](Value* kx) {
-            PhaseTap t = phaseTap(tb, ph, geo.pl, geo.sw, geo.dw, d.OW, kx, q0, np);
-            tb.ifThen(t.uniform, [&] { tap(acc, inner, t, dyRow, fG, ky, kx, c0); });
-          }, "kx");
-        });
-      }, "ky");
+    forPhaseBlockTaps(tb, d, ih, dyImageRow, ph, q0, np, [&](bool inner, const PhaseTap& t, Value* dyRow, Value* ky, Value* kx) {
+      tap(acc, inner, t, dyRow, fG, ky, kx, c0);
     });
     Value* dxRow = sMul(b, r, d.W * d.C);
     acc.storeSums(kc.kernel.root, [&](int64_t p) {
