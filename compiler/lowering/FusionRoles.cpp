@@ -34,7 +34,13 @@ FusionRole fusionRole(OpKind op) {
   return FusionRole::None;
 }
 
-bool maxPoolGradGathers(const Window& g) { return !g.dilated() && g.sh >= g.kh && g.sw >= g.kw; }
+// The gathering emitter unrolls the window's taps: larger windows (a whole image) keep the
+// loops of the scattering one, whose code does not grow with the window.
+constexpr int64_t kMaxPoolGradGatherTaps = 16;
+
+bool maxPoolGradGathers(const Window& g) {
+  return !g.dilated() && g.sh >= g.kh && g.sw >= g.kw && g.kh * g.kw <= kMaxPoolGradGatherTaps;
+}
 
 FusionRole fusionRole(const Node& n) {
   for (const FusionRoleRow& r : kFusionRoles)

@@ -32,7 +32,8 @@ FusionRole fusionRole(OpKind op);
 FusionRole fusionRole(const Node& n);
 
 // maxpool_grad's emitter gathers, and so takes an epilogue, only when no two windows share
-// a cell (stride >= window; kernels/EmitMaxPoolGrad.cpp); overlapping windows scatter.
+// a cell (stride >= window; kernels/EmitMaxPoolGrad.cpp) and the window has at most 16
+// cells; other windows scatter.
 bool maxPoolGradGathers(const Window& g);
 
 // A row kernel recomputes it rather than reading it (RowNormalization or RowIndicator).

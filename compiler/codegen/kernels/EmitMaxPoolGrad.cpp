@@ -1,5 +1,6 @@
 // maxpool_grad(x, dy) for windows that do not overlap (stride >= window, the usual
-// `maxpool(x, 2)`): every input cell lies in at most one window, so dx is written once, by
+// `maxpool(x, 2)`; at most 16 cells a window: lowering::maxPoolGradGathers): every input
+// cell lies in at most one window, so dx is written once, by
 // gathering rather than scattering. One task iteration is one output row (n, oh); it owns
 // the input rows from its window's first row to the next window's (all of them for the last
 // row), so threads never share a cell. For each window and a vector of channels it finds
