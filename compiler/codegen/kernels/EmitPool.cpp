@@ -5,10 +5,8 @@
 // Forward: parallel over output rows (n, oh); the innermost loop runs over channels.
 // Gradients scatter into overlapping windows, so they are parallel over images: each
 // image's gradient is accumulated by one thread, in window order. (A max-pool gradient over
-// disjoint windows gathers instead: EmitMaxPoolGrad.cpp.)
+// small disjoint windows gathers instead: EmitMaxPoolGrad.cpp.)
 #include <cmath>
-#include <utility>
-#include <vector>
 
 #include "compiler/codegen/Emit.h"
 #include "compiler/ir/TypedAttrs.h"
@@ -43,41 +41,6 @@ Value* pixel(TaskBuilder& tb, Value* n, Value* h, Value* w, int64_t H, int64_t W
   return tb.mul(tb.add(tb.mul(tb.add(tb.mul(n, tb.i64(H)), h), tb.i64(W)), w), tb.i64(C));
 }
 
-// Small windows (issue 14): the taps are unrolled at compile time and each output vector of
-// channels is computed in registers and stored once. A tap in the padding is clamped to the
-// nearest real cell (one of the window's own) and does not count, so the channel loop has no
-// branches and vectorises. The order of the taps, and so every tie and NaN, is the
-// interpreter's (row-major scan, first maximum; sums in scan order).
-constexpr int64_t kPoolUnrolledTaps = 16;
-
-void emitPoolWindowUnrolled(TaskBuilder& tb, NodeId X, NodeId Y, const Window& g, const PoolShape& s, Value* img,
-                            Value* oh, Value* ow, Value* yBase, const Cells& cells, bool isMax) {
-  auto& b = tb.b();
-  Value* hs = b.CreateNSWSub(b.CreateNSWMul(oh, tb.i64(g.sh)), tb.i64(g.pt));
-  Value* ws = b.CreateNSWSub(b.CreateNSWMul(ow, tb.i64(g.sw)), tb.i64(g.pl));
-  std::vector<std::pair<Value*, Value*>> taps;  // (offset of the clamped cell, whether it is real)
-  for (int64_t i = 0; i < g.kh; ++i) {
-    Value* h = b.CreateNSWAdd(hs, tb.i64(i));
-    Value* hc = tb.smin(tb.smax(h, tb.i64(0)), tb.i64(s.H - 1));
-    for (int64_t j = 0; j < g.kw; ++j) {
-      Value* w = b.CreateNSWAdd(ws, tb.i64(j));
-      Value* wc = tb.smin(tb.smax(w, tb.i64(0)), tb.i64(s.W - 1));
-      taps.push_back({pixel(tb, img, hc, wc, s.H, s.W, s.C), b.CreateAnd(b.CreateICmpEQ(h, hc), b.CreateICmpEQ(w, wc))});
-    }
-  }
-  Value* count = b.CreateSIToFP(b.CreateNSWMul(b.CreateNSWSub(cells.h1, cells.h0), b.CreateNSWSub(cells.w1, cells.w0)),
-                                b.getFloatTy());
-  tb.loop(tb.i64(0), tb.i64(s.C), [&](Value* c) {
-    Value* acc = tb.f32(isMax ? -INFINITY : 0.0);
-    for (auto& [offset, real] : taps) {
-      Value* v = tb.load(X, tb.add(offset, c));
-      Value* next = isMax ? b.CreateSelect(beatsMax(b, v, acc), v, acc) : b.CreateFAdd(acc, v);
-      acc = b.CreateSelect(real, next, acc);
-    }
-    tb.store(Y, tb.add(yBase, c), isMax ? acc : b.CreateFDiv(acc, count));
-  }, "c");
-}
-
 Result<void> emitPoolForward(KernelContext& kc, bool isMax) {
   const Node& n = kc.root();
   NodeId X = n.inputs[0], Y = kc.kernel.root;
@@ -86,14 +49,12 @@ Result<void> emitPoolForward(KernelContext& kc, bool isMax) {
   PoolShape s{dimExtent(xs[0]), xs[1], xs[2], xs[3], ys[1], ys[2]};
   TaskBuilder tb(kc.entry, kc.taskName(), kc.buffers());
   auto& b = tb.b();
-  bool unrolled = geo.kh * geo.kw <= kPoolUnrolledTaps && !geo.dilated();
   tb.loop(tb.begin(), tb.end(), [&](Value* r) {  // r = n * OH + oh
     Value* img = b.CreateUDiv(r, tb.i64(s.OH));
     Value* oh = b.CreateURem(r, tb.i64(s.OH));
     tb.loop(tb.i64(0), tb.i64(s.OW), [&](Value* ow) {
       Value* yBase = tb.mul(tb.add(tb.mul(r, tb.i64(s.OW)), ow), tb.i64(s.C));
       Cells cells = cellsOf(tb, geo, s, oh, ow);
-      if (unrolled) return emitPoolWindowUnrolled(tb, X, Y, geo, s, img, oh, ow, yBase, cells, isMax);
       tb.loop(tb.i64(0), tb.i64(s.C), [&](Value* c) { tb.store(Y, tb.add(yBase, c), tb.f32(isMax ? -INFINITY : 0.0)); }, "c");
       tb.loop(cells.h0, cells.h1, [&](Value* h) {
         tb.loop(cells.w0, cells.w1, [&](Value* w) {
