@@ -84,7 +84,7 @@ TEST(MaxPoolGradGather, NaNWinsItsWindowAsInTheInterpreter) {
 }
 
 // The kernels of a lowered graph rooted at `op`.
-std::vector<const Kernel*> kernelsRootedAt(const LoweredGraph& lg, OpKind rootOp) {
+std::vector<const Kernel*> poolGradKernelsRootedAt(const LoweredGraph& lg, OpKind rootOp) {
   std::vector<const Kernel*> out;
   for (const Kernel& k : lg.kernels)
     if (lg.graph->node(k.root).op == rootOp) out.push_back(&k);
@@ -99,10 +99,10 @@ TEST(MaxPoolGradGather, HostsTheReluGradientOverSmallDisjointWindowsOnly) {
     Graph g = poolReluGradGraph(c, false);
     LoweredGraph lg = lowerOrFail(g);
     std::string kernels = describeKernels(lg);
-    std::vector<const Kernel*> pools = kernelsRootedAt(lg, OpKind::MaxPoolGrad);
+    std::vector<const Kernel*> pools = poolGradKernelsRootedAt(lg, OpKind::MaxPoolGrad);
     ASSERT_EQ(pools.size(), 1u) << kernels;
     bool disjoint = c.s >= c.k && c.k * c.k <= 16;
-    EXPECT_EQ(kernelsRootedAt(lg, OpKind::Select).size(), disjoint ? 0u : 1u) << kernels;
+    EXPECT_EQ(poolGradKernelsRootedAt(lg, OpKind::Select).size(), disjoint ? 0u : 1u) << kernels;
     ASSERT_EQ(pools[0]->epilogue.empty(), !disjoint) << kernels;
     if (disjoint) EXPECT_EQ(g.node(pools[0]->epilogue.back()).op, OpKind::Select) << kernels;
     if (!disjoint) expectMatchesInterpreter(g, {{"x", {-3, 3, true}}});  // the scatter path
@@ -134,13 +134,13 @@ train {
   ASSERT_TRUE(tg.ok()) << tg.error().message;
   LoweredGraph lg = lowerOrFail(*tg);
   std::string kernels = describeKernels(lg);
-  std::vector<const Kernel*> pools = kernelsRootedAt(lg, OpKind::MaxPoolGrad);
+  std::vector<const Kernel*> pools = poolGradKernelsRootedAt(lg, OpKind::MaxPoolGrad);
   ASSERT_EQ(pools.size(), 2u) << kernels;
   for (const Kernel* k : pools) {
     ASSERT_FALSE(k->epilogue.empty()) << kernels;
     EXPECT_EQ(tg->node(k->epilogue.back()).op, OpKind::Select) << kernels;
   }
-  EXPECT_TRUE(kernelsRootedAt(lg, OpKind::Select).empty()) << kernels;
+  EXPECT_TRUE(poolGradKernelsRootedAt(lg, OpKind::Select).empty()) << kernels;
 }
 
 }  // namespace
