@@ -165,6 +165,8 @@ Result<void> emitRecurrenceGrad(KernelContext& kc);
 Result<void> emitMaxPool(KernelContext& kc);
 Result<void> emitAvgPool(KernelContext& kc);
 Result<void> emitMaxPoolGrad(KernelContext& kc);
+// EmitMaxPoolGrad.cpp: maxpool_grad over disjoint windows (Window::disjoint), with an epilogue.
+Result<void> emitMaxPoolGradGather(KernelContext& kc);
 Result<void> emitAvgPoolGrad(KernelContext& kc);
 // EmitResample.cpp: upsample and pad as table-driven gathers
 Result<void> emitUpsample(KernelContext& kc);
@@ -211,6 +213,10 @@ llvm::Value* operandAt(TaskBuilder& tb, NodeId q, const Shape& space, llvm::Valu
 // `space`, col: the last dim) of a kernel whose value is in `out` (the buffer its sums went to).
 void emitEpilogueElement(TaskBuilder& tb, const Kernel& kern, NodeId out, const Shape& space, llvm::Value* row,
                          llvm::Value* col, llvm::Value* f);
+// The same on the kernel's value given in a register (kernels that compute it whole, as
+// maxpool_grad's window pass, and need not store it first).
+void emitEpilogueOnValue(TaskBuilder& tb, const Kernel& kern, llvm::Value* rootValue, const Shape& space,
+                         llvm::Value* row, llvm::Value* col, llvm::Value* f);
 
 // Row-major strides of a shape, in elements (static: only the first dim may be the batch).
 std::vector<int64_t> rowMajorStrides(const Shape& s);

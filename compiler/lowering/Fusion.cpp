@@ -99,7 +99,7 @@ class Partitioner {
     size_t mi = static_cast<size_t>(mm);
     const Node& m = g_.node(mm);
     if (!fuseEpilogues_) return false;
-    if (fusionRole(m.op) != FusionRole::EpilogueHost || pinned_[mi] || needsBuffer_[mi] || users_[mi].empty()) return false;
+    if (fusionRole(m) != FusionRole::EpilogueHost || pinned_[mi] || needsBuffer_[mi] || users_[mi].empty()) return false;
     int e = out_.kernelOf[static_cast<size_t>(users_[mi].front())];
     if (e < 0) return false;
     Kernel& kern = out_.kernels[static_cast<size_t>(e)];

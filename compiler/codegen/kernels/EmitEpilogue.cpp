@@ -37,8 +37,13 @@ Value* operandAt(TaskBuilder& tb, NodeId q, const Shape& space, Value* row, Valu
 
 void emitEpilogueElement(TaskBuilder& tb, const Kernel& kern, NodeId out, const Shape& space, Value* row, Value* col,
                          Value* f) {
+  emitEpilogueOnValue(tb, kern, tb.load(out, f), space, row, col, f);
+}
+
+void emitEpilogueOnValue(TaskBuilder& tb, const Kernel& kern, Value* rootValue, const Shape& space, Value* row, Value* col,
+                         Value* f) {
   const Graph& g = tb.graph();
-  std::map<NodeId, Value*> value{{kern.root, tb.load(out, f)}};
+  std::map<NodeId, Value*> value{{kern.root, rootValue}};
   for (NodeId id : kern.epilogue) {
     const Node& m = g.node(id);
     std::vector<Value*> args;

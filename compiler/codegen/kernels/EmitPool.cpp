@@ -4,11 +4,13 @@
 //
 // Forward: parallel over output rows (n, oh); the innermost loop runs over channels.
 // Gradients scatter into overlapping windows, so they are parallel over images: each
-// image's gradient is accumulated by one thread, in window order.
+// image's gradient is accumulated by one thread, in window order. (A max-pool gradient over
+// small disjoint windows gathers instead: EmitMaxPoolGrad.cpp.)
 #include <cmath>
 
 #include "compiler/codegen/Emit.h"
 #include "compiler/ir/TypedAttrs.h"
+#include "compiler/lowering/FusionRoles.h"
 
 namespace nnc::codegen {
 
@@ -87,6 +89,7 @@ Result<void> emitAvgPool(KernelContext& kc) { return emitPoolForward(kc, false);
 
 Result<void> emitMaxPoolGrad(KernelContext& kc) {
   const Node& n = kc.root();
+  if (lowering::maxPoolGradGathers(WindowAttr::of(n).geometry())) return emitMaxPoolGradGather(kc);
   NodeId X = n.inputs[0], DY = n.inputs[1], DX = kc.kernel.root;
   const Shape &xs = kc.graph().type(X).shape, &dys = kc.graph().type(DY).shape;
   Window geo = WindowAttr::of(n).geometry();
