@@ -103,7 +103,7 @@ void reportStepTimes(distributed::DataParallelJob& job, const distributed::DataP
   const auto& t = exec.stepTimes();
   std::ostringstream os;
   os << "nnc: process " << job.comm().rank() << " of " << job.comm().size() << ": " << t.steps << " steps, compute "
-     << t.computeSeconds << " s, reduce " << t.reduceSeconds << " s, " << exec.reducedBytesPerStep()
+     << t.computeSeconds << " s (update " << t.updateSeconds << " s), reduce " << t.reduceSeconds << " s, " << exec.reducedBytesPerStep()
      << " bytes reduced per step, " << t.factorBytes / std::max<int64_t>(t.steps, 1)
      << " bytes of gradient factors gathered per step (" << exec.factorCount() << " factors)";
   if (const distributed::OverlappedReduction* o = exec.overlap()) {

@@ -153,6 +153,7 @@ Result<training::BatchResult> DataParallelExecutor::trainStep(std::span<const vo
   ++times_.steps;
   // The gradient half's time is its entry's; the rest of it is waiting for the reductions
   // that the entry did not hide.
+  times_.updateSeconds += seconds(t2, Clock::now());
   times_.computeSeconds += lastEntrySeconds_ + seconds(t2, Clock::now());
   times_.reduceSeconds += seconds(t0, t2) - lastEntrySeconds_;
   return global;

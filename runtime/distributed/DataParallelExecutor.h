@@ -60,6 +60,7 @@ class DataParallelExecutor final : public training::Executor {
   struct StepTimes {
     int64_t steps = 0;
     double computeSeconds = 0;  // gradient and update halves
+    double updateSeconds = 0;   // of which the update half (with the factored gradients' products)
     double reduceSeconds = 0;   // waiting for sums after the gradient half: what overlap did not hide
                                 // (and gathering gradient factors)
     int64_t factorBytes = 0;    // this process's rows of gradient factors, sent to the others
