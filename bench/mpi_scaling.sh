@@ -4,10 +4,12 @@
 #   B  2 processes x 1 thread, mpirun over TCP (--mca btl tcp,self on loopback, as between machines)
 #   C  1 process  x 2 threads
 #   D  B with the reduction after the backward pass (NNC_MPI_OVERLAP=0), to see what overlap hides
+#   E  B with every gradient summed whole (NNC_MPI_FACTORS=0: the dense layer's weight gradient
+#      does not travel as its factors), to see what the factors save
 # on the first IMAGES Fashion-MNIST training images (default 6400: 100 steps of 64), one epoch,
-# ROUNDS times (default 2), A B C D interleaved so that each round sees the same machine load.
+# ROUNDS times (default 2), A B C D E interleaved so that each round sees the same machine load.
 # Prints each run's epoch seconds (as nnc prints them), the ratios A/B and A/C per round, and
-# B's per-process compute, wait and reduction-thread times (NNC_MPI_PROFILE=1).
+# B's and E's per-process compute, wait and reduction-thread times (NNC_MPI_PROFILE=1).
 #
 #   bench/mpi_scaling.sh [NNC] [IMAGES] [ROUNDS]      (NNC: default build/bin/nnc)
 #
@@ -45,8 +47,15 @@ while [ "$r" -le "$ROUNDS" ]; do
   b=$(NNC_MPI_PROFILE=1 $MPI -x NNC_MPI_PROFILE "$NNC" $TRAIN --threads 1 2>"$WORK/profile.txt" | seconds)
   c=$("$NNC" $TRAIN --threads 2 2>&1 | seconds)
   d=$(NNC_MPI_OVERLAP=0 $MPI -x NNC_MPI_OVERLAP "$NNC" $TRAIN --threads 1 2>/dev/null | seconds)
-  echo "round $r: A 1x1 ${a}s  B 2 ranks x1 TCP ${b}s  C 1x2 threads ${c}s  D 2 ranks, no overlap ${d}s" \
-       "| A/B $(echo "$a / $b" | bc -l | cut -c1-4)x  A/C $(echo "$a / $c" | bc -l | cut -c1-4)x  A/D $(echo "$a / $d" | bc -l | cut -c1-4)x"
+  e=$(NNC_MPI_FACTORS=0 NNC_MPI_PROFILE=1 $MPI -x NNC_MPI_FACTORS -x NNC_MPI_PROFILE "$NNC" $TRAIN --threads 1 \
+        2>"$WORK/profile_e.txt" | seconds)
+  echo "round $r (load $(cut -d' ' -f1 /proc/loadavg)): A 1x1 ${a}s  B 2 ranks x1 TCP ${b}s  C 1x2 threads ${c}s" \
+       " D 2 ranks, no overlap ${d}s  E 2 ranks, no factors ${e}s" \
+       "| A/B $(echo "$a / $b" | bc -l | cut -c1-4)x  A/C $(echo "$a / $c" | bc -l | cut -c1-4)x" \
+       " A/D $(echo "$a / $d" | bc -l | cut -c1-4)x  A/E $(echo "$a / $e" | bc -l | cut -c1-4)x"
+  echo "  B:"
   sed 's/^/    /' "$WORK/profile.txt"
+  echo "  E:"
+  sed 's/^/    /' "$WORK/profile_e.txt"
   r=$((r + 1))
 done

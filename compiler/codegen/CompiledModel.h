@@ -131,8 +131,11 @@ class CompiledModel {
                          std::span<void* const> outputs = {}, float firstRow = 0);
 
   // The optimizer update of a split training step (train/SplitStep.h), when compiled with one.
+  // `inputs` (updateEntry()->inputs order, `batch` rows): the gathered gradient factors, when
+  // the update graph has any.
   bool hasUpdateStep() const { return updateFn_ != nullptr; }
-  Result<void> updateStep(float lr, float step);
+  Result<void> updateStep(float lr, float step, std::span<const void* const> inputs = {}, int64_t batch = 1);
+  const EntryInfo* updateEntry() const { return updateFn_ ? &update_ : nullptr; }
 
   // The value of a run-time scalar of the training step other than lr and step (a dropout
   // rate, Model::runtimeDropoutRates); unset ones are 0.

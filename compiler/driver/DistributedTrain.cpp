@@ -66,20 +66,34 @@ distributed::DataParallelOptions reductionOptions() {
   return o;
 }
 
+// The gradients the update step computes from gathered factors: every process must gather
+// the same ones.
+std::string describeFactors(const distributed::SplitStepExecutor& split) {
+  std::string s;
+  for (const distributed::GradientFactor& f : split.factors()) s += f.name + ' ';
+  return s;
+}
+
 }  // namespace
+
+bool gradientFactorsWanted() {
+  const char* v = std::getenv("NNC_MPI_FACTORS");
+  return !v || std::string(v) != "0";
+}
 
 Result<std::unique_ptr<distributed::DataParallelExecutor>> joinDataParallel(
     distributed::DataParallelJob& job, const Model& model, const training::TrainingPlan& plan, const ModelData& feed,
     const CheckpointInfo& start, training::Executor& exec, const std::atomic<bool>* interrupt) {
   distributed::DataParallelOptions options = reductionOptions();
+  auto* split = dynamic_cast<distributed::SplitStepExecutor*>(&exec);
+  if (!split || !split->isSplit()) return makeError("internal: the executor cannot run split training steps");
   NNC_TRY(job.checkAgreement({{"the model", printGraph(model.graph)},
                               {"the training data", describeData(feed)},
                               {"the training options", describeOptions(model, plan, start)},
                               {"the starting weights", describeWeights(exec)},
                               {"NNC_MPI_OVERLAP or NNC_MPI_BUCKET_BYTES",
-                               std::to_string(options.overlap) + " " + std::to_string(options.bucketBytes)}}));
-  auto* split = dynamic_cast<distributed::SplitStepExecutor*>(&exec);
-  if (!split || !split->isSplit()) return makeError("internal: the executor cannot run split training steps");
+                               std::to_string(options.overlap) + " " + std::to_string(options.bucketBytes)},
+                              {"NNC_MPI_FACTORS", describeFactors(*split)}}));
   return std::make_unique<distributed::DataParallelExecutor>(exec, *split, job.comm(), interrupt, options);
 }
 
@@ -89,8 +103,9 @@ void reportStepTimes(distributed::DataParallelJob& job, const distributed::DataP
   const auto& t = exec.stepTimes();
   std::ostringstream os;
   os << "nnc: process " << job.comm().rank() << " of " << job.comm().size() << ": " << t.steps << " steps, compute "
-     << t.computeSeconds << " s, reduce " << t.reduceSeconds << " s, " << exec.reducedBytesPerStep()
-     << " bytes reduced per step";
+     << t.computeSeconds << " s (update " << t.updateSeconds << " s), reduce " << t.reduceSeconds << " s, " << exec.reducedBytesPerStep()
+     << " bytes reduced per step, " << t.factorBytes / std::max<int64_t>(t.steps, 1)
+     << " bytes of gradient factors gathered per step (" << exec.factorCount() << " factors)";
   if (const distributed::OverlappedReduction* o = exec.overlap()) {
     const auto& s = o->stats();
     os << "; overlap: " << o->bucketsPerStep() << " buckets a step, " << s.readyDuringEntry << " of " << s.buckets

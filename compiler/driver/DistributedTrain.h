@@ -20,6 +20,10 @@ Result<std::unique_ptr<distributed::DataParallelExecutor>> joinDataParallel(
     distributed::DataParallelJob& job, const Model& model, const training::TrainingPlan& plan, const ModelData& feed,
     const CheckpointInfo& start, training::Executor& exec, const std::atomic<bool>* interrupt);
 
+// Whether dense weight gradients may travel as their factors (docs/distributed.md,
+// "Sufficient factors"): yes unless NNC_MPI_FACTORS=0 (for measuring what they gain).
+bool gradientFactorsWanted();
+
 // With NNC_MPI_PROFILE=1 in the environment: each process prints its steps' compute and
 // reduction seconds and the bytes it reduced per step on standard error.
 void reportStepTimes(distributed::DataParallelJob& job, const distributed::DataParallelExecutor& exec);

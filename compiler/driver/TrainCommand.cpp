@@ -96,6 +96,8 @@ class TrainCommand : public Command {
     eo.threads = threads_.value_or(0);
     eo.seed = model.train->seed;
     eo.splitStep = job_ != nullptr;
+    eo.splitBatch = plan.batch;
+    eo.gradientFactors = gradientFactorsWanted();
     MemoryCheck memory(model);  // before the executor allocates the parameters
     if (auto ok = memory.atBatch(1); !ok) return fail(ok.error().message);
     auto exec = createExecutor(model, eo);

@@ -17,6 +17,10 @@ struct ExecutorOptions {
   // Compile the training step split in gradients and update (train/SplitStep.h), as
   // data-parallel training needs: the executor is then a distributed::SplitStepExecutor too.
   bool splitStep = false;
+  // With splitStep: the global batch it trains on (0: the train block's), and whether dense
+  // weight gradients may travel as their factors (train/SplitStep.h, "Sufficient factors").
+  int64_t splitBatch = 0;
+  bool gradientFactors = true;
 };
 
 // "jit" / "interpreter"

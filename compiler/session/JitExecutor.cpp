@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <tuple>
 
 #include "compiler/session/ModelPlan.h"
 #include "compiler/session/Scoring.h"
@@ -42,7 +43,10 @@ Result<std::unique_ptr<JitExecutor>> JitExecutor::create(const Model& model, con
   const Graph* training = graphs->train ? &graphs->train->graph : nullptr;
   std::optional<SplitTrainingStep> split;
   if (options.splitStep && training) {
-    Result<SplitTrainingStep> s = buildSplitTrainingStep(model);
+    SplitStepOptions so;
+    so.batch = options.splitBatch;
+    so.gradientFactors = options.gradientFactors;
+    Result<SplitTrainingStep> s = buildSplitTrainingStep(model, so);
     if (!s) return s.error();
     split = std::move(*s);
     Result<NodeId> p = addPredictionOutput(split->gradient.graph, model, split->gradient.fromModel);
@@ -75,6 +79,21 @@ Result<std::unique_ptr<JitExecutor>> JitExecutor::create(const Model& model, con
   e->inputs_ = inputTensorSpecsFor(model);
   e->labelInput_ = trainingPlanFor(model).labelInput;
   if (const EntryInfo* t = e->compiled_->training()) e->trainPrediction_ = outputIndex(*t, "prediction");
+  if (split) {
+    const EntryInfo* t = e->compiled_->training();
+    const EntryInfo* u = e->compiled_->updateEntry();
+    for (const GradientFactors& f : split->factors)
+      for (auto [name, columns, weighted] : {std::tuple{f.a, f.aColumns, false}, std::tuple{f.b, f.bColumns, true}}) {
+        int out = t ? outputIndex(*t, name) : -1;
+        int in = -1;
+        for (size_t i = 0; u && i < u->inputs.size(); ++i)
+          if (u->inputs[i].name == name) in = int(i);
+        if (out < 0 || in < 0) return makeError("internal: the split step lost its gradient factor '" + name + "'");
+        e->factors_.push_back({name, columns, weighted});
+        e->factorOutput_.push_back(out);
+        e->factorInput_.push_back(in);
+      }
+  }
   const EntryInfo& inf = e->compiled_->inference();
   e->evalLoss_ = graphs->eval ? outputIndex(inf, "loss") : -1;
   e->evalPrediction_ = graphs->eval ? outputIndex(inf, "prediction") : -1;
@@ -113,13 +132,30 @@ std::vector<std::span<float>> JitExecutor::spans(const std::vector<std::string>&
   return out;
 }
 
-Result<void> JitExecutor::updateStep(float lr, float step) { return compiled_->updateStep(lr, step); }
+Result<void> JitExecutor::updateStep(float lr, float step, std::span<const float* const> factors, int64_t batch) {
+  if (factors_.empty()) return compiled_->updateStep(lr, step);
+  if (factors.size() != factors_.size() || batch < 1)
+    return makeError("internal: the update step needs its " + std::to_string(factors_.size()) + " gradient factors");
+  std::vector<const void*> in(compiled_->updateEntry()->inputs.size(), nullptr);
+  for (size_t i = 0; i < factors_.size(); ++i) in[size_t(factorInput_[i])] = factors[i];
+  return compiled_->updateStep(lr, step, in, batch);
+}
+
+std::span<const float> JitExecutor::localFactor(size_t i) {
+  if (i >= factors_.size() || lastTrainBatch_ < 1) return {};
+  const std::vector<char>& buf = trainOut_[size_t(factorOutput_[i])];
+  size_t floats = size_t(lastTrainBatch_ * factors_[i].rowFloats);
+  return {reinterpret_cast<const float*>(buf.data()), std::min(floats, buf.size() / 4)};
+}
 
 Result<training::BatchResult> JitExecutor::trainStep(std::span<const void* const> inputs, int64_t batch, float lr,
                                                      float step) {
   Result<training::BatchResult> r = runTrainEntry(inputs, batch, lr, step, 0);
   if (!r || !split_) return r;
-  NNC_TRY(updateStep(lr, step));
+  // One process: its factors are the whole batch's.
+  std::vector<const float*> factors;
+  for (size_t i = 0; i < factors_.size(); ++i) factors.push_back(localFactor(i).data());
+  NNC_TRY(updateStep(lr, step, factors, batch));
   return r;
 }
 
@@ -139,7 +175,9 @@ Result<training::BatchResult> JitExecutor::runTrainEntry(std::span<const void* c
   float loss = 0;
   int lossIndex = outputIndex(*t, "loss");
   if (lossIndex >= 0) outs[size_t(lossIndex)] = &loss;  // the step writes the loss here
+  lastTrainBatch_ = 0;
   NNC_TRY(compiled_->trainStep(in, batch, lr, step, &loss, outs, float(firstRow)));
+  lastTrainBatch_ = batch;
   PredictionView view;
   if (trainPrediction_ >= 0) {
     const TensorSpec& spec = t->outputs[size_t(trainPrediction_)];

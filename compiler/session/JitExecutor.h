@@ -32,7 +32,10 @@ class JitExecutor : public training::Executor, public distributed::SplitStepExec
 
   Result<training::BatchResult> gradientStep(std::span<const void* const> inputs, int64_t batch, float lr, float step,
                                              int64_t firstRow) override;
-  Result<void> updateStep(float lr, float step) override;
+  Result<void> updateStep(float lr, float step, std::span<const float* const> factors = {},
+                          int64_t batch = 0) override;
+  std::vector<distributed::GradientFactor> factors() const override { return factors_; }
+  std::span<const float> localFactor(size_t i) override;
   bool isSplit() const override { return split_; }
   std::vector<std::span<float>> gradients() override { return spans(gradientNames_); }
   std::vector<std::span<float>> statistics() override { return spans(statisticNames_); }
@@ -59,6 +62,11 @@ class JitExecutor : public training::Executor, public distributed::SplitStepExec
   std::vector<char> zeros_;
   bool split_ = false;
   std::vector<std::string> gradientNames_, statisticNames_;
+  // Gradients the update entry computes from factors: each factor's output slot in the
+  // training entry and input slot in the update entry.
+  std::vector<distributed::GradientFactor> factors_;
+  std::vector<int> factorOutput_, factorInput_;
+  int64_t lastTrainBatch_ = 0;
 };
 
 }  // namespace nnc

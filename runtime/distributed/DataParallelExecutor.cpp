@@ -20,7 +20,8 @@ std::pair<int64_t, int64_t> shareOf(int64_t batch, int rank, int size) {
 
 DataParallelExecutor::DataParallelExecutor(training::Executor& inner, SplitStepExecutor& split, Communicator& comm,
                                            const std::atomic<bool>* localInterrupt, DataParallelOptions options)
-    : inner_(inner), split_(split), comm_(comm), localInterrupt_(localInterrupt), options_(options) {
+    : inner_(inner), split_(split), comm_(comm), localInterrupt_(localInterrupt), options_(options),
+      factors_(split.factors()), gathered_(factors_.size()) {
   if (options_.overlap && comm_.size() > 1 && comm_.serializedThreads()) {
     std::vector<std::span<float>> tensors = split_.gradients();
     for (std::span<float> s : split_.statistics()) tensors.push_back(s);
@@ -70,6 +71,28 @@ Result<void> DataParallelExecutor::averageTensors(std::vector<std::span<float>> 
   return {};
 }
 
+Result<void> DataParallelExecutor::gatherFactors(int64_t batch, int64_t rows, float weight) {
+  if (factors_.empty()) return {};
+  std::vector<int64_t> shares(size_t(comm_.size()));
+  for (int r = 0; r < comm_.size(); ++r) shares[size_t(r)] = shareOf(batch, r, comm_.size()).second;
+  int64_t first = shareOf(batch, comm_.rank(), comm_.size()).first;
+  for (size_t i = 0; i < factors_.size(); ++i) {
+    const int64_t width = factors_[i].rowFloats;
+    std::vector<float>& all = gathered_[i];
+    if (int64_t(all.size()) < batch * width) all.resize(size_t(batch * width));
+    if (rows > 0) {
+      std::span<const float> local = split_.localFactor(i);
+      if (int64_t(local.size()) != rows * width) return makeError("internal: a gradient factor has the wrong size");
+      float scale = factors_[i].weighted ? weight : 1.0f;
+      float* mine = all.data() + first * width;
+      for (size_t k = 0; k < local.size(); ++k) mine[k] = local[k] * scale;
+    }
+    NNC_TRY(comm_.gather(all.data(), width, shares));
+    times_.factorBytes += rows * width * 4;
+  }
+  return {};
+}
+
 Result<training::BatchResult> DataParallelExecutor::sumResults(const training::BatchResult& local, int64_t rows,
                                                                int64_t batch) {
   bool stop = localInterrupt_ && localInterrupt_->load();
@@ -101,13 +124,15 @@ Result<training::BatchResult> DataParallelExecutor::gradientHalf(std::span<const
     double before = overlap_->stats().entrySeconds;
     NNC_TRY(overlap_->run(weight, entry));
     lastEntrySeconds_ = overlap_->stats().entrySeconds - before;
-    return local;
+  } else {
+    auto t0 = std::chrono::steady_clock::now();
+    NNC_TRY(entry());
+    lastEntrySeconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    NNC_TRY(averageTensors(split_.gradients(), weight));
+    NNC_TRY(averageTensors(split_.statistics(), weight));
   }
-  auto t0 = std::chrono::steady_clock::now();
-  NNC_TRY(entry());
-  lastEntrySeconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  NNC_TRY(averageTensors(split_.gradients(), weight));
-  NNC_TRY(averageTensors(split_.statistics(), weight));
+  // On the entry's thread, after the reduction thread's last collective of the step.
+  NNC_TRY(gatherFactors(batch, rows, weight));
   return local;
 }
 
@@ -122,10 +147,13 @@ Result<training::BatchResult> DataParallelExecutor::trainStep(std::span<const vo
   Result<training::BatchResult> global = sumResults(*local, rows, batch);
   if (!global) return global;
   auto t2 = Clock::now();
-  NNC_TRY(split_.updateStep(lr, step));
+  std::vector<const float*> factors;
+  for (const std::vector<float>& f : gathered_) factors.push_back(f.data());
+  NNC_TRY(split_.updateStep(lr, step, factors, batch));
   ++times_.steps;
   // The gradient half's time is its entry's; the rest of it is waiting for the reductions
   // that the entry did not hide.
+  times_.updateSeconds += seconds(t2, Clock::now());
   times_.computeSeconds += lastEntrySeconds_ + seconds(t2, Clock::now());
   times_.reduceSeconds += seconds(t0, t2) - lastEntrySeconds_;
   return global;

@@ -60,19 +60,27 @@ class DataParallelExecutor final : public training::Executor {
   struct StepTimes {
     int64_t steps = 0;
     double computeSeconds = 0;  // gradient and update halves
+    double updateSeconds = 0;   // of which the update half (with the factored gradients' products)
     double reduceSeconds = 0;   // waiting for sums after the gradient half: what overlap did not hide
+                                // (and gathering gradient factors)
+    int64_t factorBytes = 0;    // this process's rows of gradient factors, sent to the others
   };
   const StepTimes& stepTimes() const { return times_; }
   // With overlap: the buckets and how many were reduced while the backward pass computed.
   const OverlappedReduction* overlap() const { return overlap_.get(); }
-  // Bytes each process sends into the gradient sums per step (the scaling model's numerator).
+  // Bytes each process sends into the gradient sums per step (the scaling model's numerator;
+  // gradient factors are counted apart, in StepTimes::factorBytes).
   int64_t reducedBytesPerStep() const;
+  size_t factorCount() const { return factors_.size(); }
 
  private:
   std::vector<const void*> rowsFrom(std::span<const void* const> inputs, int64_t first) const;
   // Sums {loss * rows, correct, counted, interrupt} and returns the global batch's figures.
   Result<training::BatchResult> sumResults(const training::BatchResult& local, int64_t rows, int64_t batch);
   Result<void> averageTensors(std::vector<std::span<float>> tensors, float weight);
+  // Every process's rows of the gradient factors (SplitStepExecutor::factors), in global row
+  // order, this process's weighted ones scaled by `weight`.
+  Result<void> gatherFactors(int64_t batch, int64_t rows, float weight);
   Result<training::BatchResult> gradientHalf(std::span<const void* const> inputs, int64_t batch, float lr, float step,
                                              int64_t first, int64_t rows);
 
@@ -84,6 +92,8 @@ class DataParallelExecutor final : public training::Executor {
   DataParallelOptions options_;
   std::unique_ptr<OverlappedReduction> overlap_;
   StepTimes times_;
+  std::vector<GradientFactor> factors_;
+  std::vector<std::vector<float>> gathered_;  // per factor: the global batch's rows
   double lastEntrySeconds_ = 0;
 };
 

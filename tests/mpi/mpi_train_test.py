@@ -19,6 +19,10 @@ as between machines. Standard library only. One case per ctest entry:
                   reduced while its backward pass computed (NNC_MPI_PROFILE), and the weights
                   equal, bit for bit, those of the same job reducing after the backward pass
                   (NNC_MPI_OVERLAP=0) and, to 1e-3, one process's
+  factors         a 64 -> 64 dense layer's weight gradient travels as its factors (the
+                  layer's inputs and output gradients, MPI_Allgatherv) and the 64 -> 3 output
+                  layer's whole (NNC_MPI_PROFILE): one step of 23 rows split 11/12 equals one
+                  process to 1e-6, 2 epochs of batches 9, 9, 5 to 1e-3
 """
 import json, os, random, re, signal, struct, subprocess, sys, time
 
@@ -54,6 +58,23 @@ train {{
 """
 
 
+# A layer wide enough that its weight gradient (64 x 64) outweighs its factors for a batch.
+WIDE_MODEL = """model wide
+input x: f32[batch, 64]
+input label: i32[batch]
+h = dense(x, 64, activation = relu)
+d = dropout(h, 0.25)
+logits = dense(d, 3)
+output probs = softmax(logits)
+train {{
+  loss = cross_entropy(logits, label)
+  optimizer = adam(lr = 1e-2)
+  batch = {batch}
+  epochs = {epochs}
+}}
+"""
+
+
 def fail(msg):
     print('FAIL:', msg)
     sys.exit(1)
@@ -69,15 +90,15 @@ def write_npy(path, dtype, shape, values):
         f.write(struct.pack('<%d%s' % (len(values), dtype), *values))
 
 
-def make_data(n, seed=0):
+def make_data(n, seed=0, width=12):
     rng = random.Random(seed)
     xs, ys = [], []
     for _ in range(n):
-        row = [rng.gauss(0, 1) for _ in range(12)]
+        row = [rng.gauss(0, 1) for _ in range(width)]
         xs += row
         ys.append(int(row[0] + row[1] > 0) + int(row[2] > 1))
-    x, y = os.path.join(WORK, 'x%d.npy' % n), os.path.join(WORK, 'y%d.npy' % n)
-    write_npy(x, 'f', (n, 12), xs)
+    x, y = os.path.join(WORK, 'x%d_%d.npy' % (n, width)), os.path.join(WORK, 'y%d_%d.npy' % (n, width))
+    write_npy(x, 'f', (n, width), xs)
     write_npy(y, 'i', (n,), ys)
     return 'npy:x=%s,label=%s' % (x, y)
 
@@ -260,6 +281,30 @@ elif CASE == 'overlap':
         fail('mpirun -np 2 without overlap failed')
     compare(after, overlapped, 0)
     compare(one, overlapped, 1e-3)
+elif CASE == 'factors':
+    data = make_data(23, width=64)
+    path = os.path.join(WORK, 'wide.nn')
+    with open(path, 'w') as f:
+        f.write(WIDE_MODEL.format(batch=23, epochs=1))
+    one, two, _, _ = train_pair(path, data)
+    compare(one, two, 1e-6)
+    # The profile: h.weight's 4,096 floats travel as 2 factors; the reduced bytes are h.bias
+    # (64), out.weight (192) and out.bias (3): the output layer, whose factors (23 x 67)
+    # would outweigh its gradient, is reduced whole.
+    p = run(MPI + ['-np', '2', '-x', 'NNC_MPI_PROFILE=1', NNC, path, 'train', '--data', data, '--threads', '1'])
+    if p.returncode != 0:
+        fail('mpirun -np 2 with NNC_MPI_PROFILE failed')
+    reports = re.findall(r'(\d+) bytes reduced per step, (\d+) bytes of gradient factors gathered per step \((\d+) factors\)',
+                         p.stderr)
+    if len(reports) != 2:
+        fail('expected a profile line from each process, got %s' % reports)
+    for reduced, gathered, factors in reports:
+        if int(reduced) != 4 * (64 + 192 + 3) or int(factors) != 2 or int(gathered) not in (11 * 128 * 4, 12 * 128 * 4):
+            fail('the dense layer\'s weight gradient did not travel as its factors alone: %s' % (reports,))
+    with open(path, 'w') as f:
+        f.write(WIDE_MODEL.format(batch=9, epochs=2))
+    one, two, _, _ = train_pair(path, data)
+    compare(one, two, 1e-3)
 else:
     fail('unknown case ' + CASE)
 print('PASS')

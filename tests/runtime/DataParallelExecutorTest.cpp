@@ -67,7 +67,7 @@ class MeanExecutor final : public training::Executor, public SplitStepExecutor {
   Result<training::BatchResult> trainStep(std::span<const void* const> in, int64_t batch, float lr, float step) override {
     auto r = gradientStep(in, batch, lr, step, 0);
     if (!r) return r;
-    NNC_TRY(updateStep(lr, step));
+    NNC_TRY(updateStep(lr, step, {}, 0));
     return r;
   }
   Result<training::BatchResult> evaluate(std::span<const void* const> in, int64_t batch, bool) override {
@@ -95,7 +95,7 @@ class MeanExecutor final : public training::Executor, public SplitStepExecutor {
     stat[0] = 0.5f * stat[0] + 0.5f * mean0;
     return evaluate(in, batch, false);
   }
-  Result<void> updateStep(float lr, float) override {
+  Result<void> updateStep(float lr, float, std::span<const float* const>, int64_t) override {
     for (int c = 0; c < 3; ++c) w[c] -= lr * grad[c];
     return {};
   }

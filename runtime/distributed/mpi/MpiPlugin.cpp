@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "runtime/distributed/Communicator.h"
 
@@ -47,6 +48,33 @@ class MpiCommunicator final : public Communicator {
     if (rc != MPI_SUCCESS) return makeError("MPI_Allreduce failed: " + mpiErrorText(rc));
     return {};
   }
+  // Rows travel as one derived type a row, so the counts are rows (MPI counts are ints).
+  Result<void> gather(float* all, int64_t rowFloats, const std::vector<int64_t>& rows) override {
+    if (int(rows.size()) != size_ || rowFloats < 1 || rowFloats > INT_MAX)
+      return makeError("internal: MPI_Allgatherv of malformed shares");
+    std::vector<int> counts(rows.size()), displs(rows.size());
+    int64_t at = 0;
+    for (size_t r = 0; r < rows.size(); ++r) {
+      if (at + rows[r] > INT_MAX) return makeError("MPI_Allgatherv: too many rows to gather");
+      counts[r] = int(rows[r]);
+      displs[r] = int(at);
+      at += rows[r];
+    }
+    MPI_Datatype row;
+    int rc = MPI_Type_contiguous(int(rowFloats), MPI_FLOAT, &row);
+    if (rc == MPI_SUCCESS) rc = MPI_Type_commit(&row);
+    if (rc != MPI_SUCCESS) return makeError("MPI_Type_contiguous failed: " + mpiErrorText(rc));
+    if (pollMicros_ > 0) {
+      MPI_Request request;
+      rc = MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, counts.data(), displs.data(), row, comm_, &request);
+      if (rc == MPI_SUCCESS) rc = waitPolling(request);
+    } else {
+      rc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, counts.data(), displs.data(), row, comm_);
+    }
+    MPI_Type_free(&row);
+    if (rc != MPI_SUCCESS) return makeError("MPI_Allgatherv failed: " + mpiErrorText(rc));
+    return {};
+  }
   [[noreturn]] void abortJob(int code) override {
     MPI_Abort(comm_, code);
     std::_Exit(code);  // MPI_Abort does not return; should it, end this process anyway
@@ -76,9 +104,13 @@ class MpiCommunicator final : public Communicator {
     MPI_Request request;
     int rc = MPI_Iallreduce(MPI_IN_PLACE, data, count, type, op, comm_, &request);
     if (rc != MPI_SUCCESS) return rc;
+    return waitPolling(request);
+  }
+
+  int waitPolling(MPI_Request& request) {
     for (;;) {
       int done = 0;
-      rc = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+      int rc = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
       if (rc != MPI_SUCCESS || done) return rc;
       struct timespec pause{0, long(pollMicros_) * 1000};
       nanosleep(&pause, nullptr);
