@@ -14,9 +14,10 @@
 // the right edge go through a small stack tile on their way to and from C, tiles cut at the
 // bottom store their valid rows only.
 //
-// Look-ahead: while the tiles of one B block run, the first tiles of each micro-panel
-// prefetch the part of B the next pack will read (tileHelper), so packing B, which
-// streams the whole of B from memory once per row block, no longer stalls on it.
+// Look-ahead: while the tiles of one B block run, the loop nest prefetches, a share before
+// each tile, the part of B the next pack will read, so packing B, which streams the whole
+// of B from memory, no longer stalls on it (in the loop nest, not the microkernel's k loop,
+// whose every extra instruction costs: measured on square 1024).
 //
 // Small M: when a task has only a handful of rows (inference at a small batch), packing B
 // would cost as much as the product, so small-M kernels of 1 or 4 rows read A and B in
@@ -149,11 +150,8 @@ llvm::Function* helper(llvm::Module& m, const std::string& name, std::vector<llv
 // from C. A tile narrower than NR passes through a stack tile, so C is touched only where
 // valid; one with fewer rows (M = 64 or 16 against MR = 6) loads and stores its valid rows
 // directly, row by row.
-// `prefetchAt`, if any, runs once per k in the k loop (the packed path's look-ahead, see
-// tileHelper).
 void emitTile(Ir& ir, const GemmBlocking& g, int mrT, int vT, Value* mrv, Value* nrv, Value* kcv, const ScalarAt& aAt,
-              const VectorAt& bAt, Value* C, Value* ldc, Value* first, const VectorBlockAt& bBlockAt = nullptr,
-              const std::function<void(Value* k)>& prefetchAt = nullptr) {
+              const VectorAt& bAt, Value* C, Value* ldc, Value* first, const VectorBlockAt& bBlockAt = nullptr) {
   llvm::IRBuilder<>& b = ir.b;
   const int W = g.lanes, nrT = W * vT;
   auto* vec = llvm::FixedVectorType::get(b.getFloatTy(), static_cast<unsigned>(W));
@@ -220,7 +218,6 @@ void emitTile(Ir& ir, const GemmBlocking& g, int mrT, int vT, Value* mrv, Value*
     kRest = ir.mul(kBlocks, ir.c(W));
   }
   ir.loop(kRest, kcv, [&](Value* k) {
-    if (prefetchAt) prefetchAt(k);
     std::vector<Value*> bv;
     for (int v = 0; v < vT; ++v) bv.push_back(bAt(k, v));
     for (int r = 0; r < mrT; ++r) {
@@ -247,43 +244,23 @@ void emitTile(Ir& ir, const GemmBlocking& g, int mrT, int vT, Value* mrv, Value*
   });
 }
 
-// tile(Ap, Bp, kc, C, ldc, mr, nr, first, pf, pfRow, pfStep): the microkernel on packed
-// micro-panels (A: kc x MR, B: kc x NR, both k-major).
-//
-// Look-ahead: step k of the tile also prefetches the cache line at pf + (k % 16) * pfRow +
-// (k / 16) * pfStep (floats), so one tile can sweep kc lines of the source the next pack
-// will read (16 rows of B^T, kc / 16 lines each; or one line of each of kc rows of B as
-// stored) while its FMAs run. Packing B then reads from cache, where it used to wait for
-// memory with no FMA to overlap (the dense layer of fashion_cnn: 12.8 MB of weights
-// streamed through the pack at M = 64). Tiles with nothing to fetch pass their own B panel
-// and zero strides (one load-port slot per MR x NR FMAs, and no second copy of the loop).
+// tile(Ap, Bp, kc, C, ldc, mr, nr, first): the microkernel on packed micro-panels
+// (A: kc x MR, B: kc x NR, both k-major).
 llvm::Function* tileHelper(llvm::Module& m, const GemmBlocking& g) {
   llvm::LLVMContext& ctx = m.getContext();
   llvm::Type *ptr = llvm::PointerType::get(ctx, 0), *i64 = llvm::Type::getInt64Ty(ctx);
   std::string name = "nnc.gemm.tile." + std::to_string(g.mr) + "x" + std::to_string(g.nr);
-  return helper(m, name, {ptr, ptr, i64, ptr, i64, i64, i64, llvm::Type::getInt1Ty(ctx), ptr, i64, i64}, g,
+  return helper(m, name, {ptr, ptr, i64, ptr, i64, i64, i64, llvm::Type::getInt1Ty(ctx)}, g,
                 [&](Ir& ir, llvm::Function* f) {
     Value *ap = f->getArg(0), *bp = f->getArg(1), *kc = f->getArg(2), *C = f->getArg(3), *ldc = f->getArg(4);
-    Value *pf = f->getArg(8), *pfRow = f->getArg(9), *pfStep = f->getArg(10);
-    f->removeParamAttr(8, llvm::Attribute::NoAlias);  // may point anywhere: B, the panel, past the end
-    llvm::IRBuilder<>& b = ir.b;
-    auto* vec = llvm::FixedVectorType::get(b.getFloatTy(), static_cast<unsigned>(g.lanes));
+    auto* vec = llvm::FixedVectorType::get(ir.b.getFloatTy(), static_cast<unsigned>(g.lanes));
     emitTile(ir, g, g.mr, g.vectors, f->getArg(5), f->getArg(6), kc,
-             [&](int r, Value* k) { return b.CreateLoad(b.getFloatTy(), ir.at(ap, ir.add(ir.mul(k, ir.c(g.mr)), ir.c(r)))); },
+             [&](int r, Value* k) { return ir.b.CreateLoad(ir.b.getFloatTy(), ir.at(ap, ir.add(ir.mul(k, ir.c(g.mr)), ir.c(r)))); },
              [&](Value* k, int v) {
-               return b.CreateAlignedLoad(vec, ir.at(bp, ir.add(ir.mul(k, ir.c(g.nr)), ir.c(int64_t{v} * g.lanes))),
-                                          llvm::Align(static_cast<uint64_t>(g.lanes) * 4));
+               return ir.b.CreateAlignedLoad(vec, ir.at(bp, ir.add(ir.mul(k, ir.c(g.nr)), ir.c(int64_t{v} * g.lanes))),
+                                             llvm::Align(static_cast<uint64_t>(g.lanes) * 4));
              },
-             C, ldc, f->getArg(7), nullptr, [&](Value* k) {
-               // Plain (not inbounds) arithmetic: the address may lie past the source's end
-               // on the last block, which a prefetch never faults on. Locality 2
-               // (prefetcht1): into L2, not over the B panel in L1; measured faster than t0
-               // on the dense layer's B^T (sgemm_bench cnn_fc_dx).
-               Value* off = b.CreateAdd(b.CreateMul(b.CreateAnd(k, ir.c(15)), pfRow),
-                                        b.CreateMul(b.CreateLShr(k, ir.c(4)), pfStep));
-               b.CreateIntrinsic(llvm::Intrinsic::prefetch, {b.getPtrTy()},
-                                 {b.CreateGEP(b.getFloatTy(), pf, off), b.getInt32(0), b.getInt32(2), b.getInt32(1)});
-             });
+             C, ldc, f->getArg(7));
   });
 }
 
@@ -585,7 +562,7 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
     Value* asStored = b.CreateICmpEQ(a.xsB, ir.c(1));
     Value* pfRow = b.CreateSelect(asStored, a.ksB, a.xsB);
     Value* pfStep = b.CreateSelect(asStored, ir.mul(a.ksB, ir.c(16)), ir.c(16));
-    const int64_t pfTiles = std::max<int64_t>(1, g.nr / 16);
+    const int64_t pfLines = int64_t{g.kc} * std::max(1, g.nr / 16);  // per micro-panel
     ir.loop(ir.c(0), kBlocks, [&](Value* kb) {
       Value* pc = ir.mul(kb, ir.c(g.kc));
       Value* kcv = ir.min(ir.c(g.kc), ir.sub(a.K, pc));
@@ -597,9 +574,13 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
         Value* ncv = ir.min(nc, ir.sub(width, jOff));
         b.CreateCall(packB, {bBuf, ir.at(a.B, ir.add(ir.mul(jc, a.xsB), ir.mul(pc, a.ksB))), a.xsB, a.ksB, ncv, kcv});
         // The next B block this task packs (the next columns, else the next K block's
-        // first), for the tiles' look-ahead (tileHelper): the first row block's first tiles
-        // of each micro-panel prefetch that micro-panel's source, 16 rows of B^T or 16
-        // columns of B each. None after the task's last block.
+        // first), for the look-ahead: when the rows fit one row block, before each tile of a
+        // micro-panel, a share of the lines of that micro-panel's source in the next block
+        // is prefetched (into L2), kc lines per 16 columns: one per row of B as stored, or
+        // kc / 16 per row of B^T. Spread over the tiles, the fetches overlap their FMAs,
+        // and the pack of the next block finds B in cache instead of stalling on memory
+        // with no FMA to overlap (fashion_cnn's dense layer streams 12.8 MB of weights
+        // through the pack at M = 64). None after the task's last block.
         Value* lastColumns = b.CreateICmpEQ(jb, ir.sub(jBlocks, ir.c(1)));
         Value* nextJc = b.CreateSelect(lastColumns, a.j0, ir.add(jc, nc));
         Value* nextPc = b.CreateSelect(lastColumns, ir.add(pc, ir.c(g.kc)), pc);
@@ -610,18 +591,35 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
           ir.ifThen(b.CreateOr(b.CreateNot(oneRowBlock), b.CreateICmpEQ(jb, ir.c(0))), [&] {
             b.CreateCall(packA, {aBuf, ir.at(a.A, ir.add(ir.mul(ic, a.xsA), ir.mul(pc, a.ksA))), a.xsA, a.ksA, mcv, kcv});
           });
-          Value* lookAhead = b.CreateAnd(hasNext, b.CreateICmpEQ(ic, a.i0));
+          // Only with one row block: there B's pack is a large part of the work, while a
+          // larger M amortises it, and fetching the next block into L2 would evict the
+          // current one that the next row blocks still read (slower on square 1024).
+          Value* lookAhead = b.CreateAnd(hasNext, oneRowBlock);
+          Value* pfPerTile = b.CreateUDiv(ir.add(ir.c(pfLines), ir.sub(ir.ceilDiv(mcv, g.mr), ir.c(1))), ir.ceilDiv(mcv, g.mr));
           ir.blocks(ir.c(0), ncv, g.nr, [&](Value* jPanel, Value* jr, Value* nrv) {
             Value* bPanel = ir.at(bBuf, ir.mul(ir.mul(jPanel, ir.c(g.nr)), kcv));
             ir.blocks(ir.c(0), mcv, g.mr, [&](Value* iPanel, Value* irow, Value* mrv) {
               Value* aPanel = ir.at(aBuf, ir.mul(ir.mul(iPanel, ir.c(g.mr)), kcv));
               Value* r = ir.add(ic, irow);
               Value* col = ir.add(jc, jr);
-              Value* pfOn = b.CreateAnd(lookAhead, b.CreateICmpSLT(iPanel, ir.c(pfTiles)));
-              Value* pfAt = b.CreateGEP(b.getFloatTy(), nextB, b.CreateMul(b.CreateAdd(jr, b.CreateMul(iPanel, ir.c(16))), a.xsB));
-              b.CreateCall(tile, {aPanel, bPanel, kcv, ir.at(a.C, ir.add(ir.mul(r, a.N), col)), a.N, mrv, nrv, first,
-                                  b.CreateSelect(pfOn, pfAt, bPanel), b.CreateSelect(pfOn, pfRow, ir.c(0)),
-                                  b.CreateSelect(pfOn, pfStep, ir.c(0))});
+              ir.ifThen(lookAhead, [&] {
+                Value* lo = ir.mul(iPanel, pfPerTile);
+                ir.loop(lo, ir.min(ir.add(lo, pfPerTile), ir.c(pfLines)), [&](Value* t) {
+                  // Line t: 16 columns `group`, line `line` of them. Plain (not inbounds)
+                  // arithmetic: past the source's end on a last block, where a prefetch
+                  // never faults.
+                  Value* group = b.CreateUDiv(t, ir.c(g.kc));
+                  Value* line = b.CreateURem(t, ir.c(g.kc));
+                  Value* off = b.CreateAdd(
+                      b.CreateMul(b.CreateAdd(jr, b.CreateMul(group, ir.c(16))), a.xsB),
+                      b.CreateAdd(b.CreateMul(b.CreateAnd(line, ir.c(15)), pfRow), b.CreateMul(b.CreateLShr(line, ir.c(4)), pfStep)));
+                  // Locality 2 (prefetcht1): L2, not over the B panel in L1, where 16 rows
+                  // of B^T 4 KiB apart share sets; faster on sgemm_bench cnn_fc_dx than t0.
+                  b.CreateIntrinsic(llvm::Intrinsic::prefetch, {b.getPtrTy()},
+                                    {b.CreateGEP(b.getFloatTy(), nextB, off), b.getInt32(0), b.getInt32(2), b.getInt32(1)});
+                }, "pf");
+              });
+              b.CreateCall(tile, {aPanel, bPanel, kcv, ir.at(a.C, ir.add(ir.mul(r, a.N), col)), a.N, mrv, nrv, first});
             }, "ir");
             done(last, ic, mcv, ir.add(jc, jr), nrv);
           }, "jr");
