@@ -155,6 +155,12 @@ std::vector<Shape> shapes() {
     for (bool tb : {false, true})
       v.push_back({"smallm_" + std::to_string(m) + "x784x256" + (tb ? "_bt" : ""), m, 256, 784, false, tb, true});
   v.push_back({"smallm_1x1568x128_bt", 1, 128, 1568, false, true, true});  // onnx_layer_speed's fc
+  // fashion_cnn's dense layer at batch 64 (fc = dense(flat, 1024): 3136 -> 1024): forward
+  // x @ W (W as stored, K = 3136 over many K blocks), the input gradient dy @ W^T (B
+  // transposed, N = 3136), and the weight gradient x^T @ dy (K = 64).
+  v.push_back({"cnn_fc_fwd_3136x1024", 64, 1024, 3136, false, false, true});
+  v.push_back({"cnn_fc_dx_3136x1024_bt", 64, 3136, 1024, false, true, true});
+  v.push_back({"cnn_fc_dw_3136x1024", 3136, 1024, 64, true, false, true});
   return v;
 }
 

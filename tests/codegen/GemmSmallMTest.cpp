@@ -5,7 +5,9 @@
 // - against the interpreter, with and without a fused epilogue;
 // - bit for bit against the packed path: a row's result must not depend on how many rows
 //   the product has (batch 1 and batch 64 give a sample the same bits), at 1 and 2 threads;
-// - with the AVX-512 and SSE vector widths (16 x 16 and 4 x 4 transposes).
+// - with the AVX-512 and SSE vector widths (16 x 16 and 4 x 4 transposes);
+// - in a graph with updates (a training step), which never takes them: the packed path at
+//   every batch, and a module with only the kernels of its inference products' layouts.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "compiler/codegen/CompiledModel.h"
+#include "compiler/codegen/aot/AotCompile.h"
 #include "compiler/codegen/kernels/gemm/GemmBlocking.h"
 #include "tests/codegen/CodegenTestUtil.h"
 
@@ -121,6 +124,37 @@ TEST(GemmSmallM, OtherVectorWidths) {
     }
     codegen::overrideGemmLanes(0);
   }
+}
+
+// y = x @ w (B as stored) and d = y @ w^T (B transposed), with an update of a State counter
+// when `training`, which makes every product of the graph a training one.
+Graph bothLayoutsGraph(bool training) {
+  Graph g;
+  NodeId x = input(g, "x", DType::F32, {kBatch, 37});
+  NodeId w = testing::param(g, "w", {37, 29});
+  NodeId y = op(g, OpKind::MatMul, {x, w});
+  NodeId d = op(g, OpKind::MatMul, {y, w}, {{"transpose_a", int64_t{0}}, {"transpose_b", int64_t{1}}});
+  g.outputs.push_back({"y", y});
+  g.outputs.push_back({"d", d});
+  if (training) {
+    NodeId s = g.addLeaf(OpKind::State, "steps", TensorType{DType::F32, Shape(std::vector<int64_t>{1})});
+    g.updates.push_back({s, op(g, OpKind::Add, {s, s})});
+  }
+  return g;
+}
+
+TEST(GemmSmallM, TrainingProductsPackAtEveryBatch) {
+  testing::expectMatchesInterpreter(bothLayoutsGraph(true), {}, {1, 2, 3, 5, 8, 17});
+}
+
+TEST(GemmSmallM, ModuleCarriesTheKernelsOfItsInferenceLayoutsOnly) {
+  Graph inference = bothLayoutsGraph(false);
+  inference.outputs.pop_back();  // y = x @ w only: B as stored
+  Graph training = bothLayoutsGraph(true);
+  auto ir = optimizedLLVMIR(inference, &training);
+  ASSERT_TRUE(ir.ok()) << ir.error().message;
+  EXPECT_NE(ir->find("@nnc.gemm.small.b."), std::string::npos);
+  EXPECT_EQ(ir->find("@nnc.gemm.small.bt."), std::string::npos);
 }
 
 }  // namespace

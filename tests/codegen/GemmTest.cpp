@@ -170,6 +170,19 @@ TEST(Gemm, LargerThanTheCacheBlocks) {
   checkProduct({{kBatch, 300}, {20, 300}, false, true}, {257});
 }
 
+// A dense layer's shapes at a small batch (fashion_cnn's fc, scaled down): many K blocks and
+// several NC blocks of B, in both layouts, where each tile also prefetches the source of the
+// next B block (the next K block, or the next columns after the last one); odd M and N. And
+// the weight gradient x^T dy, whose A^T panels are copied a vector per k (x contiguous).
+TEST(Gemm, DenseLayerManyBlocksBothLayouts) {
+  for (bool tb : {false, true}) {
+    std::vector<int64_t> b = tb ? std::vector<int64_t>{1100, 777} : std::vector<int64_t>{777, 1100};
+    checkProduct({{kBatch, 777}, b, false, tb}, {64, 9});
+  }
+  checkProduct({{kBatch, 130}, {kBatch, 1100}, true, false}, {64, 7});
+  checkProduct({{kBatch, 13}, {kBatch, 21}, true, false}, {5, 64});  // A^T narrower than a vector
+}
+
 // Leading (batched-matmul) dims: per-sample matrices, B shared or per sample.
 TEST(Gemm, Batched) {
   for (bool ta : {false, true})

@@ -13,6 +13,7 @@ struct GemmBlocking {
   int kc = 256;     // K block: one packed A micro-panel (kc x mr) and B micro-panel stay in L1
   int mc = 96;      // rows of A packed at once (mc x kc, in L2)
   int nc = 512;     // columns of B packed at once (kc x nc)
+  int ncFewRows = 128;  // the same for a task whose rows fit one MC block: B is read back once
 };
 
 // The blocking for `lanes`-wide vectors (4, 8 or 16): 16 registers below 16 lanes, 32 with

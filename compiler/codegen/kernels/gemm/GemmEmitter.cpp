@@ -1,16 +1,23 @@
 // The GEMM emitter (see GemmEmitter.h). Loop nest of one task, after BLIS:
 //
 //   for each leading index l and the task's rows [i0, i1) and columns [j0, j1):
-//     for jc in NC blocks of columns:
-//       for pc in KC blocks of k:              (in order: each element's sum stays one chain)
+//     for pc in KC blocks of k:                (in order: each element's sum stays one chain)
+//       for jc in NC blocks of columns:        (a narrower NC when the rows fit one MC block)
 //         pack B[pc.., jc..] into kc x NR micro-panels          (zero-padded to NR columns)
 //         for ic in MC blocks of rows:
-//           pack A[ic.., pc..] into MR x kc micro-panels         (zero-padded to MR rows)
+//           pack A[ic.., pc..] into MR x kc micro-panels  (zero-padded to MR rows; once per
+//                                                          pc when there is one MC block)
 //           for jr: for ir: microkernel: MR x NR accumulators in registers, kc FMAs deep;
 //                                        first K block starts at 0, later ones reload C
 //
-// Edges: packing pads with zeros so the microkernel always runs a whole tile; partial
-// tiles go through a small stack tile on their way to and from C.
+// Edges: packing pads with zeros so the microkernel always runs a whole tile; tiles cut at
+// the right edge go through a small stack tile on their way to and from C, tiles cut at the
+// bottom store their valid rows only.
+//
+// Look-ahead: while the tiles of one B block run, the loop nest prefetches, a share before
+// each tile, the part of B the next pack will read, so packing B, which streams the whole
+// of B from memory, no longer stalls on it (in the loop nest, not the microkernel's k loop,
+// whose every extra instruction costs: measured on square 1024).
 //
 // Small M: when a task has only a handful of rows (inference at a small batch), packing B
 // would cost as much as the product, so small-M kernels of 1 or 4 rows read A and B in
@@ -18,7 +25,8 @@
 // transposed (PyTorch's [out, in] Linear weight) W rows of B^T at a time, each W x W block
 // of them transposed in registers. All paths compute the same FMA chain per element (from
 // +0, k in order), so which one runs never changes a result: a sample's outputs are the
-// same bits at batch 1 and batch 64.
+// same bits at batch 1 and batch 64. Only inference products take it (training runs at its
+// batch), so a module carries the small-M kernels of the layouts its inference uses.
 //
 // Parallel range (static, from the shape): panels of NR output columns when N spans at
 // least four of them (each task then packs only its own columns of B), else output rows.
@@ -56,6 +64,7 @@ GemmBlocking gemmBlockingForLanes(int lanes) {
   g.kc = 256;
   g.mc = g.mr * (g.lanes == 16 ? 8 : 16);
   g.nc = 512;
+  g.ncFewRows = 8 * g.nr;
   return g;
 }
 
@@ -138,7 +147,9 @@ llvm::Function* helper(llvm::Module& m, const std::string& name, std::vector<llv
 
 // One output tile of mrT rows x vT vectors of accumulators: rows [0, mrv) and columns
 // [0, nrv) of C (row stride ldc) over kcv values of k, starting from zero when `first`, else
-// from C. Partial tiles pass through a stack tile, so C is touched only where valid.
+// from C. A tile narrower than NR passes through a stack tile, so C is touched only where
+// valid; one with fewer rows (M = 64 or 16 against MR = 6) loads and stores its valid rows
+// directly, row by row.
 void emitTile(Ir& ir, const GemmBlocking& g, int mrT, int vT, Value* mrv, Value* nrv, Value* kcv, const ScalarAt& aAt,
               const VectorAt& bAt, Value* C, Value* ldc, Value* first, const VectorBlockAt& bBlockAt = nullptr) {
   llvm::IRBuilder<>& b = ir.b;
@@ -150,15 +161,24 @@ void emitTile(Ir& ir, const GemmBlocking& g, int mrT, int vT, Value* mrv, Value*
   auto accAt = [&](int r, int v) { return acc[static_cast<size_t>(r * vT + v)]; };
   auto cAt = [&](Value* r, Value* col) { return ir.at(C, ir.add(ir.mul(r, ldc), col)); };
   auto tileAt = [&](Value* r, Value* col) { return ir.at(tile, ir.add(ir.mul(r, ir.c(nrT)), col)); };
-  Value* full = b.CreateAnd(b.CreateICmpEQ(mrv, ir.c(mrT)), b.CreateICmpEQ(nrv, ir.c(nrT)));
+  Value* wholeRows = b.CreateICmpEQ(nrv, ir.c(nrT));
+  // Row r of a tile with whole rows, when r < mrv (row 0 always is).
+  auto ifRow = [&](int r, const std::function<void()>& then, const std::function<void()>& otherwise) {
+    if (r == 0) return then();
+    ir.ifElse(b.CreateICmpSLT(ir.c(r), mrv), then, otherwise);
+  };
 
   ir.ifElse(first, [&] {
     for (llvm::AllocaInst* a : acc) b.CreateStore(llvm::Constant::getNullValue(vec), a);
   }, [&] {
-    ir.ifElse(full, [&] {
+    ir.ifElse(wholeRows, [&] {
       for (int r = 0; r < mrT; ++r)
-        for (int v = 0; v < vT; ++v)
-          b.CreateStore(b.CreateAlignedLoad(vec, cAt(ir.c(r), ir.c(v * W)), llvm::Align(4)), accAt(r, v));
+        ifRow(r, [&] {
+          for (int v = 0; v < vT; ++v)
+            b.CreateStore(b.CreateAlignedLoad(vec, cAt(ir.c(r), ir.c(v * W)), llvm::Align(4)), accAt(r, v));
+        }, [&] {
+          for (int v = 0; v < vT; ++v) b.CreateStore(llvm::Constant::getNullValue(vec), accAt(r, v));
+        });
     }, [&] {
       b.CreateMemSet(tile, b.getInt8(0), ir.c(int64_t{4} * mrT * nrT), llvm::MaybeAlign(64));
       ir.loop(ir.c(0), mrv, [&](Value* r) {
@@ -206,10 +226,12 @@ void emitTile(Ir& ir, const GemmBlocking& g, int mrT, int vT, Value* mrv, Value*
     }
   }, "k");
 
-  ir.ifElse(full, [&] {
+  ir.ifElse(wholeRows, [&] {
     for (int r = 0; r < mrT; ++r)
-      for (int v = 0; v < vT; ++v)
-        b.CreateAlignedStore(b.CreateLoad(vec, accAt(r, v)), cAt(ir.c(r), ir.c(v * W)), llvm::Align(4));
+      ifRow(r, [&] {
+        for (int v = 0; v < vT; ++v)
+          b.CreateAlignedStore(b.CreateLoad(vec, accAt(r, v)), cAt(ir.c(r), ir.c(v * W)), llvm::Align(4));
+      }, [] {});
   }, [&] {
     for (int r = 0; r < mrT; ++r)
       for (int v = 0; v < vT; ++v)
@@ -287,14 +309,19 @@ int smallVectors(const GemmBlocking& g, int rows, bool transposed) {
 // together, their rows of B^T read W values of k at a time and transposed in registers. Rows
 // past `rows` and columns past n repeat the last valid one (never out of bounds) and are
 // dropped when the tile is stored. The same FMA chain per element as the packed path.
-llvm::Function* smallHelper(llvm::Module& m, const GemmBlocking& g, int R, bool transposed) {
-  llvm::LLVMContext& ctx = m.getContext();
+llvm::FunctionType* smallHelperType(llvm::LLVMContext& ctx) {
   llvm::Type *ptr = llvm::PointerType::get(ctx, 0), *i64 = llvm::Type::getInt64Ty(ctx);
+  return llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, i64, i64, ptr, i64, i64, i64, ptr, i64, i64, i64},
+                                 false);
+}
+
+llvm::Function* smallHelper(llvm::Module& m, const GemmBlocking& g, int R, bool transposed) {
   const int W = g.lanes, V = smallVectors(g, R, transposed);
   const int64_t width = int64_t{W} * V;
   std::string name = std::string("nnc.gemm.small.") + (transposed ? "bt." : "b.") + std::to_string(R) + "x" +
                      std::to_string(width);
-  return helper(m, name, {ptr, i64, i64, ptr, i64, i64, i64, ptr, i64, i64, i64}, g, [&](Ir& ir, llvm::Function* f) {
+  std::vector<llvm::Type*> params = smallHelperType(m.getContext())->params();
+  return helper(m, name, params, g, [&](Ir& ir, llvm::Function* f) {
     Value *a = f->getArg(0), *xsA = f->getArg(1), *ksA = f->getArg(2), *bp = f->getArg(3), *xsB = f->getArg(4);
     Value *ksB = f->getArg(5), *K = f->getArg(6), *C = f->getArg(7), *ldc = f->getArg(8), *rows = f->getArg(9);
     Value* n = f->getArg(10);
@@ -360,8 +387,9 @@ llvm::Function* smallHelper(llvm::Module& m, const GemmBlocking& g, int R, bool 
 // - contiguous along k (B transposed): x by x, its run of k in vectors whose W values go to
 //   W rows of the panel.
 // A's panels (MR rows, fewer than a vector) are transposed the same way when A is stored
-// along k (a vector's last lanes spill into the next slot: the packed buffer has W floats of
-// slack), else go element by element.
+// along k, copied a vector per k when A is stored along x (in both, a vector's last lanes
+// spill into the next slot: the packed buffer has W floats of slack), else go element by
+// element.
 llvm::Function* packHelper(llvm::Module& m, const GemmBlocking& g, int64_t P) {
   llvm::LLVMContext& ctx = m.getContext();
   llvm::Type *ptr = llvm::PointerType::get(ctx, 0), *i64 = llvm::Type::getInt64Ty(ctx);
@@ -458,8 +486,27 @@ llvm::Function* packHelper(llvm::Module& m, const GemmBlocking& g, int64_t P) {
       }, "panel");
       scalarPanels(whole, panels);
     };
+    // Panels narrower than a vector with x contiguous (A^T, a weight gradient's x^T): each
+    // k's run of the panel's P values read as a whole vector and stored whole in k order,
+    // its W - P extra lanes landing where the next k (or the next panel, or the slack) is
+    // written later. Only panels with W values of x left in the source go this way.
+    auto xContiguousNarrow = [&] {
+      Value* fits = b.CreateICmpSGE(nx, ir.c(W));
+      Value* vectorPanels = b.CreateSelect(fits, ir.add(b.CreateUDiv(ir.sub(ir.max(nx, ir.c(W)), ir.c(W)), ir.c(P)), ir.c(1)), ir.c(0));
+      ir.loop(ir.c(0), vectorPanels, [&](Value* panel) {
+        Value* from = ir.at(src, ir.mul(panel, ir.c(P)));
+        Value* to = ir.at(dst, ir.mul(ir.mul(panel, kc), ir.c(P)));
+        ir.loop(ir.c(0), kc, [&](Value* k) {
+          b.CreateAlignedStore(b.CreateAlignedLoad(vec, ir.at(from, ir.mul(k, ks)), llvm::Align(4)),
+                               ir.at(to, ir.mul(k, ir.c(P))), llvm::Align(4));
+        }, "k");
+      }, "panel");
+      scalarPanels(vectorPanels, panels);
+    };
     if (P < W)
-      return ir.ifElse(b.CreateICmpEQ(ks, ir.c(1)), kContiguousNarrow, [&] { scalarPanels(ir.c(0), panels); });
+      return ir.ifElse(b.CreateICmpEQ(ks, ir.c(1)), kContiguousNarrow, [&] {
+        ir.ifElse(b.CreateICmpEQ(xs, ir.c(1)), xContiguousNarrow, [&] { scalarPanels(ir.c(0), panels); });
+      });
     if (P % W != 0) return scalarPanels(ir.c(0), panels);
     ir.ifElse(b.CreateICmpEQ(xs, ir.c(1)), xContiguous, [&] {
       ir.ifElse(b.CreateICmpEQ(ks, ir.c(1)), kContiguous, [&] { scalarPanels(ir.c(0), panels); });
@@ -468,8 +515,8 @@ llvm::Function* packHelper(llvm::Module& m, const GemmBlocking& g, int64_t P) {
 }
 
 // The driver's parameters, in order (see driverHelper).
-enum DriverArg { kA, kB, kC, kK, kN, kXsA, kKsA, kXsB, kKsB, kI0, kI1, kJ0, kJ1, kRowBase, kDirect, kEpilogue, kFrame,
-                 kDriverArgs };
+enum DriverArg { kA, kB, kC, kK, kN, kXsA, kKsA, kXsB, kKsB, kI0, kI1, kJ0, kJ1, kRowBase, kSmallOne, kSmallMany,
+                 kEpilogue, kFrame, kDriverArgs };
 
 // The epilogue's tile, rows [row, row + rows) x columns [col, col + cols) of an output with
 // n columns, as a task's (begin, end): the flat indices of its first element and one past its
@@ -481,11 +528,13 @@ std::pair<Value*, Value*> encodeTile(Ir& ir, Value* n, Value* row, Value* rows, 
 }
 
 // Rows [i0, i1) x columns [j0, j1) of C = A @ B: A(i, k) at A[i * xsA + k * ksA], B(k, j) at
-// B[j * xsB + k * ksB], C(i, j) at C[i * N + j]. `direct` (i1): a task with a few rows may
-// skip packing (the small-M kernels).
+// B[j * xsB + k * ksB], C(i, j) at C[i * N + j]. A task with a few rows may skip packing:
+// the small-M kernels smallOne (one row) and smallMany (up to kSmallRowsMax) for B's layout,
+// when not null.
 struct LoopNestArgs {
-  Value *A, *B, *C, *K, *N, *xsA, *ksA, *xsB, *ksB, *i0, *i1, *j0, *j1, *direct;
+  Value *A, *B, *C, *K, *N, *xsA, *ksA, *xsB, *ksB, *i0, *i1, *j0, *j1, *smallOne, *smallMany;
   int bTransposed = -1;  // B's layout when known where the nest is emitted (0, 1), else -1: from xsB
+  bool direct = true;    // false: no direct path at all (smallOne is null)
 };
 // Runs the epilogue, when `when`, on the finished block rows [r, r + rows) (from i0's
 // origin) x columns [col, col + cols).
@@ -503,42 +552,90 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
   llvm::AllocaInst* bBuf = ir.local(llvm::ArrayType::get(b.getFloatTy(), static_cast<uint64_t>(g.kc) * g.nc), "packedB", 64);
   auto packed = [&] {
     Value* kBlocks = ir.max(ir.ceilDiv(a.K, g.kc), ir.c(1));  // K = 0 still writes the zeros
-    ir.blocks(a.j0, ir.sub(a.j1, a.j0), g.nc, [&](Value*, Value* jc, Value* ncv) {
-      ir.loop(ir.c(0), kBlocks, [&](Value* kb) {
-        Value* pc = ir.mul(kb, ir.c(g.kc));
-        Value* kcv = ir.min(ir.c(g.kc), ir.sub(a.K, pc));
-        Value* first = b.CreateICmpEQ(kb, ir.c(0));
-        Value* last = b.CreateICmpEQ(kb, ir.sub(kBlocks, ir.c(1)));
+    // A task whose rows fit one MC block packs them once per K block, and packs B in
+    // narrower blocks (ncFewRows): each packed B block is read back once, from L2 while
+    // it still is there, next to the look-ahead's lines of the next one.
+    Value* oneRowBlock = b.CreateICmpSLE(ir.sub(a.i1, a.i0), ir.c(g.mc));
+    Value* nc = b.CreateSelect(oneRowBlock, ir.c(g.ncFewRows), ir.c(g.nc));
+    Value* width = ir.sub(a.j1, a.j0);
+    Value* jBlocks = b.CreateUDiv(ir.add(width, ir.sub(nc, ir.c(1))), nc);
+    Value* asStored = b.CreateICmpEQ(a.xsB, ir.c(1));
+    Value* pfRow = b.CreateSelect(asStored, a.ksB, a.xsB);
+    Value* pfStep = b.CreateSelect(asStored, ir.mul(a.ksB, ir.c(16)), ir.c(16));
+    const int64_t pfLines = int64_t{g.kc} * std::max(1, g.nr / 16);  // per micro-panel
+    ir.loop(ir.c(0), kBlocks, [&](Value* kb) {
+      Value* pc = ir.mul(kb, ir.c(g.kc));
+      Value* kcv = ir.min(ir.c(g.kc), ir.sub(a.K, pc));
+      Value* first = b.CreateICmpEQ(kb, ir.c(0));
+      Value* last = b.CreateICmpEQ(kb, ir.sub(kBlocks, ir.c(1)));
+      ir.loop(ir.c(0), jBlocks, [&](Value* jb) {
+        Value* jOff = ir.mul(jb, nc);
+        Value* jc = ir.add(a.j0, jOff);
+        Value* ncv = ir.min(nc, ir.sub(width, jOff));
         b.CreateCall(packB, {bBuf, ir.at(a.B, ir.add(ir.mul(jc, a.xsB), ir.mul(pc, a.ksB))), a.xsB, a.ksB, ncv, kcv});
+        // The next B block this task packs (the next columns, else the next K block's
+        // first), for the look-ahead: when the rows fit one row block, before each tile of a
+        // micro-panel, a share of the lines of that micro-panel's source in the next block
+        // is prefetched (into L2), kc lines per 16 columns: one per row of B as stored, or
+        // kc / 16 per row of B^T. Spread over the tiles, the fetches overlap their FMAs,
+        // and the pack of the next block finds B in cache instead of stalling on memory
+        // with no FMA to overlap (fashion_cnn's dense layer streams 12.8 MB of weights
+        // through the pack at M = 64). None after the task's last block.
+        Value* lastColumns = b.CreateICmpEQ(jb, ir.sub(jBlocks, ir.c(1)));
+        Value* nextJc = b.CreateSelect(lastColumns, a.j0, ir.add(jc, nc));
+        Value* nextPc = b.CreateSelect(lastColumns, ir.add(pc, ir.c(g.kc)), pc);
+        Value* nextB = b.CreateGEP(b.getFloatTy(), a.B, b.CreateAdd(b.CreateMul(nextJc, a.xsB), b.CreateMul(nextPc, a.ksB)));
+        Value* hasNext = b.CreateNot(b.CreateAnd(lastColumns, last));
         ir.blocks(a.i0, ir.sub(a.i1, a.i0), g.mc, [&](Value*, Value* ic, Value* mcv) {
-          b.CreateCall(packA, {aBuf, ir.at(a.A, ir.add(ir.mul(ic, a.xsA), ir.mul(pc, a.ksA))), a.xsA, a.ksA, mcv, kcv});
+          // One row block: A's block for this K block is packed already after the first columns.
+          ir.ifThen(b.CreateOr(b.CreateNot(oneRowBlock), b.CreateICmpEQ(jb, ir.c(0))), [&] {
+            b.CreateCall(packA, {aBuf, ir.at(a.A, ir.add(ir.mul(ic, a.xsA), ir.mul(pc, a.ksA))), a.xsA, a.ksA, mcv, kcv});
+          });
+          // Only with one row block: there B's pack is a large part of the work, while a
+          // larger M amortises it, and fetching the next block into L2 would evict the
+          // current one that the next row blocks still read (slower on square 1024).
+          Value* lookAhead = b.CreateAnd(hasNext, oneRowBlock);
+          Value* pfPerTile = b.CreateUDiv(ir.add(ir.c(pfLines), ir.sub(ir.ceilDiv(mcv, g.mr), ir.c(1))), ir.ceilDiv(mcv, g.mr));
           ir.blocks(ir.c(0), ncv, g.nr, [&](Value* jPanel, Value* jr, Value* nrv) {
             Value* bPanel = ir.at(bBuf, ir.mul(ir.mul(jPanel, ir.c(g.nr)), kcv));
             ir.blocks(ir.c(0), mcv, g.mr, [&](Value* iPanel, Value* irow, Value* mrv) {
               Value* aPanel = ir.at(aBuf, ir.mul(ir.mul(iPanel, ir.c(g.mr)), kcv));
               Value* r = ir.add(ic, irow);
               Value* col = ir.add(jc, jr);
+              ir.ifThen(lookAhead, [&] {
+                Value* lo = ir.mul(iPanel, pfPerTile);
+                ir.loop(lo, ir.min(ir.add(lo, pfPerTile), ir.c(pfLines)), [&](Value* t) {
+                  // Line t: 16 columns `group`, line `line` of them. Plain (not inbounds)
+                  // arithmetic: past the source's end on a last block, where a prefetch
+                  // never faults.
+                  Value* group = b.CreateUDiv(t, ir.c(g.kc));
+                  Value* line = b.CreateURem(t, ir.c(g.kc));
+                  Value* off = b.CreateAdd(
+                      b.CreateMul(b.CreateAdd(jr, b.CreateMul(group, ir.c(16))), a.xsB),
+                      b.CreateAdd(b.CreateMul(b.CreateAnd(line, ir.c(15)), pfRow), b.CreateMul(b.CreateLShr(line, ir.c(4)), pfStep)));
+                  // Locality 2 (prefetcht1): L2, not over the B panel in L1, where 16 rows
+                  // of B^T 4 KiB apart share sets; faster on sgemm_bench cnn_fc_dx than t0.
+                  b.CreateIntrinsic(llvm::Intrinsic::prefetch, {b.getPtrTy()},
+                                    {b.CreateGEP(b.getFloatTy(), nextB, off), b.getInt32(0), b.getInt32(2), b.getInt32(1)});
+                }, "pf");
+              });
               b.CreateCall(tile, {aPanel, bPanel, kcv, ir.at(a.C, ir.add(ir.mul(r, a.N), col)), a.N, mrv, nrv, first});
             }, "ir");
             done(last, ic, mcv, ir.add(jc, jr), nrv);
           }, "jr");
         }, "ic");
-      }, "kb");
-    }, "jc");
+      }, "jb");
+    }, "kb");
   };
+  if (!a.direct) return packed();
   // Rows kSmallRowsMax at a time, a single row by the one-row kernel and 2 or 3 by the
-  // larger one (B is read once either way, and two variants compile faster than four), with
-  // B's layout known here or tested at run time.
-  auto smallRows = [&](bool transposed, Value* i, Value* rows) {
-    std::vector<Value*> args{ir.at(a.A, ir.mul(i, a.xsA)), a.xsA, a.ksA, ir.at(a.B, ir.mul(a.j0, a.xsB)), a.xsB, a.ksB, a.K,
-                             ir.at(a.C, ir.add(ir.mul(i, a.N), a.j0)), a.N, rows, ir.sub(a.j1, a.j0)};
-    auto call = [&](int R) { b.CreateCall(smallHelper(m, g, R, transposed), args); };
-    ir.ifElse(b.CreateICmpEQ(rows, ir.c(1)), [&] { call(1); }, [&] { call(kSmallRowsMax); });
-  };
+  // larger one (B is read once either way, and two variants compile faster than four).
   auto direct = [&] {
     ir.blocks(a.i0, ir.sub(a.i1, a.i0), kSmallRowsMax, [&](Value*, Value* i, Value* rows) {
-      if (a.bTransposed == 0 || a.bTransposed == 1) return smallRows(a.bTransposed == 1, i, rows);
-      ir.ifElse(b.CreateICmpEQ(a.xsB, ir.c(1)), [&] { smallRows(false, i, rows); }, [&] { smallRows(true, i, rows); });
+      std::vector<Value*> args{ir.at(a.A, ir.mul(i, a.xsA)), a.xsA, a.ksA, ir.at(a.B, ir.mul(a.j0, a.xsB)), a.xsB, a.ksB,
+                               a.K, ir.at(a.C, ir.add(ir.mul(i, a.N), a.j0)), a.N, rows, ir.sub(a.j1, a.j0)};
+      auto call = [&](Value* kernel) { b.CreateCall(smallHelperType(m.getContext()), kernel, args); };
+      ir.ifElse(b.CreateICmpEQ(rows, ir.c(1)), [&] { call(a.smallOne); }, [&] { call(a.smallMany); });
     }, "is");
     done(b.CreateAnd(b.CreateICmpSLT(a.i0, a.i1), b.CreateICmpSLT(a.j0, a.j1)), a.i0, ir.sub(a.i1, a.i0), a.j0,
          ir.sub(a.j1, a.j0));
@@ -547,10 +644,11 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
                       : a.bTransposed == 0 ? ir.c(kDirectRowsB)
                                            : b.CreateSelect(b.CreateICmpEQ(a.xsB, ir.c(1)), ir.c(kDirectRowsB),
                                                             ir.c(kDirectRowsBT));
-  ir.ifElse(b.CreateAnd(a.direct, b.CreateICmpSLE(ir.sub(a.i1, a.i0), directRows)), direct, packed);
+  ir.ifElse(b.CreateAnd(b.CreateIsNotNull(a.smallOne), b.CreateICmpSLE(ir.sub(a.i1, a.i0), directRows)), direct, packed);
 }
 
-// driver(A, B, C, K, N, xsA, ksA, xsB, ksB, i0, i1, j0, j1, rowBase, direct, epilogue, frame):
+// driver(A, B, C, K, N, xsA, ksA, xsB, ksB, i0, i1, j0, j1, rowBase, smallOne, smallMany, epilogue,
+// frame):
 // the loop nest over LoopNestArgs, shared by every larger product in the module, so such a
 // product's own task is only the split of its work and a call. `epilogue` (a task function
 // of the product's kernel, or null) runs on each finished block, epilogue(frame, begin,
@@ -559,8 +657,7 @@ llvm::Function* driverHelper(llvm::Module& m, const GemmBlocking& g) {
   llvm::LLVMContext& ctx = m.getContext();
   llvm::Type *ptr = llvm::PointerType::get(ctx, 0), *i64 = llvm::Type::getInt64Ty(ctx);
   std::vector<llvm::Type*> params(kDriverArgs, i64);
-  for (int a : {kA, kB, kC, kEpilogue, kFrame}) params[static_cast<size_t>(a)] = ptr;
-  params[kDirect] = llvm::Type::getInt1Ty(ctx);
+  for (int a : {kA, kB, kC, kSmallOne, kSmallMany, kEpilogue, kFrame}) params[static_cast<size_t>(a)] = ptr;
   std::string name = "nnc.gemm.driver." + std::to_string(g.mr) + "x" + std::to_string(g.nr);
   // The epilogue reaches C through the frame: the driver's pointers may alias its accesses.
   return helper(m, name, params, g, [&](Ir& ir, llvm::Function* f) {
@@ -570,7 +667,7 @@ llvm::Function* driverHelper(llvm::Module& m, const GemmBlocking& g) {
     auto* taskType = llvm::FunctionType::get(b.getVoidTy(), {ptr, i64, i64}, false);
     Value* hasEpilogue = b.CreateICmpNE(epilogue, llvm::ConstantPointerNull::get(llvm::PointerType::get(ctx, 0)));
     LoopNestArgs a{arg(kA),  arg(kB),  arg(kC),  arg(kK),  N,        arg(kXsA), arg(kKsA),
-                   arg(kXsB), arg(kKsB), arg(kI0), arg(kI1), arg(kJ0), arg(kJ1),  arg(kDirect)};
+                   arg(kXsB), arg(kKsB), arg(kI0), arg(kI1), arg(kJ0), arg(kJ1),  arg(kSmallOne), arg(kSmallMany)};
     emitLoopNest(ir, m, g, a, [&](Value* when, Value* r, Value* rows, Value* col, Value* cols) {
       llvm::BasicBlock* after = llvm::BasicBlock::Create(ctx, "epi.after", f);
       llvm::BasicBlock* call = llvm::BasicBlock::Create(ctx, "epi", f);
@@ -629,18 +726,27 @@ void GemmTask::slice(Value* l, Value* i0, Value* i1, Value* j0, Value* j1, bool 
                  i1,
                  j0,
                  j1,
-                 ir_.b.getInt1(true)};
+                 nullptr,
+                 nullptr};
   a.bTransposed = p_.transB ? 1 : 0;
   llvm::Module& m = tb_.entry().module;
+  // The direct path (the small-M kernels of B's layout) only in inference: a training step
+  // runs at its batch, where packing pays, and without it the module carries the small-M
+  // kernels of only the layouts its inference products use (half the GEMM code of an MLP).
+  a.direct = tb_.graph().updates.empty();
+  auto* ptr = llvm::PointerType::get(tb_.ctx(), 0);
+  a.smallOne = a.direct ? static_cast<Value*>(smallHelper(m, g_, 1, p_.transB)) : llvm::ConstantPointerNull::get(ptr);
+  a.smallMany = a.direct ? static_cast<Value*>(smallHelper(m, g_, kSmallRowsMax, p_.transB))
+                         : llvm::ConstantPointerNull::get(ptr);
   if (!shared) {
     emitLoopNest(ir_, m, g_, a, [&](Value* when, Value* r, Value* rows, Value* col, Value* cols) {
       if (hook_) tb_.ifThen(when, [&] { hook_(tb_, ir_.add(cRowBase, r), rows, col, cols); });
     });
     return;
   }
-  std::vector<Value*> args{a.A,  a.B,  a.C,  a.K,  a.N,  a.xsA,    a.ksA,    a.xsB,    a.ksB,
-                           a.i0, a.i1, a.j0, a.j1, cRowBase, a.direct, nullptr, tb_.function()->getArg(0)};
-  auto* ptr = llvm::PointerType::get(tb_.ctx(), 0);
+  std::vector<Value*> args{a.A,  a.B,  a.C,  a.K,  a.N,        a.xsA,       a.ksA,   a.xsB,
+                           a.ksB, a.i0, a.i1, a.j0, a.j1, cRowBase, a.smallOne, a.smallMany, nullptr,
+                           tb_.function()->getArg(0)};
   args[kEpilogue] = epilogue_ ? static_cast<Value*>(epilogue_) : llvm::ConstantPointerNull::get(ptr);
   ir_.b.CreateCall(driverHelper(m, g_), args);
 }
