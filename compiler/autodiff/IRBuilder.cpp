@@ -59,9 +59,10 @@ namespace {
 
 // Split batch reductions (IRBuilder::reduce): at most this many values kept (more already
 // give every thread enough independent sums), and at least this many summed per sample
-// (fewer: the split only adds a kernel).
+// (fewer: the split only adds a kernel; tiny_transformer's [batch, 12, 32] bias gradients
+// were 2.5% slower split).
 constexpr int64_t kSplitMaxKept = 4096;
-constexpr int64_t kSplitMinPerSample = 8;
+constexpr int64_t kSplitMinPerSample = 32;
 
 // The axes of the per-sample reduction, or nothing when a reduction of `s` over `axes` is
 // not worth splitting.

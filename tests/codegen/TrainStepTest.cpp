@@ -234,7 +234,7 @@ TEST(TrainStep, BitReproducibleForAThreadCountAndAcrossThreadCounts) {
 
 // Batch normalisation after a convolution (issue 14): statistics and gradients as per-sample
 // sums, then sums over the batch (IRBuilder::reduce), with an odd channel count (7: one
-// vector block does not divide it) and an odd image size. The compiled step matches the
+// vector block does not divide it). The compiled step matches the
 // interpreter's, and every sum has one order whatever the thread count. No bias before a
 // batchnorm: its gradient is rounding noise (batchnorm subtracts the mean), which Adam
 // amplifies into steps that no two summation orders agree on; the bit-identity test, which
@@ -242,7 +242,7 @@ TEST(TrainStep, BitReproducibleForAThreadCountAndAcrossThreadCounts) {
 // per-channel sum).
 const char* kConvBatchnorm = R"(
 model cbn
-input x: f32[batch, 5, 3, 2]
+input x: f32[batch, 6, 6, 2]
 input label: i32[batch]
 c = conv2d(x, 7, kernel = 3, bias = false)
 bn = batchnorm(c, momentum = 0.8)

@@ -16,7 +16,7 @@ using V = std::vector<int64_t>;
 TEST(SplitBatchReduction, PerSampleThenOverTheBatchWithTheSameValue) {
   for (OpKind kind : {OpKind::ReduceSum, OpKind::ReduceMean}) {
     Graph g;
-    NodeId x = g.addLeaf(OpKind::Input, "x", TensorType{DType::F32, Shape{kBatch, 5, 3, 7}});
+    NodeId x = g.addLeaf(OpKind::Input, "x", TensorType{DType::F32, Shape{kBatch, 6, 6, 7}});
     IRBuilder b(g);
     NodeId split = b.reduce(kind, x, {0, 1, 2}, false);
     NodeId whole = b.op(kind, {x}, AxesAttr{{0, 1, 2}, false}.attrs());
@@ -33,7 +33,7 @@ TEST(SplitBatchReduction, PerSampleThenOverTheBatchWithTheSameValue) {
     std::mt19937_64 rng(3);
     for (int64_t batch : {1, 6}) {
       LeafValues leaves;
-      leaves[x] = testing::randomTensor(Shape{kBatch, 5, 3, 7}, batch, rng, -2, 3);
+      leaves[x] = testing::randomTensor(Shape{kBatch, 6, 6, 7}, batch, rng, -2, 3);
       auto r = interpret(g, leaves, {split, whole}, Precision::F64);
       ASSERT_TRUE(r.ok()) << r.error().message;
       for (size_t i = 0; i < (*r)[1].data.size(); ++i) EXPECT_NEAR((*r)[0].data[i], (*r)[1].data[i], 1e-12);
@@ -55,6 +55,7 @@ TEST(SplitBatchReduction, OnlyWhereTheSamplesAreTheBetterSplit) {
   EXPECT_EQ(nodesFor(Shape{kBatch, 8, 8, 16}, {1, 2}, false), 1u);         // not over the batch
   EXPECT_EQ(nodesFor(Shape{kBatch, 16}, {0}, false), 1u);                  // nothing per sample
   EXPECT_EQ(nodesFor(Shape{kBatch, 2, 3}, {0, 1}, false), 1u);             // 2 values per sample
+  EXPECT_EQ(nodesFor(Shape{kBatch, 12, 32}, {0, 1}, false), 1u);           // 12 values per sample
   EXPECT_EQ(nodesFor(Shape{kBatch, 8, 8192}, {0, 1}, false), 1u);          // many kept values
   EXPECT_FALSE(b.failed());
 }
