@@ -55,6 +55,14 @@ class IRBuilder {
   NodeId reshape(NodeId x, Shape s);  // no node when the shape is already `s`
   NodeId broadcastTo(NodeId x, Shape s);  // no node when the shape is already `s`
   NodeId reduceSum(NodeId x, std::vector<int64_t> axes, bool keepdims);
+  // A ReduceSum or ReduceMean. Per-channel statistics of a batch of images (over the batch
+  // and other axes, few values kept: batch-norm statistics and their gradients, bias
+  // gradients) become a reduction per sample and then one over the batch, reduce(x[N, H, W,
+  // C], {0, 1, 2}) -> reduce(reduce(x, {1, 2}), {0}): a reduction runs in parallel over its
+  // outermost kept axis, which was the few channels (every thread reading every row of x for
+  // its share of them) and is now the samples (each thread a contiguous part of x). Each sum
+  // still has one fixed order whatever the thread count (issue 14).
+  NodeId reduce(OpKind sumOrMean, NodeId x, std::vector<int64_t> axes, bool keepdims);
   NodeId matmul(NodeId a, NodeId b, bool transposeA, bool transposeB);
 
   // The un-broadcast of a gradient: sums `g` over the axes along which a value of shape

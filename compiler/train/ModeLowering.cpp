@@ -78,32 +78,41 @@ struct Lowerer {
     return b.op(OpKind::AugmentImages, operands, attrs.attrs());
   }
 
+  // Training-mode batchnorm is written so that its statistics are two independent sums over
+  // one read of x, and the normalisation is one multiply-add per element with per-channel
+  // scale and shift: y = d * scale + shift, where d = x - s, s the running mean (a shift that
+  // keeps the one-pass variance E[d^2] - E[d]^2 accurate once it has settled, and costs no
+  // gradient: it is state). Autodiff of this form needs only two per-channel sums, sum(dy)
+  // and sum(dy * d), both independent of each other, and one elementwise pass for dx; the
+  // textbook two-pass form needed five sums, each waiting for the one before (issue 14).
   NodeId batchNorm(const Node& n, const std::vector<NodeId>& in) {
     NodeId x = in[0], gamma = in[1], beta = in[2], runMean = in[3], runVar = in[4];
     const BatchNormAttr bn = BatchNormAttr::of(n);
     double momentum = bn.momentum, eps = bn.eps;
-    NodeId centered, var;
-    if (mode == GraphMode::Training) {
-      std::vector<int64_t> axes;
-      for (size_t i = 0; i + 1 < b.shape(x).rank(); ++i) axes.push_back(static_cast<int64_t>(i));
-      Attrs reduce = AxesAttr{axes, false}.attrs();
-      NodeId mean = b.op(OpKind::ReduceMean, {x}, reduce);
-      centered = b.sub(x, mean);
-      var = b.op(OpKind::ReduceMean, {b.square(centered)}, reduce);  // biased
-      auto running = [&](NodeId stat, NodeId batchStat) {
-        return b.add(b.mul(stat, momentum), b.mul(batchStat, 1 - momentum));
-      };
-      NodeId newMean = running(runMean, mean), newVar = running(runVar, var);
-      if (!b.failed()) {
-        out.graph.updates.push_back({runMean, newMean});
-        out.graph.updates.push_back({runVar, newVar});
-      }
-    } else {
-      centered = b.sub(x, runMean);
-      var = runVar;
+    auto invStdOf = [&](NodeId var) { return b.div(b.scalar(1), b.sqrt(b.add(var, eps))); };
+    if (mode != GraphMode::Training) {
+      NodeId centered = b.sub(x, runMean);
+      return b.add(b.mul(b.mul(centered, invStdOf(runVar)), gamma), beta);
     }
-    NodeId invStd = b.div(b.scalar(1), b.sqrt(b.add(var, eps)));
-    return b.add(b.mul(b.mul(centered, invStd), gamma), beta);
+    std::vector<int64_t> axes;
+    for (size_t i = 0; i + 1 < b.shape(x).rank(); ++i) axes.push_back(static_cast<int64_t>(i));
+    NodeId d = b.sub(x, runMean);
+    NodeId shiftedMean = b.reduce(OpKind::ReduceMean, d, axes, false);
+    NodeId meanSquare = b.reduce(OpKind::ReduceMean, b.square(d), axes, false);
+    NodeId mean = b.add(shiftedMean, runMean);
+    // Biased; never below 0, which rounding could otherwise give a constant channel.
+    NodeId var = b.op(OpKind::Maximum, {b.sub(meanSquare, b.square(shiftedMean)), b.scalar(0)});
+    auto running = [&](NodeId stat, NodeId batchStat) {
+      return b.add(b.mul(stat, momentum), b.mul(batchStat, 1 - momentum));
+    };
+    NodeId newMean = running(runMean, mean), newVar = running(runVar, var);
+    if (!b.failed()) {
+      out.graph.updates.push_back({runMean, newMean});
+      out.graph.updates.push_back({runVar, newVar});
+    }
+    NodeId scale = b.mul(invStdOf(var), gamma);
+    NodeId shift = b.sub(beta, b.mul(shiftedMean, scale));
+    return b.add(b.mul(d, scale), shift);
   }
 
   Result<void> run(const std::vector<NodeId>& roots) {

@@ -232,6 +232,42 @@ TEST(TrainStep, BitReproducibleForAThreadCountAndAcrossThreadCounts) {
   EXPECT_TRUE(a == one) << "1 and 2 threads differ";
 }
 
+// Batch normalisation after a convolution (issue 14): statistics and gradients as per-sample
+// sums, then sums over the batch (IRBuilder::reduce), with an odd channel count (7: one
+// vector block does not divide it). The compiled step matches the
+// interpreter's, and every sum has one order whatever the thread count. No bias before a
+// batchnorm: its gradient is rounding noise (batchnorm subtracts the mean), which Adam
+// amplifies into steps that no two summation orders agree on; the bit-identity test, which
+// compares one order with itself, gives the first convolution its bias back (one more split
+// per-channel sum).
+const char* kConvBatchnorm = R"(
+model cbn
+input x: f32[batch, 6, 6, 2]
+input label: i32[batch]
+c = conv2d(x, 7, kernel = 3, bias = false)
+bn = batchnorm(c, momentum = 0.8)
+r = relu(bn)
+c2 = conv2d(r, 9, kernel = 1, bias = false)
+bn2 = batchnorm(c2)
+logits = dense(flatten(bn2), 4)
+output probs = softmax(logits)
+train {
+  loss = cross_entropy(logits, label)
+  optimizer = adam(lr = 1e-2)
+}
+)";
+
+TEST(TrainStep, ConvBatchnormOddChannels) { expectStepsMatch(kConvBatchnorm, 4); }
+
+TEST(TrainStep, ConvBatchnormBitIdenticalAcrossThreadCounts) {
+  std::string source = kConvBatchnorm;
+  source.replace(source.find(", bias = false"), 14, "");
+  auto c = compileSource(source.c_str());
+  ASSERT_TRUE(c);
+  std::vector<std::byte> two = train(*c, 2, 4), one = train(*c, 1, 4);
+  EXPECT_TRUE(two == one) << "1 and 2 threads differ";
+}
+
 TEST(TrainStep, ForwardOfTheInferenceGraphMatches) {
   auto c = compileSource(kCnn);
   ASSERT_TRUE(c);

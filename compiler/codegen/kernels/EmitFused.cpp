@@ -433,46 +433,63 @@ Result<void> emitReduceKernel(KernelContext& kc) {
   // thread's channels go in blocks of vectors, each block's sums held in registers
   // (one accumulator per channel, which the SLP vectoriser packs into a vector) while the
   // rows stream past, instead of a load and a store of the sum per row. Every sum still adds
-  // its rows in order, so the result is the same.
-  const bool channelSums = nd == 2 && isReduced[0] && !isReduced[1] && parallel == 1 && dt == DType::F32 && !isMax;
-  if (channelSums) {
+  // its rows in order, so the result is the same. Either the channels are the parallel range
+  // ([rows, C]), or the samples are and each takes all channels ([N, rows, C], the per-sample
+  // half of a split batch reduction, SplitBatchReductions.h).
+  const bool dt32 = dt == DType::F32 && !isMax;
+  const bool channelSums = dt32 && nd == 2 && isReduced[0] && !isReduced[1] && parallel == 1;
+  const bool sampleChannelSums = dt32 && nd == 3 && !isReduced[0] && isReduced[1] && !isReduced[2] && parallel == 0;
+  if (channelSums || sampleChannelSums) {
     const int width = emissionTargetCpu().lanes;
-    auto block = [&](Value* c0, int channels) {
-      std::vector<llvm::AllocaInst*> sums;
-      std::vector<Value*> outAt;
-      for (int j = 0; j < channels; ++j) {
-        Value* c = tb.add(c0, tb.i64(j));
-        outAt.push_back(tb.mul(c, tb.i64(fl.strideOf(0, 1))));
-        sums.push_back(tb.local(et, "sum"));
-        b.CreateStore(tb.load(root, outAt.back()), sums.back());
-      }
-      tb.loop(tb.i64(0), tb.extent(dims[0]), [&](Value* r) {
+    const size_t rowDim = nd - 2, chanDim = nd - 1;
+    auto channelBlocks = [&](const std::vector<Value*>& at, Value* cLo, Value* cHi) {
+      auto block = [&](Value* c0, int channels) {
+        std::vector<llvm::AllocaInst*> sums;
+        std::vector<Value*> outAt;
         for (int j = 0; j < channels; ++j) {
-          std::vector<Value*> offs = base;
           Value* c = tb.add(c0, tb.i64(j));
-          for (size_t a = 1; a < offs.size(); ++a) {
-            if (int64_t st = fl.strideOf(a, 0)) offs[a] = tb.mulAdd(r, st, offs[a]);
-            if (int64_t st = fl.strideOf(a, 1)) offs[a] = tb.mulAdd(c, st, offs[a]);
-          }
-          FusedLoop::Position pos{offs};
-          fl.beginElement(pos);
-          Value* v = fl.operand(tb, root, 0);
-          b.CreateStore(b.CreateFAdd(b.CreateLoad(et, sums[size_t(j)]), v), sums[size_t(j)]);
+          outAt.push_back(tb.mulAdd(c, fl.strideOf(0, chanDim), at[0]));
+          sums.push_back(tb.local(et, "sum"));
+          b.CreateStore(tb.load(root, outAt.back()), sums.back());
         }
-      }, "r");
-      for (int j = 0; j < channels; ++j) tb.store(root, outAt[size_t(j)], b.CreateLoad(et, sums[size_t(j)]));
+        tb.loop(tb.i64(0), tb.extent(dims[rowDim]), [&](Value* r) {
+          for (int j = 0; j < channels; ++j) {
+            std::vector<Value*> offs = at;
+            Value* c = tb.add(c0, tb.i64(j));
+            for (size_t a = 1; a < offs.size(); ++a) {
+              if (int64_t st = fl.strideOf(a, rowDim)) offs[a] = tb.mulAdd(r, st, offs[a]);
+              if (int64_t st = fl.strideOf(a, chanDim)) offs[a] = tb.mulAdd(c, st, offs[a]);
+            }
+            FusedLoop::Position pos{offs};
+            fl.beginElement(pos);
+            Value* v = fl.operand(tb, root, 0);
+            b.CreateStore(b.CreateFAdd(b.CreateLoad(et, sums[size_t(j)]), v), sums[size_t(j)]);
+          }
+        }, "r");
+        for (int j = 0; j < channels; ++j) tb.store(root, outAt[size_t(j)], b.CreateLoad(et, sums[size_t(j)]));
+      };
+      // Four vectors of channels at a time keep four independent sums in flight (a thread with
+      // all 32 channels), then two (16 channels per thread on two threads), then one, then
+      // single channels.
+      Value* start = cLo;
+      for (int w : {4 * width, 2 * width, width}) {
+        Value* blocks = b.CreateUDiv(b.CreateSub(cHi, start), tb.i64(w));
+        Value* from = start;
+        tb.loop(tb.i64(0), blocks, [&](Value* k) { block(tb.add(from, tb.mul(k, tb.i64(w))), w); }, "cb");
+        start = tb.add(start, tb.mul(blocks, tb.i64(w)));
+      }
+      tb.loop(start, cHi, [&](Value* c) { block(c, 1); }, "c");
     };
-    // Four vectors of channels at a time keep four independent sums in flight (a thread with
-    // all 32 channels), then two (16 channels per thread on two threads), then one, then single
-    // channels.
-    Value* start = lo;
-    for (int w : {4 * width, 2 * width, width}) {
-      Value* blocks = b.CreateUDiv(b.CreateSub(hi, start), tb.i64(w));
-      Value* from = start;
-      tb.loop(tb.i64(0), blocks, [&](Value* k) { block(tb.add(from, tb.mul(k, tb.i64(w))), w); }, "cb");
-      start = tb.add(start, tb.mul(blocks, tb.i64(w)));
+    if (channelSums) {
+      channelBlocks(base, lo, hi);
+    } else {
+      tb.loop(lo, hi, [&](Value* n) {
+        std::vector<Value*> at = base;
+        for (size_t a = 0; a < at.size(); ++a)
+          if (int64_t st = fl.strideOf(a, 0)) at[a] = tb.mulAdd(n, st, at[a]);
+        channelBlocks(at, tb.i64(0), tb.extent(dims[chanDim]));
+      }, "n");
     }
-    tb.loop(start, hi, [&](Value* c) { block(c, 1); }, "c");
   } else
   fl.nest(tb, 0, outerSkip, parallel, lo, hi, base, [&](const std::vector<Value*>& o) {
     auto accumulateAt = [&](const std::vector<Value*>& offs, Value* current) -> Value* {

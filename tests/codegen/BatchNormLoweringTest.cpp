@@ -1,0 +1,65 @@
+// Batch normalisation in training (issue 14): the training graph's statistics and gradients
+// are two independent per-channel sums in each direction (ModeLowering's y = d * scale +
+// shift form) instead of the textbook form's seven, and every sum over the full-size tensor
+// runs per sample (IRBuilder::reduce), so it is split across threads along the samples. The
+// lowered graph is checked here; TrainStepTest checks the numbers against the interpreter.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "compiler/ir/TypedAttrs.h"
+#include "compiler/lowering/Lowering.h"
+#include "compiler/train/TrainingGraph.h"
+#include "dsl/Frontend.h"
+#include "tests/codegen/CodegenTestUtil.h"
+
+namespace nnc {
+namespace {
+
+const char* kConvBn = R"(
+model cbn
+input x: f32[batch, 8, 8, 3]
+input label: i32[batch]
+c = conv2d(x, 16, kernel = 3, bias = false)
+bn = batchnorm(c)
+r = relu(bn)
+logits = dense(flatten(r), 4)
+output probs = softmax(logits)
+train {
+  loss = cross_entropy(logits, label)
+  optimizer = sgd(lr = 0.1)
+}
+)";
+
+TEST(BatchNormLowering, TwoPerSampleSumsInEachDirection) {
+  DiagnosticEngine diags("test.nn", kConvBn);
+  std::optional<Model> model = compileModel(kConvBn, diags);
+  ASSERT_TRUE(model.has_value()) << diags.renderToString();
+  auto g = buildTrainingGraph(*model);
+  ASSERT_TRUE(g.ok()) << g.error().message;
+  auto layout = StateLayout::build({&*g});
+  ASSERT_TRUE(layout.ok());
+  auto lg = lowerGraph(*g, *layout);
+  ASSERT_TRUE(lg.ok()) << lg.error().message;
+  const Shape full{kBatch, 8, 8, 16};
+  int fullSums = 0, perSample = 0, batchSums = 0;
+  for (const Kernel& k : lg->kernels) {
+    const Node& root = g->node(k.root);
+    if (loweringKind(root.op) != LoweringKind::Reduce) continue;
+    const Shape& operand = g->type(root.inputs[0]).shape;
+    std::vector<int64_t> axes = AxesAttr::of(root).axes;
+    if (operand == full) {
+      ++fullSums;
+      // Per sample: the batch axis is kept, so the threads split the samples.
+      perSample += std::find(axes.begin(), axes.end(), 0) == axes.end();
+    }
+    if (operand == Shape{kBatch, 16}) ++batchSums;
+  }
+  // Forward: E[d] and E[d^2]; backward: sum(dy) and sum(dy * d) (the textbook form: 7).
+  EXPECT_EQ(fullSums, 4) << describeKernels(*lg);
+  EXPECT_EQ(perSample, 4) << describeKernels(*lg);
+  EXPECT_EQ(batchSums, 4) << describeKernels(*lg);
+}
+
+}  // namespace
+}  // namespace nnc
