@@ -11,14 +11,15 @@
 #
 # One build serves both jobs: every library is compiled with -fsanitize=address,undefined
 # (errors not recoverable: the first report fails the test that triggered it, including
-# reports from the `nnc` processes that end-to-end tests start) and with libFuzzer's coverage
-# instrumentation (-DNNC_FUZZ=ON), so the same objects link the test binaries and the
-# fuzz_* targets; the `fuzz` ctest label runs each target on its seed corpus plus fresh
-# mutations. Excluded: the `install` test (it links a user's project against the installed
-# library, which a sanitizer build is not meant for) and the `peers` tests (PyTorch agreement
-# and PyTorch's ONNX exports: under the sanitizers their time goes to nnc compiling and
-# training whole models, paths that Examples.*, the ONNX unit tests and onnx.conformance run
-# here too; they run in the normal build). Long fuzzing runs: scripts/fuzz.sh.
+# reports from the `nnc` processes that end-to-end tests start), those a fuzz target links
+# also with libFuzzer's coverage instrumentation (-DNNC_FUZZ=ON), so the same objects link
+# the test binaries and the fuzz_* targets; the `fuzz` ctest label runs each target on its
+# seed corpus plus fresh mutations. Excluded: the `install` test (it links a user's project
+# against the installed library, which a sanitizer build is not meant for) and the `peers`
+# tests (PyTorch agreement and PyTorch's ONNX exports: under the sanitizers their time goes to
+# nnc compiling and training whole models, paths that Examples.*, the ONNX unit tests and
+# onnx.conformance run here too; they run in the normal build). Long fuzzing runs:
+# scripts/fuzz.sh.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
