@@ -11,11 +11,15 @@
 #
 # One build serves both jobs: every library is compiled with -fsanitize=address,undefined
 # (errors not recoverable: the first report fails the test that triggered it, including
-# reports from the `nnc` processes that end-to-end tests start) and with libFuzzer's coverage
-# instrumentation (-DNNC_FUZZ=ON), so the same objects link the test binaries and the
-# fuzz_* targets; the `fuzz` ctest label runs each target on its seed corpus plus fresh
-# mutations. Excluded: the `install` test (it links a user's project against the installed
-# library, which a sanitizer build is not meant for). Long fuzzing runs: scripts/fuzz.sh.
+# reports from the `nnc` processes that end-to-end tests start), those a fuzz target links
+# also with libFuzzer's coverage instrumentation (-DNNC_FUZZ=ON), so the same objects link
+# the test binaries and the fuzz_* targets; the `fuzz` ctest label runs each target on its
+# seed corpus plus fresh mutations. Excluded: the `install` test (it links a user's project
+# against the installed library, which a sanitizer build is not meant for) and the `peers`
+# tests (PyTorch agreement and PyTorch's ONNX exports: under the sanitizers their time goes to
+# nnc compiling and training whole models, paths that Examples.*, the ONNX unit tests and
+# onnx.conformance run here too; they run in the normal build). Long fuzzing runs:
+# scripts/fuzz.sh.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -54,7 +58,7 @@ built=$(date +%s)
 # a test is never mistaken for nnc's own exit status 1 (an error in the user's input).
 export ASAN_OPTIONS="detect_leaks=1:exitcode=23:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=23${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
-exclude='install|bench'
+exclude='install|bench|peers'
 [[ $fuzz == 1 ]] || exclude="$exclude|fuzz"
 status=0
 ctest --test-dir "$build" --output-on-failure -j2 -LE "$exclude" "${ctest_args[@]}" || status=1

@@ -117,7 +117,8 @@ Value* MathEmitter::shareable(llvm::IRBuilder<>& b, const Shared& fn, Value* x) 
   // Vector variants at every width the target's vectoriser may choose.
   std::string variants;
   for (int lanes = 4; lanes <= std::max(4, emissionTargetCpu().lanes); lanes *= 2) {
-    variants += (variants.empty() ? "" : ",") + vectorVariant(callee->getName().str(), lanes);
+    if (!variants.empty()) variants += ',';
+    variants += vectorVariant(callee->getName().str(), lanes);
     sharedFunction(fn, llvm::FixedVectorType::get(x->getType(), static_cast<unsigned>(lanes)));
   }
   call->addFnAttr(llvm::Attribute::get(m_.getContext(), "vector-function-abi-variant", variants));

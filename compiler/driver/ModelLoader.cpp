@@ -72,7 +72,9 @@ std::optional<LoadedModel> loadModel(const std::string& path, bool showWarnings)
     std::cerr << "nnc: error: " << values.error().message << '\n';
     return std::nullopt;
   }
-  LoadedModel loaded{path, text.str(), {}};
+  LoadedModel loaded;
+  loaded.path = path;
+  loaded.source = text.str();
   std::optional<Model> model = relowerModel(loaded, *values, showWarnings);
   if (!model) return std::nullopt;
   if (auto ok = checkRequestedNames(*model, *values); !ok) {

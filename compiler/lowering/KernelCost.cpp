@@ -53,9 +53,11 @@ std::vector<KernelCost> kernelCosts(const LoweredGraph& lg) {
     const Kernel& kern = lg.kernels[k];
     const Node& root = g.node(kern.root);
     KernelCost c;
-    c.label = "k" + std::to_string(k) + " " + opName(root.op);
-    for (NodeId e : kern.epilogue) c.label += std::string(" +") + opName(g.node(e).op);
-    if (!kern.fused.empty()) c.label += " (" + std::to_string(kern.fused.size()) + " fused)";
+    // Appended, not "literal" + std::string&&: GCC 12 warns there (-Wrestrict, a false positive).
+    auto append = [&c](const auto&... parts) { ((c.label += parts), ...); };
+    append("k", std::to_string(k), " ", opName(root.op));
+    for (NodeId e : kern.epilogue) append(" +", opName(g.node(e).op));
+    if (!kern.fused.empty()) append(" (", std::to_string(kern.fused.size()), " fused)");
     Amount flops, bytes;
     const Extent out = elementsOf(root.type.shape);
     double macs = macsPerOutput(g, root);

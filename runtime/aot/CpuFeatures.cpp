@@ -47,7 +47,8 @@ std::string missingCpuFeatures(std::string_view required) {
   for (const CpuFeature& f : kCpuFeatures) {
     if (!listed(required, f.name)) continue;
     if (hasFeature(f, xcr0) && !(hidden && listed(hidden, f.name))) continue;
-    missing += (missing.empty() ? "" : ",") + std::string(f.name);
+    if (!missing.empty()) missing += ',';
+    missing += f.name;
   }
   return missing;
 }

@@ -68,8 +68,11 @@ TEST(PassTransposeSinking, BroadcastOperandsMoveIntoTheInnerLayout) {
   g.outputs.push_back({"y", transpose(g, y, kNhwc)});
   Graph s = sunk(g);
   // The data is never transposed; only the [2, 1, 1] scale is.
-  for (const Node& n : s.nodes())
-    if (n.op == OpKind::Transpose) EXPECT_FALSE(n.type.shape.isBatched()) << printGraph(s);
+  for (const Node& n : s.nodes()) {
+    if (n.op == OpKind::Transpose) {
+      EXPECT_FALSE(n.type.shape.isBatched()) << printGraph(s);
+    }
+  }
 }
 
 TEST(PassTransposeSinking, AFullSizeOperandInAnotherLayoutStopsIt) {

@@ -95,8 +95,9 @@ TEST_F(PrecisionOption, Bf16TrainsCloseToF32AndTheOptionOverridesTheBlock) {
       diff += std::pow(double(a[k]) - b[k], 2);
       norm += std::pow(double(a[k]), 2);
     }
-    if (name.find("/adam.v") == std::string::npos)  // squares of small gradients: relatively noisier
+    if (name.find("/adam.v") == std::string::npos) {  // squares of small gradients: relatively noisier
       EXPECT_LT(std::sqrt(diff / std::max(norm, 1e-30)), 0.1) << name;
+    }
   }
   EXPECT_GE(slots, 6) << "adam's m and v of every parameter";
 }

@@ -229,7 +229,9 @@ TEST(TuneDropout, RunTimeRateMatchesTheInterpreterAndSharesTheCode) {
     ASSERT_TRUE(a && b);
     EXPECT_NEAR(a->loss, b->loss, 1e-5 * std::max(1.0, std::fabs(b->loss))) << "rate " << rate;
     jitLosses.push_back(a->loss);
-    if (rate > 0) EXPECT_TRUE((*jit)->compiled().times().cacheHit) << "rate 0.3 reuses rate 0's code";
+    if (rate > 0) {
+      EXPECT_TRUE((*jit)->compiled().times().cacheHit) << "rate 0.3 reuses rate 0's code";
+    }
   }
   EXPECT_NE(jitLosses[0], jitLosses[1]) << "the rate reaches the mask";
 }

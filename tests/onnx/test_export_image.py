@@ -172,21 +172,7 @@ def check_predict(nnc, name, model, sample, path, d, failures):
     model.eval()
     torch.onnx.export(model, torch.randn(2, *sample), path, opset_version=14, input_names=["x"], output_names=["y"],
                       dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
-    for batch in (1, 5, 64):
-        x = torch.randn(batch, *sample)
-        with torch.no_grad():
-            want = model(x).numpy()
-        xp, yp = nt.save_npy(os.path.join(d, "px.npy"), x.numpy()), os.path.join(d, "py.npy")
-        run = subprocess.run([nnc, path, "predict", "--data", "npy:x=" + xp, "--out", yp], capture_output=True, text=True)
-        if run.returncode != 0:
-            print(f"  predict batch {batch}: nnc failed: {run.stderr}")
-            failures.append(f"{name} predict batch {batch}")
-            continue
-        got = np.load(yp)
-        ok = got.shape == want.shape and np.allclose(got, want, rtol=1e-3, atol=1e-6)
-        err = float(np.abs(got - want).max()) if got.shape == want.shape else float("nan")
-        print(f"  predict batch {batch}: {'agrees' if ok else 'DIFFERS'} (max abs difference {err:.3g})")
-        failures += [] if ok else [f"{name} predict batch {batch}"]
+    layer.check_predict_batches(nnc, name, model, path, lambda batch: torch.randn(batch, *sample).numpy(), d, failures)
 
 
 def check_summary_and_compile(nnc, name, model, path, d, failures):
@@ -201,14 +187,7 @@ def check_summary_and_compile(nnc, name, model, path, d, failures):
           f"(PyTorch {params} parameters, {buffers} in running statistics)")
     if summary.returncode != 0 or counted != [params, buffers]:
         failures.append(f"{name} summary {summary.stderr}")
-    out = os.path.join(d, name + "_aot")
-    run = subprocess.run([nnc, path, "compile", "-o", out], capture_output=True, text=True)
-    files = os.listdir(out) if os.path.isdir(out) else []
-    objects = [f for f in files if f.endswith(".o")]
-    headers = [f for f in files if f.endswith(".h")]
-    print(f"  compile: {sorted(files)}")
-    if run.returncode != 0 or not objects or not headers or min(os.path.getsize(os.path.join(out, f)) for f in files) == 0:
-        failures.append(f"{name} compile {run.stderr}")
+    layer.check_compile(nnc, name, path, d, failures)
 
 
 def check_training(nnc, name, model, sample, reconstruct, lr, d, sub, rng, failures):

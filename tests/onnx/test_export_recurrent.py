@@ -31,7 +31,8 @@ import nnc_torch as nt  # noqa: E402
 
 torch = nt.require_torch()
 np = nt.np
-from test_onnx_layer import BATCH, LR, STEPS, initializers, torch_steps, within  # noqa: E402
+from test_onnx_layer import (BATCH, LR, STEPS, check_compile, check_predict_batches, initializers,  # noqa: E402
+                             torch_steps, within)
 
 warnings.filterwarnings("ignore")
 
@@ -101,29 +102,8 @@ def check_file(nnc, d, name, model, path, sample, tokens, rng, failures):
     counted = int(total.group(1).replace(",", "")) if summary.returncode == 0 and total else None
     print(f"  summary: {counted} parameters (PyTorch {params})")
     failures += [] if counted == params else [f"{name} summary"]
-    model.eval()
-    for batch in (1, 5, 64):
-        x = sample_input(rng, batch, sample, tokens)
-        with torch.no_grad():
-            want = model(torch.from_numpy(x)).numpy()
-        xp, yp = os.path.join(d, "x.npy"), os.path.join(d, "y.npy")
-        np.save(xp, x)
-        run = subprocess.run([nnc, path, "predict", "--data", "npy:x=" + xp, "--out", yp], capture_output=True, text=True)
-        if run.returncode != 0:
-            print(f"  batch {batch}: nnc failed: {run.stderr}")
-            failures.append(f"{name} predict batch {batch}")
-            continue
-        got = np.load(yp)
-        ok = got.shape == want.shape and np.allclose(got, want, rtol=1e-3, atol=1e-6)
-        err = float(np.abs(got - want).max()) if got.shape == want.shape else float("nan")
-        print(f"  predict batch {batch}: {'agrees' if ok else 'DIFFERS'} (max abs difference {err:.3g})")
-        failures += [] if ok else [f"{name} predict batch {batch}"]
-    out = os.path.join(d, name + "_aot")
-    run = subprocess.run([nnc, path, "compile", "-o", out], capture_output=True, text=True)
-    made = sorted(os.listdir(out)) if os.path.isdir(out) else []
-    ok = run.returncode == 0 and any(f.endswith(".o") for f in made) and any(f.endswith(".h") for f in made)
-    print(f"  compile: {'object and header' if ok else 'FAILED ' + run.stderr}")
-    failures += [] if ok else [f"{name} compile"]
+    check_predict_batches(nnc, name, model, path, lambda batch: sample_input(rng, batch, sample, tokens), d, failures)
+    check_compile(nnc, name, path, d, failures)
 
 
 def model_text(name, sample, tokens, body):

@@ -16,6 +16,7 @@ stays a node with its running statistics):
     test_onnx_layer.py NNC_EXE     exit 0 on agreement, 1 otherwise, 77 without torch
 """
 import os
+import subprocess
 import sys
 import tempfile
 import warnings
@@ -95,6 +96,39 @@ def within(name, got, want, failures):
     print(f"  {name}: max |nnc - torch| = {err:.3g} (limit {nt.RELATIVE_TOLERANCE * scale:.3g})"
           f"{'' if ok else '  DIFFERS'}")
     failures += [] if ok else [name]
+
+
+# Shared by test_export_image.py and test_export_recurrent.py: the checks of an exported file.
+def check_predict_batches(nnc, name, model, path, make_input, d, failures):
+    """`nnc FILE.onnx predict` at batch 1, 5 and 64 equals PyTorch's eval() output to rtol 1e-3;
+    make_input(batch) gives the input (NumPy)."""
+    model.eval()
+    for batch in (1, 5, 64):
+        x = make_input(batch)
+        with torch.no_grad():
+            want = model(torch.from_numpy(x)).numpy()
+        xp, yp = nt.save_npy(os.path.join(d, "px.npy"), x), os.path.join(d, "py.npy")
+        run = subprocess.run([nnc, path, "predict", "--data", "npy:x=" + xp, "--out", yp], capture_output=True, text=True)
+        if run.returncode != 0:
+            print(f"  predict batch {batch}: nnc failed: {run.stderr}")
+            failures.append(f"{name} predict batch {batch}")
+            continue
+        got = np.load(yp)
+        ok = got.shape == want.shape and np.allclose(got, want, rtol=1e-3, atol=1e-6)
+        err = float(np.abs(got - want).max()) if got.shape == want.shape else float("nan")
+        print(f"  predict batch {batch}: {'agrees' if ok else 'DIFFERS'} (max abs difference {err:.3g})")
+        failures += [] if ok else [f"{name} predict batch {batch}"]
+
+
+def check_compile(nnc, name, path, d, failures):
+    """`nnc FILE.onnx compile` writes a non-empty object and header."""
+    out = os.path.join(d, name + "_aot")
+    run = subprocess.run([nnc, path, "compile", "-o", out], capture_output=True, text=True)
+    files = sorted(os.listdir(out)) if os.path.isdir(out) else []
+    print(f"  compile: {files}")
+    if run.returncode != 0 or not any(f.endswith(".o") for f in files) or not any(f.endswith(".h") for f in files) \
+            or min(os.path.getsize(os.path.join(out, f)) for f in files) == 0:
+        failures.append(f"{name} compile {run.stderr}")
 
 
 def main():
