@@ -42,7 +42,7 @@ if 'ASAN_OPTIONS' in os.environ:
             MPI += ['-x', var]
 
 MODEL = """model tiny
-input x: f32[batch, 12]
+input x: f32[batch, {features}]
 input label: i32[batch]
 h = dense(x, {units}, activation = relu)
 d = dropout(h, 0.25)
@@ -54,23 +54,6 @@ train {{
   batch = {batch}
   epochs = {epochs}
   validation = {validation}
-}}
-"""
-
-
-# A layer wide enough that its weight gradient (64 x 64) outweighs its factors for a batch.
-WIDE_MODEL = """model wide
-input x: f32[batch, 64]
-input label: i32[batch]
-h = dense(x, 64, activation = relu)
-d = dropout(h, 0.25)
-logits = dense(d, 3)
-output probs = softmax(logits)
-train {{
-  loss = cross_entropy(logits, label)
-  optimizer = adam(lr = 1e-2)
-  batch = {batch}
-  epochs = {epochs}
 }}
 """
 
@@ -103,10 +86,10 @@ def make_data(n, seed=0, width=12):
     return 'npy:x=%s,label=%s' % (x, y)
 
 
-def make_model(name, units=16, batch=32, epochs=1, validation=0):
+def make_model(name, units=16, batch=32, epochs=1, validation=0, features=12):
     path = os.path.join(WORK, name)
     with open(path, 'w') as f:
-        f.write(MODEL.format(units=units, batch=batch, epochs=epochs, validation=validation))
+        f.write(MODEL.format(features=features, units=units, batch=batch, epochs=epochs, validation=validation))
     return path
 
 
@@ -283,9 +266,8 @@ elif CASE == 'overlap':
     compare(one, overlapped, 1e-3)
 elif CASE == 'factors':
     data = make_data(23, width=64)
-    path = os.path.join(WORK, 'wide.nn')
-    with open(path, 'w') as f:
-        f.write(WIDE_MODEL.format(batch=23, epochs=1))
+    # A layer wide enough that its weight gradient (64 x 64) outweighs its factors for a batch.
+    path = make_model('wide.nn', units=64, batch=23, features=64)
     one, two, _, _ = train_pair(path, data)
     compare(one, two, 1e-6)
     # The profile: h.weight's 4,096 floats travel as 2 factors; the reduced bytes are h.bias
@@ -301,8 +283,7 @@ elif CASE == 'factors':
     for reduced, gathered, factors in reports:
         if int(reduced) != 4 * (64 + 192 + 3) or int(factors) != 2 or int(gathered) not in (11 * 128 * 4, 12 * 128 * 4):
             fail('the dense layer\'s weight gradient did not travel as its factors alone: %s' % (reports,))
-    with open(path, 'w') as f:
-        f.write(WIDE_MODEL.format(batch=9, epochs=2))
+    make_model('wide.nn', units=64, batch=9, epochs=2, features=64)
     one, two, _, _ = train_pair(path, data)
     compare(one, two, 1e-3)
 else:
