@@ -32,6 +32,7 @@
 
 #include "compiler/codegen/CompiledModel.h"
 #include "compiler/ir/Graph.h"
+#include "bench/kernels/BestIteration.h"
 #include "bench/kernels/PeerEnvironment.h"
 #include "runtime/include/nnc/runtime.h"
 
@@ -143,14 +144,18 @@ void runCompiled(benchmark::State& state, Compiled& c, int64_t n, int threads, d
   std::vector<const void*> in;
   for (auto& v : c.inputs) in.push_back(v.data());
   std::vector<void*> outs{nullptr};
+  nnc::bench::BestIteration best;
   for (auto _ : state) {
+    best.start();
     auto ok = c.model->forward(in, outs, n);
+    best.stop();
     if (!ok.ok()) {
       state.SkipWithError(ok.error().message.c_str());
       break;
     }
   }
   setFlops(state, flops);
+  best.report(state);
 }
 
 void runNnc(benchmark::State& state, ConvShape s, Pass p, int threads) {
@@ -205,11 +210,15 @@ void runDnnlPass(benchmark::State& state, Pass p, int threads, dnnl::algorithm a
             {DNNL_ARG_DIFF_DST, filled(bpd.diff_dst_desc(), 2)},
             {DNNL_ARG_DIFF_WEIGHTS, memory(bpd.diff_weights_desc(), eng)}};
   }
+  nnc::bench::BestIteration best;
   for (auto _ : state) {
+    best.start();
     prim.execute(strm, args);
     strm.wait();
+    best.stop();
   }
   setFlops(state, flops);
+  best.report(state);
 }
 
 void runDnnl(benchmark::State& state, ConvShape s, Pass p, int threads) {

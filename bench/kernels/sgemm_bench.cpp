@@ -18,6 +18,7 @@
 
 #include "compiler/codegen/CompiledModel.h"
 #include "compiler/ir/Graph.h"
+#include "bench/kernels/BestIteration.h"
 #include "bench/kernels/PeerEnvironment.h"
 #include "runtime/include/nnc/runtime.h"
 
@@ -107,8 +108,11 @@ void runNnc(benchmark::State& state, Shape s, int threads) {
   std::vector<float> out(static_cast<size_t>(s.m * s.n));
   std::vector<const void*> in{a.data(), b.data()};
   std::vector<void*> outs{out.data()};
+  nnc::bench::BestIteration best;
   for (auto _ : state) {
+    best.start();
     auto ok = c.model->forward(in, outs, c.batch);
+    best.stop();
     if (!ok.ok()) {
       state.SkipWithError(ok.error().message.c_str());
       break;
@@ -116,6 +120,7 @@ void runNnc(benchmark::State& state, Shape s, int threads) {
     benchmark::DoNotOptimize(out.data());
   }
   setCounters(state, s);
+  best.report(state);
 }
 
 #ifdef NNC_BENCH_HAVE_OPENBLAS
@@ -124,13 +129,17 @@ void runOpenBlas(benchmark::State& state, Shape s, int threads) {
   std::vector<float> a = randomData(static_cast<size_t>(s.m * s.k), 1), b = randomData(static_cast<size_t>(s.k * s.n), 2);
   std::vector<float> out(static_cast<size_t>(s.m * s.n));
   int lda = static_cast<int>(s.ta ? s.m : s.k), ldb = static_cast<int>(s.tb ? s.k : s.n);
+  nnc::bench::BestIteration best;
   for (auto _ : state) {
+    best.start();
     cblas_sgemm(CblasRowMajor, s.ta ? CblasTrans : CblasNoTrans, s.tb ? CblasTrans : CblasNoTrans,
                 static_cast<int>(s.m), static_cast<int>(s.n), static_cast<int>(s.k), 1.0f, a.data(), lda, b.data(), ldb,
                 0.0f, out.data(), static_cast<int>(s.n));
+    best.stop();
     benchmark::DoNotOptimize(out.data());
   }
   setCounters(state, s);
+  best.report(state);
 }
 #endif
 
