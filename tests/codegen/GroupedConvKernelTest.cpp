@@ -113,6 +113,27 @@ TEST(GroupedConvKernel, DepthwiseFilterGradientStrips) {
   expectGroupedConvMatches({4, 90, 27, 27, 3, 2, 1, 27, true});
 }
 
+// Depthwise input gradients whose blocks share dy columns across taps (the phase's filter
+// vectors held in registers): a row narrower than a block, a tail vector of channels, a 5 x 5
+// window at stride 2, stride 3 with valid padding, a dilated window whose odd columns get no
+// tap at all (an empty phase), and a 7-wide window that falls back to loading per tap; on
+// the AVX-512 and SSE register files too.
+TEST(GroupedConvKernel, DepthwiseInputGradientSharedColumns) {
+  expectGroupedConvMatches({7, 3, 10, 10, 3, 1, 1, 10, true});
+  expectGroupedConvMatches({9, 21, 13, 13, 3, 1, 1, 13, true});
+  expectGroupedConvMatches({8, 23, 16, 16, 5, 2, 1, 16, true});
+  expectGroupedConvMatches({10, 17, 9, 9, 3, 3, 1, 9, false});
+  expectGroupedConvMatches({9, 19, 24, 24, 3, 2, 2, 24, true});
+  expectGroupedConvMatches({6, 14, 8, 8, 7, 1, 1, 8, true});
+  for (codegen::VectorUnit unit : {codegen::VectorUnit{16, 32}, codegen::VectorUnit{4, 16}}) {
+    SCOPED_TRACE("lanes " + std::to_string(unit.lanes));
+    codegen::overrideConvVectorUnit(unit);
+    expectGroupedConvMatches({9, 21, 37, 37, 3, 1, 1, 37, true});
+    expectGroupedConvMatches({8, 23, 20, 20, 3, 2, 1, 20, true});
+    codegen::clearConvVectorUnitOverride();
+  }
+}
+
 // A bias and an activation after the convolution run as its epilogue, on each register
 // block right after it is stored (grouped, dilated and depthwise forward alike).
 TEST(GroupedConvKernel, Epilogue) {

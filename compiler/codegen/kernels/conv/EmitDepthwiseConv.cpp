@@ -139,12 +139,28 @@ class DepthwiseConvForward : GroupedConvEmitter {
 
 // Input gradient with M = 1: dx[n, ih, iw, c] = sum over (ky, kx) of dy[n, oh, ow, c] * w[ky, kx, 0, c]
 // where oh*sh = ih + pt - ky*dh and ow*sw = iw + pl - kx*dw. Vectors over c, blocks of
-// `pixels` input columns; parallel range: input rows (n, ih).
+// `pixels` input columns of one phase of the stride; parallel range: input rows (n, ih).
+// In a phase, the taps kx that reach a dy column are fixed (PhaseTap::uniform), and pixel p
+// of the block reads dy column q0 + base(kx) + p: as in the forward, consecutive pixels
+// share columns across taps. So when the phase's filter vectors of a row fit the registers
+// beside the block (4 pixels x 2 vectors on AVX2 with a 3-wide window at stride 1), each dy
+// column of the row is loaded once for every (pixel, kx) that reads it (18 loads for 24
+// FMAs where loading per tap took 36). Wider windows load per tap (forPhaseBlockTaps). Both
+// give each accumulator its taps in (ky, kx) order: the same sums, bit for bit.
 class DepthwiseConvGradInput : GroupedConvEmitter {
  public:
   DepthwiseConvGradInput(KernelContext& kc, const GroupedConvDims& gd) : GroupedConvEmitter(kc, gd) {
-    vectors_ = std::min<int64_t>((d.C + L - 1) / L, 4);  // as the forward's blocks
-    pixels_ = std::clamp<int64_t>((convVectorUnit().registers - vectors_ - 1) / vectors_, 1, 8);
+    const int64_t registers = convVectorUnit().registers, cVectors = (d.C + L - 1) / L;
+    int64_t phaseTaps = 0;
+    for (int64_t ph = 0; ph < std::min(geo.sw, d.W); ++ph)
+      phaseTaps = std::max<int64_t>(phaseTaps, static_cast<int64_t>(sharedTaps(ph).size()));
+    vectors_ = std::min<int64_t>(cVectors, 2);
+    pixels_ = std::min<int64_t>((registers - phaseTaps * vectors_ - 1) / vectors_, 8);
+    sharedColumns_ = pixels_ >= 4;
+    if (!sharedColumns_) {
+      vectors_ = std::min<int64_t>(cVectors, 4);  // as the forward's blocks
+      pixels_ = std::clamp<int64_t>((registers - vectors_ - 1) / vectors_, 1, 8);
+    }
   }
 
   void emit() {
@@ -164,13 +180,71 @@ class DepthwiseConvGradInput : GroupedConvEmitter {
     Value* ih = b.CreateURem(r, tb.i64(d.H));
     Value* dyImageRow = sMul(b, b.CreateUDiv(r, tb.i64(d.H)), d.OH);
     RegisterBlock acc(v, np, (cWidth + L - 1) / L, cWidth);
-    forPhaseBlockTaps(tb, d, ih, dyImageRow, ph, q0, np, [&](bool inner, const PhaseTap& t, Value* dyRow, Value* ky, Value* kx) {
-      tap(acc, inner, t, dyRow, ky, kx, c0);
-    });
+    if (sharedColumns_)
+      sharedColumnTaps(acc, ih, dyImageRow, ph, q0, c0);
+    else
+      forPhaseBlockTaps(tb, d, ih, dyImageRow, ph, q0, np, [&](bool inner, const PhaseTap& t, Value* dyRow, Value* ky, Value* kx) {
+        tap(acc, inner, t, dyRow, ky, kx, c0);
+      });
     Value* dxRow = sMul(b, r, d.W * d.C);
     acc.store(kc.kernel.root, [&](int64_t p) {
       Value* iw = sAdd(b, sMul(b, sAdd(b, q0, p), geo.sw), ph);
       return sAdd(b, sAdd(b, dxRow, sMul(b, iw, d.C)), c0);
+    });
+  }
+
+  // The taps kx of phase ph that reach dy columns, with base(kx): pixel p reads column
+  // q0 + base + p (compile time: the division is exact).
+  std::vector<std::pair<int64_t, int64_t>> sharedTaps(int64_t ph) const {
+    std::vector<std::pair<int64_t, int64_t>> taps;
+    for (int64_t kx = 0; kx < d.KW; ++kx) {
+      int64_t t0 = ph + geo.pl - kx * geo.dw;
+      if (t0 % geo.sw == 0) taps.push_back({kx, t0 / geo.sw});
+    }
+    return taps;
+  }
+
+  // The block's taps with each dy column of a filter row loaded once: columns from the
+  // highest down, so every pixel takes its taps kx in increasing order (base falls as kx
+  // grows). Columns outside dy read as zero unless the block is interior.
+  void sharedColumnTaps(RegisterBlock& acc, Value* ih, Value* dyImageRow, int64_t ph, Value* q0, Value* c0) {
+    const std::vector<std::pair<int64_t, int64_t>> taps = sharedTaps(ph);
+    if (taps.empty()) return;
+    const int64_t np = acc.rows();
+    int64_t lo = taps.front().second, hi = taps.front().second;
+    for (auto [kx, base] : taps) lo = std::min(lo, base), hi = std::max(hi, base);
+    hi += np - 1;
+    Value* interior = phaseBlockInterior(tb, ph, geo.pl, geo.sw, geo.dw, d.KW, d.OW, q0, np);
+    splitInterior(tb, interior, [&](bool inner) {
+      tb.loop(tb.i64(0), tb.i64(d.KH), [&](Value* ky) {
+        auto [oh, rowOk] = gradientOutput(tb, b.CreateNSWSub(sAdd(b, ih, geo.pt), sMul(b, ky, geo.dh)), geo.sh, d.OH);
+        tb.ifThen(rowOk, [&] {
+          Value* dyRow = sMul(b, sAdd(b, dyImageRow, oh), d.OW);
+          std::vector<std::vector<Value*>> wv(taps.size());
+          for (size_t i = 0; i < taps.size(); ++i) {
+            Value* wAt = sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), taps[i].first), d.F), c0);
+            for (int64_t j = 0; j < acc.cols(); ++j) wv[i].push_back(v.load(kc.root().inputs[1], sAdd(b, wAt, j * L), acc.active(j)));
+          }
+          for (int64_t e = hi; e >= lo; --e) {
+            std::vector<std::pair<int64_t, size_t>> users;  // (pixel, tap)
+            for (size_t i = 0; i < taps.size(); ++i)
+              if (e - taps[i].second >= 0 && e - taps[i].second < np) users.push_back({e - taps[i].second, i});
+            if (users.empty()) continue;
+            Value* col = sAdd(b, q0, e);
+            Value* inside = nullptr;
+            if (!inner) {
+              inside = b.CreateAnd(b.CreateICmpSGE(col, tb.i64(0)), b.CreateICmpSLT(col, tb.i64(d.OW)));
+              col = tb.smin(tb.smax(col, tb.i64(0)), tb.i64(d.OW - 1));
+            }
+            Value* dyAt = sAdd(b, sMul(b, sAdd(b, dyRow, col), d.F), c0);
+            for (int64_t j = 0; j < acc.cols(); ++j) {
+              Value* dyv = v.load(kc.root().inputs[0], sAdd(b, dyAt, j * L), acc.active(j));
+              if (!inner) dyv = keepInside(tb, dyv, inside);
+              for (auto [p, i] : users) acc.fma(p, j, dyv, wv[i][static_cast<size_t>(j)]);
+            }
+          }
+        });
+      }, "ky");
     });
   }
 
@@ -189,6 +263,7 @@ class DepthwiseConvGradInput : GroupedConvEmitter {
   }
 
   int64_t vectors_ = 1, pixels_ = 1;
+  bool sharedColumns_ = false;
 };
 
 // Filter gradient: dw[ky, kx, 0, f] = sum over (n, oh, ow) of x[n, ih, iw, f / M] * dy[n, oh, ow, f].
