@@ -212,7 +212,7 @@ class DepthwiseConvGradInput : GroupedConvEmitter {
     if (taps.empty()) return;
     const int64_t np = acc.rows();
     int64_t lo = taps.front().second, hi = taps.front().second;
-    for (auto [kx, base] : taps) lo = std::min(lo, base), hi = std::max(hi, base);
+    for (const auto& t : taps) lo = std::min(lo, t.second), hi = std::max(hi, t.second);
     hi += np - 1;
     Value* interior = phaseBlockInterior(tb, ph, geo.pl, geo.sw, geo.dw, d.KW, d.OW, q0, np);
     splitInterior(tb, interior, [&](bool inner) {
