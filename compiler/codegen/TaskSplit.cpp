@@ -1,0 +1,25 @@
+#include "compiler/codegen/TaskSplit.h"
+
+#include <algorithm>
+
+namespace nnc::codegen {
+
+TaskSplit taskSplit(Extent range, Extent work, int64_t chunkWork) {
+  chunkWork = std::max<int64_t>(chunkWork, 1);
+  TaskSplit s;
+  if (range.batched) {
+    s.chunkWork = std::max<int64_t>(chunkWork / kSampleChunkDivisor, 1);
+    return s;
+  }
+  s.chunkWork = chunkWork;
+  s.direct = !work.batched && range.k * std::max<int64_t>(work.k, 1) <= chunkWork;
+  return s;
+}
+
+int64_t taskGrain(const TaskSplit& split, Extent work, int64_t batch) {
+  if (split.direct) return 0;
+  int64_t w = std::max<int64_t>(work.batched ? work.k * batch : work.k, 1);
+  return std::max<int64_t>((split.chunkWork + w - 1) / w, 1);
+}
+
+}  // namespace nnc::codegen
