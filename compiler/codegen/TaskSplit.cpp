@@ -22,4 +22,12 @@ int64_t taskGrain(const TaskSplit& split, Extent work, int64_t batch) {
   return std::max<int64_t>((split.chunkWork + w - 1) / w, 1);
 }
 
+bool splitProductByColumns(Extent rows, Extent k, int64_t n, int64_t panels, int64_t minPanels) {
+  if (panels < minPanels) return false;
+  if (!rows.batched) return true;  // not per-sample rows: the columns, as always
+  auto nominal = [](Extent e) { return double(e.k) * (e.batched ? double(kNominalBatch) : 1.0); };
+  const double m = nominal(rows), depth = nominal(k), cols = double(n);
+  return depth * cols >= m * (depth + cols);  // B against A and C
+}
+
 }  // namespace nnc::codegen

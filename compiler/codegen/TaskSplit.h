@@ -39,4 +39,17 @@ TaskSplit taskSplit(Extent range, Extent work, int64_t chunkWork);
 // of one iteration), at least 1 (0 for a direct call).
 int64_t taskGrain(const TaskSplit& split, Extent work, int64_t batch);
 
+// Whether a matrix product C[rows, n] = A[rows, k] B[k, n] splits its column panels across
+// threads (each task reads all of A and writes a band of columns of every row) rather than
+// its rows (each task reads all of B and writes whole rows). Columns pay when B, which every
+// row task streams whole, outweighs A and C: a wide weight against a batch of a few rows
+// (fashion_cnn's 3136 x 1024 dense layer). When the rows are samples (A and C per sample),
+// cutting them keeps each thread on the rows it and its neighbours computed: tiny_transformer's
+// feed-forward layer, 384 rows of 32 into 64 columns, ran slower on 2 threads by columns than
+// on 1. Extents over the batch count kNominalBatch samples, since this is decided once for
+// every batch size. `panels`: the column panels of the microkernel's width (at least
+// minPanels to split by columns at all).
+inline constexpr int64_t kNominalBatch = 32;
+bool splitProductByColumns(Extent rows, Extent k, int64_t n, int64_t panels, int64_t minPanels);
+
 }  // namespace nnc::codegen

@@ -63,6 +63,23 @@ TEST(TaskSplit, ChunkWorkOneSplitsEverything) {
   EXPECT_EQ(taskGrain(taskSplit(Extent{7, true}, Extent{1000, false}, 1), Extent{1000, false}, 3), 1);
 }
 
+TEST(TaskSplit, ProductsOverSamplesSplitTheirRowsUnlessTheWeightDominates) {
+  using codegen::splitProductByColumns;
+  // tiny_transformer's feed-forward layer: 12 rows a sample, 32 -> 64 (4 panels of 16).
+  EXPECT_FALSE(splitProductByColumns(Extent{12, true}, Extent{32, false}, 64, 4, 4));
+  // Its backward through the same layer with the ReLU gradient: 64 -> 32 would be 2 panels.
+  EXPECT_FALSE(splitProductByColumns(Extent{12, true}, Extent{64, false}, 32, 2, 4));
+  // Dense layers over a batch of single rows against wide weights keep their columns:
+  // fashion_cnn's 3136 -> 1024, fashion_mlp's 784 -> 256 and 256 -> 128.
+  EXPECT_TRUE(splitProductByColumns(Extent{1, true}, Extent{3136, false}, 1024, 64, 4));
+  EXPECT_TRUE(splitProductByColumns(Extent{1, true}, Extent{784, false}, 256, 16, 4));
+  EXPECT_TRUE(splitProductByColumns(Extent{1, true}, Extent{256, false}, 128, 8, 4));
+  // Rows that are not samples (a weight gradient's input features) keep the columns, and
+  // too few panels never split by columns.
+  EXPECT_TRUE(splitProductByColumns(Extent{32, false}, Extent{12, true}, 64, 4, 4));
+  EXPECT_FALSE(splitProductByColumns(Extent{1, true}, Extent{3136, false}, 48, 3, 4));
+}
+
 // A transformer block as in examples/tiny_transformer.nn: products split by rows, the head
 // transposes, attention rows, layernorm rows and the sums over samples all at their default
 // split, so that at batch 32 the small kernels over samples now run on both threads.
