@@ -57,7 +57,15 @@ std::vector<KernelCost> kernelCosts(const LoweredGraph& lg) {
     auto append = [&c](const auto&... parts) { ((c.label += parts), ...); };
     append("k", std::to_string(k), " ", opName(root.op));
     for (NodeId e : kern.epilogue) append(" +", opName(g.node(e).op));
-    if (!kern.fused.empty()) append(" (", std::to_string(kern.fused.size()), " fused)");
+    // A multi-output reduce kernel names its sibling reductions (SiblingReductions.h).
+    size_t siblings = 0;
+    if (loweringKind(root.op) == LoweringKind::Reduce)
+      for (NodeId f : kern.fused)
+        if (loweringKind(g.node(f).op) == LoweringKind::Reduce) {
+          append(" &", opName(g.node(f).op));
+          ++siblings;
+        }
+    if (kern.fused.size() > siblings) append(" (", std::to_string(kern.fused.size() - siblings), " fused)");
     Amount flops, bytes;
     const Extent out = elementsOf(root.type.shape);
     double macs = macsPerOutput(g, root);

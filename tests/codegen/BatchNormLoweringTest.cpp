@@ -76,6 +76,11 @@ TEST(BatchNormLowering, TwoPerSampleSumsInEachDirection) {
   // One kernel reads the tensor for both sums of a direction.
   EXPECT_EQ(fullKernels, 2) << describeKernels(*lg);
   EXPECT_EQ(batchKernels, 2) << describeKernels(*lg);
+  // The forward sums read d = conv - running mean, which the convolution's epilogue stores:
+  // they do not take d's computation from it (that would write and read the product too).
+  int convEpilogues = 0;
+  for (const Kernel& k : lg->kernels) convEpilogues += g->node(k.root).op == OpKind::Conv2D && !k.epilogue.empty();
+  EXPECT_EQ(convEpilogues, 1) << describeKernels(*lg);
 }
 
 }  // namespace
