@@ -1,6 +1,7 @@
 #include "compiler/lowering/Fusion.h"
 
 #include <algorithm>
+#include <functional>
 #include <queue>
 #include <set>
 
@@ -421,9 +422,15 @@ class Partitioner {
     const std::vector<NodeId>& candidates = siblings_.of(kern.root);
     if (candidates.size() < 2) return;
     std::set<NodeId> shared = operandSpaceValues(kern.root);
-    for (NodeId s : candidates) {
+    // The nearest lower ones only, so that a graph with thousands of reductions of one shape
+    // (an unrolled sequence) does not pay for every pair.
+    constexpr int kMaxCandidates = 32;
+    auto below = std::upper_bound(candidates.begin(), candidates.end(), kern.root, std::greater<NodeId>());
+    int examined = 0;
+    for (auto it = below; it != candidates.end() && examined < kMaxCandidates; ++it, ++examined) {
+      NodeId s = *it;
       size_t si = static_cast<size_t>(s);
-      if (s >= kern.root || out_.kernelOf[si] >= 0) continue;
+      if (out_.kernelOf[si] >= 0) continue;
       bool after = true;
       for (NodeId u : users_[si]) after = after && runsAfter(u, k);
       if (!after) continue;
