@@ -18,7 +18,7 @@ namespace {
 using namespace nnc::testing;
 
 // The reductions a kernel computes: its root and its Reduce members.
-std::vector<NodeId> reductionsOf(const LoweredGraph& lg, const Kernel& k) {
+std::vector<NodeId> siblingTestReductions(const LoweredGraph& lg, const Kernel& k) {
   std::vector<NodeId> r;
   if (loweringKind(lg.graph->node(k.root).op) == LoweringKind::Reduce) r.push_back(k.root);
   for (NodeId f : k.fused)
@@ -27,53 +27,53 @@ std::vector<NodeId> reductionsOf(const LoweredGraph& lg, const Kernel& k) {
   return r;
 }
 
-const Kernel* kernelComputing(const LoweredGraph& lg, NodeId n) {
+const Kernel* siblingTestKernel(const LoweredGraph& lg, NodeId n) {
   int k = lg.kernelOf[static_cast<size_t>(n)];
   return k < 0 ? nullptr : &lg.kernels[static_cast<size_t>(k)];
 }
 
-Attrs perSample(bool keepdims = false) { return AxesAttr{{1, 2}, keepdims}.attrs(); }
+Attrs siblingTestAxes(bool keepdims = false) { return AxesAttr{{1, 2}, keepdims}.attrs(); }
 
-struct Siblings {
+struct SiblingTestGraph {
   Graph g;
   NodeId sumX, meanXY, sumExpY, sumZ, maxX, first, second;
 };
 
 // Over [batch, 6, 6, 12]: sum(x), mean(x * y) and sum(exp(y)) share x or y; sum(z) shares
 // nothing; max(x) is no sum; second = sum((x - first)^2) needs first = sum(x) (keepdims).
-void buildSiblings(Siblings& s) {
+void buildSiblingTestGraph(SiblingTestGraph& s) {
   Graph& g = s.g;
   const std::vector<int64_t> dims{kBatch, 6, 6, 12};
   NodeId x = input(g, "x", DType::F32, dims), y = input(g, "y", DType::F32, dims), z = input(g, "z", DType::F32, dims);
-  s.sumX = op(g, OpKind::ReduceSum, {x}, perSample());
-  s.meanXY = op(g, OpKind::ReduceMean, {op(g, OpKind::Mul, {x, y})}, perSample());
-  s.sumExpY = op(g, OpKind::ReduceSum, {op(g, OpKind::Exp, {y})}, perSample());
-  s.sumZ = op(g, OpKind::ReduceSum, {z}, perSample());
-  s.maxX = op(g, OpKind::ReduceMax, {x}, perSample());
-  s.first = op(g, OpKind::ReduceSum, {x}, perSample(true));
+  s.sumX = op(g, OpKind::ReduceSum, {x}, siblingTestAxes());
+  s.meanXY = op(g, OpKind::ReduceMean, {op(g, OpKind::Mul, {x, y})}, siblingTestAxes());
+  s.sumExpY = op(g, OpKind::ReduceSum, {op(g, OpKind::Exp, {y})}, siblingTestAxes());
+  s.sumZ = op(g, OpKind::ReduceSum, {z}, siblingTestAxes());
+  s.maxX = op(g, OpKind::ReduceMax, {x}, siblingTestAxes());
+  s.first = op(g, OpKind::ReduceSum, {x}, siblingTestAxes(true));
   NodeId centered = op(g, OpKind::Sub, {x, s.first});
-  s.second = op(g, OpKind::ReduceSum, {op(g, OpKind::Mul, {centered, centered})}, perSample(true));
+  s.second = op(g, OpKind::ReduceSum, {op(g, OpKind::Mul, {centered, centered})}, siblingTestAxes(true));
   g.outputs = {{"sum_x", s.sumX},   {"mean_xy", s.meanXY}, {"sum_exp_y", s.sumExpY}, {"sum_z", s.sumZ},
                {"max_x", s.maxX},   {"first", s.first},    {"second", s.second}};
 }
 
 TEST(SiblingReductions, SumsSharingAnOperandBecomeOneKernel) {
-  Siblings s;
-  buildSiblings(s);
+  SiblingTestGraph s;
+  buildSiblingTestGraph(s);
   LoweredGraph lg = lowerOrFail(s.g);
   std::string kernels = describeKernels(lg);
-  const Kernel* k = kernelComputing(lg, s.sumExpY);
+  const Kernel* k = siblingTestKernel(lg, s.sumExpY);
   ASSERT_NE(k, nullptr) << kernels;
-  EXPECT_EQ(reductionsOf(lg, *k), (std::vector<NodeId>{s.sumX, s.meanXY, s.sumExpY})) << kernels;
-  EXPECT_EQ(reductionsOf(lg, *kernelComputing(lg, s.sumZ)), std::vector<NodeId>{s.sumZ}) << kernels;
-  EXPECT_EQ(reductionsOf(lg, *kernelComputing(lg, s.maxX)), std::vector<NodeId>{s.maxX}) << kernels;
+  EXPECT_EQ(siblingTestReductions(lg, *k), (std::vector<NodeId>{s.sumX, s.meanXY, s.sumExpY})) << kernels;
+  EXPECT_EQ(siblingTestReductions(lg, *siblingTestKernel(lg, s.sumZ)), std::vector<NodeId>{s.sumZ}) << kernels;
+  EXPECT_EQ(siblingTestReductions(lg, *siblingTestKernel(lg, s.maxX)), std::vector<NodeId>{s.maxX}) << kernels;
   // The second sum reads the first: never computed in the same loop.
-  EXPECT_NE(kernelComputing(lg, s.first), kernelComputing(lg, s.second)) << kernels;
+  EXPECT_NE(siblingTestKernel(lg, s.first), siblingTestKernel(lg, s.second)) << kernels;
 }
 
 TEST(SiblingReductions, AgreeWithTheInterpreterAndAcrossThreadCounts) {
-  Siblings s;
-  buildSiblings(s);
+  SiblingTestGraph s;
+  buildSiblingTestGraph(s);
   MatchOptions o;
   o.bitIdenticalAcrossThreads = true;
   expectMatchesInterpreter(s.g, o);
@@ -87,14 +87,14 @@ TEST(SiblingReductions, PerSampleSumStoresTheProducersOthersRead) {
   const std::vector<int64_t> dims{kBatch, 5, 5, 9};
   NodeId x = input(g, "x", DType::F32, dims), y = input(g, "y", DType::F32, dims);
   NodeId product = op(g, OpKind::Mul, {x, y});
-  NodeId sum = op(g, OpKind::ReduceSum, {product}, perSample());
+  NodeId sum = op(g, OpKind::ReduceSum, {product}, siblingTestAxes());
   NodeId other = op(g, OpKind::Add, {x, y});
   NodeId total = op(g, OpKind::ReduceSum, {other}, AxesAttr{{0, 1, 2, 3}, false}.attrs());
   g.outputs = {{"product", product}, {"sum", sum}, {"other", other}, {"total", total}};
   LoweredGraph lg = lowerOrFail(g);
   std::string kernels = describeKernels(lg);
-  EXPECT_EQ(kernelComputing(lg, product), kernelComputing(lg, sum)) << kernels;
-  EXPECT_NE(kernelComputing(lg, other), kernelComputing(lg, total)) << kernels;
+  EXPECT_EQ(siblingTestKernel(lg, product), siblingTestKernel(lg, sum)) << kernels;
+  EXPECT_NE(siblingTestKernel(lg, other), siblingTestKernel(lg, total)) << kernels;
   MatchOptions o;
   o.bitIdenticalAcrossThreads = true;
   expectMatchesInterpreter(g, o);
