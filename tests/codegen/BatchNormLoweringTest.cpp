@@ -81,6 +81,15 @@ TEST(BatchNormLowering, TwoPerSampleSumsInEachDirection) {
   int convEpilogues = 0;
   for (const Kernel& k : lg->kernels) convEpilogues += g->node(k.root).op == OpKind::Conv2D && !k.epilogue.empty();
   EXPECT_EQ(convEpilogues, 1) << describeKernels(*lg);
+  // The normalisation and ReLU write one tensor: relu's gradient tests relu's output, so the
+  // normalised pre-activation is not stored for the backward pass.
+  int reluKernels = 0;
+  for (const Kernel& k : lg->kernels)
+    if (g->node(k.root).op == OpKind::Relu) {
+      ++reluKernels;
+      EXPECT_TRUE(k.stored.empty()) << describeKernels(*lg);
+    }
+  EXPECT_EQ(reluKernels, 1) << describeKernels(*lg);
 }
 
 }  // namespace
