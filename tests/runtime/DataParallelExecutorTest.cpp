@@ -6,6 +6,7 @@
 #include <barrier>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <thread>
 
 #include "runtime/distributed/DataParallelExecutor.h"
@@ -29,6 +30,15 @@ class ThreadCommunicator final : public Communicator {
   Result<void> sum(float* data, int64_t n) override { return reduce(data, n); }
   Result<void> sum(double* data, int64_t n) override { return reduce(data, n); }
   Result<void> minMax(const uint64_t*, uint64_t*, uint64_t*, int) override { return makeError("unused"); }
+  // Deferred: a started sum runs only in finish(), as a nonblocking MPI one may complete
+  // only then, so a result read before finish() is caught.
+  Result<void> startSum(float* data, int64_t n) override { return start([=, this] { return reduce(data, n); }); }
+  Result<void> startSum(double* data, int64_t n) override { return start([=, this] { return reduce(data, n); }); }
+  Result<void> finish() override {
+    for (auto& f : started_) NNC_TRY(f());
+    started_.clear();
+    return {};
+  }
   [[noreturn]] void abortJob(int code) override { std::_Exit(code); }
 
  private:
@@ -45,6 +55,11 @@ class ThreadCommunicator final : public Communicator {
     s_.sync.arrive_and_wait();
     return {};
   }
+  Result<void> start(std::function<Result<void>()> f) {
+    if (!deferred_) return f();
+    started_.push_back(std::move(f));
+    return {};
+  }
   static std::mutex& mutex() {
     static std::mutex m;
     return m;
@@ -52,6 +67,12 @@ class ThreadCommunicator final : public Communicator {
   Shared& s_;
   int rank_;
   bool serialized_;
+
+ public:
+  bool deferred_ = true;
+
+ private:
+  std::vector<std::function<Result<void>()>> started_;
 };
 
 // One input of 3 floats a row. gradient = mean of the rows; statistic = 0.5 * stat + 0.5 *
@@ -129,8 +150,9 @@ TEST(DataParallel, SharesAreContiguousAndCoverTheBatch) {
 }
 
 TEST(DataParallel, TwoProcessesEqualOneOnTheWholeBatch) {
+  for (bool deferred : {true, false})  // started collectives complete in finish(), or at once
   for (int64_t batch : {5, 1}) {  // 5 rows split 2/3; 1 row leaves process 0 without any
-    SCOPED_TRACE("batch " + std::to_string(batch));
+    SCOPED_TRACE("batch " + std::to_string(batch) + (deferred ? ", deferred" : ""));
     std::vector<float> x;
     for (int64_t i = 0; i < batch * 3; ++i) x.push_back(float(i % 7) - 2.5f);
     const void* ptr = x.data();
@@ -147,6 +169,7 @@ TEST(DataParallel, TwoProcessesEqualOneOnTheWholeBatch) {
     for (int r = 0; r < 2; ++r)
       threads.emplace_back([&, r] {
         ThreadCommunicator comm(shared, r);
+        comm.deferred_ = deferred;
         DataParallelExecutor dp(inner[r], inner[r], comm, &interrupt[r]);
         got[r] = dp.trainStep({&ptr, 1}, batch, 0.5f, 0);
         stops[r] = dp.globalInterrupt().load();
