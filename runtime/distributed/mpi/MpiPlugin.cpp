@@ -57,7 +57,7 @@ class MpiCommunicator final : public Communicator {
     int rc = MPI_Type_contiguous(int(rowFloats), MPI_FLOAT, &row);
     if (rc == MPI_SUCCESS) rc = MPI_Type_commit(&row);
     if (rc != MPI_SUCCESS) return makeError("MPI_Type_contiguous failed: " + mpiErrorText(rc));
-    if (pollMicros_ > 0) {
+    if (pollMicros_ != 0) {
       MPI_Request request;
       rc = MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, counts.data(), displs.data(), row, comm_, &request);
       if (rc == MPI_SUCCESS) rc = waitPolling(request);
@@ -84,21 +84,25 @@ class MpiCommunicator final : public Communicator {
     pending_.push_back(request);
     return {};
   }
-  // The caller has nothing else to compute while it waits (the entry has returned), so it
-  // tests without sleeping, yielding the core to any other runnable thread between tests:
-  // each round of a collective (a TCP fragment, an acknowledgement) progresses only inside
-  // MPI_Test, and a 50 us sleep between tests made each of the step's collectives wait for
-  // several sleeps. On an idle machine the waiting process's core has nothing else to do;
-  // on a busy one sched_yield gives it to whoever needs it.
+  // The caller has nothing else to compute while it waits (the entry has returned), so,
+  // unless NNC_MPI_POLL_US says otherwise, it tests without sleeping, yielding the core to
+  // any other runnable thread between tests: each round of a collective (a TCP fragment, an
+  // acknowledgement) progresses only inside MPI_Test, and a 50 us sleep between tests (in
+  // practice 60-150 us) made every round of the step's collectives wait for one. On an idle
+  // machine the waiting process's core has nothing else to do. On a loaded one the yielding
+  // loop still takes its share of a core while the other process computes.
   Result<void> finish() override {
     int rc = MPI_SUCCESS;
     if (!pending_.empty()) {
-      if (pollMicros_ > 0) {
+      if (pollMicros_ != 0) {
         for (;;) {
           int done = 0;
           rc = MPI_Testall(int(pending_.size()), pending_.data(), &done, MPI_STATUSES_IGNORE);
           if (rc != MPI_SUCCESS || done) break;
-          sched_yield();
+          if (pollMicros_ > 0)
+            sleepBetweenTests();
+          else
+            sched_yield();
         }
       } else {
         rc = MPI_Waitall(int(pending_.size()), pending_.data(), MPI_STATUSES_IGNORE);
@@ -148,7 +152,7 @@ class MpiCommunicator final : public Communicator {
     char* p = static_cast<char*>(data);
     for (int64_t done = 0; done < n;) {
       int count = int(std::min<int64_t>(n - done, INT_MAX / 2));
-      int rc = pollMicros_ > 0 ? pollingAllreduce(p + size_t(done) * elementBytes, count, type, op)
+      int rc = pollMicros_ != 0 ? pollingAllreduce(p + size_t(done) * elementBytes, count, type, op)
                                : MPI_Allreduce(MPI_IN_PLACE, p + size_t(done) * elementBytes, count, type, op, comm_);
       if (rc != MPI_SUCCESS) return makeError("MPI_Allreduce failed: " + mpiErrorText(rc));
       done += count;
@@ -174,8 +178,7 @@ class MpiCommunicator final : public Communicator {
       int done = 0;
       int rc = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
       if (rc != MPI_SUCCESS || done) return rc;
-      struct timespec pause{0, long(pollMicros_) * 1000};
-      nanosleep(&pause, nullptr);
+      sleepBetweenTests();
     }
   }
 
@@ -184,9 +187,17 @@ class MpiCommunicator final : public Communicator {
   int rank_ = 0, size_ = 1;
   bool serialized_ = false;
   std::vector<MPI_Request> pending_;  // started by start*, completed by finish()
+  void sleepBetweenTests() const {
+    struct timespec t{0, long(pollMicros_ > 0 ? pollMicros_ : kDefaultPollMicros) * 1000};
+    nanosleep(&t, nullptr);
+  }
+
+  // NNC_MPI_POLL_US: unset -1 (sleep kDefaultPollMicros between tests, but yield in finish()),
+  // N > 0 (sleep N between tests everywhere), 0 (blocking calls).
+  static constexpr int kDefaultPollMicros = 50;
   int pollMicros_ = [] {
     const char* v = std::getenv("NNC_MPI_POLL_US");
-    return v && *v ? std::max(std::atoi(v), 0) : 50;
+    return v && *v ? std::max(std::atoi(v), 0) : -1;
   }();
 };
 
