@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <string>
@@ -89,23 +90,30 @@ class MpiCommunicator final : public Communicator {
   // any other runnable thread between tests: each round of a collective (a TCP fragment, an
   // acknowledgement) progresses only inside MPI_Test, and a 50 us sleep between tests (in
   // practice 60-150 us) made every round of the step's collectives wait for one. On an idle
-  // machine the waiting process's core has nothing else to do. On a loaded one the yielding
-  // loop still takes its share of a core while the other process computes.
+  // machine the waiting process's core has nothing else to do; on a loaded one a yielding
+  // loop still takes its share of a core while the other process computes. So it yields for
+  // kSpinWindow after the start and after each collective that completes (the rounds follow
+  // each other quickly once every process has arrived), and sleeps between tests otherwise.
   Result<void> finish() override {
     int rc = MPI_SUCCESS;
-    if (!pending_.empty()) {
-      if (pollMicros_ != 0) {
-        for (;;) {
-          int done = 0;
-          rc = MPI_Testall(int(pending_.size()), pending_.data(), &done, MPI_STATUSES_IGNORE);
-          if (rc != MPI_SUCCESS || done) break;
-          if (pollMicros_ > 0)
-            sleepBetweenTests();
-          else
-            sched_yield();
+    if (pollMicros_ == 0 && !pending_.empty()) {
+      rc = MPI_Waitall(int(pending_.size()), pending_.data(), MPI_STATUSES_IGNORE);
+    } else if (!pending_.empty()) {
+      using Clock = std::chrono::steady_clock;
+      std::vector<int> completed(pending_.size());
+      auto window = Clock::now();
+      for (;;) {
+        int n = 0;
+        rc = MPI_Testsome(int(pending_.size()), pending_.data(), &n, completed.data(), MPI_STATUSES_IGNORE);
+        if (rc != MPI_SUCCESS || n == MPI_UNDEFINED) break;  // MPI_UNDEFINED: none left
+        if (n > 0) {
+          window = Clock::now();
+          continue;
         }
-      } else {
-        rc = MPI_Waitall(int(pending_.size()), pending_.data(), MPI_STATUSES_IGNORE);
+        if (pollMicros_ < 0 && Clock::now() - window < kSpinWindow)
+          sched_yield();
+        else
+          sleepBetweenTests();
       }
     }
     pending_.clear();
@@ -195,6 +203,9 @@ class MpiCommunicator final : public Communicator {
   // NNC_MPI_POLL_US: unset -1 (sleep kDefaultPollMicros between tests, but yield in finish()),
   // N > 0 (sleep N between tests everywhere), 0 (blocking calls).
   static constexpr int kDefaultPollMicros = 50;
+  // Longer than one step's collectives take once both processes are in them (fashion_cnn's
+  // 1 MB over loopback TCP: about 1 ms idle), short against a step (tens of ms).
+  static constexpr std::chrono::microseconds kSpinWindow{2000};
   int pollMicros_ = [] {
     const char* v = std::getenv("NNC_MPI_POLL_US");
     return v && *v ? std::max(std::atoi(v), 0) : -1;
