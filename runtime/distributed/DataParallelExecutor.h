@@ -29,8 +29,8 @@ enum class OverlapMode { Automatic, On, Off };
 // The fewest bytes reduced per step for which the reduction thread pays (Automatic mode).
 // Overlap hides at most the reduction of the buckets complete before the backward pass ends,
 // about bytes / bandwidth (1 GB/s over loopback TCP: 1 ms a MB), and costs, every step, two
-// hand-overs between threads and a polling thread beside the compute, which on a machine
-// whose cores all compute take a core from it. Measured on 2-core Zen 3 with fashion_cnn,
+// hand-overs between threads and a polling thread beside the compute, which takes processor
+// time from the compute on a machine whose cores all compute. Measured on 2-core Zen 3 with fashion_cnn,
 // 2 processes x 1 thread over TCP (docs/distributed.md, "Choosing overlap"): at 253 KB a step
 // (sufficient factors) reducing after the backward pass was faster; at 13.1 MB (no factors)
 // overlap was.
