@@ -70,7 +70,12 @@ Grads erf(IRBuilder& b, const GradInput& in) {
 NodeId positiveSelect(IRBuilder& b, const GradInput& in, NodeId ifPositive, NodeId otherwise) {
   return b.select(b.greater(operand(in, 0), b.scalar(0)), ifPositive, otherwise);
 }
-Grads relu(IRBuilder& b, const GradInput& in) { return {positiveSelect(b, in, in.grad, b.scalar(0))}; }
+// Tested on the output: relu(x) > 0 exactly when x > 0 (NaN and -0 included), and the output
+// is kept for the next layer anyway, so the pre-activation need not be stored for the
+// backward pass (issue 14: batchnorm's normalisation then writes one tensor, not two).
+Grads relu(IRBuilder& b, const GradInput& in) {
+  return {b.select(b.greater(in.output, b.scalar(0)), in.grad, b.scalar(0))};
+}
 Grads leakyRelu(IRBuilder& b, const GradInput& in) {
   return {positiveSelect(b, in, in.grad, b.mul(in.grad, alphaAttr(in.node)))};
 }

@@ -250,11 +250,8 @@ Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph& inference, const 
   std::optional<LoweredGraph> loweredUpdate;
   if (update) {
     // The update's products (gradients computed from gathered factors, train/SplitStep.h)
-    // run twice as fast unfused as with the optimizer fused into their tiles (fashion_cnn's
-    // 3136 x 1024 x 64: 26 against 53 ms a step on a loaded machine; docs/distributed.md).
-    LoweringOptions updateLowering = lowering;
-    updateLowering.fuseEpilogues = false;
-    auto lu = lowerGraph(*update, model->layout_, updateLowering);
+    // contract over the batch: Fusion.cpp keeps the optimizer out of their tiles.
+    auto lu = lowerGraph(*update, model->layout_, lowering);
     if (!lu) return lu.error();
     loweredUpdate = std::move(*lu);
   }

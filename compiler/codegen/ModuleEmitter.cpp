@@ -6,6 +6,7 @@
 
 #include "compiler/codegen/Emit.h"
 #include "compiler/codegen/MathEmitter.h"
+#include "compiler/codegen/TaskSplit.h"
 #include "compiler/ir/TypedAttrs.h"
 
 namespace nnc::codegen {
@@ -186,13 +187,14 @@ Result<void> emitEntryPoint(llvm::Module& module, const LoweredGraph& lowered, c
     for (size_t i = 0; i < call.frame.size(); ++i)
       b.CreateStore(addressOf.at(call.frame[i]), b.CreateConstInBoundsGEP1_64(ptr, frame, 1 + i));
     Value* n = extent(call.range);
-    bool small = !call.range.batched && !call.work.batched && call.range.k * call.work.k <= chunkWork;
-    if (small) {
+    const TaskSplit split = taskSplit(call.range, call.work, chunkWork);
+    if (split.direct) {
       b.CreateCall(call.fn, {frame, b.getInt64(0), n});
     } else {
-      // grain = ceil(chunkWork / work per iteration), at least 1.
+      // grain = ceil(chunk work / work per iteration), at least 1 (taskGrain).
       Value* work = extent(call.work);
-      Value* grain = b.CreateUDiv(b.CreateAdd(b.getInt64(static_cast<uint64_t>(chunkWork)), b.CreateSub(work, b.getInt64(1))), work);
+      Value* least = b.getInt64(static_cast<uint64_t>(split.chunkWork));
+      Value* grain = b.CreateUDiv(b.CreateAdd(least, b.CreateSub(work, b.getInt64(1))), work);
       b.CreateCall(parallelFor, {call.fn, frame, n, grain});
     }
   }

@@ -57,11 +57,13 @@ std::string describeWeights(training::Executor& exec) {
   return os.str();
 }
 
-// NNC_MPI_OVERLAP=0 reduces after the backward pass (for measuring what overlap gains);
+// NNC_MPI_OVERLAP=0 reduces after the backward pass, =1 while it computes (a reduction
+// thread), unset or `auto` chooses from the bytes a step reduces (overlapPays);
 // NNC_MPI_BUCKET_BYTES=N caps a collective's bytes (default 4 MiB).
 distributed::DataParallelOptions reductionOptions() {
   distributed::DataParallelOptions o;
-  if (const char* v = std::getenv("NNC_MPI_OVERLAP")) o.overlap = std::string(v) != "0";
+  if (const char* v = std::getenv("NNC_MPI_OVERLAP"); v && *v && std::string(v) != "auto")
+    o.overlap = std::string(v) == "0" ? distributed::OverlapMode::Off : distributed::OverlapMode::On;
   if (const char* v = std::getenv("NNC_MPI_BUCKET_BYTES"); v && std::atoll(v) > 0) o.bucketBytes = std::atoll(v);
   return o;
 }
@@ -92,7 +94,7 @@ Result<std::unique_ptr<distributed::DataParallelExecutor>> joinDataParallel(
                               {"the training options", describeOptions(model, plan, start)},
                               {"the starting weights", describeWeights(exec)},
                               {"NNC_MPI_OVERLAP or NNC_MPI_BUCKET_BYTES",
-                               std::to_string(options.overlap) + " " + std::to_string(options.bucketBytes)},
+                               std::to_string(int(options.overlap)) + " " + std::to_string(options.bucketBytes)},
                               {"NNC_MPI_FACTORS", describeFactors(*split)}}));
   return std::make_unique<distributed::DataParallelExecutor>(exec, *split, job.comm(), interrupt, options);
 }
@@ -114,7 +116,7 @@ void reportStepTimes(distributed::DataParallelJob& job, const distributed::DataP
     for (double f : s.readyFraction) os << ' ' << int(100 * f / double(std::max<int64_t>(s.planSteps, 1)) + 0.5) << '%';
     os << " of the forward and backward pass";
   } else {
-    os << "; no overlap";
+    os << "; no overlap (" << exec.overlapOffReason() << ")";
   }
   os << "\n";
   std::cerr << os.str();

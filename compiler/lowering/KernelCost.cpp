@@ -17,31 +17,39 @@ struct Amount {
 constexpr double kElementBytes = 4;  // f32 and i32, every dtype today
 
 // Multiply-adds per output element of a product or convolution (the OutFusable ops), or 0
-// for other ops.
-double macsPerOutput(const Graph& g, const Node& n) {
+// for other ops; `overBatch` when the sum runs over the batch (a weight gradient), so that
+// the count is per sample.
+struct Macs {
+  double perOutput = 0;
+  bool overBatch = false;
+};
+
+Macs macsPerOutput(const Graph& g, const Node& n) {
   auto dim = [&](NodeId id, int fromEnd) {
     const Shape& s = g.type(id).shape;
-    return double(s[s.rank() - size_t(fromEnd)]);
+    return s[s.rank() - size_t(fromEnd)];
   };
-  if (opCategory(n.op) != OpCategory::OutFusable) return 0;
-  if (n.op == OpKind::MatMul)  // a[..., M, K] (or [..., K, M] transposed)
-    return MatMulTransposeAttr::of(n).transA ? dim(n.inputs[0], 2) : dim(n.inputs[0], 1);
+  if (opCategory(n.op) != OpCategory::OutFusable) return {};
+  if (n.op == OpKind::MatMul) {  // a[..., M, K] (or [..., K, M] transposed)
+    int64_t k = MatMulTransposeAttr::of(n).transA ? dim(n.inputs[0], 2) : dim(n.inputs[0], 1);
+    return k == kBatch ? Macs{1, true} : Macs{double(k), false};
+  }
   if (n.op == OpKind::Conv2D) {  // w[kh, kw, C, F]: kh * kw * C per output
     const Shape& w = g.type(n.inputs[1]).shape;
-    return double(w[0] * w[1] * w[2]);
+    return {double(w[0] * w[1] * w[2]), false};
   }
   if (n.op == OpKind::Conv2DGradInput) {  // (dy, w): dx element = sum over kh, kw, F (strided: fewer)
     const Shape& w = g.type(n.inputs[1]).shape;
     double dyElems = 1, dxElems = 1;
     for (int64_t d : g.type(n.inputs[0]).shape.dims) dyElems *= d == kBatch ? 1 : double(d);
     for (int64_t d : n.type.shape.dims) dxElems *= d == kBatch ? 1 : double(d);
-    return double(w[0] * w[1] * w[2] * w[3]) * dyElems / double(w[3]) / dxElems;
+    return {double(w[0] * w[1] * w[2] * w[3]) * dyElems / double(w[3]) / dxElems, false};
   }
-  if (n.op == OpKind::Conv2DGradFilter) {  // (x, dy): dw element = sum over N, OH, OW (per sample here)
+  if (n.op == OpKind::Conv2DGradFilter) {  // (x, dy): dw element = sum over N, OH, OW
     const Shape& dy = g.type(n.inputs[1]).shape;
-    return double(dy[1] * dy[2]);
+    return {double(dy[1] * dy[2]), true};
   }
-  return 0;  // an OutFusable op this table does not know yet: counted as elementwise work
+  return {};  // an OutFusable op this table does not know yet: counted as elementwise work
 }
 
 }  // namespace
@@ -57,16 +65,23 @@ std::vector<KernelCost> kernelCosts(const LoweredGraph& lg) {
     auto append = [&c](const auto&... parts) { ((c.label += parts), ...); };
     append("k", std::to_string(k), " ", opName(root.op));
     for (NodeId e : kern.epilogue) append(" +", opName(g.node(e).op));
-    if (!kern.fused.empty()) append(" (", std::to_string(kern.fused.size()), " fused)");
+    // A multi-output reduce kernel names its sibling reductions (SiblingReductions.h).
+    size_t siblings = 0;
+    if (loweringKind(root.op) == LoweringKind::Reduce)
+      for (NodeId f : kern.fused)
+        if (loweringKind(g.node(f).op) == LoweringKind::Reduce) {
+          append(" &", opName(g.node(f).op));
+          ++siblings;
+        }
+    if (kern.fused.size() > siblings) append(" (", std::to_string(kern.fused.size() - siblings), " fused)");
     Amount flops, bytes;
     const Extent out = elementsOf(root.type.shape);
-    double macs = macsPerOutput(g, root);
-    if (root.op == OpKind::Conv2DGradFilter) {
-      // The sum runs over the batch: per sample, every filter element takes OH * OW products.
+    const Macs m = macsPerOutput(g, root);
+    const double macs = m.perOutput;
+    if (m.overBatch)  // each sample adds its products to every (unbatched) output element
       flops.perSample += 2.0 * macs * double(out.k);
-    } else if (macs > 0) {
+    else if (macs > 0)
       flops.add(out, 2.0 * macs);
-    }
     // Elementwise work runs over the output, a reduction's over its operand.
     const bool reduces = loweringKind(root.op) == LoweringKind::Reduce;
     const Extent space = reduces ? elementsOf(g.type(root.inputs[0]).shape) : out;

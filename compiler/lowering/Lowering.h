@@ -9,7 +9,8 @@
 // claims the elementwise producers that have that same shape:
 //   - inline, when the producer is not an output or update value and has no user outside
 //     the kernel: computed per element and never stored;
-//   - stored (elementwise kernels only), when every user outside the kernel runs after it:
+//   - stored (elementwise kernels, and reductions that keep their operand's first axis),
+//     when every user outside the kernel runs after it:
 //     computed in the same loop and also written out. This is multi-output fusion: an
 //     optimizer's new moment estimates are stored by the loop that computes the new weight,
 //     a pre-activation needed by the backward pass by the loop that applies the activation.
@@ -71,6 +72,10 @@ struct Kernel {
   NodeId root = kNoNode;
   std::vector<NodeId> fused;     // producers computed in root's loop, ascending ids
   std::vector<NodeId> stored;    // the fused producers that are also written to memory
+  // A reduction's kernel may hold in `fused` (and `stored`) sibling reductions: lower sums and
+  // means over the same operand space and axes, accumulated in the same loop
+  // (SiblingReductions.h). Its other stored members are written at their position in the
+  // operand space (only when the reduction keeps the operand's first axis).
   // Elementwise consumers fused into a matmul's or forward convolution's output (ascending
   // ids): applied to each output tile (register block) once its sum is complete. The root
   // is then Inline and the last member (in `stored`, with the members other kernels read)

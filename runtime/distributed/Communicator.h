@@ -34,6 +34,18 @@ class Communicator {
     std::fill(all + (before + mine) * rowFloats, all + total * rowFloats, 0.0f);
     return sum(all, total * rowFloats);
   }
+  // Nonblocking forms, for the collectives that follow the gradient entry (the sums not
+  // overlapped, the gathers of gradient factors, the step's figures): start* begins one and
+  // returns; finish() completes every one started since the last finish(), and the buffers
+  // stay untouched until then. Every process starts the same ones in the same order. In
+  // flight together, their latencies overlap, and the thread that waits in finish() has
+  // nothing else to compute. The defaults run each at once.
+  virtual Result<void> startSum(float* data, int64_t n) { return sum(data, n); }
+  virtual Result<void> startSum(double* data, int64_t n) { return sum(data, n); }
+  virtual Result<void> startGather(float* all, int64_t rowFloats, const std::vector<int64_t>& rows) {
+    return gather(all, rowFloats, rows);
+  }
+  virtual Result<void> finish() { return {}; }
   // Element-wise minimum and maximum over every process of values[0..n).
   virtual Result<void> minMax(const uint64_t* values, uint64_t* mins, uint64_t* maxs, int n) = 0;
   // Whether the calls above may come from a thread other than the one that created the

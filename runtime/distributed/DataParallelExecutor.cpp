@@ -22,7 +22,17 @@ DataParallelExecutor::DataParallelExecutor(training::Executor& inner, SplitStepE
                                            const std::atomic<bool>* localInterrupt, DataParallelOptions options)
     : inner_(inner), split_(split), comm_(comm), localInterrupt_(localInterrupt), options_(options),
       factors_(split.factors()), gathered_(factors_.size()) {
-  if (options_.overlap && comm_.size() > 1 && comm_.serializedThreads()) {
+  const int64_t bytes = reducedBytesPerStep();
+  if (options_.overlap == OverlapMode::Off)
+    overlapOffReason_ = "turned off";
+  else if (comm_.size() < 2)
+    overlapOffReason_ = "one process";
+  else if (!comm_.serializedThreads())
+    overlapOffReason_ = "the communicator allows no thread of its own";
+  else if (options_.overlap == OverlapMode::Automatic && !overlapPays(bytes))
+    overlapOffReason_ = "automatic: " + std::to_string(bytes) + " bytes reduced per step, fewer than the " +
+                        std::to_string(kOverlapMinBytes) + " that pay for a reduction thread";
+  if (overlapOffReason_.empty()) {
     std::vector<std::span<float>> tensors = split_.gradients();
     for (std::span<float> s : split_.statistics()) tensors.push_back(s);
     overlap_ = std::make_unique<OverlappedReduction>(comm_, std::move(tensors), std::max<int64_t>(options_.bucketBytes / 4, 1));
@@ -65,7 +75,8 @@ Result<void> DataParallelExecutor::averageTensors(std::vector<std::span<float>> 
       end = tensors[j].data() + tensors[j].size();
       ++j;
     }
-    for (float* p = begin; p < end; p += bucketFloats) NNC_TRY(comm_.sum(p, std::min<int64_t>(bucketFloats, end - p)));
+    for (float* p = begin; p < end; p += bucketFloats)
+      NNC_TRY(comm_.startSum(p, std::min<int64_t>(bucketFloats, end - p)));
     i = j;
   }
   return {};
@@ -87,17 +98,21 @@ Result<void> DataParallelExecutor::gatherFactors(int64_t batch, int64_t rows, fl
       float* mine = all.data() + first * width;
       for (size_t k = 0; k < local.size(); ++k) mine[k] = local[k] * scale;
     }
-    NNC_TRY(comm_.gather(all.data(), width, shares));
+    NNC_TRY(comm_.startGather(all.data(), width, shares));
     times_.factorBytes += rows * width * 4;
   }
   return {};
 }
 
-Result<training::BatchResult> DataParallelExecutor::sumResults(const training::BatchResult& local, int64_t rows,
-                                                               int64_t batch) {
+void DataParallelExecutor::localFigures(const training::BatchResult& local, int64_t rows, double figures[4]) const {
   bool stop = localInterrupt_ && localInterrupt_->load();
-  double figures[4] = {local.loss * double(rows), double(local.correct), double(local.counted), stop ? 1.0 : 0.0};
-  NNC_TRY(comm_.sum(figures, 4));
+  figures[0] = local.loss * double(rows);
+  figures[1] = double(local.correct);
+  figures[2] = double(local.counted);
+  figures[3] = stop ? 1.0 : 0.0;
+}
+
+training::BatchResult DataParallelExecutor::globalResult(const double figures[4], int64_t batch) {
   if (figures[3] > 0) globalInterrupt_.store(true);
   training::BatchResult r;
   r.loss = figures[0] / double(batch);
@@ -131,7 +146,8 @@ Result<training::BatchResult> DataParallelExecutor::gradientHalf(std::span<const
     NNC_TRY(averageTensors(split_.gradients(), weight));
     NNC_TRY(averageTensors(split_.statistics(), weight));
   }
-  // On the entry's thread, after the reduction thread's last collective of the step.
+  // On the entry's thread, after the reduction thread's last collective of the step; the
+  // caller finishes them.
   NNC_TRY(gatherFactors(batch, rows, weight));
   return local;
 }
@@ -144,8 +160,12 @@ Result<training::BatchResult> DataParallelExecutor::trainStep(std::span<const vo
   auto [first, rows] = shareOf(batch, comm_.rank(), comm_.size());
   Result<training::BatchResult> local = gradientHalf(inputs, batch, lr, step, first, rows);
   if (!local) return local.error();
-  Result<training::BatchResult> global = sumResults(*local, rows, batch);
-  if (!global) return global;
+  // The step's figures travel with the sums and gathers still in flight: one wait for all.
+  double figures[4];
+  localFigures(*local, rows, figures);
+  NNC_TRY(comm_.startSum(figures, 4));
+  NNC_TRY(comm_.finish());
+  training::BatchResult global = globalResult(figures, batch);
   auto t2 = Clock::now();
   std::vector<const float*> factors;
   for (const std::vector<float>& f : gathered_) factors.push_back(f.data());
@@ -169,7 +189,10 @@ Result<training::BatchResult> DataParallelExecutor::evaluate(std::span<const voi
     if (!r) return r.error();
     local = std::move(*r);
   }
-  return sumResults(local, rows, batch);
+  double figures[4];
+  localFigures(local, rows, figures);
+  NNC_TRY(comm_.sum(figures, 4));
+  return globalResult(figures, batch);
 }
 
 int64_t DataParallelExecutor::reducedBytesPerStep() const {

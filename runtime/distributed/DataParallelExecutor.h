@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "runtime/distributed/Communicator.h"
@@ -20,10 +21,24 @@ namespace nnc::distributed {
 // Rows [first, first + count) of a batch of `batch` rows for process `rank` of `size`.
 std::pair<int64_t, int64_t> shareOf(int64_t batch, int rank, int size);
 
+// Whether gradients are reduced by a thread of their own while the backward pass computes
+// (OverlappedReduction.h) or after it: On, Off, or chosen from the bytes a step reduces
+// (overlapPays). On needs a communicator that allows a thread of its own.
+enum class OverlapMode { Automatic, On, Off };
+
+// The fewest bytes reduced per step for which the reduction thread pays (Automatic mode).
+// Overlap hides at most the reduction of the buckets complete before the backward pass ends,
+// about bytes / bandwidth (1 GB/s over loopback TCP: 1 ms a MB), and costs, every step, two
+// hand-overs between threads and a polling thread beside the compute, which takes processor
+// time from the compute on a machine whose cores all compute. Measured on 2-core Zen 3 with fashion_cnn,
+// 2 processes x 1 thread over TCP (docs/distributed.md, "Choosing overlap"): at 253 KB a step
+// (sufficient factors) reducing after the backward pass was faster; at 13.1 MB (no factors)
+// overlap was.
+inline constexpr int64_t kOverlapMinBytes = int64_t(4) << 20;
+inline bool overlapPays(int64_t reducedBytesPerStep) { return reducedBytesPerStep >= kOverlapMinBytes; }
+
 struct DataParallelOptions {
-  // Reduce gradients while the backward pass computes (OverlappedReduction.h), when the
-  // communicator allows a thread of its own; otherwise, or when false, after it.
-  bool overlap = true;
+  OverlapMode overlap = OverlapMode::Automatic;
   // The most bytes one collective sums (Horovod's fusion buffer, DDP's bucket_cap_mb). Small
   // enough that a model's last layers make buckets of their own, complete early in the
   // backward pass (fashion_cnn: output layer, dense layer, convolutions); large enough that
@@ -68,6 +83,8 @@ class DataParallelExecutor final : public training::Executor {
   const StepTimes& stepTimes() const { return times_; }
   // With overlap: the buckets and how many were reduced while the backward pass computed.
   const OverlappedReduction* overlap() const { return overlap_.get(); }
+  // Why there is no overlap (empty with overlap): for NNC_MPI_PROFILE.
+  const std::string& overlapOffReason() const { return overlapOffReason_; }
   // Bytes each process sends into the gradient sums per step (the scaling model's numerator;
   // gradient factors are counted apart, in StepTimes::factorBytes).
   int64_t reducedBytesPerStep() const;
@@ -75,11 +92,13 @@ class DataParallelExecutor final : public training::Executor {
 
  private:
   std::vector<const void*> rowsFrom(std::span<const void* const> inputs, int64_t first) const;
-  // Sums {loss * rows, correct, counted, interrupt} and returns the global batch's figures.
-  Result<training::BatchResult> sumResults(const training::BatchResult& local, int64_t rows, int64_t batch);
+  // {loss * rows, correct, counted, interrupt}: summed over processes, the global batch's.
+  void localFigures(const training::BatchResult& local, int64_t rows, double figures[4]) const;
+  training::BatchResult globalResult(const double figures[4], int64_t batch);
+  // Scales the tensors by `weight` and starts summing them (Communicator::finish ends it).
   Result<void> averageTensors(std::vector<std::span<float>> tensors, float weight);
-  // Every process's rows of the gradient factors (SplitStepExecutor::factors), in global row
-  // order, this process's weighted ones scaled by `weight`.
+  // Starts gathering every process's rows of the gradient factors (SplitStepExecutor::factors),
+  // in global row order, this process's weighted ones scaled by `weight`.
   Result<void> gatherFactors(int64_t batch, int64_t rows, float weight);
   Result<training::BatchResult> gradientHalf(std::span<const void* const> inputs, int64_t batch, float lr, float step,
                                              int64_t first, int64_t rows);
@@ -91,6 +110,7 @@ class DataParallelExecutor final : public training::Executor {
   std::atomic<bool> globalInterrupt_{false};
   DataParallelOptions options_;
   std::unique_ptr<OverlappedReduction> overlap_;
+  std::string overlapOffReason_;
   StepTimes times_;
   std::vector<GradientFactor> factors_;
   std::vector<std::vector<float>> gathered_;  // per factor: the global batch's rows

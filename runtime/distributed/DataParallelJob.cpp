@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <iostream>
+#include <string>
 
 #include "runtime/distributed/MpiLoader.h"
 
@@ -44,8 +45,11 @@ int DataParallelJob::fail(const std::string& message, bool everyProcess) {
     if (isRoot()) std::cerr << "nnc: error: " << message << std::endl;
     return 1;
   }
-  std::cerr << "nnc: error: process " << comm_->rank() << " of " << comm_->size() << ": " << message
-            << " (this ends every process of the job)" << std::endl;
+  // One write: std::cerr flushes after every <<, and mpirun's abort banner, forwarded on the
+  // same stream, could otherwise land in the middle of the line.
+  std::string line = "nnc: error: process " + std::to_string(comm_->rank()) + " of " + std::to_string(comm_->size()) +
+                     ": " + message + " (this ends every process of the job)\n";
+  std::cerr << line << std::flush;
   comm_->abortJob(1);
   return 1;  // not reached: abortJob ends the process
 }

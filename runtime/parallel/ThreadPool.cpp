@@ -146,11 +146,16 @@ void ThreadPool::parallelFor(nnc_parallel_body body, void* ctx, int64_t n, int64
   n_ = n;
   done_.store(0, std::memory_order_relaxed);
   uint32_t gen = generation_.load(std::memory_order_relaxed) + 1;
-  claim_.store(packClaim(gen, static_cast<uint32_t>(chunks), 0), std::memory_order_seq_cst);
+  // Piece 0 is the caller's, claimed before the region is published (see the header).
+  claim_.store(packClaim(gen, static_cast<uint32_t>(chunks), 1), std::memory_order_seq_cst);
   generation_.store(gen, std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
 
-  runPieces(gen);  // the caller works too, and takes over pieces no worker has claimed
+  int64_t begin, end;
+  chunkRange(n, chunks, 0, &begin, &end);
+  body(ctx, begin, end);
+  done_.fetch_add(1, std::memory_order_seq_cst);
+  runPieces(gen);  // then any piece no worker has claimed yet
 
   int finished = done_.load(std::memory_order_acquire);
   for (int i = 0; finished != chunks && i < kSpinIterations; ++i) {

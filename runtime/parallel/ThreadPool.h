@@ -3,10 +3,15 @@
 //
 // A region splits [0, n) into `chunks` contiguous pieces: a pure function of n, grain and the
 // thread count, so every run does the same arithmetic on the same pieces (bit-reproducible).
-// Which thread runs which piece is decided at run time: the calling thread and the workers
-// claim pieces from a shared counter. A worker that is slow to wake (a busy machine) costs
-// nothing: the caller claims its pieces itself and never waits for a thread that has not
-// started one. Workers spin briefly after each region, then sleep on a futex, so back-to-back
+// Which thread runs which piece is decided at run time: the calling thread always runs piece 0
+// (claimed before the region is published), and the workers claim the others from a shared
+// counter. So on 2 threads, consecutive regions over the same rows give each thread the same
+// rows every time (unless the worker is late and the caller takes its piece too): a region
+// reads what the same core wrote in the region before, from its own cache. When the caller
+// raced the worker for the first piece, the worker won it a quarter to all of the time on the
+// 2-core VM, and every such region moved half of its operands between the cores' caches.
+// A worker that is slow to wake (a busy machine) costs nothing: the caller claims its pieces
+// itself and never waits for a thread that has not started one. Workers spin briefly after each region, then sleep on a futex, so back-to-back
 // regions (the kernels of one training step) cost a few microseconds while an idle pool
 // costs nothing.
 #include <atomic>

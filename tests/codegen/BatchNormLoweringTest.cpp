@@ -2,7 +2,9 @@
 // are two independent per-channel sums in each direction (ModeLowering's y = d * scale +
 // shift form) instead of the textbook form's seven, and every sum over the full-size tensor
 // runs per sample (IRBuilder::reduce), so it is split across threads along the samples. The
-// lowered graph is checked here; TrainStepTest checks the numbers against the interpreter.
+// two sums of each direction are siblings (SiblingReductions.h): one kernel reads the tensor
+// once for both. The lowered graph is checked here; TrainStepTest checks the numbers against
+// the interpreter.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -42,23 +44,52 @@ TEST(BatchNormLowering, TwoPerSampleSumsInEachDirection) {
   auto lg = lowerGraph(*g, *layout);
   ASSERT_TRUE(lg.ok()) << lg.error().message;
   const Shape full{kBatch, 8, 8, 16};
-  int fullSums = 0, perSample = 0, batchSums = 0;
+  int fullSums = 0, perSample = 0, batchSums = 0, fullKernels = 0, batchKernels = 0;
   for (const Kernel& k : lg->kernels) {
-    const Node& root = g->node(k.root);
-    if (loweringKind(root.op) != LoweringKind::Reduce) continue;
-    const Shape& operand = g->type(root.inputs[0]).shape;
-    std::vector<int64_t> axes = AxesAttr::of(root).axes;
-    if (operand == full) {
-      ++fullSums;
-      // Per sample: the batch axis is kept, so the threads split the samples.
-      perSample += std::find(axes.begin(), axes.end(), 0) == axes.end();
+    std::vector<NodeId> sums{k.root};
+    for (NodeId f : k.fused)
+      if (loweringKind(g->node(f).op) == LoweringKind::Reduce) sums.push_back(f);
+    bool overFull = false, overBatch = false;
+    for (NodeId s : sums) {
+      const Node& sum = g->node(s);
+      if (loweringKind(sum.op) != LoweringKind::Reduce) continue;
+      const Shape& operand = g->type(sum.inputs[0]).shape;
+      std::vector<int64_t> axes = AxesAttr::of(sum).axes;
+      if (operand == full) {
+        ++fullSums;
+        overFull = true;
+        // Per sample: the batch axis is kept, so the threads split the samples.
+        perSample += std::find(axes.begin(), axes.end(), 0) == axes.end();
+      }
+      if (operand == Shape{kBatch, 16}) {
+        ++batchSums;
+        overBatch = true;
+      }
     }
-    if (operand == Shape{kBatch, 16}) ++batchSums;
+    fullKernels += overFull;
+    batchKernels += overBatch;
   }
   // Forward: E[d] and E[d^2]; backward: sum(dy) and sum(dy * d) (the textbook form: 7).
   EXPECT_EQ(fullSums, 4) << describeKernels(*lg);
   EXPECT_EQ(perSample, 4) << describeKernels(*lg);
   EXPECT_EQ(batchSums, 4) << describeKernels(*lg);
+  // One kernel reads the tensor for both sums of a direction.
+  EXPECT_EQ(fullKernels, 2) << describeKernels(*lg);
+  EXPECT_EQ(batchKernels, 2) << describeKernels(*lg);
+  // The forward sums read d = conv - running mean, which the convolution's epilogue stores:
+  // they do not take d's computation from it (that would write and read the product too).
+  int convEpilogues = 0;
+  for (const Kernel& k : lg->kernels) convEpilogues += g->node(k.root).op == OpKind::Conv2D && !k.epilogue.empty();
+  EXPECT_EQ(convEpilogues, 1) << describeKernels(*lg);
+  // The normalisation and ReLU write one tensor: relu's gradient tests relu's output, so the
+  // normalised pre-activation is not stored for the backward pass.
+  int reluKernels = 0;
+  for (const Kernel& k : lg->kernels)
+    if (g->node(k.root).op == OpKind::Relu) {
+      ++reluKernels;
+      EXPECT_TRUE(k.stored.empty()) << describeKernels(*lg);
+    }
+  EXPECT_EQ(reluKernels, 1) << describeKernels(*lg);
 }
 
 }  // namespace

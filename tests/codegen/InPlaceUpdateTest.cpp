@@ -55,7 +55,9 @@ TEST(InPlaceUpdate, ALaterReaderOfTheOldValueKeepsTheCopy) {
   Momentum m;
   m.addUpdates();
   NodeId s = op(m.g, OpKind::ReduceSum, {m.w}, {{"axes", std::vector<int64_t>{0, 1}}, {"keepdims", int64_t(0)}});
-  NodeId late = op(m.g, OpKind::Add, {s, op(m.g, OpKind::ReduceSum, {m.w2}, {{"axes", std::vector<int64_t>{0, 1}}, {"keepdims", int64_t(0)}})});
+  NodeId late =
+      op(m.g, OpKind::Add,
+         {s, op(m.g, OpKind::ReduceSum, {m.w2}, {{"axes", std::vector<int64_t>{0, 1}}, {"keepdims", int64_t(0)}})});
   m.g.outputs.push_back({"late", late});
   LoweredGraph lg = lowerOrFail(m.g);
   int updateKernel = lg.kernelOf[static_cast<size_t>(m.w2)];
@@ -102,14 +104,15 @@ TEST(InPlaceUpdate, AnotherUpdateReadingTheTargetKeepsTheCopy) {
   EXPECT_FALSE(writesInPlace(lg, g.updates[0])) << describeKernels(lg);
 }
 
-// Momentum SGD whose gradient is a product, grad = x^T dy [in, out]: the update becomes the
-// matmul's epilogue, with w' its last member.
+// Momentum SGD whose gradient is a product, grad = x^T dy [in, out], contracted over k rows:
+// the update becomes the matmul's epilogue, with w' its last member, unless k is the batch
+// (then the optimizer streams apart, Fusion.cpp streamsTooMuchForProduct).
 struct MatmulMomentum {
   Graph g;
   NodeId lr, grad, b2, w2;
-  MatmulMomentum(int64_t in, int64_t out) {
-    NodeId x = input(g, "x", DType::F32, {kBatch, in});
-    NodeId dy = input(g, "dy", DType::F32, {kBatch, out});
+  MatmulMomentum(int64_t in, int64_t out, int64_t k) {
+    NodeId x = input(g, "x", DType::F32, {k, in});
+    NodeId dy = input(g, "dy", DType::F32, {k, out});
     NodeId w = param(g, "w", {in, out});
     NodeId b = g.addLeaf(OpKind::State, "w/sgd.momentum", TensorType{DType::F32, Shape{in, out}});
     lr = g.addLeaf(OpKind::Hyper, "lr", TensorType{DType::F32, Shape{}});
@@ -124,7 +127,7 @@ struct MatmulMomentum {
 TEST(InPlaceUpdate, MatmulEpilogueWritesIntoTheStateAndKeepsItsSumsApart) {
   // w' normally holds the product's partial sums while K accumulates: written in place, it
   // would overwrite w before the epilogue reads it, so the product gets a buffer of its own.
-  MatmulMomentum mm(16, 8);
+  MatmulMomentum mm(16, 8, 12);
   LoweredGraph lg = lowerOrFail(mm.g);
   ASSERT_EQ(lg.kernels.size(), 1u) << describeKernels(lg);
   ASSERT_FALSE(lg.kernels[0].epilogue.empty()) << describeKernels(lg);
@@ -135,42 +138,69 @@ TEST(InPlaceUpdate, MatmulEpilogueWritesIntoTheStateAndKeepsItsSumsApart) {
   EXPECT_EQ(lg.storage[static_cast<size_t>(mm.grad)].kind, StorageKind::Arena);
 }
 
+TEST(InPlaceUpdate, AWeightGradientOverTheBatchLeavesAStatefulOptimizerApart) {
+  // A product contracted over the batch does 2*batch FLOPs per element: momentum SGD (w and
+  // its velocity, read and written) streams apart from it; plain SGD (w alone) stays fused.
+  MatmulMomentum mm(16, 8, kBatch);
+  LoweredGraph lg = lowerOrFail(mm.g);
+  ASSERT_EQ(lg.kernels.size(), 2u) << describeKernels(lg);
+  for (const Kernel& k : lg.kernels) EXPECT_TRUE(k.epilogue.empty()) << describeKernels(lg);
+  EXPECT_TRUE(writesInPlace(lg, mm.g.updates[0]));
+  EXPECT_TRUE(writesInPlace(lg, mm.g.updates[1]));
+
+  Graph g;
+  NodeId x = input(g, "x", DType::F32, {kBatch, 16});
+  NodeId dy = input(g, "dy", DType::F32, {kBatch, 8});
+  NodeId w = param(g, "w", {16, 8});
+  NodeId lr = g.addLeaf(OpKind::Hyper, "lr", TensorType{DType::F32, Shape{}});
+  NodeId grad = op(g, OpKind::MatMul, {x, dy}, {{"transpose_a", int64_t(1)}});
+  NodeId w2 = op(g, OpKind::Sub, {w, op(g, OpKind::Mul, {lr, grad})});
+  g.updates.push_back({w, w2});
+  LoweredGraph plain = lowerOrFail(g);
+  ASSERT_EQ(plain.kernels.size(), 1u) << describeKernels(plain);
+  EXPECT_EQ(plain.kernels[0].epilogue.back(), w2);
+}
+
 TEST(InPlaceUpdate, MatmulEpilogueUpdateMatchesTheInterpreterAcrossKBlocks) {
-  // The same update compiled: a batch of 600 makes K span several K blocks, so partial sums
-  // go to memory between them. w and its momentum after one step must match the interpreter.
-  MatmulMomentum mm(24, 20);
-  Graph& g = mm.g;
-  g.loss = op(g, OpKind::ReduceSum, {g.findLeaf(OpKind::Input, "dy")}, {{"axes", std::vector<int64_t>{0, 1}}, {"keepdims", int64_t(0)}});
-  Graph inference;
-  NodeId ix = input(inference, "x", DType::F32, {kBatch, 24});
-  inference.outputs.push_back({"y", op(inference, OpKind::MatMul, {ix, param(inference, "w", {24, 20})})});
-  auto compiled = jitCompile(inference, &g);
-  ASSERT_TRUE(compiled.ok()) << compiled.error().message;
-  CompiledModel& m = **compiled;
-  for (int64_t batch : {3, 600}) {
-    for (int threads : {1, 2}) {
-      ThreadsScope ts(threads);
-      std::mt19937_64 rng(static_cast<uint64_t>(batch));
-      Leaves l = makeLeaves(g, m, batch, rng);  // the state (and inference inputs, unused here)
-      std::vector<HostTensor> hostInputs;
-      for (const TensorSpec& s : m.training()->inputs) {
-        Tensor t = randomTensor(s.type, batch, Range{}, rng);
-        l.values[g.findLeaf(OpKind::Input, s.name)] = t;
-        hostInputs.push_back(toHost(t));
-      }
-      std::vector<const void*> in;
-      for (HostTensor& h : hostInputs) in.push_back(h.data());
-      l.values[mm.lr] = Tensor::scalar(0.05);
-      auto want = interpret(g, l.values, {mm.w2, mm.b2}, Precision::F32);
-      ASSERT_TRUE(want.ok()) << want.error().message;
-      float loss = 0;
-      auto ok = m.trainStep(in, batch, 0.05f, 0.0f, &loss);
-      ASSERT_TRUE(ok.ok()) << ok.error().message;
-      for (auto [name, k] : {std::pair<const char*, size_t>{"w", 0}, {"w/sgd.momentum", 1}}) {
-        std::span<float> got = m.tensor(name);
-        HostTensor h;
-        h.f.assign(got.begin(), got.end());
-        EXPECT_TRUE(closeTo((*want)[k], h)) << name << " batch " << batch << " threads " << threads;
+  // The same update compiled: a K of 600 spans several K blocks, so partial sums go to memory
+  // between them. w and its momentum after one step must match the interpreter, with the
+  // optimizer as the product's epilogue (fixed K) and as its own pass (K the batch).
+  for (int64_t kRows : {int64_t(600), kBatch}) {
+    MatmulMomentum mm(24, 20, kRows);
+    Graph& g = mm.g;
+    g.loss = op(g, OpKind::ReduceSum, {g.findLeaf(OpKind::Input, "dy")},
+                {{"axes", std::vector<int64_t>{0, 1}}, {"keepdims", int64_t(0)}});
+    Graph inference;
+    NodeId ix = input(inference, "x", DType::F32, {kBatch, 24});
+    inference.outputs.push_back({"y", op(inference, OpKind::MatMul, {ix, param(inference, "w", {24, 20})})});
+    auto compiled = jitCompile(inference, &g);
+    ASSERT_TRUE(compiled.ok()) << compiled.error().message;
+    CompiledModel& m = **compiled;
+    for (int64_t batch : {3, 600}) {
+      for (int threads : {1, 2}) {
+        ThreadsScope ts(threads);
+        std::mt19937_64 rng(static_cast<uint64_t>(batch));
+        Leaves l = makeLeaves(g, m, batch, rng);  // the state (and inference inputs, unused here)
+        std::vector<HostTensor> hostInputs;
+        for (const TensorSpec& s : m.training()->inputs) {
+          Tensor t = randomTensor(s.type, batch, Range{}, rng);
+          l.values[g.findLeaf(OpKind::Input, s.name)] = t;
+          hostInputs.push_back(toHost(t));
+        }
+        std::vector<const void*> in;
+        for (HostTensor& h : hostInputs) in.push_back(h.data());
+        l.values[mm.lr] = Tensor::scalar(0.05);
+        auto want = interpret(g, l.values, {mm.w2, mm.b2}, Precision::F32);
+        ASSERT_TRUE(want.ok()) << want.error().message;
+        float loss = 0;
+        auto ok = m.trainStep(in, batch, 0.05f, 0.0f, &loss);
+        ASSERT_TRUE(ok.ok()) << ok.error().message;
+        for (auto [name, k] : {std::pair<const char*, size_t>{"w", 0}, {"w/sgd.momentum", 1}}) {
+          std::span<float> got = m.tensor(name);
+          HostTensor h;
+          h.f.assign(got.begin(), got.end());
+          EXPECT_TRUE(closeTo((*want)[k], h)) << name << " k " << kRows << " batch " << batch << " threads " << threads;
+        }
       }
     }
   }

@@ -144,6 +144,34 @@ TEST(ParallelFor, ThreadCountChangesAndDefault) {
   }
 }
 
+// The calling thread runs piece 0 of every region (the piece whose rows it ran in the region
+// before), whatever the workers are doing: consecutive kernels split over the same rows keep
+// those rows in one core's cache. The other pieces may run on any thread.
+struct FirstPieceOwners {
+  std::thread::id caller;
+  std::atomic<int> zeroOnCaller{0}, zeroElsewhere{0}, pieces{0};
+};
+
+void recordFirstPieceOwner(void* ctx, int64_t begin, int64_t /*end*/) {
+  auto* o = static_cast<FirstPieceOwners*>(ctx);
+  o->pieces.fetch_add(1);
+  if (begin != 0) return;
+  (std::this_thread::get_id() == o->caller ? o->zeroOnCaller : o->zeroElsewhere).fetch_add(1);
+}
+
+TEST(ParallelFor, TheCallerAlwaysRunsTheFirstPiece) {
+  for (int threads : {2, 3}) {
+    ThreadsScope ts(threads);
+    FirstPieceOwners o;
+    o.caller = std::this_thread::get_id();
+    const int regions = 3000;
+    for (int r = 0; r < regions; ++r) nnc_parallel_for(recordFirstPieceOwner, &o, 2 * threads, 1);
+    EXPECT_EQ(o.zeroOnCaller.load(), regions) << threads << " threads";
+    EXPECT_EQ(o.zeroElsewhere.load(), 0) << threads << " threads";
+    EXPECT_EQ(o.pieces.load(), regions * threads);  // one piece per thread: n / grain > threads
+  }
+}
+
 TEST(ParallelFor, NullBodyAndEmptyRangesAreHarmless) {
   EXPECT_EQ(nnc_parallel_for(nullptr, nullptr, 100, 1), 0);
   EXPECT_EQ(nnc_parallel_for(addOne, nullptr, 0, 1), 0);

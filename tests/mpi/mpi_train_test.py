@@ -15,14 +15,16 @@ as between machines. Standard library only. One case per ctest entry:
                   with an error naming what differs; a process failing alone ends the job
   host_api        a host program owning MPI trains through TrainerOptions::mpiCommunicator:
                   2 processes equal 1 to 1e-3 (tests/mpi/host_trainer.cpp)
-  overlap         with small buckets (NNC_MPI_BUCKET_BYTES), every process reports buckets
+  overlap         overlap forced on (NNC_MPI_OVERLAP=1) with small buckets
+                  (NNC_MPI_BUCKET_BYTES), every process reports buckets
                   reduced while its backward pass computed (NNC_MPI_PROFILE), and the weights
                   equal, bit for bit, those of the same job reducing after the backward pass
                   (NNC_MPI_OVERLAP=0) and, to 1e-3, one process's
   factors         a 64 -> 64 dense layer's weight gradient travels as its factors (the
                   layer's inputs and output gradients, MPI_Allgatherv) and the 64 -> 3 output
                   layer's whole (NNC_MPI_PROFILE): one step of 23 rows split 11/12 equals one
-                  process to 1e-6, 2 epochs of batches 9, 9, 5 to 1e-3
+                  process to 1e-6, 2 epochs of batches 9, 9, 5 to 1e-3; with so few bytes
+                  reduced a step, the reduction runs after the backward pass (automatic choice)
 """
 import json, os, random, re, signal, struct, subprocess, sys, time
 
@@ -248,7 +250,8 @@ elif CASE == 'overlap':
     overlapped = os.path.join(WORK, 'overlapped.safetensors')
     after = os.path.join(WORK, 'after.safetensors')
     common = [NNC, model, 'train', '--data', data, '--threads', '1']
-    env = ['-x', 'NNC_MPI_PROFILE=1', '-x', 'NNC_MPI_BUCKET_BYTES=256']
+    # Forced on: this model's 1.4 KB a step are far fewer than the automatic choice's threshold.
+    env = ['-x', 'NNC_MPI_PROFILE=1', '-x', 'NNC_MPI_BUCKET_BYTES=256', '-x', 'NNC_MPI_OVERLAP=1']
     p = run(MPI + ['-np', '2'] + env + common + ['--save', overlapped])
     if p.returncode != 0:
         fail('mpirun -np 2 with overlap failed')
@@ -283,6 +286,10 @@ elif CASE == 'factors':
     for reduced, gathered, factors in reports:
         if int(reduced) != 4 * (64 + 192 + 3) or int(factors) != 2 or int(gathered) not in (11 * 128 * 4, 12 * 128 * 4):
             fail('the dense layer\'s weight gradient did not travel as its factors alone: %s' % (reports,))
+    # 1,036 bytes a step: too few for a reduction thread to pay, so the automatic choice
+    # (NNC_MPI_OVERLAP unset) reduces after the backward pass.
+    if len(re.findall(r'no overlap \(automatic: 1036 bytes reduced per step', p.stderr)) != 2:
+        fail('the automatic choice did not turn the overlap off for 1,036 bytes a step')
     make_model('wide.nn', units=64, batch=9, epochs=2, features=64)
     one, two, _, _ = train_pair(path, data)
     compare(one, two, 1e-3)

@@ -82,6 +82,14 @@ class FusedLoop {
 
   void setOutput(Access out) { out_ = std::move(out); }
 
+  // A value written at `strides` over the loop dims besides the output (a producer a reduce
+  // kernel stores, at its position in the operand space): returns its access index, whose
+  // offset is Position::offsets[index + 1].
+  int addWrite(NodeId node, std::vector<int64_t> strides) {
+    accesses_.push_back(Access{node, 0, std::move(strides)});
+    return static_cast<int>(accesses_.size()) - 1;
+  }
+
   // Drops size-1 dims and merges neighbours every access walks contiguously.
   void coalesce() {
     std::vector<Access*> all{&out_};
@@ -352,6 +360,10 @@ Result<void> emitFusedKernel(KernelContext& kc) {
 // A reduction: loops over the operand in its own order, accumulating into the output
 // (stride 0 along reduced dims). The parallel range is the outermost kept dimension, so every
 // output element is accumulated by one thread in one fixed order whatever the thread count.
+// A multi-output reduce kernel (SiblingReductions.h) accumulates its sibling reductions, the
+// Reduce members of `fused`, in the same loop: they share the operand space, the axes and so
+// the output layout, and each reads its own operand from the members' values at the position.
+// Elementwise members in `stored` are written at their position in the operand space.
 Result<void> emitReduceKernel(KernelContext& kc) {
   const Graph& g = kc.graph();
   NodeId root = kc.kernel.root;
@@ -360,6 +372,12 @@ Result<void> emitReduceKernel(KernelContext& kc) {
   const Shape& space = g.type(operand).shape;
   DType dt = rn.type.dtype;
   bool isMax = rn.op == OpKind::ReduceMax;
+  std::vector<NodeId> roots{root}, writes;
+  for (NodeId f : kc.kernel.fused)
+    if (loweringKind(g.node(f).op) == LoweringKind::Reduce) roots.push_back(f);
+  for (NodeId s : kc.kernel.stored)
+    if (loweringKind(g.node(s).op) != LoweringKind::Reduce) writes.push_back(s);
+  const size_t nr = roots.size();
 
   std::vector<bool> reduced(space.rank(), false);
   for (int64_t a : AxesAttr::of(rn).axes) {
@@ -380,6 +398,8 @@ Result<void> emitReduceKernel(KernelContext& kc) {
   FusedLoop fl(kc, space);
   fl.addMember(root);  // registers the operand's source
   for (NodeId f : kc.kernel.fused) fl.addMember(f);
+  std::vector<int> writeAccess;
+  for (NodeId w : writes) writeAccess.push_back(fl.addWrite(w, rowMajorStrides(space)));
   fl.setOutput(Access{root, 0, outStrides});
   fl.coalesce();
 
@@ -415,6 +435,11 @@ Result<void> emitReduceKernel(KernelContext& kc) {
     Value* beats = b.CreateOr(b.CreateFCmpOGT(v, acc), b.CreateAnd(b.CreateFCmpUNO(v, v), b.CreateFCmpORD(acc, acc)));
     return b.CreateSelect(beats, v, acc);
   };
+  // The stored producers' values at the current position (after beginElement).
+  auto writeProducers = [&](const std::vector<Value*>& offs) {
+    for (size_t i = 0; i < writes.size(); ++i)
+      tb.store(writes[i], offs[static_cast<size_t>(writeAccess[i]) + 1], fl.value(tb, writes[i]));
+  };
   Value* lo = parallel >= 0 ? tb.begin() : tb.i64(0);
   Value* hi = parallel >= 0 ? tb.end() : tb.i64(1);
   std::vector<Value*> base = fl.baseOffsets(tb);
@@ -422,13 +447,16 @@ Result<void> emitReduceKernel(KernelContext& kc) {
 
   // 1. Identity into this chunk's outputs.
   std::vector<Value*> baseAll = base;
-  fl.nest(tb, 0, notKept, parallel, lo, hi, baseAll, [&](const std::vector<Value*>& o) { tb.store(root, o[0], identity); });
+  fl.nest(tb, 0, notKept, parallel, lo, hi, baseAll, [&](const std::vector<Value*>& o) {
+    for (NodeId r : roots) tb.store(r, o[0], identity);
+  });
 
   // 2. Accumulate. When the innermost dim is reduced, its loop keeps the sum in a register.
   bool innerReduced = isReduced[nd - 1];
   std::vector<bool> outerSkip(nd, false);
   if (innerReduced) outerSkip[nd - 1] = true;
-  llvm::AllocaInst* acc = tb.local(et, "acc");
+  std::vector<llvm::AllocaInst*> acc;
+  for (size_t i = 0; i < nr; ++i) acc.push_back(tb.local(et, "acc"));
   // Per-channel sums ([reduced rows, kept channels], f32 sums: batch-norm statistics): a
   // thread's channels go in blocks of vectors, each block's sums held in registers
   // (one accumulator per channel, which the SLP vectoriser packs into a vector) while the
@@ -444,35 +472,49 @@ Result<void> emitReduceKernel(KernelContext& kc) {
     const size_t rowDim = nd - 2, chanDim = nd - 1;
     auto channelBlocks = [&](const std::vector<Value*>& at, Value* cLo, Value* cHi) {
       auto block = [&](Value* c0, int channels) {
+        // sums[r * channels + j]: sibling r's sum of channel c0 + j.
         std::vector<llvm::AllocaInst*> sums;
         std::vector<Value*> outAt;
         for (int j = 0; j < channels; ++j) {
           Value* c = tb.add(c0, tb.i64(j));
           outAt.push_back(tb.mulAdd(c, fl.strideOf(0, chanDim), at[0]));
-          sums.push_back(tb.local(et, "sum"));
-          b.CreateStore(tb.load(root, outAt.back()), sums.back());
         }
-        tb.loop(tb.i64(0), tb.extent(dims[rowDim]), [&](Value* r) {
+        for (NodeId r : roots)
+          for (int j = 0; j < channels; ++j) {
+            sums.push_back(tb.local(et, "sum"));
+            b.CreateStore(tb.load(r, outAt[size_t(j)]), sums.back());
+          }
+        tb.loop(tb.i64(0), tb.extent(dims[rowDim]), [&](Value* row) {
           for (int j = 0; j < channels; ++j) {
             std::vector<Value*> offs = at;
             Value* c = tb.add(c0, tb.i64(j));
             for (size_t a = 1; a < offs.size(); ++a) {
-              if (int64_t st = fl.strideOf(a, rowDim)) offs[a] = tb.mulAdd(r, st, offs[a]);
+              if (int64_t st = fl.strideOf(a, rowDim)) offs[a] = tb.mulAdd(row, st, offs[a]);
               if (int64_t st = fl.strideOf(a, chanDim)) offs[a] = tb.mulAdd(c, st, offs[a]);
             }
             FusedLoop::Position pos{offs};
             fl.beginElement(pos);
-            Value* v = fl.operand(tb, root, 0);
-            b.CreateStore(b.CreateFAdd(b.CreateLoad(et, sums[size_t(j)]), v), sums[size_t(j)]);
+            for (size_t r = 0; r < nr; ++r) {
+              Value* v = fl.operand(tb, roots[r], 0);
+              llvm::AllocaInst* sum = sums[r * size_t(channels) + size_t(j)];
+              b.CreateStore(b.CreateFAdd(b.CreateLoad(et, sum), v), sum);
+            }
+            writeProducers(offs);
           }
         }, "r");
-        for (int j = 0; j < channels; ++j) tb.store(root, outAt[size_t(j)], b.CreateLoad(et, sums[size_t(j)]));
+        for (size_t r = 0; r < nr; ++r)
+          for (int j = 0; j < channels; ++j)
+            tb.store(roots[r], outAt[size_t(j)], b.CreateLoad(et, sums[r * size_t(channels) + size_t(j)]));
       };
       // Four vectors of channels at a time keep four independent sums in flight (a thread with
       // all 32 channels), then two (16 channels per thread on two threads), then one, then
-      // single channels.
+      // single channels. Sibling sums are independent chains too: with several, the blocks
+      // are narrower, so the accumulators still fit the vector registers.
       Value* start = cLo;
-      for (int w : {4 * width, 2 * width, width}) {
+      std::vector<int> widths;
+      for (int w : {4 * width, 2 * width, width})
+        if (w * static_cast<int>(nr) <= 4 * width || w == width) widths.push_back(w);
+      for (int w : widths) {
         Value* blocks = b.CreateUDiv(b.CreateSub(cHi, start), tb.i64(w));
         Value* from = start;
         tb.loop(tb.i64(0), blocks, [&](Value* k) { block(tb.add(from, tb.mul(k, tb.i64(w))), w); }, "cb");
@@ -492,35 +534,42 @@ Result<void> emitReduceKernel(KernelContext& kc) {
     }
   } else
   fl.nest(tb, 0, outerSkip, parallel, lo, hi, base, [&](const std::vector<Value*>& o) {
-    auto accumulateAt = [&](const std::vector<Value*>& offs, Value* current) -> Value* {
+    // Every root's accumulator combined with its operand at `offs`; the stored producers written.
+    auto accumulateAt = [&](const std::vector<Value*>& offs, const std::function<Value*(size_t)>& current,
+                            const std::function<void(size_t, Value*)>& keep) {
       FusedLoop::Position pos{offs};
       fl.beginElement(pos);
-      Value* v = fl.operand(tb, root, 0);
-      return combine(current, v);
+      for (size_t r = 0; r < nr; ++r) keep(r, combine(current(r), fl.operand(tb, roots[r], 0)));
+      writeProducers(offs);
     };
     if (!innerReduced) {
-      Value* cur = tb.load(root, o[0]);
-      tb.store(root, o[0], accumulateAt(o, cur));
+      accumulateAt(o, [&](size_t r) { return tb.load(roots[r], o[0]); },
+                   [&](size_t r, Value* v) { tb.store(roots[r], o[0], v); });
       return;
     }
-    b.CreateStore(tb.load(root, o[0]), acc);
-    tb.loop(tb.i64(0), tb.extent(dims[nd - 1]), [&](Value* r) {
+    for (size_t r = 0; r < nr; ++r) b.CreateStore(tb.load(roots[r], o[0]), acc[r]);
+    tb.loop(tb.i64(0), tb.extent(dims[nd - 1]), [&](Value* i) {
       std::vector<Value*> offs = o;
       for (size_t a = 1; a < offs.size(); ++a)
-        if (int64_t st = fl.strideOf(a, nd - 1)) offs[a] = tb.mulAdd(r, st, offs[a]);
-      b.CreateStore(accumulateAt(offs, b.CreateLoad(et, acc)), acc);
+        if (int64_t st = fl.strideOf(a, nd - 1)) offs[a] = tb.mulAdd(i, st, offs[a]);
+      accumulateAt(offs, [&](size_t r) { return b.CreateLoad(et, acc[r]); },
+                   [&](size_t r, Value* v) { b.CreateStore(v, acc[r]); });
     }, "r");
-    tb.store(root, o[0], b.CreateLoad(et, acc));
+    for (size_t r = 0; r < nr; ++r) tb.store(roots[r], o[0], b.CreateLoad(et, acc[r]));
   });
 
-  // 3. Mean: divide by the number of reduced elements.
-  if (rn.op == OpKind::ReduceMean) {
-    Extent count;
-    for (size_t d = 0; d < space.rank(); ++d)
-      if (reduced[d]) count = Extent{count.k * (space[d] == kBatch ? 1 : space[d]), count.batched || space[d] == kBatch};
+  // 3. Means: divide by the number of reduced elements.
+  Extent count;
+  for (size_t d = 0; d < space.rank(); ++d)
+    if (reduced[d]) count = Extent{count.k * (space[d] == kBatch ? 1 : space[d]), count.batched || space[d] == kBatch};
+  bool anyMean = false;
+  for (NodeId r : roots) anyMean = anyMean || g.node(r).op == OpKind::ReduceMean;
+  if (anyMean) {
     Value* n = b.CreateSIToFP(tb.extent(count), b.getFloatTy());
-    fl.nest(tb, 0, notKept, parallel, lo, hi, baseAll,
-            [&](const std::vector<Value*>& o) { tb.store(root, o[0], b.CreateFDiv(tb.load(root, o[0]), n)); });
+    fl.nest(tb, 0, notKept, parallel, lo, hi, baseAll, [&](const std::vector<Value*>& o) {
+      for (NodeId r : roots)
+        if (g.node(r).op == OpKind::ReduceMean) tb.store(r, o[0], b.CreateFDiv(tb.load(r, o[0]), n));
+    });
   }
   tb.finish(range, workOf(other, fl.costPerElement()));
   if (!innerReduced) vectorizeShortChunks(*tb.function());

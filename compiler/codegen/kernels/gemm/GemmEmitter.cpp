@@ -48,6 +48,7 @@
 #include <llvm/IR/Intrinsics.h>
 
 #include "compiler/codegen/TargetCpu.h"
+#include "compiler/codegen/TaskSplit.h"
 
 namespace nnc::codegen {
 
@@ -758,7 +759,7 @@ void GemmTask::emit(bool shared) {
 
   Extent rows{p_.l.k * p_.m.k, p_.l.batched || p_.m.batched};
   int64_t panels = (p_.n + g_.nr - 1) / g_.nr;
-  bool byColumns = panels >= kMinColumnPanels;
+  bool byColumns = splitProductByColumns(rows, p_.k, p_.n, panels, kMinColumnPanels);  // TaskSplit.h
   Value *rowLo, *rowHi, *colLo, *colHi;
   if (byColumns) {
     rowLo = c(0);
