@@ -251,25 +251,31 @@ void emitTile(Ir& ir, const GemmBlocking& g, int mrT, int vT, Value* mrv, Value*
   });
 }
 
-// tile(Ap, Bp, kc, C, ldc, mr, nr, first): the microkernel on packed micro-panels
-// (A: kc x MR, B: kc x NR, both k-major), with `rows` rows of accumulators: MR, or mrEdge
-// for a last row panel that has no more valid rows (the same packed A, its first rows).
+// tile(Ap, ars, aks, Bp, kc, C, ldc, mr, nr, first): the microkernel on a packed B micro-panel
+// (kc x NR, k-major) and A(r, k) at Ap[r * ars + k * aks]: a packed micro-panel (ars 1, aks
+// MR), or A in place (ars its row stride, aks 1), rows past mr repeating the last valid one.
+// `rows` rows of accumulators: MR, or mrEdge for a last row panel that has no more valid rows.
 llvm::Function* tileHelper(llvm::Module& m, const GemmBlocking& g, int rows) {
   llvm::LLVMContext& ctx = m.getContext();
   llvm::Type *ptr = llvm::PointerType::get(ctx, 0), *i64 = llvm::Type::getInt64Ty(ctx);
   std::string name = "nnc.gemm.tile." + std::to_string(rows) + (rows == g.mr ? "" : "of" + std::to_string(g.mr)) +
                      "x" + std::to_string(g.nr);
-  return helper(m, name, {ptr, ptr, i64, ptr, i64, i64, i64, llvm::Type::getInt1Ty(ctx)}, g,
+  return helper(m, name, {ptr, i64, i64, ptr, i64, ptr, i64, i64, i64, llvm::Type::getInt1Ty(ctx)}, g,
                 [&](Ir& ir, llvm::Function* f) {
-    Value *ap = f->getArg(0), *bp = f->getArg(1), *kc = f->getArg(2), *C = f->getArg(3), *ldc = f->getArg(4);
+    Value *ap = f->getArg(0), *ars = f->getArg(1), *aks = f->getArg(2), *bp = f->getArg(3), *kc = f->getArg(4);
+    Value *C = f->getArg(5), *ldc = f->getArg(6), *mrv = f->getArg(7);
     auto* vec = llvm::FixedVectorType::get(ir.b.getFloatTy(), static_cast<unsigned>(g.lanes));
-    emitTile(ir, g, rows, g.vectors, f->getArg(5), f->getArg(6), kc,
-             [&](int r, Value* k) { return ir.b.CreateLoad(ir.b.getFloatTy(), ir.at(ap, ir.add(ir.mul(k, ir.c(g.mr)), ir.c(r)))); },
+    std::vector<Value*> aRow;  // row r's start, clamped to the last valid row
+    for (int r = 0; r < rows; ++r) aRow.push_back(ir.at(ap, ir.mul(ir.min(ir.c(r), ir.sub(mrv, ir.c(1))), ars)));
+    emitTile(ir, g, rows, g.vectors, mrv, f->getArg(8), kc,
+             [&](int r, Value* k) {
+               return ir.b.CreateLoad(ir.b.getFloatTy(), ir.at(aRow[static_cast<size_t>(r)], ir.mul(k, aks)));
+             },
              [&](Value* k, int v) {
                return ir.b.CreateAlignedLoad(vec, ir.at(bp, ir.add(ir.mul(k, ir.c(g.nr)), ir.c(int64_t{v} * g.lanes))),
                                              llvm::Align(static_cast<uint64_t>(g.lanes) * 4));
              },
-             C, ldc, f->getArg(7));
+             C, ldc, f->getArg(9));
   });
 }
 
@@ -573,6 +579,7 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
     Value* oneRowBlock = b.CreateICmpSLE(ir.sub(a.i1, a.i0), ir.c(g.mc));
     Value* nc = b.CreateSelect(oneRowBlock, ir.c(g.ncFewRows), ir.c(g.nc));
     Value* kcMax = b.CreateSelect(oneRowBlock, ir.c(g.kcFewRows), ir.c(g.kc));
+    Value* aInPlace = b.CreateAnd(oneRowBlock, b.CreateICmpEQ(a.ksA, ir.c(1)));
     // K in equal blocks (a whole number of vectors each, at most kcMax) rather than full
     // ones and a thin last one (K = 784: 264, 264, 256 rather than 384, 384, 16), where the
     // fixed cost of a tile (C loaded and stored, the call) would not be amortised.
@@ -612,8 +619,12 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
         Value* nextB = b.CreateGEP(b.getFloatTy(), a.B, b.CreateAdd(b.CreateMul(nextJc, a.xsB), b.CreateMul(nextPc, a.ksB)));
         Value* hasNext = b.CreateNot(b.CreateAnd(lastColumns, last));
         ir.blocks(a.i0, ir.sub(a.i1, a.i0), g.mc, [&](Value*, Value* ic, Value* mcv) {
-          // One row block: A's block for this K block is packed already after the first columns.
-          ir.ifThen(b.CreateOr(b.CreateNot(oneRowBlock), b.CreateICmpEQ(jb, ir.c(0))), [&] {
+          // One row block: A's block for this K block is packed already after the first
+          // columns, or not packed at all when A's rows lie along k (the tiles read them in
+          // place: the whole of A is then in L2 anyway, and its transposing pack took 4% of
+          // fashion_mlp's inference).
+          ir.ifThen(b.CreateAnd(b.CreateNot(aInPlace),
+                                b.CreateOr(b.CreateNot(oneRowBlock), b.CreateICmpEQ(jb, ir.c(0)))), [&] {
             b.CreateCall(packA, {aBuf, ir.at(a.A, ir.add(ir.mul(ic, a.xsA), ir.mul(pc, a.ksA))), a.xsA, a.ksA, mcv, kcv});
           });
           // Only with one row block: there B's pack is a large part of the work, while a
@@ -628,8 +639,11 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
           ir.blocks(ir.c(0), ncv, g.nr, [&](Value* jPanel, Value* jr, Value* nrv) {
             Value* bPanel = ir.at(bBuf, ir.mul(ir.mul(jPanel, ir.c(g.nr)), kcv));
             ir.blocks(ir.c(0), mcv, g.mr, [&](Value* iPanel, Value* irow, Value* mrv) {
-              Value* aPanel = ir.at(aBuf, ir.mul(ir.mul(iPanel, ir.c(g.mr)), kcv));
               Value* r = ir.add(ic, irow);
+              Value* aPanel = b.CreateSelect(aInPlace, ir.at(a.A, ir.add(ir.mul(r, a.xsA), pc)),
+                                             ir.at(aBuf, ir.mul(ir.mul(iPanel, ir.c(g.mr)), kcv)));
+              Value* ars = b.CreateSelect(aInPlace, a.xsA, ir.c(1));
+              Value* aks = b.CreateSelect(aInPlace, ir.c(1), ir.c(g.mr));
               Value* col = ir.add(jc, jr);
               ir.ifThen(lookAhead, [&] {
                 Value* lo = ir.mul(iPanel, pfPerTile);
@@ -648,7 +662,7 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
                                     {b.CreateGEP(b.getFloatTy(), nextB, off), b.getInt32(0), b.getInt32(2), b.getInt32(1)});
                 }, "pf");
               });
-              std::vector<Value*> args{aPanel, bPanel, kcv, ir.at(a.C, ir.add(ir.mul(r, a.N), col)), a.N, mrv, nrv, first};
+              std::vector<Value*> args{aPanel, ars, aks, bPanel, kcv, ir.at(a.C, ir.add(ir.mul(r, a.N), col)), a.N, mrv, nrv, first};
               if (!edgeTile) return void(b.CreateCall(tile, args));
               ir.ifElse(b.CreateICmpSLE(mrv, ir.c(g.mrEdge)), [&] { b.CreateCall(edgeTile, args); },
                         [&] { b.CreateCall(tile, args); });
