@@ -1,18 +1,23 @@
 // The GEMM emitter (see GemmEmitter.h). Loop nest of one task, after BLIS:
 //
 //   for each leading index l and the task's rows [i0, i1) and columns [j0, j1):
-//     for pc in KC blocks of k:                (in order: each element's sum stays one chain)
+//     for pc in K blocks of k:                 (in order: each element's sum stays one chain;
+//                                               equal blocks of at most KC, a deeper one
+//                                               when the rows fit one MC block)
 //       for jc in NC blocks of columns:        (a narrower NC when the rows fit one MC block)
 //         pack B[pc.., jc..] into kc x NR micro-panels          (zero-padded to NR columns)
 //         for ic in MC blocks of rows:
 //           pack A[ic.., pc..] into MR x kc micro-panels  (zero-padded to MR rows; once per
-//                                                          pc when there is one MC block)
+//                                                          pc when there is one MC block,
+//                                                          and not at all when its rows
+//                                                          lie along k: read in place)
 //           for jr: for ir: microkernel: MR x NR accumulators in registers, kc FMAs deep;
 //                                        first K block starts at 0, later ones reload C
 //
 // Edges: packing pads with zeros so the microkernel always runs a whole tile; tiles cut at
 // the right edge go through a small stack tile on their way to and from C, tiles cut at the
-// bottom store their valid rows only.
+// bottom store their valid rows only, and a last row panel of at most mrEdge rows (M = 64
+// or 16 against MR = 6) runs a microkernel of mrEdge rows, without the padded rows' FMAs.
 //
 // Look-ahead: while the tiles of one B block run, the loop nest prefetches, a share before
 // each tile, the part of B the next pack will read, so packing B, which streams the whole
