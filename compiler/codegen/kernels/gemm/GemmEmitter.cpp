@@ -636,8 +636,9 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
           // larger M amortises it, and fetching the next block into L2 would evict the
           // current one that the next row blocks still read (slower on square 1024).
           // And only when the task's part of B is larger than a core's L2 by far: from L3
-          // the pack keeps up anyway, and the prefetches cost more than they save (fashion_mlp's
-          // 784 x 256 weight at M = 64: the loop nest 6% of the time, and no faster for them).
+          // the pack keeps up anyway, and the prefetches, a share of kc lines per micro-panel
+          // before each of its few tiles, cost more than they save (fashion_mlp's 784 x 256
+          // weight, 1 thread: 25% slower with them at M = 16, 8% at M = 64).
           Value* largeB = b.CreateICmpSGE(ir.mul(width, a.K), ir.c(kLookAheadMinFloats));
           Value* lookAhead = b.CreateAnd(b.CreateAnd(hasNext, oneRowBlock), largeB);
           Value* pfPerTile = b.CreateUDiv(ir.add(ir.c(pfLines), ir.sub(ir.ceilDiv(mcv, g.mr), ir.c(1))), ir.ceilDiv(mcv, g.mr));
