@@ -46,6 +46,10 @@ def peer_environment():
 def torch_measure(model, threads, batch, repeats, min_seconds):
     """torch_models.py --json for one model and thread count, in its own unhindered process."""
     env, _ = peer_environment()
+    # torch.set_num_threads does not reach Debian's pthreads OpenBLAS, whose own pool takes
+    # every core: at "1 thread" PyTorch's dense layers ran on two (CPU time 660-840 us against
+    # 510-700 us per batch-64 fashion_mlp inference with this set to 1). Same count as nnc's.
+    env["OPENBLAS_NUM_THREADS"] = str(threads)
     cmd = [sys.executable, os.path.join(HERE, "torch_models.py"), "--json", "--models", model, "--threads",
            str(threads), "--batch", str(batch), "--repeats", str(repeats), "--min-seconds", str(min_seconds)]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -125,7 +129,8 @@ def main():
             print(f"measured {m}, {t} thread(s)", file=sys.stderr, flush=True)
 
     print(f"PyTorch {results['environment']['torch']}, CPU; median of {args.repeats} runs; synthetic data")
-    print(f"{peer_note}; nnc ran in the unchanged environment\n")
+    print(f"{peer_note}, and OPENBLAS_NUM_THREADS set to each row's thread count; nnc ran in the unchanged "
+          "environment\n")
     if have_nnc:
         # Two ratios: against PyTorch at the same thread count, and against PyTorch at whichever
         # of the measured thread counts served it better (on a busy machine its 2-thread numbers

@@ -14,6 +14,8 @@ struct GemmBlocking {
   int mc = 96;      // rows of A packed at once (mc x kc, in L2)
   int nc = 512;     // columns of B packed at once (kc x nc)
   int ncFewRows = 128;  // the same for a task whose rows fit one MC block: B is read back once
+  int kcFewRows = 384;  // the K block of such a task: fewer C reloads and calls per output tile
+  int mrEdge = 4;       // a second microkernel for a last row panel of at most this many rows
 };
 
 // The blocking for `lanes`-wide vectors (4, 8 or 16): 16 registers below 16 lanes, 32 with

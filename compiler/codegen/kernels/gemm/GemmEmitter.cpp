@@ -1,18 +1,23 @@
 // The GEMM emitter (see GemmEmitter.h). Loop nest of one task, after BLIS:
 //
 //   for each leading index l and the task's rows [i0, i1) and columns [j0, j1):
-//     for pc in KC blocks of k:                (in order: each element's sum stays one chain)
+//     for pc in K blocks of k:                 (in order: each element's sum stays one chain;
+//                                               equal blocks of at most KC, a deeper one
+//                                               when the rows fit one MC block)
 //       for jc in NC blocks of columns:        (a narrower NC when the rows fit one MC block)
 //         pack B[pc.., jc..] into kc x NR micro-panels          (zero-padded to NR columns)
 //         for ic in MC blocks of rows:
 //           pack A[ic.., pc..] into MR x kc micro-panels  (zero-padded to MR rows; once per
-//                                                          pc when there is one MC block)
+//                                                          pc when there is one MC block,
+//                                                          and not at all when its rows
+//                                                          lie along k: read in place)
 //           for jr: for ir: microkernel: MR x NR accumulators in registers, kc FMAs deep;
 //                                        first K block starts at 0, later ones reload C
 //
 // Edges: packing pads with zeros so the microkernel always runs a whole tile; tiles cut at
 // the right edge go through a small stack tile on their way to and from C, tiles cut at the
-// bottom store their valid rows only.
+// bottom store their valid rows only, and a last row panel of at most mrEdge rows (M = 64
+// or 16 against MR = 6) runs a microkernel of mrEdge rows, without the padded rows' FMAs.
 //
 // Look-ahead: while the tiles of one B block run, the loop nest prefetches, a share before
 // each tile, the part of B the next pack will read, so packing B, which streams the whole
@@ -66,6 +71,10 @@ GemmBlocking gemmBlockingForLanes(int lanes) {
   g.mc = g.mr * (g.lanes == 16 ? 8 : 16);
   g.nc = 512;
   g.ncFewRows = 8 * g.nr;
+  g.kcFewRows = 384;
+  // A last row panel of M = 64 or 16 (4 rows of 6 on AVX2) runs on its own tile without
+  // the padded rows' FMAs.
+  g.mrEdge = g.mr * 2 / 3;
   return g;
 }
 
@@ -88,6 +97,9 @@ namespace {
 constexpr int64_t kDirectRowsB = 8;
 constexpr int64_t kDirectRowsBT = 4;
 constexpr int64_t kMinColumnPanels = 4;
+// The look-ahead prefetch of the next B block runs only when a task packs at least this many
+// floats of B (2 MiB: beyond L2, streamed from memory or a shared L3).
+constexpr int64_t kLookAheadMinFloats = int64_t{1} << 19;
 
 using ScalarAt = std::function<Value*(int r, Value* k)>;
 using VectorAt = std::function<Value*(Value* k, int v)>;
@@ -245,23 +257,31 @@ void emitTile(Ir& ir, const GemmBlocking& g, int mrT, int vT, Value* mrv, Value*
   });
 }
 
-// tile(Ap, Bp, kc, C, ldc, mr, nr, first): the microkernel on packed micro-panels
-// (A: kc x MR, B: kc x NR, both k-major).
-llvm::Function* tileHelper(llvm::Module& m, const GemmBlocking& g) {
+// tile(Ap, ars, aks, Bp, kc, C, ldc, mr, nr, first): the microkernel on a packed B micro-panel
+// (kc x NR, k-major) and A(r, k) at Ap[r * ars + k * aks]: a packed micro-panel (ars 1, aks
+// MR), or A in place (ars its row stride, aks 1), rows past mr repeating the last valid one.
+// `rows` rows of accumulators: MR, or mrEdge for a last row panel that has no more valid rows.
+llvm::Function* tileHelper(llvm::Module& m, const GemmBlocking& g, int rows) {
   llvm::LLVMContext& ctx = m.getContext();
   llvm::Type *ptr = llvm::PointerType::get(ctx, 0), *i64 = llvm::Type::getInt64Ty(ctx);
-  std::string name = "nnc.gemm.tile." + std::to_string(g.mr) + "x" + std::to_string(g.nr);
-  return helper(m, name, {ptr, ptr, i64, ptr, i64, i64, i64, llvm::Type::getInt1Ty(ctx)}, g,
+  std::string name = "nnc.gemm.tile." + std::to_string(rows) + (rows == g.mr ? "" : "of" + std::to_string(g.mr)) +
+                     "x" + std::to_string(g.nr);
+  return helper(m, name, {ptr, i64, i64, ptr, i64, ptr, i64, i64, i64, llvm::Type::getInt1Ty(ctx)}, g,
                 [&](Ir& ir, llvm::Function* f) {
-    Value *ap = f->getArg(0), *bp = f->getArg(1), *kc = f->getArg(2), *C = f->getArg(3), *ldc = f->getArg(4);
+    Value *ap = f->getArg(0), *ars = f->getArg(1), *aks = f->getArg(2), *bp = f->getArg(3), *kc = f->getArg(4);
+    Value *C = f->getArg(5), *ldc = f->getArg(6), *mrv = f->getArg(7);
     auto* vec = llvm::FixedVectorType::get(ir.b.getFloatTy(), static_cast<unsigned>(g.lanes));
-    emitTile(ir, g, g.mr, g.vectors, f->getArg(5), f->getArg(6), kc,
-             [&](int r, Value* k) { return ir.b.CreateLoad(ir.b.getFloatTy(), ir.at(ap, ir.add(ir.mul(k, ir.c(g.mr)), ir.c(r)))); },
+    std::vector<Value*> aRow;  // row r's start, clamped to the last valid row
+    for (int r = 0; r < rows; ++r) aRow.push_back(ir.at(ap, ir.mul(ir.min(ir.c(r), ir.sub(mrv, ir.c(1))), ars)));
+    emitTile(ir, g, rows, g.vectors, mrv, f->getArg(8), kc,
+             [&](int r, Value* k) {
+               return ir.b.CreateLoad(ir.b.getFloatTy(), ir.at(aRow[static_cast<size_t>(r)], ir.mul(k, aks)));
+             },
              [&](Value* k, int v) {
                return ir.b.CreateAlignedLoad(vec, ir.at(bp, ir.add(ir.mul(k, ir.c(g.nr)), ir.c(int64_t{v} * g.lanes))),
                                              llvm::Align(static_cast<uint64_t>(g.lanes) * 4));
              },
-             C, ldc, f->getArg(7));
+             C, ldc, f->getArg(9));
   });
 }
 
@@ -547,26 +567,43 @@ using BlockDone = std::function<void(Value* when, Value* r, Value* rows, Value* 
 // or after the direct path's rows.
 void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNestArgs& a, const BlockDone& done) {
   llvm::IRBuilder<>& b = ir.b;
-  llvm::Function *tile = tileHelper(m, g), *packA = packHelper(m, g, g.mr), *packB = packHelper(m, g, g.nr);
-  llvm::AllocaInst* aBuf =
-      ir.local(llvm::ArrayType::get(b.getFloatTy(), static_cast<uint64_t>(g.mc) * g.kc + g.lanes), "packedA", 64);
-  llvm::AllocaInst* bBuf = ir.local(llvm::ArrayType::get(b.getFloatTy(), static_cast<uint64_t>(g.kc) * g.nc), "packedB", 64);
+  llvm::Function *tile = tileHelper(m, g, g.mr), *packA = packHelper(m, g, g.mr), *packB = packHelper(m, g, g.nr);
+  llvm::Function* edgeTile = g.mrEdge > 0 && g.mrEdge < g.mr ? tileHelper(m, g, g.mrEdge) : nullptr;
+  const int64_t kcMost = std::max(g.kc, g.kcFewRows);
+  llvm::AllocaInst* aBuf = ir.local(
+      llvm::ArrayType::get(b.getFloatTy(), static_cast<uint64_t>(g.mc) * static_cast<uint64_t>(kcMost) + g.lanes),
+      "packedA", 64);
+  llvm::AllocaInst* bBuf = ir.local(
+      llvm::ArrayType::get(b.getFloatTy(), std::max(static_cast<uint64_t>(g.kc) * g.nc,
+                                                    static_cast<uint64_t>(g.kcFewRows) * g.ncFewRows)),
+      "packedB", 64);
   auto packed = [&] {
-    Value* kBlocks = ir.max(ir.ceilDiv(a.K, g.kc), ir.c(1));  // K = 0 still writes the zeros
     // A task whose rows fit one MC block packs them once per K block, and packs B in
     // narrower blocks (ncFewRows): each packed B block is read back once, from L2 while
-    // it still is there, next to the look-ahead's lines of the next one.
+    // it still is there, next to the look-ahead's lines of the next one. Its K blocks are
+    // deeper (kcFewRows): fewer reloads of C and calls per output tile.
     Value* oneRowBlock = b.CreateICmpSLE(ir.sub(a.i1, a.i0), ir.c(g.mc));
     Value* nc = b.CreateSelect(oneRowBlock, ir.c(g.ncFewRows), ir.c(g.nc));
+    Value* kcMax = b.CreateSelect(oneRowBlock, ir.c(g.kcFewRows), ir.c(g.kc));
+    Value* aInPlace = b.CreateAnd(oneRowBlock, b.CreateICmpEQ(a.ksA, ir.c(1)));
+    // K in equal blocks (a whole number of vectors each, at most kcMax) rather than full
+    // ones and a thin last one (K = 784: 264, 264, 256 rather than 384, 384, 16), where the
+    // fixed cost of a tile (C loaded and stored, the call) would not be amortised.
+    Value* kBlocks = ir.max(b.CreateUDiv(ir.add(a.K, ir.sub(kcMax, ir.c(1))), kcMax), ir.c(1));  // K = 0: one
+    Value* kcStep = ir.mul(ir.ceilDiv(b.CreateUDiv(ir.add(a.K, ir.sub(kBlocks, ir.c(1))), kBlocks), g.lanes),
+                           ir.c(g.lanes));
     Value* width = ir.sub(a.j1, a.j0);
     Value* jBlocks = b.CreateUDiv(ir.add(width, ir.sub(nc, ir.c(1))), nc);
     Value* asStored = b.CreateICmpEQ(a.xsB, ir.c(1));
     Value* pfRow = b.CreateSelect(asStored, a.ksB, a.xsB);
     Value* pfStep = b.CreateSelect(asStored, ir.mul(a.ksB, ir.c(16)), ir.c(16));
-    const int64_t pfLines = int64_t{g.kc} * std::max(1, g.nr / 16);  // per micro-panel
+    // The look-ahead's lines per micro-panel, for the deepest K block it may run with
+    // (kcFewRows: it runs only with one row block); past a shallower block's rows, the
+    // extra prefetches are harmless.
+    const int64_t pfLines = int64_t{g.kcFewRows} * std::max(1, g.nr / 16);
     ir.loop(ir.c(0), kBlocks, [&](Value* kb) {
-      Value* pc = ir.mul(kb, ir.c(g.kc));
-      Value* kcv = ir.min(ir.c(g.kc), ir.sub(a.K, pc));
+      Value* pc = ir.mul(kb, kcStep);
+      Value* kcv = ir.min(kcStep, ir.sub(a.K, pc));
       Value* first = b.CreateICmpEQ(kb, ir.c(0));
       Value* last = b.CreateICmpEQ(kb, ir.sub(kBlocks, ir.c(1)));
       ir.loop(ir.c(0), jBlocks, [&](Value* jb) {
@@ -584,24 +621,36 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
         // through the pack at M = 64). None after the task's last block.
         Value* lastColumns = b.CreateICmpEQ(jb, ir.sub(jBlocks, ir.c(1)));
         Value* nextJc = b.CreateSelect(lastColumns, a.j0, ir.add(jc, nc));
-        Value* nextPc = b.CreateSelect(lastColumns, ir.add(pc, ir.c(g.kc)), pc);
+        Value* nextPc = b.CreateSelect(lastColumns, ir.add(pc, kcStep), pc);
         Value* nextB = b.CreateGEP(b.getFloatTy(), a.B, b.CreateAdd(b.CreateMul(nextJc, a.xsB), b.CreateMul(nextPc, a.ksB)));
         Value* hasNext = b.CreateNot(b.CreateAnd(lastColumns, last));
         ir.blocks(a.i0, ir.sub(a.i1, a.i0), g.mc, [&](Value*, Value* ic, Value* mcv) {
-          // One row block: A's block for this K block is packed already after the first columns.
-          ir.ifThen(b.CreateOr(b.CreateNot(oneRowBlock), b.CreateICmpEQ(jb, ir.c(0))), [&] {
+          // One row block: A's block for this K block is packed already after the first
+          // columns, or not packed at all when A's rows lie along k (the tiles read them in
+          // place: the whole of A is then in L2 anyway, and its transposing pack took 4% of
+          // fashion_mlp's inference).
+          ir.ifThen(b.CreateAnd(b.CreateNot(aInPlace),
+                                b.CreateOr(b.CreateNot(oneRowBlock), b.CreateICmpEQ(jb, ir.c(0)))), [&] {
             b.CreateCall(packA, {aBuf, ir.at(a.A, ir.add(ir.mul(ic, a.xsA), ir.mul(pc, a.ksA))), a.xsA, a.ksA, mcv, kcv});
           });
           // Only with one row block: there B's pack is a large part of the work, while a
           // larger M amortises it, and fetching the next block into L2 would evict the
           // current one that the next row blocks still read (slower on square 1024).
-          Value* lookAhead = b.CreateAnd(hasNext, oneRowBlock);
+          // And only when the task's part of B is larger than a core's L2 by far: from L3
+          // the pack keeps up anyway, and the prefetches, a share of kc lines per micro-panel
+          // before each of its few tiles, cost more than they save (fashion_mlp's 784 x 256
+          // weight, 1 thread: 25% slower with them at M = 16, 8% at M = 64).
+          Value* largeB = b.CreateICmpSGE(ir.mul(width, a.K), ir.c(kLookAheadMinFloats));
+          Value* lookAhead = b.CreateAnd(b.CreateAnd(hasNext, oneRowBlock), largeB);
           Value* pfPerTile = b.CreateUDiv(ir.add(ir.c(pfLines), ir.sub(ir.ceilDiv(mcv, g.mr), ir.c(1))), ir.ceilDiv(mcv, g.mr));
           ir.blocks(ir.c(0), ncv, g.nr, [&](Value* jPanel, Value* jr, Value* nrv) {
             Value* bPanel = ir.at(bBuf, ir.mul(ir.mul(jPanel, ir.c(g.nr)), kcv));
             ir.blocks(ir.c(0), mcv, g.mr, [&](Value* iPanel, Value* irow, Value* mrv) {
-              Value* aPanel = ir.at(aBuf, ir.mul(ir.mul(iPanel, ir.c(g.mr)), kcv));
               Value* r = ir.add(ic, irow);
+              Value* aPanel = b.CreateSelect(aInPlace, ir.at(a.A, ir.add(ir.mul(r, a.xsA), pc)),
+                                             ir.at(aBuf, ir.mul(ir.mul(iPanel, ir.c(g.mr)), kcv)));
+              Value* ars = b.CreateSelect(aInPlace, a.xsA, ir.c(1));
+              Value* aks = b.CreateSelect(aInPlace, ir.c(1), ir.c(g.mr));
               Value* col = ir.add(jc, jr);
               ir.ifThen(lookAhead, [&] {
                 Value* lo = ir.mul(iPanel, pfPerTile);
@@ -609,8 +658,8 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
                   // Line t: 16 columns `group`, line `line` of them. Plain (not inbounds)
                   // arithmetic: past the source's end on a last block, where a prefetch
                   // never faults.
-                  Value* group = b.CreateUDiv(t, ir.c(g.kc));
-                  Value* line = b.CreateURem(t, ir.c(g.kc));
+                  Value* group = b.CreateUDiv(t, ir.c(g.kcFewRows));
+                  Value* line = b.CreateURem(t, ir.c(g.kcFewRows));
                   Value* off = b.CreateAdd(
                       b.CreateMul(b.CreateAdd(jr, b.CreateMul(group, ir.c(16))), a.xsB),
                       b.CreateAdd(b.CreateMul(b.CreateAnd(line, ir.c(15)), pfRow), b.CreateMul(b.CreateLShr(line, ir.c(4)), pfStep)));
@@ -620,10 +669,17 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
                                     {b.CreateGEP(b.getFloatTy(), nextB, off), b.getInt32(0), b.getInt32(2), b.getInt32(1)});
                 }, "pf");
               });
-              b.CreateCall(tile, {aPanel, bPanel, kcv, ir.at(a.C, ir.add(ir.mul(r, a.N), col)), a.N, mrv, nrv, first});
+              std::vector<Value*> args{aPanel, ars, aks, bPanel, kcv, ir.at(a.C, ir.add(ir.mul(r, a.N), col)), a.N, mrv, nrv, first};
+              if (!edgeTile) return void(b.CreateCall(tile, args));
+              ir.ifElse(b.CreateICmpSLE(mrv, ir.c(g.mrEdge)), [&] { b.CreateCall(edgeTile, args); },
+                        [&] { b.CreateCall(tile, args); });
             }, "ir");
-            done(last, ic, mcv, ir.add(jc, jr), nrv);
+            done(b.CreateAnd(last, b.CreateNot(oneRowBlock)), ic, mcv, ir.add(jc, jr), nrv);
           }, "jr");
+          // One row block: the epilogue on the whole B block's columns at once (at most
+          // ncFewRows x mc, in L2), wide enough for its vector loop, where one micro-panel's
+          // NR columns ran it element by element.
+          done(b.CreateAnd(last, oneRowBlock), ic, mcv, jc, ncv);
         }, "ic");
       }, "jb");
     }, "kb");
