@@ -33,6 +33,55 @@ int64_t defaultOpset(const onnx::ModelProto& m) {
   return 0;
 }
 
+
+// libonnx 1.12's LayerNormalization inference writes the shapes of Mean and InvStdDev from
+// dim `axis + rank` on without checking it (axis -2 on a rank-0 input wrote dim -2: SIGSEGV,
+// found by fuzz_onnx). Ranks are known only after inference, so a first, lenient inference
+// runs on a copy whose LayerNormalization nodes give Y alone (a path that checks nothing it
+// could overrun), and a negative axis beyond the rank it finds for X is refused.
+bool layerNormWritesStatistics(const onnx::NodeProto& n, int64_t* axis) {
+  if (n.op_type() != "LayerNormalization" || (!n.domain().empty() && n.domain() != "ai.onnx") || n.output_size() < 2)
+    return false;
+  *axis = -1;
+  for (const auto& a : n.attribute())
+    if (a.name() == "axis") *axis = a.i();
+  return *axis < 0;
+}
+
+Result<void> refuseLayerNormAxesBelowRank(const onnx::ModelProto& model, const std::string& path) {
+  int64_t axis = 0;
+  bool any = false;
+  for (const auto& n : model.graph().node()) any = any || layerNormWritesStatistics(n, &axis);
+  if (!any) return {};
+  onnx::ModelProto copy = model;
+  for (auto& n : *copy.mutable_graph()->mutable_node())
+    if (layerNormWritesStatistics(n, &axis))
+      while (n.output_size() > 1) n.mutable_output()->RemoveLast();
+  try {
+    onnx::ShapeInferenceOptions lenient(/*check_type=*/false, /*strict_mode=*/0, /*data_prop=*/false);
+    onnx::shape_inference::InferShapes(copy, onnx::OpSchemaRegistry::Instance(), lenient);
+  } catch (const std::exception&) {
+    copy = model;  // the declared ranks alone, then; the inference that follows says what is wrong
+  }
+  std::map<std::string, int64_t> ranks;
+  auto note = [&](const onnx::ValueInfoProto& v) {
+    if (v.type().has_tensor_type() && v.type().tensor_type().has_shape())
+      ranks[v.name()] = v.type().tensor_type().shape().dim_size();
+  };
+  for (const auto& v : copy.graph().value_info()) note(v);
+  for (const auto& v : copy.graph().input()) note(v);
+  for (const auto& t : copy.graph().initializer()) ranks[t.name()] = t.dims_size();
+  for (const auto& n : model.graph().node()) {
+    if (!layerNormWritesStatistics(n, &axis) || n.input_size() < 1) continue;
+    auto it = ranks.find(n.input(0));
+    if (it != ranks.end() && axis < -it->second)
+      return makeError(path + ": the ONNX checker refuses the model: node '" + n.name() +
+                       "' (LayerNormalization) has axis " + std::to_string(axis) + ", out of range for its input of rank " +
+                       std::to_string(it->second));
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<ReadModel> readOnnxModel(const std::string& bytes, const std::string& path) {
@@ -89,6 +138,7 @@ Result<ReadModel> readOnnxModel(const std::string& bytes, const std::string& pat
           return makeError(path + ": the ONNX checker refuses the model: node '" + n.name() + "' (" + n.op_type() +
                            ") has an out-of-range " + a.name() + " attribute");
       }
+  NNC_TRY(refuseLayerNormAxesBelowRank(model, path));
   if (read.opsetBefore != kTargetOpset) {
     try {
       model = onnx::version_conversion::ConvertVersion(model, static_cast<int>(kTargetOpset));
