@@ -51,13 +51,18 @@ class MpiCommunicator final : public Communicator {
     return {};
   }
   // Rows travel as one derived type a row, so the counts are rows (MPI counts are ints).
+  static Result<void> rowType(int64_t rowFloats, MPI_Datatype* row) {
+    int rc = MPI_Type_contiguous(int(rowFloats), MPI_FLOAT, row);
+    if (rc == MPI_SUCCESS) rc = MPI_Type_commit(row);
+    if (rc != MPI_SUCCESS) return makeError("MPI_Type_contiguous failed: " + mpiErrorText(rc));
+    return {};
+  }
   Result<void> gather(float* all, int64_t rowFloats, const std::vector<int64_t>& rows) override {
     std::vector<int> counts, displs;
     NNC_TRY(gatherCounts(rowFloats, rows, counts, displs));
     MPI_Datatype row;
-    int rc = MPI_Type_contiguous(int(rowFloats), MPI_FLOAT, &row);
-    if (rc == MPI_SUCCESS) rc = MPI_Type_commit(&row);
-    if (rc != MPI_SUCCESS) return makeError("MPI_Type_contiguous failed: " + mpiErrorText(rc));
+    NNC_TRY(rowType(rowFloats, &row));
+    int rc = MPI_SUCCESS;
     if (pollMicros_ != 0) {
       MPI_Request request;
       rc = MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, counts.data(), displs.data(), row, comm_, &request);
@@ -75,11 +80,9 @@ class MpiCommunicator final : public Communicator {
     std::vector<int> counts, displs;
     NNC_TRY(gatherCounts(rowFloats, rows, counts, displs));
     MPI_Datatype row;
-    int rc = MPI_Type_contiguous(int(rowFloats), MPI_FLOAT, &row);
-    if (rc == MPI_SUCCESS) rc = MPI_Type_commit(&row);
-    if (rc != MPI_SUCCESS) return makeError("MPI_Type_contiguous failed: " + mpiErrorText(rc));
+    NNC_TRY(rowType(rowFloats, &row));
     MPI_Request request;
-    rc = MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, counts.data(), displs.data(), row, comm_, &request);
+    int rc = MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, counts.data(), displs.data(), row, comm_, &request);
     MPI_Type_free(&row);  // the started gather completes normally
     if (rc != MPI_SUCCESS) return makeError("MPI_Iallgatherv failed: " + mpiErrorText(rc));
     pending_.push_back(request);
