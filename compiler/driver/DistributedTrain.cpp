@@ -76,7 +76,9 @@ void reportEntryKernels(std::ostringstream& os, const char* entry, const profile
                         const std::vector<std::string>& labels, int64_t steps) {
   std::vector<size_t> order(times.seconds.size());
   for (size_t k = 0; k < order.size(); ++k) order[k] = k;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return times.seconds[a] > times.seconds[b]; });
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return times.seconds[a] != times.seconds[b] ? times.seconds[a] > times.seconds[b] : a < b;
+  });
   double total = times.copies;
   for (double s : times.seconds) total += s;
   const double perStep = 1e3 / double(std::max<int64_t>(steps, 1));
