@@ -9,7 +9,9 @@
 // against the wT vectors, as the forward's; no sums across lanes at the end (the dot-product
 // blocking of EmitConvBackward.cpp spends a reduction per element and loads as much as it
 // multiplies). Columns go in phases (ConvTaps.h), so a block's taps are valid together and
-// interior blocks run untested. Every element is one FMA chain over (ky, kx, f) in order,
+// interior blocks run untested; each phase is cut into blocks of even widths
+// (forEvenPhaseBlocks: a 4-pixel tail block ran 20% slower a pixel than the 6-pixel ones at
+// conv_bench's grouped 3 x 3). Every element is one FMA chain over (ky, kx, f) in order,
 // whatever the thread split.
 #include <algorithm>
 
@@ -36,7 +38,7 @@ class TransposedWeightsGradInput : GroupedConvEmitter {
     transpose();
     tb.loop(tb.begin(), tb.end(), [&](Value* r) {  // r = n * H + ih
       // Pixel blocks outside: their dy stays in L1 while every group and channel block reads it.
-      forPhaseBlocks(tb, d.W, geo.sw, pixels_, [&](int64_t ph, Value* q0, int64_t np) {
+      forEvenPhaseBlocks(tb, d.W, geo.sw, pixels_, [&](int64_t ph, Value* q0, int64_t np) {
         tb.loop(tb.i64(0), tb.i64(gd.G), [&](Value* grp) {
           forBlocks(tb, 0, gd.Cg, vectors_ * L, [&](Value* c0, int64_t cWidth) {
             block(r, ph, q0, np, grp, c0, cWidth);
@@ -91,16 +93,23 @@ class TransposedWeightsGradInput : GroupedConvEmitter {
     }
     // wT row of (ky, kx, g, f = 0), at the block's first channel.
     Value* wRow = sAdd(b, sMul(b, sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), kx), gd.G), grp), gd.Fg * gd.Cg), c0);
-    tb.loop(tb.i64(0), tb.i64(gd.Fg), [&](Value* f) {
-      Value* wf = sAdd(b, wRow, sMul(b, f, gd.Cg));
-      std::vector<Value*> wv;
-      for (int64_t j = 0; j < acc.cols(); ++j) wv.push_back(v.loadAt(wTAt(sAdd(b, wf, j * L)), acc.active(j)));
-      acc.outer(wv, [&](int64_t p) {
-        Value* dy = tb.load(DY, sAdd(b, dyAt[static_cast<size_t>(p)], f));
-        return v.splat(inner ? dy : keepInside(tb, dy, t.inside[static_cast<size_t>(p)]));
-      });
+    // Filters in pairs: the loop's index arithmetic, which the optimizer otherwise leaves as
+    // several integer operations a filter, is spent once per two (f in order either way).
+    forBlocks(tb, 0, gd.Fg, kFiltersPerTrip, [&](Value* fTrip, int64_t count) {
+      for (int64_t k = 0; k < count; ++k) {
+        Value* f = sAdd(b, fTrip, k);
+        Value* wf = sAdd(b, wRow, sMul(b, f, gd.Cg));
+        std::vector<Value*> wv;
+        for (int64_t j = 0; j < acc.cols(); ++j) wv.push_back(v.loadAt(wTAt(sAdd(b, wf, j * L)), acc.active(j)));
+        acc.outer(wv, [&](int64_t p) {
+          Value* dy = tb.load(DY, sAdd(b, dyAt[static_cast<size_t>(p)], f));
+          return v.splat(inner ? dy : keepInside(tb, dy, t.inside[static_cast<size_t>(p)]));
+        });
+      }
     }, "f");
   }
+
+  static constexpr int64_t kFiltersPerTrip = 2;
 
   llvm::AllocaInst* wT_ = nullptr;
   int64_t vectors_ = 1, pixels_ = 1;
