@@ -4,11 +4,11 @@
 //   where oh*sh = ih + pt - ky*dh and ow*sw = iw + pl - kx*dw (exactly, in range).
 // The filter's [kh, kw, Cg, F] has the channels c strided by F, so each task first copies it
 // to wT on its stack (per tap and group an Fg x Cg slice, by channel block: transpose(); at
-// most kMaxTransposedFloats, once per task: the runtime runs at most one task per thread). Then a register block is `pixels` input
-// columns x `vectors` vectors of channels, filled by broadcasting one dy value per pixel
-// against the wT vectors, as the forward's; no sums across lanes at the end (the dot-product
-// blocking of EmitConvBackward.cpp spends a reduction per element and loads as much as it
-// multiplies). Columns go in phases (ConvTaps.h), so a block's taps are valid together and
+// most kMaxTransposedFloats, once per task: the runtime runs at most one task per thread).
+// Then a register block is `pixels` input columns x `vectors` vectors of channels, filled
+// by broadcasting one dy value per pixel against the wT vectors, as the forward's; no sums
+// across lanes at the end (the dot-product blocking of EmitConvBackward.cpp spends a
+// reduction per element and loads as much as it multiplies). Columns go in phases (ConvTaps.h), so a block's taps are valid together and
 // interior blocks run untested; each phase is cut into blocks of even widths
 // (forEvenPhaseBlocks: a 4-pixel tail block ran 20% slower a pixel than the 6-pixel ones at
 // conv_bench's grouped 3 x 3). Every element is one FMA chain over (ky, kx, f) in order,
@@ -103,7 +103,8 @@ class TransposedWeightsGradInput : GroupedConvEmitter {
       const size_t pi = static_cast<size_t>(p);
       dyAt.push_back(sAdd(b, sMul(b, sAdd(b, dyRow, inner ? t.unclamped[pi] : t.column[pi]), d.F), sMul(b, grp, gd.Fg)));
     }
-    // The block's run of wT for tap (ky, kx) and group g (transpose): filter f's channels at wRow + f * width.
+    // The block's run of wT for tap (ky, kx) and group g (transpose()): filter f's channels
+    // at wRow + f * width.
     const int64_t width = acc.width();
     Value* slice = sMul(b, sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), kx), gd.G), grp), gd.Fg * gd.Cg);
     Value* wRow = sAdd(b, slice, sMul(b, c0, gd.Fg));
