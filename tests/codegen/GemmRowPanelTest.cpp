@@ -8,6 +8,8 @@
 #include <cstdlib>
 
 #include "compiler/interp/Interpreter.h"
+#include "compiler/train/Optimizers.h"
+#include "compiler/train/TrainingGraph.h"
 #include "tests/codegen/CodegenTestUtil.h"
 
 namespace nnc {
@@ -15,19 +17,37 @@ namespace {
 
 using namespace nnc::testing;
 
-// grad = x^T dy [in, out] over k rows; momentum SGD (b' = 0.9 b + grad, w' = w - lr b'), or
-// plain SGD when `momentum` is false.
+enum class Opt { Sgd, Momentum, Adam };
+
+// grad = x^T dy [in, out] over k rows; plain SGD, momentum SGD (b' = 0.9 b + grad,
+// w' = w - lr b'), or Adam as the train block writes it (Optimizers.cpp).
 struct RowPanelUpdate {
   Graph g, inference;
-  NodeId lr = kNoNode, w2 = kNoNode, b2 = kNoNode;
-  RowPanelUpdate(int64_t in, int64_t out, int64_t k, bool momentum) {
+  NodeId lr = kNoNode, stepLeaf = kNoNode, w2 = kNoNode, b2 = kNoNode;
+  std::vector<std::string> state{"w"};
+  RowPanelUpdate(int64_t in, int64_t out, int64_t k, Opt opt) {
     NodeId x = input(g, "x", DType::F32, {k, in});
     NodeId dy = input(g, "dy", DType::F32, {k, out});
     NodeId w = param(g, "w", {in, out});
-    lr = g.addLeaf(OpKind::Hyper, "lr", TensorType{DType::F32, Shape{}});
+    lr = g.addLeaf(OpKind::Hyper, kLearningRateName, TensorType{DType::F32, Shape{}});
     NodeId grad = op(g, OpKind::MatMul, {x, dy}, {{"transpose_a", int64_t(1)}});
     NodeId step = grad;
-    if (momentum) {
+    g.loss = op(g, OpKind::ReduceSum, {dy}, {{"axes", std::vector<int64_t>{0, 1}}, {"keepdims", int64_t(0)}});
+    NodeId ix = input(inference, "x", DType::F32, {kBatch, in});
+    inference.outputs.push_back({"y", op(inference, OpKind::MatMul, {ix, param(inference, "w", {in, out})})});
+    if (opt == Opt::Adam) {
+      stepLeaf = g.addLeaf(OpKind::Hyper, kStepName, TensorType{DType::F32, Shape{}});
+      OptimizerConfig config{AdamHyper{}};
+      auto ok = emitOptimizerUpdates(g, config, {ParamGradient{w, grad}}, lr, stepLeaf);
+      EXPECT_TRUE(ok.ok());
+      for (const Update& u : g.updates) {
+        if (u.target == w) w2 = u.value;
+        if (u.target != w) state.push_back(g.node(u.target).name);
+      }
+      return;
+    }
+    if (opt == Opt::Momentum) {
+      state.push_back("w/sgd.momentum");
       NodeId b = g.addLeaf(OpKind::State, "w/sgd.momentum", TensorType{DType::F32, Shape{in, out}});
       b2 = op(g, OpKind::Add, {op(g, OpKind::Mul, {b, g.addScalar(0.9)}), grad});
       step = b2;
@@ -35,12 +55,6 @@ struct RowPanelUpdate {
     }
     w2 = op(g, OpKind::Sub, {w, op(g, OpKind::Mul, {lr, step})});
     g.updates.insert(g.updates.begin(), {w, w2});
-    g.loss = op(g, OpKind::ReduceSum, {dy}, {{"axes", std::vector<int64_t>{0, 1}}, {"keepdims", int64_t(0)}});
-    NodeId ix = input(inference, "x", DType::F32, {kBatch, in});
-    inference.outputs.push_back({"y", op(inference, OpKind::MatMul, {ix, param(inference, "w", {in, out})})});
-  }
-  std::vector<std::string> stateNames() const {
-    return b2 == kNoNode ? std::vector<std::string>{"w"} : std::vector<std::string>{"w", "w/sgd.momentum"};
   }
 };
 
@@ -61,6 +75,7 @@ void expectSameStep(RowPanelUpdate& u, CompiledModel& fused, CompiledModel& apar
   ThreadsScope ts(threads);
   std::vector<std::vector<float>> after[2];
   std::vector<Tensor> want;
+  const float stepValue = 3;
   for (int which = 0; which < 2; ++which) {
     CompiledModel& m = which == 0 ? fused : apart;
     std::mt19937_64 rng(static_cast<uint64_t>(batch) * 7 + 1);
@@ -73,7 +88,10 @@ void expectSameStep(RowPanelUpdate& u, CompiledModel& fused, CompiledModel& apar
     }
     std::vector<const void*> in;
     for (HostTensor& h : hostInputs) in.push_back(h.data());
-    if (which == 0) {
+    // Adam's quotient of random moments is too sensitive for a tolerance against the
+    // interpreter (the peers tests check it against PyTorch): its bits against the update
+    // apart are the point here.
+    if (which == 0 && u.stepLeaf == kNoNode) {
       l.values[u.lr] = Tensor::scalar(0.05);
       std::vector<NodeId> outs{u.w2};
       if (u.b2 != kNoNode) outs.push_back(u.b2);
@@ -82,20 +100,21 @@ void expectSameStep(RowPanelUpdate& u, CompiledModel& fused, CompiledModel& apar
       want = *got;
     }
     float loss = 0;
-    auto ok = m.trainStep(in, batch, 0.05f, 0.0f, &loss);
+    auto ok = m.trainStep(in, batch, 0.05f, stepValue, &loss);
     ASSERT_TRUE(ok.ok()) << ok.error().message;
-    for (const std::string& name : u.stateNames()) {
+    for (const std::string& name : u.state) {
       std::span<float> t = m.tensor(name);
       after[which].emplace_back(t.begin(), t.end());
     }
   }
   for (size_t i = 0; i < after[0].size(); ++i) {
-    const std::string& name = u.stateNames()[i];
+    const std::string& name = u.state[i];
     ASSERT_EQ(after[0][i].size(), after[1][i].size());
     size_t differ = 0;
     for (size_t e = 0; e < after[0][i].size(); ++e)
       differ += std::memcmp(&after[0][i][e], &after[1][i][e], sizeof(float)) != 0;
     EXPECT_EQ(differ, 0u) << name << " batch " << batch << " threads " << threads;
+    if (i >= want.size()) continue;
     HostTensor h;
     h.f = after[0][i];
     EXPECT_TRUE(closeTo(want[i], h)) << name << " batch " << batch << " threads " << threads;
@@ -108,13 +127,15 @@ TEST(GemmRowPanels, FusedUpdateIsTheUnfusedStepBitForBit) {
   // the slice's first rows (K * N is large enough for the shared driver, as a weight
   // gradient's batch K always is). 40 columns and K = 100: split by rows, in the product's
   // own task, sums in place. K = 600: several K blocks, whose partial sums go through C.
+  // Adam: its six streams through the same row panels (a fixed K, so the rule of Fusion.cpp
+  // that keeps it apart from a product over the batch does not apply).
   struct Case {
     int64_t in, out, k;
-    bool momentum;
+    Opt opt;
   };
-  for (Case c : {Case{200, 80, 240, true}, Case{200, 40, 100, true}, Case{200, 80, 600, true},
-                 Case{301, 80, 240, false}}) {
-    RowPanelUpdate u(c.in, c.out, c.k, c.momentum);
+  for (Case c : {Case{200, 80, 240, Opt::Momentum}, Case{200, 40, 100, Opt::Momentum}, Case{200, 80, 600, Opt::Momentum},
+                 Case{301, 80, 240, Opt::Sgd}, Case{200, 80, 240, Opt::Adam}}) {
+    RowPanelUpdate u(c.in, c.out, c.k, c.opt);
     auto fused = compileUpdate(u, true);
     auto apart = compileUpdate(u, false);
     ASSERT_TRUE(fused && apart);
