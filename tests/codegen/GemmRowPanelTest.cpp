@@ -17,7 +17,7 @@ namespace {
 
 using namespace nnc::testing;
 
-enum class Opt { Sgd, Momentum, Adam };
+enum class RowPanelOptimizer { Sgd, Momentum, Adam };
 
 // grad = x^T dy [in, out] over k rows; plain SGD, momentum SGD (b' = 0.9 b + grad,
 // w' = w - lr b'), or Adam as the train block writes it (Optimizers.cpp).
@@ -25,7 +25,7 @@ struct RowPanelUpdate {
   Graph g, inference;
   NodeId lr = kNoNode, stepLeaf = kNoNode, w2 = kNoNode, b2 = kNoNode;
   std::vector<std::string> state{"w"};
-  RowPanelUpdate(int64_t in, int64_t out, int64_t k, Opt opt) {
+  RowPanelUpdate(int64_t in, int64_t out, int64_t k, RowPanelOptimizer opt) {
     NodeId x = input(g, "x", DType::F32, {k, in});
     NodeId dy = input(g, "dy", DType::F32, {k, out});
     NodeId w = param(g, "w", {in, out});
@@ -35,7 +35,7 @@ struct RowPanelUpdate {
     g.loss = op(g, OpKind::ReduceSum, {dy}, {{"axes", std::vector<int64_t>{0, 1}}, {"keepdims", int64_t(0)}});
     NodeId ix = input(inference, "x", DType::F32, {kBatch, in});
     inference.outputs.push_back({"y", op(inference, OpKind::MatMul, {ix, param(inference, "w", {in, out})})});
-    if (opt == Opt::Adam) {
+    if (opt == RowPanelOptimizer::Adam) {
       stepLeaf = g.addLeaf(OpKind::Hyper, kStepName, TensorType{DType::F32, Shape{}});
       OptimizerConfig config{AdamHyper{}};
       auto ok = emitOptimizerUpdates(g, config, {ParamGradient{w, grad}}, lr, stepLeaf);
@@ -46,7 +46,7 @@ struct RowPanelUpdate {
       }
       return;
     }
-    if (opt == Opt::Momentum) {
+    if (opt == RowPanelOptimizer::Momentum) {
       state.push_back("w/sgd.momentum");
       NodeId b = g.addLeaf(OpKind::State, "w/sgd.momentum", TensorType{DType::F32, Shape{in, out}});
       b2 = op(g, OpKind::Add, {op(g, OpKind::Mul, {b, g.addScalar(0.9)}), grad});
@@ -58,7 +58,7 @@ struct RowPanelUpdate {
   }
 };
 
-std::unique_ptr<CompiledModel> compileUpdate(RowPanelUpdate& u, bool fuse) {
+std::unique_ptr<CompiledModel> compileRowPanelUpdate(RowPanelUpdate& u, bool fuse) {
   if (!fuse) setenv("NNC_FUSE_EPILOGUES", "0", 1);
   CompileOptions opt;
   opt.useCache = false;
@@ -71,7 +71,7 @@ std::unique_ptr<CompiledModel> compileUpdate(RowPanelUpdate& u, bool fuse) {
 
 // One step of both models from the same state and inputs: the fused model's state must be the
 // unfused one's bits, and near the interpreter's.
-void expectSameStep(RowPanelUpdate& u, CompiledModel& fused, CompiledModel& apart, int64_t batch, int threads) {
+void expectRowPanelStepSameBits(RowPanelUpdate& u, CompiledModel& fused, CompiledModel& apart, int64_t batch, int threads) {
   ThreadsScope ts(threads);
   std::vector<std::vector<float>> after[2];
   std::vector<Tensor> want;
@@ -131,18 +131,19 @@ TEST(GemmRowPanels, FusedUpdateIsTheUnfusedStepBitForBit) {
   // that keeps it apart from a product over the batch does not apply).
   struct Case {
     int64_t in, out, k;
-    Opt opt;
+    RowPanelOptimizer opt;
   };
-  for (Case c : {Case{200, 80, 240, Opt::Momentum}, Case{200, 40, 100, Opt::Momentum}, Case{200, 80, 600, Opt::Momentum},
-                 Case{301, 80, 240, Opt::Sgd}, Case{200, 80, 240, Opt::Adam}}) {
+  using O = RowPanelOptimizer;
+  for (Case c : {Case{200, 80, 240, O::Momentum}, Case{200, 40, 100, O::Momentum}, Case{200, 80, 600, O::Momentum},
+                 Case{301, 80, 240, O::Sgd}, Case{200, 80, 240, O::Adam}}) {
     RowPanelUpdate u(c.in, c.out, c.k, c.opt);
-    auto fused = compileUpdate(u, true);
-    auto apart = compileUpdate(u, false);
+    auto fused = compileRowPanelUpdate(u, true);
+    auto apart = compileRowPanelUpdate(u, false);
     ASSERT_TRUE(fused && apart);
     ASSERT_NE(fused->training()->kernelListing.find("[epilogue:"), std::string::npos)
         << fused->training()->kernelListing;
     ASSERT_EQ(apart->training()->kernelListing.find("[epilogue:"), std::string::npos);
-    for (int threads : {1, 2}) expectSameStep(u, *fused, *apart, 4, threads);
+    for (int threads : {1, 2}) expectRowPanelStepSameBits(u, *fused, *apart, 4, threads);
   }
 }
 

@@ -554,9 +554,9 @@ constexpr int64_t kFlagWrapSums = 1, kFlagEpilogueStreams = 2;
 
 // Set in an epilogue's `end` when the tile's sums are at its slice's first rows (rowPanels):
 // far above any flat index (kMaxElements is 2^40).
-constexpr int64_t kWrappedBit = 62;
+constexpr int64_t kEpilogueWrappedBit = 62;
 // And when the call only prefetches the block's lines of the tensors the epilogue streams.
-constexpr int64_t kPrefetchBit = 61;
+constexpr int64_t kEpiloguePrefetchBit = 61;
 
 // The epilogue's tile, rows [row, row + rows) x columns [col, col + cols) of an output with
 // n columns, as a task's (begin, end): the flat indices of its first element and one past its
@@ -832,8 +832,8 @@ llvm::Function* driverHelper(llvm::Module& m, const GemmBlocking& g) {
       b.CreateCondBr(b.CreateAnd(when, hasEpilogue), call, after);
       b.SetInsertPoint(call);
       auto [begin, end] = encodeTile(ir, N, ir.add(rowBase, r), rows, col, cols);
-      end = b.CreateOr(end, b.CreateShl(b.CreateZExt(wrapped, b.getInt64Ty()), ir.c(kWrappedBit)));
-      end = b.CreateOr(end, b.CreateShl(b.CreateZExt(prefetch, b.getInt64Ty()), ir.c(kPrefetchBit)));
+      end = b.CreateOr(end, b.CreateShl(b.CreateZExt(wrapped, b.getInt64Ty()), ir.c(kEpilogueWrappedBit)));
+      end = b.CreateOr(end, b.CreateShl(b.CreateZExt(prefetch, b.getInt64Ty()), ir.c(kEpiloguePrefetchBit)));
       b.CreateCall(taskType, epilogue, {frame, begin, end});
       b.CreateBr(after);
       b.SetInsertPoint(after);
@@ -964,9 +964,9 @@ llvm::Function* emitEpilogue(KernelContext& kc, const GemmProblem& p, const Gemm
   TaskBuilder etb(kc.entry, kc.taskName("_epilogue"), kc.buffers());
   Ir ir{etb.b(), etb.function()};
   Value* n = ir.c(std::max<int64_t>(p.n, 1));  // never called when N = 0
-  Value* wrapped = ir.b.CreateICmpNE(ir.b.CreateLShr(etb.end(), ir.c(kWrappedBit)), ir.c(0));
-  Value* prefetch = ir.b.CreateICmpNE(ir.b.CreateAnd(ir.b.CreateLShr(etb.end(), ir.c(kPrefetchBit)), ir.c(1)), ir.c(0));
-  Value* last = ir.sub(ir.b.CreateAnd(etb.end(), ir.c((int64_t{1} << kPrefetchBit) - 1)), ir.c(1));
+  Value* wrapped = ir.b.CreateICmpNE(ir.b.CreateLShr(etb.end(), ir.c(kEpilogueWrappedBit)), ir.c(0));
+  Value* prefetch = ir.b.CreateICmpNE(ir.b.CreateAnd(ir.b.CreateLShr(etb.end(), ir.c(kEpiloguePrefetchBit)), ir.c(1)), ir.c(0));
+  Value* last = ir.sub(ir.b.CreateAnd(etb.end(), ir.c((int64_t{1} << kEpiloguePrefetchBit) - 1)), ir.c(1));
   Value* row = ir.b.CreateUDiv(etb.begin(), n);
   Value* col = ir.b.CreateURem(etb.begin(), n);
   Value* rows = ir.add(ir.sub(ir.b.CreateUDiv(last, n), row), ir.c(1));
