@@ -146,15 +146,16 @@ class Partitioner {
   // 16-22 ms at 1 thread on a loaded machine; plain SGD about even.
   // Re-measured (session 10) after the GEMM learnt row panels for such epilogues (whole rows,
   // the next panel's state prefetched under the tiles, no gradient stored: GemmEmitter.cpp),
-  // the same loaded machine, ratios within one run, Adam, 1 thread: fused 6.6-9.3 ms
-  // (minimum, median) against 6.5-6.9 apart on a 3136 x 1024 dense layer at batch 64, where
-  // the old tile-order epilogue took 9.8-11; in fashion_cnn's step 60.9 against 61.0 ms.
-  // 2 threads: even within the noise (12.7-15.6 against 13.9-14.7). Batch 512 (K = 512, K
-  // blocks whose sums go through C): fused 43-70 ms against 38-57 apart. So the update
-  // still runs apart: fused it saves the 12.8 MB gradient's write and read but no time,
-  // and costs time at larger batches. Adam's update at 1 thread is bound by its divisions
-  // and square root (about 2 ms for 3.3M weights, 40-50 GB/s counted, above the triad
-  // probe's 13-15 GB/s since part of the state stays in the 32 MiB L3).
+  // Adam, product + update (minimum and median of interleaved runs in one command): on a
+  // 3136 x 1024 dense layer at batch 64, 1 thread 6.9-7.0 ms fused against 6.5-6.8 apart
+  // (the old tile-order epilogue: 9.8-11), 2 threads 7.8-8.0 against 7.2-7.3; in
+  // fashion_cnn's step at 2 threads 13.9-14.0 against 13.2-13.2 (step 64.0 against 62.3 ms);
+  // at batch 512 (K blocks whose sums go through C) 43-70 against 38-57 on a loaded machine;
+  // the data-parallel update entry (which multiplies the gathered factors, K = 128) even.
+  // So the update still runs apart: fused it saves the 12.8 MB gradient's write and read
+  // but no time. Adam's update pass is bound by its divisions and square root at 1 thread
+  // (2.0-2.5 ms for 3.3M weights, 36-50 GB/s counted, above the triad probe's 13-15 GB/s:
+  // part of the state stays in the 32 MiB L3), which the FMAs of the tiles cannot hide.
   bool streamsTooMuchForProduct(NodeId mm, const std::vector<NodeId>& members, size_t stores) const {
     const Node& m = g_.node(mm);
     if (m.op != OpKind::MatMul) return false;
