@@ -149,7 +149,7 @@ class Partitioner {
   // Adam, product + update (minimum and median of interleaved runs in one command): on a
   // 3136 x 1024 dense layer at batch 64, 1 thread 6.9-7.0 ms fused against 6.5-6.8 apart
   // (the old tile-order epilogue: 9.8-11), 2 threads 7.8-8.0 against 7.2-7.3; in
-  // fashion_cnn's step at 2 threads 13.9-14.0 against 13.2-13.2 (step 64.0 against 62.3 ms);
+  // fashion_cnn's step at 2 threads 13.9-14.0 against 13.15-13.24 (step 64.0 against 62.3 ms);
   // at batch 512 (K blocks whose sums go through C) 43-70 against 38-57 on a loaded machine;
   // the data-parallel update entry (which multiplies the gathered factors, K = 128) even.
   // So the update still runs apart: fused it saves the 12.8 MB gradient's write and read
