@@ -156,6 +156,8 @@ class Partitioner {
   // but no time. Adam's update pass is bound by its divisions and square root at 1 thread
   // (2.0-2.5 ms for 3.3M weights, 36-50 GB/s counted, above the triad probe's 13-15 GB/s:
   // part of the state stays in the 32 MiB L3), which the FMAs of the tiles cannot hide.
+  // Plain SGD stays fused: with row panels 4.9-5.0 ms against 5.3-5.4 apart at 1 thread,
+  // 5.40-5.42 against 5.64-5.78 at 2 (the old tile-order epilogue: 7.7-8.6).
   bool streamsTooMuchForProduct(NodeId mm, const std::vector<NodeId>& members, size_t stores) const {
     const Node& m = g_.node(mm);
     if (m.op != OpKind::MatMul) return false;
