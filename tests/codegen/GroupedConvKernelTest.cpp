@@ -6,6 +6,7 @@
 // finely as possible, and for the AVX-512, AVX2 and SSE blockings.
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 
 #include "compiler/codegen/kernels/conv/ConvVectorUnit.h"
 #include "tests/codegen/CodegenTestUtil.h"
@@ -74,6 +75,20 @@ void expectGroupedConvMatches(const GroupedConvShape& s) {
   expectMatchesInterpreter(g, o);
 }
 
+struct GroupedVectorUnitScope {
+  explicit GroupedVectorUnitScope(codegen::VectorUnit u) { codegen::overrideConvVectorUnit(u); }
+  ~GroupedVectorUnitScope() { codegen::clearConvVectorUnitOverride(); }
+};
+
+// The shapes again with the AVX-512 and SSE register files (other lanes, blocks and tails).
+void expectGroupedConvMatchesOnOtherVectorUnits(std::initializer_list<GroupedConvShape> shapes) {
+  for (codegen::VectorUnit unit : {codegen::VectorUnit{16, 32}, codegen::VectorUnit{4, 16}}) {
+    SCOPED_TRACE("lanes " + std::to_string(unit.lanes));
+    GroupedVectorUnitScope scope(unit);
+    for (const GroupedConvShape& s : shapes) expectGroupedConvMatches(s);
+  }
+}
+
 TEST(GroupedConvKernel, Dilated) {
   for (int64_t stride : {1, 2}) {
     expectGroupedConvMatches({11, 13, 3, 17, 3, stride, 2, 1, stride == 1});
@@ -125,13 +140,8 @@ TEST(GroupedConvKernel, DepthwiseInputGradientSharedColumns) {
   expectGroupedConvMatches({10, 17, 9, 9, 3, 3, 1, 9, false});
   expectGroupedConvMatches({9, 19, 24, 24, 3, 2, 2, 24, true});
   expectGroupedConvMatches({6, 14, 8, 8, 7, 1, 1, 8, true});
-  for (codegen::VectorUnit unit : {codegen::VectorUnit{16, 32}, codegen::VectorUnit{4, 16}}) {
-    SCOPED_TRACE("lanes " + std::to_string(unit.lanes));
-    codegen::overrideConvVectorUnit(unit);
-    expectGroupedConvMatches({9, 21, 37, 37, 3, 1, 1, 37, true});
-    expectGroupedConvMatches({8, 23, 20, 20, 3, 2, 1, 20, true});
-    codegen::clearConvVectorUnitOverride();
-  }
+  expectGroupedConvMatchesOnOtherVectorUnits({{9, 21, 37, 37, 3, 1, 1, 37, true},
+                                               {8, 23, 20, 20, 3, 2, 1, 20, true}});
 }
 
 // Input gradients through the transposed copy of the filter (a vector of channels or more per
@@ -146,13 +156,8 @@ TEST(GroupedConvKernel, InputGradientTransposedWeights) {
   expectGroupedConvMatches({5, 28, 32, 32, 3, 1, 1, 4, true});
   expectGroupedConvMatches({5, 17, 18, 26, 3, 2, 1, 2, true});
   expectGroupedConvMatches({7, 23, 16, 22, 3, 1, 2, 2, false});
-  for (codegen::VectorUnit unit : {codegen::VectorUnit{16, 32}, codegen::VectorUnit{4, 16}}) {
-    SCOPED_TRACE("lanes " + std::to_string(unit.lanes));
-    codegen::overrideConvVectorUnit(unit);
-    expectGroupedConvMatches({4, 28, 64, 64, 3, 1, 1, 2, true});
-    expectGroupedConvMatches({5, 17, 18, 26, 3, 2, 1, 2, true});
-    codegen::clearConvVectorUnitOverride();
-  }
+  expectGroupedConvMatchesOnOtherVectorUnits({{4, 28, 64, 64, 3, 1, 1, 2, true},
+                                               {5, 17, 18, 26, 3, 2, 1, 2, true}});
 }
 
 // A bias and an activation after the convolution run as its epilogue, on each register
@@ -178,20 +183,11 @@ TEST(GroupedConvKernel, Epilogue) {
   }
 }
 
-struct GroupedVectorUnitScope {
-  explicit GroupedVectorUnitScope(codegen::VectorUnit u) { codegen::overrideConvVectorUnit(u); }
-  ~GroupedVectorUnitScope() { codegen::clearConvVectorUnitOverride(); }
-};
-
 TEST(GroupedConvKernel, OtherVectorUnits) {
-  for (codegen::VectorUnit unit : {codegen::VectorUnit{16, 32}, codegen::VectorUnit{4, 16}}) {
-    SCOPED_TRACE("lanes " + std::to_string(unit.lanes));
-    GroupedVectorUnitScope scope(unit);
-    expectGroupedConvMatches({9, 13, 11, 22, 3, 2, 1, 11, true});
-    expectGroupedConvMatches({9, 13, 19, 19, 3, 1, 2, 19, true});
-    expectGroupedConvMatches({9, 11, 12, 20, 3, 2, 2, 4, true});
-    expectGroupedConvMatches({11, 13, 3, 17, 3, 1, 2, 1, false});
-  }
+  expectGroupedConvMatchesOnOtherVectorUnits({{9, 13, 11, 22, 3, 2, 1, 11, true},
+                                               {9, 13, 19, 19, 3, 1, 2, 19, true},
+                                               {9, 11, 12, 20, 3, 2, 2, 4, true},
+                                               {11, 13, 3, 17, 3, 1, 2, 1, false}});
 }
 
 }  // namespace
