@@ -217,6 +217,14 @@ void emitEpilogueElement(TaskBuilder& tb, const Kernel& kern, NodeId out, const 
 // maxpool_grad's window pass, and need not store it first).
 void emitEpilogueOnValue(TaskBuilder& tb, const Kernel& kern, llvm::Value* rootValue, const Shape& space,
                          llvm::Value* row, llvm::Value* col, llvm::Value* f);
+// EmitEpilogueRowSums.cpp: the row sums that follow a host's epilogue (Kernel::fused of a
+// kernel with an epilogue; EpilogueRowSums.h): zeroed before the first element of output row
+// `row` (flat over the leading dims, without the column), accumulated on each element by
+// emitEpilogueOnValue with the epilogue's values, and the means divided after the last one.
+void emitEpilogueRowSumsBegin(TaskBuilder& tb, const Kernel& kern, llvm::Value* row);
+void emitEpilogueRowSumsOnElement(TaskBuilder& tb, const Kernel& kern, std::map<NodeId, llvm::Value*>& value,
+                                  const Shape& space, llvm::Value* row, llvm::Value* col, llvm::Value* f);
+void emitEpilogueRowSumsEnd(TaskBuilder& tb, const Kernel& kern, llvm::Value* row);
 
 // Row-major strides of a shape, in elements (static: only the first dim may be the batch).
 std::vector<int64_t> rowMajorStrides(const Shape& s);

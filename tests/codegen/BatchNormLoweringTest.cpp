@@ -3,12 +3,15 @@
 // shift form) instead of the textbook form's seven, and every sum over the full-size tensor
 // runs per sample (IRBuilder::reduce), so it is split across threads along the samples. The
 // two sums of each direction are siblings (SiblingReductions.h): one kernel reads the tensor
-// once for both. The lowered graph is checked here; TrainStepTest checks the numbers against
+// once for both; the forward ones are summed along each output row by the convolution that
+// computes the tensor (EpilogueRowSums.h), so the tensor is not read again for them. The
+// lowered graph is checked here; TrainStepTest checks the numbers against
 // the interpreter.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
+#include "compiler/ir/EpilogueRowSums.h"
 #include "compiler/ir/TypedAttrs.h"
 #include "compiler/lowering/Lowering.h"
 #include "compiler/train/TrainingGraph.h"
@@ -43,13 +46,13 @@ TEST(BatchNormLowering, TwoPerSampleSumsInEachDirection) {
   ASSERT_TRUE(layout.ok());
   auto lg = lowerGraph(*g, *layout);
   ASSERT_TRUE(lg.ok()) << lg.error().message;
-  const Shape full{kBatch, 8, 8, 16};
-  int fullSums = 0, perSample = 0, batchSums = 0, fullKernels = 0, batchKernels = 0;
+  const Shape full{kBatch, 8, 8, 16}, rowSums{kBatch, 8, 16};
+  int fullSums = 0, perSample = 0, batchSums = 0, fullKernels = 0, batchKernels = 0, rowSumSums = 0, rowSumKernels = 0;
   for (const Kernel& k : lg->kernels) {
     std::vector<NodeId> sums{k.root};
     for (NodeId f : k.fused)
       if (loweringKind(g->node(f).op) == LoweringKind::Reduce) sums.push_back(f);
-    bool overFull = false, overBatch = false;
+    bool overFull = false, overBatch = false, overRowSums = false;
     for (NodeId s : sums) {
       const Node& sum = g->node(s);
       if (loweringKind(sum.op) != LoweringKind::Reduce) continue;
@@ -65,22 +68,36 @@ TEST(BatchNormLowering, TwoPerSampleSumsInEachDirection) {
         ++batchSums;
         overBatch = true;
       }
+      if (operand == rowSums) {
+        ++rowSumSums;
+        overRowSums = true;
+      }
     }
     fullKernels += overFull;
     batchKernels += overBatch;
+    rowSumKernels += overRowSums;
   }
   // Forward: E[d] and E[d^2]; backward: sum(dy) and sum(dy * d) (the textbook form: 7).
   EXPECT_EQ(fullSums, 4) << describeKernels(*lg);
   EXPECT_EQ(perSample, 4) << describeKernels(*lg);
-  EXPECT_EQ(batchSums, 4) << describeKernels(*lg);
-  // One kernel reads the tensor for both sums of a direction.
+  // Backward: per sample, then over the batch.
+  EXPECT_EQ(batchSums, 2) << describeKernels(*lg);
+  EXPECT_EQ(batchKernels, 1) << describeKernels(*lg);
+  // Forward: per output row (EpilogueRowSums.h), then over the samples and rows.
+  EXPECT_EQ(rowSumSums, 2) << describeKernels(*lg);
+  EXPECT_EQ(rowSumKernels, 1) << describeKernels(*lg);
+  // One kernel reads (or writes) the tensor for both sums of a direction.
   EXPECT_EQ(fullKernels, 2) << describeKernels(*lg);
-  EXPECT_EQ(batchKernels, 2) << describeKernels(*lg);
-  // The forward sums read d = conv - running mean, which the convolution's epilogue stores:
-  // they do not take d's computation from it (that would write and read the product too).
-  int convEpilogues = 0;
-  for (const Kernel& k : lg->kernels) convEpilogues += g->node(k.root).op == OpKind::Conv2D && !k.epilogue.empty();
+  // The forward sums are the convolution's: its epilogue computes and stores d = conv -
+  // running mean and sums d and d^2 along each output row, so d is not read again for them.
+  int convEpilogues = 0, convRowSums = 0;
+  for (const Kernel& k : lg->kernels) {
+    if (g->node(k.root).op != OpKind::Conv2D || k.epilogue.empty()) continue;
+    ++convEpilogues;
+    for (NodeId f : k.fused) convRowSums += isEpilogueRowSum(*g, g->node(f), g->node(k.root).type.shape);
+  }
   EXPECT_EQ(convEpilogues, 1) << describeKernels(*lg);
+  EXPECT_EQ(convRowSums, 2) << describeKernels(*lg);
   // The normalisation and ReLU write one tensor: relu's gradient tests relu's output, so the
   // normalised pre-activation is not stored for the backward pass.
   int reluKernels = 0;

@@ -54,7 +54,10 @@ void emitEpilogueOnValue(TaskBuilder& tb, const Kernel& kern, Value* rootValue, 
     ScalarContext sc{tb, m, args};
     value[id] = opLowering(m.op).scalar(sc);
   }
-  for (NodeId s : kern.stored) tb.store(s, f, value[s]);
+  // Stored members of the output's shape; the row sums (in `fused`) have buffers of their own.
+  for (NodeId s : kern.stored)
+    if (auto it = value.find(s); it != value.end()) tb.store(s, f, it->second);
+  emitEpilogueRowSumsOnElement(tb, kern, value, space, row, col, f);
 }
 
 }  // namespace nnc::codegen
