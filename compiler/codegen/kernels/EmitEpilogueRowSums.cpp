@@ -46,12 +46,10 @@ void emitEpilogueRowSumsEnd(TaskBuilder& tb, const Kernel& kern, Value* row) {
   }
 }
 
-void emitEpilogueRowSumsOnElement(TaskBuilder& tb, const Kernel& kern, std::map<NodeId, Value*>& value,
-                                  const Shape& space, Value* row, Value* col, Value* f) {
+std::vector<Value*> emitEpilogueRowSumTerms(TaskBuilder& tb, const Kernel& kern, std::map<NodeId, Value*>& value,
+                                            const Shape& space, Value* row, Value* col, Value* f) {
   const Graph& g = tb.graph();
-  if (kern.fused.empty()) return;
-  // The row of the sums: the element's row without its column.
-  Value* sumRow = tb.b().CreateUDiv(row, tb.i64(space[space.rank() - 2]));
+  std::vector<Value*> terms;
   for (NodeId id : kern.fused) {
     const Node& m = g.node(id);
     std::vector<Value*> args;
@@ -59,13 +57,23 @@ void emitEpilogueRowSumsOnElement(TaskBuilder& tb, const Kernel& kern, std::map<
       auto it = value.find(q);
       args.push_back(it != value.end() ? it->second : operandAt(tb, q, space, row, col, f));
     }
-    if (!isRowSumMember(g, id)) {
-      ScalarContext sc{tb, m, args};
-      value[id] = opLowering(m.op).scalar(sc);
+    if (isRowSumMember(g, id)) {
+      terms.push_back(args[0]);
       continue;
     }
+    ScalarContext sc{tb, m, args};
+    value[id] = opLowering(m.op).scalar(sc);
+  }
+  return terms;
+}
+
+void addEpilogueRowSumTerms(TaskBuilder& tb, const Kernel& kern, Value* sumRow, Value* col, const std::vector<Value*>& terms) {
+  const Graph& g = tb.graph();
+  size_t t = 0;
+  for (NodeId id : kern.fused) {
+    if (!isRowSumMember(g, id)) continue;
     Value* at = sAdd(tb.b(), sMul(tb.b(), sumRow, rowSumChannels(g, id)), col);
-    tb.store(id, at, tb.b().CreateFAdd(tb.load(id, at), args[0]));
+    tb.store(id, at, tb.b().CreateFAdd(tb.load(id, at), terms[t++]));
   }
 }
 
