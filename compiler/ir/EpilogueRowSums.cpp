@@ -15,13 +15,13 @@ struct RowSumHostRow {
 
 // The direct forward convolution's emitter (kernels/conv/EmitConv.cpp); grouped, depthwise
 // and dilated ones have emitters of their own without row sums.
-bool directConvolution(const Node& n) {
+bool directConvHostsRowSums(const Node& n) {
   const ConvAttr c = ConvAttr::of(n);
   return c.groups == 1 && !c.window(1, 1).dilated();
 }
 
 constexpr RowSumHostRow kRowSumHosts[] = {
-    {OpKind::Conv2D, directConvolution},
+    {OpKind::Conv2D, directConvHostsRowSums},
 };
 
 // How far epilogueRowSumHostOf looks back: an epilogue is a few ops long.
