@@ -99,6 +99,7 @@ LoweringOptions loweringOptionsFromEnvironment() {
   LoweringOptions o;
   o.fuseEpilogues = on("NNC_FUSE_EPILOGUES");
   o.fuseRows = on("NNC_FUSE_ROWS");
+  o.fuseRowSums = on("NNC_FUSE_ROW_SUMS");
   return o;
 }
 

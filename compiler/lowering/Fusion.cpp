@@ -40,6 +40,7 @@ class Partitioner {
         coveredUsers_(g.size()),
         fuseEpilogues_(options.fuseEpilogues),
         fuseRows_(options.fuseRows),
+        fuseRowSums_(options.fuseRowSums),
         siblings_(g, out.live) {}
 
   Result<void> partition() {
@@ -484,7 +485,7 @@ class Partitioner {
   // stored: the buffer the host accumulates in), and that holds every user of the host: the
   // host, else kNoNode.
   NodeId rowSumHostOf(int k) const {
-    if (!fuseEpilogues_) return kNoNode;
+    if (!fuseEpilogues_ || !fuseRowSums_) return kNoNode;
     const Kernel& kern = out_.kernels[static_cast<size_t>(k)];
     if (kern.rows || !kern.epilogue.empty()) return kNoNode;
     NodeId host = kNoNode;
@@ -560,6 +561,7 @@ class Partitioner {
   std::vector<std::set<NodeId>> coveredUsers_;  // users that recompute a node in their row kernel
   bool fuseEpilogues_;
   bool fuseRows_;
+  bool fuseRowSums_;
   SiblingReductions siblings_;
 };
 

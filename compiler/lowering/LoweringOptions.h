@@ -12,6 +12,9 @@ struct LoweringOptions {
   // Softmax, one_hot and sums over the last axis fuse into row kernels (Kernel::rows).
   // NNC_FUSE_ROWS=0 turns it off.
   bool fuseRows = true;
+  // Sums along a forward convolution's output rows run in its epilogue (EpilogueRowSums.h).
+  // NNC_FUSE_ROW_SUMS=0 turns it off: they are reduce kernels of their own.
+  bool fuseRowSums = true;
   // Updates whose target no kernel reads (a split step's "<param>/grad" slots) are written
   // straight into the target by whatever kernel computes them (InPlaceUpdates.h), so that
   // they are final in the state before the entry ends (UpdateSignals.h). Set only for the

@@ -7,6 +7,8 @@
 // channels, padding wider than the kernel, and a stride.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "compiler/autodiff/IRBuilder.h"
 #include "compiler/ir/EpilogueRowSums.h"
 #include "compiler/ir/TypedAttrs.h"
@@ -114,6 +116,33 @@ TEST(EpilogueRowSums, MatchTheInterpreterBitIdenticalOnOneAndTwoThreads) {
     o.bitIdenticalAcrossThreads = true;
     expectMatchesInterpreter(g, o);
   }
+}
+
+// NNC_FUSE_ROW_SUMS=0 (LoweringOptions::fuseRowSums): the row sums are a reduce kernel of
+// their own, which reads d, and the numbers still match.
+TEST(EpilogueRowSums, UnfusedRowSumsAreAKernelOfTheirOwn) {
+  Graph g = rowSumGraph({6, 7, 3, 9, 3, 1, 1});
+  auto layout = StateLayout::build({&g});
+  ASSERT_TRUE(layout.ok());
+  LoweringOptions off;
+  off.fuseRowSums = false;
+  auto lg = lowerGraph(g, *layout, off);
+  ASSERT_TRUE(lg.ok()) << lg.error().message;
+  int rowSumKernels = 0;
+  for (const Kernel& k : lg->kernels) {
+    if (g.node(k.root).op == OpKind::Conv2D) EXPECT_TRUE(k.fused.empty()) << describeKernels(*lg);
+    const Node& root = g.node(k.root);
+    rowSumKernels += loweringKind(root.op) == LoweringKind::Reduce && isEpilogueRowSum(g, root, g.type(root.inputs[0]).shape);
+  }
+  EXPECT_EQ(rowSumKernels, 1) << describeKernels(*lg);
+  setenv("NNC_FUSE_ROW_SUMS", "0", 1);
+  MatchOptions o;
+  o.batches = {1, 5};
+  o.rtol = 1e-3;
+  o.chunkWork = 1;
+  o.bitIdenticalAcrossThreads = true;
+  expectMatchesInterpreter(rowSumGraph({9, 23, 5, 21, 3, 1, 1}), o);
+  unsetenv("NNC_FUSE_ROW_SUMS");
 }
 
 }  // namespace
