@@ -63,8 +63,8 @@ class IRBuilder {
   // its share of them) and is now the samples (each thread a contiguous part of x). Each sum
   // still has one fixed order whatever the thread count (issue 14). Over a value that a
   // convolution's epilogue computes, the sums along its output rows come first
-  // (EpilogueRowSums.h): reduce(x, {0, 1, 2}) -> reduce(reduce(x, {2}), {0, 1}), and the
-  // convolution computes reduce(x, {2}) as it writes x.
+  // (EpilogueRowSums.h): reduce(x, {0, 1, 2}) -> reduce(reduce(x, {2}), {0, 1}), so that the
+  // convolution can compute reduce(x, {2}) as it writes x (LoweringOptions::fuseRowSums).
   NodeId reduce(OpKind sumOrMean, NodeId x, std::vector<int64_t> axes, bool keepdims);
   NodeId matmul(NodeId a, NodeId b, bool transposeA, bool transposeB);
 

@@ -99,7 +99,8 @@ LoweringOptions loweringOptionsFromEnvironment() {
   LoweringOptions o;
   o.fuseEpilogues = on("NNC_FUSE_EPILOGUES");
   o.fuseRows = on("NNC_FUSE_ROWS");
-  o.fuseRowSums = on("NNC_FUSE_ROW_SUMS");
+  const char* rowSums = std::getenv("NNC_FUSE_ROW_SUMS");
+  o.fuseRowSums = rowSums && std::string(rowSums) == "1";
   return o;
 }
 

@@ -9,7 +9,9 @@
 // (IRBuilder::reduce), so the full-size tensor is not read again just to be summed.
 //
 // The table (EpilogueRowSums.cpp) names the hosts; the partitioner (Fusion.cpp) fuses the row
-// sums, the host's emitter (kernels/conv/EmitConv.cpp, kernels/EmitEpilogue.cpp) runs them.
+// sums when LoweringOptions::fuseRowSums says so (off by default: measured slower on Zen 3,
+// see there), the host's emitter (kernels/conv/EmitConv.cpp, kernels/EmitEpilogueRowSums.cpp)
+// runs them.
 #include "compiler/ir/Graph.h"
 
 namespace nnc {

@@ -3,8 +3,9 @@
 // shift form) instead of the textbook form's seven, and every sum over the full-size tensor
 // runs per sample (IRBuilder::reduce), so it is split across threads along the samples. The
 // two sums of each direction are siblings (SiblingReductions.h): one kernel reads the tensor
-// once for both; the forward ones are summed along each output row by the convolution that
-// computes the tensor (EpilogueRowSums.h), so the tensor is not read again for them. The
+// once for both; the forward ones are sums along each output row first, which the
+// convolution that computes the tensor can take (EpilogueRowSums.h, LoweringOptions::
+// fuseRowSums), so the tensor is not read again for them. The
 // lowered graph is checked here; TrainStepTest checks the numbers against
 // the interpreter.
 #include <gtest/gtest.h>
@@ -44,7 +45,9 @@ TEST(BatchNormLowering, TwoPerSampleSumsInEachDirection) {
   ASSERT_TRUE(g.ok()) << g.error().message;
   auto layout = StateLayout::build({&*g});
   ASSERT_TRUE(layout.ok());
-  auto lg = lowerGraph(*g, *layout);
+  LoweringOptions rowSumsFused;  // NNC_FUSE_ROW_SUMS=1
+  rowSumsFused.fuseRowSums = true;
+  auto lg = lowerGraph(*g, *layout, rowSumsFused);
   ASSERT_TRUE(lg.ok()) << lg.error().message;
   const Shape full{kBatch, 8, 8, 16}, rowSums{kBatch, 8, 16};
   int fullSums = 0, perSample = 0, batchSums = 0, fullKernels = 0, batchKernels = 0, rowSumSums = 0, rowSumKernels = 0;
@@ -88,8 +91,9 @@ TEST(BatchNormLowering, TwoPerSampleSumsInEachDirection) {
   EXPECT_EQ(rowSumKernels, 1) << describeKernels(*lg);
   // One kernel reads (or writes) the tensor for both sums of a direction.
   EXPECT_EQ(fullKernels, 2) << describeKernels(*lg);
-  // The forward sums are the convolution's: its epilogue computes and stores d = conv -
-  // running mean and sums d and d^2 along each output row, so d is not read again for them.
+  // The forward sums are the convolution's (with LoweringOptions::fuseRowSums): its epilogue
+  // computes and stores d = conv - running mean and sums d and d^2 along each output row, so
+  // d is not read again for them.
   int convEpilogues = 0, convRowSums = 0;
   for (const Kernel& k : lg->kernels) {
     if (g->node(k.root).op != OpKind::Conv2D || k.epilogue.empty()) continue;

@@ -1,7 +1,8 @@
 // Row sums in a convolution's epilogue (issue 14, EpilogueRowSums.h): a sum or mean over the
 // non-channel axes of a value computed from a direct forward convolution's output becomes a
 // sum along each output row, computed by the convolution as it writes the row, and then a
-// small sum of the row sums. Checked here: the graph IRBuilder::reduce writes, the kernels
+// small sum of the row sums (with LoweringOptions::fuseRowSums, NNC_FUSE_ROW_SUMS=1; without
+// it the row sums are a reduce kernel of their own). Checked here: the graph IRBuilder::reduce writes, the kernels
 // the partitioner makes of it, and the numbers against the interpreter, bit-identical on 1
 // and 2 threads, at shapes with border blocks, interior loops, a narrow last vector of
 // channels, padding wider than the kernel, and a stride.
@@ -87,9 +88,20 @@ TEST(EpilogueRowSums, OtherReductionsAreNotSplitByRows) {
   }
 }
 
+// Row sums fused (LoweringOptions::fuseRowSums, NNC_FUSE_ROW_SUMS=1; off by default).
+LoweredGraph lowerWithRowSums(const Graph& g, bool fuse) {
+  auto layout = StateLayout::build({&g});
+  EXPECT_TRUE(layout.ok());
+  LoweringOptions o;
+  o.fuseRowSums = fuse;
+  auto lg = lowerGraph(g, *layout, o);
+  EXPECT_TRUE(lg.ok()) << (lg.ok() ? "" : lg.error().message);
+  return lg.ok() ? std::move(*lg) : LoweredGraph{};
+}
+
 TEST(EpilogueRowSums, TheConvolutionComputesTheRowSums) {
   Graph g = rowSumGraph({6, 7, 3, 9, 3, 1, 1});
-  LoweredGraph lg = lowerOrFail(g);
+  LoweredGraph lg = lowerWithRowSums(g, true);
   int convKernels = 0, rowSums = 0;
   for (const Kernel& k : lg.kernels) {
     if (g.node(k.root).op != OpKind::Conv2D) continue;
@@ -114,20 +126,18 @@ TEST(EpilogueRowSums, MatchTheInterpreterBitIdenticalOnOneAndTwoThreads) {
     o.rtol = 1e-3;
     o.chunkWork = 1;
     o.bitIdenticalAcrossThreads = true;
+    setenv("NNC_FUSE_ROW_SUMS", "1", 1);
     expectMatchesInterpreter(g, o);
+    unsetenv("NNC_FUSE_ROW_SUMS");
   }
 }
 
-// NNC_FUSE_ROW_SUMS=0 (LoweringOptions::fuseRowSums): the row sums are a reduce kernel of
-// their own, which reads d, and the numbers still match.
+// By default (no NNC_FUSE_ROW_SUMS=1) the row sums are a reduce kernel of their own, which
+// reads d, and the numbers match too.
 TEST(EpilogueRowSums, UnfusedRowSumsAreAKernelOfTheirOwn) {
   Graph g = rowSumGraph({6, 7, 3, 9, 3, 1, 1});
-  auto layout = StateLayout::build({&g});
-  ASSERT_TRUE(layout.ok());
-  LoweringOptions off;
-  off.fuseRowSums = false;
-  auto lg = lowerGraph(g, *layout, off);
-  ASSERT_TRUE(lg.ok()) << lg.error().message;
+  LoweredGraph unfused = lowerWithRowSums(g, false);
+  const LoweredGraph* lg = &unfused;
   int rowSumKernels = 0;
   for (const Kernel& k : lg->kernels) {
     if (g.node(k.root).op == OpKind::Conv2D) EXPECT_TRUE(k.fused.empty()) << describeKernels(*lg);
@@ -135,14 +145,12 @@ TEST(EpilogueRowSums, UnfusedRowSumsAreAKernelOfTheirOwn) {
     rowSumKernels += loweringKind(root.op) == LoweringKind::Reduce && isEpilogueRowSum(g, root, g.type(root.inputs[0]).shape);
   }
   EXPECT_EQ(rowSumKernels, 1) << describeKernels(*lg);
-  setenv("NNC_FUSE_ROW_SUMS", "0", 1);
   MatchOptions o;
   o.batches = {1, 5};
   o.rtol = 1e-3;
   o.chunkWork = 1;
   o.bitIdenticalAcrossThreads = true;
   expectMatchesInterpreter(rowSumGraph({9, 23, 5, 21, 3, 1, 1}), o);
-  unsetenv("NNC_FUSE_ROW_SUMS");
 }
 
 }  // namespace
