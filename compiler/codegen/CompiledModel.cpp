@@ -273,7 +273,7 @@ Result<std::unique_ptr<CompiledModel>> jitCompile(const Graph& inference, const 
     symbols.push_back(kTrainSymbol);
   }
   if (loweredUpdate) {
-    NNC_TRY(codegen::emitEntryPoint(*module, *loweredUpdate, kUpdateSymbol, options.chunkWork));
+    NNC_TRY(codegen::emitEntryPoint(*module, *loweredUpdate, kUpdateSymbol, options.chunkWork, options.profile));
     symbols.push_back(kUpdateSymbol);
   }
   // Merged before hashing: a shorter text to hash, and the key of what is compiled.

@@ -24,7 +24,12 @@ Result<std::unique_ptr<distributed::DataParallelExecutor>> joinDataParallel(
 // "Sufficient factors"): yes unless NNC_MPI_FACTORS=0 (for measuring what they gain).
 bool gradientFactorsWanted();
 
-// With NNC_MPI_PROFILE=1 in the environment: each process prints its steps' compute and
+// NNC_MPI_PROFILE=kernels: NNC_MPI_PROFILE=1's report, and the step compiled as a profiling
+// build whose every kernel is timed; each process also prints its gradient and update
+// entries' kernels, the slowest first, in milliseconds a step.
+bool kernelProfileWanted();
+
+// With NNC_MPI_PROFILE=1 (or =kernels) in the environment: each process prints its steps' compute and
 // reduction seconds and the bytes it reduced per step on standard error.
 void reportStepTimes(distributed::DataParallelJob& job, const distributed::DataParallelExecutor& exec);
 

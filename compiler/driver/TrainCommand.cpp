@@ -98,6 +98,7 @@ class TrainCommand : public Command {
     eo.splitStep = job_ != nullptr;
     eo.splitBatch = plan.batch;
     eo.gradientFactors = gradientFactorsWanted();
+    eo.profileKernels = job_ != nullptr && kernelProfileWanted();
     MemoryCheck memory(model);  // before the executor allocates the parameters
     if (auto ok = memory.atBatch(1); !ok) return fail(ok.error().message);
     auto exec = createExecutor(model, eo);

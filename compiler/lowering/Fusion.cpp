@@ -147,6 +147,20 @@ class Partitioner {
   // Measured on fashion_cnn's 3136 x 1024 fc gradient (Zen 3, `bench --profile`): with Adam
   // 9.1 ms fused against 2.8 + 1.9 ms apart at 2 threads; with momentum SGD 24-39 ms against
   // 16-22 ms at 1 thread on a loaded machine; plain SGD about even.
+  // Re-measured (session 10) after the GEMM learnt row panels for such epilogues (whole rows,
+  // the next panel's state prefetched under the tiles, no gradient stored: GemmEmitter.cpp),
+  // Adam, product + update (minimum and median of interleaved runs in one command): on a
+  // 3136 x 1024 dense layer at batch 64, 1 thread 6.9-7.0 ms fused against 6.5-6.8 apart
+  // (the old tile-order epilogue: 9.8-11), 2 threads 7.8-8.0 against 7.2-7.3; in
+  // fashion_cnn's step at 2 threads 13.9-14.0 against 13.15-13.24 (step 64.0 against 62.3 ms);
+  // at batch 512 (K blocks whose sums go through C) 43-70 against 38-57 on a loaded machine;
+  // the data-parallel update entry (which multiplies the gathered factors, K = 128) even.
+  // So the update still runs apart: fused it saves the 12.8 MB gradient's write and read
+  // but no time. Adam's update pass is bound by its divisions and square root at 1 thread
+  // (2.0-2.5 ms for 3.3M weights, 36-50 GB/s counted, above the triad probe's 13-15 GB/s:
+  // part of the state stays in the 32 MiB L3), which the FMAs of the tiles cannot hide.
+  // Plain SGD stays fused: with row panels 4.9-5.0 ms against 5.3-5.4 apart at 1 thread,
+  // 5.40-5.42 against 5.64-5.78 at 2 (the old tile-order epilogue: 7.7-8.6).
   bool streamsTooMuchForProduct(NodeId mm, const std::vector<NodeId>& members, size_t stores) const {
     const Node& m = g_.node(mm);
     if (m.op != OpKind::MatMul) return false;

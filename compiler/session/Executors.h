@@ -21,6 +21,9 @@ struct ExecutorOptions {
   // weight gradients may travel as their factors (train/SplitStep.h, "Sufficient factors").
   int64_t splitBatch = 0;
   bool gradientFactors = true;
+  // A profiling build (CompileOptions::profile): the entries time each kernel when
+  // profile::record is on (NNC_MPI_PROFILE=kernels, for the data-parallel step's halves).
+  bool profileKernels = false;
 };
 
 // "jit" / "interpreter"

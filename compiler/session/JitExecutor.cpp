@@ -60,6 +60,7 @@ Result<std::unique_ptr<JitExecutor>> JitExecutor::create(const Model& model, con
   // data-parallel reduction overlaps the rest of the backward pass (UpdateSignals.h).
   CompileOptions compileOptions;
   compileOptions.signalUpdates = e->split_;
+  compileOptions.profile = options.profileKernels;
   Result<std::unique_ptr<CompiledModel>> compiled =
       jitCompile(inference, training, compileOptions, split ? &split->update : nullptr);
   if (!compiled) return compiled.error();
@@ -139,6 +140,18 @@ Result<void> JitExecutor::updateStep(float lr, float step, std::span<const float
   std::vector<const void*> in(compiled_->updateEntry()->inputs.size(), nullptr);
   for (size_t i = 0; i < factors_.size(); ++i) in[size_t(factorInput_[i])] = factors[i];
   return compiled_->updateStep(lr, step, in, batch);
+}
+
+std::vector<std::string> JitExecutor::kernelLabels(bool updateEntry) const {
+  const EntryInfo* entry = updateEntry ? compiled_->updateEntry() : compiled_->training();
+  std::vector<std::string> labels;
+  if (!entry) return labels;
+  for (int k = 0; k < entry->kernels; ++k) {
+    std::string label = "k";  // (GCC 12 warns falsely about "k" + std::to_string(k))
+    label += std::to_string(k);
+    labels.push_back(size_t(k) < entry->kernelCosts.size() ? entry->kernelCosts[size_t(k)].label : label);
+  }
+  return labels;
 }
 
 std::span<const float> JitExecutor::localFactor(size_t i) {

@@ -39,6 +39,7 @@ class JitExecutor : public training::Executor, public distributed::SplitStepExec
   bool isSplit() const override { return split_; }
   std::vector<std::span<float>> gradients() override { return spans(gradientNames_); }
   std::vector<std::span<float>> statistics() override { return spans(statisticNames_); }
+  std::vector<std::string> kernelLabels(bool updateEntry) const override;
 
   const CompiledModel& compiled() const { return *compiled_; }
 

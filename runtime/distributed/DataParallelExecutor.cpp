@@ -130,7 +130,9 @@ Result<training::BatchResult> DataParallelExecutor::gradientHalf(std::span<const
   float weight = float(double(rows) / double(batch));
   auto entry = [&]() -> Result<void> {
     if (rows == 0) return {};
+    if (options_.profileKernels) profile::record(&gradientKernels_);
     Result<training::BatchResult> r = split_.gradientStep(rowsFrom(inputs, first), rows, lr, step, first);
+    if (options_.profileKernels) profile::record(nullptr);
     if (!r) return r.error();
     local = std::move(*r);
     return {};
@@ -169,7 +171,10 @@ Result<training::BatchResult> DataParallelExecutor::trainStep(std::span<const vo
   auto t2 = Clock::now();
   std::vector<const float*> factors;
   for (const std::vector<float>& f : gathered_) factors.push_back(f.data());
-  NNC_TRY(split_.updateStep(lr, step, factors, batch));
+  if (options_.profileKernels) profile::record(&updateKernels_);
+  Result<void> updated = split_.updateStep(lr, step, factors, batch);
+  if (options_.profileKernels) profile::record(nullptr);
+  NNC_TRY(updated);
   ++times_.steps;
   // The gradient half's time is its entry's; the rest of it is waiting for the reductions
   // that the entry did not hide.

@@ -15,6 +15,7 @@
 #include "runtime/distributed/Communicator.h"
 #include "runtime/distributed/OverlappedReduction.h"
 #include "runtime/distributed/SplitStepExecutor.h"
+#include "runtime/profile/KernelProfile.h"
 
 namespace nnc::distributed {
 
@@ -45,6 +46,9 @@ struct DataParallelOptions {
   // a collective's latency (tens of microseconds) is nothing against its transfer (4 ms at
   // 1 GB/s). A larger tensor is one bucket, summed in pieces of this size.
   int64_t bucketBytes = int64_t(4) << 20;
+  // Time each kernel of the two entries (a profiling build's, ExecutorOptions::profileKernels;
+  // NNC_MPI_PROFILE=kernels): where a process's compute goes, entry by entry.
+  bool profileKernels = false;
 };
 
 class DataParallelExecutor final : public training::Executor {
@@ -81,6 +85,11 @@ class DataParallelExecutor final : public training::Executor {
     int64_t factorBytes = 0;    // this process's rows of gradient factors, sent to the others
   };
   const StepTimes& stepTimes() const { return times_; }
+  // With DataParallelOptions::profileKernels: seconds per kernel of the gradient entry and
+  // of the update entry, summed over the steps (SplitStepExecutor::kernelLabels names them).
+  const profile::KernelTimes& gradientKernels() const { return gradientKernels_; }
+  const profile::KernelTimes& updateKernels() const { return updateKernels_; }
+  std::vector<std::string> kernelLabels(bool updateEntry) const { return split_.kernelLabels(updateEntry); }
   // With overlap: the buckets and how many were reduced while the backward pass computed.
   const OverlappedReduction* overlap() const { return overlap_.get(); }
   // Why there is no overlap (empty with overlap): for NNC_MPI_PROFILE.
@@ -115,6 +124,7 @@ class DataParallelExecutor final : public training::Executor {
   std::vector<GradientFactor> factors_;
   std::vector<std::vector<float>> gathered_;  // per factor: the global batch's rows
   double lastEntrySeconds_ = 0;
+  profile::KernelTimes gradientKernels_, updateKernels_;
 };
 
 }  // namespace nnc::distributed

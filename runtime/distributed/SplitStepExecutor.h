@@ -41,6 +41,9 @@ class SplitStepExecutor {
   // Where the gradient step leaves each gradient, and the running statistics it updated.
   virtual std::vector<std::span<float>> gradients() = 0;
   virtual std::vector<std::span<float>> statistics() = 0;
+  // Each kernel's label in the gradient (false) or update (true) entry, for the kernel
+  // profile of a profiling build (NNC_MPI_PROFILE=kernels); empty when unknown.
+  virtual std::vector<std::string> kernelLabels(bool /*updateEntry*/) const { return {}; }
 };
 
 }  // namespace nnc::distributed

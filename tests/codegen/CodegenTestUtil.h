@@ -33,6 +33,28 @@ inline NodeId param(Graph& g, const std::string& name, std::vector<int64_t> dims
   return g.addLeaf(OpKind::Param, name, TensorType{DType::F32, Shape(std::move(dims))});
 }
 
+// The GEMM tests' dense layer: x[batch, K] @ w, w stored [K, N] or [N, K] (transpose_b, as
+// PyTorch's Linear weight), optionally + bias and relu (a fused epilogue).
+struct DenseProduct {
+  int64_t k, n;
+  bool transB;
+};
+
+inline std::string describeDenseProduct(const DenseProduct& p) {
+  return "K " + std::to_string(p.k) + " N " + std::to_string(p.n) + (p.transB ? " B^T" : " B");
+}
+
+inline Graph denseProductGraph(const DenseProduct& p, bool weightIsParam, bool epilogue) {
+  Graph g;
+  NodeId x = input(g, "x", DType::F32, {kBatch, p.k});
+  std::vector<int64_t> wDims = p.transB ? std::vector<int64_t>{p.n, p.k} : std::vector<int64_t>{p.k, p.n};
+  NodeId w = weightIsParam ? param(g, "w", wDims) : input(g, "w", DType::F32, wDims);
+  NodeId y = op(g, OpKind::MatMul, {x, w}, {{"transpose_a", int64_t{0}}, {"transpose_b", int64_t(p.transB)}});
+  if (epilogue) y = op(g, OpKind::Relu, {op(g, OpKind::Add, {y, param(g, "b", {p.n})})});
+  g.outputs.push_back({"y", y});
+  return g;
+}
+
 // lowerGraph with the graph's own state layout, failing the test on an error. The lowered
 // graph refers to nothing in the layout once lowered.
 inline LoweredGraph lowerOrFail(const Graph& g) {

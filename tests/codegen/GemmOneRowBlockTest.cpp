@@ -30,25 +30,12 @@ using testing::ThreadsScope;
 
 const std::vector<int64_t> kOneBlockBatches{1, 3, 5, 9, 10, 17, 64, 96, 97};
 
-struct RowBlockProduct {
-  int64_t k, n;
-  bool transB;
-};
+using RowBlockProduct = testing::DenseProduct;
 
-std::string describeRowBlock(const RowBlockProduct& p) {
-  return "K " + std::to_string(p.k) + " N " + std::to_string(p.n) + (p.transB ? " B^T" : " B");
-}
-
-// x[batch, K] @ w (w [K, N], or [N, K] with transpose_b), optionally + bias and relu, with an
-// update of a State counter: a training graph's products, which always pack.
+// The dense product with an update of a State counter: a training graph's products, which
+// always pack.
 Graph rowBlockGraph(const RowBlockProduct& p, bool weightIsParam, bool epilogue) {
-  Graph g;
-  NodeId x = input(g, "x", DType::F32, {kBatch, p.k});
-  std::vector<int64_t> wDims = p.transB ? std::vector<int64_t>{p.n, p.k} : std::vector<int64_t>{p.k, p.n};
-  NodeId w = weightIsParam ? testing::param(g, "w", wDims) : input(g, "w", DType::F32, wDims);
-  NodeId y = op(g, OpKind::MatMul, {x, w}, {{"transpose_a", int64_t{0}}, {"transpose_b", int64_t(p.transB)}});
-  if (epilogue) y = op(g, OpKind::Relu, {op(g, OpKind::Add, {y, testing::param(g, "b", {p.n})})});
-  g.outputs.push_back({"y", y});
+  Graph g = testing::denseProductGraph(p, weightIsParam, epilogue);
   NodeId s = g.addLeaf(OpKind::State, "steps", TensorType{DType::F32, Shape(std::vector<int64_t>{1})});
   g.updates.push_back({s, op(g, OpKind::Add, {s, s})});
   return g;
@@ -62,7 +49,7 @@ const std::vector<RowBlockProduct> kRowBlockShapes{{777, 300, false}, {777, 300,
 
 TEST(GemmOneRowBlock, MatchesTheInterpreter) {
   for (const RowBlockProduct& p : kRowBlockShapes) {
-    SCOPED_TRACE(describeRowBlock(p));
+    SCOPED_TRACE(testing::describeDenseProduct(p));
     testing::expectMatchesInterpreter(rowBlockGraph(p, true, false), {}, kOneBlockBatches);
   }
 }
@@ -70,7 +57,7 @@ TEST(GemmOneRowBlock, MatchesTheInterpreter) {
 TEST(GemmOneRowBlock, FusedEpilogueOncePerBlockMatchesTheInterpreter) {
   for (const RowBlockProduct& p : {RowBlockProduct{777, 300, false}, RowBlockProduct{777, 300, true},
                                    RowBlockProduct{70, 45, false}}) {
-    SCOPED_TRACE(describeRowBlock(p));
+    SCOPED_TRACE(testing::describeDenseProduct(p));
     // Small weights: sums near zero carry little absolute rounding before the relu.
     testing::expectMatchesInterpreter(rowBlockGraph(p, true, true), {{"x", {-1, 1}}, {"w", {-0.3, 0.3}}},
                                       kOneBlockBatches);
@@ -94,7 +81,7 @@ TEST(GemmOneRowBlock, TransposedAIsPacked) {
 // The first rows of the largest batch, bit for bit, at every batch of kOneBlockBatches, at 1
 // and 2 threads (every product split across the threads).
 void expectRowBlockBitsIndependentOfM(const RowBlockProduct& p) {
-  SCOPED_TRACE(describeRowBlock(p));
+  SCOPED_TRACE(testing::describeDenseProduct(p));
   Graph g = rowBlockGraph(p, false, false);
   CompileOptions opt;
   opt.chunkWork = 1;
@@ -135,7 +122,7 @@ TEST(GemmOneRowBlock, OtherVectorWidths) {
     SCOPED_TRACE("lanes " + std::to_string(lanes));
     codegen::overrideGemmLanes(lanes);
     for (const RowBlockProduct& p : {RowBlockProduct{777, 45, false}, RowBlockProduct{777, 45, true}}) {
-      SCOPED_TRACE(describeRowBlock(p));
+      SCOPED_TRACE(testing::describeDenseProduct(p));
       testing::expectMatchesInterpreter(rowBlockGraph(p, true, true), {{"x", {-1, 1}}, {"w", {-0.3, 0.3}}},
                                         {1, 5, 10, 17, 64});
     }

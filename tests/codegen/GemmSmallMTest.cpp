@@ -29,26 +29,7 @@ using testing::ThreadsScope;
 
 const std::vector<int64_t> kSmallBatches{1, 2, 3, 5, 8, 17, 64};
 
-struct SmallProduct {
-  int64_t k, n;
-  bool transB;
-};
-
-// x[batch, K] @ w, w stored [K, N] or [N, K] (transpose_b).
-Graph smallMProductGraph(const SmallProduct& p, bool weightIsParam, bool epilogue) {
-  Graph g;
-  NodeId x = input(g, "x", DType::F32, {kBatch, p.k});
-  std::vector<int64_t> wDims = p.transB ? std::vector<int64_t>{p.n, p.k} : std::vector<int64_t>{p.k, p.n};
-  NodeId w = weightIsParam ? testing::param(g, "w", wDims) : input(g, "w", DType::F32, wDims);
-  NodeId y = op(g, OpKind::MatMul, {x, w}, {{"transpose_a", int64_t{0}}, {"transpose_b", int64_t(p.transB)}});
-  if (epilogue) y = op(g, OpKind::Relu, {op(g, OpKind::Add, {y, testing::param(g, "b", {p.n})})});
-  g.outputs.push_back({"y", y});
-  return g;
-}
-
-std::string describeSmallM(const SmallProduct& p) {
-  return "K " + std::to_string(p.k) + " N " + std::to_string(p.n) + (p.transB ? " B^T" : " B");
-}
+using SmallProduct = testing::DenseProduct;
 
 // Shapes across the tiles' edges: K with a tail after the W-blocks of k and beyond one K block
 // of the packed path (256), N below one vector, between tiles and past several.
@@ -57,16 +38,16 @@ const std::vector<SmallProduct> kSmallMShapes{{37, 29, false}, {37, 29, true}, {
 
 TEST(GemmSmallM, MatchesTheInterpreterBothLayouts) {
   for (const SmallProduct& p : kSmallMShapes) {
-    SCOPED_TRACE(describeSmallM(p));
-    testing::expectMatchesInterpreter(smallMProductGraph(p, true, false), {}, kSmallBatches);
+    SCOPED_TRACE(testing::describeDenseProduct(p));
+    testing::expectMatchesInterpreter(testing::denseProductGraph(p, true, false), {}, kSmallBatches);
   }
 }
 
 TEST(GemmSmallM, FusedEpilogueMatchesTheInterpreter) {
   for (const SmallProduct& p : {SmallProduct{300, 70, true}, SmallProduct{37, 29, true}, SmallProduct{300, 70, false}}) {
-    SCOPED_TRACE(describeSmallM(p));
+    SCOPED_TRACE(testing::describeDenseProduct(p));
     // Small weights: sums near zero carry little absolute rounding before the relu.
-    testing::expectMatchesInterpreter(smallMProductGraph(p, true, true), {{"x", {-1, 1}}, {"w", {-0.3, 0.3}}},
+    testing::expectMatchesInterpreter(testing::denseProductGraph(p, true, true), {{"x", {-1, 1}}, {"w", {-0.3, 0.3}}},
                                       kSmallBatches);
   }
 }
@@ -75,8 +56,8 @@ TEST(GemmSmallM, FusedEpilogueMatchesTheInterpreter) {
 // expects each result to be, bit for bit, the first rows of the 64-row result (the packed
 // path), at 1 and 2 threads.
 void expectRowsIndependentOfM(const SmallProduct& p) {
-  SCOPED_TRACE(describeSmallM(p));
-  Graph g = smallMProductGraph(p, false, false);
+  SCOPED_TRACE(testing::describeDenseProduct(p));
+  Graph g = testing::denseProductGraph(p, false, false);
   CompileOptions opt;
   opt.chunkWork = 1;  // split every product across the threads
   auto compiled = jitCompile(g, nullptr, opt);
@@ -119,8 +100,8 @@ TEST(GemmSmallM, OtherVectorWidths) {
     codegen::overrideGemmLanes(lanes);
     for (const SmallProduct& p : {SmallProduct{300, 70, true}, SmallProduct{37, 29, true}, SmallProduct{37, 29, false}}) {
       expectRowsIndependentOfM(p);
-      SCOPED_TRACE(describeSmallM(p));
-      testing::expectMatchesInterpreter(smallMProductGraph(p, true, false), {}, {1, 3, 5, 17});
+      SCOPED_TRACE(testing::describeDenseProduct(p));
+      testing::expectMatchesInterpreter(testing::denseProductGraph(p, true, false), {}, {1, 3, 5, 17});
     }
     codegen::overrideGemmLanes(0);
   }

@@ -134,6 +134,27 @@ TEST(GroupedConvKernel, DepthwiseInputGradientSharedColumns) {
   }
 }
 
+// Input gradients through the transposed copy of the filter (a vector of channels or more per
+// group, EmitConvGradInputTransposed.cpp): rows cut into even blocks (28 columns in blocks of
+// 6, 6, 6, 5, 5 at one pixel count, 7 x 4 at another, phases of 9 and 8 columns at stride 2),
+// filters taken in pairs with an odd one left (13 and 11 per group), a dilated window, a
+// group of 24 channels (the copy's blocks of 16 and 8), and conv_bench's grouped 3 x 3 at a
+// smaller size; on the AVX-512 and SSE register files too.
+TEST(GroupedConvKernel, InputGradientTransposedWeights) {
+  expectGroupedConvMatches({4, 28, 64, 64, 3, 1, 1, 4, true});
+  expectGroupedConvMatches({5, 13, 48, 40, 3, 1, 1, 2, true});
+  expectGroupedConvMatches({5, 28, 32, 32, 3, 1, 1, 4, true});
+  expectGroupedConvMatches({5, 17, 18, 26, 3, 2, 1, 2, true});
+  expectGroupedConvMatches({7, 23, 16, 22, 3, 1, 2, 2, false});
+  for (codegen::VectorUnit unit : {codegen::VectorUnit{16, 32}, codegen::VectorUnit{4, 16}}) {
+    SCOPED_TRACE("lanes " + std::to_string(unit.lanes));
+    codegen::overrideConvVectorUnit(unit);
+    expectGroupedConvMatches({4, 28, 64, 64, 3, 1, 1, 2, true});
+    expectGroupedConvMatches({5, 17, 18, 26, 3, 2, 1, 2, true});
+    codegen::clearConvVectorUnitOverride();
+  }
+}
+
 // A bias and an activation after the convolution run as its epilogue, on each register
 // block right after it is stored (grouped, dilated and depthwise forward alike).
 TEST(GroupedConvKernel, Epilogue) {

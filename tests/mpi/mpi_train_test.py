@@ -24,7 +24,8 @@ as between machines. Standard library only. One case per ctest entry:
                   layer's inputs and output gradients, MPI_Allgatherv) and the 64 -> 3 output
                   layer's whole (NNC_MPI_PROFILE): one step of 23 rows split 11/12 equals one
                   process to 1e-6, 2 epochs of batches 9, 9, 5 to 1e-3; with so few bytes
-                  reduced a step, the reduction runs after the backward pass (automatic choice)
+                  reduced a step, the reduction runs after the backward pass (automatic choice);
+                  NNC_MPI_PROFILE=kernels times both entries' kernels on each process
 """
 import json, os, random, re, signal, struct, subprocess, sys, time
 
@@ -275,10 +276,19 @@ elif CASE == 'factors':
     compare(one, two, 1e-6)
     # The profile: h.weight's 4,096 floats travel as 2 factors; the reduced bytes are h.bias
     # (64), out.weight (192) and out.bias (3): the output layer, whose factors (23 x 67)
-    # would outweigh its gradient, is reduced whole.
-    p = run(MPI + ['-np', '2', '-x', 'NNC_MPI_PROFILE=1', NNC, path, 'train', '--data', data, '--threads', '1'])
+    # would outweigh its gradient, is reduced whole. NNC_MPI_PROFILE=kernels prints the same
+    # line (the overlap case checks =1) and each entry's kernels.
+    p = run(MPI + ['-np', '2', '-x', 'NNC_MPI_PROFILE=kernels', NNC, path, 'train', '--data', data, '--threads', '1'])
     if p.returncode != 0:
-        fail('mpirun -np 2 with NNC_MPI_PROFILE failed')
+        fail('mpirun -np 2 with NNC_MPI_PROFILE=kernels failed')
+    # Each process times its entries' kernels: the update entry computes h.weight's gradient
+    # from the gathered factors (a matmul), the gradient entry the forward product.
+    entries = re.findall(r'  (gradient|update) entry: ([0-9.]+) ms a step\n((?:    [0-9.]+ ms  .*\n)*)', p.stderr)
+    if sorted(e[0] for e in entries) != ['gradient', 'gradient', 'update', 'update']:
+        fail('expected the gradient and update entries\' kernels from each process, got:\n' + p.stderr)
+    for entry, total, kernels in entries:
+        if float(total) <= 0 or 'matmul' not in kernels:
+            fail('the %s entry\'s kernel profile names no timed product:\n%s' % (entry, p.stderr))
     reports = re.findall(r'(\d+) bytes reduced per step, (\d+) bytes of gradient factors gathered per step \((\d+) factors\)',
                          p.stderr)
     if len(reports) != 2:

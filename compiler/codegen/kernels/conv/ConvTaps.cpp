@@ -49,6 +49,19 @@ void forPhaseBlocks(TaskBuilder& tb, int64_t width, int64_t s, int64_t pixels,
   }
 }
 
+void forEvenPhaseBlocks(TaskBuilder& tb, int64_t width, int64_t s, int64_t pixels,
+                        const std::function<void(int64_t, Value*, int64_t)>& body) {
+  pixels = std::max<int64_t>(pixels, 1);
+  for (int64_t ph = 0; ph < std::min(s, width); ++ph) {
+    int64_t count = (width - ph + s - 1) / s;
+    // `blocks` blocks: `wide` of base + 1 columns, then the rest of base (base <= pixels).
+    int64_t blocks = (count + pixels - 1) / pixels, base = count / blocks, wide = count % blocks;
+    auto run = [&](Value* q0, int64_t np) { body(ph, q0, np); };
+    forBlocks(tb, 0, wide * (base + 1), base + 1, run, "qb");
+    forBlocks(tb, wide * (base + 1), count, base, run, "qn");
+  }
+}
+
 PhaseTap phaseTap(TaskBuilder& tb, int64_t ph, int64_t pad, int64_t s, int64_t dilation, int64_t outSize, Value* k,
                   Value* q0, int64_t np) {
   auto& b = tb.b();

@@ -64,6 +64,13 @@ void splitInterior(TaskBuilder& tb, llvm::Value* interior, const std::function<v
 void forPhaseBlocks(TaskBuilder& tb, int64_t width, int64_t s, int64_t pixels,
                     const std::function<void(int64_t ph, llvm::Value* q0, int64_t np)>& body);
 
+// As forPhaseBlocks, with each phase's columns cut into as few blocks as forPhaseBlocks uses,
+// the widths as even as possible (differing by at most one, the wider first): no narrow tail block,
+// whose few accumulators load as many filter vectors per FMA as the wide ones (28 columns in
+// blocks of 6: 6, 6, 6, 5, 5 rather than 6, 6, 6, 6, 4).
+void forEvenPhaseBlocks(TaskBuilder& tb, int64_t width, int64_t s, int64_t pixels,
+                        const std::function<void(int64_t ph, llvm::Value* q0, int64_t np)>& body);
+
 // Tap k (at k * dilation) of such a block: it reads output columns (ph + pad - k * dilation) / s
 // + q0 + p, which exist for every pixel or none (`uniform`: the division is exact); per pixel,
 // whether the column is inside [0, outSize) and the column clamped into it.

@@ -3,13 +3,15 @@
 //   dx[n, ih, iw, g*Cg + c] = sum over (ky, kx, f < Fg) of dy[n, oh, ow, g*Fg + f] * w[ky, kx, c, g*Fg + f]
 //   where oh*sh = ih + pt - ky*dh and ow*sw = iw + pl - kx*dw (exactly, in range).
 // The filter's [kh, kw, Cg, F] has the channels c strided by F, so each task first copies it
-// to wT [kh, kw, G, Fg, Cg] on its stack (at most kMaxTransposedFloats, once per task: the
-// runtime runs at most one task per thread). Then a register block is `pixels` input
-// columns x `vectors` vectors of channels, filled by broadcasting one dy value per pixel
-// against the wT vectors, as the forward's; no sums across lanes at the end (the dot-product
-// blocking of EmitConvBackward.cpp spends a reduction per element and loads as much as it
-// multiplies). Columns go in phases (ConvTaps.h), so a block's taps are valid together and
-// interior blocks run untested. Every element is one FMA chain over (ky, kx, f) in order,
+// to wT on its stack (per tap and group an Fg x Cg slice, by channel block: transpose(); at
+// most kMaxTransposedFloats, once per task: the runtime runs at most one task per thread).
+// Then a register block is `pixels` input columns x `vectors` vectors of channels, filled
+// by broadcasting one dy value per pixel against the wT vectors, as the forward's; no sums
+// across lanes at the end (the dot-product blocking of EmitConvBackward.cpp spends a
+// reduction per element and loads as much as it multiplies). Columns go in phases (ConvTaps.h), so a block's taps are valid together and
+// interior blocks run untested; each phase is cut into blocks of even widths
+// (forEvenPhaseBlocks: a 4-pixel tail block ran 20% slower a pixel than the 6-pixel ones at
+// conv_bench's grouped 3 x 3). Every element is one FMA chain over (ky, kx, f) in order,
 // whatever the thread split.
 #include <algorithm>
 
@@ -36,7 +38,7 @@ class TransposedWeightsGradInput : GroupedConvEmitter {
     transpose();
     tb.loop(tb.begin(), tb.end(), [&](Value* r) {  // r = n * H + ih
       // Pixel blocks outside: their dy stays in L1 while every group and channel block reads it.
-      forPhaseBlocks(tb, d.W, geo.sw, pixels_, [&](int64_t ph, Value* q0, int64_t np) {
+      forEvenPhaseBlocks(tb, d.W, geo.sw, pixels_, [&](int64_t ph, Value* q0, int64_t np) {
         tb.loop(tb.i64(0), tb.i64(gd.G), [&](Value* grp) {
           forBlocks(tb, 0, gd.Cg, vectors_ * L, [&](Value* c0, int64_t cWidth) {
             block(r, ph, q0, np, grp, c0, cWidth);
@@ -52,17 +54,29 @@ class TransposedWeightsGradInput : GroupedConvEmitter {
  private:
   Value* wTAt(Value* index) { return b.CreateInBoundsGEP(b.getFloatTy(), wT_, index); }
 
-  // wT[((ky * KW + kx) * G + g) * Fg + f][c] = w[ky, kx, c, g * Fg + f]: a row of wT per
-  // filter, read in the order w is stored.
+  // The filter of tap (ky, kx) and group g is a Fg x Cg slice of wT at ((ky * KW + kx) * G + g)
+  // * Fg * Cg, stored by channel block: block [c0, c0 + width) (width = the block's channels,
+  // vectors_ * L or the last block's rest) at c0 * Fg, a row of `width` channels per filter f:
+  //   wT[slice + c0 * Fg + f * width + (c - c0)] = w[ky, kx, c, g * Fg + f].
+  // So a register block streams one contiguous run of whole cache lines, f after f (rows of
+  // all Cg channels made it use half of each line it brought into L1, at 16 of 32 channels).
+  // Written in the order w is read.
   void transpose() {
     const NodeId Wt = kc.root().inputs[1];
+    const int64_t blockWidth = vectors_ * L;
     tb.loop(tb.i64(0), tb.i64(d.KH * d.KW * gd.Cg), [&](Value* tc) {  // tc = tap * Cg + c
       Value* tap = b.CreateUDiv(tc, tb.i64(gd.Cg));
       Value* c = b.CreateURem(tc, tb.i64(gd.Cg));
-      Value* to = sAdd(b, sMul(b, tap, d.F * gd.Cg), c);
-      tb.loop(tb.i64(0), tb.i64(d.F), [&](Value* f) {  // f = g * Fg + f'
-        b.CreateStore(tb.load(Wt, sAdd(b, sMul(b, tc, d.F), f)), wTAt(sAdd(b, to, sMul(b, f, gd.Cg))));
-      }, "tf");
+      Value* c0 = b.CreateNSWSub(c, b.CreateURem(c, tb.i64(blockWidth)));
+      Value* width = tb.smin(tb.i64(blockWidth), b.CreateNSWSub(tb.i64(gd.Cg), c0));
+      Value* inBlock = sAdd(b, sMul(b, c0, gd.Fg), b.CreateNSWSub(c, c0));
+      tb.loop(tb.i64(0), tb.i64(gd.G), [&](Value* grp) {
+        Value* to = sAdd(b, sMul(b, sAdd(b, sMul(b, tap, gd.G), grp), gd.Fg * gd.Cg), inBlock);
+        Value* from = sAdd(b, sMul(b, tc, d.F), sMul(b, grp, gd.Fg));
+        tb.loop(tb.i64(0), tb.i64(gd.Fg), [&](Value* f) {
+          b.CreateStore(tb.load(Wt, sAdd(b, from, f)), wTAt(sAdd(b, to, b.CreateNSWMul(f, width))));
+        }, "tf");
+      }, "tg");
     }, "tc");
   }
 
@@ -89,18 +103,28 @@ class TransposedWeightsGradInput : GroupedConvEmitter {
       const size_t pi = static_cast<size_t>(p);
       dyAt.push_back(sAdd(b, sMul(b, sAdd(b, dyRow, inner ? t.unclamped[pi] : t.column[pi]), d.F), sMul(b, grp, gd.Fg)));
     }
-    // wT row of (ky, kx, g, f = 0), at the block's first channel.
-    Value* wRow = sAdd(b, sMul(b, sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), kx), gd.G), grp), gd.Fg * gd.Cg), c0);
-    tb.loop(tb.i64(0), tb.i64(gd.Fg), [&](Value* f) {
-      Value* wf = sAdd(b, wRow, sMul(b, f, gd.Cg));
-      std::vector<Value*> wv;
-      for (int64_t j = 0; j < acc.cols(); ++j) wv.push_back(v.loadAt(wTAt(sAdd(b, wf, j * L)), acc.active(j)));
-      acc.outer(wv, [&](int64_t p) {
-        Value* dy = tb.load(DY, sAdd(b, dyAt[static_cast<size_t>(p)], f));
-        return v.splat(inner ? dy : keepInside(tb, dy, t.inside[static_cast<size_t>(p)]));
-      });
+    // The block's run of wT for tap (ky, kx) and group g (transpose()): filter f's channels
+    // at wRow + f * width.
+    const int64_t width = acc.width();
+    Value* slice = sMul(b, sAdd(b, sMul(b, sAdd(b, sMul(b, ky, d.KW), kx), gd.G), grp), gd.Fg * gd.Cg);
+    Value* wRow = sAdd(b, slice, sMul(b, c0, gd.Fg));
+    // Filters in pairs: the loop's index arithmetic, which the optimizer otherwise leaves as
+    // several integer operations a filter, is spent once per two (f in order either way).
+    forBlocks(tb, 0, gd.Fg, kFiltersPerTrip, [&](Value* fTrip, int64_t count) {
+      for (int64_t k = 0; k < count; ++k) {
+        Value* f = sAdd(b, fTrip, k);
+        Value* wf = sAdd(b, wRow, sMul(b, f, width));
+        std::vector<Value*> wv;
+        for (int64_t j = 0; j < acc.cols(); ++j) wv.push_back(v.loadAt(wTAt(sAdd(b, wf, j * L)), acc.active(j)));
+        acc.outer(wv, [&](int64_t p) {
+          Value* dy = tb.load(DY, sAdd(b, dyAt[static_cast<size_t>(p)], f));
+          return v.splat(inner ? dy : keepInside(tb, dy, t.inside[static_cast<size_t>(p)]));
+        });
+      }
     }, "f");
   }
+
+  static constexpr int64_t kFiltersPerTrip = 2;
 
   llvm::AllocaInst* wT_ = nullptr;
   int64_t vectors_ = 1, pixels_ = 1;

@@ -34,14 +34,15 @@ class GroupedConvForward : GroupedConvEmitter {
       Value* oh = b.CreateURem(r, tb.i64(d.OH));
       Value* ihBase = sAdd(b, sMul(b, oh, geo.sh), -geo.pt);
       Value* xImageRow = sMul(b, b.CreateUDiv(r, tb.i64(d.OH)), d.H);
-      // Pixel blocks outside: their input pixels stay in L1 while every group reads them.
-      forBlocks(tb, 0, d.OW, pixels_, [&](Value* ow0, int64_t np) {
+      // Pixel blocks outside: their input pixels stay in L1 while every group reads them. Even
+      // widths (forEvenPhaseBlocks at stride 1): 56 columns in blocks of 6 left a block of 2.
+      forEvenPhaseBlocks(tb, d.OW, 1, pixels_, [&](int64_t, Value* ow0, int64_t np) {
         tb.loop(tb.i64(0), tb.i64(gd.G), [&](Value* grp) {
           forBlocks(tb, 0, gd.Fg, vectors_ * L, [&](Value* fIn, int64_t fWidth) {
             block(r, ihBase, xImageRow, ow0, np, grp, fIn, fWidth);
           }, "fb");
         }, "g");
-      }, "owb");
+      });
     }, "row");
     const Shape& ys = out_.shape;
     Extent rows{(ys[0] == kBatch ? 1 : ys[0]) * d.OH, ys.isBatched()};

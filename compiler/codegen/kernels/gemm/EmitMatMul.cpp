@@ -7,6 +7,10 @@
 // L1: the product's value is read back, the members are computed per element by the op
 // table's scalar functions, and every stored member is written. It is emitted once, as a
 // function of its own that the shared GEMM driver calls (GemmEmitter.h).
+#include <algorithm>
+
+#include <llvm/IR/Intrinsics.h>
+
 #include "compiler/codegen/Emit.h"
 #include "compiler/codegen/kernels/gemm/GemmEmitter.h"
 #include "compiler/ir/TypedAttrs.h"
@@ -17,18 +21,58 @@ namespace {
 
 using llvm::Value;
 
+// The tensors of the output's size that the epilogue reads besides the product and its own
+// members (an optimizer's parameter and state, written back in place), one per buffer.
+std::vector<NodeId> streamedTensors(const KernelContext& kc, NodeId out) {
+  const Graph& g = kc.graph();
+  const Kernel& kern = kc.kernel;
+  const LoweredGraph& lg = kc.entry.lowered;
+  const Shape& space = g.type(out).shape;
+  std::vector<NodeId> streams, roots;
+  for (NodeId x : kern.epilogue)
+    for (NodeId q : g.node(x).inputs) {
+      bool member = q == kern.root || std::find(kern.epilogue.begin(), kern.epilogue.end(), q) != kern.epilogue.end();
+      if (member || !(g.type(q).shape == space) || lg.storage[static_cast<size_t>(q)].kind == StorageKind::Uniform) continue;
+      NodeId root = lg.storageRoot(q);
+      if (std::find(roots.begin(), roots.end(), root) != roots.end()) continue;
+      roots.push_back(root);
+      streams.push_back(q);
+    }
+  return streams;
+}
+
 GemmTileHook epilogueHook(const KernelContext& kc, NodeId out, int64_t n) {
-  return [&kc, out, n](TaskBuilder& tb, Value* row, Value* rows, Value* col, Value* cols) {
+  return [&kc, out, n](TaskBuilder& tb, Value* row, Value* rows, Value* col, Value* cols, Value* sumsRow,
+                       Value* prefetchOnly) {
     const Kernel& kern = kc.kernel;
     const Shape& space = kc.graph().type(out).shape;
-    tb.loop(tb.i64(0), rows, [&](Value* r) {
-      Value* flatRow = tb.add(row, r);
-      tb.loop(tb.i64(0), cols, [&](Value* c) {
-        Value* j = tb.add(col, c);
-        Value* f = tb.add(tb.mul(flatRow, tb.i64(n)), j);
-        emitEpilogueElement(tb, kern, out, space, flatRow, j, f);
-      }, "ej");
-    }, "ei");
+    std::vector<NodeId> streams = streamedTensors(kc, out);
+    llvm::IRBuilder<>& b = tb.b();
+    if (!streams.empty())
+      tb.ifThen(prefetchOnly, [&] {
+        // Into L2 (locality 2), for writing: the epilogue writes them back in place.
+        Value* lines = b.CreateUDiv(tb.add(cols, tb.i64(15)), tb.i64(16));
+        tb.loop(tb.i64(0), rows, [&](Value* r) {
+          Value* rowStart = tb.add(tb.mul(tb.add(row, r), tb.i64(n)), col);
+          tb.loop(tb.i64(0), lines, [&](Value* l) {
+            Value* f = tb.add(rowStart, tb.mul(l, tb.i64(16)));
+            for (NodeId q : streams)
+              b.CreateIntrinsic(llvm::Intrinsic::prefetch, {b.getPtrTy()},
+                                {tb.address(q, f), b.getInt32(1), b.getInt32(2), b.getInt32(1)});
+          }, "pl");
+        }, "pr");
+      });
+    tb.ifThen(b.CreateNot(prefetchOnly), [&] {
+      tb.loop(tb.i64(0), rows, [&](Value* r) {
+        Value* flatRow = tb.add(row, r);
+        Value* sumsAt = tb.mul(tb.add(sumsRow, r), tb.i64(n));
+        tb.loop(tb.i64(0), cols, [&](Value* c) {
+          Value* j = tb.add(col, c);
+          Value* f = tb.add(tb.mul(flatRow, tb.i64(n)), j);
+          emitEpilogueOnValue(tb, kern, tb.load(out, tb.add(sumsAt, j)), space, flatRow, j, f);
+        }, "ej");
+      }, "ei");
+    });
   };
 }
 
@@ -59,6 +103,8 @@ Result<void> emitMatMul(KernelContext& kc) {
     // then the product has a buffer of its own.
     bool ownSums = kc.entry.lowered.storage[static_cast<size_t>(kc.kernel.root)].kind == StorageKind::Arena;
     p.c = ownSums ? kc.kernel.root : kc.kernel.epilogue.back();
+    p.sumsAreScratch = ownSums;
+    p.epilogueStreams = !streamedTensors(kc, p.c).empty();
     emitGemm(kc, p, epilogueHook(kc, p.c, p.n));
   }
   return {};

@@ -24,6 +24,17 @@
 // of B from memory, no longer stalls on it (in the loop nest, not the microkernel's k loop,
 // whose every extra instruction costs: measured on square 1024).
 //
+// Row panels: a product with several row blocks and a fused epilogue, whose K fits one
+// block (or whose epilogue streams an optimizer's state through C's rows, when K needs
+// several blocks of a packed B that covers all the task's columns), runs
+//   for pc in K blocks: pack B[pc.., all columns]; for ic: pack A; for ir: for jr: tile;
+//                       then the epilogue on MR whole rows
+// so the epilogue reads and writes the tensors it streams in long contiguous runs, with the
+// next row panel's lines of them prefetched a tile's columns at a time under the FMAs. With
+// one K block and C scratch (the product's own buffer, only its epilogue reads it) over
+// columns the task owns, every row panel's sums reuse the slice's first MR rows: the
+// product never goes to memory. Same tiles, same packed operands: the same sums.
+//
 // Small M: when a task has only a handful of rows (inference at a small batch), packing B
 // would cost as much as the product, so small-M kernels of 1 or 4 rows read A and B in
 // place: B as stored a few vectors of a row at a time (masked loads at the right edge); B
@@ -537,7 +548,15 @@ llvm::Function* packHelper(llvm::Module& m, const GemmBlocking& g, int64_t P) {
 
 // The driver's parameters, in order (see driverHelper).
 enum DriverArg { kA, kB, kC, kK, kN, kXsA, kKsA, kXsB, kKsB, kI0, kI1, kJ0, kJ1, kRowBase, kSmallOne, kSmallMany,
-                 kEpilogue, kFrame, kDriverArgs };
+                 kEpilogue, kFrame, kEpilogueFlags, kDriverArgs };
+// kEpilogueFlags: bits of LoopNestArgs' i1s the task knows statically.
+constexpr int64_t kFlagWrapSums = 1, kFlagEpilogueStreams = 2;
+
+// Set in an epilogue's `end` when the tile's sums are at its slice's first rows (rowPanels):
+// far above any flat index (kMaxElements is 2^40).
+constexpr int64_t kEpilogueWrappedBit = 62;
+// And when the call only prefetches the block's lines of the tensors the epilogue streams.
+constexpr int64_t kEpiloguePrefetchBit = 61;
 
 // The epilogue's tile, rows [row, row + rows) x columns [col, col + cols) of an output with
 // n columns, as a task's (begin, end): the flat indices of its first element and one past its
@@ -556,10 +575,22 @@ struct LoopNestArgs {
   Value *A, *B, *C, *K, *N, *xsA, *ksA, *xsB, *ksB, *i0, *i1, *j0, *j1, *smallOne, *smallMany;
   int bTransposed = -1;  // B's layout when known where the nest is emitted (0, 1), else -1: from xsB
   bool direct = true;    // false: no direct path at all (smallOne is null)
+  // An i1: the product has an epilogue, which may then run on whole row panels (rowPanels).
+  Value* hasEpilogue = nullptr;
+  // An i1 (null: false): C is scratch that only the epilogue reads, and the task owns its
+  // columns of every row, so row panels may put their sums in the slice's first rows.
+  Value* wrapSums = nullptr;
+  // An i1 (null: false): the epilogue streams other tensors of C's size (an optimizer's
+  // state), so row panels pay even when K needs several blocks.
+  Value* epilogueStreams = nullptr;
 };
 // Runs the epilogue, when `when`, on the finished block rows [r, r + rows) (from i0's
 // origin) x columns [col, col + cols).
-using BlockDone = std::function<void(Value* when, Value* r, Value* rows, Value* col, Value* cols)>;
+// `wrapped` (an i1): the block's sums are at the slice's first rows (see rowPanels).
+// `prefetch` (an i1): only fetch the lines of the tensors the epilogue streams, for a block
+// that comes later.
+using BlockDone = std::function<void(Value* when, Value* r, Value* rows, Value* col, Value* cols, Value* wrapped,
+                                     Value* prefetch)>;
 
 // The BLIS loop nest (see the top of this file) in the function `ir` builds: the shared
 // driver, or a small product's own task. `done` runs after the last K block of each MC x NR
@@ -573,10 +604,57 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
   llvm::AllocaInst* aBuf = ir.local(
       llvm::ArrayType::get(b.getFloatTy(), static_cast<uint64_t>(g.mc) * static_cast<uint64_t>(kcMost) + g.lanes),
       "packedA", 64);
-  llvm::AllocaInst* bBuf = ir.local(
-      llvm::ArrayType::get(b.getFloatTy(), std::max(static_cast<uint64_t>(g.kc) * g.nc,
-                                                    static_cast<uint64_t>(g.kcFewRows) * g.ncFewRows)),
-      "packedB", 64);
+  const uint64_t bBufFloats = std::max(static_cast<uint64_t>(g.kc) * g.nc, static_cast<uint64_t>(g.kcFewRows) * g.ncFewRows);
+  llvm::AllocaInst* bBuf = ir.local(llvm::ArrayType::get(b.getFloatTy(), bBufFloats), "packedB", 64);
+  // Row panels (see the top of this file; a weight gradient over the batch with a fused
+  // update): the epilogue runs on MR whole rows of the task's columns at a time, so the
+  // tensors it streams (an optimizer's parameter and state, read and written in place) go by
+  // in long contiguous runs, where an MC x NR column of tiles touched one cache line in each
+  // of MC rows 4 KiB apart, which the prefetchers cannot follow. B is packed for all the
+  // task's columns per K block, and the tiles go row panel by row panel, each micro-panel
+  // of B coming from L2; the C panel the epilogue reads is still in L1.
+  auto rowPanels = [&](Value* kStepMax) {
+    Value* streams = a.epilogueStreams ? a.epilogueStreams : b.getFalse();
+    Value* width = ir.sub(a.j1, a.j0);
+    // K in equal blocks of at most kStepMax (a whole number of vectors each), as `packed` does.
+    Value* kBlocks = ir.max(b.CreateUDiv(ir.add(a.K, ir.sub(kStepMax, ir.c(1))), kStepMax), ir.c(1));
+    Value* kcStep = ir.mul(ir.ceilDiv(b.CreateUDiv(ir.add(a.K, ir.sub(kBlocks, ir.c(1))), kBlocks), g.lanes),
+                           ir.c(g.lanes));
+    // Sums that never meet another K block need no place of their own.
+    Value* wrap = b.CreateAnd(a.wrapSums ? a.wrapSums : b.getFalse(), b.CreateICmpEQ(kBlocks, ir.c(1)));
+    ir.loop(ir.c(0), kBlocks, [&](Value* kb) {
+      Value* pc = ir.mul(kb, kcStep);
+      Value* kcv = ir.min(kcStep, ir.sub(a.K, pc));
+      Value* first = b.CreateICmpEQ(kb, ir.c(0));
+      Value* last = b.CreateICmpEQ(kb, ir.sub(kBlocks, ir.c(1)));
+      b.CreateCall(packB, {bBuf, ir.at(a.B, ir.add(ir.mul(a.j0, a.xsB), ir.mul(pc, a.ksB))), a.xsB, a.ksB, width, kcv});
+      ir.blocks(a.i0, ir.sub(a.i1, a.i0), g.mc, [&](Value*, Value* ic, Value* mcv) {
+        b.CreateCall(packA, {aBuf, ir.at(a.A, ir.add(ir.mul(ic, a.xsA), ir.mul(pc, a.ksA))), a.xsA, a.ksA, mcv, kcv});
+        ir.blocks(ir.c(0), mcv, g.mr, [&](Value* iPanel, Value* irow, Value* mrv) {
+          Value* r = ir.add(ic, irow);
+          Value* sumsRow = b.CreateSelect(wrap, ir.c(0), r);
+          Value* aPanel = ir.at(aBuf, ir.mul(ir.mul(iPanel, ir.c(g.mr)), kcv));
+          ir.blocks(ir.c(0), width, g.nr, [&](Value* jPanel, Value* jr, Value* nrv) {
+            Value* bPanel = ir.at(bBuf, ir.mul(ir.mul(jPanel, ir.c(g.nr)), kcv));
+            std::vector<Value*> args{aPanel, ir.c(1), ir.c(g.mr), bPanel, kcv,
+                                     ir.at(a.C, ir.add(ir.mul(sumsRow, a.N), ir.add(a.j0, jr))), a.N, mrv, nrv, first};
+            if (!edgeTile) {
+              b.CreateCall(tile, args);
+            } else {
+              ir.ifElse(b.CreateICmpSLE(mrv, ir.c(g.mrEdge)), [&] { b.CreateCall(edgeTile, args); },
+                        [&] { b.CreateCall(tile, args); });
+            }
+            // The next row panel's lines of the streamed tensors, a tile's columns at a
+            // time: fetched while the FMAs run, where the epilogue alone would wait on them.
+            Value* next = ir.add(r, mrv);
+            done(b.CreateAnd(b.CreateAnd(last, streams), b.CreateICmpSLT(next, a.i1)), next,
+                 ir.min(ir.c(g.mr), ir.sub(a.i1, next)), ir.add(a.j0, jr), nrv, b.getFalse(), b.getTrue());
+          }, "jr");
+          done(last, r, mrv, a.j0, width, wrap, b.getFalse());
+        }, "ir");
+      }, "ic");
+    }, "kb");
+  };
   auto packed = [&] {
     // A task whose rows fit one MC block packs them once per K block, and packs B in
     // narrower blocks (ncFewRows): each packed B block is read back once, from L2 while
@@ -674,17 +752,35 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
               ir.ifElse(b.CreateICmpSLE(mrv, ir.c(g.mrEdge)), [&] { b.CreateCall(edgeTile, args); },
                         [&] { b.CreateCall(tile, args); });
             }, "ir");
-            done(b.CreateAnd(last, b.CreateNot(oneRowBlock)), ic, mcv, ir.add(jc, jr), nrv);
+            done(b.CreateAnd(last, b.CreateNot(oneRowBlock)), ic, mcv, ir.add(jc, jr), nrv, b.getFalse(), b.getFalse());
           }, "jr");
           // One row block: the epilogue on the whole B block's columns at once (at most
           // ncFewRows x mc, in L2), wide enough for its vector loop, where one micro-panel's
           // NR columns ran it element by element.
-          done(b.CreateAnd(last, oneRowBlock), ic, mcv, jc, ncv);
+          done(b.CreateAnd(last, oneRowBlock), ic, mcv, jc, ncv, b.getFalse(), b.getFalse());
         }, "ic");
       }, "jb");
     }, "kb");
   };
-  if (!a.direct) return packed();
+  // Row panels only where there are several row blocks (a weight gradient's M = 3136: one
+  // row block has its own order, above), in K blocks of at most KC whose packed B for all
+  // the task's columns fits the buffer, at least a vector deep; and with several K blocks
+  // only for an epilogue that streams state (sums through C then cost more than the
+  // contiguous runs save for a bias or an activation).
+  auto packedOrRowPanels = [&] {
+    if (!a.hasEpilogue) return packed();
+    Value* width = ir.sub(a.j1, a.j0);
+    Value* kFit = ir.mul(b.CreateUDiv(b.CreateUDiv(ir.c(static_cast<int64_t>(bBufFloats)), ir.max(width, ir.c(1))),
+                                      ir.c(g.lanes)), ir.c(g.lanes));
+    Value* kStepMax = ir.min(ir.c(g.kc), kFit);
+    Value* oneBlock = b.CreateICmpSLE(a.K, kStepMax);
+    Value* eligible = b.CreateAnd(b.CreateAnd(a.hasEpilogue, b.CreateICmpSGE(kFit, ir.c(g.lanes))),
+                                  b.CreateAnd(b.CreateICmpSGT(ir.sub(a.i1, a.i0), ir.c(g.mc)), b.CreateICmpSGT(a.K, ir.c(0))));
+    Value* streams = a.epilogueStreams ? a.epilogueStreams : b.getFalse();
+    Value* take = b.CreateAnd(eligible, b.CreateOr(oneBlock, streams));
+    ir.ifElse(take, [&] { rowPanels(kStepMax); }, packed);
+  };
+  if (!a.direct) return packedOrRowPanels();
   // Rows kSmallRowsMax at a time, a single row by the one-row kernel and 2 or 3 by the
   // larger one (B is read once either way, and two variants compile faster than four).
   auto direct = [&] {
@@ -695,13 +791,14 @@ void emitLoopNest(Ir& ir, llvm::Module& m, const GemmBlocking& g, const LoopNest
       ir.ifElse(b.CreateICmpEQ(rows, ir.c(1)), [&] { call(a.smallOne); }, [&] { call(a.smallMany); });
     }, "is");
     done(b.CreateAnd(b.CreateICmpSLT(a.i0, a.i1), b.CreateICmpSLT(a.j0, a.j1)), a.i0, ir.sub(a.i1, a.i0), a.j0,
-         ir.sub(a.j1, a.j0));
+         ir.sub(a.j1, a.j0), b.getFalse(), b.getFalse());
   };
   Value* directRows = a.bTransposed == 1   ? ir.c(kDirectRowsBT)
                       : a.bTransposed == 0 ? ir.c(kDirectRowsB)
                                            : b.CreateSelect(b.CreateICmpEQ(a.xsB, ir.c(1)), ir.c(kDirectRowsB),
                                                             ir.c(kDirectRowsBT));
-  ir.ifElse(b.CreateAnd(b.CreateIsNotNull(a.smallOne), b.CreateICmpSLE(ir.sub(a.i1, a.i0), directRows)), direct, packed);
+  ir.ifElse(b.CreateAnd(b.CreateIsNotNull(a.smallOne), b.CreateICmpSLE(ir.sub(a.i1, a.i0), directRows)), direct,
+            packedOrRowPanels);
 }
 
 // driver(A, B, C, K, N, xsA, ksA, xsB, ksB, i0, i1, j0, j1, rowBase, smallOne, smallMany, epilogue,
@@ -725,12 +822,18 @@ llvm::Function* driverHelper(llvm::Module& m, const GemmBlocking& g) {
     Value* hasEpilogue = b.CreateICmpNE(epilogue, llvm::ConstantPointerNull::get(llvm::PointerType::get(ctx, 0)));
     LoopNestArgs a{arg(kA),  arg(kB),  arg(kC),  arg(kK),  N,        arg(kXsA), arg(kKsA),
                    arg(kXsB), arg(kKsB), arg(kI0), arg(kI1), arg(kJ0), arg(kJ1),  arg(kSmallOne), arg(kSmallMany)};
-    emitLoopNest(ir, m, g, a, [&](Value* when, Value* r, Value* rows, Value* col, Value* cols) {
+    a.hasEpilogue = hasEpilogue;
+    a.wrapSums = b.CreateICmpNE(b.CreateAnd(arg(kEpilogueFlags), ir.c(kFlagWrapSums)), ir.c(0));
+    a.epilogueStreams = b.CreateICmpNE(b.CreateAnd(arg(kEpilogueFlags), ir.c(kFlagEpilogueStreams)), ir.c(0));
+    emitLoopNest(ir, m, g, a, [&](Value* when, Value* r, Value* rows, Value* col, Value* cols, Value* wrapped,
+                                  Value* prefetch) {
       llvm::BasicBlock* after = llvm::BasicBlock::Create(ctx, "epi.after", f);
       llvm::BasicBlock* call = llvm::BasicBlock::Create(ctx, "epi", f);
       b.CreateCondBr(b.CreateAnd(when, hasEpilogue), call, after);
       b.SetInsertPoint(call);
       auto [begin, end] = encodeTile(ir, N, ir.add(rowBase, r), rows, col, cols);
+      end = b.CreateOr(end, b.CreateShl(b.CreateZExt(wrapped, b.getInt64Ty()), ir.c(kEpilogueWrappedBit)));
+      end = b.CreateOr(end, b.CreateShl(b.CreateZExt(prefetch, b.getInt64Ty()), ir.c(kEpiloguePrefetchBit)));
       b.CreateCall(taskType, epilogue, {frame, begin, end});
       b.CreateBr(after);
       b.SetInsertPoint(after);
@@ -764,6 +867,7 @@ class GemmTask {
   TaskBuilder tb_;
   Ir ir_;
   Value *M_ = nullptr, *K_ = nullptr, *N_ = nullptr;
+  bool wrapSums_ = false;
 };
 
 void GemmTask::slice(Value* l, Value* i0, Value* i1, Value* j0, Value* j1, bool shared) {
@@ -796,14 +900,20 @@ void GemmTask::slice(Value* l, Value* i0, Value* i1, Value* j0, Value* j1, bool 
   a.smallMany = a.direct ? static_cast<Value*>(smallHelper(m, g_, kSmallRowsMax, p_.transB))
                          : llvm::ConstantPointerNull::get(ptr);
   if (!shared) {
-    emitLoopNest(ir_, m, g_, a, [&](Value* when, Value* r, Value* rows, Value* col, Value* cols) {
-      if (hook_) tb_.ifThen(when, [&] { hook_(tb_, ir_.add(cRowBase, r), rows, col, cols); });
+    if (hook_) {
+      a.hasEpilogue = ir_.b.getTrue();
+      a.epilogueStreams = ir_.b.getInt1(p_.epilogueStreams);
+    }
+    emitLoopNest(ir_, m, g_, a, [&](Value* when, Value* r, Value* rows, Value* col, Value* cols, Value*, Value* prefetch) {
+      if (hook_)
+        tb_.ifThen(when, [&] { hook_(tb_, ir_.add(cRowBase, r), rows, col, cols, ir_.add(cRowBase, r), prefetch); });
     });
     return;
   }
   std::vector<Value*> args{a.A,  a.B,  a.C,  a.K,  a.N,        a.xsA,       a.ksA,   a.xsB,
                            a.ksB, a.i0, a.i1, a.j0, a.j1, cRowBase, a.smallOne, a.smallMany, nullptr,
-                           tb_.function()->getArg(0)};
+                           tb_.function()->getArg(0),
+                           c((wrapSums_ ? kFlagWrapSums : 0) | (p_.epilogueStreams ? kFlagEpilogueStreams : 0))};
   args[kEpilogue] = epilogue_ ? static_cast<Value*>(epilogue_) : llvm::ConstantPointerNull::get(ptr);
   ir_.b.CreateCall(driverHelper(m, g_), args);
 }
@@ -816,6 +926,8 @@ void GemmTask::emit(bool shared) {
   Extent rows{p_.l.k * p_.m.k, p_.l.batched || p_.m.batched};
   int64_t panels = (p_.n + g_.nr - 1) / g_.nr;
   bool byColumns = splitProductByColumns(rows, p_.k, p_.n, panels, kMinColumnPanels);  // TaskSplit.h
+  // Tasks that own whole columns never write the same rows of C at once.
+  wrapSums_ = byColumns && p_.sumsAreScratch && epilogue_;
   Value *rowLo, *rowHi, *colLo, *colHi;
   if (byColumns) {
     rowLo = c(0);
@@ -852,12 +964,16 @@ llvm::Function* emitEpilogue(KernelContext& kc, const GemmProblem& p, const Gemm
   TaskBuilder etb(kc.entry, kc.taskName("_epilogue"), kc.buffers());
   Ir ir{etb.b(), etb.function()};
   Value* n = ir.c(std::max<int64_t>(p.n, 1));  // never called when N = 0
-  Value* last = ir.sub(etb.end(), ir.c(1));
+  Value* wrapped = ir.b.CreateICmpNE(ir.b.CreateLShr(etb.end(), ir.c(kEpilogueWrappedBit)), ir.c(0));
+  Value* prefetch = ir.b.CreateICmpNE(ir.b.CreateAnd(ir.b.CreateLShr(etb.end(), ir.c(kEpiloguePrefetchBit)), ir.c(1)), ir.c(0));
+  Value* last = ir.sub(ir.b.CreateAnd(etb.end(), ir.c((int64_t{1} << kEpiloguePrefetchBit) - 1)), ir.c(1));
   Value* row = ir.b.CreateUDiv(etb.begin(), n);
   Value* col = ir.b.CreateURem(etb.begin(), n);
   Value* rows = ir.add(ir.sub(ir.b.CreateUDiv(last, n), row), ir.c(1));
   Value* cols = ir.add(ir.sub(ir.b.CreateURem(last, n), col), ir.c(1));
-  onTile(etb, row, rows, col, cols);
+  Value* m = etb.extent(p.m);
+  Value* sliceRow = ir.mul(ir.b.CreateUDiv(row, ir.max(m, ir.c(1))), m);
+  onTile(etb, row, rows, col, cols, ir.b.CreateSelect(wrapped, sliceRow, row), prefetch);
   ir.b.CreateRetVoid();
   return etb.function();
 }

@@ -25,15 +25,25 @@ struct GemmProblem {
   Extent m, k, l;
   int64_t n = 0;
   bool bBatched = false;
+  // C is the product's own buffer, which only its epilogue reads: the sums of a block may go
+  // elsewhere in it than the block's rows (see GemmTileHook's sumsRow).
+  bool sumsAreScratch = false;
+  // The epilogue reads other tensors of C's size (an optimizer's parameter and state).
+  bool epilogueStreams = false;
 };
 
 // Called on each finished block of output (a column of microkernel tiles, or the few rows
 // of the direct path) after its final values are stored: rows [row, row + rows) of C (flat
 // rows, l * M + i) and columns [col, col + cols). For fused epilogues. The hook is
 // emitted once, into a function of its own over the task's frame (its TaskBuilder is that
-// function's), which the shared GEMM driver calls.
+// function's), which the shared GEMM driver calls. The block's sums are in C's rows
+// [sumsRow, sumsRow + rows): `row` itself, or, when the driver runs a weight gradient's row
+// panels over C that is scratch (sumsAreScratch), the first rows of the block's slice, which
+// every row panel reuses, so that C never goes to memory. When `prefetchOnly` (an i1) is
+// true, the block is one the driver will finish later: the hook only prefetches its lines of
+// the tensors the epilogue streams (GemmProblem::epilogueStreams).
 using GemmTileHook = std::function<void(TaskBuilder&, llvm::Value* row, llvm::Value* rows, llvm::Value* col,
-                                        llvm::Value* cols)>;
+                                        llvm::Value* cols, llvm::Value* sumsRow, llvm::Value* prefetchOnly)>;
 
 // Emits the product as one task (its parallel range: panels of NR output columns, or output
 // rows when N is narrow) and queues it.
