@@ -109,7 +109,7 @@ NodeId IRBuilder::reduce(OpKind sumOrMean, NodeId x, std::vector<int64_t> axes, 
 // the mean: every row has the same count). Nothing when that does not apply.
 NodeId IRBuilder::rowSumsFirst(OpKind sumOrMean, NodeId x, const std::vector<int64_t>& axes, bool keepdims) {
   const Shape& s = shape(x);
-  if (keepdims || type(x).dtype != DType::F32 || s.rank() < 3 || epilogueRowSumHostOf(g_, x) == kNoNode) return kNoNode;
+  if (!epilogueRowSumsWanted() || keepdims || type(x).dtype != DType::F32 || s.rank() < 3 || epilogueRowSumHostOf(g_, x) == kNoNode) return kNoNode;
   const int64_t row = static_cast<int64_t>(s.rank()) - 2;
   std::vector<int64_t> rest;
   bool sumsRows = false;

@@ -64,7 +64,8 @@ class IRBuilder {
   // still has one fixed order whatever the thread count (issue 14). Over a value that a
   // convolution's epilogue computes, the sums along its output rows come first
   // (EpilogueRowSums.h): reduce(x, {0, 1, 2}) -> reduce(reduce(x, {2}), {0, 1}), so that the
-  // convolution can compute reduce(x, {2}) as it writes x (LoweringOptions::fuseRowSums).
+  // convolution can compute reduce(x, {2}) as it writes x (LoweringOptions::fuseRowSums); only
+  // with NNC_FUSE_ROW_SUMS=1 (epilogueRowSumsWanted).
   NodeId reduce(OpKind sumOrMean, NodeId x, std::vector<int64_t> axes, bool keepdims);
   NodeId matmul(NodeId a, NodeId b, bool transposeA, bool transposeB);
 

@@ -1,5 +1,7 @@
 #include "compiler/ir/EpilogueRowSums.h"
 
+#include <cstdlib>
+#include <cstring>
 #include <set>
 
 #include "compiler/ir/TypedAttrs.h"
@@ -28,6 +30,11 @@ constexpr RowSumHostRow kRowSumHosts[] = {
 constexpr size_t kMaxEpilogueOps = 32;
 
 }  // namespace
+
+bool epilogueRowSumsWanted() {
+  const char* v = std::getenv("NNC_FUSE_ROW_SUMS");
+  return v && std::strcmp(v, "1") == 0;
+}
 
 bool hostsEpilogueRowSums(const Node& n) {
   for (const RowSumHostRow& r : kRowSumHosts)

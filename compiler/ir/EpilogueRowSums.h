@@ -16,6 +16,13 @@
 
 namespace nnc {
 
+// NNC_FUSE_ROW_SUMS=1 in the environment: reductions of a convolution's values are written
+// row sums first (IRBuilder::reduce) and the convolution's epilogue computes the row sums
+// (LoweringOptions::fuseRowSums). Off by default, both, so that the default graph is the one
+// without row sums: on Zen 3 the fused row sums cost more than the pass they save (see
+// LoweringOptions.h); to be measured on AVX-512 machines.
+bool epilogueRowSumsWanted();
+
 // Whether `n`'s kernel sums epilogue values along its output rows (the direct forward
 // convolution: not grouped, not dilated).
 bool hostsEpilogueRowSums(const Node& n);

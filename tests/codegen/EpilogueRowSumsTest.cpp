@@ -1,8 +1,8 @@
 // Row sums in a convolution's epilogue (issue 14, EpilogueRowSums.h): a sum or mean over the
 // non-channel axes of a value computed from a direct forward convolution's output becomes a
 // sum along each output row, computed by the convolution as it writes the row, and then a
-// small sum of the row sums (with LoweringOptions::fuseRowSums, NNC_FUSE_ROW_SUMS=1; without
-// it the row sums are a reduce kernel of their own). Checked here: the graph IRBuilder::reduce writes, the kernels
+// small sum of the row sums, with NNC_FUSE_ROW_SUMS=1 (both the graph's form and
+// LoweringOptions::fuseRowSums; by default neither). Checked here: the graph IRBuilder::reduce writes, the kernels
 // the partitioner makes of it, and the numbers against the interpreter, bit-identical on 1
 // and 2 threads, at shapes with border blocks, interior loops, a narrow last vector of
 // channels, padding wider than the kernel, and a stride.
@@ -19,6 +19,12 @@ namespace nnc {
 namespace {
 
 using namespace nnc::testing;
+
+// NNC_FUSE_ROW_SUMS=1 while the scope lives (graphs built and compiled in it have row sums).
+struct RowSumsOn {
+  RowSumsOn() { setenv("NNC_FUSE_ROW_SUMS", "1", 1); }
+  ~RowSumsOn() { unsetenv("NNC_FUSE_ROW_SUMS"); }
+};
 
 struct RowSumCase {
   int64_t h, w, c, f, k, pad, stride;
@@ -50,6 +56,7 @@ Graph rowSumGraph(const RowSumCase& cs, NodeId* meanOut = nullptr) {
 }
 
 TEST(EpilogueRowSums, ReductionOfAConvolutionsValueSumsRowsFirst) {
+  RowSumsOn on;
   NodeId mean = kNoNode;
   Graph g = rowSumGraph({6, 7, 3, 9, 3, 1, 1}, &mean);
   // mean(d, {0, 1, 2}) = mean(mean(d, {2}), {0, 1}).
@@ -60,7 +67,20 @@ TEST(EpilogueRowSums, ReductionOfAConvolutionsValueSumsRowsFirst) {
   EXPECT_TRUE(isEpilogueRowSum(g, rows, g.type(rows.inputs[0]).shape));
 }
 
+// Without NNC_FUSE_ROW_SUMS=1 the graph is the one without row sums: one per-sample sum.
+TEST(EpilogueRowSums, OffByDefault) {
+  NodeId mean = kNoNode;
+  Graph g = rowSumGraph({6, 7, 3, 9, 3, 1, 1}, &mean);
+  const Node& outer = g.node(mean);
+  EXPECT_EQ(AxesAttr::of(outer).axes, (std::vector<int64_t>{0}));
+  const Node& perSample = g.node(outer.inputs[0]);
+  EXPECT_EQ(AxesAttr::of(perSample).axes, (std::vector<int64_t>{1, 2}));
+  EXPECT_FALSE(isEpilogueRowSum(g, perSample, g.type(perSample.inputs[0]).shape));
+  EXPECT_FALSE(epilogueRowSumsWanted());
+}
+
 TEST(EpilogueRowSums, OtherReductionsAreNotSplitByRows) {
+  RowSumsOn on;
   Graph g;
   IRBuilder b(g);
   Attrs geo{{"strides", std::vector<int64_t>{1, 1}}, {"pads", std::vector<int64_t>{1, 1, 1, 1}}};
@@ -100,6 +120,7 @@ LoweredGraph lowerWithRowSums(const Graph& g, bool fuse) {
 }
 
 TEST(EpilogueRowSums, TheConvolutionComputesTheRowSums) {
+  RowSumsOn on;
   Graph g = rowSumGraph({6, 7, 3, 9, 3, 1, 1});
   LoweredGraph lg = lowerWithRowSums(g, true);
   int convKernels = 0, rowSums = 0;
@@ -120,27 +141,33 @@ TEST(EpilogueRowSums, MatchTheInterpreterBitIdenticalOnOneAndTwoThreads) {
   for (const RowSumCase& cs : {RowSumCase{9, 23, 5, 21, 3, 1, 1}, RowSumCase{6, 7, 3, 9, 2, 3, 1},
                                RowSumCase{14, 14, 8, 32, 3, 1, 1}, RowSumCase{11, 13, 4, 7, 3, 0, 2}}) {
     SCOPED_TRACE(describeRowSumCase(cs));
+    RowSumsOn on;
     Graph g = rowSumGraph(cs);
     MatchOptions o;
     o.batches = {1, 5};
     o.rtol = 1e-3;
     o.chunkWork = 1;
     o.bitIdenticalAcrossThreads = true;
-    setenv("NNC_FUSE_ROW_SUMS", "1", 1);
     expectMatchesInterpreter(g, o);
-    unsetenv("NNC_FUSE_ROW_SUMS");
   }
 }
 
-// By default (no NNC_FUSE_ROW_SUMS=1) the row sums are a reduce kernel of their own, which
-// reads d, and the numbers match too.
+// The graph's row sums without LoweringOptions::fuseRowSums are a reduce kernel of their
+// own, which reads d, and the numbers match too.
 TEST(EpilogueRowSums, UnfusedRowSumsAreAKernelOfTheirOwn) {
-  Graph g = rowSumGraph({6, 7, 3, 9, 3, 1, 1});
+  Graph g, numbers;
+  {
+    RowSumsOn on;
+    g = rowSumGraph({6, 7, 3, 9, 3, 1, 1});
+    numbers = rowSumGraph({9, 23, 5, 21, 3, 1, 1});
+  }
   LoweredGraph unfused = lowerWithRowSums(g, false);
   const LoweredGraph* lg = &unfused;
   int rowSumKernels = 0;
   for (const Kernel& k : lg->kernels) {
-    if (g.node(k.root).op == OpKind::Conv2D) EXPECT_TRUE(k.fused.empty()) << describeKernels(*lg);
+    if (g.node(k.root).op == OpKind::Conv2D) {
+      EXPECT_TRUE(k.fused.empty()) << describeKernels(*lg);
+    }
     const Node& root = g.node(k.root);
     rowSumKernels += loweringKind(root.op) == LoweringKind::Reduce && isEpilogueRowSum(g, root, g.type(root.inputs[0]).shape);
   }
@@ -150,7 +177,7 @@ TEST(EpilogueRowSums, UnfusedRowSumsAreAKernelOfTheirOwn) {
   o.rtol = 1e-3;
   o.chunkWork = 1;
   o.bitIdenticalAcrossThreads = true;
-  expectMatchesInterpreter(rowSumGraph({9, 23, 5, 21, 3, 1, 1}), o);
+  expectMatchesInterpreter(numbers, o);  // compiled without NNC_FUSE_ROW_SUMS: not fused
 }
 
 }  // namespace
