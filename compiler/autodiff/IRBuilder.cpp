@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "compiler/ir/EpilogueRowSums.h"
 #include "compiler/ir/TypedAttrs.h"
 
 namespace nnc {
@@ -94,12 +95,35 @@ std::vector<int64_t> perSampleAxesOfSplit(const Shape& s, const std::vector<int6
 
 NodeId IRBuilder::reduce(OpKind sumOrMean, NodeId x, std::vector<int64_t> axes, bool keepdims) {
   if (bad({x})) return kNoNode;
+  if (NodeId rows = rowSumsFirst(sumOrMean, x, axes, keepdims); rows != kNoNode) return rows;
   std::vector<int64_t> perSample = type(x).dtype == DType::F32 ? perSampleAxesOfSplit(shape(x), axes, keepdims)
                                                                  : std::vector<int64_t>{};
   if (perSample.empty()) return op(sumOrMean, {x}, AxesAttr{std::move(axes), keepdims}.attrs());
   // A mean of per-sample means is the mean: every sample has the same count.
   NodeId each = op(sumOrMean, {x}, AxesAttr{std::move(perSample), false}.attrs());
   return op(sumOrMean, {each}, AxesAttr{{0}, false}.attrs());
+}
+
+// A reduction over a row axis of a value its producer's epilogue can sum along rows
+// (EpilogueRowSums.h): the row sums first, then the rest over them (a mean of row means is
+// the mean: every row has the same count). Nothing when that does not apply.
+NodeId IRBuilder::rowSumsFirst(OpKind sumOrMean, NodeId x, const std::vector<int64_t>& axes, bool keepdims) {
+  const Shape& s = shape(x);
+  if (!epilogueRowSumsWanted() || keepdims || type(x).dtype != DType::F32 || s.rank() < 3 || epilogueRowSumHostOf(g_, x) == kNoNode) return kNoNode;
+  const int64_t row = static_cast<int64_t>(s.rank()) - 2;
+  std::vector<int64_t> rest;
+  bool sumsRows = false;
+  for (int64_t ax : axes) {
+    int64_t d = normalizeAxis(ax, s.rank());
+    if (d < 0 || d == row + 1) return kNoNode;  // invalid, or over the channels
+    if (d == row)
+      sumsRows = true;
+    else
+      rest.push_back(d);
+  }
+  if (!sumsRows || rest.empty()) return kNoNode;
+  NodeId rowSums = op(sumOrMean, {x}, AxesAttr{{row}, false}.attrs());
+  return reduce(sumOrMean, rowSums, std::move(rest), false);
 }
 
 NodeId IRBuilder::matmul(NodeId a, NodeId b, bool transposeA, bool transposeB) {

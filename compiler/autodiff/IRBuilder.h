@@ -61,7 +61,11 @@ class IRBuilder {
   // C], {0, 1, 2}) -> reduce(reduce(x, {1, 2}), {0}): a reduction runs in parallel over its
   // outermost kept axis, which was the few channels (every thread reading every row of x for
   // its share of them) and is now the samples (each thread a contiguous part of x). Each sum
-  // still has one fixed order whatever the thread count (issue 14).
+  // still has one fixed order whatever the thread count (issue 14). Over a value that a
+  // convolution's epilogue computes, the sums along its output rows come first
+  // (EpilogueRowSums.h): reduce(x, {0, 1, 2}) -> reduce(reduce(x, {2}), {0, 1}), so that the
+  // convolution can compute reduce(x, {2}) as it writes x (LoweringOptions::fuseRowSums); only
+  // with NNC_FUSE_ROW_SUMS=1 (epilogueRowSumsWanted).
   NodeId reduce(OpKind sumOrMean, NodeId x, std::vector<int64_t> axes, bool keepdims);
   NodeId matmul(NodeId a, NodeId b, bool transposeA, bool transposeB);
 
@@ -79,6 +83,7 @@ class IRBuilder {
   NodeId reducedCount(NodeId x, const std::vector<int64_t>& axes);
 
  private:
+  NodeId rowSumsFirst(OpKind sumOrMean, NodeId x, const std::vector<int64_t>& axes, bool keepdims);
   bool bad(const std::vector<NodeId>& ids) const;
 
   Graph& g_;

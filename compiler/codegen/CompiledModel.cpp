@@ -18,6 +18,7 @@
 #include "compiler/codegen/ModuleEmitter.h"
 #include "compiler/codegen/TaskMerge.h"
 #include "compiler/ir/EmbeddingIds.h"
+#include "compiler/ir/EpilogueRowSums.h"
 #include "compiler/train/TrainingGraph.h"
 #include "support/Stopwatch.h"
 
@@ -99,6 +100,7 @@ LoweringOptions loweringOptionsFromEnvironment() {
   LoweringOptions o;
   o.fuseEpilogues = on("NNC_FUSE_EPILOGUES");
   o.fuseRows = on("NNC_FUSE_ROWS");
+  o.fuseRowSums = epilogueRowSumsWanted();
   return o;
 }
 

@@ -27,7 +27,7 @@
 
 namespace nnc {
 
-// The planner's options with the debugging knobs NNC_FUSE_EPILOGUES and NNC_FUSE_ROWS read
+// The planner's options with the debugging knobs NNC_FUSE_EPILOGUES, NNC_FUSE_ROWS and NNC_FUSE_ROW_SUMS read
 // from the environment (codegen/README.md); the planner itself reads no environment.
 LoweringOptions loweringOptionsFromEnvironment();
 

@@ -211,12 +211,27 @@ llvm::Value* emitLineMax(TaskBuilder& tb, NodeId x, llvm::Value* count, const st
 llvm::Value* operandAt(TaskBuilder& tb, NodeId q, const Shape& space, llvm::Value* row, llvm::Value* col, llvm::Value* f);
 // kern's epilogue on output element f (row: flat over the leading dims of
 // `space`, col: the last dim) of a kernel whose value is in `out` (the buffer its sums went to).
+// With `rowSumTerms`, a kernel with row sums returns the element's terms there (see
+// emitEpilogueRowSumTerms) instead of adding them to the sums.
 void emitEpilogueElement(TaskBuilder& tb, const Kernel& kern, NodeId out, const Shape& space, llvm::Value* row,
-                         llvm::Value* col, llvm::Value* f);
+                         llvm::Value* col, llvm::Value* f, std::vector<llvm::Value*>* rowSumTerms = nullptr);
 // The same on the kernel's value given in a register (kernels that compute it whole, as
 // maxpool_grad's window pass, and need not store it first).
 void emitEpilogueOnValue(TaskBuilder& tb, const Kernel& kern, llvm::Value* rootValue, const Shape& space,
-                         llvm::Value* row, llvm::Value* col, llvm::Value* f);
+                         llvm::Value* row, llvm::Value* col, llvm::Value* f, std::vector<llvm::Value*>* rowSumTerms = nullptr);
+// EmitEpilogueRowSums.cpp: the row sums that follow a host's epilogue (Kernel::fused of a
+// kernel with an epilogue; EpilogueRowSums.h): zeroed before the first element of output row
+// `row` (flat over the leading dims, without the column), accumulated on each element by
+// emitEpilogueOnValue with the epilogue's values, and the means divided after the last one.
+void emitEpilogueRowSumsBegin(TaskBuilder& tb, const Kernel& kern, llvm::Value* row);
+// The members after the epilogue on one element (`value`: the epilogue's), and each row
+// sum's term there, in the order of Kernel::fused; the sums of row `sumRow` at channel `col`
+// += terms (the host adds a block's terms first, in registers, then once into memory).
+std::vector<llvm::Value*> emitEpilogueRowSumTerms(TaskBuilder& tb, const Kernel& kern, std::map<NodeId, llvm::Value*>& value,
+                                                  const Shape& space, llvm::Value* row, llvm::Value* col, llvm::Value* f);
+void addEpilogueRowSumTerms(TaskBuilder& tb, const Kernel& kern, llvm::Value* sumRow, llvm::Value* col,
+                            const std::vector<llvm::Value*>& terms);
+void emitEpilogueRowSumsEnd(TaskBuilder& tb, const Kernel& kern, llvm::Value* row);
 
 // Row-major strides of a shape, in elements (static: only the first dim may be the batch).
 std::vector<int64_t> rowMajorStrides(const Shape& s);

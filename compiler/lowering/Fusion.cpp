@@ -5,6 +5,7 @@
 #include <queue>
 #include <set>
 
+#include "compiler/ir/EpilogueRowSums.h"
 #include "compiler/ir/TypedAttrs.h"
 #include "compiler/lowering/FusionRoles.h"
 #include "compiler/lowering/SiblingReductions.h"
@@ -39,6 +40,7 @@ class Partitioner {
         coveredUsers_(g.size()),
         fuseEpilogues_(options.fuseEpilogues),
         fuseRows_(options.fuseRows),
+        fuseRowSums_(options.fuseRowSums),
         siblings_(g, out.live) {}
 
   Result<void> partition() {
@@ -112,6 +114,7 @@ class Partitioner {
     if (e < 0) return false;
     Kernel& kern = out_.kernels[static_cast<size_t>(e)];
     const Node& root = g_.node(kern.root);
+    if (loweringKind(root.op) == LoweringKind::Reduce) return hostEpilogueRowSums(mm, e);
     if (loweringKind(root.op) != LoweringKind::Fused || kern.rows || !kern.epilogue.empty() || root.type.dtype != DType::F32 ||
         !(root.type.shape == m.type.shape))
       return false;
@@ -393,6 +396,8 @@ class Partitioner {
     growFusedKernel(k, true);
     Kernel& kern = out_.kernels[static_cast<size_t>(k)];
     if (kern.stored.size() == siblingCount(kern) || !takesAnEpilogue(k)) return;
+    // Unless the epilogue host takes the whole kernel, row sums included.
+    if (rowSumHostOf(k) != kNoNode) return;
     // Start over without stores: release every producer, keep the siblings.
     std::vector<NodeId> siblings;
     for (NodeId f : kern.fused) {
@@ -488,6 +493,80 @@ class Partitioner {
     }
   }
 
+  // ---- row sums in a convolution's epilogue (issue 14, EpilogueRowSums.h) -----------------
+  // A reduce kernel whose reductions (root and siblings) all sum rows of its host's output,
+  // whose other members are elementwise over that output and computed from it (one of them
+  // stored: the buffer the host accumulates in), and that holds every user of the host: the
+  // host, else kNoNode.
+  NodeId rowSumHostOf(int k) const {
+    if (!fuseEpilogues_ || !fuseRowSums_) return kNoNode;
+    const Kernel& kern = out_.kernels[static_cast<size_t>(k)];
+    if (kern.rows || !kern.epilogue.empty()) return kNoNode;
+    NodeId host = kNoNode;
+    for (NodeId f : kern.fused)
+      for (NodeId in : g_.node(f).inputs)
+        if (hostsEpilogueRowSums(g_.node(in))) host = in;
+    if (host == kNoNode) return kNoNode;
+    size_t hi = static_cast<size_t>(host);
+    if (pinned_[hi] || needsBuffer_[hi] || users_[hi].empty()) return kNoNode;
+    for (NodeId u : users_[hi])
+      if (out_.kernelOf[static_cast<size_t>(u)] != k) return kNoNode;
+    const Shape& space = g_.node(host).type.shape;
+    std::vector<NodeId> members = kern.fused;
+    members.push_back(kern.root);
+    for (NodeId x : members) {
+      const Node& n = g_.node(x);
+      if (loweringKind(n.op) == LoweringKind::Reduce) {
+        if (!isEpilogueRowSum(g_, n, space)) return kNoNode;
+        continue;
+      }
+      if (!(n.type.shape == space) || n.type.dtype != DType::F32 || remapsPositions(n.op)) return kNoNode;
+      if (n.op == OpKind::BroadcastTo && n.inputs[0] == host) return kNoNode;  // as fuseAsEpilogueHost
+    }
+    NodeId last = lastStoredElementwise(kern);
+    if (last == kNoNode) return kNoNode;
+    // The kernel runs where its last epilogue member is computed (KernelOrder.cpp): what the
+    // members after it read from other kernels must be computed before that.
+    std::set<NodeId> inside(members.begin(), members.end());
+    for (NodeId x : members)
+      if (x > last)
+        for (NodeId in : g_.node(x).inputs)
+          if (!inside.count(in) && in > last) return kNoNode;
+    return host;
+  }
+
+  // The highest-id stored member that is not a reduction (the buffer of the host's sums).
+  NodeId lastStoredElementwise(const Kernel& kern) const {
+    NodeId last = kNoNode;
+    for (NodeId x : kern.stored)
+      if (loweringKind(g_.node(x).op) != LoweringKind::Reduce) last = std::max(last, x);
+    return last;
+  }
+
+  // The host takes reduce kernel e over: its elementwise members up to the last stored one
+  // become the epilogue (whose last member holds the host's sums, as in fuseAsEpilogueHost);
+  // the row sums, and the members after that one that only they use, stay in `fused`, run on
+  // each element after the epilogue (kernels/EmitEpilogue.cpp).
+  bool hostEpilogueRowSums(NodeId host, int e) {
+    if (rowSumHostOf(e) != host) return false;
+    Kernel& kern = out_.kernels[static_cast<size_t>(e)];
+    std::vector<NodeId> members = kern.fused;
+    members.push_back(kern.root);
+    std::sort(members.begin(), members.end());
+    NodeId lastStored = lastStoredElementwise(kern);
+    std::vector<NodeId> epilogue, after;
+    for (NodeId x : members)
+      (x <= lastStored && loweringKind(g_.node(x).op) != LoweringKind::Reduce ? epilogue : after).push_back(x);
+    kern.stored.push_back(kern.root);
+    std::sort(kern.stored.begin(), kern.stored.end());
+    kern.epilogue = epilogue;
+    kern.fused = after;
+    kern.root = host;
+    out_.kernelOf[static_cast<size_t>(host)] = e;
+    out_.storage[static_cast<size_t>(host)] = {StorageKind::Inline, 0};
+    return true;
+  }
+
   const Graph& g_;
   LoweredGraph& out_;
   std::vector<bool>& needsBuffer_;  // read from memory by some user (or leaves the graph)
@@ -496,6 +575,7 @@ class Partitioner {
   std::vector<std::set<NodeId>> coveredUsers_;  // users that recompute a node in their row kernel
   bool fuseEpilogues_;
   bool fuseRows_;
+  bool fuseRowSums_;
   SiblingReductions siblings_;
 };
 

@@ -36,12 +36,12 @@ Value* operandAt(TaskBuilder& tb, NodeId q, const Shape& space, Value* row, Valu
 }
 
 void emitEpilogueElement(TaskBuilder& tb, const Kernel& kern, NodeId out, const Shape& space, Value* row, Value* col,
-                         Value* f) {
-  emitEpilogueOnValue(tb, kern, tb.load(out, f), space, row, col, f);
+                         Value* f, std::vector<Value*>* rowSumTerms) {
+  emitEpilogueOnValue(tb, kern, tb.load(out, f), space, row, col, f, rowSumTerms);
 }
 
 void emitEpilogueOnValue(TaskBuilder& tb, const Kernel& kern, Value* rootValue, const Shape& space, Value* row, Value* col,
-                         Value* f) {
+                         Value* f, std::vector<Value*>* rowSumTerms) {
   const Graph& g = tb.graph();
   std::map<NodeId, Value*> value{{kern.root, rootValue}};
   for (NodeId id : kern.epilogue) {
@@ -54,7 +54,17 @@ void emitEpilogueOnValue(TaskBuilder& tb, const Kernel& kern, Value* rootValue, 
     ScalarContext sc{tb, m, args};
     value[id] = opLowering(m.op).scalar(sc);
   }
-  for (NodeId s : kern.stored) tb.store(s, f, value[s]);
+  // Stored members of the output's shape; the row sums (in `fused`) have buffers of their own.
+  for (NodeId s : kern.stored)
+    if (auto it = value.find(s); it != value.end()) tb.store(s, f, it->second);
+  if (kern.fused.empty()) return;
+  std::vector<Value*> terms = emitEpilogueRowSumTerms(tb, kern, value, space, row, col, f);
+  if (rowSumTerms) {
+    *rowSumTerms = std::move(terms);
+    return;
+  }
+  Value* sumRow = tb.b().CreateUDiv(row, tb.i64(space[space.rank() - 2]));
+  addEpilogueRowSumTerms(tb, kern, sumRow, col, terms);
 }
 
 }  // namespace nnc::codegen

@@ -74,6 +74,7 @@ void storeOutputBlock(KernelContext& kc, TaskBuilder& tb, RegisterBlock& acc, co
                       Value* ow0, int64_t OW, int64_t F, Value* f0) {
   auto& b = tb.b();
   Value* yRow = sMul(b, r, OW * F);
+  if (out.epilogue && !kc.kernel.fused.empty()) return storeOutputBlockWithRowSums(kc, tb, acc, out, r, ow0, OW, F, f0);
   for (int64_t p = 0; p < acc.rows(); ++p) {
     Value* yAt = sAdd(b, sAdd(b, yRow, sMul(b, sAdd(b, ow0, p), F)), f0);
     acc.storeRow(out.node, p, yAt);
@@ -83,6 +84,37 @@ void storeOutputBlock(KernelContext& kc, TaskBuilder& tb, RegisterBlock& acc, co
       emitEpilogueElement(tb, kc.kernel, out.node, out.shape, pixel, sAdd(b, f0, c), sAdd(b, yAt, c));
     }, "ec");
   }
+}
+
+// With row sums (EpilogueRowSums.h): every pixel stored first, then per channel the
+// epilogue on each pixel, the block's terms summed in registers in pixel order and added to
+// the row's sums once per block (not once per pixel, which would chain every pixel's update
+// through the same memory).
+void storeOutputBlockWithRowSums(KernelContext& kc, TaskBuilder& tb, RegisterBlock& acc, const ConvOutput& out, Value* r,
+                                 Value* ow0, int64_t OW, int64_t F, Value* f0) {
+  auto& b = tb.b();
+  Value* yRow = sMul(b, r, OW * F);
+  std::vector<Value*> yAt, pixel;
+  for (int64_t p = 0; p < acc.rows(); ++p) {
+    yAt.push_back(sAdd(b, sAdd(b, yRow, sMul(b, sAdd(b, ow0, p), F)), f0));
+    acc.storeRow(out.node, p, yAt.back());
+    pixel.push_back(sAdd(b, sMul(b, r, OW), sAdd(b, ow0, p)));  // flat over (n, oh, ow)
+  }
+  tb.loop(tb.i64(0), tb.i64(acc.width()), [&](Value* c) {
+    std::vector<Value*> block;
+    for (int64_t p = 0; p < acc.rows(); ++p) {
+      std::vector<Value*> terms;
+      size_t pi = static_cast<size_t>(p);
+      emitEpilogueElement(tb, kc.kernel, out.node, out.shape, pixel[pi], sAdd(b, f0, c), sAdd(b, yAt[pi], c), &terms);
+      for (size_t t = 0; t < terms.size(); ++t) {
+        if (p == 0)
+          block.push_back(terms[t]);
+        else
+          block[t] = b.CreateFAdd(block[t], terms[t]);
+      }
+    }
+    addEpilogueRowSumTerms(tb, kc.kernel, r, sAdd(b, f0, c), block);
+  }, "ers");
 }
 
 void withTailWidth(TaskBuilder& tb, Value* last, int64_t full, int64_t tail, const std::function<void(int64_t)>& body) {

@@ -69,6 +69,9 @@ ConvOutput convOutput(const KernelContext& kc);
 // so the convolution's value never makes a separate pass through memory.
 void storeOutputBlock(KernelContext& kc, TaskBuilder& tb, RegisterBlock& acc, const ConvOutput& out, llvm::Value* r,
                       llvm::Value* ow0, int64_t OW, int64_t F, llvm::Value* f0);
+// The same for a kernel with row sums after its epilogue (EpilogueRowSums.h).
+void storeOutputBlockWithRowSums(KernelContext& kc, TaskBuilder& tb, RegisterBlock& acc, const ConvOutput& out,
+                                 llvm::Value* r, llvm::Value* ow0, int64_t OW, int64_t F, llvm::Value* f0);
 
 // body(full), or, with a tail, body(full) unless `last` and body(tail) if it is: a unit's
 // block at a compile-time width.

@@ -11,7 +11,8 @@
 // their whole window row is inside the input, (kx, c) is one contiguous run of the input row
 // and of the filter: their innermost loop is a single loop over kx*C + c.
 //
-// A fused epilogue runs on each register block right after it is stored (ConvRegisterBlock.h).
+// A fused epilogue runs on each register block right after it is stored (ConvRegisterBlock.h),
+// and sums along each output row after it, when the kernel has row sums (EpilogueRowSums.h).
 #include <algorithm>
 #include <optional>
 
@@ -79,7 +80,11 @@ class DirectConvForward {
       DirectForwardRow row{r, ihBase, tb_.smax(b_.CreateNSWNeg(ihBase), tb_.i64(0)),
                            tb_.smin(b_.CreateNSWSub(tb_.i64(d_.H), ihBase), tb_.i64(d_.KH)),
                            sMul(b_, b_.CreateUDiv(r, tb_.i64(d_.OH)), d_.H)};
+      // Row sums after the epilogue (EpilogueRowSums.h): a row is this task's alone.
+      const bool rowSums = out_.epilogue && !kc_.kernel.fused.empty();
+      if (rowSums) emitEpilogueRowSumsBegin(tb_, kc_.kernel, r);
       forBlocks(tb_, 0, d_.F, vectors_ * L_, [&](Value* f0, int64_t fWidth) { channelBlock(row, f0, fWidth); }, "fb");
+      if (rowSums) emitEpilogueRowSumsEnd(tb_, kc_.kernel, r);
     }, "row");
     const Shape& ys = out_.shape;
     Extent rows{(ys[0] == kBatch ? 1 : ys[0]) * d_.OH, ys.isBatched()};
