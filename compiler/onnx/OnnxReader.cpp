@@ -9,6 +9,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include <algorithm>
 #include <exception>
 #include <map>
 #include <optional>
@@ -82,6 +83,49 @@ Result<void> refuseLayerNormAxesBelowRank(const onnx::ModelProto& model, const s
   return {};
 }
 
+// The convolutions whose shape inference (libonnx's convPoolShapeInference) reads the kernel
+// from the weight when kernel_shape is absent, and where their weight is.
+struct WeightedConvRow {
+  const char* op;
+  int weightInput;
+};
+constexpr WeightedConvRow kWeightedConvs[] = {
+    {"Conv", 1}, {"ConvInteger", 1}, {"ConvTranspose", 1}, {"QLinearConv", 3}};
+
+// Gives every such node without kernel_shape the weight's spatial dims as kernel_shape, when
+// they are known before inference (an initializer's, or a graph input's declared values).
+void addKernelShapesFromWeights(onnx::ModelProto& model) {
+  std::map<std::string, std::vector<int64_t>> spatial;  // dims past the first two, all known
+  for (const auto& v : model.graph().input()) {
+    if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) continue;
+    std::vector<int64_t> dims;
+    bool known = true;
+    const auto& shape = v.type().tensor_type().shape();
+    for (int i = 2; i < shape.dim_size(); ++i) {
+      known = known && shape.dim(i).has_dim_value();
+      dims.push_back(shape.dim(i).dim_value());
+    }
+    if (known) spatial[v.name()] = dims;
+  }
+  for (const auto& t : model.graph().initializer())
+    spatial[t.name()] = std::vector<int64_t>(t.dims().begin() + std::min(t.dims_size(), 2), t.dims().end());
+  for (auto& n : *model.mutable_graph()->mutable_node()) {
+    if (!n.domain().empty() && n.domain() != "ai.onnx") continue;
+    const WeightedConvRow* row = nullptr;
+    for (const WeightedConvRow& r : kWeightedConvs)
+      if (n.op_type() == r.op) row = &r;
+    if (!row || n.input_size() <= row->weightInput) continue;
+    bool hasKernel = false;
+    for (const auto& a : n.attribute()) hasKernel = hasKernel || a.name() == "kernel_shape";
+    auto it = spatial.find(n.input(row->weightInput));
+    if (hasKernel || it == spatial.end()) continue;
+    auto* kernel = n.add_attribute();
+    kernel->set_name("kernel_shape");
+    kernel->set_type(onnx::AttributeProto::INTS);
+    for (int64_t d : it->second) kernel->add_ints(d);
+  }
+}
+
 }  // namespace
 
 Result<ReadModel> readOnnxModel(const std::string& bytes, const std::string& path) {
@@ -138,6 +182,13 @@ Result<ReadModel> readOnnxModel(const std::string& bytes, const std::string& pat
           return makeError(path + ": the ONNX checker refuses the model: node '" + n.name() + "' (" + n.op_type() +
                            ") has an out-of-range " + a.name() + " attribute");
       }
+  // libonnx 1.12's shape inference, for a convolution without kernel_shape, reads the kernel
+  // from the weight's dims past the first two without checking their count against the
+  // input's (ConvTranspose with a weight of rank 2 read past an empty vector; QLinearConv
+  // with a rank-3 input and a rank-4 weight read its dilations past their end: SIGSEGV, found
+  // by fuzz_onnx). The attribute, which the spec says is inferred from the weight anyway,
+  // takes its checked path: give it, before any inference runs (the lenient ones below too).
+  addKernelShapesFromWeights(model);
   NNC_TRY(refuseLayerNormAxesBelowRank(model, path));
   if (read.opsetBefore != kTargetOpset) {
     try {
@@ -159,36 +210,6 @@ Result<ReadModel> readOnnxModel(const std::string& bytes, const std::string& pat
         return makeError(path + ": cannot convert the model from opset " + std::to_string(read.opsetBefore) +
                          " to opset " + std::to_string(kTargetOpset) + ": " + firstLine(e.what()));
       }
-    }
-  }
-  // ... and, for a ConvTranspose without kernel_shape, reads the kernel from the weight's
-  // dims past the first two without checking their count against the input's (a weight of
-  // rank 2 read past an empty vector: SIGSEGV, found by fuzz_onnx). The attribute, which the
-  // spec says is inferred from the weight anyway, takes its checked path: give it.
-  {
-    std::map<std::string, std::vector<int64_t>> staticDims;  // initializers, graph inputs with static dims
-    for (const auto& v : model.graph().input()) {
-      if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) continue;
-      std::vector<int64_t> dims;
-      bool known = true;
-      for (const auto& d : v.type().tensor_type().shape().dim()) {
-        known = known && d.has_dim_value();
-        dims.push_back(d.dim_value());
-      }
-      if (known) staticDims[v.name()] = dims;
-    }
-    for (const auto& t : model.graph().initializer())
-      staticDims[t.name()] = std::vector<int64_t>(t.dims().begin(), t.dims().end());
-    for (auto& n : *model.mutable_graph()->mutable_node()) {
-      if (n.op_type() != "ConvTranspose" || (!n.domain().empty() && n.domain() != "ai.onnx") || n.input_size() < 2) continue;
-      bool hasKernel = false;
-      for (const auto& a : n.attribute()) hasKernel = hasKernel || a.name() == "kernel_shape";
-      auto it = staticDims.find(n.input(1));
-      if (hasKernel || it == staticDims.end()) continue;
-      auto* kernel = n.add_attribute();
-      kernel->set_name("kernel_shape");
-      kernel->set_type(onnx::AttributeProto::INTS);
-      for (size_t i = 2; i < it->second.size(); ++i) kernel->add_ints(it->second[i]);
     }
   }
   try {
