@@ -209,6 +209,10 @@ llvm::Value* emitLineMax(TaskBuilder& tb, NodeId x, llvm::Value* count, const st
 // leading dims, col: the last dim): a uniform, the same position, or broadcast (stride 0
 // along the dims q lacks or has as 1).
 llvm::Value* operandAt(TaskBuilder& tb, NodeId q, const Shape& space, llvm::Value* row, llvm::Value* col, llvm::Value* f);
+// Member `m`'s operands at element f: the values already computed in `value`, else read by
+// operandAt.
+std::vector<llvm::Value*> epilogueOperands(TaskBuilder& tb, const Node& m, const std::map<NodeId, llvm::Value*>& value,
+                                           const Shape& space, llvm::Value* row, llvm::Value* col, llvm::Value* f);
 // kern's epilogue on output element f (row: flat over the leading dims of
 // `space`, col: the last dim) of a kernel whose value is in `out` (the buffer its sums went to).
 // With `rowSumTerms`, a kernel with row sums returns the element's terms there (see

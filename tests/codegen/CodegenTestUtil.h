@@ -200,6 +200,16 @@ struct MatchOptions {
   std::function<uint64_t(int64_t batch)> seed;
 };
 
+// The convolution kernels' tests: batches 1 and 5, a convolution's tolerance, and the same
+// bits on 1 and 2 threads (chunkWork 1 splits even tiny kernels).
+inline MatchOptions convolutionMatchOptions() {
+  MatchOptions o;
+  o.batches = {1, 5};
+  o.rtol = 1e-3;
+  o.bitIdenticalAcrossThreads = true;
+  return o;
+}
+
 inline ::testing::AssertionResult sameBits(const HostTensor& a, const HostTensor& b) {
   if (a.size() != b.size()) return ::testing::AssertionFailure() << "size " << a.size() << " != " << b.size();
   size_t bytes = a.dtype == DType::F32 ? a.f.size() * sizeof(float) : a.i.size() * sizeof(int32_t);

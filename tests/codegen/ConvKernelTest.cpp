@@ -175,11 +175,7 @@ TEST(ConvKernel, ForwardEpilogue) {
     NodeId bias = param(g, "bias", {cs.f});
     NodeId y = op(g, OpKind::Add, {op(g, OpKind::Conv2D, {x, w}, geo), bias});
     g.outputs.push_back({"y", op(g, OpKind::Relu, {y})});
-    MatchOptions o;
-    o.batches = {1, 5};
-    o.rtol = 1e-3;
-    o.chunkWork = 1;
-    o.bitIdenticalAcrossThreads = true;
+    MatchOptions o = convolutionMatchOptions();
     expectMatchesInterpreter(g, o);
   }
 }

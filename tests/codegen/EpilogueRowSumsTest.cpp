@@ -143,11 +143,7 @@ TEST(EpilogueRowSums, MatchTheInterpreterBitIdenticalOnOneAndTwoThreads) {
     SCOPED_TRACE(describeRowSumCase(cs));
     RowSumsOn on;
     Graph g = rowSumGraph(cs);
-    MatchOptions o;
-    o.batches = {1, 5};
-    o.rtol = 1e-3;
-    o.chunkWork = 1;
-    o.bitIdenticalAcrossThreads = true;
+    MatchOptions o = convolutionMatchOptions();
     expectMatchesInterpreter(g, o);
   }
 }
@@ -172,11 +168,7 @@ TEST(EpilogueRowSums, UnfusedRowSumsAreAKernelOfTheirOwn) {
     rowSumKernels += loweringKind(root.op) == LoweringKind::Reduce && isEpilogueRowSum(g, root, g.type(root.inputs[0]).shape);
   }
   EXPECT_EQ(rowSumKernels, 1) << describeKernels(*lg);
-  MatchOptions o;
-  o.batches = {1, 5};
-  o.rtol = 1e-3;
-  o.chunkWork = 1;
-  o.bitIdenticalAcrossThreads = true;
+  MatchOptions o = convolutionMatchOptions();
   expectMatchesInterpreter(numbers, o);  // compiled without NNC_FUSE_ROW_SUMS: not fused
 }
 

@@ -67,10 +67,7 @@ void expectGroupedConvMatches(const GroupedConvShape& s) {
   SCOPED_TRACE(describeGrouped(s));
   Graph g = groupedConvGraph(s);
   for (const Output& o : g.outputs) ASSERT_NE(o.node, kNoNode);
-  MatchOptions o;
-  o.batches = {1, 5};
-  o.rtol = 1e-3;
-  o.bitIdenticalAcrossThreads = true;
+  MatchOptions o = convolutionMatchOptions();
   o.seed = [&](int64_t batch) { return static_cast<uint64_t>(batch * 977 + s.c * 13 + s.f + s.groups); };
   expectMatchesInterpreter(g, o);
 }
@@ -175,10 +172,7 @@ TEST(GroupedConvKernel, Epilogue) {
     NodeId bias = param(g, "bias", {12});
     NodeId y = op(g, OpKind::Add, {op(g, OpKind::Conv2D, {x, w}, geo), bias});
     g.outputs.push_back({"y", op(g, OpKind::Relu, {y})});
-    MatchOptions o;
-    o.batches = {1, 5};
-    o.rtol = 1e-3;
-    o.bitIdenticalAcrossThreads = true;
+    MatchOptions o = convolutionMatchOptions();
     expectMatchesInterpreter(g, o);
   }
 }

@@ -35,6 +35,16 @@ Value* operandAt(TaskBuilder& tb, NodeId q, const Shape& space, Value* row, Valu
   return tb.load(q, offset);
 }
 
+std::vector<Value*> epilogueOperands(TaskBuilder& tb, const Node& m, const std::map<NodeId, Value*>& value,
+                                     const Shape& space, Value* row, Value* col, Value* f) {
+  std::vector<Value*> args;
+  for (NodeId q : m.inputs) {
+    auto it = value.find(q);
+    args.push_back(it != value.end() ? it->second : operandAt(tb, q, space, row, col, f));
+  }
+  return args;
+}
+
 void emitEpilogueElement(TaskBuilder& tb, const Kernel& kern, NodeId out, const Shape& space, Value* row, Value* col,
                          Value* f, std::vector<Value*>* rowSumTerms) {
   emitEpilogueOnValue(tb, kern, tb.load(out, f), space, row, col, f, rowSumTerms);
@@ -46,11 +56,7 @@ void emitEpilogueOnValue(TaskBuilder& tb, const Kernel& kern, Value* rootValue, 
   std::map<NodeId, Value*> value{{kern.root, rootValue}};
   for (NodeId id : kern.epilogue) {
     const Node& m = g.node(id);
-    std::vector<Value*> args;
-    for (NodeId q : m.inputs) {
-      auto it = value.find(q);
-      args.push_back(it != value.end() ? it->second : operandAt(tb, q, space, row, col, f));
-    }
+    std::vector<Value*> args = epilogueOperands(tb, m, value, space, row, col, f);
     ScalarContext sc{tb, m, args};
     value[id] = opLowering(m.op).scalar(sc);
   }

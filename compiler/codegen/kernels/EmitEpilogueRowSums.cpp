@@ -52,11 +52,7 @@ std::vector<Value*> emitEpilogueRowSumTerms(TaskBuilder& tb, const Kernel& kern,
   std::vector<Value*> terms;
   for (NodeId id : kern.fused) {
     const Node& m = g.node(id);
-    std::vector<Value*> args;
-    for (NodeId q : m.inputs) {
-      auto it = value.find(q);
-      args.push_back(it != value.end() ? it->second : operandAt(tb, q, space, row, col, f));
-    }
+    std::vector<Value*> args = epilogueOperands(tb, m, value, space, row, col, f);
     if (isRowSumMember(g, id)) {
       terms.push_back(args[0]);
       continue;
